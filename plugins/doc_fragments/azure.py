@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  auth_source:
+    description:
+      - Which credential to use.
+      - V(auto) uses a service principal when O(tenant), O(client_id) and O(secret) (or
+        O(x509_certificate_path)) are given, a user-assigned managed identity when only O(client_id)
+        is given, else the Azure CLI login when C(az) is installed, else the managed identity.
+      - V(env) requires a complete service principal from the options or the E(AZURE_*) variables.
+      - V(cli) uses the Azure CLI login; V(msi) the managed identity of the machine.
+      - If not set, the value of E(ANSIBLE_AZURE_AUTH_SOURCE) is used.
+    type: str
+    choices: [auto, env, cli, msi]
+    default: auto
+  subscription_id:
+    description:
+      - The subscription that holds the Recovery Services vault and the failed-over VMs.
+      - If not set, the value of E(AZURE_SUBSCRIPTION_ID) is used.
+    type: str
+  tenant:
+    description:
+      - The Microsoft Entra ID (Azure AD) tenant of the service principal.
+      - If not set, the value of E(AZURE_TENANT) is used.
+    type: str
+  client_id:
+    description:
+      - The application (client) id of the service principal, or of a user-assigned managed identity.
+      - If not set, the value of E(AZURE_CLIENT_ID) is used.
+    type: str
+  secret:
+    description:
+      - The client secret of the service principal.
+      - If not set, the value of E(AZURE_SECRET) is used.
+    type: str
+  x509_certificate_path:
+    description:
+      - A PEM or PKCS12 certificate (with its private key) of the service principal, instead of O(secret).
+      - If not set, the value of E(AZURE_X509_CERTIFICATE_PATH) is used.
+    type: path
+  x509_certificate_password:
+    description:
+      - The password of O(x509_certificate_path), if it has one.
+      - If not set, the value of E(AZURE_X509_CERTIFICATE_PASSWORD) is used.
+    type: str
+  cloud_environment:
+    description:
+      - The Azure cloud, V(AzureCloud), V(AzureUSGovernment) or V(AzureChinaCloud).
+      - For Azure Stack Hub or another custom cloud, set O(arm_endpoint) and O(authority_host) instead.
+      - If not set, the value of E(AZURE_CLOUD_ENVIRONMENT) is used.
+    type: str
+    default: AzureCloud
+  arm_endpoint:
+    description:
+      - The Azure Resource Manager endpoint, overriding the one of O(cloud_environment),
+        for example V(https://management.local.azurestack.external).
+      - If not set, the value of E(AZURE_ARM_ENDPOINT) is used.
+    type: str
+  authority_host:
+    description:
+      - The Microsoft Entra ID authority, overriding the one of O(cloud_environment).
+        A custom authority skips Microsoft's instance discovery.
+      - If not set, the value of E(AZURE_AUTHORITY_HOST) is used.
+    type: str
+  ca_bundle:
+    description:
+      - A PEM bundle of CAs to verify the TLS certificates of the authority and Resource Manager
+        (a TLS-inspecting proxy, Azure Stack Hub). TLS is always verified.
+      - If not set, the value of E(AZURE_CA_BUNDLE) is used.
+    type: path
+notes:
+  - Throttled (HTTP 429) and failed (HTTP 5xx) requests are retried, waiting as long as the
+    C(Retry-After) header says, never past the module's deadline.
+requirements:
+  - azure-identity >= 1.15.0
+  - azure-mgmt-recoveryservicessiterecovery >= 2.0, < 3
+  - azure-mgmt-compute >= 33.0.0
+"""

@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Follow ASR work through its job: start an operation, name its job, wait with a deadline.
+
+ASR answers reProtect / unplannedFailover / plannedFailover / failoverCommit with 202 and
+Location: .../operationresults/{job}; the job (``replicationJobs/{job}``) carries the
+state, the tasks and the provider error codes that a module must report.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
+
+FINISHED = ("Succeeded", "Failed", "Cancelled")
+# Suspended: the job waits for a manual action of a recovery plan (resume it in the portal or with resume).
+STOPPED = ("Suspended",)
+
+_PATTERNS = (
+    ("location", re.compile(r"/operationresults/([^/?]+)", re.I)),
+    ("azure-asyncoperation", re.compile(r"/replicationOperationStatus/([^/?]+)", re.I)),
+    ("x-ms-request-id", re.compile(r"/replicationJobs/([^/?]+)", re.I)),
+)
+
+
+def job_name_from_headers(headers):
+    """The job name from a 202's headers (Location first, as PowerShell does), or None."""
+    lowered = {str(k).lower(): v for k, v in dict(headers).items()}
+    for header, pattern in _PATTERNS:
+        match = pattern.search(lowered.get(header) or "")
+        if match:
+            return match.group(1)
+    return None
+
+
+def start(begin, *args, **kwargs):
+    """Call an SDK ``begin_*`` method without the SDK's poller and return the job name.
+
+    Returns ``(job_name, status_code)``; a 200 answer carries no job (the name is None).
+    """
+    seen = {}
+
+    def hook(response):
+        seen.setdefault("status", response.http_response.status_code)
+        seen.setdefault("headers", dict(response.http_response.headers))
+
+    try:
+        begin(*args, polling=False, raw_response_hook=hook, **kwargs)
+    except Exception as exc:  # pylint: disable=broad-except  # one readable error
+        raise from_exception(exc, "start %s" % getattr(begin, "__name__", "the operation"))
+    name = job_name_from_headers(seen.get("headers") or {})
+    if seen.get("status") == 202 and not name:
+        raise AzureError("Site Recovery accepted the request but named no job in Location, "
+                         "Azure-AsyncOperation or x-ms-request-id.", headers=seen.get("headers"))
+    return name, seen.get("status")
+
+
+def _iso(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _errors(errors, task=None):
+    result = []
+    for error in errors or []:
+        service = getattr(error, "service_error_details", None)
+        provider = getattr(error, "provider_error_details", None)
+        result.append({
+            "task": task or getattr(error, "task_id", None),
+            "code": getattr(service, "code", None),
+            "message": getattr(service, "message", None),
+            "possible_causes": getattr(service, "possible_causes", None),
+            "recommended_action": getattr(service, "recommended_action", None),
+            "provider_error_code": getattr(provider, "error_code", None),
+            "provider_message": getattr(provider, "error_message", None),
+            "provider_recommended_action": getattr(provider, "recommended_action", None),
+            "level": getattr(error, "error_level", None),
+        })
+    return result
+
+
+def summarize(job):
+    """A plain dict of what matters in an ASR job: state, timings, tasks and every error."""
+    props = job.properties
+    tasks = []
+    errors = _errors(getattr(props, "errors", None))
+    for task in props.tasks or []:
+        task_errors = _errors(task.errors, task=task.name)
+        errors.extend(task_errors)
+        tasks.append({"name": task.name, "friendly_name": task.friendly_name, "state": task.state,
+                      "state_description": task.state_description, "start_time": _iso(task.start_time),
+                      "end_time": _iso(task.end_time), "errors": task_errors})
+    duration = None
+    if props.start_time and props.end_time:
+        duration = (props.end_time - props.start_time).total_seconds()
+    return {"name": job.name, "id": job.id, "scenario": props.scenario_name, "friendly_name": props.friendly_name,
+            "state": props.state, "state_description": props.state_description,
+            "start_time": _iso(props.start_time), "end_time": _iso(props.end_time), "duration_seconds": duration,
+            "target": props.target_object_name, "allowed_actions": list(props.allowed_actions or []),
+            "tasks": tasks, "errors": errors}
+
+
+def get(client, resource_group, vault, job_name):
+    try:
+        return summarize(client.replication_jobs.get(resource_group, vault, job_name))
+    except Exception as exc:  # pylint: disable=broad-except  # one readable error
+        raise from_exception(exc, "read ASR job", job_name)
+
+
+def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll=30.0):
+    """Wait until every job finished (or stopped for a manual action); one GET per job per poll.
+
+    Returns {job_name: summary}. On expiry raises :class:`DeadlineExceeded` whose
+    partial holds the latest summary of every job.
+    """
+    latest = {}
+    pending = list(dict.fromkeys(job_names))
+    interval = poll
+    while pending:
+        for name in pending:
+            latest[name] = get(client, resource_group, vault, name)
+        pending = [n for n in pending if latest[n]["state"] not in FINISHED + STOPPED]
+        if not pending:
+            break
+        if deadline.expired():
+            raise DeadlineExceeded(
+                "%d ASR job(s) still running after %.0f s: %s. They go on in Azure; re-run to continue from "
+                "their result, or raise the timeout." % (len(pending), deadline.elapsed(), ", ".join(
+                    "%s (%s, %s)" % (n, latest[n]["scenario"], latest[n]["target"]) for n in pending)),
+                partial=latest)
+        deadline.sleep(interval)
+        interval = min(max_poll, interval * 1.5)
+    return latest

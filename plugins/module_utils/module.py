@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The module wrapper: merges connection specs, builds clients, turns errors into fail_json."""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.siterecovery.failback.plugins.module_utils import argspec
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
+
+
+class FailbackModule:
+    """``FailbackModule(spec, vsphere=True)`` gives a module with the vSphere options;
+    ``azure=True`` adds the Azure options and ``vault=True`` the vault options.
+
+    Clients are built on first use and closed by :meth:`exit` / :meth:`fail`.
+    """
+
+    def __init__(self, argument_spec, vsphere=False, azure=False, vault=False, **kwargs):
+        spec = {}
+        if vsphere:
+            spec.update(argspec.vsphere_argument_spec())
+        if azure:
+            spec.update(argspec.azure_argument_spec())
+        if vault:
+            spec.update(argspec.vault_argument_spec())
+        spec.update(argument_spec)
+        self.started = time.monotonic()
+        self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.ansible.params
+        self.check_mode = self.ansible.check_mode
+        self.diff_mode = self.ansible._diff
+        self._vsphere = None
+        self._azure = None
+
+    def vsphere(self):
+        if self._vsphere is None:
+            from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.connection import connect
+            self._vsphere = connect(argspec.vsphere_params(self.params))
+        return self._vsphere
+
+    def azure(self, deadline=None):
+        if self._azure is None:
+            from ansible_collections.siterecovery.failback.plugins.module_utils.azure.session import AzureSession
+            self._azure = AzureSession(argspec.azure_params(self.params), deadline=deadline)
+        return self._azure
+
+    def _close(self):
+        if self._vsphere is not None:
+            self._vsphere.disconnect()
+        if self._azure is not None:
+            self._azure.close()
+
+    def _timing(self, result):
+        result.setdefault("duration_seconds", round(time.monotonic() - self.started, 3))
+        return result
+
+    def exit(self, **result):
+        self._close()
+        self.ansible.exit_json(**self._timing(result))
+
+    def fail(self, error, **result):
+        """Fail with a :class:`FailbackError` (message, structured ``error``) or a plain message."""
+        self._close()
+        if isinstance(error, FailbackError):
+            result["error"] = error.to_dict()
+            msg = error.msg
+        else:
+            msg = str(error)
+        self.ansible.fail_json(msg=msg, **self._timing(result))
+
+    def run(self, body):
+        """Run ``body(self)`` -> result dict; any FailbackError becomes a readable failure."""
+        try:
+            result = body(self)
+        except FailbackError as error:
+            self.fail(error)
+        except Exception as error:  # pylint: disable=broad-except  # unexpected: keep the traceback for the user
+            self.fail("Unexpected error: %s" % error, exception=traceback.format_exc())
+        else:
+            self.exit(**result)

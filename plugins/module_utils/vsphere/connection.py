@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Connect to vCenter or a standalone ESXi host with pyVmomi, TLS verified by default."""
+
+from __future__ import annotations
+
+import re
+import ssl
+from dataclasses import dataclass
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import sdk
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.client import VSphereClient
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError, from_exception
+
+
+@dataclass
+class ConnectionParams:
+    hostname: str = None
+    username: str = None
+    password: str = None
+    port: int = 443
+    validate_certs: bool = True
+    ca_file: str = None
+    thumbprint: str = None
+    timeout: int = 60
+
+    def __repr__(self):  # never show the password in a traceback or a log
+        return "ConnectionParams(hostname=%r, username=%r, port=%r, validate_certs=%r)" % (
+            self.hostname, self.username, self.port, self.validate_certs)
+
+
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+def normalize_thumbprint(value):
+    """'AA:bb:..' -> 'aabb..'; SHA-1, SHA-256 or SHA-512 hex digests only."""
+    digest = re.sub(r"[:\s-]", "", value or "").lower()
+    if len(digest) not in (40, 64, 128) or not _HEX.match(digest):
+        raise VSphereError(
+            "thumbprint %r is not a SHA-1, SHA-256 or SHA-512 hex digest of the server certificate "
+            "(e.g. 'AB:CD:...' from 'openssl x509 -fingerprint -sha256')." % (value,), option="thumbprint")
+    return digest
+
+
+def ssl_context(params):
+    """The TLS context for ``params``: verified against the system store or ``ca_file``.
+
+    With a ``thumbprint`` pyVmomi first tries the verified context and, if the chain
+    does not verify, accepts the server only when its certificate digest matches.
+    """
+    if not params.validate_certs:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=params.ca_file) if params.ca_file else ssl.create_default_context()
+
+
+def connect(params, smart_connect=None):
+    """Log in and return a :class:`VSphereClient`; raises :class:`VSphereError` with a readable message."""
+    sdk.require_pyvmomi()
+    missing = [name for name in ("hostname", "username", "password") if not getattr(params, name)]
+    if missing:
+        env = {"hostname": "VMWARE_HOST", "username": "VMWARE_USER", "password": "VMWARE_PASSWORD"}
+        raise VSphereError("Missing vSphere connection option(s) %s: set them as module options, in "
+                           "module_defaults for group/siterecovery.failback.vsphere, or as %s."
+                           % (", ".join(missing), ", ".join(env[m] for m in missing)), missing=missing)
+    thumbprint = normalize_thumbprint(params.thumbprint) if params.thumbprint else None
+    smart_connect = smart_connect or sdk.pyvim_connect.SmartConnect
+    try:
+        si = smart_connect(host=params.hostname, port=params.port, user=params.username, pwd=params.password,
+                           sslContext=ssl_context(params), thumbprint=thumbprint,
+                           httpConnectionTimeout=params.timeout)
+    except Exception as exc:  # pylint: disable=broad-except  # every failure becomes one readable VSphereError
+        raise from_exception(exc, "log in to", "%s:%s as %s" % (params.hostname, params.port, params.username))
+    return VSphereClient(si, hostname=params.hostname)

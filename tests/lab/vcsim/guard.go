@@ -1,0 +1,318 @@
+package main
+
+// The guard sits in front of the simulator's SOAP handler and works around
+// two govmomi 0.24 simulator defects that matter for disk-moving workflows:
+//
+//  1. VirtualMachine.updateDiskLayouts type-asserts every disk backing to
+//     VirtualDiskFlatVer2BackingInfo and panics on anything else. It runs on
+//     every ReconfigVM_Task, CreateVM_Task and RefreshStorageInfo, so a VM
+//     with an RDM disk could never be reconfigured again (the request dies
+//     with a dropped connection and the task stays "running").
+//     Fix: before any *_Task request, every RDM backing in the inventory is
+//     swapped for an equivalent flat backing (same fileName, datastore, uuid,
+//     diskMode); afterwards each disk whose file is a known RDM mapping file
+//     gets its RDM backing back. RDM backings that arrive in a request
+//     (attaching an existing RDM to another VM, CreateVM with an RDM) are
+//     rewritten to flat in the request body and restored the same way.
+//
+//  2. RelocateVM_Task (vMotion) updates runtime.host but never moves the VM
+//     between HostSystem.vm / ResourcePool.vm / Datastore.vm lists.
+//     Fix: after any *_Task request those back references are recomputed
+//     from the VMs' own runtime.host, resourcePool and datastore properties.
+//
+// Requests are serialized around *_Task calls (write lock) so that a read
+// never observes the transient flat stand-ins. WaitForUpdates* long polls
+// bypass the lock.
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+type guard struct {
+	mu sync.RWMutex
+
+	rdmMu sync.Mutex
+	// rdm maps a datastore path "[ds] dir/file.vmdk" to the RDM backing that
+	// a disk using that mapping file must show.
+	rdm map[string]types.VirtualDiskRawDiskMappingVer1BackingInfo
+}
+
+func newGuard() *guard {
+	return &guard{rdm: map[string]types.VirtualDiskRawDiskMappingVer1BackingInfo{}}
+}
+
+var (
+	// first element inside the SOAP Body is the method name
+	soapMethodRe = regexp.MustCompile(`<(?:[\w.-]+:)?Body\b[^>]*>\s*<(?:[\w.-]+:)?([A-Za-z_]+)`)
+	// an RDM backing element in a request (no nested <backing> expected)
+	rdmBackingRe = regexp.MustCompile(`(?s)<((?:[\w.-]+:)?backing)\b([^>]*\btype="(?:[\w.-]+:)?)VirtualDiskRawDiskMappingVer1BackingInfo("[^>]*>)(.*?)</(?:[\w.-]+:)?backing>`)
+)
+
+func (g *guard) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		method := ""
+		if m := soapMethodRe.FindSubmatch(body); m != nil {
+			method = string(m[1])
+		}
+		serve := func(b []byte) {
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			r.ContentLength = int64(len(b))
+			next.ServeHTTP(w, r)
+		}
+		switch {
+		case strings.HasPrefix(method, "WaitForUpdates") || method == "CheckForUpdates":
+			serve(body)
+		case strings.HasSuffix(method, "_Task") || method == "RefreshStorageInfo":
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			body = g.rewriteRDMBackings(body)
+			g.hideRDMs()
+			defer g.afterTask()
+			serve(body)
+		default:
+			g.mu.RLock()
+			defer g.mu.RUnlock()
+			serve(body)
+		}
+	})
+}
+
+// afterTask runs even if the simulator handler panicked.
+func (g *guard) afterTask() {
+	g.restoreRDMs()
+	reconcileBackReferences()
+}
+
+// registerRDM records that the disk file at path is an RDM mapping file.
+func (g *guard) registerRDM(b types.VirtualDiskRawDiskMappingVer1BackingInfo) {
+	g.rdmMu.Lock()
+	defer g.rdmMu.Unlock()
+	b.Datastore = nil
+	g.rdm[b.FileName] = b
+}
+
+func (g *guard) lookupRDM(path string) (types.VirtualDiskRawDiskMappingVer1BackingInfo, bool) {
+	g.rdmMu.Lock()
+	defer g.rdmMu.Unlock()
+	b, ok := g.rdm[path]
+	return b, ok
+}
+
+// rdmFields is the subset of an RDM backing we need to keep from a request.
+type rdmFields struct {
+	FileName          string `xml:"fileName"`
+	DiskMode          string `xml:"diskMode"`
+	LunUuid           string `xml:"lunUuid"`
+	DeviceName        string `xml:"deviceName"`
+	CompatibilityMode string `xml:"compatibilityMode"`
+	Uuid              string `xml:"uuid"`
+	ContentId         string `xml:"contentId"`
+	ChangeId          string `xml:"changeId"`
+}
+
+// rewriteRDMBackings turns RDM backings in a request into flat backings the
+// simulator can handle, remembering the RDM details by file name.
+func (g *guard) rewriteRDMBackings(body []byte) []byte {
+	return rdmBackingRe.ReplaceAllFunc(body, func(elem []byte) []byte {
+		m := rdmBackingRe.FindSubmatch(elem)
+		var f rdmFields
+		if err := xml.Unmarshal([]byte("<b>"+string(m[4])+"</b>"), &f); err == nil && f.FileName != "" {
+			g.registerRDM(types.VirtualDiskRawDiskMappingVer1BackingInfo{
+				DeviceName:                   f.DeviceName,
+				VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: f.FileName},
+				LunUuid:                      f.LunUuid,
+				CompatibilityMode:            f.CompatibilityMode,
+				DiskMode:                     f.DiskMode,
+				Uuid:                         f.Uuid,
+				ContentId:                    f.ContentId,
+				ChangeId:                     f.ChangeId,
+			})
+		}
+		var out bytes.Buffer
+		out.WriteString("<" + string(m[1]) + string(m[2]) + "VirtualDiskFlatVer2BackingInfo" + string(m[3]))
+		out.WriteString(stripRDMOnlyElements(string(m[4])))
+		out.WriteString("</" + string(m[1]) + ">")
+		return out.Bytes()
+	})
+}
+
+var rdmOnlyRe = regexp.MustCompile(`(?s)<(?:[\w.-]+:)?(lunUuid|deviceName|compatibilityMode|useAutoDetect)\b[^>]*(?:/>|>.*?</(?:[\w.-]+:)?(?:lunUuid|deviceName|compatibilityMode|useAutoDetect)>)`)
+
+// stripRDMOnlyElements removes elements a flat backing does not have (the
+// simulator's XML decoder would otherwise reject or misplace them).
+func stripRDMOnlyElements(s string) string {
+	return rdmOnlyRe.ReplaceAllString(s, "")
+}
+
+func allVMs() []*simulator.VirtualMachine {
+	var vms []*simulator.VirtualMachine
+	for _, e := range simulator.Map.All("VirtualMachine") {
+		if vm, ok := e.(*simulator.VirtualMachine); ok {
+			vms = append(vms, vm)
+		}
+	}
+	return vms
+}
+
+func vmDisks(vm *simulator.VirtualMachine) []*types.VirtualDisk {
+	var disks []*types.VirtualDisk
+	if vm.Config == nil {
+		return nil
+	}
+	for _, d := range vm.Config.Hardware.Device {
+		if disk, ok := d.(*types.VirtualDisk); ok {
+			disks = append(disks, disk)
+		}
+	}
+	return disks
+}
+
+// hideRDMs swaps each RDM backing for a flat stand-in.
+func (g *guard) hideRDMs() {
+	for _, vm := range allVMs() {
+		simulator.Map.WithLock(vm, func() {
+			for _, disk := range vmDisks(vm) {
+				rdm, ok := disk.Backing.(*types.VirtualDiskRawDiskMappingVer1BackingInfo)
+				if !ok {
+					continue
+				}
+				g.registerRDM(*rdm)
+				disk.Backing = &types.VirtualDiskFlatVer2BackingInfo{
+					VirtualDeviceFileBackingInfo: rdm.VirtualDeviceFileBackingInfo,
+					DiskMode:                     rdm.DiskMode,
+					Uuid:                         rdm.Uuid,
+					ThinProvisioned:              types.NewBool(false),
+				}
+			}
+		})
+	}
+}
+
+// restoreRDMs gives every disk whose file is a known RDM mapping file its
+// RDM backing back.
+func (g *guard) restoreRDMs() {
+	for _, vm := range allVMs() {
+		simulator.Map.WithLock(vm, func() {
+			for _, disk := range vmDisks(vm) {
+				flat, ok := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
+				if !ok {
+					continue
+				}
+				rdm, known := g.lookupRDM(flat.FileName)
+				if !known {
+					continue
+				}
+				rdm.VirtualDeviceFileBackingInfo = flat.VirtualDeviceFileBackingInfo
+				if rdm.CompatibilityMode == "" {
+					rdm.CompatibilityMode = string(types.VirtualDiskCompatibilityModePhysicalMode)
+				}
+				if rdm.DiskMode == "" {
+					rdm.DiskMode = string(types.VirtualDiskModeIndependent_persistent)
+				}
+				if rdm.Uuid == "" {
+					rdm.Uuid = flat.Uuid
+				}
+				disk.Backing = &rdm
+			}
+		})
+	}
+}
+
+// reconcileBackReferences recomputes HostSystem.vm, ResourcePool.vm and
+// Datastore.vm from the VMs' own properties (vMotion leaves them stale).
+func reconcileBackReferences() {
+	hostVMs := map[types.ManagedObjectReference][]types.ManagedObjectReference{}
+	poolVMs := map[types.ManagedObjectReference][]types.ManagedObjectReference{}
+	dsVMs := map[types.ManagedObjectReference][]types.ManagedObjectReference{}
+	for _, vm := range allVMs() {
+		simulator.Map.WithLock(vm, func() {
+			if vm.Runtime.Host != nil {
+				fixPoolForHost(vm)
+				hostVMs[*vm.Runtime.Host] = append(hostVMs[*vm.Runtime.Host], vm.Self)
+			}
+			if vm.ResourcePool != nil {
+				poolVMs[*vm.ResourcePool] = append(poolVMs[*vm.ResourcePool], vm.Self)
+			}
+			for _, ds := range vm.Datastore {
+				dsVMs[ds] = append(dsVMs[ds], vm.Self)
+			}
+		})
+	}
+	for _, e := range simulator.Map.All("HostSystem") {
+		if h, ok := e.(*simulator.HostSystem); ok {
+			simulator.Map.WithLock(h, func() { h.Vm = hostVMs[h.Self] })
+		}
+	}
+	for _, e := range simulator.Map.All("ResourcePool") {
+		if p, ok := e.(*simulator.ResourcePool); ok {
+			simulator.Map.WithLock(p, func() { p.Vm = poolVMs[p.Self] })
+		}
+	}
+	for _, e := range simulator.Map.All("Datastore") {
+		if d, ok := e.(*simulator.Datastore); ok {
+			simulator.Map.WithLock(d, func() { d.Vm = dsVMs[d.Self] })
+		}
+	}
+}
+
+// fixPoolForHost moves a VM to the root resource pool of its host's compute
+// resource when a relocation left it in a pool of another compute resource
+// (real vCenter requires spec.pool for such moves; the simulator ignores it).
+func fixPoolForHost(vm *simulator.VirtualMachine) {
+	host, ok := simulator.Map.Get(*vm.Runtime.Host).(*simulator.HostSystem)
+	if !ok || host.Parent == nil {
+		return
+	}
+	cr := computeResourceOf(host)
+	if cr == nil || cr.ResourcePool == nil {
+		return
+	}
+	if vm.ResourcePool != nil && poolOwner(*vm.ResourcePool) == cr.Self {
+		return
+	}
+	if vm.ResourcePool != nil && vm.ResourcePool.Type == "VirtualApp" {
+		return
+	}
+	pool := *cr.ResourcePool
+	vm.ResourcePool = &pool
+	vm.Summary.Runtime.Host = vm.Runtime.Host
+}
+
+func poolOwner(ref types.ManagedObjectReference) types.ManagedObjectReference {
+	if p, ok := simulator.Map.Get(ref).(*simulator.ResourcePool); ok {
+		return p.Owner
+	}
+	return types.ManagedObjectReference{}
+}
+
+// computeResourceOf returns the ComputeResource part of a host's parent
+// (standalone ComputeResource or ClusterComputeResource).
+func computeResourceOf(host *simulator.HostSystem) *mo.ComputeResource {
+	switch p := simulator.Map.Get(*host.Parent).(type) {
+	case *mo.ComputeResource:
+		return p
+	case *simulator.ClusterComputeResource:
+		return &p.ComputeResource
+	}
+	return nil
+}
