@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -133,7 +132,7 @@ def list_fabrics(session, resource_group, vault_name):
     try:
         fabrics = list(session.site_recovery.replication_fabrics.list(resource_group, vault_name))
     except Exception as exc:  # pylint: disable=broad-except  # one readable error
-        raise from_exception(exc, "list the Site Recovery fabrics of vault", "%s/%s" % (resource_group, vault_name))
+        raise from_exception(exc, "list the Site Recovery fabrics of vault", "%s/%s" % (resource_group, vault_name)) from exc
     result = []
     for fabric in fabrics:
         props = fabric.properties

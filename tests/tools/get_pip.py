@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -24,7 +23,7 @@ def main():
     args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
     if args and args[0] == "install":
         args = args[1:]
-    return subprocess.call([sys.executable, "-m", "pip", "install"] + args)
+    return subprocess.call([sys.executable, "-m", "pip", "install", *args])
 
 
 if __name__ == "__main__":

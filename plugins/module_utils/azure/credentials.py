@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -38,7 +37,7 @@ def _identity():
     try:
         from azure import identity
     except ImportError as exc:
-        raise MissingLibraryError("azure-identity", exc)
+        raise MissingLibraryError("azure-identity", exc) from exc
     return identity
 
 

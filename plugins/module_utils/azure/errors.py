@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -28,11 +27,12 @@ def from_exception(exc, action, obj=None):
     message = getattr(exc, "message", None) or str(exc)
     name = type(exc).__name__
     hint = ""
-    if name == "ClientAuthenticationError" or name == "CredentialUnavailableError" or status == 401:
+    if name in {"ClientAuthenticationError", "CredentialUnavailableError"} or status == 401:
         hint = (" Check tenant, client_id and secret (AZURE_TENANT / AZURE_CLIENT_ID / AZURE_SECRET), "
                 "auth_source, and the authority host of your cloud.")
     elif status == 403:
-        hint = " The identity lacks a role on this scope (Site Recovery Contributor on the vault, VM Contributor on the resource group)."
+        hint = (" The identity lacks a role on this scope (Site Recovery Contributor on the vault, "
+                "Virtual Machine Contributor on the resource group).")
     elif status == 404:
         hint = " Check subscription_id, resource_group and vault_name."
     elif name in ("ServiceRequestError", "ServiceResponseError"):

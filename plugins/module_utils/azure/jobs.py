@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -51,7 +50,7 @@ def start(begin, *args, **kwargs):
     try:
         begin(*args, polling=False, raw_response_hook=hook, **kwargs)
     except Exception as exc:  # pylint: disable=broad-except  # one readable error
-        raise from_exception(exc, "start %s" % getattr(begin, "__name__", "the operation"))
+        raise from_exception(exc, "start %s" % getattr(begin, "__name__", "the operation")) from exc
     name = job_name_from_headers(seen.get("headers") or {})
     if seen.get("status") == 202 and not name:
         raise AzureError("Site Recovery accepted the request but named no job in Location, "
@@ -107,7 +106,7 @@ def get(client, resource_group, vault, job_name):
     try:
         return summarize(client.replication_jobs.get(resource_group, vault, job_name))
     except Exception as exc:  # pylint: disable=broad-except  # one readable error
-        raise from_exception(exc, "read ASR job", job_name)
+        raise from_exception(exc, "read ASR job", job_name) from exc
 
 
 def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll=30.0):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -55,7 +54,7 @@ class AzureSession:
             try:
                 sdk = __import__(module, fromlist=[class_name])
             except ImportError as exc:
-                raise MissingLibraryError(library, exc)
+                raise MissingLibraryError(library, exc) from exc
             factory = getattr(sdk, class_name)
             self._clients[key] = factory(self.credential, self.params.subscription_id, **self.client_kwargs())
         return self._clients[key]
@@ -74,7 +73,7 @@ class AzureSession:
         try:
             return self.credential.get_token(self.endpoints.credential_scope).expires_on
         except Exception as exc:  # pylint: disable=broad-except  # one readable error for any auth failure
-            raise from_exception(exc, "get a token for", self.endpoints.arm_endpoint)
+            raise from_exception(exc, "get a token for", self.endpoints.arm_endpoint) from exc
 
     def close(self):
         for client in self._clients.values():

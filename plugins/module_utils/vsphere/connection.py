@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -74,5 +73,5 @@ def connect(params, smart_connect=None):
                            sslContext=ssl_context(params), thumbprint=thumbprint,
                            httpConnectionTimeout=params.timeout)
     except Exception as exc:  # pylint: disable=broad-except  # every failure becomes one readable VSphereError
-        raise from_exception(exc, "log in to", "%s:%s as %s" % (params.hostname, params.port, params.username))
+        raise from_exception(exc, "log in to", "%s:%s as %s" % (params.hostname, params.port, params.username)) from exc
     return VSphereClient(si, hostname=params.hostname)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -62,7 +61,7 @@ def find(client, vim_type, identifiers, paths=(), kind=None, uuid_paths=()):
     Raises :class:`VSphereError` naming every identifier that cannot be resolved.
     """
     kind = kind or vim_type.__name__.rsplit(".", 1)[-1]
-    wanted = list(dict.fromkeys(["name"] + list(uuid_paths) + list(paths)))
+    wanted = list(dict.fromkeys(["name", *list(uuid_paths), *list(paths)]))
     rows = client.retrieve(vim_type, wanted)
     found, problems = resolve(identifiers, rows, kind=kind, uuid_paths=uuid_paths)
     if problems:

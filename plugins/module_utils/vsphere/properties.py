@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,8 +9,8 @@ round trip (and on some servers an unset property breaks the request).
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim, vmodl
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import fault_name, from_exception
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim, vmodl
 
 
 def filter_spec(obj_type, paths, objects=None, view=None):
@@ -67,7 +66,7 @@ def retrieve(content, obj_type, paths, objects=None, container=None):
         return rows
     except Exception as exc:  # pylint: disable=broad-except  # one readable error for any read failure
         what = getattr(obj_type, "__name__", None) or "objects"
-        raise from_exception(exc, "read %s (%s)" % (what, ", ".join(paths)))
+        raise from_exception(exc, "read %s (%s)" % (what, ", ".join(paths))) from exc
     finally:
         if view is not None:
             try:

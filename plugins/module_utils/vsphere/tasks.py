@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,7 +6,11 @@
 from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
-from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError, fault_message, fault_name
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import (
+    VSphereError,
+    fault_message,
+    fault_name,
+)
 
 TASK_PATHS = ("info.state", "info.error", "info.result", "info.progress", "info.descriptionId")
 
@@ -33,7 +36,7 @@ def wait_for_tasks(client, tasks, deadline, labels=None, poll=0.5, max_poll=5.0)
     """
     tasks = list(tasks)
     labels = list(labels) if labels else [task._moId for task in tasks]
-    label_of = {task._moId: label for task, label in zip(tasks, labels)}
+    label_of = {task._moId: label for task, label in zip(tasks, labels, strict=False)}
     latest = {}
     pending = tasks
     interval = poll
