@@ -10,9 +10,9 @@ import time
 
 try:
     from azure.core.exceptions import ServiceRequestError, ServiceResponseError
-    from azure.core.pipeline.policies import HTTPPolicy, SansIOHTTPPolicy
+    from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 except ImportError:  # pragma: no cover - the session reports the missing library
-    HTTPPolicy = SansIOHTTPPolicy = object
+    RetryPolicy = SansIOHTTPPolicy = object
     ServiceRequestError = ServiceResponseError = None
 
 RETRY_STATUS = frozenset((408, 429, 500, 502, 503, 504))
@@ -43,19 +43,19 @@ def retry_after_seconds(headers, now=None):
     return max(0.0, when.timestamp() - now)
 
 
-class ThrottleRetryPolicy(HTTPPolicy):
+class ThrottleRetryPolicy(RetryPolicy):
     """Retries 408/429/5xx (any method) and connection errors (before sending: any method;
     after sending: idempotent methods only). Waits what Retry-After says, else exponential
     backoff; never sleeps past deadline; counts what it did in stats."""
 
-    def __init__(self, max_retries=10, backoff=1.0, max_backoff=60.0, deadline=None, stats=None, sleeper=time.sleep):
-        super().__init__()
+    def __init__(self, max_retries=10, backoff=1.0, max_backoff=60.0, deadline=None, stats=None, sleeper=None):
+        super().__init__(retry_total=max_retries)
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.deadline = deadline
         self.stats = stats if stats is not None else {}
-        self.sleeper = sleeper
+        self.sleeper = sleeper or (lambda seconds: time.sleep(seconds))
 
     def _delay(self, attempt, response=None):
         delay = retry_after_seconds(response.http_response.headers) if response is not None else None
@@ -94,7 +94,7 @@ class ThrottleRetryPolicy(HTTPPolicy):
 
 
 class CallCounter(SansIOHTTPPolicy):
-    """Counts requests per method, so benchmarks can report API calls per VM."""
+    """Counts HTTP requests (each retry too) per method, so benchmarks can report API calls per VM."""
 
     def __init__(self, stats):
         super().__init__()

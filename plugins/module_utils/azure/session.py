@@ -29,6 +29,8 @@ class AzureSession:
         self._credential = credential
         self.auth_source = "given" if credential is not None else None
         self._clients = {}
+        # extra keyword arguments for every SDK client (a transport in tests, a proxy)
+        self.client_kwargs_extra = {}
 
     @property
     def credential(self):
@@ -41,12 +43,13 @@ class AzureSession:
             "base_url": self.endpoints.arm_endpoint,
             "credential_scopes": [self.endpoints.credential_scope],
             "retry_policy": ThrottleRetryPolicy(max_retries=self.max_retries, deadline=self.deadline, stats=self.stats),
-            "per_call_policies": [CallCounter(self.stats)],
+            "per_retry_policies": [CallCounter(self.stats)],
         }
         if self.params.ca_bundle:
             kwargs["connection_verify"] = self.params.ca_bundle
         if self.polling_interval is not None:
             kwargs["polling_interval"] = self.polling_interval
+        kwargs.update(self.client_kwargs_extra)
         return kwargs
 
     def _client(self, key, module, class_name, library):

@@ -65,7 +65,7 @@ def retrieve(content, obj_type, paths, objects=None, container=None):
             result = collector.ContinueRetrievePropertiesEx(result.token)
         return rows
     except Exception as exc:  # pylint: disable=broad-except  # one readable error for any read failure
-        what = getattr(obj_type, "__name__", None) or "objects"
+        what = getattr(obj_type, "__name__", "objects").rsplit(".", 1)[-1] if obj_type else "objects"
         raise from_exception(exc, "read %s (%s)" % (what, ", ".join(paths))) from exc
     finally:
         if view is not None:

@@ -29,10 +29,12 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
 
+	"github.com/google/uuid"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -82,6 +84,10 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 		switch {
 		case strings.HasPrefix(method, "WaitForUpdates") || method == "CheckForUpdates":
 			serve(body)
+		case method == "Fetch":
+			g.mu.RLock()
+			defer g.mu.RUnlock()
+			g.serveFetch(w, r, body, next)
 		case strings.HasSuffix(method, "_Task") || method == "RefreshStorageInfo":
 			g.mu.Lock()
 			defer g.mu.Unlock()
@@ -97,10 +103,83 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 	})
 }
 
+// emptyFetchResponse is what vCenter answers when a lazily read property
+// (PropertyCollector.Fetch, used by pyVmomi attribute access) is unset.
+const emptyFetchResponse = `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><FetchResponse xmlns="urn:vim25"></FetchResponse></soapenv:Body></soapenv:Envelope>`
+
+// serveFetch answers Fetch of an unset property with an empty response: the
+// simulator indexes an empty MissingSet and panics (the client would see the
+// connection drop).
+func (g *guard) serveFetch(w http.ResponseWriter, r *http.Request, body []byte, next http.Handler) {
+	rec := httptest.NewRecorder()
+	panicked := func() (p bool) {
+		defer func() {
+			if recover() != nil {
+				p = true
+			}
+		}()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(rec, r)
+		return false
+	}()
+	if panicked {
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, emptyFetchResponse)
+		return
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
 // afterTask runs even if the simulator handler panicked.
 func (g *guard) afterTask() {
 	g.restoreRDMs()
+	assignDiskUUIDs()
+	restorePinnedFreeSpace()
 	reconcileBackReferences()
+}
+
+// assignDiskUUIDs gives new flat disks a uuid as vCenter does (the
+// simulator leaves backing.uuid empty).
+func assignDiskUUIDs() {
+	for _, vm := range allVMs() {
+		simulator.Map.WithLock(vm, func() {
+			for _, disk := range vmDisks(vm) {
+				if b, ok := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo); ok && b.Uuid == "" {
+					u := uuid.New()
+					// vSphere disk uuids start with the VMware OUI prefix 6000C29
+					b.Uuid = "6000C29" + strings.ToUpper(u.String()[7:])
+				}
+			}
+		})
+	}
+}
+
+// pinnedFree holds each datastore's free space from the spec. The simulator
+// subtracts a disk's capacity on every disk add, including attaching an
+// existing VMDK, so the value is restored after each task to keep reads
+// deterministic.
+var pinnedFree = map[types.ManagedObjectReference]int64{}
+
+func restorePinnedFreeSpace() {
+	for _, e := range simulator.Map.All("Datastore") {
+		ds, ok := e.(*simulator.Datastore)
+		if !ok {
+			continue
+		}
+		if free, ok := pinnedFree[ds.Self]; ok {
+			simulator.Map.WithLock(ds, func() {
+				ds.Summary.FreeSpace = free
+				ds.Info.GetDatastoreInfo().FreeSpace = free
+			})
+		}
+	}
 }
 
 // registerRDM records that the disk file at path is an RDM mapping file.
@@ -246,6 +325,7 @@ func reconcileBackReferences() {
 	dsVMs := map[types.ManagedObjectReference][]types.ManagedObjectReference{}
 	for _, vm := range allVMs() {
 		simulator.Map.WithLock(vm, func() {
+			fillVMDefaults(vm)
 			if vm.Runtime.Host != nil {
 				fixPoolForHost(vm)
 				hostVMs[*vm.Runtime.Host] = append(hostVMs[*vm.Runtime.Host], vm.Self)
@@ -273,6 +353,28 @@ func reconcileBackReferences() {
 			simulator.Map.WithLock(d, func() { d.Vm = dsVMs[d.Self] })
 		}
 	}
+}
+
+// fillVMDefaults sets properties the simulator leaves unset but vCenter
+// always has, so lazy reads of them return a value instead of None.
+func fillVMDefaults(vm *simulator.VirtualMachine) {
+	if vm.Config == nil {
+		return
+	}
+	if vm.ResourceConfig == nil && vm.Config.CpuAllocation != nil && vm.Config.MemoryAllocation != nil {
+		vm.ResourceConfig = &types.ResourceConfigSpec{
+			Entity:           &vm.Self,
+			CpuAllocation:    *vm.Config.CpuAllocation,
+			MemoryAllocation: *vm.Config.MemoryAllocation,
+		}
+	}
+	status := types.ManagedEntityStatusGray
+	if vm.Guest != nil && vm.Guest.ToolsRunningStatus == string(types.VirtualMachineToolsRunningStatusGuestToolsRunning) &&
+		vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
+		status = types.ManagedEntityStatusGreen
+	}
+	vm.GuestHeartbeatStatus = status
+	vm.Summary.QuickStats.GuestHeartbeatStatus = status
 }
 
 // fixPoolForHost moves a VM to the root resource pool of its host's compute

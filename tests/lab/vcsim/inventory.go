@@ -91,6 +91,7 @@ func (b *builder) datacenter(spec *DatacenterSpec) error {
 			return fmt.Errorf("vm %q: %w", vm.Name, err)
 		}
 	}
+	restorePinnedFreeSpace()
 	reconcileBackReferences()
 	return nil
 }
@@ -198,6 +199,18 @@ func applyHostSpec(host *simulator.HostSystem, hs HostSpec) {
 		}
 		host.Runtime.InMaintenanceMode = hs.MaintenanceMode
 		host.Summary.Runtime = &host.Runtime
+		if host.Capability == nil {
+			// unset in the simulator; a lazy read would return None
+			host.Capability = &types.HostCapability{
+				VmotionSupported: true, StorageVMotionSupported: types.NewBool(true),
+				MaintenanceModeSupported: true, RebootSupported: true, ShutdownSupported: true,
+				DatastorePrincipalSupported: true, SanSupported: true, NfsSupported: true,
+				IscsiSupported: true, VlanTaggingSupported: true, NicTeamingSupported: true,
+				HighGuestMemSupported: true, SuspendedRelocateSupported: true,
+				PerVMNetworkTrafficShapingSupported: types.NewBool(true), PerVmSwapFiles: true,
+				VirtualExecUsageSupported: types.NewBool(true), StorageIORMSupported: types.NewBool(true),
+			}
+		}
 	})
 }
 
@@ -416,13 +429,16 @@ func applyDatastoreSpec(ds *simulator.Datastore, spec DatastoreSpec, dir string)
 				RemoteHost:           "nfs.lab", RemotePath: "/export/" + spec.Name,
 			}}
 		case "vsan":
-			ds.Info = &types.VsanDatastoreInfo{DatastoreInfo: base, MembershipUuid: newHexID(spec.Name)}
+			// membershipUuid is left unset: pyVmomi only knows it from API 7.0.1,
+			// newer than the version the simulator announces (6.5).
+			ds.Info = &types.VsanDatastoreInfo{DatastoreInfo: base}
 		default:
 			ds.Info = &types.LocalDatastoreInfo{DatastoreInfo: base, Path: dir}
 		}
 		ds.Summary.Type = dsType
 		ds.Summary.Capacity = capacity
 		ds.Summary.FreeSpace = free
+		pinnedFree[ds.Self] = free
 		ds.Summary.Accessible = true
 		ds.Summary.MultipleHostAccess = types.NewBool(len(ds.Host) > 1)
 		ds.Summary.Url = dir

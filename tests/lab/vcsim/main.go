@@ -37,6 +37,8 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (port 0 picks a free port)")
 	certDir := flag.String("cert-dir", "", "directory for cert.pem/key.pem (default: a new temp dir)")
 	trace := flag.Bool("trace", false, "log SOAP requests and responses to stderr")
+	noGuard := flag.Bool("no-guard", false, "diagnostics only: serve without the RDM/vMotion workarounds")
+	apiVersion := flag.String("api-version", "", "about.apiVersion to announce (default: spec api_version, else the simulator's 6.5)")
 	flag.Parse()
 	if *specPath == "" && flag.NArg() > 0 {
 		*specPath = flag.Arg(0)
@@ -66,6 +68,7 @@ func main() {
 		if dir, err = os.MkdirTemp("", "vcsim-lab-"); err != nil {
 			log.Fatal(err)
 		}
+		defer os.RemoveAll(dir) // our own temp dir: gone on exit
 	} else if err = os.MkdirAll(dir, 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -75,6 +78,15 @@ func main() {
 	}
 
 	model := newModel(spec.Mode)
+	if *apiVersion == "" {
+		*apiVersion = spec.APIVersion
+	}
+	if *apiVersion != "" {
+		// also what /sdk/vimServiceVersions.xml announces, so pyVmomi
+		// negotiates this version and knows the newer data types
+		model.ServiceContent.About.ApiVersion = *apiVersion
+		model.ServiceContent.About.Version = versionFromAPI(*apiVersion)
+	}
 	if err := model.Create(); err != nil {
 		log.Fatalf("model: %v", err)
 	}
@@ -89,7 +101,9 @@ func main() {
 	// Every SOAP request goes through the guard (see guard.go): it keeps RDM
 	// disks from crashing the simulator and repairs host/VM back references.
 	guard := newGuard()
-	server.Config.Handler = guard.wrap(server.Config.Handler)
+	if !*noGuard {
+		server.Config.Handler = guard.wrap(server.Config.Handler)
+	}
 
 	ctx := context.Background()
 	if err := buildInventory(ctx, server.URL, spec, guard); err != nil {
@@ -135,6 +149,16 @@ func newModel(mode string) *simulator.Model {
 	m.Datastore = 0
 	m.Machine = 0
 	return m
+}
+
+// versionFromAPI turns an API version ("7.0.3.0") into a product version
+// ("7.0.3").
+func versionFromAPI(api string) string {
+	parts := strings.Split(api, ".")
+	for len(parts) < 3 {
+		parts = append(parts, "0")
+	}
+	return strings.Join(parts[:3], ".")
 }
 
 // thumbprint is the SHA-1 fingerprint of a DER certificate, formatted the way

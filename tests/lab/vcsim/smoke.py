@@ -263,6 +263,8 @@ def check_connect(lab):
 def check_reads(si):
     about = si.content.about
     check("about.apiType is VirtualCenter", about.apiType == "VirtualCenter", about.apiType)
+    check("api_version from spec negotiated", about.apiVersion == "7.0.3.0" and si._stub.versionId == "\"urn:vim25/7.0.3.0\"",
+          (about.apiVersion, si._stub.versionId))
 
     hosts = collect(si, vim.HostSystem, [
         "summary.hardware.memorySize", "hardware.memorySize", "summary.quickStats.overallMemoryUsage",
@@ -303,7 +305,7 @@ def check_reads(si):
           and [m.key.name for m in dss["nfs-09"]["host"]] == ["esx09.lab"])
     check("datastore info types (Vmfs/Vsan/Nas)",
           [type(dss[n]["info"]).__name__ for n in ("vmfs-01", "vsan-01", "nfs-09")]
-          == ["vim.host.VmfsDatastoreInfo", "vim.vsan.host.DatastoreInfo", "vim.host.NasDatastoreInfo"],
+          == ["vim.host.VmfsDatastoreInfo", "vim.host.VsanDatastoreInfo", "vim.host.NasDatastoreInfo"],
           [type(dss[n]["info"]).__name__ for n in ("vmfs-01", "vsan-01", "nfs-09")])
 
     vms = collect(si, vim.VirtualMachine, [

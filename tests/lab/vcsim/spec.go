@@ -11,6 +11,7 @@ type Spec struct {
 	Mode        string           `json:"mode"` // "vcenter" (default) or "esx"
 	Username    string           `json:"username"`
 	Password    string           `json:"password"`
+	APIVersion  string           `json:"api_version"` // optional, e.g. "7.0.3.0"
 	Datacenters []DatacenterSpec `json:"datacenters"`
 }
 
