@@ -68,13 +68,18 @@ func main() {
 		if dir, err = os.MkdirTemp("", "vcsim-lab-"); err != nil {
 			log.Fatal(err)
 		}
-		defer os.RemoveAll(dir) // our own temp dir: gone on exit
+		tempDirs = append(tempDirs, dir) // our own temp dir: removed on exit
 	} else if err = os.MkdirAll(dir, 0o755); err != nil {
 		log.Fatal(err)
 	}
+	// from here on, fail through fatal so temporary directories are removed
+	fatal := func(format string, args ...interface{}) {
+		removeTempDirs()
+		log.Fatalf(format, args...)
+	}
 	cert, caFile, err := writeSelfSignedCert(dir, host)
 	if err != nil {
-		log.Fatalf("certificate: %v", err)
+		fatal("certificate: %v", err)
 	}
 
 	model := newModel(spec.Mode)
@@ -88,7 +93,7 @@ func main() {
 		model.ServiceContent.About.Version = versionFromAPI(*apiVersion)
 	}
 	if err := model.Create(); err != nil {
-		log.Fatalf("model: %v", err)
+		fatal("model: %v", err)
 	}
 	defer model.Remove()
 	defer removeTempDirs() // datastore directories
@@ -107,7 +112,8 @@ func main() {
 
 	ctx := context.Background()
 	if err := buildInventory(ctx, server.URL, spec, guard); err != nil {
-		log.Fatalf("inventory: %v", err)
+		model.Remove()
+		fatal("inventory: %v", err)
 	}
 
 	addr := server.Listener.Addr().(*net.TCPAddr)

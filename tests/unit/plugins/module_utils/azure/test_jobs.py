@@ -1,0 +1,145 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+import pytest
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure import jobs
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
+from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
+from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
+from azure.mgmt.recoveryservicessiterecovery import models
+
+VAULT = "/Subscriptions/sub/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
+JOB = "3c7b6a1e-0000-4a6f-9d1b-2f5d8c9e0a11"
+
+
+def test_job_name_from_location_as_asr_sends_it():
+    headers = {
+        "Location": "https://centraluseuap.management.azure.com" + VAULT
+        + "/replicationFabrics/f/replicationProtectionContainers/c/replicationProtectedItems/i/operationresults/"
+        + JOB + "?api-version=2021-06-01",
+        "Azure-AsyncOperation": "https://x" + VAULT + "/replicationOperationStatus/other?api-version=1",
+    }
+    assert jobs.job_name_from_headers(headers) == JOB
+
+
+@pytest.mark.parametrize("headers", [
+    {"azure-asyncoperation": "https://x" + VAULT + "/replicationOperationStatus/" + JOB + "?api-version=1"},
+    {"x-ms-request-id": VAULT + "/replicationJobs/" + JOB},
+])
+def test_job_name_from_the_other_headers(headers):
+    assert jobs.job_name_from_headers(headers) == JOB
+
+
+def test_no_job_in_headers():
+    assert jobs.job_name_from_headers({"x-ms-request-id": "4b9e-plain-guid"}) is None
+
+
+class FakeHttp:
+    def __init__(self, status, headers):
+        self.status_code = status
+        self.headers = headers
+
+
+class FakePipelineResponse:
+    def __init__(self, status, headers):
+        self.http_response = FakeHttp(status, headers)
+
+
+def test_start_calls_without_the_sdk_poller_and_returns_the_job():
+    seen = {}
+
+    def begin_failover_commit(rg, vault, fabric, container, item, **kwargs):
+        seen.update(kwargs)
+        kwargs["raw_response_hook"](FakePipelineResponse(202, {"Location": VAULT + "/operationresults/" + JOB}))
+
+    assert jobs.start(begin_failover_commit, "rg", "v", "f", "c", "i") == (JOB, 202)
+    assert seen["polling"] is False
+
+
+def test_a_202_without_a_job_is_an_error():
+    def begin(**kwargs):
+        kwargs["raw_response_hook"](FakePipelineResponse(202, {}))
+
+    with pytest.raises(AzureError, match="named no job"):
+        jobs.start(begin)
+
+
+def job_model(state, tasks=None):
+    return models.Job({
+        "name": JOB, "id": VAULT + "/replicationJobs/" + JOB,
+        "properties": {
+            "scenarioName": "UnplannedFailover", "friendlyName": "Failover", "state": state,
+            "stateDescription": "Completed" if state != "InProgress" else "InProgress",
+            "startTime": "2026-11-26T12:02:36Z",
+            "endTime": "2026-11-26T12:06:11Z" if state != "InProgress" else None,
+            "targetObjectName": "app01", "allowedActions": ["Cancel"] if state == "InProgress" else [],
+            "tasks": tasks or [],
+        },
+    })
+
+
+def test_summary_carries_tasks_timings_and_provider_error_codes():
+    task = {
+        "name": "VmFoStartVmOnSecondary", "friendlyName": "Start the replica virtual machine", "state": "Failed",
+        "stateDescription": "Failed", "startTime": "2026-11-26T12:05:00Z", "endTime": "2026-11-26T12:06:00Z",
+        "errors": [{
+            "serviceErrorDetails": {"code": "8038", "message": "Could not bring the VM online.",
+                                    "recommendedAction": "Add memory or vMotion the VM."},
+            "providerErrorDetails": {"errorCode": 8038, "errorMessage": "Insufficient memory on host esx01."},
+            "errorLevel": "Error",
+        }],
+    }
+    summary = jobs.summarize(job_model("Failed", [task]))
+    assert summary["state"] == "Failed"
+    assert summary["duration_seconds"] == 215
+    assert summary["tasks"][0]["name"] == "VmFoStartVmOnSecondary"
+    error = summary["errors"][0]
+    assert error["code"] == "8038"
+    assert error["provider_error_code"] == 8038
+    assert error["task"] == "VmFoStartVmOnSecondary"
+    assert "vMotion" in error["recommended_action"]
+
+
+class FakeJobs:
+    def __init__(self, states):
+        self.states = {name: list(seq) for name, seq in states.items()}
+        self.gets = []
+
+    def get(self, rg, vault, name):
+        self.gets.append(name)
+        seq = self.states[name]
+        state = seq.pop(0) if len(seq) > 1 else seq[0]
+        return job_model(state)
+
+
+class FakeClient:
+    def __init__(self, states):
+        self.replication_jobs = FakeJobs(states)
+
+
+def test_wait_returns_when_every_job_finished():
+    client = FakeClient({"a": ["InProgress", "InProgress", "Succeeded"], "b": ["InProgress", "Failed"]})
+    clock = FakeClock()
+    result = jobs.wait(client, "rg", "v", ["a", "b"], Deadline(600, clock=clock, sleeper=clock.sleep), poll=1)
+    assert {name: s["state"] for name, s in result.items()} == {"a": "Succeeded", "b": "Failed"}
+    # finished jobs are not read again
+    assert client.replication_jobs.gets == ["a", "b", "a", "b", "a"]
+
+
+def test_wait_stops_at_a_suspended_plan_job():
+    client = FakeClient({"a": ["Suspended"]})
+    clock = FakeClock()
+    assert jobs.wait(client, "rg", "v", ["a"], Deadline(60, clock=clock, sleeper=clock.sleep))["a"]["state"] == "Suspended"
+
+
+def test_wait_deadline_reports_every_job_in_partial():
+    client = FakeClient({"a": ["Succeeded"], "b": ["InProgress"]})
+    clock = FakeClock()
+    with pytest.raises(DeadlineExceeded) as info:
+        jobs.wait(client, "rg", "v", ["a", "b"], Deadline(30, clock=clock, sleeper=clock.sleep), poll=10)
+    assert "1 ASR job(s) still running after 30 s: b (UnplannedFailover, app01)" in info.value.msg
+    assert info.value.partial["a"]["state"] == "Succeeded"
+    assert info.value.partial["b"]["state"] == "InProgress"
+    assert info.value.to_dict()["partial"]["b"]["allowed_actions"] == ["Cancel"]
