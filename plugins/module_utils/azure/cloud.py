@@ -53,4 +53,4 @@ def resolve(cloud_environment="AzureCloud", arm_endpoint=None, authority_host=No
     arm = _url(arm_endpoint or default_arm)
     authority = _url(authority_host or default_authority)
     custom = (arm, authority) != (default_arm, default_authority)
-    return Endpoints(cloud=name if name in CLOUDS else "custom", arm_endpoint=arm, authority_host=authority, custom=custom)
+    return Endpoints(cloud="custom" if custom else name, arm_endpoint=arm, authority_host=authority, custom=custom)

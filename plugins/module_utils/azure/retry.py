@@ -55,7 +55,7 @@ class ThrottleRetryPolicy(RetryPolicy):
         self.max_backoff = max_backoff
         self.deadline = deadline
         self.stats = stats if stats is not None else {}
-        self.sleeper = sleeper or (lambda seconds: time.sleep(seconds))
+        self.sleeper = sleeper or (time.sleep)
 
     def _delay(self, attempt, response=None):
         delay = retry_after_seconds(response.http_response.headers) if response is not None else None

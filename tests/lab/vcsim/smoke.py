@@ -93,8 +93,8 @@ class Launcher:
         return ctx
 
     def connect(self, verify=True):
-        kw = dict(host=self.info["host"], port=self.info["port"],
-                  user=self.info["username"], pwd=self.info["password"])
+        kw = {"host": self.info["host"], "port": self.info["port"],
+                  "user": self.info["username"], "pwd": self.info["password"]}
         if verify:
             return SmartConnect(sslContext=self.ssl_context(), **kw)
         return SmartConnect(disableSslCertValidation=True, **kw)
@@ -123,7 +123,7 @@ def attempt(name, fn):
     """Run fn(); a raised exception is a failed check."""
     try:
         res = fn()
-    except Exception as e:  # noqa: BLE001 - report any failure
+    except Exception as e:
         check(name, False, "%s: %s" % (type(e).__name__, getattr(e, "msg", e)))
         return None
     return res
@@ -152,7 +152,7 @@ def collect(si, obj_type, paths):
                 selectSet=[vmodl.query.PropertyCollector.TraversalSpec(
                     name="view", path="view", skip=False, type=vim.view.ContainerView)])],
             propSet=[vmodl.query.PropertyCollector.PropertySpec(
-                type=obj_type, pathSet=sorted(set(["name"] + list(paths))))])
+                type=obj_type, pathSet=sorted({"name", *list(paths)}))])
         out = {}
         pc = content.propertyCollector
         res = pc.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
@@ -249,7 +249,7 @@ def check_connect(lab):
         check("untrusted context is rejected", False, "connected without the CA file")
     except ssl.SSLError:
         check("untrusted context is rejected", True)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         check("untrusted context is rejected", "CERTIFICATE_VERIFY_FAILED" in str(e), repr(e))
     try:
         SmartConnect(host=lab.info["host"], port=lab.info["port"], user=lab.info["username"],
@@ -396,7 +396,7 @@ def check_disk_moves(si):
     if b_disk is not None:
         ok = attempt("detach from B", lambda: reconfig(master, [remove_disk_spec(b_disk)]) or True)
         check("detach from B", ok and disk_by_file(master, path) is None and os.path.exists(local))
-    a_ctrl = [d for d in app.config.hardware.device if isinstance(d, vim.vm.device.VirtualLsiLogicController)][0]
+    a_ctrl = next(d for d in app.config.hardware.device if isinstance(d, vim.vm.device.VirtualLsiLogicController))
     ok = attempt("reattach to A (VM with RDM)",
                  lambda: reconfig(app, [add_existing_disk_spec(a_ctrl.key, 1, flat_backing(path), 20 << 20)]) or True)
     if ok:
@@ -418,7 +418,7 @@ def check_disk_moves(si):
     def move_rdm(src, dst):
         cur = disk_by_file(src, rdm_path)
         reconfig(src, [remove_disk_spec(cur)])
-        dctrl = [d for d in dst.config.hardware.device if isinstance(d, vim.vm.device.VirtualSCSIController)][0]
+        dctrl = next(d for d in dst.config.hardware.device if isinstance(d, vim.vm.device.VirtualSCSIController))
         backing = vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo(
             fileName=rdm_path, compatibilityMode="physicalMode", diskMode="independent_persistent",
             lunUuid=cur.backing.lunUuid, deviceName=cur.backing.deviceName)
@@ -437,7 +437,7 @@ def check_disk_moves(si):
             d.backing, vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo))
 
     # 6. create a new VMDK on a datastore attached to B
-    pv = [d for d in master.config.hardware.device if isinstance(d, vim.vm.device.ParaVirtualSCSIController)][0]
+    pv = next(d for d in master.config.hardware.device if isinstance(d, vim.vm.device.ParaVirtualSCSIController))
     new_path = "[vsan-01] master01/master01_asr.vmdk"
     new_disk = vim.vm.device.VirtualDisk(
         key=-1, controllerKey=pv.key, unitNumber=next_unit(master, pv.key), capacityInKB=1 << 20,
@@ -510,7 +510,7 @@ def probe_lazy_properties(si):
             try:
                 if getattr(obj, prop) is None:
                     unset.append("%s.%s" % (t.__name__.split(".")[-1], prop))
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 faults.append("%s.%s (%s)" % (t.__name__.split(".")[-1], prop, type(e).__name__))
     print("info: properties that raise on lazy read: %s" % (", ".join(faults) or "none"))
     print("info: properties that read as None: %s" % ", ".join(unset))
@@ -521,7 +521,7 @@ def check_esx(spec_path, vc_port):
     with Launcher(spec_path) as lab:
         check("ESX instance on its own port", lab.info["port"] != vc_port and lab.info["mode"] == "esx",
               lab.info["port"])
-        si = attempt("ESX connect (verified TLS)", lambda: lab.connect())
+        si = attempt("ESX connect (verified TLS)", lab.connect)
         if si is None:
             return
         check("ESX about.apiType is HostAgent", si.content.about.apiType == "HostAgent", si.content.about.apiType)
@@ -548,7 +548,7 @@ def main():
         if si is not None:
             for step in (check_reads, check_find_by_uuid, check_disk_moves, check_create_and_vmotion,
                          probe_lazy_properties):
-                attempt(step.__name__, lambda: step(si))
+                attempt(step.__name__, lambda step=step: step(si))
             check_esx(HERE / "sample-esx.json", info["port"])  # runs while the vCenter one still serves
             Disconnect(si)
         err = lab.stop()

@@ -6,8 +6,8 @@
 import io
 import json
 
-from azure.core.credentials import AccessToken
 import requests
+from azure.core.credentials import AccessToken
 from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest._requests_basic import RestRequestsTransportResponse
 
@@ -21,8 +21,7 @@ def scripted_response(request, status, headers=None, body=None):
     raw.raw = io.BytesIO(json.dumps(body).encode() if body is not None else b"")
     raw.headers.setdefault("Content-Type", "application/json")
     raw.url = request.url
-    response = RestRequestsTransportResponse(request=request, internal_response=raw)
-    return response
+    return RestRequestsTransportResponse(request=request, internal_response=raw)
 
 
 class ScriptedTransport(HttpTransport):

@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import pytest
+
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure import cloud
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 

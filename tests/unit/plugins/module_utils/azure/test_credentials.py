@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import pytest
+
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure import cloud, credentials
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 
@@ -66,7 +67,7 @@ def test_secret_credential_uses_the_custom_authority_and_ca_bundle():
     credential, source = credentials.build_credential(
         p(tenant="t", client_id="c", secret="s", ca_bundle="/ca.pem"), endpoints, identity=identity, **NO_AZ)
     assert (credential, source) == ("ClientSecretCredential", "secret")
-    name, args, kwargs = identity.built[0]
+    _name, args, kwargs = identity.built[0]
     assert args == ("t", "c", "s")
     assert kwargs == {"authority": "https://127.0.0.1:9443", "connection_verify": "/ca.pem",
                       "disable_instance_discovery": True}

@@ -3,12 +3,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import pytest
+from azure.mgmt.recoveryservicessiterecovery import models
+
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure import jobs
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
 from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
-from azure.mgmt.recoveryservicessiterecovery import models
 
 VAULT = "/Subscriptions/sub/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
 JOB = "3c7b6a1e-0000-4a6f-9d1b-2f5d8c9e0a11"

@@ -5,22 +5,23 @@
 import email.utils
 
 import pytest
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.core.pipeline import Pipeline
+from azure.core.rest import HttpRequest
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.credentials import AzureParams
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.retry import (
     CallCounter,
     ThrottleRetryPolicy,
     retry_after_seconds,
 )
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.session import AzureSession
-from ansible_collections.siterecovery.failback.plugins.module_utils.azure.credentials import AzureParams
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.azure.fakes import (
     ScriptedTransport,
     StaticCredential,
 )
-from azure.core.exceptions import ServiceRequestError, ServiceResponseError
-from azure.core.pipeline import Pipeline
-from azure.core.rest import HttpRequest
 
 
 @pytest.mark.parametrize("headers,expected", [
@@ -70,7 +71,7 @@ def test_5xx_without_retry_after_backs_off_exponentially_then_gives_up():
 
 
 def test_client_errors_are_not_retried():
-    pipe, transport, clock, _ = pipeline([(404, {}, None)])
+    pipe, _transport, clock, _ = pipeline([(404, {}, None)])
     assert send(pipe).status_code == 404
     assert clock.sleeps == []
 
@@ -78,13 +79,13 @@ def test_client_errors_are_not_retried():
 def test_a_wait_longer_than_the_deadline_is_not_started():
     clock = FakeClock()
     deadline = Deadline(10, clock=clock, sleeper=clock.sleep)
-    pipe, transport, policy_clock, _ = pipeline([(429, {"Retry-After": "60"}, None)], deadline=deadline)
+    pipe, _transport, policy_clock, _ = pipeline([(429, {"Retry-After": "60"}, None)], deadline=deadline)
     assert send(pipe).status_code == 429
     assert policy_clock.sleeps == []
 
 
 def test_connection_errors_before_sending_are_retried_for_any_method():
-    pipe, transport, clock, stats = pipeline([ServiceRequestError("refused"), (202, {}, None)])
+    pipe, _transport, _clock, stats = pipeline([ServiceRequestError("refused"), (202, {}, None)])
     assert send(pipe, "POST").status_code == 202
     assert stats["connection_retries"] == 1
 

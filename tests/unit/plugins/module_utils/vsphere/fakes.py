@@ -33,14 +33,14 @@ class FakeCollector:
         token = str(index + 1) if index + 1 < len(self.pages) else None
         return vmodl.query.PropertyCollector.RetrieveResult(objects=self.pages[index], token=token)
 
-    def RetrievePropertiesEx(self, specs, options):  # noqa: N802 - pyVmomi's name
+    def RetrievePropertiesEx(self, specs, options):
         self.calls += 1
         self.specs.append(specs)
         if self.error is not None:
             raise self.error
         return self._page(0) if self.pages else None
 
-    def ContinueRetrievePropertiesEx(self, token):  # noqa: N802 - pyVmomi's name
+    def ContinueRetrievePropertiesEx(self, token):
         self.calls += 1
         return self._page(int(token))
 
@@ -50,7 +50,7 @@ class FakeView(vim.view.ContainerView):
 
     destroyed = False
 
-    def Destroy(self):  # noqa: N802 - pyVmomi's name
+    def Destroy(self):
         type(self).destroyed_ids.append(self._moId)
 
     destroyed_ids = []
@@ -61,7 +61,7 @@ class FakeViewManager:
         self.views = []
         self.requests = []
 
-    def CreateContainerView(self, container, types, recursive):  # noqa: N802 - pyVmomi's name
+    def CreateContainerView(self, container, types, recursive):
         self.requests.append((container, types, recursive))
         view = FakeView("session[test]view-%d" % len(self.views))
         self.views.append(view)

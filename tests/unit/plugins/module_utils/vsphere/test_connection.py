@@ -6,13 +6,14 @@ import datetime
 import ssl
 
 import pytest
-from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import connection
-from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pyVmomi import vim
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import connection
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_missing_options_name_the_environment_variables():
 
 
 class FakeSI:
-    def RetrieveContent(self):  # noqa: N802 - pyVmomi's name
+    def RetrieveContent(self):
         return type("Content", (), {"about": vim.AboutInfo(apiType="VirtualCenter")})()
 
 

@@ -2,11 +2,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-import socket
 import ssl
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError, from_exception
 from pyVmomi import vim
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError, from_exception
 
 
 def test_login_fault_names_the_fix():
@@ -30,7 +30,7 @@ def test_tls_failure_points_at_the_trust_options():
 
 
 def test_network_failure_points_at_host_and_port():
-    err = from_exception(socket.timeout("timed out"), "log in to", "vc:443")
+    err = from_exception(TimeoutError("timed out"), "log in to", "vc:443")
     assert "cannot reach the server" in err.msg
 
 

@@ -3,10 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import pytest
+from pyVmomi import vim
+
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import lookup
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.vsphere.fakes import FakeClient
-from pyVmomi import vim
 
 ROWS = [
     {"moid": "vm-1", "name": "app01", "config.instanceUuid": "5003aaaa-1111-2222-3333-444455556666", "config.uuid": "4203-x"},

@@ -3,6 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import pytest
+from pyVmomi import vim, vmodl
+
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import properties
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.vsphere.fakes import (
@@ -12,7 +14,6 @@ from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.v
     moref,
     object_content,
 )
-from pyVmomi import vim, vmodl
 
 PATHS = ["name", "runtime.powerState"]
 

@@ -3,13 +3,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import pytest
+from pyVmomi import vim
+
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import tasks
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
 from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.vsphere.fakes import FakeClient, moref
-from pyVmomi import vim
 
 
 def scripted(states):
