@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import ssl
 from dataclasses import dataclass
@@ -43,12 +44,44 @@ def normalize_thumbprint(value):
     return digest
 
 
-def ssl_context(params):
-    """The TLS context for ``params``: verified against the system store or ``ca_file``.
+class ThumbprintMismatchError(ssl.SSLError):
+    """The server's certificate is not the pinned one."""
 
-    With a ``thumbprint`` pyVmomi first tries the verified context and, if the chain
-    does not verify, accepts the server only when its certificate digest matches.
+
+class PinnedContext(ssl.SSLContext):
+    """A TLS context that accepts exactly one certificate: the one whose digest is pinned.
+
+    The digest is checked after every handshake, so every connection pyVmomi opens (the
+    version probe, the login, each later request) is pinned, not only the first one.
     """
+
+    pinned = None
+
+    def check_certificate(self, der_cert):
+        algorithm = {40: hashlib.sha1, 64: hashlib.sha256, 128: hashlib.sha512}[len(self.pinned)]
+        actual = algorithm(der_cert).hexdigest()
+        if actual != self.pinned:
+            raise ThumbprintMismatchError("expected %s, got %s" % (self.pinned, actual))
+
+    def wrap_socket(self, *args, **kwargs):
+        tls = super().wrap_socket(*args, **kwargs)
+        try:
+            self.check_certificate(tls.getpeercert(binary_form=True))
+        except Exception:
+            tls.close()
+            raise
+        return tls
+
+
+def ssl_context(params):
+    """The TLS context for ``params``: verified against the system store or ``ca_file``,
+    pinned to ``thumbprint``, or (``validate_certs: false``) not verified at all."""
+    if params.thumbprint:
+        context = PinnedContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.pinned = normalize_thumbprint(params.thumbprint)
+        return context
     if not params.validate_certs:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
@@ -66,12 +99,10 @@ def connect(params, smart_connect=None):
         raise VSphereError("Missing vSphere connection option(s) %s: set them as module options, in "
                            "module_defaults for group/siterecovery.failback.vsphere, or as %s."
                            % (", ".join(missing), ", ".join(env[m] for m in missing)), missing=missing)
-    thumbprint = normalize_thumbprint(params.thumbprint) if params.thumbprint else None
     smart_connect = smart_connect or sdk.pyvim_connect.SmartConnect
     try:
         si = smart_connect(host=params.hostname, port=params.port, user=params.username, pwd=params.password,
-                           sslContext=ssl_context(params), thumbprint=thumbprint,
-                           httpConnectionTimeout=params.timeout)
+                           sslContext=ssl_context(params), httpConnectionTimeout=params.timeout)
     except Exception as exc:  # pylint: disable=broad-except  # every failure becomes one readable VSphereError
         raise from_exception(exc, "log in to", "%s:%s as %s" % (params.hostname, params.port, params.username)) from exc
     return VSphereClient(si, hostname=params.hostname)

@@ -48,16 +48,16 @@ def from_exception(exc, action, obj=None):
     if isinstance(exc, VSphereError):
         return exc
     where = " %s" % obj if obj else ""
+    if type(exc).__name__ in ("ThumbprintMismatchError", "ThumbprintMismatchException"):
+        return VSphereError(
+            "Refusing to %s%s: the server certificate does not match the pinned thumbprint (%s). "
+            "If the certificate was replaced on purpose, update thumbprint; otherwise do not connect."
+            % (action, where, exc), fault="ThumbprintMismatch", action=action, object=obj)
     if isinstance(exc, ssl.SSLError):
         return VSphereError(
             "Could not %s%s: TLS verification failed (%s). Give the server's CA with ca_file, "
             "pin its certificate with thumbprint, or (lab only) set validate_certs: false." % (action, where, exc),
             fault="SSLError", action=action, object=obj)
-    if type(exc).__name__ == "ThumbprintMismatchException":
-        return VSphereError(
-            "Refusing to %s%s: the server certificate does not match the pinned thumbprint (%s). "
-            "If the certificate was replaced on purpose, update thumbprint; otherwise do not connect."
-            % (action, where, exc), fault="ThumbprintMismatch", action=action, object=obj)
     if isinstance(exc, (socket.error, OSError)) and not _is_fault(exc):
         return VSphereError("Could not %s%s: cannot reach the server (%s). Check hostname, port and the network path."
                             % (action, where, exc), fault=type(exc).__name__, action=action, object=obj)

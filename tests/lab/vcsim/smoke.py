@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Smoke test of the vcsim lab launcher, driven through pyvmomi.
 
 Builds the launcher (build.sh), starts it with sample.json (vCenter) and
@@ -60,7 +59,7 @@ class Launcher:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + self.ready_timeout
         while time.time() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            ready = select.select([self.proc.stdout], [], [], 0.5)[0]
             if ready:
                 line = self.proc.stdout.readline()
                 if line:
@@ -76,12 +75,12 @@ class Launcher:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                _, err = self.proc.communicate(timeout=15)
+                err = self.proc.communicate(timeout=15)[1]
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                _, err = self.proc.communicate()
+                err = self.proc.communicate()[1]
         elif self.proc:
-            _, err = self.proc.communicate()
+            err = self.proc.communicate()[1]
         if self.cert_dir:
             shutil.rmtree(self.cert_dir, ignore_errors=True)
         return err
@@ -94,7 +93,7 @@ class Launcher:
 
     def connect(self, verify=True):
         kw = {"host": self.info["host"], "port": self.info["port"],
-                  "user": self.info["username"], "pwd": self.info["password"]}
+              "user": self.info["username"], "pwd": self.info["password"]}
         if verify:
             return SmartConnect(sslContext=self.ssl_context(), **kw)
         return SmartConnect(disableSslCertValidation=True, **kw)

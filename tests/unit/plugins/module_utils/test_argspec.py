@@ -41,7 +41,8 @@ AZURE_ENV = {
 
 
 def params_from_env(monkeypatch, spec, env):
-    for name, (_, raw, _) in env.items():
+    for name, triple in env.items():
+        raw = triple[1]
         monkeypatch.setenv(name, raw)
     with patch_module_args({}):
         return AnsibleModule(argument_spec=spec).params
@@ -49,7 +50,7 @@ def params_from_env(monkeypatch, spec, env):
 
 def test_every_vsphere_option_falls_back_to_its_variable(monkeypatch):
     params = params_from_env(monkeypatch, argspec.vsphere_argument_spec(), VSPHERE_ENV)
-    for option, _, expected in VSPHERE_ENV.values():
+    for option, _raw, expected in VSPHERE_ENV.values():
         assert params[option] == expected, option
 
 
@@ -57,7 +58,7 @@ def test_every_azure_option_falls_back_to_its_variable(monkeypatch):
     spec = argspec.azure_argument_spec()
     spec.update(argspec.vault_argument_spec())
     params = params_from_env(monkeypatch, spec, AZURE_ENV)
-    for option, _, expected in AZURE_ENV.values():
+    for option, _raw, expected in AZURE_ENV.values():
         assert params[option] == expected, option
 
 

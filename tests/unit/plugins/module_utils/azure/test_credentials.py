@@ -83,7 +83,7 @@ def test_certificate_credential_gets_path_and_password():
     identity = FakeIdentity()
     credentials.build_credential(p(tenant="t", client_id="c", x509_certificate_path="/sp.pem",
                                    x509_certificate_password="pw"), cloud.resolve(), identity=identity, **NO_AZ)
-    name, _, kwargs = identity.built[0]
+    name, kwargs = identity.built[0][0], identity.built[0][2]
     assert name == "CertificateCredential"
     assert kwargs["certificate_path"] == "/sp.pem" and kwargs["password"] == "pw"
 

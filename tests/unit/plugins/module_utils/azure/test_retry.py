@@ -71,7 +71,7 @@ def test_5xx_without_retry_after_backs_off_exponentially_then_gives_up():
 
 
 def test_client_errors_are_not_retried():
-    pipe, _transport, clock, _ = pipeline([(404, {}, None)])
+    pipe, clock = pipeline([(404, {}, None)])[0::2]
     assert send(pipe).status_code == 404
     assert clock.sleeps == []
 
@@ -79,7 +79,7 @@ def test_client_errors_are_not_retried():
 def test_a_wait_longer_than_the_deadline_is_not_started():
     clock = FakeClock()
     deadline = Deadline(10, clock=clock, sleeper=clock.sleep)
-    pipe, _transport, policy_clock, _ = pipeline([(429, {"Retry-After": "60"}, None)], deadline=deadline)
+    pipe, policy_clock = pipeline([(429, {"Retry-After": "60"}, None)], deadline=deadline)[0::2]
     assert send(pipe).status_code == 429
     assert policy_clock.sleeps == []
 
@@ -91,9 +91,9 @@ def test_connection_errors_before_sending_are_retried_for_any_method():
 
 
 def test_a_reset_after_sending_is_retried_only_for_reads():
-    pipe, _, _, _ = pipeline([ServiceResponseError("reset"), (200, {}, {})])
+    pipe = pipeline([ServiceResponseError("reset"), (200, {}, {})])[0]
     assert send(pipe, "GET").status_code == 200
-    pipe, _, _, _ = pipeline([ServiceResponseError("reset"), (200, {}, {})])
+    pipe = pipeline([ServiceResponseError("reset"), (200, {}, {})])[0]
     with pytest.raises(ServiceResponseError):
         send(pipe, "POST")  # the POST may have started an ASR job: never send it twice
 
@@ -112,4 +112,4 @@ def test_the_real_sdk_client_uses_the_policy_on_a_429_storm(monkeypatch):
     assert session.stats["throttled"] == 3
     assert session.stats["calls"] == 4
     assert [s for s in clock.sleeps if s == 2] == [2, 2, 2]
-    assert all(url.startswith("https://arm.lab/subscriptions/sub/") for _, url in transport.requests)
+    assert all(url.startswith("https://arm.lab/subscriptions/sub/") for method, url in transport.requests if method)

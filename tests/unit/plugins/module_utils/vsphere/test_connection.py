@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import datetime
+import hashlib
 import ssl
 
 import pytest
@@ -79,18 +80,28 @@ class FakeSI:
         return type("Content", (), {"about": vim.AboutInfo(apiType="VirtualCenter")})()
 
 
-def test_connect_passes_the_verified_context_and_pinned_thumbprint():
+def test_connect_passes_the_verified_context():
     seen = {}
 
     def smart_connect(**kwargs):
         seen.update(kwargs)
         return FakeSI()
 
-    client = connection.connect(params(thumbprint="AB:" * 31 + "AB", port=8443), smart_connect=smart_connect)
+    client = connection.connect(params(port=8443), smart_connect=smart_connect)
     assert client.is_vcenter
-    assert seen["thumbprint"] == "ab" * 32
     assert seen["port"] == 8443
     assert seen["sslContext"].verify_mode == ssl.CERT_REQUIRED
+
+
+def test_a_pinned_context_accepts_only_the_pinned_certificate():
+    der = b"certificate bytes"
+    context = connection.ssl_context(params(thumbprint=hashlib.sha256(der).hexdigest().upper()))
+    assert isinstance(context, connection.PinnedContext)
+    context.check_certificate(der)
+    with pytest.raises(connection.ThumbprintMismatchError):
+        context.check_certificate(b"another certificate")
+    sha1 = connection.ssl_context(params(thumbprint=hashlib.sha1(der).hexdigest()))
+    sha1.check_certificate(der)
 
 
 def test_login_failure_is_readable_and_hides_the_password():

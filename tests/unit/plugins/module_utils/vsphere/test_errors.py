@@ -37,3 +37,10 @@ def test_network_failure_points_at_host_and_port():
 def test_an_error_of_ours_passes_through_unchanged():
     original = VSphereError("already readable")
     assert from_exception(original, "do") is original
+
+
+def test_thumbprint_mismatch_is_not_mistaken_for_a_missing_ca():
+    from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.connection import ThumbprintMismatchError
+    err = from_exception(ThumbprintMismatchError("expected aa, got bb"), "log in to", "vc:443")
+    assert "does not match the pinned thumbprint" in err.msg
+    assert err.details["fault"] == "ThumbprintMismatch"

@@ -32,7 +32,7 @@ def test_ambiguous_name_names_the_candidates_and_the_fix():
 
 
 def test_unknown_identifier_is_reported():
-    _, problems = lookup.resolve(["ghost"], ROWS)
+    problems = lookup.resolve(["ghost"], ROWS)[1]
     assert problems == ["VM 'ghost' was not found by MOID, instance UUID or name."]
 
 
@@ -42,7 +42,7 @@ def test_find_vms_reads_once_whatever_the_number_of_identifiers():
                             paths=["runtime.host"])
     assert len(found) == 4
     assert client.stats["property_reads"] == 1
-    obj_type, paths, _ = client.calls[0]
+    obj_type, paths = client.calls[0][:2]
     assert obj_type is vim.VirtualMachine
     assert paths == ("name", "config.instanceUuid", "config.uuid", "runtime.host")
 

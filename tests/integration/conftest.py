@@ -1,0 +1,64 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Integration tests run the collection's modules through ansible on the lab."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, ROOT)
+COLLECTIONS = os.path.join(ROOT, ".venv", "collections")
+
+from tests.lab.vcenter import Simulator  # noqa: E402
+
+
+def run_module(module, args=None, env=None, check=False, tmp_dir=None):
+    """Run one module through ansible-playbook on localhost; return (rc, result) where rc is 0
+    unless the module failed. The result is the registered task result."""
+    work = tempfile.mkdtemp(prefix="it-", dir=tmp_dir)
+    out = os.path.join(work, "result.json")
+    play = [{
+        "hosts": "localhost", "gather_facts": False,
+        "tasks": [
+            {"name": "module under test", "siterecovery.failback." + module: args or {}, "register": "result",
+             "ignore_errors": True, "check_mode": check},
+            {"name": "save result", "ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": out},
+             "check_mode": False},
+        ],
+    }]
+    playbook = os.path.join(work, "play.yml")
+    with open(playbook, "w") as handle:
+        json.dump(play, handle)
+    full_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
+                    ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    for name in list(full_env):
+        if name.startswith(("VMWARE_", "AZURE_")):
+            del full_env[name]
+    full_env.update(env or {})
+    proc = subprocess.run([os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           playbook], check=False, env=full_env, capture_output=True, text=True, timeout=600)
+    if not os.path.exists(out):
+        raise AssertionError("ansible-playbook wrote no result:\n%s\n%s" % (proc.stdout, proc.stderr))
+    with open(out) as handle:
+        result = json.load(handle)
+    return (1 if result.get("failed") else 0), result
+
+
+@pytest.fixture(scope="session")
+def vcenter(tmp_path_factory):
+    with Simulator(os.path.join(ROOT, "tests", "lab", "vcsim", "sample.json"),
+                   workdir=str(tmp_path_factory.mktemp("vcsim"))) as sim:
+        yield sim
+
+
+@pytest.fixture(scope="session")
+def esxi(tmp_path_factory):
+    with Simulator(os.path.join(ROOT, "tests", "lab", "vcsim", "sample-esx.json"),
+                   workdir=str(tmp_path_factory.mktemp("esx"))) as sim:
+        yield sim
