@@ -15,75 +15,33 @@ Ends with a "N passed, N failed" line; exit status 1 when a check failed.
         si = lab.connect()
 """
 
-import json
 import os
 import pathlib
-import select
-import shutil
-import signal
 import ssl
-import subprocess
 import sys
-import tempfile
 import time
 
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
 HERE = pathlib.Path(__file__).resolve().parent
-BUILD = HERE / "build.sh"
+sys.path.insert(0, str(HERE.parents[2]))
+from tests.lab.vcenter import Simulator  # noqa: E402
+
 VERBOSE = "-v" in sys.argv
 
 
-class Launcher:
-    """Builds (if needed) and runs one launcher process for a spec file."""
+class Launcher(Simulator):
+    """The lab's Simulator, plus what the smoke checks need: the launcher log on stop and
+    pyVmomi connections with or without TLS verification."""
 
     def __init__(self, spec_path, ready_timeout=60):
-        self.spec_path = str(spec_path)
-        self.ready_timeout = ready_timeout
-        self.proc = None
-        self.info = None
-        self.cert_dir = None
-
-    @staticmethod
-    def build():
-        out = subprocess.run(["bash", str(BUILD)], check=True, stdout=subprocess.PIPE, text=True)
-        return out.stdout.strip().splitlines()[-1]
-
-    def start(self):
-        binary = self.build()
-        self.cert_dir = tempfile.mkdtemp(prefix="vcsim-lab-cert-")
-        # Go's flag package stops at the first positional argument: flags first.
-        self.proc = subprocess.Popen(
-            [binary, "-listen", "127.0.0.1:0", "-cert-dir", self.cert_dir, self.spec_path],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + self.ready_timeout
-        while time.time() < deadline:
-            ready = select.select([self.proc.stdout], [], [], 0.5)[0]
-            if ready:
-                line = self.proc.stdout.readline()
-                if line:
-                    self.info = json.loads(line)
-                    return self.info
-            if self.proc.poll() is not None:
-                break
-        err = self.stop()
-        raise RuntimeError("launcher did not become ready: %s" % err)
+        super().__init__(str(spec_path), ready_timeout=ready_timeout)
 
     def stop(self):
-        err = ""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                err = self.proc.communicate(timeout=15)[1]
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                err = self.proc.communicate()[1]
-        elif self.proc:
-            err = self.proc.communicate()[1]
-        if self.cert_dir:
-            shutil.rmtree(self.cert_dir, ignore_errors=True)
-        return err
+        super().stop()
+        with open(self.log_path) as handle:
+            return handle.read()
 
     def ssl_context(self):
         ctx = ssl.create_default_context(cafile=self.info["ca_file"])
@@ -97,13 +55,6 @@ class Launcher:
         if verify:
             return SmartConnect(sslContext=self.ssl_context(), **kw)
         return SmartConnect(disableSslCertValidation=True, **kw)
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 # ---------------------------------------------------------------- helpers
