@@ -1,0 +1,453 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Load a lab spec: defaults, `extends`, references checked, ids derived, the world made to
+agree with each protected item's stage. See README.md for the format."""
+
+import copy
+import datetime
+import hashlib
+import os
+import uuid
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SPECS = os.path.join(HERE, "specs")
+NAMESPACE = uuid.UUID("6f0b6c1e-3a53-4e8e-9d0c-5a7f4f0e2b11")
+
+STAGES = ("replicating_to_azure", "failed_over_to_azure", "running_in_azure", "replicating_to_onprem",
+          "failed_back", "failback_committed", "reprotected_to_azure")
+# stages in which the on-prem copy of the VM receives the data (its disks are on the master target)
+DISKS_ON_MASTER_TARGET = ("replicating_to_onprem",)
+# stages in which the on-prem VM runs
+ONPREM_RUNNING = ("replicating_to_azure", "failed_back", "failback_committed", "reprotected_to_azure")
+FAILBACK_PROVIDER_STAGES = ("replicating_to_onprem", "failed_back", "failback_committed")
+
+TIMINGS = {"job_seconds": 3.0, "agent_registration_seconds": 10.0, "initial_replication_seconds": 3.0,
+           "recovery_point_seconds": 5.0, "app_consistent_every": 3}
+AZURE = {"tenant": "72f988bf-0000-4000-8000-000000000001", "client_id": "5a1f0000-0000-4000-8000-000000000002",
+         "secret": "lab-secret", "subscription_id": "00000000-0000-4000-8000-000000000003", "location": "westeurope"}
+
+
+class SpecError(ValueError):
+    """The spec is inconsistent; the message names the object and the problem."""
+
+
+def guid(*parts, upper=False):
+    value = str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+    return value.upper() if upper else value
+
+
+def _merge_named(base, override):
+    """Merge two lists of dicts by their 'name' (or 'vm') key; other lists are replaced."""
+    key = None
+    for candidate in ("name", "vm"):
+        if all(isinstance(x, dict) and candidate in x for x in list(base) + list(override)):
+            key = candidate
+            break
+    if key is None:
+        return copy.deepcopy(override)
+    result = [copy.deepcopy(x) for x in base]
+    index = {x[key]: i for i, x in enumerate(result)}
+    for item in override:
+        if item.get("remove"):
+            if item[key] in index:
+                result[index[item[key]]] = None
+            continue
+        if item[key] in index:
+            result[index[item[key]]] = merge(result[index[item[key]]], item)
+        else:
+            result.append(copy.deepcopy(item))
+    return [x for x in result if x is not None]
+
+
+def merge(base, override):
+    """Deep merge: dicts by key, lists of named dicts by name, anything else replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        result = copy.deepcopy(base)
+        for key, value in override.items():
+            result[key] = merge(base[key], value) if key in base else copy.deepcopy(value)
+        return result
+    if isinstance(base, list) and isinstance(override, list):
+        return _merge_named(base, override)
+    return copy.deepcopy(override)
+
+
+def read(path):
+    """The raw spec with `extends` resolved (relative to the file)."""
+    if not os.path.isabs(path) and not os.path.exists(path):
+        path = os.path.join(SPECS, path)
+    with open(path) as handle:
+        raw = yaml.safe_load(handle) or {}
+    parent = raw.pop("extends", None)
+    if parent:
+        base = read(os.path.join(os.path.dirname(os.path.abspath(path)), parent))
+        base.pop("name", None)
+        base.pop("description", None)
+        raw = merge(base, raw)
+    return raw
+
+
+def load(path, now=None):
+    """The normalized spec (see README.md) for the file at ``path``."""
+    return normalize(read(path), now=now)
+
+
+def _iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _vm_defaults(vm, datastore=None, host=None):
+    name = vm["name"]
+    vm.setdefault("host", host)
+    vm.setdefault("datastore", datastore)
+    vm.setdefault("folder", None)
+    vm.setdefault("guest_id", "otherLinux64Guest")
+    vm.setdefault("num_cpu", 2)
+    vm.setdefault("memory_mb", 4096)
+    vm.setdefault("firmware", "bios")
+    vm.setdefault("power_state", "poweredOn")
+    vm.setdefault("tools_status", "toolsOk")
+    vm.setdefault("tools_running_status",
+                  "guestToolsRunning" if vm["power_state"] == "poweredOn" else "guestToolsNotRunning")
+    vm.setdefault("instance_uuid", guid("instance", name))
+    vm.setdefault("bios_uuid", guid("bios", name))
+    vm.setdefault("extra_config", {})
+    vm.setdefault("scsi_controllers", [{"bus": 0, "type": "lsilogic"}])
+    vm.setdefault("snapshots", [])
+    vm.setdefault("nics", [{"network": "VM Network"}])
+    for index, nic in enumerate(vm["nics"]):
+        digest = hashlib.sha256(("%s/%d" % (name, index)).encode()).hexdigest()
+        nic.setdefault("mac", "00:50:56:%s:%s:%s" % (digest[0:2], digest[2:4], digest[4:6]))
+    units = {}
+    for index, disk in enumerate(vm.setdefault("disks", [])):
+        disk.setdefault("bus", 0)
+        unit = disk.get("unit")
+        if unit is None:
+            unit = units.get(disk["bus"], 0)
+            if unit == 7:  # unit 7 is the controller itself
+                unit = 8
+        disk["unit"] = unit
+        units[disk["bus"]] = unit + 1 if unit + 1 != 7 else 8
+        disk.setdefault("datastore", vm["datastore"])
+        disk.setdefault("backing", "flat")
+        disk.setdefault("thin", True)
+        suffix = "" if index == 0 else "_%d" % index
+        disk.setdefault("file", "%s/%s%s.vmdk" % (name, name, suffix))
+        if "size_gb" not in disk and "size_mb" not in disk:
+            disk["size_gb"] = 40
+        if disk["backing"] == "rdm":
+            lun = hashlib.sha256(("lun/%s/%d" % (name, index)).encode()).hexdigest()
+            disk.setdefault("lun_uuid", "0200000000600a0980" + lun[:32])
+            disk.setdefault("device_name", "/vmfs/devices/disks/naa.600a0980" + lun[:24])
+        else:
+            disk.setdefault("uuid", "6000C29" + guid("disk", name, index)[7:])
+    return vm
+
+
+def _all_vms(spec):
+    for dc in spec["vcenter"]["datacenters"]:
+        for vm in dc.get("vms", []):
+            yield vm, dc, None
+    for esx in spec.get("standalone_hosts", []):
+        for vm in esx.get("vms", []):
+            yield vm, None, esx
+
+
+def normalize(raw, now=None):
+    """Fill defaults, derive ids, check references and stage consistency."""
+    spec = copy.deepcopy(raw)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    spec.setdefault("name", "lab")
+    spec.setdefault("description", "")
+    spec["timings"] = dict(TIMINGS, **(spec.get("timings") or {}))
+    spec["azure"] = dict(AZURE, **(spec.get("azure") or {}))
+
+    vc = spec.setdefault("vcenter", {})
+    vc.setdefault("name", "vcenter01.lab")
+    vc.setdefault("username", "administrator@vsphere.local")
+    vc.setdefault("password", "lab-password")
+    vc.setdefault("api_version", "7.0.3.0")
+    vc.setdefault("datacenters", [])
+    hosts = {}
+    datastores = {}
+    for dc in vc["datacenters"]:
+        dc.setdefault("clusters", [])
+        dc.setdefault("standalone_hosts", [])
+        dc.setdefault("networks", ["VM Network"])
+        dc.setdefault("vms", [])
+        clustered = {h for c in dc["clusters"] for h in c["hosts"]}
+        for host in dc.setdefault("hosts", []):
+            host.setdefault("memory_mb", 131072)
+            host.setdefault("memory_used_mb", 16384)
+            host.setdefault("cpu_cores", 16)
+            host.setdefault("connection_state", "connected")
+            host.setdefault("maintenance_mode", False)
+            if host["name"] not in clustered and host["name"] not in dc["standalone_hosts"]:
+                dc["standalone_hosts"].append(host["name"])
+            hosts[host["name"]] = dict(host, datacenter=dc["name"])
+        for ds in dc.setdefault("datastores", []):
+            ds.setdefault("type", "VMFS")
+            ds.setdefault("capacity_gb", 2048)
+            ds.setdefault("free_gb", ds["capacity_gb"] // 2)
+            ds.setdefault("hosts", [h["name"] for h in dc["hosts"]])
+            for host in ds["hosts"]:
+                if host not in hosts:
+                    raise SpecError("datastore %s is mounted on unknown host %s" % (ds["name"], host))
+            datastores[ds["name"]] = ds
+        for vm in dc["vms"]:
+            if vm.get("host") not in hosts:
+                raise SpecError("VM %s is on unknown host %r" % (vm["name"], vm.get("host")))
+            first = next((d for d in datastores.values() if vm["host"] in d["hosts"]), None)
+            _vm_defaults(vm, datastore=first["name"] if first else None)
+            for disk in vm["disks"]:
+                if disk["datastore"] not in datastores:
+                    raise SpecError("disk %s of VM %s is on unknown datastore %r" % (disk["file"], vm["name"], disk["datastore"]))
+
+    for esx in spec.setdefault("standalone_hosts", []):
+        esx.setdefault("username", "root")
+        esx.setdefault("password", "esx-password")
+        esx.setdefault("api_version", vc["api_version"])
+        host = dict({"memory_mb": 65536, "memory_used_mb": 4096, "cpu_cores": 8, "connection_state": "connected",
+                     "maintenance_mode": False}, **(esx.get("host") or {}))
+        host["name"] = esx["name"]
+        esx["host"] = host
+        esx.setdefault("datastores", [{"name": "datastore1", "type": "VMFS", "capacity_gb": 500, "free_gb": 400}])
+        for ds in esx["datastores"]:
+            ds.setdefault("type", "VMFS")
+            ds.setdefault("capacity_gb", 500)
+            ds.setdefault("free_gb", ds["capacity_gb"] // 2)
+            ds["hosts"] = [esx["name"]]
+        esx.setdefault("networks", ["VM Network"])
+        for vm in esx.setdefault("vms", []):
+            _vm_defaults(vm, datastore=esx["datastores"][0]["name"], host=esx["name"])
+            vm["host"] = esx["name"]
+
+    vms = {}
+    for vm, dc, esx in _all_vms(spec):
+        if vm["name"] in vms:
+            raise SpecError("two VMs are named %s; the lab keys VMs by name" % vm["name"])
+        vms[vm["name"]] = (vm, dc, esx)
+
+    _normalize_asr(spec, vms, hosts, datastores, now)
+    return spec
+
+
+def _normalize_asr(spec, vms, hosts, datastores, now):
+    asr = spec.setdefault("asr", {})
+    asr.setdefault("resource_group", "rg-dr")
+    asr.setdefault("vault", "vault-dr")
+    cs = asr.setdefault("configuration_server", {})
+    cs.setdefault("name", "cs01")
+    cs.setdefault("ip", "10.0.0.10")
+    cs.setdefault("service_status", "Running")
+    cs.setdefault("heartbeat_age_seconds", 30)
+    cs.setdefault("version", "9.62.7172.1")
+    cs.setdefault("version_status", "Supported")
+    asr["fabric_name"] = hashlib.sha256(("fabric/" + cs["name"]).encode()).hexdigest()
+    asr["container_name"] = "cloud_" + guid("container", cs["name"])
+    asr["vault_id"] = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s" % (
+        spec["azure"]["subscription_id"], asr["resource_group"], asr["vault"])
+
+    for ps in asr.setdefault("process_servers", []):
+        ps.setdefault("ip", "10.1.0.4")
+        ps.setdefault("location", "azure")
+        ps.setdefault("health", "Normal")
+        ps.setdefault("service_status", "Running")
+        ps.setdefault("heartbeat_age_seconds", 30)
+        ps.setdefault("version_status", "Supported")
+        ps["id"] = guid("ps", ps["name"], upper=True)
+    for mt in asr.setdefault("master_targets", []):
+        if mt["vm"] not in vms:
+            raise SpecError("master target %s is not a VM of the lab" % mt["vm"])
+        vm = vms[mt["vm"]][0]
+        mt.setdefault("name", mt["vm"])
+        mt.setdefault("os", "Windows" if vm["guest_id"].startswith("windows") else "Linux")
+        mt.setdefault("version", cs["version"])
+        mt.setdefault("version_status", "Supported")
+        mt.setdefault("heartbeat_age_seconds", 30)
+        mt.setdefault("retention_volumes", [{"name": "R:" if mt["os"] == "Windows" else "/mnt/retention",
+                                             "capacity_gb": 500, "free_gb": 400}])
+        mt["id"] = guid("mt", mt["vm"], upper=True)
+        mt["host"] = vm["host"]
+    accounts = asr.setdefault("run_as_accounts", [{"id": "1", "name": "vcenter-discovery"}])
+    for account in accounts:
+        account["id"] = str(account["id"])
+    vcenters = asr.setdefault("vcenters", [{"name": spec["vcenter"]["name"]}])
+    for entry in vcenters:
+        entry.setdefault("standalone", False)
+        entry.setdefault("discovery_status", "Completed")
+        entry.setdefault("heartbeat_age_seconds", 120)
+        entry.setdefault("connected", True)
+        entry.setdefault("ip", "10.0.0.20")
+        entry.setdefault("run_as_account", accounts[0]["id"] if accounts else None)
+        entry["internal_id"] = guid("vcenter", entry["name"])
+    policies = asr.setdefault("policies", [
+        {"name": "policy-24h", "provider": "InMageAzureV2"}, {"name": "policy-24h-failback", "provider": "InMage"}])
+    for policy in policies:
+        policy.setdefault("rpo_threshold_minutes", 15)
+        policy.setdefault("recovery_point_history_minutes", 1440)
+        policy.setdefault("app_consistent_frequency_minutes", 60)
+        policy["id"] = "%s/replicationPolicies/%s" % (asr["vault_id"], policy["name"])
+    if not any(p["provider"] == "InMage" for p in policies):
+        raise SpecError("asr.policies needs an InMage (failback) policy")
+
+    items = asr.setdefault("items", [])
+    names = set()
+    for item in items:
+        _normalize_item(spec, asr, item, vms, datastores, now)
+        if item["name"] in names:
+            raise SpecError("two protected items are named %s" % item["name"])
+        names.add(item["name"])
+    for plan in asr.setdefault("recovery_plans", []):
+        plan["id"] = "%s/replicationRecoveryPlans/%s" % (asr["vault_id"], plan["name"])
+        for group in plan.setdefault("groups", []):
+            group.setdefault("type", "Boot")
+            for name in group["items"]:
+                if name not in names:
+                    raise SpecError("recovery plan %s names unknown item %s" % (plan["name"], name))
+    _apply_stages(spec, asr, vms, datastores)
+
+
+def _normalize_item(spec, asr, item, vms, datastores, now):
+    name = item["name"]
+    item.setdefault("source", "physical" if name not in vms else ("standalone" if vms[name][2] else "vcenter"))
+    item.setdefault("stage", "running_in_azure")
+    if item["stage"] not in STAGES:
+        raise SpecError("item %s: stage %r is not one of %s" % (name, item["stage"], ", ".join(STAGES)))
+    vm = vms.get(name, (None,))[0]
+    item.setdefault("os", "Windows" if vm is None or vm["guest_id"].startswith("windows") else "Linux")
+    item.setdefault("os_name", "Windows Server 2019" if item["os"] == "Windows" else "Red Hat Enterprise Linux 8")
+    item.setdefault("replication_group", None)
+    item.setdefault("master_target", None)
+    item.setdefault("datastore", None)
+    item.setdefault("protection_disabled", False)
+    item.setdefault("migration_completed", False)
+    item.setdefault("in_cs_database", True)
+    item["original_location"] = vm is not None and item["source"] != "physical"
+    if item["source"] == "standalone" and vm is None:
+        raise SpecError("item %s is from a standalone host but no standalone host has that VM" % name)
+    item["item_name"] = guid("item", name)
+    item["vm_id"] = guid("vm", name)
+    item["infrastructure_vm_id"] = (vm["instance_uuid"] if vm else guid("physical", name))
+    item["multi_vm_group_id"] = guid("group", item["replication_group"]) if item["replication_group"] else item["vm_id"]
+    item["multi_vm_group_name"] = item["replication_group"] or item["multi_vm_group_id"]
+    item["disk_sizes_gb"] = ([(d.get("size_gb") or d.get("size_mb", 0) / 1024.0) for d in vm["disks"]]
+                             if vm else item.get("disk_sizes_gb", [64, 128]))
+    if item["stage"] in FAILBACK_PROVIDER_STAGES:
+        mts = {m["vm"]: m for m in asr["master_targets"]}
+        if item["master_target"] not in mts:
+            raise SpecError("item %s at stage %s needs master_target (one of %s)"
+                            % (name, item["stage"], ", ".join(sorted(mts)) or "none defined"))
+        if not item["original_location"] and item["datastore"] not in datastores:
+            raise SpecError("item %s (alternate location) at stage %s needs datastore" % (name, item["stage"]))
+    points = item.setdefault("recovery_points", [])
+    for index, point in enumerate(points):
+        point.setdefault("type", "CrashConsistent")
+        point.setdefault("age_minutes", 5 * (index + 1))
+        point["time"] = _iso(now - datetime.timedelta(minutes=point["age_minutes"]))
+        point["name"] = guid("rp", name, index, point["age_minutes"])
+    # an Azure VM exists from the failover to Azure until the failback is committed
+    if item["stage"] in ("replicating_to_azure", "failback_committed", "reprotected_to_azure"):
+        item["azure_vm"] = None
+    else:
+        item["azure_vm"] = item.get("azure_vm") or {}
+        _normalize_azure_vm(spec, item)
+
+
+def _normalize_azure_vm(spec, item):
+    avm = item["azure_vm"]
+    avm.setdefault("name", item["name"])
+    avm.setdefault("resource_group", "rg-recovery")
+    avm.setdefault("size", "Standard_D4s_v5")
+    avm.setdefault("power_state", "running")
+    avm.setdefault("data_disks", max(0, len(item["disk_sizes_gb"]) - 1))
+    avm.setdefault("moved_to_resource_group", None)
+    avm.setdefault("deleted", False)
+    avm["vm_uuid"] = guid("azure-vm", item["name"])
+    rg = avm["moved_to_resource_group"] or avm["resource_group"]
+    base = "/subscriptions/%s/resourceGroups/%s/providers" % (spec["azure"]["subscription_id"], rg)
+    avm["id"] = "%s/Microsoft.Compute/virtualMachines/%s" % (base, avm["name"])
+    # the id ASR recorded at failover: the original resource group, even if the VM moved since
+    avm["recorded_id"] = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (
+        spec["azure"]["subscription_id"], avm["resource_group"], avm["name"])
+    sizes = item["disk_sizes_gb"] or [64]
+    avm["os_disk"] = {"name": "%s-osdisk" % avm["name"], "size_gb": round(sizes[0]),
+                      "id": "%s/Microsoft.Compute/disks/%s-osdisk" % (base, avm["name"])}
+    avm["data_disk_list"] = [
+        {"name": "%s-datadisk-%d" % (avm["name"], lun), "lun": lun,
+         "size_gb": round(sizes[lun + 1]) if lun + 1 < len(sizes) else 128,
+         "id": "%s/Microsoft.Compute/disks/%s-datadisk-%d" % (base, avm["name"], lun)}
+        for lun in range(avm["data_disks"])]
+    avm["nics"] = [{"name": "%s-nic0" % avm["name"],
+                    "id": "%s/Microsoft.Network/networkInterfaces/%s-nic0" % (base, avm["name"])}]
+
+
+def _apply_stages(spec, asr, vms, datastores):
+    """Make vCenter agree with each item's stage (see README: the world a stage implies)."""
+    mts = {m["vm"]: m for m in asr["master_targets"]}
+    for item in asr["items"]:
+        stage = item["stage"]
+        if not item["original_location"]:
+            if stage in DISKS_ON_MASTER_TARGET:
+                mt_vm = vms[item["master_target"]][0]
+                _attach_to_master_target(mt_vm, [
+                    {"size_gb": size, "datastore": item["datastore"], "thin": True,
+                     "file": "%s/%s%s.vmdk" % (item["name"], item["name"], "" if i == 0 else "_%d" % i),
+                     "uuid": "6000C29" + guid("disk", item["name"], i)[7:], "backing": "flat"}
+                    for i, size in enumerate(item["disk_sizes_gb"])])
+            continue
+        vm = vms[item["name"]][0]
+        if stage in DISKS_ON_MASTER_TARGET:
+            vm["power_state"] = "poweredOff"
+            mt_vm = vms[mts[item["master_target"]]["vm"]][0]
+            moved = [dict(d) for d in vm["disks"] if d["backing"] == "flat"]
+            vm["disks"] = [d for d in vm["disks"] if d["backing"] != "flat"]
+            _attach_to_master_target(mt_vm, moved)
+        elif stage in ONPREM_RUNNING:
+            vm["power_state"] = vm.get("power_state") or "poweredOn"
+        else:
+            vm["power_state"] = "poweredOff"
+        if vm["power_state"] != "poweredOn":
+            vm["tools_running_status"] = "guestToolsNotRunning"
+
+
+def _attach_to_master_target(mt_vm, disks):
+    """Put ``disks`` on the master target's LSI Logic controllers (bus 1.. added as needed)."""
+    used = {(d["bus"], d["unit"]) for d in mt_vm["disks"]}
+    buses = [c["bus"] for c in mt_vm["scsi_controllers"] if c["type"].startswith("lsilogic")]
+    for disk in disks:
+        placed = False
+        while not placed:
+            for bus in buses:
+                for unit in [u for u in range(16) if u != 7]:
+                    if (bus, unit) not in used:
+                        disk["bus"], disk["unit"] = bus, unit
+                        used.add((bus, unit))
+                        placed = True
+                        break
+                if placed:
+                    break
+            if not placed:
+                bus = max([c["bus"] for c in mt_vm["scsi_controllers"]] + [-1]) + 1
+                if bus > 3:
+                    raise SpecError("master target %s has no free SCSI slot for another disk" % mt_vm["name"])
+                mt_vm["scsi_controllers"].append({"bus": bus, "type": "lsilogic"})
+                buses.append(bus)
+        mt_vm["disks"].append(disk)
+
+
+def launcher_inventories(spec):
+    """``{"vcenter": {...}, "<standalone host>": {...}}``: the launcher JSON of each simulator."""
+    vc = spec["vcenter"]
+    inventories = {"vcenter": {
+        "mode": "vcenter", "username": vc["username"], "password": vc["password"],
+        "api_version": vc["api_version"], "datacenters": vc["datacenters"]}}
+    for esx in spec["standalone_hosts"]:
+        inventories[esx["name"]] = {
+            "mode": "esx", "username": esx["username"], "password": esx["password"],
+            "api_version": esx["api_version"],
+            "datacenters": [{"name": "ha-datacenter", "standalone_hosts": [esx["name"]], "hosts": [esx["host"]],
+                             "datastores": esx["datastores"], "networks": esx["networks"], "vms": esx["vms"]}]}
+    return inventories
