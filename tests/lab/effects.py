@@ -12,7 +12,9 @@ leaves the world half-done exactly as a crashed job would.
 Documented failures raise :class:`EffectError` with ASR's provider error code.
 """
 
+import ssl
 import threading
+import time
 
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
@@ -40,7 +42,6 @@ class Site:
     """One logged-in simulator (the vCenter or a standalone ESXi host)."""
 
     def __init__(self, key, info):
-        import ssl
         self.key = key
         context = ssl.create_default_context(cafile=info["ca_file"])
         self.si = SmartConnect(host=info["host"], port=info["port"], user=info["username"], pwd=info["password"],
@@ -79,11 +80,13 @@ class VCenterEffects:
     (url, host, port, username, password, ca_file). VMs are found by name on any site.
     """
 
-    def __init__(self, endpoints):
+    def __init__(self, endpoints, spec=None):
         self.endpoints = endpoints
+        self.spec = spec
         self.sites = {}
         self.lock = threading.RLock()
         self.on_effect = lambda label: None
+        self.powered_on_at = {}
 
     # ------------------------------------------------------------------ plumbing
     def site(self, key):
@@ -105,12 +108,17 @@ class VCenterEffects:
         self.on_effect(label)
 
     def _wait(self, task, label):
-        while task.info.state in (vim.TaskInfo.State.queued, vim.TaskInfo.State.running):
-            import time
-            time.sleep(0.05)
-        if task.info.state != vim.TaskInfo.State.success:
-            raise RuntimeError("vSphere task %s failed: %s" % (label, task.info.error))
-        return task.info.result
+        pc = vmodl.query.PropertyCollector
+        spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=task)],
+                             propSet=[pc.PropertySpec(type=vim.Task, pathSet=["info.state", "info.error"])])
+        collector = vim.PropertyCollector("propertyCollector", task._stub)
+        while True:
+            props = {p.name: p.val for p in collector.RetrieveContents([spec])[0].propSet}
+            if props["info.state"] in ("success", "error"):
+                break
+            time.sleep(0.02)
+        if props["info.state"] != "success":
+            raise RuntimeError("vSphere task %s failed: %s" % (label, props.get("info.error")))
 
     def _find_vm(self, name):
         """``(site, row)`` for the VM called ``name``, or ``(None, None)``."""
@@ -127,52 +135,306 @@ class VCenterEffects:
                 return row
         return None
 
+    # ------------------------------------------------------------------ helpers over rows
+    def _item(self, name):
+        for item in (self.spec or {}).get("asr", {}).get("items", []):
+            if item["name"] == name:
+                return item
+        return None
+
+    @staticmethod
+    def _disks(row):
+        """The VM's virtual disks: file, key, controller key, unit, size, backing kind."""
+        disks = []
+        for dev in row.get("config.hardware.device") or []:
+            if isinstance(dev, vim.vm.device.VirtualDisk):
+                backing = dev.backing
+                kind = "rdm" if isinstance(backing, vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo) else "flat"
+                disks.append({"file": backing.fileName, "key": dev.key, "controller_key": dev.controllerKey,
+                              "unit": dev.unitNumber, "size_gb": dev.capacityInKB / 1048576.0, "backing": kind,
+                              "uuid": getattr(backing, "uuid", None), "device": dev})
+        return disks
+
+    @staticmethod
+    def _controllers(row):
+        return [dev for dev in row.get("config.hardware.device") or []
+                if isinstance(dev, vim.vm.device.VirtualSCSIController)]
+
+    def _vm_or_fail(self, name, role="VM"):
+        site, row = self._find_vm(name)
+        if row is None:
+            raise EffectError("VmNotFound", "%s %s was not found in vCenter" % (role, name))
+        return site, row
+
+    def _reconfigure(self, row, changes, label):
+        self._effect(label)
+        spec = vim.vm.ConfigSpec(deviceChange=changes)
+        self._wait(row["obj"].ReconfigVM_Task(spec=spec), label)
+
+    def _detach(self, row, disk, label):
+        """Remove a disk from a VM without any file operation: the VMDK stays on the datastore."""
+        change = vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.remove,
+                                                 device=disk["device"])
+        self._reconfigure(row, [change], label)
+
+    def _attach(self, row, file_name, size_gb, label, controller_bus=None, unit=None, uuid=None):
+        """Attach an existing VMDK to a VM on a free slot of an LSI Logic controller (added when needed)."""
+        controllers = self._controllers(row)
+        used = {(d["controller_key"], d["unit"]) for d in self._disks(row)}
+        changes = []
+        target = None
+        lsi = (vim.vm.device.VirtualLsiLogicController, vim.vm.device.VirtualLsiLogicSASController)
+        candidates = [c for c in controllers if isinstance(c, lsi)]
+        if controller_bus is not None:
+            candidates = [c for c in controllers if c.busNumber == controller_bus] or candidates
+        for controller in candidates:
+            units = [unit] if unit is not None and controller.busNumber == controller_bus else \
+                [u for u in range(16) if u != 7]
+            for candidate in units:
+                if (controller.key, candidate) not in used:
+                    target = (controller.key, candidate)
+                    break
+            if target:
+                break
+        if target is None:
+            buses = {c.busNumber for c in controllers}
+            bus = next((b for b in range(4) if b not in buses), None)
+            if bus is None:
+                raise EffectError("NoFreeScsiSlot", "VM %s has no free SCSI slot for %s" % (row["name"], file_name))
+            controller = vim.vm.device.VirtualLsiLogicController(
+                key=-100, busNumber=bus, sharedBus=vim.vm.device.VirtualSCSIController.Sharing.noSharing)
+            changes.append(vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
+                                                           device=controller))
+            target = (-100, 0)
+        backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(fileName=file_name, diskMode="persistent",
+                                                                 thinProvisioned=True)
+        if uuid:
+            backing.uuid = uuid
+        disk = vim.vm.device.VirtualDisk(key=-101, controllerKey=target[0], unitNumber=target[1], backing=backing,
+                                         capacityInKB=int(size_gb * 1048576))
+        changes.append(vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
+                                                       device=disk))
+        self._reconfigure(row, changes, label)
+
+    def _refresh(self, name):
+        return self._find_vm(name)[1]
+
     # ------------------------------------------------------------------ reads
     def vm(self, name):
         """The VM's facts as the emulator needs them, or None when it does not exist."""
-        raise NotImplementedError
+        with self.lock:
+            site, row = self._find_vm(name)
+            if row is None:
+                return None
+            host = self._host_row(site, row["runtime.host"])
+            return {
+                "name": name, "site": site.key, "host": host["name"] if host else None,
+                "power_state": str(row["runtime.powerState"]), "memory_mb": row.get("config.hardware.memoryMB"),
+                "num_cpu": row.get("config.hardware.numCPU"), "guest_id": row.get("config.guestId"),
+                "firmware": row.get("config.firmware"), "instance_uuid": row.get("config.instanceUuid"),
+                "snapshots": row.get("snapshot") is not None,
+                "tools_running_status": row.get("guest.toolsRunningStatus"),
+                "disks": [{k: v for k, v in d.items() if k != "device"} for d in self._disks(row)],
+            }
 
     def host_of(self, vm_name):
         """Facts of the ESXi host of ``vm_name``: name, memory_mb, memory_used_mb,
         connection_state, maintenance_mode, datastores (names), vms (names)."""
-        raise NotImplementedError
+        with self.lock:
+            site, row = self._vm_or_fail(vm_name)
+            host = self._host_row(site, row["runtime.host"])
+            names = {r["obj"]: r["name"] for r in site.read(vim.Datastore, ["name"])}
+            vm_names = {r["obj"]: r["name"] for r in site.read(vim.VirtualMachine, ["name"])}
+            return {
+                "name": host["name"], "site": site.key,
+                "memory_mb": host["summary.hardware.memorySize"] // (1024 * 1024),
+                "memory_used_mb": host.get("summary.quickStats.overallMemoryUsage") or 0,
+                "connection_state": str(host["runtime.connectionState"]),
+                "maintenance_mode": bool(host["runtime.inMaintenanceMode"]),
+                "datastores": sorted(names[d] for d in host.get("datastore") or [] if d in names),
+                "vms": sorted(vm_names[v] for v in host.get("vm") or [] if v in vm_names),
+            }
 
     # ------------------------------------------------------------------ reprotect to on-prem
     def check_reprotect(self, vm_name, master_target, datastore=None, original_location=True):
         """Raise EffectError for what makes reprotect fail in vCenter:
         78052 a VM named ``vm_name`` exists on the master target's host (alternate location),
         8061 a datastore of the VM (original) or ``datastore`` (alternate) is not reachable
-        from the master target's host, 'MasterTargetHasSnapshots' when the MT has snapshots."""
-        raise NotImplementedError
+        from the master target's host, MasterTargetHasSnapshots when the MT has snapshots."""
+        with self.lock:
+            mt = self.vm(master_target)
+            if mt is None:
+                raise EffectError("MasterTargetNotFound", "Master target %s was not found in vCenter" % master_target)
+            if mt["snapshots"]:
+                raise EffectError(
+                    "MasterTargetHasSnapshots",
+                    "Master target %s has snapshots; reprotect and failback fail while it has any." % master_target,
+                    "Snapshots exist on the master target virtual machine.",
+                    "Delete all snapshots of the master target and retry the job.")
+            host = self.host_of(master_target)
+            if original_location:
+                item = self._item(vm_name)
+                wanted = sorted({d["datastore"] for d in (item or {}).get("disks", [])})
+            else:
+                wanted = [datastore]
+                if vm_name in host["vms"]:
+                    raise EffectError(
+                        78052, "Protection couldn't be completed: a virtual machine named %s already exists on "
+                        "ESXi host %s of master target %s." % (vm_name, host["name"], master_target),
+                        "A VM with the same name exists on the master target's host.",
+                        "Choose a master target on another host, vMotion the master target, or rename the VM.")
+            unreachable = [d for d in wanted if d not in host["datastores"]]
+            if unreachable:
+                raise EffectError(
+                    8061, "Datastore %s is not accessible from ESXi host %s of master target %s."
+                    % (", ".join(unreachable), host["name"], master_target),
+                    "The datastore is not mounted on the master target's ESXi host.",
+                    "Choose a master target whose host mounts the datastore, or mount it, and retry.")
 
     def prepare_original_location(self, vm_name, master_target):
         """Power the VM off; detach each of its flat disks (no file operation: the VMDK
         stays) and attach it to a free slot of an LSI Logic controller of the master target
         (adding one when needed). Disks already on the master target are left alone."""
-        raise NotImplementedError
+        with self.lock:
+            self.power_off(vm_name)
+            item = self._item(vm_name)
+            recorded = (item or {}).get("disks") or [
+                {"file": d["file"], "size_gb": d["size_gb"], "uuid": d["uuid"]}
+                for d in self._disks(self._vm_or_fail(vm_name)[1]) if d["backing"] == "flat"]
+            for disk in recorded:
+                vm_row = self._refresh(vm_name)
+                mt_row = self._vm_or_fail(master_target, "Master target")[1]
+                if any(d["file"] == disk["file"] for d in self._disks(mt_row)):
+                    continue
+                on_vm = next((d for d in self._disks(vm_row) if d["file"] == disk["file"]), None)
+                if on_vm is not None:
+                    self._detach(vm_row, on_vm, "detach %s from %s" % (disk["file"], vm_name))
+                self._attach(mt_row, disk["file"], disk["size_gb"], "attach %s to %s" % (disk["file"], master_target),
+                             uuid=disk.get("uuid"))
 
     def prepare_alternate_location(self, vm_name, master_target, datastore, disk_sizes_gb):
         """Create new VMDKs ``[datastore] vm_name/vm_name[_i].vmdk`` sized like the source
         disks, attached to the master target. Existing ones are left alone."""
-        raise NotImplementedError
+        with self.lock:
+            for index, size in enumerate(disk_sizes_gb):
+                file_name = "[%s] %s/%s%s.vmdk" % (datastore, vm_name, vm_name, "" if index == 0 else "_%d" % index)
+                site, mt_row = self._vm_or_fail(master_target, "Master target")
+                if any(d["file"] == file_name for d in self._disks(mt_row)):
+                    continue
+                self._mkdir(site, "[%s] %s" % (datastore, vm_name))
+                self._create_disk(mt_row, file_name, size, "create %s on %s" % (file_name, master_target))
+
+    @staticmethod
+    def _mkdir(site, path):
+        datacenter = site.read(vim.Datacenter, ["name"])[0]["obj"]
+        try:
+            site.content.fileManager.MakeDirectory(name=path, datacenter=datacenter, createParentDirectories=True)
+        except vim.fault.FileAlreadyExists:
+            pass
+
+    def _create_disk(self, row, file_name, size_gb, label):
+        controllers = [c for c in self._controllers(row) if isinstance(
+            c, (vim.vm.device.VirtualLsiLogicController, vim.vm.device.VirtualLsiLogicSASController))]
+        used = {(d["controller_key"], d["unit"]) for d in self._disks(row)}
+        slot = next(((c.key, u) for c in controllers for u in range(16) if u != 7 and (c.key, u) not in used), None)
+        changes = []
+        if slot is None:
+            buses = {c.busNumber for c in self._controllers(row)}
+            bus = next((b for b in range(4) if b not in buses), None)
+            if bus is None:
+                raise EffectError("NoFreeScsiSlot", "VM %s has no free SCSI slot for %s" % (row["name"], file_name))
+            changes.append(vim.vm.device.VirtualDeviceSpec(
+                operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
+                device=vim.vm.device.VirtualLsiLogicController(
+                    key=-100, busNumber=bus, sharedBus=vim.vm.device.VirtualSCSIController.Sharing.noSharing)))
+            slot = (-100, 0)
+        backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(fileName=file_name, diskMode="persistent",
+                                                                 thinProvisioned=True)
+        disk = vim.vm.device.VirtualDisk(key=-101, controllerKey=slot[0], unitNumber=slot[1], backing=backing,
+                                         capacityInKB=int(size_gb * 1048576))
+        changes.append(vim.vm.device.VirtualDeviceSpec(
+            operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
+            fileOperation=vim.vm.device.VirtualDeviceSpec.FileOperation.create, device=disk))
+        self._reconfigure(row, changes, label)
 
     # ------------------------------------------------------------------ failover to on-prem
     def restore_original_location(self, vm_name, master_target):
         """Detach the VM's disks from the master target (no file operation) and attach them
-        back to the VM, on its own controller(s)."""
-        raise NotImplementedError
+        back to the VM, on their original controller slots."""
+        with self.lock:
+            item = self._item(vm_name) or {}
+            for disk in item.get("disks", []):
+                vm_row = self._vm_or_fail(vm_name)[1]
+                if any(d["file"] == disk["file"] for d in self._disks(vm_row)):
+                    continue
+                mt_row = self._vm_or_fail(master_target, "Master target")[1]
+                on_mt = next((d for d in self._disks(mt_row) if d["file"] == disk["file"]), None)
+                if on_mt is not None:
+                    self._detach(mt_row, on_mt, "detach %s from %s" % (disk["file"], master_target))
+                self._attach(self._refresh(vm_name), disk["file"], disk["size_gb"],
+                             "attach %s to %s" % (disk["file"], vm_name), controller_bus=disk.get("bus"),
+                             unit=disk.get("unit"), uuid=disk.get("uuid"))
 
     def create_vm_from_master_target(self, vm_name, master_target, datastore, num_cpu, memory_mb, guest_id,
                                      firmware="bios"):
         """Alternate location: detach ``vm_name``'s VMDKs from the master target and create
         the VM on the master target's host and ``datastore`` with those disks."""
-        raise NotImplementedError
+        with self.lock:
+            prefix = "[%s] %s/" % (datastore, vm_name)
+            site, mt_row = self._vm_or_fail(master_target, "Master target")
+            if self._find_vm(vm_name)[1] is None:
+                disks = [d for d in self._disks(mt_row) if d["file"].startswith(prefix)]
+                for disk in disks:
+                    self._detach(self._vm_or_fail(master_target)[1], disk,
+                                 "detach %s from %s" % (disk["file"], master_target))
+                self._create_vm(site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks)
+
+    def _create_vm(self, site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks):
+        host_obj = mt_row["runtime.host"]
+        pool = mt_row["resourcePool"]
+        folder = mt_row["parent"]
+        controller = vim.vm.device.VirtualLsiLogicController(
+            key=-100, busNumber=0, sharedBus=vim.vm.device.VirtualSCSIController.Sharing.noSharing)
+        changes = [vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
+                                                   device=controller)]
+        for unit, disk in enumerate(sorted(disks, key=lambda d: d["file"])):
+            backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(fileName=disk["file"], diskMode="persistent",
+                                                                     thinProvisioned=True, uuid=disk.get("uuid"))
+            changes.append(vim.vm.device.VirtualDeviceSpec(
+                operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
+                device=vim.vm.device.VirtualDisk(key=-101 - unit, controllerKey=-100,
+                                                 unitNumber=unit if unit < 7 else unit + 1, backing=backing,
+                                                 capacityInKB=int(disk["size_gb"] * 1048576))))
+        config = vim.vm.ConfigSpec(name=vm_name, numCPUs=num_cpu, memoryMB=memory_mb, guestId=guest_id,
+                                   firmware=firmware, files=vim.vm.FileInfo(vmPathName="[%s]" % datastore),
+                                   deviceChange=changes)
+        self._effect("create VM %s" % vm_name)
+        self._wait(folder.CreateVM_Task(config=config, pool=pool, host=host_obj), "create VM %s" % vm_name)
 
     def power_on(self, vm_name):
         """Power the VM on. Raise EffectError(8038) when its host's free memory is below the
         VM's memory (the simulator itself would not refuse)."""
-        raise NotImplementedError
+        with self.lock:
+            row = self._vm_or_fail(vm_name)[1]
+            if str(row["runtime.powerState"]) == "poweredOn":
+                return
+            host = self.host_of(vm_name)
+            free = host["memory_mb"] - host["memory_used_mb"]
+            if free < (row.get("config.hardware.memoryMB") or 0):
+                raise EffectError(
+                    8038, "Could not bring the on-premises virtual machine %s online: ESXi host %s has %d MB of "
+                    "free memory and the VM needs %d MB." % (vm_name, host["name"], free, row["config.hardware.memoryMB"]),
+                    "The ESXi host lacks memory to power on the virtual machine.",
+                    "Add memory to the ESXi host, or vMotion the VM to another ESXi host with enough memory, and retry.")
+            self._effect("power on %s" % vm_name)
+            self._wait(row["obj"].PowerOnVM_Task(), "power on %s" % vm_name)
+            self.powered_on_at[vm_name] = time.time()
 
     def power_off(self, vm_name):
         """Power the VM off (no-op when already off)."""
-        raise NotImplementedError
+        with self.lock:
+            row = self._vm_or_fail(vm_name)[1]
+            if str(row["runtime.powerState"]) != "poweredOn":
+                return
+            self._effect("power off %s" % vm_name)
+            self._wait(row["obj"].PowerOffVM_Task(), "power off %s" % vm_name)

@@ -335,6 +335,10 @@ def _normalize_item(spec, asr, item, vms, datastores, now):
     item["multi_vm_group_name"] = item["replication_group"] or item["multi_vm_group_id"]
     item["disk_sizes_gb"] = ([(d.get("size_gb") or d.get("size_mb", 0) / 1024.0) for d in vm["disks"]]
                              if vm else item.get("disk_sizes_gb", [64, 128]))
+    # ASR's record of the on-prem disks of an original-location VM: file, size and slot
+    item["disks"] = [{"file": "[%s] %s" % (d["datastore"], d["file"]), "size_gb": d.get("size_gb") or d["size_mb"] / 1024.0,
+                      "bus": d["bus"], "unit": d["unit"], "uuid": d.get("uuid"), "datastore": d["datastore"]}
+                     for d in (vm["disks"] if vm else []) if d["backing"] == "flat"]
     if item["stage"] in FAILBACK_PROVIDER_STAGES:
         mts = {m["vm"]: m for m in asr["master_targets"]}
         if item["master_target"] not in mts:

@@ -1,0 +1,108 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ASR's side effects in the lab vCenter, checked through pyVmomi reads."""
+
+import json
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
+
+from tests.lab import spec as specmod  # noqa: E402
+from tests.lab.effects import EffectError, VCenterEffects  # noqa: E402
+from tests.lab.vcenter import Simulator  # noqa: E402
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.fixture
+def lab(tmp_path):
+    spec = specmod.load("default.yml")
+    inventory = tmp_path / "vcenter.json"
+    inventory.write_text(json.dumps(specmod.launcher_inventories(spec)["vcenter"]))
+    with Simulator(str(inventory), workdir=str(tmp_path)) as sim:
+        effects = VCenterEffects({"vcenter": sim.info}, spec=spec)
+        effects.labels = []
+        effects.on_effect = effects.labels.append
+        yield effects
+        effects.close()
+
+
+def files(effects, vm):
+    return sorted(d["file"] for d in effects.vm(vm)["disks"])
+
+
+APP01 = ["[vmfs-01] app01/app01.vmdk", "[vmfs-01] app01/app01_1.vmdk"]
+MT_OWN = ["[vmfs-01] mt-win01/mt-win01.vmdk", "[vmfs-01] mt-win01/mt-win01_1.vmdk"]
+
+
+def test_original_location_moves_disks_to_the_master_target_and_back(lab):
+    lab.check_reprotect("app01", "mt-win01")
+    lab.prepare_original_location("app01", "mt-win01")
+    assert files(lab, "app01") == []
+    assert files(lab, "mt-win01") == sorted(MT_OWN + APP01)
+    assert lab.labels == ["detach %s from app01" % APP01[0], "attach %s to mt-win01" % APP01[0],
+                          "detach %s from app01" % APP01[1], "attach %s to mt-win01" % APP01[1]]
+    lab.prepare_original_location("app01", "mt-win01")  # a re-run changes nothing
+    assert len(lab.labels) == 4
+    lab.restore_original_location("app01", "mt-win01")
+    assert files(lab, "mt-win01") == MT_OWN
+    disks = lab.vm("app01")["disks"]
+    assert [(d["file"], d["unit"]) for d in disks] == [(APP01[0], 0), (APP01[1], 1)]
+    lab.power_on("app01")
+    assert lab.vm("app01")["power_state"] == "poweredOn"
+
+
+def test_a_job_stopped_half_way_leaves_a_disk_detached_and_a_rerun_completes(lab):
+    def stop_after_three(label):
+        lab.labels.append(label)
+        if len(lab.labels) == 3:
+            raise Stop(label)
+
+    lab.on_effect = stop_after_three
+    with pytest.raises(Stop):
+        lab.prepare_original_location("app01", "mt-win01")
+    # first disk moved; the second was about to be detached: it is still on the VM
+    assert files(lab, "mt-win01") == sorted([*MT_OWN, APP01[0]])
+    assert files(lab, "app01") == [APP01[1]]
+    lab.on_effect = lab.labels.append
+    lab.prepare_original_location("app01", "mt-win01")
+    assert files(lab, "mt-win01") == sorted(MT_OWN + APP01)
+    assert files(lab, "app01") == []
+
+
+def test_alternate_location_creates_disks_then_the_vm_on_the_master_target_host(lab):
+    lab.check_reprotect("web02", "mt-lin01", "vmfs-01", original_location=False)
+    lab.prepare_alternate_location("web02", "mt-lin01", "vmfs-01", [40, 80])
+    assert "[vmfs-01] web02/web02_1.vmdk" in files(lab, "mt-lin01")
+    lab.create_vm_from_master_target("web02", "mt-lin01", "vmfs-01", 2, 4096, "rhel8_64Guest")
+    vm = lab.vm("web02")
+    assert vm["host"] == lab.host_of("mt-lin01")["name"]
+    assert [d["size_gb"] for d in vm["disks"]] == [40, 80]
+    assert not any(f.startswith("[vmfs-01] web02/") for f in files(lab, "mt-lin01"))
+    with pytest.raises(EffectError) as info:  # now a VM of that name is on the master target's host
+        lab.check_reprotect("web02", "mt-lin01", "vmfs-01", original_location=False)
+    assert info.value.code == 78052
+
+
+def test_datastore_not_reachable_from_the_master_target_host_is_8061(lab):
+    # esx03 (web01's host) does not mount vmfs-02; put a master target there by asking about web01's host
+    with pytest.raises(EffectError) as info:
+        lab.check_reprotect("anything", "web01", "vmfs-02", original_location=False)
+    assert info.value.code == 8061
+    assert "vmfs-02" in info.value.message
+
+
+def test_power_on_refuses_with_8038_when_the_host_lacks_memory(lab):
+    spec_host = lab.host_of("web01")
+    assert spec_host["name"] == "esx03.lab"
+    lab.create_vm_from_master_target("big01", "web01", "vmfs-01", 8, 200000, "rhel8_64Guest")
+    with pytest.raises(EffectError) as info:
+        lab.power_on("big01")
+    assert info.value.code == 8038
+    assert lab.vm("big01")["power_state"] == "poweredOff"
