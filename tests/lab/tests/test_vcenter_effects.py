@@ -4,16 +4,12 @@
 """ASR's side effects in the lab vCenter, checked through pyVmomi reads."""
 
 import json
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
-
-from tests.lab import spec as specmod  # noqa: E402
-from tests.lab.effects import EffectError, VCenterEffects  # noqa: E402
-from tests.lab.vcenter import Simulator  # noqa: E402
+from tests.lab import spec as specmod
+from tests.lab.effects import EffectError, VCenterEffects
+from tests.lab.vcenter import Simulator
 
 
 class Stop(Exception):
