@@ -325,7 +325,11 @@ def _normalize_item(spec, asr, item, vms, datastores, now):
     item.setdefault("protection_disabled", False)
     item.setdefault("migration_completed", False)
     item.setdefault("in_cs_database", True)
-    item["original_location"] = vm is not None and item["source"] != "physical"
+    # original location: the source VM still exists (ASR knows it by identity, so a stray VM of the
+    # same name is not it: such a spec says original_location: false)
+    item.setdefault("original_location", vm is not None and item["source"] != "physical")
+    if not item["original_location"]:
+        vm = None
     if item["source"] == "standalone" and vm is None:
         raise SpecError("item %s is from a standalone host but no standalone host has that VM" % name)
     item["item_name"] = guid("item", name)

@@ -1,0 +1,135 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Lab specs: loading, extends, derived ids, and every spec's vCenter served as specified."""
+
+import glob
+import json
+import os
+import ssl
+
+import pytest
+from pyVim.connect import Disconnect, SmartConnect
+from pyVmomi import vim, vmodl
+
+from tests.lab import spec as specmod
+from tests.lab.vcenter import Simulator
+
+SPECS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(specmod.SPECS, "*.yml")))
+
+
+def item(spec, name):
+    return next(i for i in spec["asr"]["items"] if i["name"] == name)
+
+
+def vm(spec, name):
+    return next(v for dc in spec["vcenter"]["datacenters"] for v in dc["vms"] if v["name"] == name)
+
+
+def test_default_spec_is_the_site_the_issue_describes():
+    spec = specmod.load("default.yml")
+    dc = spec["vcenter"]["datacenters"][0]
+    assert len(dc["clusters"][0]["hosts"]) == 3
+    assert {d["type"] for d in dc["datastores"]} == {"VMFS", "vsan", "NFS"}
+    assert {m["os"] for m in spec["asr"]["master_targets"]} == {"Windows", "Linux"}
+    items = spec["asr"]["items"]
+    assert len(items) >= 7
+    assert {i["original_location"] for i in items} == {True, False}
+    assert any(i["source"] == "physical" for i in items)
+    plan = spec["asr"]["recovery_plans"][0]
+    group = {i["replication_group"] for i in items if i["name"] in plan["groups"][0]["items"]}
+    assert group == {"rg-app"}
+
+
+def test_ids_are_derived_and_stable():
+    first, second = specmod.load("default.yml"), specmod.load("default.yml")
+    assert item(first, "app01")["item_name"] == item(second, "app01")["item_name"]
+    assert len(first["asr"]["fabric_name"]) == 64
+    assert first["asr"]["container_name"].startswith("cloud_")
+    app02, db01 = item(first, "app02"), item(first, "db01")
+    assert app02["multi_vm_group_id"] == db01["multi_vm_group_id"] != app02["vm_id"]
+    assert app02["multi_vm_group_name"] == "rg-app"
+    web01 = item(first, "web01")
+    assert web01["multi_vm_group_name"] == web01["multi_vm_group_id"] == web01["vm_id"]
+    assert item(first, "app01")["azure_vm"]["id"].endswith("/resourceGroups/rg-recovery/providers/"
+                                                           "Microsoft.Compute/virtualMachines/app01")
+
+
+def test_extends_merges_named_lists_and_keeps_the_rest():
+    spec = specmod.load("mt-snapshots.yml")
+    assert spec["name"] == "mt-snapshots"
+    assert vm(spec, "mt-win01")["snapshots"] == [{"name": "before-agent-upgrade"}]
+    assert vm(spec, "mt-win01")["memory_mb"] == 16384  # kept from default.yml
+    assert len(spec["vcenter"]["datacenters"][0]["vms"]) == len(specmod.load("default.yml")["vcenter"]["datacenters"][0]["vms"])
+
+
+def test_a_replicating_item_has_its_disks_on_the_master_target():
+    spec = specmod.load("replicating.yml")
+    app01 = vm(spec, "app01")
+    assert app01["power_state"] == "poweredOff"
+    assert app01["disks"] == []
+    mt_files = [d["file"] for d in vm(spec, "mt-win01")["disks"]]
+    assert "app01/app01.vmdk" in mt_files and "app01/app01_1.vmdk" in mt_files
+    alternate = [d["file"] for d in vm(spec, "mt-lin01")["disks"]]
+    assert "web02/web02.vmdk" in alternate
+
+
+@pytest.mark.parametrize("raw,message", [
+    ({"vcenter": {"datacenters": [{"name": "DC", "hosts": [{"name": "h"}], "vms": [{"name": "v", "host": "x"}]}]}},
+     "VM v is on unknown host 'x'"),
+    ({"asr": {"items": [{"name": "a", "stage": "flying"}]}}, "stage 'flying'"),
+    ({"asr": {"items": [{"name": "a", "stage": "replicating_to_onprem"}]}}, "needs master_target"),
+    ({"asr": {"items": [{"name": "a"}], "recovery_plans": [{"name": "p", "groups": [{"items": ["b"]}]}]}},
+     "names unknown item b"),
+    ({"asr": {"policies": [{"name": "p", "provider": "InMageAzureV2"}]}}, "needs an InMage"),
+])
+def test_inconsistent_specs_are_refused_with_the_object_named(raw, message):
+    with pytest.raises(specmod.SpecError, match=message):
+        specmod.normalize(raw)
+
+
+def read_inventory(info):
+    context = ssl.create_default_context(cafile=info["ca_file"])
+    si = SmartConnect(host=info["host"], port=info["port"], user=info["username"], pwd=info["password"],
+                      sslContext=context)
+    try:
+        content = si.RetrieveContent()
+        pc = vmodl.query.PropertyCollector
+        result = {}
+        for vim_type, paths in ((vim.HostSystem, ["name", "summary.hardware.memorySize", "runtime.connectionState"]),
+                                (vim.Datastore, ["name", "summary.type"]),
+                                (vim.VirtualMachine, ["name", "runtime.powerState", "config.hardware.device",
+                                                      "snapshot"])):
+            view = content.viewManager.CreateContainerView(content.rootFolder, [vim_type], True)
+            spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=view, skip=True, selectSet=[
+                pc.TraversalSpec(name="v", path="view", skip=False, type=vim.view.ContainerView)])],
+                propSet=[pc.PropertySpec(type=vim_type, pathSet=paths)])
+            rows = content.propertyCollector.RetrieveContents([spec])
+            result[vim_type.__name__] = {
+                props["name"]: props for props in ({p.name: p.val for p in row.propSet} for row in rows)}
+            view.Destroy()
+        return result
+    finally:
+        Disconnect(si)
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_every_spec_starts_and_vcenter_shows_it_as_specified(name, tmp_path):
+    spec = specmod.load(name)
+    path = tmp_path / "vcenter.json"
+    path.write_text(json.dumps(specmod.launcher_inventories(spec)["vcenter"]))
+    with Simulator(str(path), workdir=str(tmp_path)) as sim:
+        seen = read_inventory(sim.info)
+    dc = spec["vcenter"]["datacenters"][0]
+    for host in dc["hosts"]:
+        got = seen["vim.HostSystem"][host["name"]]
+        assert got["summary.hardware.memorySize"] == host["memory_mb"] * 1024 * 1024
+        assert str(got["runtime.connectionState"]) == host["connection_state"]
+    for ds in dc["datastores"]:
+        assert seen["vim.Datastore"][ds["name"]]["summary.type"] == ds["type"]
+    for expected in dc["vms"]:
+        got = seen["vim.VirtualMachine"][expected["name"]]
+        assert str(got["runtime.powerState"]) == expected["power_state"], expected["name"]
+        files = sorted(d.backing.fileName for d in got["config.hardware.device"] if isinstance(d, vim.vm.device.VirtualDisk))
+        assert files == sorted("[%s] %s" % (d["datastore"], d["file"]) for d in expected["disks"]), expected["name"]
+        assert (got.get("snapshot") is not None) == bool(expected["snapshots"]), expected["name"]
