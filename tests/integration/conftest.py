@@ -15,6 +15,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, ROOT)
 COLLECTIONS = os.path.join(ROOT, ".venv", "collections")
 
+from tests.lab import spec as specmod  # noqa: E402
 from tests.lab.vcenter import Simulator  # noqa: E402
 
 
@@ -62,3 +63,40 @@ def esxi(tmp_path_factory):
     with Simulator(os.path.join(ROOT, "tests", "lab", "vcsim", "sample-esx.json"),
                    workdir=str(tmp_path_factory.mktemp("esx"))) as sim:
         yield sim
+
+
+def start_vcenter(spec_name, workdir):
+    """A vCenter simulator for a lab spec (tests/lab/specs); returns (simulator, normalized spec)."""
+    spec = specmod.load(spec_name)
+    os.makedirs(str(workdir), exist_ok=True)
+    path = os.path.join(str(workdir), "vcenter.json")
+    with open(path, "w") as handle:
+        json.dump(specmod.launcher_inventories(spec)["vcenter"], handle)
+    simulator = Simulator(path, workdir=str(workdir))
+    simulator.start()
+    return simulator, spec
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The default lab site, shared by read-only tests."""
+    simulator, spec = start_vcenter("default.yml", tmp_path_factory.mktemp("site"))
+    simulator.spec = spec
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def lab_vcenter(tmp_path):
+    """A fresh vCenter per test from a named spec: ``sim = lab_vcenter("memory-short.yml")``."""
+    started = []
+
+    def start(spec_name="default.yml"):
+        simulator, spec = start_vcenter(spec_name, tmp_path / ("vc%d" % len(started)))
+        simulator.spec = spec
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        simulator.stop()

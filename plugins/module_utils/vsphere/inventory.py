@@ -1,0 +1,90 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A snapshot of the vSphere inventory in a fixed number of property-collector reads.
+
+Six reads (VMs, hosts, datastores, compute resources, folders, datacenters) answer every
+question the failback modules ask, whatever the number of VMs.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import lookup
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim
+
+VM_PATHS = (
+    "name", "config.instanceUuid", "config.uuid", "config.template", "runtime.host", "runtime.powerState",
+    "config.hardware.device", "config.hardware.numCPU", "config.hardware.memoryMB", "config.guestId",
+    "config.guestFullName", "config.firmware", "config.extraConfig", "snapshot", "guest.toolsStatus",
+    "guest.toolsRunningStatus", "guest.guestFamily", "resourcePool", "parent", "network",
+)
+HOST_PATHS = (
+    "name", "parent", "runtime.connectionState", "runtime.inMaintenanceMode", "summary.hardware.memorySize",
+    "summary.quickStats.overallMemoryUsage", "datastore", "vm",
+)
+DATASTORE_PATHS = ("name", "summary.type", "summary.capacity", "summary.freeSpace", "summary.accessible")
+PARENT_PATHS = ("name", "parent")
+
+
+class Inventory:
+    """Rows keyed by MOID for VMs, hosts, datastores, compute resources, folders and datacenters."""
+
+    def __init__(self, client):
+        self.client = client
+        self.is_vcenter = client.is_vcenter
+        self.vms = {row["moid"]: row for row in client.retrieve(vim.VirtualMachine, VM_PATHS)}
+        self.hosts = {row["moid"]: row for row in client.retrieve(vim.HostSystem, HOST_PATHS)}
+        self.datastores = {row["moid"]: row for row in client.retrieve(vim.Datastore, DATASTORE_PATHS)}
+        self.computes = {row["moid"]: row for row in client.retrieve(vim.ComputeResource, PARENT_PATHS)}
+        self.folders = {row["moid"]: row for row in client.retrieve(vim.Folder, PARENT_PATHS)}
+        self.datacenters = {row["moid"]: row for row in client.retrieve(vim.Datacenter, PARENT_PATHS)}
+
+    def find_vms(self, identifiers, kind="VM"):
+        """Resolve names, MOIDs or instance/BIOS UUIDs to VM rows (templates excluded)."""
+        rows = [row for row in self.vms.values() if not row.get("config.template")]
+        found, problems = lookup.resolve(identifiers, rows, kind=kind, uuid_paths=("config.instanceUuid", "config.uuid"))
+        if problems:
+            raise VSphereError(" ".join(problems), not_found=[i for i in identifiers if i not in found])
+        return found
+
+    def vm_by_name(self, name):
+        matches = [row for row in self.vms.values() if row["name"] == name and not row.get("config.template")]
+        return matches[0] if len(matches) == 1 else None
+
+    def host_of(self, vm_row):
+        host = vm_row.get("runtime.host")
+        return self.hosts.get(host._moId) if host is not None else None
+
+    def compute_of(self, host_row):
+        parent = host_row.get("parent")
+        return self.computes.get(parent._moId) if parent is not None else None
+
+    def cluster_of(self, host_row):
+        compute = self.compute_of(host_row)
+        if compute is not None and isinstance(compute["obj"], vim.ClusterComputeResource):
+            return compute
+        return None
+
+    def datacenter_of(self, row):
+        """Walk the parent chain (compute resource, folders) up to the datacenter."""
+        parent = row.get("parent")
+        seen = 0
+        while parent is not None and seen < 64:
+            seen += 1
+            moid = parent._moId
+            if moid in self.datacenters:
+                return self.datacenters[moid]
+            nxt = self.folders.get(moid) or self.computes.get(moid)
+            parent = nxt.get("parent") if nxt else None
+        return None
+
+    def datastore_rows(self, refs):
+        return [self.datastores[ref._moId] for ref in refs or [] if ref._moId in self.datastores]
+
+    def datastore_by_name(self, name):
+        matches = [row for row in self.datastores.values() if row["name"] == name]
+        return matches[0] if len(matches) == 1 else None
+
+    def vms_on_host(self, host_row):
+        return [self.vms[ref._moId] for ref in host_row.get("vm") or [] if ref._moId in self.vms]
