@@ -19,7 +19,7 @@ from tests.lab import spec as specmod  # noqa: E402
 from tests.lab.vcenter import Simulator  # noqa: E402
 
 
-def run_module(module, args=None, env=None, check=False, tmp_dir=None):
+def run_module(module, args=None, env=None, check=False, tmp_dir=None, diff=False):
     """Run one module through ansible-playbook on localhost; return (rc, result) where rc is 0
     unless the module failed. The result is the registered task result."""
     work = tempfile.mkdtemp(prefix="it-", dir=tmp_dir)
@@ -28,7 +28,7 @@ def run_module(module, args=None, env=None, check=False, tmp_dir=None):
         "hosts": "localhost", "gather_facts": False,
         "tasks": [
             {"name": "module under test", "siterecovery.failback." + module: args or {}, "register": "result",
-             "ignore_errors": True, "check_mode": check},
+             "ignore_errors": True, "check_mode": check, "diff": diff},
             {"name": "save result", "ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": out},
              "check_mode": False},
         ],

@@ -143,6 +143,17 @@ def _vm_defaults(vm, datastore=None, host=None):
             disk.setdefault("device_name", "/vmfs/devices/disks/naa.600a0980" + lun[:24])
         else:
             disk.setdefault("uuid", "6000C29" + guid("disk", name, index)[7:])
+    filler = vm.pop("filler_disks", None)
+    if filler:  # many small disks spread over the controllers: a master target near its 60-disk limit
+        taken = {(d["bus"], d["unit"]) for d in vm["disks"]}
+        free = [(c["bus"], unit) for c in vm["scsi_controllers"] for unit in range(16)
+                if unit != 7 and (c["bus"], unit) not in taken]
+        for number in range(filler["count"]):
+            bus, unit = free[number]
+            vm["disks"].append({"bus": bus, "unit": unit, "size_gb": filler.get("size_gb", 1), "thin": True,
+                                "datastore": vm["datastore"], "backing": "flat",
+                                "file": "%s/%s_filler%d.vmdk" % (name, name, number),
+                                "uuid": "6000C29" + guid("filler", name, number)[7:]})
     return vm
 
 

@@ -17,13 +17,13 @@ VM_PATHS = (
     "name", "config.instanceUuid", "config.uuid", "config.template", "runtime.host", "runtime.powerState",
     "config.hardware.device", "config.hardware.numCPU", "config.hardware.memoryMB", "config.guestId",
     "config.guestFullName", "config.firmware", "config.extraConfig", "snapshot", "guest.toolsStatus",
-    "guest.toolsRunningStatus", "guest.guestFamily", "resourcePool", "parent", "network",
+    "guest.toolsRunningStatus", "guest.guestFamily", "resourcePool", "parent", "network", "config.files.vmPathName",
 )
 HOST_PATHS = (
     "name", "parent", "runtime.connectionState", "runtime.inMaintenanceMode", "summary.hardware.memorySize",
     "summary.quickStats.overallMemoryUsage", "datastore", "vm",
 )
-DATASTORE_PATHS = ("name", "summary.type", "summary.capacity", "summary.freeSpace", "summary.accessible")
+DATASTORE_PATHS = ("name", "summary.type", "summary.capacity", "summary.freeSpace", "summary.accessible", "browser")
 PARENT_PATHS = ("name", "parent")
 
 
@@ -85,6 +85,15 @@ class Inventory:
     def datastore_by_name(self, name):
         matches = [row for row in self.datastores.values() if row["name"] == name]
         return matches[0] if len(matches) == 1 else None
+
+    def attached_files(self):
+        """Every disk file attached to any VM of the inventory."""
+        files = set()
+        for row in self.vms.values():
+            for dev in row.get("config.hardware.device") or []:
+                if isinstance(dev, vim.vm.device.VirtualDisk):
+                    files.add(getattr(dev.backing, "fileName", None))
+        return files
 
     def vms_on_host(self, host_row):
         return [self.vms[ref._moId] for ref in host_row.get("vm") or [] if ref._moId in self.vms]

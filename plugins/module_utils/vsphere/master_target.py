@@ -1,0 +1,341 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Put VMs' disks on master targets (and take them off): the rules, the plan, the apply.
+
+One inventory read (six property-collector calls) before and one after, whatever the number
+of VMs; one reconfigure task per VM and per master target. Every rule is checked for every
+VM before anything changes, so a refusal changes nothing.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.inventory import Inventory
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.tasks import wait_for_tasks
+
+FAILBACK_DATASTORE_TYPES = ("VMFS", "vsan")
+
+
+class Request:
+    """One VM's wanted state, with the module-level defaults applied."""
+
+    def __init__(self, entry, defaults):
+        self.name = entry["name"]
+        self.master_target = entry.get("master_target") or defaults.get("master_target")
+        self.location = entry.get("location") or defaults.get("location") or "original"
+        self.datastore = entry.get("datastore") or defaults.get("datastore")
+        self.disk_sizes_gb = entry.get("disk_sizes_gb") or []
+        if not self.master_target:
+            raise VSphereError("VM %s: no master_target given (per VM or for the module)." % self.name,
+                               vm=self.name, rule="master_target_required")
+        if self.location == "alternate" and not self.datastore:
+            raise VSphereError("VM %s: alternate location needs a datastore (a VMFS or vSAN datastore the master "
+                               "target's host mounts)." % self.name, vm=self.name, rule="datastore_required")
+
+
+class Plan:
+    """What to change: per VM and per master target, device changes and the world after."""
+
+    def __init__(self):
+        self.vm_changes = {}      # moid -> (row, [changes], extra options)
+        self.mt_changes = {}      # moid -> (row, [disks to attach], create flag list, [devices to remove])
+        self.vm_attach = {}       # moid -> (row, [disks]) (reattach)
+        self.directories = []     # (datacenter row, "[ds] name") to create for new VMDKs
+        self.results = []
+
+    def changed(self):
+        return bool(self.vm_changes or self.mt_changes or self.vm_attach)
+
+
+def _host_problems(inventory, row, role):
+    host = inventory.host_of(row)
+    if host is None:
+        return ["%s %s has no ESXi host in the inventory" % (role, row["name"])]
+    state = str(host.get("runtime.connectionState"))
+    if state != "connected":
+        return ["%s %s: its ESXi host %s is %s; disks cannot be detached or attached until the host (and vCenter) "
+                "is connected. Reconnect it and re-run." % (role, row["name"], host["name"], state)]
+    return []
+
+
+def _check_master_target(inventory, mt_row, planned_new):
+    mt = facts.master_target_facts(inventory, mt_row)
+    problems = _host_problems(inventory, mt_row, "Master target")
+    if mt["snapshot_count"]:
+        problems.append("Master target %s has %d snapshot(s); ASR fails reprotect and failback through a master target "
+                        "with snapshots. Delete its snapshots and re-run." % (mt["name"], mt["snapshot_count"]))
+    if mt["disk_count"] + planned_new > facts.MASTER_TARGET_DISK_LIMIT:
+        problems.append("Master target %s would have %d disks attached (%d now + %d), above the limit of %d. Use another "
+                        "master target for some VMs." % (mt["name"], mt["disk_count"] + planned_new, mt["disk_count"],
+                                                          planned_new, facts.MASTER_TARGET_DISK_LIMIT))
+    return mt, problems
+
+
+def _inspect_original(inventory, req, vm_row, mt, found):
+    """Original location: the VM's flat disks wherever they are, and what forbids moving them."""
+    if vm_row is None:
+        raise VSphereError("VM %s was not found: original-location failback needs the on-premises VM. Use "
+                           "location: alternate if it no longer exists." % req.name, vm=req.name,
+                           rule="original_vm_missing")
+    vm = facts.vm_facts(inventory, vm_row)
+    problems = _host_problems(inventory, vm_row, "VM")
+    directory = diskops.vm_directory(vm_row.get("config.files.vmPathName"))
+    owned = diskops.vm_disk_set(vm["disks"], mt["disks"], diskops.manifest(vm_row.get("config.extraConfig")), directory)
+    known = {d["file"] for d in owned}
+    owned += [d for d in diskops.orphans(req.name, directory, found, inventory.attached_files()) if d["file"] not in known]
+    for disk in vm["disks"]:
+        if disk["backing"] == "rdm":
+            problems.append("VM %s: disk %s is a raw device mapping; original-location failback cannot use RDM "
+                            "disks. Fail back to an alternate location instead." % (req.name, disk["file"]))
+        elif disk["datastore_type"] == "vsan":
+            problems.append("VM %s: disk %s is on vSAN datastore %s; original-location failback cannot use vSAN "
+                            "disks. Fail back to an alternate location instead."
+                            % (req.name, disk["file"], disk["datastore"]))
+    to_move = [d for d in owned if d["where"] != "mt"]
+    if vm["power_state"] != "poweredOff" and any(d["where"] == "vm" for d in to_move):
+        problems.append("VM %s is %s; its disks can only be moved to the master target while it is powered off "
+                        "(reprotect powers it off). Power it off and re-run." % (req.name, vm["power_state"]))
+    wanted = sorted({facts.datastore_of_file(d["file"]) for d in owned})
+    return owned, to_move, wanted, problems
+
+
+def _inspect_alternate(inventory, req, vm_row, mt, mt_datastores):
+    """Alternate location: the new VMDKs to create on the chosen datastore, and what forbids it."""
+    problems = []
+    sizes = req.disk_sizes_gb or ([d["size_gb"] for d in facts.vm_facts(inventory, vm_row)["disks"]]
+                                  if vm_row is not None else [])
+    if not sizes:
+        problems.append("VM %s: give disk_sizes_gb for alternate location (the sizes of the source disks)." % req.name)
+    target = mt_datastores.get(req.datastore) or next(
+        (facts.datastore_facts(d) for d in inventory.datastores.values() if d["name"] == req.datastore), None)
+    if target is None:
+        problems.append("VM %s: datastore %s does not exist." % (req.name, req.datastore))
+    elif target["type"] not in FAILBACK_DATASTORE_TYPES:
+        problems.append("VM %s: datastore %s is %s; failback creates disks only on VMFS or vSAN datastores. "
+                        "Choose a VMFS or vSAN datastore." % (req.name, req.datastore, target["type"]))
+    on_mt = {m["file"] for m in mt["disks"]}
+    owned = [dict(d, where="mt" if d["file"] in on_mt else "none")
+             for d in diskops.alternate_files(req.name, req.datastore, sizes)]
+    return owned, [d for d in owned if d["where"] != "mt"], [req.datastore], problems
+
+
+def orphan_search(client, inventory, requests, deadline):
+    """Search the datastores holding original-location VMs' directories for detached VMDKs."""
+    names = set()
+    for req in requests:
+        row = inventory.vm_by_name(req.name)
+        if req.location == "original" and row is not None:
+            names.add(facts.datastore_of_file(row.get("config.files.vmPathName")))
+    return diskops.search_vmdks(client, inventory, [n for n in names if n], deadline) if names else {}
+
+
+def plan_attach(inventory, requests, found=None):
+    """Check every rule for every request, then plan the moves; raise listing every refusal."""
+    found = found or {}
+    plan = Plan()
+    refusals = []
+    per_mt_new = {}
+    staged = []
+    for req in requests:
+        mt_row = inventory.find_vms([req.master_target], kind="Master target")[req.master_target]
+        vm_row = inventory.vm_by_name(req.name)
+        mt = facts.master_target_facts(inventory, mt_row)
+        mt_datastores = {d["name"]: d for d in (mt["host"] or {}).get("datastores", [])}
+        if req.location == "original":
+            owned, to_move, wanted, problems = _inspect_original(inventory, req, vm_row, mt, found)
+        else:
+            owned, to_move, wanted, problems = _inspect_alternate(inventory, req, vm_row, mt, mt_datastores)
+        unreachable = [d for d in wanted if d not in mt_datastores]
+        if unreachable:
+            problems.append("VM %s: datastore %s is not mounted on ESXi host %s of master target %s (ASR error 8061). "
+                            "Choose a master target whose host mounts it." % (
+                                req.name, ", ".join(unreachable), (mt["host"] or {}).get("name"), mt["name"]))
+        per_mt_new[mt_row["moid"]] = per_mt_new.get(mt_row["moid"], 0) + len(to_move)
+        refusals += problems
+        staged.append((req, vm_row, mt_row, owned, to_move))
+    for moid, count in per_mt_new.items():
+        refusals += _check_master_target(inventory, inventory.vms[moid], count)[1]
+    if refusals:
+        raise VSphereError("Refusing to attach disks; nothing was changed: " + " ".join(dict.fromkeys(refusals)),
+                           refusals=list(dict.fromkeys(refusals)))
+    for req, vm_row, mt_row, owned, to_move in staged:
+        _stage_attach(inventory, plan, req, vm_row, mt_row, owned, to_move)
+    return plan
+
+
+def _stage_attach(inventory, plan, req, vm_row, mt_row, owned, to_move):
+    create = req.location == "alternate"
+    if not create:
+        devices = {d.key: d for d in vm_row.get("config.hardware.device") or []}
+        on_vm = [d for d in facts.disks(vm_row.get("config.hardware.device")) if d["backing"] == "flat"]
+        removes = [diskops.remove_spec(devices[d["key"]]) for d in on_vm if any(m["file"] == d["file"] for m in to_move)]
+        if removes:
+            record = diskops.manifest_option(owned)
+            plan.vm_changes[vm_row["moid"]] = (vm_row, removes, [record])
+    elif to_move:
+        datacenter = inventory.datacenter_of(inventory.compute_of(inventory.host_of(mt_row)) or mt_row)
+        plan.directories.append((datacenter, "[%s] %s" % (req.datastore, req.name)))
+    if to_move:
+        entry = plan.mt_changes.setdefault(mt_row["moid"], [mt_row, [], []])
+        entry[1].extend(to_move)
+        entry[2].extend([create] * len(to_move))
+    plan.results.append({"name": req.name, "master_target": mt_row["name"], "location": req.location,
+                         "state": "attached", "changed": bool(to_move),
+                         "disks": [{"file": d["file"], "size_gb": d["size_gb"], "before": d["where"], "after": "mt"}
+                                   for d in owned]})
+
+
+def plan_detach(inventory, requests, reattach):
+    plan = Plan()
+    refusals = []
+    for req in requests:
+        mt_row = inventory.find_vms([req.master_target], kind="Master target")[req.master_target]
+        vm_row = inventory.vm_by_name(req.name)
+        mt_disks = facts.disks(mt_row.get("config.hardware.device"))
+        if req.location == "original":
+            if vm_row is None:
+                refusals.append("VM %s was not found; original-location disks are detached back to it." % req.name)
+                continue
+            vm_disks = facts.disks(vm_row.get("config.hardware.device"))
+            owned = diskops.vm_disk_set(vm_disks, mt_disks, diskops.manifest(vm_row.get("config.extraConfig")),
+                                        diskops.vm_directory(vm_row.get("config.files.vmPathName")))
+        else:
+            sizes = req.disk_sizes_gb or [d["size_gb"] for d in mt_disks]
+            names = {d["file"] for d in diskops.alternate_files(req.name, req.datastore, sizes)}
+            owned = [{"file": d["file"], "size_gb": d["size_gb"], "uuid": d["uuid"], "bus": None, "unit": None,
+                      "where": "mt"} for d in mt_disks if d["file"] in names]
+            if vm_row is not None:
+                vm_files = {d["file"] for d in facts.disks(vm_row.get("config.hardware.device"))}
+                owned += [{"file": f, "size_gb": 0, "where": "vm"} for f in sorted(names & vm_files)]
+        refusals += _host_problems(inventory, mt_row, "Master target")
+        if reattach and vm_row is None:
+            refusals.append("VM %s does not exist, so its disks cannot be reattached to it." % req.name)
+        if reattach and vm_row is not None:
+            refusals += _host_problems(inventory, vm_row, "VM")
+        on_mt = [d for d in owned if d["where"] == "mt"]
+        devices = {d.key: d for d in mt_row.get("config.hardware.device") or []}
+        removes = [diskops.remove_spec(devices[d["key"]]) for d in mt_disks if any(o["file"] == d["file"] for o in on_mt)]
+        if removes:
+            entry = plan.vm_changes.setdefault(mt_row["moid"], (mt_row, [], []))
+            entry[1].extend(removes)
+        back = [d for d in owned if d["where"] in ("mt", "none")] if reattach else []
+        if back:
+            plan.vm_attach[vm_row["moid"]] = (vm_row, back)
+        plan.results.append({"name": req.name, "master_target": mt_row["name"], "location": req.location,
+                             "state": "detached", "changed": bool(removes or back),
+                             "disks": [{"file": d["file"], "size_gb": d["size_gb"], "before": d["where"],
+                                        "after": "vm" if (reattach or d["where"] == "vm") else "none"} for d in owned]})
+    if refusals:
+        raise VSphereError("Refusing to detach disks; nothing was changed: " + " ".join(dict.fromkeys(refusals)),
+                           refusals=list(dict.fromkeys(refusals)))
+    return plan
+
+
+def _reconfigure(row, changes, options=None):
+    spec = vim.vm.ConfigSpec(deviceChange=changes)
+    if options:
+        spec.extraConfig = options
+    if not diskops.never_destroys(spec):  # the one rule no code path may break
+        raise VSphereError("Internal safety check: a reconfigure of %s would destroy a VMDK; refused." % row["name"])
+    return row["obj"].ReconfigVM_Task(spec=spec)
+
+
+def _run(client, batch, deadline, limit):
+    """Start reconfigure tasks ``limit`` at a time and wait for them; raise on the first failure."""
+    results = []
+    for start in range(0, len(batch), limit):
+        chunk = batch[start:start + limit]
+        tasks = [start_task() for start_task, _label in chunk]
+        client.stats["tasks"] += len(tasks)
+        summaries = wait_for_tasks(client, tasks, deadline, labels=[label for _start, label in chunk])
+        failed = [s for s in summaries if s["state"] == "error"]
+        if failed:
+            raise VSphereError("vSphere task(s) failed: " + "; ".join(
+                "%s: %s" % (s["label"], s["error"]) for s in failed), failed=[s["label"] for s in failed],
+                completed=[s["label"] for s in summaries if s["state"] == "success"] + results)
+        results.extend(s["label"] for s in summaries)
+    return results
+
+
+def apply(client, plan, deadline, concurrency=8):
+    """Detach first (VMs, or the master target when detaching), then attach; returns the task labels."""
+    done = []
+    detach = [(lambda row=row, changes=changes, options=options: _reconfigure(row, changes, options),
+               "detach disks from %s" % row["name"]) for row, changes, options in plan.vm_changes.values()]
+    done += _run(client, detach, deadline, concurrency)
+    for datacenter, path in plan.directories:
+        try:
+            client.content.fileManager.MakeDirectory(name=path, datacenter=datacenter["obj"] if datacenter else None,
+                                                     createParentDirectories=True)
+        except vim.fault.FileAlreadyExists:
+            pass
+    attach = []
+    for mt_row, wanted, creates in plan.mt_changes.values():
+        changes = _attach_changes(mt_row, wanted, creates)
+        attach.append((lambda row=mt_row, changes=changes: _reconfigure(row, changes),
+                       "attach %d disk(s) to %s" % (len(wanted), mt_row["name"])))
+    for vm_row, back in plan.vm_attach.values():
+        changes = diskops.attach_specs(vm_row.get("config.hardware.device"), back, keep_slots=True, any_controller=True)
+        if changes is None:
+            raise VSphereError("VM %s has no free SCSI slot for its disks." % vm_row["name"])
+        attach.append((lambda row=vm_row, changes=changes: _reconfigure(row, changes),
+                       "attach %d disk(s) to %s" % (len(back), vm_row["name"])))
+    done += _run(client, attach, deadline, concurrency)
+    return done
+
+
+def _attach_changes(mt_row, wanted, creates):
+    allocator = diskops.SlotAllocator(mt_row.get("config.hardware.device"))
+    changes = []
+    for index, (disk, create) in enumerate(zip(wanted, creates, strict=True)):
+        slot = allocator.take()
+        if slot is None:
+            raise VSphereError("Master target %s has no free SCSI slot (4 controllers x 15 disks)." % mt_row["name"])
+        changes.append(diskops.attach_spec(disk, slot, -100 - index, create=create))
+    return [diskops.controller_spec(c) for c in allocator.new_controllers] + changes
+
+
+def ensure(client, entries, defaults, state, reattach, check_mode, deadline):
+    """The module's whole job: returns ``{changed, vms, diff, tasks}``."""
+    requests = [Request(entry, defaults) for entry in entries]
+    before = Inventory(client)
+    if state == "attached":
+        plan = plan_attach(before, requests, orphan_search(client, before, requests, deadline))
+    else:
+        plan = plan_detach(before, requests, reattach)
+    result = {"changed": plan.changed(), "vms": plan.results, "tasks": [],
+              "diff": {"before": _disk_map(before, requests), "after": None}}
+    if not plan.changed():
+        result["diff"]["after"] = result["diff"]["before"]
+    elif check_mode:
+        result["diff"]["after"] = _predicted(result["diff"]["before"], plan.results)
+    else:
+        result["tasks"] = apply(client, plan, deadline)
+        result["diff"]["after"] = _disk_map(Inventory(client), requests)
+    return result
+
+
+def _disk_map(inventory, requests):
+    names = sorted({r.name for r in requests} | {r.master_target for r in requests})
+    result = {}
+    for name in names:
+        row = inventory.vm_by_name(name)
+        result[name] = sorted(d["file"] for d in facts.disks(row.get("config.hardware.device"))) if row else None
+    return result
+
+
+def _predicted(before, results):
+    after = {name: list(files) if files is not None else None for name, files in before.items()}
+    for result in results:
+        for disk in result["disks"]:
+            for holder in (result["name"], result["master_target"]):
+                if after.get(holder) is not None and disk["file"] in after[holder]:
+                    after[holder].remove(disk["file"])
+            holder = result["master_target"] if disk["after"] == "mt" else result["name"] if disk["after"] == "vm" else None
+            if holder and after.get(holder) is not None:
+                after[holder].append(disk["file"])
+    return {name: sorted(files) if files is not None else None for name, files in after.items()}
