@@ -102,3 +102,14 @@ def test_power_on_refuses_with_8038_when_the_host_lacks_memory(lab):
         lab.power_on("big01")
     assert info.value.code == 8038
     assert lab.vm("big01")["power_state"] == "poweredOff"
+
+
+def test_power_on_starts_tools_and_counts_memory_on_the_host(lab):
+    before = lab.host_of("db01")
+    assert lab.vm("db01")["tools_running_status"] == "guestToolsNotRunning"
+    lab.power_on("db01")
+    assert lab.vm("db01")["tools_running_status"] == "guestToolsRunning"
+    assert lab.host_of("db01")["memory_used_mb"] == before["memory_used_mb"] + 32768
+    lab.power_off("db01")
+    assert lab.vm("db01")["tools_running_status"] == "guestToolsNotRunning"
+    assert lab.host_of("db01")["memory_used_mb"] == before["memory_used_mb"]

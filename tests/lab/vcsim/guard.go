@@ -143,6 +143,94 @@ func (g *guard) afterTask() {
 	assignDiskUUIDs()
 	restorePinnedFreeSpace()
 	reconcileBackReferences()
+	emulateGuestAndHostMemory()
+}
+
+// vmSeen remembers each VM's power state and host after the previous task.
+type vmSeen struct {
+	power types.VirtualMachinePowerState
+	host  types.ManagedObjectReference
+	memMB int64
+}
+
+var lastSeen = map[types.ManagedObjectReference]vmSeen{}
+
+// building is true while the launcher builds the spec's inventory.
+var building = true
+
+// emulateGuestAndHostMemory plays what the guest and the host do around power
+// changes, which the simulator leaves static: VMware Tools start when a VM
+// with Tools installed powers on and stop when it powers off, and a powered-on
+// VM's memory counts in its host's quickStats.overallMemoryUsage (moving with
+// it on vMotion), so that host memory headroom (ASR error 8038) is realistic.
+func emulateGuestAndHostMemory() {
+	if building {
+		return // the spec's own power states are the starting point, not changes
+	}
+	hostDelta := map[types.ManagedObjectReference]int64{}
+	for _, vm := range allVMs() {
+		simulator.Map.WithLock(vm, func() {
+			if vm.Runtime.Host == nil || vm.Config == nil {
+				return
+			}
+			now := vmSeen{power: vm.Runtime.PowerState, host: *vm.Runtime.Host, memMB: int64(vm.Config.Hardware.MemoryMB)}
+			before, known := lastSeen[vm.Self]
+			lastSeen[vm.Self] = now
+			if !known {
+				// first sight (inventory build or a new VM): a new VM may already run
+				if now.power == types.VirtualMachinePowerStatePoweredOn {
+					hostDelta[now.host] += now.memMB
+				}
+				return
+			}
+			on := types.VirtualMachinePowerStatePoweredOn
+			if before.power == on {
+				hostDelta[before.host] -= before.memMB
+			}
+			if now.power == on {
+				hostDelta[now.host] += now.memMB
+			}
+			if before.power != now.power && vm.Guest != nil &&
+				vm.Guest.ToolsStatus != types.VirtualMachineToolsStatusToolsNotInstalled {
+				if now.power == on {
+					vm.Guest.ToolsRunningStatus = string(types.VirtualMachineToolsRunningStatusGuestToolsRunning)
+					vm.Guest.ToolsStatus = types.VirtualMachineToolsStatusToolsOk
+				} else {
+					vm.Guest.ToolsRunningStatus = string(types.VirtualMachineToolsRunningStatusGuestToolsNotRunning)
+					vm.Guest.ToolsStatus = types.VirtualMachineToolsStatusToolsNotRunning
+				}
+				vm.Summary.Guest.ToolsRunningStatus = vm.Guest.ToolsRunningStatus
+				vm.Summary.Guest.ToolsStatus = vm.Guest.ToolsStatus
+			}
+		})
+	}
+	for ref, delta := range hostDelta {
+		if delta == 0 {
+			continue
+		}
+		if h, ok := simulator.Map.Get(ref).(*simulator.HostSystem); ok {
+			simulator.Map.WithLock(h, func() {
+				used := int64(h.Summary.QuickStats.OverallMemoryUsage) + delta
+				if used < 0 {
+					used = 0
+				}
+				h.Summary.QuickStats.OverallMemoryUsage = int32(used)
+			})
+		}
+	}
+}
+
+// recordPowerStates notes every VM's state as the spec built it, so only later
+// changes move memory or Tools.
+func recordPowerStates() {
+	for _, vm := range allVMs() {
+		simulator.Map.WithLock(vm, func() {
+			if vm.Runtime.Host != nil && vm.Config != nil {
+				lastSeen[vm.Self] = vmSeen{power: vm.Runtime.PowerState, host: *vm.Runtime.Host,
+					memMB: int64(vm.Config.Hardware.MemoryMB)}
+			}
+		})
+	}
 }
 
 // assignDiskUUIDs gives new flat disks a uuid as vCenter does (the

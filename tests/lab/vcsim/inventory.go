@@ -54,6 +54,8 @@ func buildInventory(ctx context.Context, u *url.URL, spec *Spec, g *guard) error
 			return fmt.Errorf("datacenter %q: %w", spec.Datacenters[i].Name, err)
 		}
 	}
+	recordPowerStates()
+	building = false
 	return nil
 }
 
