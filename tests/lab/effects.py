@@ -207,7 +207,7 @@ class VCenterEffects:
                                                            device=controller))
             target = (-100, 0)
         backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(fileName=file_name, diskMode="persistent",
-                                                                 thinProvisioned=True)
+                                                                thinProvisioned=True)
         if uuid:
             backing.uuid = uuid
         disk = vim.vm.device.VirtualDisk(key=-101, controllerKey=target[0], unitNumber=target[1], backing=backing,
@@ -349,7 +349,7 @@ class VCenterEffects:
                     key=-100, busNumber=bus, sharedBus=vim.vm.device.VirtualSCSIController.Sharing.noSharing)))
             slot = (-100, 0)
         backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(fileName=file_name, diskMode="persistent",
-                                                                 thinProvisioned=True)
+                                                                thinProvisioned=True)
         disk = vim.vm.device.VirtualDisk(key=-101, controllerKey=slot[0], unitNumber=slot[1], backing=backing,
                                          capacityInKB=int(size_gb * 1048576))
         changes.append(vim.vm.device.VirtualDeviceSpec(
@@ -399,14 +399,15 @@ class VCenterEffects:
                                                    device=controller)]
         for unit, disk in enumerate(sorted(disks, key=lambda d: d["file"])):
             backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(fileName=disk["file"], diskMode="persistent",
-                                                                     thinProvisioned=True, uuid=disk.get("uuid"))
+                                                                    thinProvisioned=True, uuid=disk.get("uuid"))
             changes.append(vim.vm.device.VirtualDeviceSpec(
                 operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
                 device=vim.vm.device.VirtualDisk(key=-101 - unit, controllerKey=-100,
                                                  unitNumber=unit if unit < 7 else unit + 1, backing=backing,
                                                  capacityInKB=int(disk["size_gb"] * 1048576))))
         config = vim.vm.ConfigSpec(name=vm_name, numCPUs=num_cpu, memoryMB=memory_mb, guestId=guest_id,
-                                   firmware=firmware, files=vim.vm.FileInfo(vmPathName="[%s]" % datastore),
+                                   firmware=firmware,
+                                   files=vim.vm.FileInfo(vmPathName="[%s] %s/%s.vmx" % (datastore, vm_name, vm_name)),
                                    deviceChange=changes)
         self._effect("create VM %s" % vm_name)
         self._wait(folder.CreateVM_Task(config=config, pool=pool, host=host_obj), "create VM %s" % vm_name)

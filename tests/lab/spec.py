@@ -457,12 +457,22 @@ def _attach_to_master_target(mt_vm, disks):
         mt_vm["disks"].append(disk)
 
 
+def _creation_order(vms):
+    """VMs whose home directory holds another VM's disks (a VM whose disks sit on a master target)
+    are created first, so the simulator gives them their own directory and not "name (0)"."""
+    homes = {d["file"].split("/", 1)[0] for vm in vms for d in vm["disks"] if "/" in d["file"]}
+    borrowed = {home for vm in vms for home in homes
+                if any(d["file"].startswith(home + "/") for d in vm["disks"]) and home != vm["name"]}
+    return sorted(vms, key=lambda vm: 0 if vm["name"] in borrowed else 1)
+
+
 def launcher_inventories(spec):
     """``{"vcenter": {...}, "<standalone host>": {...}}``: the launcher JSON of each simulator."""
     vc = spec["vcenter"]
+    datacenters = [dict(dc, vms=_creation_order(dc["vms"])) for dc in vc["datacenters"]]
     inventories = {"vcenter": {
         "mode": "vcenter", "username": vc["username"], "password": vc["password"],
-        "api_version": vc["api_version"], "datacenters": vc["datacenters"]}}
+        "api_version": vc["api_version"], "datacenters": datacenters}}
     for esx in spec["standalone_hosts"]:
         inventories[esx["name"]] = {
             "mode": "esx", "username": esx["username"], "password": esx["password"],

@@ -177,7 +177,12 @@ func emulateGuestAndHostMemory() {
 			before, known := lastSeen[vm.Self]
 			lastSeen[vm.Self] = now
 			if !known {
-				// first sight (inventory build or a new VM): a new VM may already run
+				// A VM created after the build is a failed-back VM: its disks carry a guest OS
+				// with VMware Tools (ASR reinstalls them), so Tools start when it powers on.
+				if vm.Guest != nil && vm.Guest.ToolsStatus == types.VirtualMachineToolsStatusToolsNotInstalled {
+					vm.Guest.ToolsStatus = types.VirtualMachineToolsStatusToolsNotRunning
+					vm.Summary.Guest.ToolsStatus = vm.Guest.ToolsStatus
+				}
 				if now.power == types.VirtualMachinePowerStatePoweredOn {
 					hostDelta[now.host] += now.memMB
 				}

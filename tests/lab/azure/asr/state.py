@@ -1,0 +1,268 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The vault's state: protected items and their lifecycle stage, recovery points, plans, jobs.
+
+Stages are the README's (spec.STAGES) plus the transient ``reprotecting_to_onprem`` that an
+item is in while its reprotect job runs past the prerequisites check. Recovery points of a
+replicating item are computed lazily from the clock (see ``points``).
+"""
+
+import time
+import uuid
+
+from ..compute import iso
+from ..server import ArmError
+
+# stage -> provider, protectionState, description, activeLocation, allowedOperations
+STAGE_TABLE = {
+    "replicating_to_azure": ("InMageAzureV2", "Protected", "Protected", "Primary",
+                             ["UnplannedFailover", "DisableProtection", "TestFailover"]),
+    "failed_over_to_azure": ("InMageAzureV2", "UnplannedFailoverCompleted", "Failover completed", "Recovery",
+                             ["Commit", "ChangePit", "DisableProtection"]),
+    "running_in_azure": ("InMageAzureV2", "UnplannedFailoverCommitted", "Failover committed", "Recovery",
+                         ["ReverseReplicate", "DisableProtection"]),
+    "reprotecting_to_onprem": ("InMage", "ReprotectInProgress", "Reprotect in progress", "Primary", []),
+    "replicating_to_onprem": ("InMage", "Protected", "Protected", "Primary", ["UnplannedFailover", "DisableProtection"]),
+    "failed_back": ("InMage", "UnplannedFailoverCompleted", "Failover completed", "Recovery", ["Commit", "DisableProtection"]),
+    "failback_committed": ("InMage", "UnplannedFailoverCommitted", "Failover committed", "Recovery",
+                           ["CompleteMigration", "DisableProtection", "SwitchProtection"]),
+    "reprotected_to_azure": ("InMageAzureV2", "Protected", "Protected", "Primary",
+                             ["UnplannedFailover", "DisableProtection", "TestFailover"]),
+}
+# what each stage accepts (reprotect after the failback commit is accepted although ASR does not list it)
+ACCEPTS = {
+    "replicating_to_azure": {"unplannedFailover"},
+    "failed_over_to_azure": {"failoverCommit"},
+    "running_in_azure": {"reProtect"},
+    "replicating_to_onprem": {"unplannedFailover"},
+    "failed_back": {"failoverCommit"},
+    "failback_committed": {"reProtect"},
+    "reprotected_to_azure": {"unplannedFailover"},
+}
+REPLICATING = ("replicating_to_azure", "replicating_to_onprem", "reprotected_to_azure")
+ONPREM_ON = ("replicating_to_azure", "failed_back", "failback_committed", "reprotected_to_azure")
+MAX_GENERATED_POINTS = 500
+
+
+class World:
+    """Everything ASR knows, guarded by one re-entrant lock shared with Compute."""
+
+    def __init__(self, spec, compute, lock):
+        self.spec = spec
+        self.asr = spec["asr"]
+        self.timings = spec["timings"]
+        self.compute = compute
+        self.lock = lock
+        self.loaded = time.time()
+        self.vault_id = self.asr["vault_id"]
+        self.fabric_id = "%s/replicationFabrics/%s" % (self.vault_id, self.asr["fabric_name"])
+        self.container_id = "%s/replicationProtectionContainers/%s" % (self.fabric_id, self.asr["container_name"])
+        self.vms = {}
+        for dc in spec["vcenter"]["datacenters"]:
+            for vm in dc["vms"]:
+                self.vms[vm["name"]] = vm
+        for esx in spec["standalone_hosts"]:
+            for vm in esx["vms"]:
+                self.vms[vm["name"]] = vm
+        self.items = {}
+        for entry in self.asr["items"]:
+            if not entry["protection_disabled"]:
+                self.items[entry["name"]] = self._item(entry)
+        self.by_arm_name = {i["item_name"].lower(): i for i in self.items.values()}
+        self.plans = {p["name"]: {"name": p["name"], "id": p["id"], "spec": p, "current_job": None, "last_job": None,
+                                  "last_unplanned": None} for p in self.asr["recovery_plans"]}
+        self.jobs = {}
+        self.operations = {}
+
+    def _item(self, entry):
+        policies = self.asr["policies"]
+        stage = entry["stage"]
+        item = {"name": entry["name"], "item_name": entry["item_name"], "vm_id": entry["vm_id"], "spec": entry,
+                "stage": stage,
+                "id": "%s/replicationProtectedItems/%s" % (self.container_id, entry["item_name"]),
+                "master_target": entry["master_target"], "datastore": entry["datastore"],
+                "process_server_id": None, "retention_drive": None, "run_as_account_id": None,
+                "forward_policy_id": next(p["id"] for p in policies if p["provider"] == "InMageAzureV2"),
+                "failback_policy_id": next(p["id"] for p in policies if p["provider"] == "InMage"),
+                "current_job": None, "failed_scenario": None, "last_failover_time": None,
+                "failover_point_id": None, "onprem_on_since": None,
+                "points": [dict(p, epoch=_epoch(p["time"])) for p in entry["recovery_points"]],
+                "rp_origin": None, "rp_first_delay": 0.0, "rp_stop": None, "rp_seq": 0,
+                "azure_vm": entry.get("azure_vm")}
+        if stage in FAILBACK_STAGES:
+            ps = self.process_servers("azure") or self.process_servers()
+            item["process_server_id"] = ps[0]["id"] if ps else None
+        if stage in REPLICATING:
+            self.start_replication(item, self.loaded, initial=not item["points"])
+        if stage in ONPREM_ON:
+            item["onprem_on_since"] = 0.0  # long before the lab started: the agent is registered
+        return item
+
+    # ------------------------------------------------------------------ lookups
+    def process_servers(self, location=None):
+        return [p for p in self.asr["process_servers"] if location is None or p["location"] == location]
+
+    def master_target(self, key):
+        """The master target by id (any case) or by name."""
+        for mt in self.asr["master_targets"]:
+            if key and (mt["id"].lower() == key.lower() or mt["vm"] == key):
+                return mt
+        return None
+
+    def policy(self, key):
+        for policy in self.asr["policies"]:
+            if key and (policy["id"].lower() == key.lower() or policy["name"].lower() == key.lower()):
+                return policy
+        return None
+
+    def check_fabric(self, fabric, container=None):
+        if fabric.lower() != self.asr["fabric_name"].lower():
+            raise ArmError(404, "NotFound", "The fabric '%s' was not found in vault '%s'." % (fabric, self.asr["vault"]))
+        if container is not None and container.lower() != self.asr["container_name"].lower():
+            raise ArmError(404, "NotFound", "The protection container '%s' was not found in fabric '%s'."
+                           % (container, fabric))
+
+    def item_by_arm_name(self, fabric, container, name):
+        self.check_fabric(fabric, container)
+        item = self.by_arm_name.get(name.lower())
+        if item is None:
+            raise ArmError(404, "NotFound", "The replication protected item '%s' was not found in protection container "
+                           "'%s'. The item may not exist or its protection may have been disabled." % (name, container))
+        return item
+
+    def plan(self, name):
+        for key, plan in self.plans.items():
+            if key.lower() == name.lower():
+                return plan
+        raise ArmError(404, "NotFound", "The recovery plan '%s' was not found in vault '%s'." % (name, self.asr["vault"]))
+
+    def lookup_target(self, kind, name):
+        if kind == "plan":
+            return self.plan(name)
+        item = self.items.get(name) or self.by_arm_name.get(name.lower())
+        if item is None:
+            raise ArmError(404, "NotFound", "No protected item named '%s'." % name)
+        return item
+
+    def plan_items(self, plan):
+        """The plan's groups as lists of items (items whose protection was disabled are gone)."""
+        return [[self.items[n] for n in group["items"] if n in self.items] for group in plan["spec"]["groups"]]
+
+    def source_vm(self, item):
+        return self.vms.get(item["name"]) if item["spec"]["original_location"] else None
+
+    def vcenter_entry(self, item):
+        """The discovered vCenter (or standalone host) the item's on-prem VM belongs to."""
+        name = self.spec["vcenter"]["name"]
+        if item["spec"]["source"] == "standalone":
+            for esx in self.spec["standalone_hosts"]:
+                if any(vm["name"] == item["name"] for vm in esx["vms"]):
+                    name = esx["name"]
+        return next((v for v in self.asr["vcenters"] if v["name"] == name), None)
+
+    def default_azure_vm(self, item):
+        """The Azure VM a forward failover creates for an item that never had one in the spec."""
+        sub = self.spec["azure"]["subscription_id"]
+        name, rg = item["name"], "rg-recovery"
+        base = "/subscriptions/%s/resourceGroups/%s/providers" % (sub, rg)
+        sizes = item["spec"]["disk_sizes_gb"] or [64]
+        avm = {"name": name, "resource_group": rg, "size": "Standard_D4s_v5", "power_state": "running",
+               "data_disks": len(sizes) - 1, "moved_to_resource_group": None, "deleted": False,
+               "vm_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "azure-vm/" + name)),
+               "id": "%s/Microsoft.Compute/virtualMachines/%s" % (base, name)}
+        avm["recorded_id"] = avm["id"]
+        avm["os_disk"] = {"name": "%s-osdisk" % name, "size_gb": round(sizes[0]),
+                          "id": "%s/Microsoft.Compute/disks/%s-osdisk" % (base, name)}
+        avm["data_disk_list"] = [{"name": "%s-datadisk-%d" % (name, lun), "lun": lun, "size_gb": round(size),
+                                  "id": "%s/Microsoft.Compute/disks/%s-datadisk-%d" % (base, name, lun)}
+                                 for lun, size in enumerate(sizes[1:])]
+        avm["nics"] = [{"name": "%s-nic0" % name, "id": "%s/Microsoft.Network/networkInterfaces/%s-nic0" % (base, name)}]
+        return avm
+
+    # ------------------------------------------------------------------ recovery points
+    def start_replication(self, item, origin, initial=True):
+        item["rp_origin"] = origin
+        item["rp_first_delay"] = float(self.timings["initial_replication_seconds"] if initial
+                                       else self.timings["recovery_point_seconds"])
+        item["rp_stop"] = None
+        item["rp_seq"] += 1
+
+    def stop_replication(self, item, when=None):
+        if item["rp_origin"] is not None and item["rp_stop"] is None:
+            item["rp_stop"] = when or time.time()
+
+    def points(self, item, now=None):
+        """All recovery points of the item's current direction, newest first."""
+        now = now or time.time()
+        result = list(item["points"])
+        if item["rp_origin"] is not None:
+            period = max(float(self.timings["recovery_point_seconds"]), 0.001)
+            every = max(int(self.timings["app_consistent_every"]), 1)
+            first = item["rp_origin"] + item["rp_first_delay"]
+            end = min(now, item["rp_stop"]) if item["rp_stop"] else now
+            count = int((end - first) // period) + 1 if end >= first else 0
+            for index in range(max(0, count - MAX_GENERATED_POINTS), count):
+                moment = first + index * period
+                result.append({"name": str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/%s/%d" % (item["item_name"], item["rp_seq"],
+                                                                                        index))),
+                               "time": iso(moment), "epoch": moment,
+                               "type": "ApplicationConsistent" if (index + 1) % every == 0 else "CrashConsistent"})
+        return sorted(result, key=lambda p: p["epoch"], reverse=True)
+
+    def clear_points(self, item):
+        item["points"] = []
+        item["rp_origin"] = None
+        item["rp_stop"] = None
+
+    # ------------------------------------------------------------------ stage
+    def stage_row(self, item):
+        return STAGE_TABLE[item["stage"]]
+
+    def provider(self, item):
+        return STAGE_TABLE[item["stage"]][0]
+
+    def allowed_operations(self, item):
+        if item["spec"]["migration_completed"] or item["current_job"]:
+            return []
+        return list(STAGE_TABLE[item["stage"]][4])
+
+    def check_action(self, item, action, label):
+        """Refuse ``action`` unless the item's stage accepts it (400/409 ARM errors)."""
+        if item["current_job"]:
+            job = self.jobs[item["current_job"]]
+            raise ArmError(409, "OperationInProgress",
+                           "Another operation (%s, job %s) is in progress on the replication protected item '%s'. "
+                           "Wait for the job to finish and retry." % (job.scenario, job.name, item["name"]))
+        if item["spec"]["migration_completed"]:
+            raise ArmError(400, "OperationNotAllowed",
+                           "The replication protected item '%s' has completed migration; no operation is allowed on it."
+                           % item["name"])
+        if action not in ACCEPTS.get(item["stage"], ()):
+            allowed = self.allowed_operations(item)
+            raise ArmError(400, "OperationNotAllowed",
+                           "%s is not allowed on the replication protected item '%s' in its current state (%s). "
+                           "Allowed operations: %s." % (label, item["name"], STAGE_TABLE[item["stage"]][1],
+                                                        ", ".join(allowed) or "none"))
+
+    def state(self):
+        """The world as JSON for /_lab/state."""
+        with self.lock:
+            items = {}
+            for name, item in self.items.items():
+                items[name] = {k: item[k] for k in ("stage", "item_name", "master_target", "datastore", "process_server_id",
+                                                    "current_job", "failed_scenario", "last_failover_time",
+                                                    "failover_point_id")}
+                items[name]["provider"] = self.provider(item)
+                items[name]["recovery_points"] = len(self.points(item))
+            return {"items": items,
+                    "plans": {n: {"current_job": p["current_job"], "last_job": p["last_job"]} for n, p in self.plans.items()},
+                    "jobs": {n: j.summary() for n, j in self.jobs.items()}}
+
+
+FAILBACK_STAGES = ("reprotecting_to_onprem", "replicating_to_onprem", "failed_back", "failback_committed")
+
+
+def _epoch(text):
+    import datetime
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()

@@ -1,0 +1,133 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Entra ID, the control API's faults and job failures, and refusals while a job runs."""
+
+import time
+
+import pytest
+import requests
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+
+from .test_azure_lifecycle import failback_inputs
+
+FABRICS = "/replicationFabrics$"
+
+
+def test_token_flow_and_wrong_secret(lab):
+    from azure.identity import ClientSecretCredential
+    token = lab.credential.get_token(lab.url + "/.default")
+    assert token.token and token.expires_on > time.time() + 3000
+    wrong = ClientSecretCredential(lab.env["AZURE_TENANT"], lab.env["AZURE_CLIENT_ID"], "not-the-secret", authority=lab.url,
+                                   disable_instance_discovery=True, connection_verify=lab.ca)
+    with pytest.raises(ClientAuthenticationError) as refused:
+        wrong.get_token(lab.url + "/.default")
+    assert "AADSTS7000215" in str(refused.value)
+    arm = lab.url + "/subscriptions/%s/resourceGroups/rg-dr/providers/Microsoft.RecoveryServices/vaults/vault-dr/" \
+                    "replicationFabrics?api-version=2025-08-01" % lab.env["AZURE_SUBSCRIPTION_ID"]
+    response = requests.get(arm, verify=lab.ca, timeout=5)
+    assert response.status_code == 401 and response.json()["error"]["code"] == "AuthenticationFailed"
+    response = requests.get(arm, verify=lab.ca, timeout=5, headers={"Authorization": "Bearer forged"})
+    assert response.status_code == 401 and response.json()["error"]["code"] == "InvalidAuthenticationToken"
+    assert response.headers["x-ms-request-id"]
+    response = requests.get(arm, verify=lab.ca, timeout=5, headers={"Authorization": "Bearer " + token.token})
+    assert response.status_code == 200 and response.headers["x-ms-request-id"]
+
+
+def _fabrics(lab):
+    return list(lab.asr.replication_fabrics.list(lab.rg, lab.vault))
+
+
+def _count(lab, suffix):
+    stats = lab.control("GET", "/stats")["requests"]
+    return sum(n for key, n in stats.items() if key.startswith("GET ") and key.endswith(suffix))
+
+
+def test_fault_status_times_then_normal(lab):
+    lab.control("POST", "/faults", {"method": "GET", "path_regex": FABRICS, "kind": "status", "status": 409,
+                                    "code": "Conflict", "times": 2})
+    for _attempt in range(2):
+        with pytest.raises(HttpResponseError) as failed:
+            _fabrics(lab)
+        assert failed.value.status_code == 409 and failed.value.error.code == "Conflict"
+    assert len(_fabrics(lab)) == 1
+    assert lab.control("GET", "/faults")["value"] == []
+
+
+def test_fault_throttle_honours_retry_after(lab):
+    lab.control("POST", "/faults", {"path_regex": FABRICS, "kind": "throttle", "retry_after": 1, "times": 1})
+    started = time.monotonic()
+    assert len(_fabrics(lab)) == 1
+    assert time.monotonic() - started >= 0.9
+    assert _count(lab, "/replicationFabrics") == 2
+
+
+def test_fault_reset_is_retried(lab):
+    lab.control("POST", "/faults", {"path_regex": FABRICS, "kind": "reset", "times": 1})
+    assert len(_fabrics(lab)) == 1
+    assert _count(lab, "/replicationFabrics") == 2
+
+
+def test_fault_latency_and_clear(lab):
+    lab.control("POST", "/faults", {"path_regex": FABRICS, "kind": "latency", "delay_seconds": 0.4})
+    started = time.monotonic()
+    _fabrics(lab)
+    assert time.monotonic() - started >= 0.4
+    lab.control("DELETE", "/faults")
+    started = time.monotonic()
+    _fabrics(lab)
+    assert time.monotonic() - started < 0.4
+
+
+def test_fault_status_retried_by_the_sdk(lab):
+    lab.control("POST", "/faults", {"path_regex": FABRICS, "kind": "status", "status": 503, "retry_after": 0, "times": 1})
+    assert len(_fabrics(lab)) == 1
+    assert _count(lab, "/replicationFabrics") == 2
+
+
+def test_injected_job_failure(lab, effects):
+    lab.control("POST", "/jobs/fail", {"item": "app01", "at_task": 2, "code": "LabBoom", "message": "boom"})
+    poller, job_name, _headers = lab.item_call("reprotect", "app01", failback_inputs(lab, "mt-win01"), polling=False)
+    job = lab.wait_job(job_name)
+    assert [t.state for t in job.properties.tasks] == ["Succeeded", "Failed", "NotStarted", "NotStarted"]
+    assert job.properties.errors[0].service_error_details.code == "LabBoom"
+    assert job.properties.allowed_actions == ["Restart"]
+    assert effects.names() == ["check_reprotect"]
+    # the next job is normal again
+    poller, job_name, _headers = lab.item_call("reprotect", "app01", failback_inputs(lab, "mt-win01"))
+    poller.result()
+    assert lab.stage("app01") == "replicating_to_onprem"
+
+
+def test_stop_after_effect_then_restart(lab, effects):
+    lab.control("POST", "/jobs/stop_after_effect", {"effects": 2})
+    _poller, job_name, _headers = lab.item_call("reprotect", "app01", failback_inputs(lab, "mt-win01"), polling=False)
+    job = lab.wait_job(job_name)
+    assert job.properties.state == "Failed"
+    assert job.properties.errors[0].service_error_details.code == "LabStoppedAfterEffect"
+    assert effects.done == ["power off app01", "detach disk 0 of app01"]  # half done, as a crashed job leaves it
+    assert lab.stage("app01") == "running_in_azure"
+    state = lab.control("GET", "/state")
+    assert state["jobs"][job_name]["effects"] == effects.done
+    restarted = lab.asr.replication_jobs.begin_restart(lab.rg, lab.vault, job_name).result()
+    assert restarted.name != job_name and restarted.properties.scenario_name == "Reprotect"
+    assert lab.wait_job(restarted.name).properties.state == "Succeeded"
+    assert lab.stage("app01") == "replicating_to_onprem"
+
+
+def test_second_action_while_a_job_runs_is_refused_then_cancel(lab, effects):
+    lab.control("POST", "/timings", {"job_seconds": 3})
+    _poller, job_name, _headers = lab.item_call("reprotect", "app01", failback_inputs(lab, "mt-win01"), polling=False)
+    job = lab.asr.replication_jobs.get(lab.rg, lab.vault, job_name)
+    assert job.properties.state in ("NotStarted", "InProgress") and job.properties.allowed_actions == ["Cancel"]
+    item = lab.item("app01")
+    assert item.properties.current_scenario.scenario_name == "Reprotect"
+    assert item.properties.current_scenario.job_id.endswith(job_name) and item.properties.allowed_operations == []
+    with pytest.raises(HttpResponseError) as refused:
+        lab.item_call("reprotect", "app01", failback_inputs(lab, "mt-win01"))
+    assert refused.value.status_code == 409 and job_name in str(refused.value)
+    cancelled = lab.asr.replication_jobs.begin_cancel(lab.rg, lab.vault, job_name)
+    lab.control("POST", "/timings", {"job_seconds": 0.04})
+    assert cancelled.result().properties.state == "Cancelled"
+    assert lab.stage("app01") == "running_in_azure"
+    assert lab.item("app01").properties.current_scenario.scenario_name == "None"

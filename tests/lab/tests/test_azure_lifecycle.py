@@ -1,0 +1,199 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The classic failback lifecycle through the real SDKs: reprotect, failover, commit, reprotect
+back to Azure, for one original-location and one alternate-location item."""
+
+import time
+
+import pytest
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+from .models import assert_known
+
+
+def failback_inputs(lab, mt_name, datastore=None):
+    details = lab.fabric_details()
+    mt = next(m for m in details.master_target_servers if m.name == mt_name)
+    ps = next(p for p in details.process_servers if p.friendly_name == "ps-azure01")
+    mappings = lab.asr.replication_protection_container_mappings.list_by_replication_protection_containers(
+        lab.rg, lab.vault, lab.fabric, lab.container)
+    profile = next(m.properties.policy_id for m in mappings
+                   if m.properties.target_protection_container_id.endswith(lab.container))
+    provider = {"instanceType": "InMage", "masterTargetId": mt.id, "processServerId": ps.id,
+                "retentionDrive": mt.retention_volumes[0].volume_name, "runAsAccountId": details.run_as_accounts[0].account_id,
+                "profileId": profile,
+                "diskExclusionInput": {"volumeOptions": [{"volumeLabel": "Temporary Storage",
+                                                          "onlyExcludeIfSingleVolume": "Yes"}]}}
+    if datastore:
+        provider["datastoreName"] = datastore
+    return {"properties": {"failoverDirection": "RecoveryToPrimary", "providerSpecificDetails": provider}}
+
+
+def failover_input(kind="LatestTime", site="Required", point=None):
+    provider = {"instanceType": "InMage", "recoveryPointType": kind}
+    if point:
+        provider["recoveryPointId"] = point
+    return {"properties": {"failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": site,
+                           "providerSpecificDetails": provider}}
+
+
+def azure_reprotect_input(lab):
+    details = lab.fabric_details()
+    onprem = next(p for p in details.process_servers if p.friendly_name == "cs01")
+    policy = next(p.id for p in lab.asr.replication_policies.list(lab.rg, lab.vault)
+                  if p.properties.provider_specific_details.instance_type == "InMageAzureV2")
+    return {"properties": {"failoverDirection": "RecoveryToPrimary", "providerSpecificDetails": {
+        "instanceType": "InMageAzureV2", "masterTargetId": onprem.id, "processServerId": onprem.id, "runAsAccountId": "2",
+        "policyId": policy}}}
+
+
+def test_lro_headers_are_the_ones_asr_sends(lab):
+    poller, job_name, headers = lab.item_call("reprotect", "app01", failback_inputs(lab, "mt-win01"))
+    item = lab.emulator.world.items["app01"]
+    assert headers["Location"] == "%s/Subscriptions/%s/operationresults/%s?api-version=2025-08-01" % (
+        lab.url, item["id"].split("/", 2)[2], job_name)
+    assert headers["Azure-AsyncOperation"].startswith(lab.url + "/Subscriptions/")
+    assert "/vaults/vault-dr/replicationOperationStatus/%s?api-version=" % job_name in headers["Azure-AsyncOperation"]
+    assert headers["x-ms-request-id"].endswith("/vaults/vault-dr/replicationJobs/" + job_name)
+    assert headers["Retry-After"] == "0"
+    poller.result()
+
+
+def test_original_location_lifecycle(lab, effects):
+    compute = lab.compute
+    lab.control("POST", "/timings", {"agent_registration_seconds": 30})
+    before = lab.item("app01")
+    assert before.properties.allowed_operations == ["ReverseReplicate", "DisableProtection"]
+    target_vm = before.properties.provider_specific_details.target_vm_id
+
+    # 1. reprotect Azure -> on-prem: the SDK poller returns the item, the job shows every task done
+    poller, job_name, _headers = lab.item_call("reprotect", "app01", failback_inputs(lab, "mt-win01"))
+    item = poller.result()
+    assert_known(item)
+    job = lab.wait_job(job_name)
+    assert job.properties.state == "Succeeded" and job.properties.scenario_name == "Reprotect"
+    assert [t.state for t in job.properties.tasks] == ["Succeeded"] * 4
+    assert job.properties.allowed_actions == []
+    item = lab.item("app01")
+    details = item.properties.provider_specific_details
+    assert details.instance_type == "InMage" and details.active_site_type == "Azure"
+    assert item.properties.protection_state == "Protected" and item.properties.active_location == "Primary"
+    assert item.properties.allowed_operations == ["UnplannedFailover", "DisableProtection"]
+    assert item.properties.policy_id.endswith("/replicationPolicies/policy-24h-failback")
+    assert effects.names() == ["check_reprotect", "prepare_original_location"]
+    assert effects.calls[0] == ("check_reprotect", "app01", "mt-win01", None, True)
+
+    # 2. replication produces recovery points (crash-consistent, every 2nd application-consistent)
+    points = lab.wait_points("app01", 2)
+    assert {p.properties.recovery_point_type for p in points} == {"CrashConsistent", "ApplicationConsistent"}
+
+    # 3. failover from Azure with the Azure VM shut down (sourceSiteOperations Required)
+    poller, job_name, _headers = lab.item_call("unplanned_failover", "app01", failover_input("LatestTag"))
+    item = poller.result()
+    job = lab.wait_job(job_name)
+    assert job.properties.scenario_name == "UnplannedFailover" and job.properties.friendly_name == "Failover"
+    assert [t.name for t in job.properties.tasks] == ["VmUfoPrerequisitesCheck", "VmShutdownVmOnPrimary",
+                                                      "VmPrepareForUnPlannedFailover", "VmFailover",
+                                                      "VmFoStartVmOnSecondary"]
+    assert all(t.state == "Succeeded" for t in job.properties.tasks)
+    assert job.properties.custom_details.instance_type == "FailoverJobDetails"
+    assert job.properties.custom_details.affected_object_details["recoveryFabricProviderId"] == "VMware"
+    item = lab.item("app01")
+    assert item.properties.protection_state == "UnplannedFailoverCompleted"
+    assert item.properties.allowed_operations == ["Commit", "DisableProtection"]
+    assert item.properties.last_successful_failover_time is not None
+    assert item.properties.failover_recovery_point_id.rsplit("/", 1)[1] in {
+        p.name for p in points if p.properties.recovery_point_type == "ApplicationConsistent"} | {
+        p.name for p in lab.wait_points("app01") if p.properties.recovery_point_type == "ApplicationConsistent"}
+    assert item.properties.provider_specific_details.active_site_type == "OnPrem"
+    assert item.properties.provider_specific_details.master_target_id
+    vm = compute.virtual_machines.get("rg-recovery", "app01", expand="instanceView")
+    assert "PowerState/stopped" in [s.code for s in vm.instance_view.statuses]
+    assert effects.names()[2:] == ["restore_original_location", "power_on"]
+
+    # 4. commit deletes the Azure VM; its disks and NIC stay behind (deleteOption Detach)
+    poller, job_name, _headers = lab.item_call("failover_commit", "app01")
+    poller.result()
+    job = lab.wait_job(job_name)
+    assert job.properties.scenario_name == "CommitFailover" and job.properties.friendly_name == "Commit"
+    assert [t.name for t in job.properties.tasks] == ["VmCommitPrerequisitesCheck", "VmCommit"]
+    with pytest.raises(ResourceNotFoundError):
+        compute.virtual_machines.get("rg-recovery", "app01")
+    assert target_vm.endswith("/virtualMachines/app01")
+    leftovers = [d for d in compute.disks.list_by_resource_group("rg-recovery") if d.name.startswith("app01")]
+    assert len(leftovers) == 2 and all(d.managed_by is None and d.properties.disk_state == "Unattached" for d in leftovers)
+    item = lab.item("app01")
+    assert item.properties.protection_state == "UnplannedFailoverCommitted"
+    assert item.properties.active_location == "Recovery"
+
+    # 5. reprotect back to Azure: refused until the agent registered, then accepted
+    poller, job_name, _headers = lab.item_call("reprotect", "app01", azure_reprotect_input(lab))
+    with pytest.raises(HttpResponseError) as failed:
+        poller.result()
+    assert "AgentNotRegistered" in str(failed.value)
+    job = lab.wait_job(job_name)
+    assert job.properties.state == "Failed"
+    assert job.properties.errors[0].service_error_details.code == "AgentNotRegistered"
+    lab.control("POST", "/timings", {"agent_registration_seconds": 0.1})
+    time.sleep(0.1)
+    poller, job_name, _headers = lab.item_call("reprotect", "app01", azure_reprotect_input(lab))
+    item = poller.result()
+    assert item.properties.provider_specific_details.instance_type == "InMageAzureV2"
+    assert item.properties.protection_state == "Protected"
+    assert lab.stage("app01") == "reprotected_to_azure"
+    assert effects.names() == ["check_reprotect", "prepare_original_location", "restore_original_location", "power_on"]
+
+
+def test_alternate_location_lifecycle_with_job_polling_only(lab, effects):
+    inputs = failback_inputs(lab, "mt-lin01", datastore="vmfs-01")
+    _poller, job_name, _headers = lab.item_call("reprotect", "web02", inputs, polling=False)
+    job = lab.wait_job(job_name)
+    assert job.properties.state == "Succeeded", job.properties.errors
+    assert effects.calls == [("check_reprotect", "web02", "mt-lin01", "vmfs-01", False),
+                             ("prepare_alternate_location", "web02", "mt-lin01", "vmfs-01", [40, 80])]
+    lab.wait_points("web02")
+    _poller, job_name, _headers = lab.item_call("unplanned_failover", "web02", failover_input(site="NotRequired"),
+                                                polling=False)
+    job = lab.wait_job(job_name)
+    assert job.properties.state == "Succeeded", job.properties.errors
+    assert [(t.state, t.state_description) for t in job.properties.tasks[1:3]] == [("Other", "Skipped")] * 2
+    assert effects.calls[2:] == [("create_vm_from_master_target", "web02", "mt-lin01", "vmfs-01", 2, 8192,
+                                  "rhel8_64Guest", "bios"), ("power_on", "web02")]
+    vm = lab.compute.virtual_machines.get("rg-recovery-web", "web02", expand="instanceView")
+    assert "PowerState/running" in [s.code for s in vm.instance_view.statuses]  # NotRequired: ASR left it running
+    _poller, job_name, _headers = lab.item_call("failover_commit", "web02", polling=False)
+    assert lab.wait_job(job_name).properties.state == "Succeeded"
+    assert lab.stage("web02") == "failback_committed"
+    jobs = list(lab.asr.replication_jobs.list(lab.rg, lab.vault, filter="targetObjectName eq 'web02'"))
+    assert [j.properties.scenario_name for j in jobs] == ["CommitFailover", "UnplannedFailover", "Reprotect"]
+
+
+def test_custom_recovery_point_and_wrong_stage(lab, effects):
+    points = lab.wait_points("db01", 1)
+    chosen = points[-1]
+    lab.emulator.world.items["db01"]["spec"]["multi_vm_group_name"] = lab.emulator.world.items["db01"]["spec"][
+        "multi_vm_group_id"]  # leave the replication group so that item-level failover is allowed
+    poller, _job_name, _headers = lab.item_call("unplanned_failover", "db01", failover_input("Custom", point=chosen.id))
+    item = poller.result()
+    assert item.properties.failover_recovery_point_id == chosen.id
+    with pytest.raises(HttpResponseError) as refused:
+        lab.item_call("unplanned_failover", "db01", failover_input())
+    assert refused.value.status_code == 400 and "Allowed operations: Commit, DisableProtection" in str(refused.value)
+
+
+def test_forward_failover_to_azure_and_commit(lab_factory):
+    lab = lab_factory({"asr": {"items": [{"name": "fs02", "source": "physical", "stage": "reprotected_to_azure",
+                                          "recovery_points": [{"age_minutes": 1}]}]}})
+    body = {"properties": {"failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": "NotRequired",
+                           "providerSpecificDetails": {"instanceType": "InMageAzureV2"}}}
+    poller, job_name, _headers = lab.item_call("unplanned_failover", "fs02", body)
+    item = poller.result()
+    assert item.properties.protection_state == "UnplannedFailoverCompleted"
+    assert lab.wait_job(job_name).properties.custom_details.affected_object_details["recoveryFabricProviderId"] == "Azure"
+    vm = lab.compute.virtual_machines.get("rg-recovery", "fs02", expand="instanceView")
+    assert "PowerState/running" in [s.code for s in vm.instance_view.statuses]
+    poller, job_name, _headers = lab.item_call("failover_commit", "fs02")
+    item = poller.result()
+    assert item.properties.allowed_operations == ["ReverseReplicate", "DisableProtection"]
+    assert item.properties.provider_specific_details.target_vm_id == vm.id
