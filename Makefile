@@ -19,6 +19,7 @@ bootstrap:
 
 lint: bootstrap
 	ruff check .
+	pycodestyle --max-line-length 160 --ignore E402,W503,W504,E741,E203,E701,E704 plugins tests
 
 sanity: bootstrap
 	tests/tools/sanity.sh

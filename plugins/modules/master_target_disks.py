@@ -11,7 +11,7 @@ short_description: Attach VMs' disks to a master target, or take them off
 version_added: 0.1.0
 description:
   - O(state=attached) puts each VM's disks on its master target, where ASR's failback replication
-    writes to them. Original location moves the VM's existing VMDKs (the VM must be powered off):
+    writes to them. Original location moves the VM's existing VMDKs (the VM must be powered off) -
     each disk is detached from the VM without deleting its file and attached to a free slot of an
     LSI Logic controller of the master target, adding an LSI Logic controller when needed.
     Alternate location creates new VMDKs sized like the source disks on the chosen VMFS or vSAN

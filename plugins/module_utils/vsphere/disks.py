@@ -131,7 +131,7 @@ def controller_spec(controller):
 def attach_spec(disk, slot, key, create=False):
     """Attach an existing VMDK (or create a new one when ``create``) at ``slot``."""
     backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(fileName=disk["file"], diskMode="persistent",
-                                                             thinProvisioned=True)
+                                                            thinProvisioned=True)
     if disk.get("uuid") and not create:
         backing.uuid = disk["uuid"]
     device = vim.vm.device.VirtualDisk(key=key, controllerKey=slot[0], unitNumber=slot[1], backing=backing,

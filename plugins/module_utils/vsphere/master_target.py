@@ -71,7 +71,7 @@ def _check_master_target(inventory, mt_row, planned_new):
     if mt["disk_count"] + planned_new > facts.MASTER_TARGET_DISK_LIMIT:
         problems.append("Master target %s would have %d disks attached (%d now + %d), above the limit of %d. Use another "
                         "master target for some VMs." % (mt["name"], mt["disk_count"] + planned_new, mt["disk_count"],
-                                                          planned_new, facts.MASTER_TARGET_DISK_LIMIT))
+                                                         planned_new, facts.MASTER_TARGET_DISK_LIMIT))
     return mt, problems
 
 

@@ -18,7 +18,7 @@ def devices():
                         backing=DEV.VirtualDisk.FlatVer2BackingInfo(fileName="[vmfs-01] a/a.vmdk", uuid="6000C29-1")),
         DEV.VirtualDisk(key=2001, controllerKey=1001, unitNumber=3, capacityInKB=50 * 1024 * 1024,
                         backing=DEV.VirtualDisk.RawDiskMappingVer1BackingInfo(fileName="[vsan-01] a/a_rdm.vmdk",
-                                                                               lunUuid="0200aa")),
+                                                                              lunUuid="0200aa")),
         DEV.VirtualVmxnet3(key=4000),
     ]
 
