@@ -1,0 +1,99 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Where a protected item stands in the failback lifecycle, derived from plain data.
+
+ASR's strings are not a closed set (protectionState and allowedOperations are free strings
+in the REST spec), so the stage is decided from the provider, the allowed operations, the
+active location and the current scenario together, never from one string alone.
+"""
+
+from __future__ import annotations
+
+CLASSIC_FORWARD = ("InMageAzureV2",)
+CLASSIC_FAILBACK = ("InMage",)
+MODERN_FORWARD = ("InMageRcm",)
+MODERN_FAILBACK = ("InMageRcmFailback",)
+FORWARD = CLASSIC_FORWARD + MODERN_FORWARD
+FAILBACK = CLASSIC_FAILBACK + MODERN_FAILBACK
+
+STAGES = (
+    "protected_to_azure", "failed_over_to_azure", "running_in_azure", "reprotecting_to_onprem",
+    "replicating_to_onprem", "failed_back", "failback_committed", "reprotected_to_azure", "job_running",
+    "failover_failed", "migration_completed", "unknown",
+)
+
+# What is left to do, per stage (for people and for roles).
+NEXT = {
+    "protected_to_azure": "nothing to fail back: the VM was never failed over to Azure",
+    "failed_over_to_azure": "commit the failover to Azure first (outside failback)",
+    "running_in_azure": "reprotect to on-premises",
+    "reprotecting_to_onprem": "wait for the reprotect job",
+    "replicating_to_onprem": "wait for a recovery point, then fail over to on-premises",
+    "failed_back": "verify the on-premises VM, then commit",
+    "failback_committed": "reprotect to Azure (optional)",
+    "reprotected_to_azure": "nothing: failback is complete",
+    "job_running": "wait for the running job",
+    "failover_failed": "retry the failover to on-premises",
+    "migration_completed": "nothing possible: the migration was completed, failback is impossible",
+    "unknown": "inspect the item in the Azure portal",
+}
+
+ORDER = {name: index for index, name in enumerate((
+    "protected_to_azure", "failed_over_to_azure", "running_in_azure", "reprotecting_to_onprem",
+    "replicating_to_onprem", "failover_failed", "failed_back", "failback_committed", "reprotected_to_azure"))}
+
+
+def _has(operations, *names):
+    return any(name in operations for name in names)
+
+
+def _forward_stage(item, state, ops):
+    if _has(ops, "ReverseReplicate"):
+        return "running_in_azure"
+    if _has(ops, "Commit") or "failovercompleted" in state:
+        return "failed_over_to_azure"
+    if "committed" in state and item.get("active_location") == "Recovery":
+        return "running_in_azure"
+    if state == "protected" or _has(ops, "UnplannedFailover", "PlannedFailover"):
+        return "reprotected_to_azure" if item.get("failed_back_before") else "protected_to_azure"
+    return "unknown"
+
+
+def _failback_stage(state, ops):
+    if "failed" in state and _has(ops, "UnplannedFailover", "PlannedFailover"):
+        return "failover_failed"
+    if _has(ops, "Commit") or "failovercompleted" in state:
+        return "failed_back"
+    if "committed" in state or _has(ops, "CompleteMigration", "SwitchProtection", "ReverseReplicate"):
+        return "failback_committed"
+    if state == "protected" or _has(ops, "UnplannedFailover", "PlannedFailover"):
+        return "replicating_to_onprem"
+    return "unknown"
+
+
+def derive(item):
+    """The failback stage of a normalized item (keys: provider, protection_state, active_location,
+    allowed_operations, current_scenario)."""
+    provider = item.get("provider")
+    state = (item.get("protection_state") or "").lower()
+    ops = set(item.get("allowed_operations") or [])
+    scenario = item.get("current_scenario") or "None"
+    if "migrationcompleted" in state or state == "migrated":
+        stage = "migration_completed"
+    elif scenario != "None":
+        stage = "reprotecting_to_onprem" if provider in FAILBACK and "reprotect" in scenario.lower() else "job_running"
+    elif "reprotectinprogress" in state:
+        stage = "reprotecting_to_onprem"
+    elif provider in FORWARD:
+        stage = _forward_stage(item, state, ops)
+    elif provider in FAILBACK:
+        stage = _failback_stage(state, ops)
+    else:
+        stage = "unknown"
+    return stage
+
+
+def is_past(stage, step):
+    """True when ``stage`` is at or beyond the point ``step`` (a stage name) leads to."""
+    return stage in ORDER and step in ORDER and ORDER[stage] >= ORDER[step]
