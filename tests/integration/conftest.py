@@ -100,3 +100,27 @@ def lab_vcenter(tmp_path):
     yield start
     for simulator in started:
         simulator.stop()
+
+
+FAST_TIMINGS = {"timings": {"job_seconds": 0.2, "initial_replication_seconds": 0.3, "recovery_point_seconds": 0.5,
+                            "agent_registration_seconds": 2, "retry_after_seconds": 0}}
+
+
+@pytest.fixture
+def full_lab(tmp_path):
+    """A whole lab (vCenter simulator, Azure emulator, side effects) per test, jobs fast:
+    ``lab = full_lab("default.yml")``; ``lab.env()`` has VMWARE_*, AZURE_* and LAB_CONTROL_URL."""
+    from tests.lab.lab import Lab
+    started = []
+
+    def start(spec_name="default.yml", overrides=None):
+        merged = specmod.merge(FAST_TIMINGS, overrides or {})
+        lab = Lab(spec_name, workdir=str(tmp_path / ("lab%d" % len(started))), overrides=merged)
+        os.makedirs(lab.workdir, exist_ok=True)
+        lab.start()
+        started.append(lab)
+        return lab
+
+    yield start
+    for lab in started:
+        lab.stop()
