@@ -47,3 +47,16 @@ attributes:
     membership:
       - siterecovery.failback.azure
 """
+
+    ACTION_GROUP_BOTH = r"""
+options: {}
+attributes:
+  action_group:
+    description:
+      - Use C(group/siterecovery.failback.azure) and C(group/siterecovery.failback.vsphere) in C(module_defaults)
+        to set defaults for this module.
+    support: full
+    membership:
+      - siterecovery.failback.azure
+      - siterecovery.failback.vsphere
+"""

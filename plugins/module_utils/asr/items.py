@@ -16,7 +16,8 @@ def _iso(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _health(errors):
+def health_errors(errors):
+    """ASR HealthError models as {code, level, category, message, recommended_action}."""
     return [{"code": getattr(e, "error_code", None), "level": getattr(e, "error_level", None),
              "category": getattr(e, "error_category", None), "message": getattr(e, "summary_message", None)
              or getattr(e, "error_message", None), "recommended_action": getattr(e, "recommended_action", None)}
@@ -33,7 +34,8 @@ def azure_vm_of(details):
         vm_id = None
     if not name:
         return None
-    return {"id": vm_id, "resource_group": rg, "name": name}
+    disks = [getattr(d, "target_disk_name", None) for d in getattr(details, "protected_managed_disks", None) or []]
+    return {"id": vm_id, "resource_group": rg, "name": name, "disk_names": [d for d in disks if d]}
 
 
 def normalize(item):
@@ -57,7 +59,7 @@ def normalize(item):
         "allowed_operations": list(props.allowed_operations or []),
         "replication_health": props.replication_health,
         "failover_health": props.failover_health,
-        "health_errors": _health(props.health_errors),
+        "health_errors": health_errors(props.health_errors),
         "current_scenario": scenario or NO_SCENARIO,
         "current_job": ids.last(job_id) if scenario not in (None, NO_SCENARIO) else None,
         "policy_id": props.policy_id,

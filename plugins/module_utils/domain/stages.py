@@ -82,7 +82,9 @@ def derive(item):
     if "migrationcompleted" in state or state == "migrated":
         stage = "migration_completed"
     elif scenario != "None":
-        stage = "reprotecting_to_onprem" if provider in FAILBACK and "reprotect" in scenario.lower() else "job_running"
+        # a reprotect on a failback item whose failback was committed goes back to Azure: not to on-premises
+        to_onprem = provider in FAILBACK and "reprotect" in scenario.lower() and "committed" not in state
+        stage = "reprotecting_to_onprem" if to_onprem else "job_running"
     elif "reprotectinprogress" in state:
         stage = "reprotecting_to_onprem"
     elif provider in FORWARD:

@@ -3,6 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """ARM Compute (virtual machines, managed disks) and Network (network interfaces).
 
+VMs carry tags (``azure_vm.tags`` in the spec, besides ASR's ``createdBy``) that a PATCH replaces,
+as ARM does; the subscription-wide VM list is paged (``timings.page_size``) and takes
+``statusOnly=true`` (each VM then carries its instance view's statuses).
+
 The Azure VMs are the failed-over copies of the spec's protected items (``azure_vm``). A VM
 that was moved lives in its new resource group only; a deleted one does not exist. Power
 operations and deletes are long-running operations answered with 202 and the two ARM
@@ -13,6 +17,7 @@ monitor URLs. Deleting a VM deletes its disks and NICs only where their ``delete
 import datetime
 import threading
 import time
+import urllib.parse
 import uuid
 
 from .server import ArmError, Response
@@ -64,6 +69,7 @@ class Compute:
         rg = avm.get("moved_to_resource_group") or avm["resource_group"]
         option = avm.get("delete_option", "Detach")
         return {"name": avm["name"], "resource_group": rg, "size": avm["size"], "os_type": item["os"],
+                "tags": dict({"createdBy": "AzureSiteRecovery"}, **(avm.get("tags") or {})),
                 "power_state": avm.get("power_state", "running"), "vm_uuid": avm["vm_uuid"],
                 "hyperv_generation": "V2" if item.get("firmware") == "efi" else "V1",
                 "os_disk": dict(avm["os_disk"], delete_option=option),
@@ -76,6 +82,7 @@ class Compute:
             rg = template["resource_group"]
             self.resource_groups.add(rg.lower())
             vm = dict(template, created=time.time())
+            vm["tags"] = dict(template.get("tags") or {"createdBy": "AzureSiteRecovery"})
             vm["id"] = self._id(rg, "Microsoft.Compute/virtualMachines", vm["name"])
             for disk in [vm["os_disk"]] + vm["data_disks"]:
                 disk["id"] = self._id(rg, "Microsoft.Compute/disks", disk["name"])
@@ -133,13 +140,14 @@ class Compute:
 
     def state(self):
         with self.lock:
-            return {"virtual_machines": {"%s/%s" % k: {"power_state": v["power_state"], "id": v["id"], "size": v["size"]}
+            return {"virtual_machines": {"%s/%s" % k: {"power_state": v["power_state"], "id": v["id"], "size": v["size"],
+                                                       "tags": dict(v["tags"])}
                                          for k, v in self.vms.items()},
                     "disks": {"%s/%s" % k: {"id": v["id"], "managed_by": v["managed_by"]} for k, v in self.disks.items()},
                     "network_interfaces": {"%s/%s" % k: {"id": v["id"], "vm_id": v["vm_id"]} for k, v in self.nics.items()}}
 
     # ------------------------------------------------------------------ bodies
-    def vm_body(self, vm, expand=None):
+    def vm_body(self, vm, expand=None, status_only=False):
         disk_ref = {"storageAccountType": "Premium_LRS"}
         os_disk = vm["os_disk"]
         props = {
@@ -161,8 +169,10 @@ class Compute:
         }
         if expand and expand.lower() == "instanceview":
             props["instanceView"] = self.instance_view(vm)
+        elif status_only:
+            props["instanceView"] = {"statuses": self.instance_view(vm)["statuses"]}
         return {"name": vm["name"], "id": vm["id"], "type": "Microsoft.Compute/virtualMachines",
-                "location": self.location, "tags": {"createdBy": "AzureSiteRecovery"}, "properties": props}
+                "location": self.location, "tags": dict(vm["tags"]), "properties": props}
 
     def instance_view(self, vm):
         provisioned = {"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
@@ -256,9 +266,37 @@ class Compute:
         return {"value": [self.vm_body(v) for v in vms]}
 
     def list_all_vms(self, request, sub):
+        """Every VM of the subscription, paged; ``statusOnly=true`` adds each one's power statuses."""
+        status_only = (request.query.get("statusonly") or "").lower() == "true"
         with self.lock:
-            vms = [v for k, v in sorted(self.vms.items())]
-        return {"value": [self.vm_body(v) for v in vms]}
+            bodies = [self.vm_body(v, status_only=status_only) for k, v in sorted(self.vms.items())]
+        return self._page(request, bodies)
+
+    def _page(self, request, values):
+        size = int(self.timings.get("page_size", 100))
+        start = int(request.query.get("$skiptoken") or 0)
+        body = {"value": values[start:start + size]}
+        if start + size < len(values):
+            parts = urllib.parse.urlsplit(request.raw_path)
+            query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != "$skiptoken"]
+            query.append(("$skiptoken", str(start + size)))
+            body["nextLink"] = "%s%s?%s" % (request.base_url, parts.path, urllib.parse.urlencode(query))
+        return body
+
+    def update_vm(self, request, sub, rg, vm):
+        """PATCH (VirtualMachineUpdate): only ``tags`` is supported; given tags replace the old ones, as in ARM."""
+        found = self._vm(rg, vm)
+        body = request.json(required=True)
+        unsupported = sorted(set(body) - {"tags"}) + sorted(set(body.get("properties") or {}))
+        if unsupported:
+            raise ArmError(400, "LabNotSupported", "The lab's VM PATCH takes tags only, not %s." % ", ".join(unsupported))
+        tags = body.get("tags")
+        if tags is not None:
+            if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+                raise ArmError(400, "InvalidTagNameOrValue", "Tags must be a map of strings.")
+            with self.lock:
+                found["tags"] = dict(tags)
+        return self.vm_body(found)
 
     def vm_action(self, request, sub, rg, vm, action):
         target = {"poweroff": "stopped", "deallocate": "deallocated", "start": "running", "restart": "running"}
@@ -341,6 +379,7 @@ class Compute:
         add("GET", vms + r"/(?P<vm>[^/]+)/instanceView", self._check_sub(self.get_instance_view))
         add("POST", vms + r"/(?P<vm>[^/]+)/(?P<action>powerOff|deallocate|start|restart)", self._check_sub(self.vm_action))
         add("DELETE", vms + r"/(?P<vm>[^/]+)", self._check_sub(self.delete_vm_route))
+        add("PATCH", vms + r"/(?P<vm>[^/]+)", self._check_sub(self.update_vm))
         add("GET", r"/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.Compute/virtualMachines",
             self._check_sub(self.list_all_vms))
         add("GET", disks, self._check_sub(self.list_disks))

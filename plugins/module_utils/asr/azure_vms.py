@@ -1,0 +1,215 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The failed-over Azure VMs, read in one (paged) list call whatever the number of items.
+
+ASR records the Azure VM's ARM id only in the forward (InMageAzureV2) details; once an item is
+reprotected to on-premises (InMage) no field names it any more (asr-api.md 3.4). So before the
+first reprotect :meth:`AzureVms.record` tags the VM with the item's ARM name and the resource group
+ASR recorded, and :meth:`AzureVms.find` finds it again by id, then by those tags.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
+
+TAG_ITEM = "siterecovery-failback-item"
+TAG_RESOURCE_GROUP = "siterecovery-failback-resource-group"
+NETWORK_API_VERSION = "2024-05-01"
+
+
+def _lower(value):
+    return (value or "").lower()
+
+
+def _tags(model):
+    """Tags with lower-cased names (ARM tag names are case-insensitive, values are not)."""
+    return {_lower(k): v for k, v in (getattr(model, "tags", None) or {}).items()}
+
+
+def power_state(model):
+    """``running``, ``stopped``, ``deallocated``, ``starting``... from the instance view, or ``unknown``."""
+    view = getattr(model, "instance_view", None)
+    for status in getattr(view, "statuses", None) or []:
+        code = getattr(status, "code", None) or ""
+        if code.startswith("PowerState/"):
+            return code.split("/", 1)[1]
+    return "unknown"
+
+
+def _describe(model):
+    rg, name = ids.vm_path(model.id)
+    storage = getattr(model, "storage_profile", None)
+    os_disk = getattr(storage, "os_disk", None)
+    return {"id": model.id, "resource_group": rg, "name": name or model.name, "power_state": power_state(model),
+            "tags": _tags(model), "raw_tags": dict(getattr(model, "tags", None) or {}),
+            "os_disk": getattr(os_disk, "name", None)}
+
+
+def _named_like(name, prefix):
+    """``app01-osdisk`` and ``app01_nic`` are named like ``app01``; ``app010-osdisk`` is not."""
+    name, prefix = _lower(name), _lower(prefix)
+    return bool(prefix) and (name == prefix or (name.startswith(prefix) and name[len(prefix)] in "-_."))
+
+
+class AzureVms:
+    """``AzureVms(session)``: every VM of the subscription with its power state, listed once
+    (``virtual_machines.list_all(status_only="true")``) on first use and cached."""
+
+    def __init__(self, session):
+        self.session = session
+        self._vms = None
+
+    @property
+    def client(self):
+        return self.session.compute
+
+    def forget(self):
+        """Drop the cached list (after power operations or a failover changed the VMs)."""
+        self._vms = None
+
+    def all(self):
+        if self._vms is None:
+            try:
+                models = list(self.client.virtual_machines.list_all(status_only="true"))
+            except Exception as exc:  # pylint: disable=broad-except  # one readable error
+                raise from_exception(exc, "list the virtual machines of subscription",
+                                     self.session.params.subscription_id) from exc
+            self._vms = [_describe(model) for model in models]
+        return self._vms
+
+    # ------------------------------------------------------------------ finding
+    def _by_id(self, arm_id):
+        wanted = _lower(arm_id)
+        return next((vm for vm in self.all() if wanted and _lower(vm["id"]) == wanted), None)
+
+    def _by_tag(self, item_name):
+        found = [vm for vm in self.all() if item_name and vm["tags"].get(TAG_ITEM) == item_name]
+        if len(found) > 1:
+            raise AzureError("Azure VMs %s all carry the tag %s=%s; remove it from the VMs that are not the failed-over "
+                             "copy of this item." % (", ".join(sorted(vm["id"] for vm in found)), TAG_ITEM, item_name),
+                             item=item_name, rule="azure_vm_ambiguous")
+        return found[0] if found else None
+
+    def _moved(self, recorded):
+        """The recorded VM's name in exactly one other resource group (with the recorded OS disk, when known)."""
+        disks = {_lower(n) for n in recorded.get("disk_names") or []}
+        found = [vm for vm in self.all()
+                 if _lower(vm["name"]) == _lower(recorded["name"]) and _lower(vm["resource_group"]) != _lower(
+                     recorded.get("resource_group")) and (not disks or _lower(vm["os_disk"]) in disks)]
+        return found[0] if len(found) == 1 else None
+
+    def find(self, item):
+        """Where the Azure VM of a normalized item is now, or None when nothing names it.
+
+        Returns ``{id, resource_group, name, power_state, exists, moved, recorded_resource_group, found_by}``.
+        ``found_by`` is ``id`` (the id ASR recorded), ``tag`` (the tags :meth:`record` set), ``name``
+        (the recorded name in another resource group) or None (not found: ``exists`` is false).
+        """
+        recorded = item.get("azure_vm") or {}
+        recorded_rg = recorded.get("resource_group")
+        vm = self._by_id(recorded.get("id"))
+        found_by = "id" if vm else None
+        if vm is None:
+            vm = self._by_tag(item.get("item_name"))
+            if vm is not None:
+                found_by = "tag"
+                recorded_rg = vm["tags"].get(TAG_RESOURCE_GROUP) or recorded_rg
+        if vm is None and recorded.get("name"):
+            vm = self._moved(recorded)
+            found_by = "name" if vm else None
+        if vm is None:
+            if not recorded.get("name"):
+                return None
+            return {"id": recorded.get("id"), "resource_group": recorded_rg, "name": recorded["name"],
+                    "power_state": None, "exists": False, "moved": False, "recorded_resource_group": recorded_rg,
+                    "found_by": None}
+        return {"id": vm["id"], "resource_group": vm["resource_group"], "name": vm["name"],
+                "power_state": vm["power_state"], "exists": True,
+                "moved": bool(recorded_rg) and _lower(vm["resource_group"]) != _lower(recorded_rg),
+                "recorded_resource_group": recorded_rg or vm["resource_group"], "found_by": found_by}
+
+    # ------------------------------------------------------------------ recording
+    def record(self, vm, item):
+        """Tag the VM (a :meth:`find` result) with the item's ARM name and the recorded resource group,
+        keeping its other tags, so that :meth:`find` finds it after reprotect. Returns True when it
+        PATCHed the VM, False when the tags were already there or there is no VM to tag."""
+        if not vm or not vm.get("exists"):
+            return False
+        current = self._by_id(vm["id"])
+        if current is None:
+            return False
+        wanted = {TAG_ITEM: item["item_name"], TAG_RESOURCE_GROUP: vm.get("recorded_resource_group") or vm["resource_group"]}
+        if all(current["tags"].get(name) == value for name, value in wanted.items()):
+            return False
+        merged = {name: value for name, value in current["raw_tags"].items() if _lower(name) not in wanted}
+        merged.update(wanted)
+        from azure.mgmt.compute.models import VirtualMachineUpdate  # pylint: disable=import-outside-toplevel  # SDK loaded by the session
+        try:
+            self.client.virtual_machines.begin_update(current["resource_group"], current["name"],
+                                                      VirtualMachineUpdate(tags=merged)).result()
+        except Exception as exc:  # pylint: disable=broad-except  # one readable error
+            raise from_exception(exc, "tag the Azure VM", current["id"]) from exc
+        current["raw_tags"] = merged
+        current["tags"] = {_lower(name): value for name, value in merged.items()}
+        return True
+
+    # ------------------------------------------------------------------ what a deleted VM left behind
+    def _disks(self, rg):
+        try:
+            return list(self.client.disks.list_by_resource_group(rg))
+        except Exception as exc:  # pylint: disable=broad-except  # one readable error
+            if getattr(exc, "status_code", None) == 404:
+                return []
+            raise from_exception(exc, "list the managed disks of resource group", rg) from exc
+
+    def _nics(self, rg):
+        """NICs of a resource group through a raw ARM request (azure-mgmt-network is not a dependency)."""
+        from azure.core.rest import HttpRequest  # pylint: disable=import-outside-toplevel  # SDK loaded by the session
+        url = "%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/networkInterfaces?api-version=%s" % (
+            self.session.endpoints.arm_endpoint.rstrip("/"), self.session.params.subscription_id, rg, NETWORK_API_VERSION)
+        result = []
+        while url:
+            try:
+                response = self.client.send_request(HttpRequest("GET", url))
+                if response.status_code == 404:
+                    return []
+                response.raise_for_status()
+                body = response.json()
+            except Exception as exc:  # pylint: disable=broad-except  # one readable error
+                raise from_exception(exc, "list the network interfaces of resource group", rg) from exc
+            result.extend(body.get("value") or [])
+            url = body.get("nextLink")
+        return result
+
+    def leftovers(self, vm, disk_names=()):
+        """Managed disks and NICs named like the VM (a :meth:`find` result) that no VM uses, in its
+        current and its recorded resource group: ``{disks: [...], nics: [...], resource_groups: [...]}``.
+
+        A disk or NIC still attached to the VM itself counts only when the VM no longer exists.
+        ``disk_names`` adds exact disk names (ASR's ``targetDiskName``) to the name match.
+        """
+        if not vm:
+            return {"disks": [], "nics": [], "resource_groups": []}
+        groups = []
+        for rg in (vm.get("resource_group"), vm.get("recorded_resource_group")):
+            if rg and _lower(rg) not in [_lower(g) for g in groups]:
+                groups.append(rg)
+        exact = {_lower(name) for name in disk_names or []}
+        dead = _lower(vm.get("id")) if not vm.get("exists") else None
+
+        def free(owner):
+            return not owner or (dead is not None and _lower(owner) == dead)
+
+        disks, nics = [], []
+        for rg in groups:
+            for disk in self._disks(rg):
+                if (_named_like(disk.name, vm["name"]) or _lower(disk.name) in exact) and free(disk.managed_by):
+                    disks.append({"name": disk.name, "id": disk.id, "resource_group": rg,
+                                  "size_gb": getattr(disk, "disk_size_gb", None), "attached_to": disk.managed_by})
+            for nic in self._nics(rg):
+                owner = ((nic.get("properties") or {}).get("virtualMachine") or {}).get("id")
+                if _named_like(nic.get("name"), vm["name"]) and free(owner):
+                    nics.append({"name": nic.get("name"), "id": nic.get("id"), "resource_group": rg, "attached_to": owner})
+        return {"disks": disks, "nics": nics, "resource_groups": groups}

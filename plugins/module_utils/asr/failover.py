@@ -1,0 +1,183 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fail over from Azure to on-premises (classic: unplanned failover of InMage items) with a
+chosen recovery point, for items or a recovery plan."""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import remedies
+
+READY = ("replicating_to_onprem", "failover_failed")
+DONE = ("failed_back", "failback_committed", "reprotected_to_azure")
+WHY = {
+    "running_in_azure": "it is not reprotected to on-premises yet; reprotect it first",
+    "reprotecting_to_onprem": "its reprotect is still running; wait for it",
+    "job_running": "a job is running on it; wait for it and re-run",
+    "protected_to_azure": "it was never failed over to Azure",
+    "failed_over_to_azure": "its failover to Azure is not committed",
+    "migration_completed": "its migration was completed; failback is impossible",
+}
+
+
+def _point(point):
+    props = point.properties
+    when = props.recovery_point_time
+    return {"name": point.name, "id": point.id, "type": props.recovery_point_type,
+            "time": when.isoformat() if hasattr(when, "isoformat") else when, "_time": when}
+
+
+def choose_point(points, wanted):
+    """The recovery point ``wanted`` selects among ``points`` (dicts from _point), or None."""
+    ordered = sorted(points, key=lambda p: p["_time"], reverse=True)
+    if wanted == "latest_processed":
+        return ordered[0] if ordered else None
+    if wanted == "latest_app_consistent":
+        return next((p for p in ordered if p["type"] == "ApplicationConsistent"), None)
+    return next((p for p in ordered if wanted in (p["name"], p["id"])), None)
+
+
+def _public(point, now):
+    if point is None:
+        return None, None
+    window = (now - point["_time"]).total_seconds() if hasattr(point["_time"], "tzinfo") else None
+    return {k: v for k, v in point.items() if not k.startswith("_")}, round(window, 1) if window is not None else None
+
+
+def _plans_of(vault, item_ids):
+    """``{plan name: set of member item ids}`` for the plans holding any of ``item_ids``."""
+    result = {}
+    for plan in vault.plans():
+        members = {arm_id.lower() for arm_id, _group in asr_items.plan_members(plan)}
+        if members & item_ids:
+            result[plan.name] = members
+    return result
+
+
+def vault_items(vault):
+    return [(model, {"id": model.id, "name": model.properties.friendly_name}) for model in vault.items()]
+
+
+def _route_groups(vault, acting, plan_name, refusals):
+    """Items of a user replication group fail over through their recovery plan (ASR refuses them
+    one by one). Returns the plan to use, if the whole plan is being failed back."""
+    grouped = [item for _model, item in acting if item["replication_group"]]
+    if plan_name or not grouped:
+        return plan_name
+    selected_ids = {item["id"].lower() for _model, item in acting}
+    plans = _plans_of(vault, {item["id"].lower() for item in grouped})
+    whole = [name for name, members in plans.items() if members <= selected_ids]
+    if len(whole) == 1:
+        return whole[0]
+    names = {item["id"].lower(): item["name"] for _model, item in vault_items(vault)}
+    for item in grouped:
+        holding = sorted(name for name, members in plans.items() if item["id"].lower() in members)
+        extra = sorted({names.get(m, m) for name in holding for m in plans[name] - selected_ids})
+        refusals.append("VM %s is in replication group %s, whose VMs fail over together through a recovery plan "
+                        "(ASR refuses them one by one): %s." % (
+                            item["name"], item["replication_group"],
+                            "give recovery_plan: %s (it also fails over %s)" % (", ".join(holding), ", ".join(extra))
+                            if holding else "no recovery plan holds it; create one"))
+    return None
+
+
+def plan(vault, selected, recovery_point, plan_name):
+    """Decide per item; raise listing every refusal. Returns (acting, results, plan to use)."""
+    acting, results, refusals = [], [], []
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for model, item in selected:
+        stage = item["failback_stage"]
+        result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
+                  "action": "none", "recovery_point": None, "data_loss_window_seconds": None, "job": None,
+                  "via_plan": None}
+        results.append(result)
+        if stage in DONE:
+            result["action"] = "already_done"
+            continue
+        if stage not in READY:
+            refusals.append("VM %s is at stage %s: %s." % (item["name"], stage, WHY.get(stage, "it cannot fail back now")))
+            continue
+        points = [_point(p) for p in vault.recovery_points(model)]
+        chosen = choose_point(points, recovery_point)
+        if chosen is None:
+            refusals.append(_no_point(item, points, recovery_point, plan_name))
+            continue
+        result["recovery_point"], result["data_loss_window_seconds"] = _public(chosen, now)
+        result.update(action="failover", changed=True)
+        acting.append((model, item))
+    use_plan = _route_groups(vault, acting, plan_name, refusals)
+    if use_plan and recovery_point not in classic.RECOVERY_POINT_TYPES:
+        refusals.append("Recovery plan %s fails over to latest_processed or latest_app_consistent only." % use_plan)
+    if refusals:
+        raise AzureError("Refusing to fail over to on-premises; nothing was changed: " + " ".join(refusals),
+                         refusals=refusals, vms=results)
+    for result in results:
+        if result["action"] == "failover":
+            result["via_plan"] = use_plan
+    return acting, results, use_plan
+
+
+def _no_point(item, points, wanted, plan_name):
+    where = " Recovery plan %s cannot fail back until every VM has one." % plan_name if plan_name else ""
+    if not points:
+        return "VM %s has no recovery point yet: a VM cannot fail back before its first one.%s" % (item["name"], where)
+    if wanted == "latest_app_consistent":
+        return "VM %s has no application-consistent recovery point yet (it has %d crash-consistent).%s" % (
+            item["name"], len(points), where)
+    return "VM %s has no recovery point %s (it has %s)." % (item["name"], wanted, ", ".join(p["name"] for p in points))
+
+
+def apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll):
+    """Start the failover (one plan job, or one job per item) and wait; returns {item name: summary}."""
+    if use_plan:
+        job = operations.plan_action(vault, "unplanned_failover", use_plan,
+                                     classic.plan_failover(recovery_point, source_site_operations))
+        summary = operations.wait(vault, [job], deadline, poll=poll).get(job)
+        return {item["item_name"]: summary for _model, item in acting}
+    started = {}
+    for model, item in acting:
+        body = classic.failover(item["active_location"], recovery_point if recovery_point in classic.RECOVERY_POINT_TYPES
+                                else _custom_id(vault, model, recovery_point), source_site_operations)
+        started[item["item_name"]] = operations.item_action(vault, "unplanned_failover", model, body)
+    summaries = operations.wait(vault, started.values(), deadline, poll=poll)
+    return {name: summaries.get(job) for name, job in started.items()}
+
+
+def _custom_id(vault, model, wanted):
+    for point in vault.recovery_points(model):
+        if wanted in (point.name, point.id):
+            return point.id
+    return wanted
+
+
+def ensure(session, vault, selection, recovery_point, source_site_operations, check_mode, deadline, poll=15.0,
+           azure_vms=None):
+    selected = asr_items.select(vault, **selection)
+    acting, results, use_plan = plan(vault, selected, recovery_point, selection.get("plan"))
+    if check_mode or not acting:
+        return {"changed": bool(acting), "vms": results, "recovery_plan": use_plan}
+    summaries = apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll)
+    vault.forget("items")
+    after = {item["item_name"]: item for _model, item in asr_items.select(
+        vault, item_names=[r["item_name"] for r in results])}
+    for result in results:
+        item = after[result["item_name"]]
+        result["stage_after"] = item["failback_stage"]
+        if result["action"] == "failover":
+            result["job"] = operations.job_result(summaries.get(result["item_name"]))
+        found = azure_vms.find(item) if azure_vms is not None else None
+        result["azure_vm_power_state"] = found["power_state"] if found else None
+    failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
+    if failed:
+        raise AzureError("Failover to on-premises failed for %s. %s" % (
+            ", ".join(r["name"] for r in failed),
+            " ".join("%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
+            vms=results, failed=[r["name"] for r in failed])
+    return {"changed": True, "vms": results, "recovery_plan": use_plan, "job_ids": sorted(
+        {ids.last(r["job"]["id"]) for r in results if r["job"]})}

@@ -1,0 +1,185 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reprotect items to on-premises (InMageAzureV2 -> InMage) or back to Azure, item by item.
+
+Every item is checked first; refusals change nothing. Items already past the reprotect are
+left alone (changed: false). Reprotect to Azure retries the "agent not registered" failure
+until the agent-registration deadline, as the docs say to.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import remedies
+
+ONPREM_DONE = ("reprotecting_to_onprem", "replicating_to_onprem", "failover_failed", "failed_back",
+               "failback_committed", "reprotected_to_azure")
+AZURE_DONE = ("reprotected_to_azure", "protected_to_azure")
+WHY = {
+    "protected_to_azure": "it was never failed over to Azure",
+    "failed_over_to_azure": "its failover to Azure is not committed yet; commit it first",
+    "migration_completed": "its migration was completed; failback is impossible",
+    "job_running": "a job is running on it; wait for it and re-run",
+    "unknown": "its state is not one failback knows",
+}
+
+
+def _policy_ids(vault, instance_type):
+    return {p.id.lower() for p in vault.policies()
+            if getattr(p.properties.provider_specific_details, "instance_type", None) == instance_type}
+
+
+def _policy_for(vault, model, instance_type):
+    """The policy of ``instance_type`` mapped to the item's container (the failback policy for InMage)."""
+    fabric, container, _name = ids.item_path(model.id)
+    wanted = _policy_ids(vault, instance_type)
+    for mapping in vault.mappings(fabric, container):
+        policy = getattr(mapping.properties, "policy_id", None)
+        if policy and policy.lower() in wanted:
+            return policy
+    raise AzureError("No %s policy is mapped to the protection container of %s; ASR creates the failback policy "
+                     "with the first reprotect through the portal, or map one to the container." % (
+                         instance_type, model.properties.friendly_name), rule="policy_missing")
+
+
+def _fabric_details(vault, model):
+    fabric_name = ids.item_path(model.id)[0]
+    for fabric in vault.fabrics():
+        if fabric.name == fabric_name:
+            return fabric, fabric.properties.custom_details
+    raise AzureError("The fabric of item %s was not found." % model.properties.friendly_name, rule="fabric_missing")
+
+
+def _place(names, vm):
+    """The names for one VM: its ``placements`` entry over the module-level defaults."""
+    chosen = {key: names.get(key) for key in ("master_target", "process_server", "datastore", "retention_volume",
+                                              "run_as_account")}
+    chosen.update({k: v for k, v in (names.get("placements") or {}).get(vm, {}).items() if v is not None})
+    return chosen
+
+
+def _build_onprem(vault, model, item, names):
+    fabric, details = _fabric_details(vault, model)
+    place = _place(names, item["name"])
+    if not place["master_target"]:
+        raise AzureError("VM %s: give master_target (or placements.%s.master_target)." % (item["name"], item["name"]),
+                         rule="master_target_required")
+    mt = classic.master_target(details, place["master_target"])
+    if item["os_type"] and mt.os_type and item["os_type"].lower() != mt.os_type.lower():
+        raise AzureError("VM %s runs %s but master target %s is %s: a %s VM fails back only through a %s master "
+                         "target." % (item["name"], item["os_type"], mt.name, mt.os_type, item["os_type"],
+                                      item["os_type"]), rule="master_target_os")
+    if item["discovery_type"] == "Physical" and not place["datastore"]:
+        raise AzureError("VM %s is a physical server: it fails back as a new VMware VM (alternate location), so give "
+                         "a datastore." % item["name"], rule="physical_needs_datastore")
+    ps = classic.process_server(details, place["process_server"], exclude=fabric.properties.friendly_name)
+    volume = classic.retention_volume(mt, place["retention_volume"])
+    if place["datastore"]:
+        classic.datastore(mt, place["datastore"])
+    account = classic.run_as_account(details, place["run_as_account"])
+    body = classic.reprotect_to_onprem(mt, ps, volume, _policy_for(vault, model, "InMage"), place["datastore"], account)
+    return body, {"master_target": mt.name, "process_server": ps.friendly_name, "retention_volume": volume.volume_name,
+                  "datastore": place["datastore"], "run_as_account": account.account_name if account else None}
+
+
+def _build_azure(vault, model, item, names):
+    fabric, details = _fabric_details(vault, model)
+    place = _place(names, item["name"])
+    # back to Azure, data flows through the on-premises process server (the configuration server's own by default)
+    ps = classic.process_server(details, place["process_server"] or fabric.properties.friendly_name)
+    account = classic.run_as_account(details, place["run_as_account"])
+    body = classic.reprotect_to_azure(ps, _policy_for(vault, model, "InMageAzureV2"), account)
+    return body, {"process_server": ps.friendly_name, "run_as_account": account.account_name if account else None}
+
+
+def _check_groups(selected, names):
+    """Every member of a replication group reprotects through one master target."""
+    groups = {}
+    for _model, item in selected:
+        if item["replication_group"]:
+            groups.setdefault(item["replication_group"], set()).add(_place(names, item["name"])["master_target"])
+    return ["Replication group %s would use master targets %s; all its VMs must fail back through one master target."
+            % (group, ", ".join(sorted(str(m) for m in mts))) for group, mts in sorted(groups.items()) if len(mts) > 1]
+
+
+def plan(vault, selected, direction, names):
+    """Decide per item: act (with its request body), skip, or refuse; raise listing every refusal."""
+    done = ONPREM_DONE if direction == "to_onprem" else AZURE_DONE
+    start = "running_in_azure" if direction == "to_onprem" else "failback_committed"
+    build = _build_onprem if direction == "to_onprem" else _build_azure
+    actions, results, refusals = [], [], []
+    if direction == "to_onprem":
+        refusals += _check_groups([s for s in selected if s[1]["failback_stage"] == start], names)
+    for model, item in selected:
+        stage = item["failback_stage"]
+        result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
+                  "action": "none", "job": None, "attempts": 0}
+        results.append(result)
+        if stage in done:
+            result["action"] = "already_done"
+            continue
+        if stage != start:
+            refusals.append("VM %s is at stage %s: %s." % (item["name"], stage, WHY.get(
+                stage, "reprotect %s starts from %s" % (direction.replace("_", " "), start))))
+            continue
+        try:
+            body, chosen = build(vault, model, item, names)
+        except AzureError as error:
+            refusals.append(error.msg)
+            continue
+        result.update(chosen, changed=True, action="reprotect")
+        actions.append((model, item, body, result))
+    if refusals:
+        raise AzureError("Refusing to reprotect %s; nothing was changed: %s" % (
+            direction.replace("_", " "), " ".join(refusals)), refusals=refusals, vms=results)
+    return actions, results
+
+
+def apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=None):
+    """Start each reprotect, wait for all jobs; retry agent-not-registered failures (to Azure)."""
+    pending = list(actions)
+    while pending:
+        started = {}
+        for model, item, body, result in pending:
+            if on_start is not None:
+                on_start(model, item)
+            started[item["name"]] = operations.item_action(vault, "reprotect", model, body)
+            result["attempts"] += 1
+        summaries = operations.wait(vault, started.values(), deadline, poll=poll)
+        retry = []
+        for entry in pending:
+            result = entry[3]
+            summary = summaries.get(started[entry[1]["name"]])
+            result["job"] = operations.job_result(summary)
+            agent = direction == "to_azure" and summary and summary["state"] == "Failed" and summary["errors"] and all(
+                remedies.is_agent_not_registered(e) for e in summary["errors"])
+            if agent and agent_deadline is not None and not agent_deadline.expired():
+                retry.append(entry)
+        if retry:
+            agent_deadline.sleep(min(poll * 4, 60.0))
+        pending = retry
+
+
+def ensure(session, vault, selection, direction, names, check_mode, deadline, agent_deadline=None, poll=15.0,
+           record_azure_vm=None):
+    """The module's whole job: ``{changed, vms}``; raises AzureError when a job failed."""
+    selected = asr_items.select(vault, **selection)
+    actions, results = plan(vault, selected, direction, names)
+    if check_mode or not actions:
+        return {"changed": bool(actions), "vms": results}
+    apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=record_azure_vm)
+    vault.forget("items")
+    after = {item["name"]: item for _model, item in asr_items.select(vault, item_names=[r["item_name"] for r in results])}
+    for result in results:
+        result["stage_after"] = after[result["name"]]["failback_stage"]
+    failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
+    if failed:
+        raise AzureError("Reprotect %s failed for %s. %s" % (
+            direction.replace("_", " "), ", ".join(r["name"] for r in failed),
+            " ".join("%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
+            vms=results, failed=[r["name"] for r in failed])
+    return {"changed": True, "vms": results}

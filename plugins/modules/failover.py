@@ -1,0 +1,202 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: failover
+short_description: Fail over reprotected VMs from Azure to on-premises (the failback itself)
+version_added: 0.1.0
+description:
+  - Triggers ASR's failover from Azure to the on-premises site for VMs that were reprotected to
+    on-premises and replicate, with the recovery point you choose - the latest processed
+    (crash-consistent) point, the latest application-consistent point, or a point by name or id.
+  - Refuses, changing nothing, when a VM has no recovery point yet (for a recovery plan, when any VM
+    of the plan has none), or no application-consistent one when that is asked for.
+  - VMs of a user replication group fail over together through their recovery plan, as ASR requires;
+    selecting every VM of that plan routes the failover through it, otherwise the module refuses and
+    names the plan.
+  - With O(source_site_operations=required) (the default) ASR shuts the Azure VMs down and
+    synchronises their latest changes first, so two copies never run at once.
+  - VMs already failed back are left alone (C(changed=false)).
+  - Returns per VM the recovery point used and its data-loss window, the job with its tasks,
+    errors (ASR codes with the documented remedy) and duration, and the Azure VM's power state after.
+author:
+  - Site Recovery Failback maintainers (@siterecovery)
+extends_documentation_fragment:
+  - siterecovery.failback.azure
+  - siterecovery.failback.vault
+  - siterecovery.failback.attributes
+  - siterecovery.failback.attributes.ACTION_GROUP_AZURE
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  vms:
+    description: The VMs to fail over, by name.
+    type: list
+    elements: str
+  items:
+    description: The protected items to fail over, by ARM name.
+    type: list
+    elements: str
+  recovery_plan:
+    description: Fail over this recovery plan (all its VMs, group by group).
+    type: str
+  recovery_point:
+    description:
+      - V(latest_processed) (each VM to its latest crash-consistent point), V(latest_app_consistent), or
+        the name or ARM id of one recovery point (single VMs only).
+    type: str
+    default: latest_processed
+  source_site_operations:
+    description: V(required) shuts the Azure VMs down and synchronises the latest changes first.
+    type: str
+    choices: [required, not_required]
+    default: required
+  timeout:
+    description: Seconds to wait for the failover jobs.
+    type: int
+    default: 3600
+  poll_interval:
+    description: Seconds between reads of the ASR jobs.
+    type: float
+    default: 15
+"""
+
+EXAMPLES = r"""
+- name: Fail back app01 to its latest processed recovery point
+  siterecovery.failback.failover:
+    resource_group: rg-dr
+    vault_name: vault-dr
+    vms: [app01]
+
+- name: Fail back a recovery plan to the latest application-consistent point
+  siterecovery.failback.failover:
+    recovery_plan: rp-app
+    recovery_point: latest_app_consistent
+  register: failback
+
+- name: Show the data-loss window of each VM
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.data_loss_window_seconds }} s before failover"
+  loop: "{{ failback.vms }}"
+  loop_control:
+    label: "{{ item.name }}"
+"""
+
+RETURN = r"""
+vms:
+  description: One entry per selected VM.
+  returned: success and on a failed job
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: VM name.
+      type: str
+      sample: app01
+    item_name:
+      description: The protected item's ARM name.
+      type: str
+      sample: f2c69697-83d9-5f99-b3a4-9de996b0af0e
+    stage_before:
+      description: The failback stage before the module ran.
+      type: str
+      sample: replicating_to_onprem
+    stage_after:
+      description: The failback stage after the job (absent in check mode and when nothing ran).
+      type: str
+      sample: failed_back
+    action:
+      description: V(failover), V(already_done) or V(none).
+      type: str
+      sample: failover
+    changed:
+      description: Whether this VM failed (or would fail) over.
+      type: bool
+      sample: true
+    via_plan:
+      description: The recovery plan the failover went through, or null.
+      type: str
+      sample: rp-app
+    recovery_point:
+      description: The recovery point chosen (name, id, type, time).
+      type: dict
+      sample: {"name": "674e...", "type": "CrashConsistent", "time": "2026-11-26T07:18:10+00:00"}
+    data_loss_window_seconds:
+      description: Age of the recovery point when the module chose it - the changes made in Azure since then are lost.
+      type: float
+      sample: 120.4
+    job:
+      description: The ASR job - name, id, scenario, state, timings, tasks and errors (each with code and remedy).
+      type: dict
+      sample: {"name": "3675...", "scenario": "UnplannedFailover", "state": "Succeeded", "duration_seconds": 214.0}
+    azure_vm_power_state:
+      description: The Azure VM's power state after the job (V(stopped) or V(deallocated) when ASR shut it down).
+      type: str
+      sample: stopped
+recovery_plan:
+  description: The recovery plan used, or null for item-level failovers.
+  returned: success
+  type: str
+  sample: rp-app
+job_ids:
+  description: The ASR jobs that ran.
+  returned: when a failover ran
+  type: list
+  elements: str
+  sample: ["3675597c-1899-4771-90c8-2a5be1c7f0f1"]
+api_calls:
+  description: Resource Manager requests made.
+  returned: success
+  type: int
+  sample: 12
+duration_seconds:
+  description: Time the module took, in seconds.
+  returned: always
+  type: float
+  sample: 230.1
+"""
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
+from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
+
+
+def run(module):
+    params = module.params
+    deadline = Deadline(params["timeout"])
+    session = module.azure(deadline=deadline)
+    vault = Vault(session, params["resource_group"], params["vault_name"])
+    outcome = failover.ensure(
+        session, vault, {"vms": params["vms"] or [], "item_names": params["items"] or [], "plan": params["recovery_plan"]},
+        params["recovery_point"], "Required" if params["source_site_operations"] == "required" else "NotRequired",
+        module.check_mode, deadline, poll=params["poll_interval"], azure_vms=AzureVms(session))
+    outcome["api_calls"] = session.stats["calls"]
+    return outcome
+
+
+def main():
+    spec = {
+        "vms": {"type": "list", "elements": "str"},
+        "items": {"type": "list", "elements": "str"},
+        "recovery_plan": {"type": "str"},
+        "recovery_point": {"type": "str", "default": "latest_processed"},
+        "source_site_operations": {"type": "str", "choices": ["required", "not_required"], "default": "required"},
+        "timeout": {"type": "int", "default": 3600},
+        "poll_interval": {"type": "float", "default": 15},
+    }
+    module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
+                            required_one_of=[("vms", "items", "recovery_plan")])
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

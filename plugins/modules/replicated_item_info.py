@@ -1,0 +1,343 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: replicated_item_info
+short_description: Report where replicated VMs stand in the failback from Azure, with recovery points and Azure VMs
+version_added: 0.1.0
+description:
+  - For each selected protected item of a Recovery Services vault, reports its Site Recovery state,
+    the failback stage derived from it (for example V(running_in_azure), V(replicating_to_onprem),
+    V(failed_back)) and the next step, its recovery points, and where its failed-over Azure VM is
+    now and whether it runs.
+  - Select items by VM name (O(vms)), by item ARM name (O(items)) or by recovery plan
+    (O(recovery_plan)); the selections add up. A VM, item or plan that the vault does not hold
+    makes the module fail naming it (a VM whose protection was disabled is no longer listed by the
+    vault, so it fails the same way).
+  - Reads the vault's items in one list call, the recovery plans in one, and every VM of the
+    subscription in one (paged) call, whatever the number of items. Only the recovery points are
+    read per item, because the API lists them per item; O(recovery_points=false) skips them.
+  - The Azure VM is found by the ARM id Site Recovery recorded at failover, else by the tags
+    C(siterecovery-failback-item) (the item's ARM name) and C(siterecovery-failback-resource-group)
+    (the resource group recorded at failover) that the M(siterecovery.failback.reprotect) module sets
+    before the first reprotect, because the failback-direction details no longer name the VM; else,
+    by the recorded name in exactly one other resource group (a moved VM).
+  - Ages are computed against the clock of the controller that runs the module.
+author:
+  - Site Recovery Failback maintainers (@siterecovery)
+extends_documentation_fragment:
+  - siterecovery.failback.azure
+  - siterecovery.failback.vault
+  - siterecovery.failback.attributes
+  - siterecovery.failback.attributes.INFO_MODULE
+  - siterecovery.failback.attributes.ACTION_GROUP_AZURE
+options:
+  vms:
+    description:
+      - VM names (the protected items' friendly names) to report.
+      - A name that matches more than one protected item is refused; give the item names instead.
+    type: list
+    elements: str
+  items:
+    description:
+      - Protected item ARM names (GUIDs) to report.
+    type: list
+    elements: str
+  recovery_plan:
+    description:
+      - A recovery plan (name or friendly name) whose items to report, in plan order; also returns
+        RV(recovery_plan).
+    type: str
+  recovery_points:
+    description:
+      - Whether to list each item's recovery points (one call per item).
+    type: bool
+    default: true
+notes:
+  - At least one of O(vms), O(items) and O(recovery_plan) is required.
+"""
+
+EXAMPLES = r"""
+- name: Where do app01 and db01 stand?
+  siterecovery.failback.replicated_item_info:
+    resource_group: rg-dr
+    vault_name: vault-dr
+    vms: [app01, db01]
+  register: state
+
+- name: Stop unless every VM can be reprotected to on-premises
+  ansible.builtin.assert:
+    that: state.items | rejectattr('failback_stage', 'equalto', 'running_in_azure') | list | length == 0
+    fail_msg: >-
+      {{ state.items | rejectattr('failback_stage', 'equalto', 'running_in_azure')
+         | map(attribute='name') | join(', ') }} cannot be reprotected now.
+
+- name: The items of a recovery plan, without recovery points
+  siterecovery.failback.replicated_item_info:
+    recovery_plan: rp-app
+    recovery_points: false
+  register: plan
+
+- name: Boot groups of the plan
+  ansible.builtin.debug:
+    msg: "{{ plan.recovery_plan.groups }}"
+"""
+
+RETURN = r"""
+items:
+  description: One entry per selected item, in the order asked (plan order for a plan), without duplicates.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The VM name (the item's friendly name).
+      type: str
+      sample: app01
+    item_name:
+      description: The protected item's ARM name.
+      type: str
+      sample: 3f2a1b4c-0000-4000-8000-000000000011
+    id:
+      description: The protected item's ARM id.
+      type: str
+      sample: /subscriptions/.../replicationProtectedItems/3f2a1b4c-0000-4000-8000-000000000011
+    provider:
+      description: >-
+        The replication provider, V(InMageAzureV2) (to Azure) or V(InMage) (to on-premises), or the modernized
+        V(InMageRcm) / V(InMageRcmFailback).
+      type: str
+      sample: InMageAzureV2
+    protection_state:
+      description: Site Recovery's protection state, for example V(Protected) or V(UnplannedFailoverCommitted).
+      type: str
+      sample: UnplannedFailoverCommitted
+    protection_state_description:
+      description: Its description.
+      type: str
+      sample: Failover committed
+    active_location:
+      description: V(Primary) or V(Recovery).
+      type: str
+      sample: Recovery
+    allowed_operations:
+      description: The operations Site Recovery allows now, for example V(ReverseReplicate) or V(UnplannedFailover).
+      type: list
+      elements: str
+      sample: [ReverseReplicate, DisableProtection]
+    replication_health:
+      description: V(None), V(Normal), V(Warning) or V(Critical).
+      type: str
+      sample: Normal
+    failover_health:
+      description: V(None), V(Normal), V(Warning) or V(Critical).
+      type: str
+      sample: Normal
+    health_errors:
+      description: The item's health errors, each with code, level, category, message and recommended_action.
+      type: list
+      elements: dict
+      sample: []
+    current_scenario:
+      description: The operation running on the item, or V(None).
+      type: str
+      sample: None
+    current_job:
+      description: The ARM name of the job running on the item, or null.
+      type: str
+      sample: null
+    policy_id:
+      description: The ARM id of the replication policy.
+      type: str
+      sample: /subscriptions/.../replicationPolicies/policy-24h
+    last_successful_failover_time:
+      description: When the last failover succeeded (ISO 8601), or null.
+      type: str
+      sample: "2026-11-20T10:00:00+00:00"
+    failover_recovery_point_id:
+      description: The recovery point the last failover used, or null.
+      type: str
+      sample: null
+    replication_group:
+      description: The user replication group (multi-VM consistency), or null when the item has none.
+      type: str
+      sample: rg-app
+    replication_group_id:
+      description: The replication group's id (the item's own GUID when it has no user group).
+      type: str
+      sample: 7d1e0000-0000-4000-8000-000000000021
+    os_type:
+      description: V(Windows) or V(Linux), or null while Site Recovery does not report it.
+      type: str
+      sample: Windows
+    discovery_type:
+      description: V(vCenter) or V(Physical).
+      type: str
+      sample: vCenter
+    onprem:
+      description: >-
+        The on-premises side as Site Recovery knows it: infrastructure_vm_id, vm_id, vcenter_infrastructure_id,
+        datastores, master_target_id and process_server_id.
+      type: dict
+      sample: {"infrastructure_vm_id": "501f0000-...", "vm_id": "1a2b0000-...", "vcenter_infrastructure_id": "9",
+               "datastores": ["vmfs-01"], "master_target_id": null, "process_server_id": "30AE6187-..."}
+    failback_stage:
+      description: >-
+        Where the item stands: V(protected_to_azure), V(failed_over_to_azure), V(running_in_azure),
+        V(reprotecting_to_onprem), V(replicating_to_onprem), V(failed_back), V(failback_committed),
+        V(reprotected_to_azure), V(job_running), V(failover_failed), V(migration_completed) or V(unknown).
+      type: str
+      sample: running_in_azure
+    next_step:
+      description: What is left to do in that stage, in words.
+      type: str
+      sample: reprotect to on-premises
+    failed_back_before:
+      description: Whether the item replicates to Azure again after an earlier failback.
+      type: bool
+      sample: false
+    azure_vm:
+      description: >-
+        The failed-over Azure VM, or null when nothing names it (a failback-direction item whose VM was never
+        tagged by the reprotect module).
+      type: dict
+      contains:
+        id:
+          description: The VM's ARM id where it is now (the recorded id when it does not exist).
+          type: str
+          sample: /subscriptions/.../resourceGroups/rg-recovery/providers/Microsoft.Compute/virtualMachines/app01
+        resource_group:
+          description: The VM's resource group now.
+          type: str
+          sample: rg-recovery
+        name:
+          description: The VM's name.
+          type: str
+          sample: app01
+        power_state:
+          description: V(running), V(stopped), V(deallocated), V(starting), V(stopping), V(deallocating), V(unknown); null when it does not exist.
+          type: str
+          sample: running
+        exists:
+          description: Whether the VM exists (false when it was deleted, or never created).
+          type: bool
+          sample: true
+        moved:
+          description: Whether the VM is in another resource group than the one recorded at failover (failback is then impossible).
+          type: bool
+          sample: false
+        recorded_resource_group:
+          description: The resource group recorded at failover.
+          type: str
+          sample: rg-recovery
+        found_by:
+          description: V(id) (the id ASR recorded), V(tag) (the tags set before reprotect), V(name) (a moved VM), or null when not found.
+          type: str
+          sample: id
+    recovery_points:
+      description: >-
+        The recovery points of the current replication direction, newest first, each with name, id, type
+        (V(ApplicationConsistent) or V(CrashConsistent)), time (ISO 8601) and age_minutes.
+      returned: when O(recovery_points=true)
+      type: list
+      elements: dict
+      sample: [{"name": "9c0e...", "id": "/subscriptions/.../recoveryPoints/9c0e...", "type": "CrashConsistent",
+                "time": "2026-11-26T08:28:00+00:00", "age_minutes": 2.0}]
+    latest_recovery_point:
+      description: The newest recovery point, or null when there is none.
+      returned: when O(recovery_points=true)
+      type: dict
+      sample: {"name": "9c0e...", "id": "/subscriptions/.../recoveryPoints/9c0e...", "type": "CrashConsistent",
+               "time": "2026-11-26T08:28:00+00:00", "age_minutes": 2.0}
+    latest_app_consistent_recovery_point:
+      description: The newest application-consistent recovery point, or null when there is none.
+      returned: when O(recovery_points=true)
+      type: dict
+      sample: null
+recovery_plan:
+  description: The recovery plan, when O(recovery_plan) is given.
+  returned: when O(recovery_plan) is given
+  type: dict
+  contains:
+    name:
+      description: The plan's ARM name.
+      type: str
+      sample: rp-app
+    friendly_name:
+      description: The plan's friendly name.
+      type: str
+      sample: rp-app
+    groups:
+      description: The VM names of each boot group, in boot order (items of the plan's failover group come first).
+      type: list
+      elements: list
+      sample: [[db01, app02], [app01, web01]]
+    allowed_operations:
+      description: The operations Site Recovery allows on the plan now.
+      type: list
+      elements: str
+      sample: [UnplannedFailover]
+    replication_providers:
+      description: The replication providers of the plan's items.
+      type: list
+      elements: str
+      sample: [InMageAzureV2]
+    current_scenario:
+      description: The operation running on the plan, or V(None).
+      type: str
+      sample: None
+summary:
+  description: The number of selected items per failback stage.
+  returned: success
+  type: dict
+  sample: {"running_in_azure": 5, "replicating_to_onprem": 2}
+api_calls:
+  description: >-
+    Resource Manager requests made (retries and pages included). They do not grow with the number of
+    items, except for one recovery point list per item when O(recovery_points=true).
+  returned: success
+  type: int
+  sample: 3
+duration_seconds:
+  description: Time the module took, in seconds.
+  returned: always
+  type: float
+  sample: 0.8
+"""
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import item_info
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
+from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
+
+
+def gather(module):
+    params = module.params
+    session = module.azure(deadline=Deadline(300))
+    vault = Vault(session, params["resource_group"], params["vault_name"])
+    result = item_info.describe(vault, AzureVms(session), vms=params["vms"] or [], item_names=params["items"] or [],
+                                plan=params["recovery_plan"], with_points=params["recovery_points"])
+    result["changed"] = False
+    result["api_calls"] = session.stats["calls"]
+    return result
+
+
+def main():
+    spec = {
+        "vms": {"type": "list", "elements": "str"},
+        "items": {"type": "list", "elements": "str"},
+        "recovery_plan": {"type": "str"},
+        "recovery_points": {"type": "bool", "default": True},
+    }
+    module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
+                            required_one_of=[["vms", "items", "recovery_plan"]])
+    module.run(gather)
+
+
+if __name__ == "__main__":
+    main()

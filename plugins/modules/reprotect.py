@@ -1,0 +1,249 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: reprotect
+short_description: Reprotect failed-over VMs to on-premises, or back to Azure after failback
+version_added: 0.1.0
+description:
+  - O(direction=to_onprem) reprotects VMs that run in Azure (failed over and committed) to the
+    on-premises site through a master target, the first stage of a failback. The ASR request
+    (InMage provider) is built from names - master target, process server, datastore, retention
+    volume and run-as account - and the failback policy mapped to the item's protection container;
+    the Azure temporary disk is excluded, as ASR's own tools do.
+  - O(direction=to_azure) reprotects VMs whose failback was committed back to Azure (InMageAzureV2)
+    through the on-premises process server. The mobility agent needs up to 15 minutes after the VM
+    boots to register; until then ASR fails the reprotect, and the module retries it until
+    O(agent_registration_timeout).
+  - Items are reprotected one by one (recovery-plan reprotect is deprecated in the service), and all
+    VMs of a replication group must use one master target.
+  - Before the first reprotect to on-premises, the Azure VM is tagged with its protected item
+    (C(siterecovery-failback-item)) and the resource group recorded at failover, because the failback
+    provider no longer names the Azure VM; later runs, from any controller, find it by that tag.
+  - Items already reprotected are left alone (C(changed=false)); every item is checked before
+    anything changes, and a refusal changes nothing.
+  - Waits for the ASR jobs with a deadline and reports their tasks, errors (with ASR's codes) and the
+    documented remedy.
+author:
+  - Site Recovery Failback maintainers (@siterecovery)
+extends_documentation_fragment:
+  - siterecovery.failback.azure
+  - siterecovery.failback.vault
+  - siterecovery.failback.attributes
+  - siterecovery.failback.attributes.ACTION_GROUP_AZURE
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  vms:
+    description: The VMs to reprotect, by name (the protected item's friendly name).
+    type: list
+    elements: str
+  items:
+    description: The protected items to reprotect, by ARM name.
+    type: list
+    elements: str
+  recovery_plan:
+    description: Reprotect every VM of this recovery plan (item by item).
+    type: str
+  direction:
+    description: V(to_onprem) starts a failback; V(to_azure) protects the failed-back VMs again.
+    type: str
+    choices: [to_onprem, to_azure]
+    required: true
+  master_target:
+    description: To on-premises - the master target (its name as registered with the configuration server).
+    type: str
+  process_server:
+    description:
+      - The process server by name. To on-premises, the default is the only process server that is not
+        the configuration server's own (the one in Azure); to Azure, the configuration server's own.
+    type: str
+  datastore:
+    description:
+      - To on-premises - the VMFS or vSAN datastore of the master target's host that receives the disks.
+        Required for alternate location and physical servers.
+    type: str
+  retention_volume:
+    description: To on-premises - the master target's retention volume; default the one with the most free space.
+    type: str
+  run_as_account:
+    description: The configuration server's run-as account (name or id); default the first.
+    type: str
+  placements:
+    description:
+      - Per-VM overrides of O(master_target), O(process_server), O(datastore), O(retention_volume) and
+        O(run_as_account), keyed by VM name.
+    type: dict
+    default: {}
+  timeout:
+    description: Seconds to wait for the reprotect jobs.
+    type: int
+    default: 3600
+  agent_registration_timeout:
+    description: To Azure - seconds during which an "agent not registered" failure is retried.
+    type: int
+    default: 1200
+  poll_interval:
+    description: Seconds between reads of the ASR jobs.
+    type: float
+    default: 15
+"""
+
+EXAMPLES = r"""
+- name: Reprotect app01 and db01 to on-premises through the Windows master target
+  siterecovery.failback.reprotect:
+    resource_group: rg-dr
+    vault_name: vault-dr
+    direction: to_onprem
+    vms: [app01, db01]
+    master_target: mt-win01
+    process_server: ps-azure01
+    datastore: vmfs-01
+
+- name: Alternate location for web02, other VMs of the plan on their defaults
+  siterecovery.failback.reprotect:
+    direction: to_onprem
+    recovery_plan: rp-web
+    master_target: mt-lin01
+    placements:
+      web02:
+        datastore: vmfs-02
+
+- name: Protect the failed-back VMs again (retries until their agents register)
+  siterecovery.failback.reprotect:
+    direction: to_azure
+    vms: [app01, db01]
+"""
+
+RETURN = r"""
+vms:
+  description: One entry per selected VM.
+  returned: success and on a failed job
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: VM name.
+      type: str
+      sample: app01
+    item_name:
+      description: The protected item's ARM name.
+      type: str
+      sample: f2c69697-83d9-5f99-b3a4-9de996b0af0e
+    stage_before:
+      description: The failback stage before the module ran.
+      type: str
+      sample: running_in_azure
+    stage_after:
+      description: The failback stage after the job (absent in check mode and when nothing ran).
+      type: str
+      sample: replicating_to_onprem
+    action:
+      description: V(reprotect) (done or, in check mode, to do), V(already_done) or V(none).
+      type: str
+      sample: reprotect
+    changed:
+      description: Whether this VM was (or would be) reprotected.
+      type: bool
+      sample: true
+    master_target:
+      description: To on-premises - the master target used.
+      type: str
+      sample: mt-win01
+    process_server:
+      description: The process server used.
+      type: str
+      sample: ps-azure01
+    datastore:
+      description: To on-premises - the datastore given, or null.
+      type: str
+      sample: vmfs-01
+    retention_volume:
+      description: To on-premises - the retention volume used.
+      type: str
+      sample: "R:"
+    run_as_account:
+      description: The run-as account used, or null.
+      type: str
+      sample: vcenter-discovery
+    attempts:
+      description: Reprotect requests sent (more than one when the agent was not registered yet).
+      type: int
+      sample: 1
+    job:
+      description: The last ASR job - name, id, scenario, state, timings, tasks and errors (each with code and remedy).
+      type: dict
+      sample: {"name": "3c7b...", "scenario": "Reprotect", "state": "Succeeded", "duration_seconds": 212.0,
+               "tasks": [], "errors": []}
+api_calls:
+  description: Resource Manager requests made.
+  returned: success
+  type: int
+  sample: 9
+duration_seconds:
+  description: Time the module took, in seconds.
+  returned: always
+  type: float
+  sample: 215.2
+"""
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import reprotect
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
+from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
+
+
+def run(module):
+    params = module.params
+    deadline = Deadline(params["timeout"])
+    session = module.azure(deadline=deadline)
+    vault = Vault(session, params["resource_group"], params["vault_name"])
+    names = {key: params[key] for key in ("master_target", "process_server", "datastore", "retention_volume",
+                                          "run_as_account", "placements")}
+    record = None
+    if params["direction"] == "to_onprem":
+        azure_vms = AzureVms(session)
+
+        def record(model, item):
+            azure_vms.record(azure_vms.find(item), item)
+
+    outcome = reprotect.ensure(
+        session, vault, {"vms": params["vms"] or [], "item_names": params["items"] or [], "plan": params["recovery_plan"]},
+        params["direction"], names, module.check_mode, deadline,
+        agent_deadline=Deadline(params["agent_registration_timeout"]) if params["direction"] == "to_azure" else None,
+        poll=params["poll_interval"], record_azure_vm=record)
+    outcome["api_calls"] = session.stats["calls"]
+    return outcome
+
+
+def main():
+    spec = {
+        "vms": {"type": "list", "elements": "str"},
+        "items": {"type": "list", "elements": "str"},
+        "recovery_plan": {"type": "str"},
+        "direction": {"type": "str", "choices": ["to_onprem", "to_azure"], "required": True},
+        "master_target": {"type": "str"},
+        "process_server": {"type": "str"},
+        "datastore": {"type": "str"},
+        "retention_volume": {"type": "str"},
+        "run_as_account": {"type": "str"},
+        "placements": {"type": "dict", "default": {}},
+        "timeout": {"type": "int", "default": 3600},
+        "agent_registration_timeout": {"type": "int", "default": 1200},
+        "poll_interval": {"type": "float", "default": 15},
+    }
+    module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
+                            required_one_of=[("vms", "items", "recovery_plan")])
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
