@@ -58,7 +58,11 @@ options:
     choices: [to_onprem, to_azure]
     required: true
   master_target:
-    description: To on-premises - the master target (its name as registered with the configuration server).
+    description:
+      - To on-premises - the master target (its name as registered with the configuration server).
+      - When neither this nor O(placements) names one for a VM, it is chosen automatically - a master target of
+        the VM's OS whose host reaches all the VM's datastores (or O(datastore)) with room within 60 disks, the
+        one with the most room; all VMs of a replication group go to the same one.
     type: str
   process_server:
     description:

@@ -69,6 +69,7 @@ def normalize(item):
         "replication_group_id": group_id,
         "os_type": getattr(details, "os_type", None) or getattr(os_details, "os_type", None),
         "discovery_type": getattr(details, "discovery_type", None),
+        "disk_count": len(getattr(details, "protected_disks", None) or []),
         "azure_vm": azure_vm_of(details),
         "onprem": {
             "infrastructure_vm_id": getattr(details, "infrastructure_vm_id", None),

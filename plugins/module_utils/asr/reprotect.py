@@ -14,11 +14,12 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import i
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import remedies
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement, remedies
 
 ONPREM_DONE = ("reprotecting_to_onprem", "replicating_to_onprem", "failover_failed", "failed_back",
                "failback_committed", "reprotected_to_azure")
 AZURE_DONE = ("reprotected_to_azure", "protected_to_azure")
+LABEL = {"to_onprem": "to on-premises", "to_azure": "to Azure"}
 WHY = {
     "protected_to_azure": "it was never failed over to Azure",
     "failed_over_to_azure": "its failover to Azure is not committed yet; commit it first",
@@ -66,8 +67,7 @@ def _build_onprem(vault, model, item, names):
     fabric, details = _fabric_details(vault, model)
     place = _place(names, item["name"])
     if not place["master_target"]:
-        raise AzureError("VM %s: give master_target (or placements.%s.master_target)." % (item["name"], item["name"]),
-                         rule="master_target_required")
+        raise AzureError("VM %s: no master target was chosen for it." % item["name"], rule="master_target_required")
     mt = classic.master_target(details, place["master_target"])
     if item["os_type"] and mt.os_type and item["os_type"].lower() != mt.os_type.lower():
         raise AzureError("VM %s runs %s but master target %s is %s: a %s VM fails back only through a %s master "
@@ -106,6 +106,28 @@ def _check_groups(selected, names):
             % (group, ", ".join(sorted(str(m) for m in mts))) for group, mts in sorted(groups.items()) if len(mts) > 1]
 
 
+def auto_place(vault, selected, names):
+    """Choose a master target for every VM that has none (placement by OS, datastore reach and the
+    60-disk budget, one per replication group); returns names with the choices as placements."""
+    unplaced = [(model, item) for model, item in selected if not _place(names, item["name"])["master_target"]]
+    if not unplaced:
+        return names, []
+    details = _fabric_details(vault, unplaced[0][0])[1]
+    master_targets = [{"name": mt.name, "os_type": mt.os_type, "disk_count": mt.disk_count or 0,
+                       "datastores": [d.symbolic_name for d in mt.data_stores or []
+                                      if d.type in classic.FAILBACK_DATASTORE_TYPES]}
+                      for mt in details.master_target_servers or []]
+    vms = [{"name": item["name"], "os_type": item["os_type"], "group": item["replication_group"],
+            "disk_count": item["disk_count"],
+            "datastores": [_place(names, item["name"])["datastore"]] if _place(names, item["name"])["datastore"]
+            else item["onprem"]["datastores"]} for _model, item in unplaced]
+    choice, problems = placement.place(vms, master_targets)
+    placements = {vm: dict(spec) for vm, spec in (names.get("placements") or {}).items()}
+    for vm, mt in choice.items():
+        placements.setdefault(vm, {})["master_target"] = mt
+    return dict(names, placements=placements), problems
+
+
 def plan(vault, selected, direction, names):
     """Decide per item: act (with its request body), skip, or refuse; raise listing every refusal."""
     done = ONPREM_DONE if direction == "to_onprem" else AZURE_DONE
@@ -113,7 +135,9 @@ def plan(vault, selected, direction, names):
     build = _build_onprem if direction == "to_onprem" else _build_azure
     actions, results, refusals = [], [], []
     if direction == "to_onprem":
-        refusals += _check_groups([s for s in selected if s[1]["failback_stage"] == start], names)
+        startable = [s for s in selected if s[1]["failback_stage"] == start]
+        names, problems = auto_place(vault, startable, names)
+        refusals += problems + _check_groups(startable, names)
     for model, item in selected:
         stage = item["failback_stage"]
         result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
@@ -124,7 +148,7 @@ def plan(vault, selected, direction, names):
             continue
         if stage != start:
             refusals.append("VM %s is at stage %s: %s." % (item["name"], stage, WHY.get(
-                stage, "reprotect %s starts from %s" % (direction.replace("_", " "), start))))
+                stage, "reprotect %s starts from %s" % (LABEL[direction], start))))
             continue
         try:
             body, chosen = build(vault, model, item, names)
@@ -135,7 +159,7 @@ def plan(vault, selected, direction, names):
         actions.append((model, item, body, result))
     if refusals:
         raise AzureError("Refusing to reprotect %s; nothing was changed: %s" % (
-            direction.replace("_", " "), " ".join(refusals)), refusals=refusals, vms=results)
+            LABEL[direction], " ".join(refusals)), refusals=refusals, vms=results)
     return actions, results
 
 
@@ -179,7 +203,7 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
     failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
     if failed:
         raise AzureError("Reprotect %s failed for %s. %s" % (
-            direction.replace("_", " "), ", ".join(r["name"] for r in failed),
+            LABEL[direction], ", ".join(r["name"] for r in failed),
             " ".join("%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
             vms=results, failed=[r["name"] for r in failed])
     return {"changed": True, "vms": results}
