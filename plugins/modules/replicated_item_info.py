@@ -178,6 +178,10 @@ items:
       description: V(vCenter) or V(Physical).
       type: str
       sample: vCenter
+    disk_count:
+      description: The number of disks Site Recovery protects for the item.
+      type: int
+      sample: 2
     onprem:
       description: >-
         The on-premises side as Site Recovery knows it: infrastructure_vm_id, vm_id, vcenter_infrastructure_id,
@@ -219,7 +223,9 @@ items:
           type: str
           sample: app01
         power_state:
-          description: V(running), V(stopped), V(deallocated), V(starting), V(stopping), V(deallocating), V(unknown); null when it does not exist.
+          description: >-
+            V(running), V(stopped), V(deallocated), V(starting), V(stopping), V(deallocating) or V(unknown);
+            null when the VM does not exist.
           type: str
           sample: running
         exists:
@@ -227,7 +233,9 @@ items:
           type: bool
           sample: true
         moved:
-          description: Whether the VM is in another resource group than the one recorded at failover (failback is then impossible).
+          description: >-
+            Whether the VM is in another resource group than the one recorded at failover (failback is then
+            impossible).
           type: bool
           sample: false
         recorded_resource_group:
@@ -235,7 +243,9 @@ items:
           type: str
           sample: rg-recovery
         found_by:
-          description: V(id) (the id ASR recorded), V(tag) (the tags set before reprotect), V(name) (a moved VM), or null when not found.
+          description: >-
+            V(id) (the id Site Recovery recorded), V(tag) (the tags set before reprotect), V(name) (a moved VM),
+            or null when the VM was not found.
           type: str
           sample: id
     recovery_points:

@@ -133,9 +133,10 @@ def vcenter(entry, now):
 
 def describe(vault, now=None):
     """The whole failback infrastructure of ``vault`` (an :class:`asr.vault.Vault`) in two list calls."""
-    now = now or now_utc()
+    fabrics, vcenters = vault.fabrics(), vault.vcenters()
+    now = now or now_utc()  # after the reads: an age is never less than the server meant
     result = {"configuration_servers": [], "process_servers": [], "master_targets": [], "run_as_accounts": []}
-    for fabric in vault.fabrics():
+    for fabric in fabrics:
         details = getattr(fabric.properties, "custom_details", None)
         if getattr(details, "instance_type", None) != "VMware":
             continue
@@ -144,5 +145,5 @@ def describe(vault, now=None):
         result["master_targets"].extend(master_target(fabric, s, now) for s in details.master_target_servers or [])
         result["run_as_accounts"].extend({"id": a.account_id, "name": a.account_name, "fabric_name": fabric.name}
                                          for a in details.run_as_accounts or [])
-    result["vcenters"] = [vcenter(entry, now) for entry in vault.vcenters()]
+    result["vcenters"] = [vcenter(entry, now) for entry in vcenters]
     return result

@@ -14,10 +14,12 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr.fabric i
 APP_CONSISTENT = "ApplicationConsistent"
 
 
-def recovery_points(vault, model, now):
+def recovery_points(vault, model, now=None):
     """The item's recovery points, newest first: ``[{name, id, type, time, age_minutes}]``."""
     points = []
-    for point in vault.recovery_points(model):
+    read = vault.recovery_points(model)
+    now = now or now_utc()
+    for point in read:
         props = point.properties
         moment = props.recovery_point_time
         age = age_seconds(moment, now)
@@ -49,7 +51,6 @@ def plan_facts(vault, name):
 
 def describe(vault, azure_vms, vms=(), item_names=(), plan=None, with_points=True, now=None):
     """``{items, summary[, recovery_plan]}`` for the selection (raises naming an unknown VM, item or plan)."""
-    now = now or now_utc()
     selected = asr_items.select(vault, vms=vms, item_names=item_names, plan=plan)
     result_items = []
     summary = {}

@@ -45,4 +45,5 @@ def job_result(summary):
     if summary is None:
         return None
     return {key: summary.get(key) for key in ("name", "id", "scenario", "state", "state_description", "start_time",
-                                              "end_time", "duration_seconds", "tasks", "errors")}
+                                              "end_time", "start_epoch", "end_epoch", "duration_seconds", "tasks",
+                                              "errors")}

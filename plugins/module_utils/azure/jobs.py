@@ -62,6 +62,10 @@ def _iso(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def _epoch(value):
+    return round(value.timestamp(), 3) if hasattr(value, "timestamp") else None
+
+
 def _errors(errors, task=None):
     result = []
     for error in errors or []:
@@ -98,6 +102,7 @@ def summarize(job):
     return {"name": job.name, "id": job.id, "scenario": props.scenario_name, "friendly_name": props.friendly_name,
             "state": props.state, "state_description": props.state_description,
             "start_time": _iso(props.start_time), "end_time": _iso(props.end_time), "duration_seconds": duration,
+            "start_epoch": _epoch(props.start_time), "end_epoch": _epoch(props.end_time),
             "target": props.target_object_name, "allowed_actions": list(props.allowed_actions or []),
             "tasks": tasks, "errors": errors}
 

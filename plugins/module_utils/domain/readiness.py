@@ -1,0 +1,701 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Failback readiness: every documented prerequisite as a small rule over plain dicts.
+
+Each rule has a stable id (docs/readiness.md lists them with their sources) and returns
+findings ``{vm, rule, severity, message, remedy}``; :func:`evaluate` runs them all over a
+context that ``readiness_context.gather`` builds from vCenter, ASR and Compute. Pure Python:
+no SDK, no Ansible, no clock (ages arrive computed).
+
+The context (every key optional unless said)::
+
+    location            'original' | 'alternate' (required)
+    datastore           target datastore name (alternate location)
+    recovery_point      'latest_processed' | 'latest_app_consistent'
+    app_consistent_max_age_minutes, heartbeat_max_age_seconds
+    plan                recovery plan name, when the VMs come from one
+    vsphere             {connected, error, hostname, is_vcenter}
+    configuration_servers  [{name, fabric_name, service_status, heartbeat_age_seconds, version, health, health_errors}]
+    vcenters            [{name, ip, discovery_status, heartbeat_age_seconds, health_errors}]
+    hosts               {name: {name, cluster, connection_state, maintenance_mode, memory_free_mb,
+                                datastores: [{name, type}], vms: [names]}}
+    datastores          {name: {name, type}}
+    master_targets      {name: {name, asr: {os_type, version, disk_count, retention_volumes, validation_errors},
+                                vm: master target facts (vsphere.facts) or None}}
+    vms                 [{name, missing (message when the vault no longer protects it), item (normalized item
+                          plus os_name, memory_mb, fabric_name), azure_vm, onprem (VM facts or None),
+                          same_name_uuid, points {has_point, latest_app_consistent_age_minutes},
+                          master_target, master_target_source, placement_problem}]
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import stages
+
+BLOCKER = "blocker"
+WARNING = "warning"
+DISK_LIMIT = 60
+DEFAULT_HEARTBEAT_MAX_AGE_SECONDS = 900
+FAILBACK_DATASTORE_TYPES = ("vmfs", "vsan")
+UNSUPPORTED_RETENTION_FS = ("fat", "fat32")
+
+PENDING = ("running_in_azure", "reprotecting_to_onprem", "replicating_to_onprem", "failover_failed", "job_running")
+BEFORE_REPROTECT = ("running_in_azure",)
+REPLICATING = ("replicating_to_onprem", "failover_failed")
+DONE = ("failed_back", "failback_committed", "reprotected_to_azure")
+VMWARE_PROVIDERS = stages.FORWARD + stages.FAILBACK
+
+RULES = []
+
+
+def rule(rule_id, scope="vm", when=PENDING, needs_vsphere=False):
+    """Register a rule: ``scope`` 'site' (called with ctx) or 'vm' (called with vm, ctx); ``when`` the
+    stages a VM rule applies in (None: always); ``needs_vsphere`` skips it when vSphere did not answer."""
+    def register(func):
+        func.rule_id = rule_id
+        RULES.append({"id": rule_id, "scope": scope, "when": when, "needs_vsphere": needs_vsphere, "check": func})
+        return func
+    return register
+
+
+def finding(vm, rule_id, severity, message, remedy):
+    return {"vm": vm, "rule": rule_id, "severity": severity, "message": message, "remedy": remedy}
+
+
+def _lower(value):
+    return str(value or "").lower()
+
+
+def _version(text):
+    """'9.62.7172.1' -> (9, 62, 7172, 1); None when unreadable."""
+    parts = re.findall(r"\d+", str(text or ""))
+    return tuple(int(p) for p in parts) if parts else None
+
+
+def _codes(errors):
+    return {str(e.get("code") or "") for e in errors or []}
+
+
+def _stage(vm):
+    return (vm.get("item") or {}).get("failback_stage")
+
+
+def _mt(vm, ctx):
+    """The master target entry the VM fails back through, or None."""
+    return (ctx.get("master_targets") or {}).get(vm.get("master_target") or "")
+
+
+def _vm_host(vm, ctx):
+    """The ESXi host the failed-back VM runs on: its own host (original location) or the master target's."""
+    if ctx["location"] == "original":
+        host = ((vm.get("onprem") or {}).get("host") or {}).get("name")
+    else:
+        mt = _mt(vm, ctx)
+        host = (((mt or {}).get("vm") or {}).get("host") or {}).get("name")
+    return (ctx.get("hosts") or {}).get(host or "")
+
+
+def _is_physical(vm):
+    return _lower((vm.get("item") or {}).get("discovery_type")) == "physical"
+
+
+def _vm_datastores(vm):
+    """The VM's datastores as vCenter shows them, plus those ASR recorded."""
+    names = set((vm.get("onprem") or {}).get("datastores") or [])
+    names |= set(((vm.get("item") or {}).get("onprem") or {}).get("datastores") or [])
+    return sorted(names)
+
+
+def _vm_os(vm):
+    os_type = (vm.get("item") or {}).get("os_type") or (vm.get("onprem") or {}).get("os_family")
+    return _lower(os_type) or None
+
+
+# ---------------------------------------------------------------------- site: configuration server, vCenter
+@rule("cs_running", scope="site")
+def cs_running(ctx):
+    servers = ctx.get("configuration_servers") or []
+    if not servers:
+        return [finding(None, "cs_running", BLOCKER, "The vault has no configuration server (no VMware fabric): failback "
+                        "needs the original configuration server.",
+                        "Restore the original configuration server with the same IP address from a backup.")]
+    result = []
+    for cs in servers:
+        critical = _lower(cs.get("health")) == "critical" or "ConfigurationServerNotRunning" in _codes(cs.get("health_errors"))
+        if _lower(cs.get("service_status")) != "running" or critical:
+            result.append(finding(None, "cs_running", BLOCKER, "Configuration server %s is not running (service status %s, "
+                                  "health %s)." % (cs["name"], cs.get("service_status"), cs.get("health")),
+                                  "Start the configuration server's services and make sure it is connected to the vault."))
+    return result
+
+
+@rule("cs_heartbeat", scope="site")
+def cs_heartbeat(ctx):
+    limit = ctx.get("heartbeat_max_age_seconds", DEFAULT_HEARTBEAT_MAX_AGE_SECONDS)
+    result = []
+    for cs in ctx.get("configuration_servers") or []:
+        age = cs.get("heartbeat_age_seconds")
+        if age is None or age > limit:
+            result.append(finding(None, "cs_heartbeat", BLOCKER, "Configuration server %s last sent a heartbeat %s ago "
+                                  "(the limit is %d s): the vault may have lost it." % (
+                                      cs["name"], "%d s" % age if age is not None else "an unknown time", limit),
+                                  "Check the configuration server's connection to the vault (proxy, firewall, services)."))
+    return result
+
+
+@rule("vsphere_connected", scope="site")
+def vsphere_connected(ctx):
+    vsphere = ctx.get("vsphere") or {}
+    if vsphere.get("connected"):
+        return []
+    return [finding(None, "vsphere_connected", BLOCKER, "Cannot connect to vSphere server %s: %s" % (
+        vsphere.get("hostname"), vsphere.get("error") or "unknown error"),
+        "Fix the vSphere connection options (hostname, credentials, CA) and check that vCenter is up.")]
+
+
+def _relevant_vcenters(ctx):
+    """ASR's vCenter entries for the server we connect to (by name or IP), else all of them."""
+    entries = ctx.get("vcenters") or []
+    hostname = _lower((ctx.get("vsphere") or {}).get("hostname"))
+    mine = [v for v in entries if hostname and hostname in (_lower(v.get("name")), _lower(v.get("ip")))]
+    return mine or entries
+
+
+@rule("vcenter_connected", scope="site")
+def vcenter_connected(ctx):
+    result = []
+    for entry in _relevant_vcenters(ctx):
+        codes = _codes(entry.get("health_errors"))
+        if _lower(entry.get("discovery_status")) == "failed" or "VCenterNotConnected" in codes:
+            result.append(finding(None, "vcenter_connected", BLOCKER, "Site Recovery has lost vCenter %s (discovery status "
+                                  "%s%s): disks cannot be detached from or attached to the master target." % (
+                                      entry["name"], entry.get("discovery_status"),
+                                      ", " + ", ".join(sorted(c for c in codes if c)) if codes - {""} else ""),
+                                  "Reconnect vCenter to the configuration server (check its discovery account), then "
+                                  "refresh the server in the vault."))
+    return result
+
+
+# ---------------------------------------------------------------------- the item: can it fail back at all
+@rule("protection_enabled", when=None)
+def protection_enabled(vm, ctx):
+    if not vm.get("missing"):
+        return []
+    return [finding(vm["name"], "protection_enabled", BLOCKER, vm["missing"],
+                    "Failback is impossible once protection is disabled; re-protect the VM from scratch instead.")]
+
+
+@rule("migration_not_completed", when=None)
+def migration_not_completed(vm, ctx):
+    if _stage(vm) != "migration_completed":
+        return []
+    return [finding(vm["name"], "migration_not_completed", BLOCKER, "The migration of %s to Azure was completed: it can no "
+                    "longer fail back." % vm["name"], "None: a migrated VM stays in Azure.")]
+
+
+@rule("failback_stage", when=None)
+def failback_stage(vm, ctx):
+    stage = _stage(vm)
+    item = vm.get("item") or {}
+    if stage in (None, "migration_completed", "running_in_azure", "replicating_to_onprem", "failover_failed"):
+        return []
+    if stage in ("reprotecting_to_onprem", "job_running"):
+        return [finding(vm["name"], "failback_stage", WARNING, "%s has a job running (%s)." % (
+            vm["name"], item.get("current_scenario")), "Wait for the job to finish, then run the preflight again.")]
+    if stage in DONE:
+        return [finding(vm["name"], "failback_stage", WARNING, "%s is already at stage %s." % (vm["name"], stage),
+                        "Nothing to check: %s." % stages.NEXT.get(stage))]
+    return [finding(vm["name"], "failback_stage", BLOCKER, "%s is at stage %s: %s." % (
+        vm["name"], stage, stages.NEXT.get(stage, "it cannot fail back")),
+        "Failback starts from a VM running in Azure after a committed failover.")]
+
+
+@rule("target_is_vmware", when=None)
+def target_is_vmware(vm, ctx):
+    provider = (vm.get("item") or {}).get("provider")
+    if vm.get("missing") or provider in VMWARE_PROVIDERS:
+        return []
+    return [finding(vm["name"], "target_is_vmware", BLOCKER, "%s is replicated by provider %s: only VMware VMs and physical "
+                    "servers (InMage providers) fail back to vSphere, and never to a Hyper-V host." % (vm["name"], provider),
+                    "Fail it back with the tooling of its own scenario.")]
+
+
+@rule("original_infrastructure", needs_vsphere=True)
+def original_infrastructure(vm, ctx):
+    """Failback goes only to the original configuration server and vCenter."""
+    item = vm.get("item") or {}
+    fabrics = {cs.get("fabric_name") for cs in ctx.get("configuration_servers") or []}
+    result = []
+    if item.get("fabric_name") and item["fabric_name"] not in fabrics:
+        result.append(finding(vm["name"], "original_infrastructure", BLOCKER, "%s is protected through fabric %s, which is "
+                              "not a configuration server of the vault." % (vm["name"], item["fabric_name"]),
+                              "Fail back through the original configuration server (restore it with the same IP)."))
+    vsphere = ctx.get("vsphere") or {}
+    known = [v for v in ctx.get("vcenters") or []
+             if _lower(vsphere.get("hostname")) in (_lower(v.get("name")), _lower(v.get("ip")))]
+    mts_here = any((mt.get("vm") is not None) for mt in (ctx.get("master_targets") or {}).values())
+    if not (known or vm.get("onprem") or mts_here):
+        result.append(finding(vm["name"], "original_infrastructure", BLOCKER, "vSphere server %s is not one the configuration "
+                              "server discovered (%s), it does not hold %s, and no master target runs there." % (
+                                  vsphere.get("hostname"), ", ".join(v["name"] for v in ctx.get("vcenters") or []) or "none",
+                                  vm["name"]),
+                              "Connect to the original vCenter (or standalone ESXi host) the configuration server knows."))
+    return result
+
+
+@rule("vm_in_cs_database")
+def vm_in_cs_database(vm, ctx):
+    item = vm.get("item") or {}
+    codes = _codes(item.get("health_errors")) | _codes(item.get("validation_errors"))
+    if "VmNotInConfigurationServerDatabase" not in codes:
+        return []
+    cs = ", ".join(c["name"] for c in ctx.get("configuration_servers") or []) or "the configuration server"
+    return [finding(vm["name"], "vm_in_cs_database", BLOCKER, "%s is no longer in the database of configuration server %s "
+                    "(it was rebuilt or replaced)." % (vm["name"], cs),
+                    "Restore the configuration server from a backup with the same IP address; failback only works "
+                    "through the original configuration server.")]
+
+
+@rule("azure_vm_present")
+def azure_vm_present(vm, ctx):
+    found = vm.get("azure_vm")
+    stage = _stage(vm)
+    if found is None:
+        if stage == "running_in_azure":
+            return [finding(vm["name"], "azure_vm_present", BLOCKER, "Site Recovery names no Azure VM for %s." % vm["name"],
+                            "Check the item in the Azure portal; failback needs the failed-over Azure VM.")]
+        return [finding(vm["name"], "azure_vm_present", WARNING, "The Azure VM of %s cannot be found: nothing names it since "
+                        "reprotect (it was not tagged by the reprotect module)." % vm["name"],
+                        "Check in the Azure portal that the VM still exists in its resource group.")]
+    if not found.get("exists"):
+        return [finding(vm["name"], "azure_vm_present", BLOCKER, "The Azure VM %s of %s was deleted from resource group %s: "
+                        "failback is impossible." % (found.get("name"), vm["name"], found.get("recorded_resource_group")),
+                        "None: a deleted Azure VM cannot fail back.")]
+    if found.get("moved"):
+        return [finding(vm["name"], "azure_vm_present", BLOCKER, "The Azure VM %s of %s was moved from resource group %s to %s: "
+                        "failback is impossible while it is there." % (
+                            found.get("name"), vm["name"], found.get("recorded_resource_group"), found.get("resource_group")),
+                        "Move the VM back to resource group %s." % found.get("recorded_resource_group"))]
+    return []
+
+
+@rule("physical_alternate_only")
+def physical_alternate_only(vm, ctx):
+    if not _is_physical(vm) or ctx["location"] != "original":
+        return []
+    return [finding(vm["name"], "physical_alternate_only", BLOCKER, "%s is a physical server: it fails back only as a new "
+                    "VMware VM (alternate location)." % vm["name"], "Run the failback with location alternate and a datastore.")]
+
+
+@rule("physical_os_supported")
+def physical_os_supported(vm, ctx):
+    os_name = _lower((vm.get("item") or {}).get("os_name"))
+    if _is_physical(vm) and "2008 r2" in os_name and ("sp1" in os_name or "service pack 1" in os_name):
+        return [finding(vm["name"], "physical_os_supported", BLOCKER, "%s is a physical server running %s, which cannot fail "
+                        "back." % (vm["name"], vm["item"]["os_name"]), "Keep it in Azure or move it another way.")]
+    return []
+
+
+# ---------------------------------------------------------------------- vSphere hosts
+@rule("standalone_host_discovered", needs_vsphere=True)
+def standalone_host_discovered(vm, ctx):
+    vsphere = ctx.get("vsphere") or {}
+    host = ((vm.get("onprem") or {}).get("host") or {})
+    if vsphere.get("is_vcenter", True) or not host:
+        return []
+    names = {_lower(v.get("name")) for v in ctx.get("vcenters") or []} | {_lower(v.get("ip")) for v in ctx.get("vcenters") or []}
+    if _lower(host.get("name")) in names or _lower(vsphere.get("hostname")) in names:
+        return []
+    return [finding(vm["name"], "standalone_host_discovered", BLOCKER, "%s runs on ESXi host %s, which vCenter does not "
+                    "manage and the configuration server has not discovered (discovered: %s)." % (
+                        vm["name"], host.get("name"), ", ".join(sorted(v["name"] for v in ctx.get("vcenters") or [])) or "none"),
+                    "Add the ESXi host to the configuration server (discovery) before reprotect.")]
+
+
+@rule("esx_host_connected", needs_vsphere=True)
+def esx_host_connected(vm, ctx):
+    result = []
+    hosts = []
+    if ctx["location"] == "original" and vm.get("onprem"):
+        hosts.append(("the VM's host", vm["onprem"].get("host")))
+    mt = _mt(vm, ctx)
+    if mt and mt.get("vm"):
+        hosts.append(("master target %s's host" % mt["name"], mt["vm"].get("host")))
+    seen = set()
+    for role, host in hosts:
+        if not host or host["name"] in seen:
+            continue
+        seen.add(host["name"])
+        state = (ctx.get("hosts") or {}).get(host["name"], host)
+        if _lower(state.get("connection_state")) != "connected" or state.get("maintenance_mode"):
+            result.append(finding(vm["name"], "esx_host_connected", BLOCKER, "ESXi host %s (%s) is %s%s." % (
+                host["name"], role, state.get("connection_state"),
+                ", in maintenance mode" if state.get("maintenance_mode") else ""),
+                "Reconnect the host and take it out of maintenance mode, or use another host."))
+    return result
+
+
+# ---------------------------------------------------------------------- recovery points
+@rule("recovery_point")
+def recovery_point(vm, ctx):
+    stage = _stage(vm)
+    points = vm.get("points") or {}
+    plan = " (recovery plan %s fails back only when every VM has one)" % ctx["plan"] if ctx.get("plan") else ""
+    if stage in BEFORE_REPROTECT:
+        return [finding(vm["name"], "recovery_point", WARNING, "%s has no failback recovery point yet: the first one comes "
+                        "after the reprotect's initial replication%s." % (vm["name"], plan),
+                        "Nothing to do now: the failover waits for the first recovery point.")]
+    if stage in REPLICATING and not points.get("has_point"):
+        return [finding(vm["name"], "recovery_point", BLOCKER, "%s has no recovery point yet: it cannot fail back%s." % (
+            vm["name"], plan), "Wait until the initial replication completes and a recovery point appears.")]
+    return []
+
+
+@rule("app_consistent_point_age")
+def app_consistent_point_age(vm, ctx):
+    if ctx.get("recovery_point") != "latest_app_consistent" or _stage(vm) not in REPLICATING:
+        return []
+    age = (vm.get("points") or {}).get("latest_app_consistent_age_minutes")
+    limit = ctx.get("app_consistent_max_age_minutes")
+    if age is None:
+        return [finding(vm["name"], "app_consistent_point_age", BLOCKER, "%s has no application-consistent recovery point "
+                        "yet." % vm["name"], "Wait for one (every 60 minutes by default), or fail over to the latest "
+                        "processed point.")]
+    if limit is not None and age > limit:
+        return [finding(vm["name"], "app_consistent_point_age", BLOCKER, "The latest application-consistent recovery point of "
+                        "%s is %.1f minutes old (the limit is %d)." % (vm["name"], age, limit),
+                        "Wait for a newer one, or fail over to the latest processed point (more recent data).")]
+    return []
+
+
+# ---------------------------------------------------------------------- master target
+@rule("master_target_available")
+def master_target_available(vm, ctx):
+    name = vm.get("master_target")
+    if vm.get("placement_problem"):
+        return [finding(vm["name"], "master_target_available", BLOCKER, vm["placement_problem"],
+                        "Add or free a master target of the VM's OS whose host reaches its datastores.")]
+    if not name:
+        return []
+    mt = _mt(vm, ctx)
+    if mt is None or mt.get("asr") is None:
+        known = ", ".join(sorted(n for n, m in (ctx.get("master_targets") or {}).items() if m.get("asr"))) or "none"
+        return [finding(vm["name"], "master_target_available", BLOCKER, "Master target %s is not registered with the "
+                        "configuration server (master targets: %s)." % (name, known),
+                        "Choose a registered master target, or install and register this one.")]
+    if (ctx.get("vsphere") or {}).get("connected") and mt.get("vm") is None:
+        return [finding(vm["name"], "master_target_available", BLOCKER, "Master target %s is not a VM of vSphere server %s."
+                        % (name, ctx["vsphere"].get("hostname")), "Connect to the vCenter that runs the master target.")]
+    return []
+
+
+def _mt_vm_rule(rule_id, test, message, remedy):
+    """A rule over the master target VM's vSphere facts: ``test(facts)`` true means fine."""
+    def check(vm, ctx):
+        mt = _mt(vm, ctx)
+        facts = (mt or {}).get("vm")
+        if not facts or test(facts):
+            return []
+        severity, text = message(mt["name"], facts)
+        return [finding(vm["name"], rule_id, severity, text, remedy)]
+    check.__name__ = rule_id
+    return rule(rule_id, needs_vsphere=True)(check)
+
+
+mt_snapshots = _mt_vm_rule(
+    "mt_snapshots", lambda f: not f.get("snapshot_count"),
+    lambda name, f: (BLOCKER, "Master target %s has %d snapshot(s): reprotect and failback through it fail." % (
+        name, f["snapshot_count"])),
+    "Delete the master target's snapshots.")
+
+
+def _controller_ok(facts):
+    return facts.get("only_lsi_logic_controllers", facts.get("has_lsi_logic_controller"))
+
+
+def _controller_message(name, facts):
+    types = ", ".join(c["type"] for c in facts.get("scsi_controllers") or []) or "none"
+    if facts.get("has_lsi_logic_controller"):
+        return WARNING, "Master target %s mixes LSI Logic with other SCSI controllers (%s): disks must attach to LSI Logic." % (
+            name, types)
+    return BLOCKER, "Master target %s has no LSI Logic SCSI controller (controllers: %s)." % (name, types)
+
+
+mt_controller = _mt_vm_rule("mt_controller", _controller_ok, _controller_message,
+                            "Give the master target LSI Logic (parallel or SAS) controllers only; Paravirtual SCSI is "
+                            "not supported.")
+mt_enable_uuid = _mt_vm_rule(
+    "mt_enable_uuid", lambda f: f.get("disk_enable_uuid"),
+    lambda name, f: (BLOCKER, "Master target %s does not have disk.EnableUUID=TRUE." % name),
+    "Power the master target off, set the advanced parameter disk.EnableUUID to TRUE, and power it on.")
+mt_tools = _mt_vm_rule(
+    "mt_tools", lambda f: f.get("tools_installed", f.get("tools_status") not in (None, "toolsNotInstalled")),
+    lambda name, f: (BLOCKER, "VMware Tools are not installed on master target %s (status %s)." % (name, f.get("tools_status"))),
+    "Install VMware Tools on the master target.")
+
+
+@rule("mt_os", when=BEFORE_REPROTECT)
+def mt_os(vm, ctx):
+    mt = _mt(vm, ctx)
+    vm_os = _vm_os(vm)
+    mt_os_type = _lower(((mt or {}).get("asr") or {}).get("os_type")) or _lower(((mt or {}).get("vm") or {}).get("os_family"))
+    if not mt or not vm_os or not mt_os_type or vm_os == mt_os_type:
+        return []
+    return [finding(vm["name"], "mt_os", BLOCKER, "%s runs %s but master target %s runs %s." % (
+        vm["name"], vm_os.capitalize(), mt["name"], mt_os_type.capitalize()),
+        "Use a %s master target: Windows VMs fail back through a Windows master target, Linux VMs through a Linux one."
+        % vm_os.capitalize())]
+
+
+@rule("mt_version", when=BEFORE_REPROTECT)
+def mt_version(vm, ctx):
+    mt = _mt(vm, ctx)
+    asr = (mt or {}).get("asr") or {}
+    versions = [(cs["name"], _version(cs.get("version"))) for cs in ctx.get("configuration_servers") or []]
+    mine = _version(asr.get("version"))
+    newer = [(name, v) for name, v in versions if mine and v and mine > v]
+    if not newer:
+        return []
+    return [finding(vm["name"], "mt_version", BLOCKER, "Master target %s runs version %s, newer than configuration server %s "
+                    "(%s)." % (mt["name"], asr.get("version"), newer[0][0], ".".join(str(p) for p in newer[0][1])),
+                    "Upgrade the configuration server first; a master target may not be newer than it.")]
+
+
+@rule("mt_disk_limit", when=BEFORE_REPROTECT)
+def mt_disk_limit(vm, ctx):
+    """The master target's disks plus those of every VM before this one that reprotects through it: at most 60."""
+    mt = _mt(vm, ctx)
+    if not mt:
+        return []
+    base = max(((mt.get("asr") or {}).get("disk_count") or 0), len(((mt.get("vm") or {}).get("disks")) or []))
+    total = base
+    for other in ctx.get("vms") or []:
+        if other.get("master_target") == mt["name"] and _stage(other) in BEFORE_REPROTECT and not other.get("missing"):
+            total += (other.get("item") or {}).get("disk_count") or 0
+        if other is vm:
+            break
+    if total <= DISK_LIMIT:
+        return []
+    return [finding(vm["name"], "mt_disk_limit", BLOCKER, "Master target %s would hold %d disks with %s's %d (it has %d; the "
+                    "limit is %d)." % (mt["name"], total, vm["name"], vm["item"].get("disk_count") or 0, base, DISK_LIMIT),
+                    "Use another master target for this VM, or add one.")]
+
+
+def _retention_problem(volume, invalid):
+    name = volume.get("name")
+    if _lower(name) in invalid:
+        return "%s (%s file system)" % (name, invalid[_lower(name)])
+    capacity, free = volume.get("capacity_gb"), volume.get("free_gb")
+    threshold = volume.get("threshold_percentage") or 80
+    if capacity and free is not None and (free <= 0 or (capacity - free) * 100.0 / capacity >= threshold):
+        return "%s (%.0f of %.0f GB free, the threshold is %d%% used)" % (name, free, capacity, threshold)
+    return None
+
+
+@rule("mt_retention_volume", when=BEFORE_REPROTECT)
+def mt_retention_volume(vm, ctx):
+    mt = _mt(vm, ctx)
+    asr = (mt or {}).get("asr")
+    if asr is None:
+        return []
+    invalid = {}
+    for error in asr.get("validation_errors") or []:
+        text = " ".join(str(error.get(k) or "") for k in ("code", "message"))
+        match = re.search(r"volume '?([^' ]+)'? .*?\b(FAT32|FAT)\b", text, re.I)
+        if match:
+            invalid[_lower(match.group(1))] = match.group(2).upper()
+    volumes = asr.get("retention_volumes") or []
+    problems = [p for p in (_retention_problem(v, invalid) for v in volumes) if p]
+    if volumes and len(problems) < len(volumes):
+        return []
+    return [finding(vm["name"], "mt_retention_volume", BLOCKER, "Master target %s has no usable retention volume: %s." % (
+        mt["name"], "; ".join(problems) or "none is reported"),
+        "Give the master target a retention volume that is not FAT/FAT32 and has free space (NTFS on Windows, ext4/xfs "
+        "on Linux), then refresh the configuration server.")]
+
+
+@rule("replication_group", when=BEFORE_REPROTECT)
+def replication_group(vm, ctx):
+    group = (vm.get("item") or {}).get("replication_group")
+    if not group:
+        return []
+    members = [o for o in ctx.get("vms") or [] if (o.get("item") or {}).get("replication_group") == group]
+    oses = {}
+    mts = {}
+    for member in members:
+        oses.setdefault(_vm_os(member) or "unknown", []).append(member["name"])
+        if member.get("master_target"):
+            mts.setdefault(member["master_target"], []).append(member["name"])
+    result = []
+    if len(oses) > 1:
+        result.append(finding(vm["name"], "replication_group", BLOCKER, "Replication group %s mixes operating systems (%s): "
+                              "one group fails back through one master target of one OS." % (
+                                  group, "; ".join("%s: %s" % (k.capitalize(), ", ".join(v)) for k, v in sorted(oses.items()))),
+                              "Keep VMs of one OS in a replication group (disable and re-enable protection to regroup)."))
+    elif len(mts) > 1:
+        result.append(finding(vm["name"], "replication_group", BLOCKER, "Replication group %s would use master targets %s: all "
+                              "its VMs must fail back through one." % (group, ", ".join(sorted(mts))),
+                              "Give every VM of the group the same master target."))
+    return result
+
+
+# ---------------------------------------------------------------------- original location
+@rule("original_vm_present", needs_vsphere=True)
+def original_vm_present(vm, ctx):
+    if ctx["location"] != "original" or _is_physical(vm) or vm.get("onprem"):
+        return []
+    other = vm.get("same_name_uuid")
+    extra = (" A VM named %s exists, but it is another VM (instance UUID %s)." % (vm["name"], other)) if other else ""
+    return [finding(vm["name"], "original_vm_present", BLOCKER, "Original-location failback needs the original VM %s, and "
+                    "vSphere server %s does not hold it (instance UUID %s).%s" % (
+                        vm["name"], (ctx.get("vsphere") or {}).get("hostname"),
+                        ((vm.get("item") or {}).get("onprem") or {}).get("infrastructure_vm_id"), extra),
+                    "Fail back to an alternate location (a new VM), or connect to the original vCenter.")]
+
+
+@rule("datastore_reachable", when=BEFORE_REPROTECT, needs_vsphere=True)
+def datastore_reachable(vm, ctx):
+    mt = _mt(vm, ctx)
+    host = ((mt or {}).get("vm") or {}).get("host")
+    if ctx["location"] != "original" or not host or not vm.get("onprem"):
+        return []
+    mounted = {d["name"] for d in ((ctx.get("hosts") or {}).get(host["name"], host)).get("datastores") or []}
+    missing = [d for d in _vm_datastores(vm) if d not in mounted]
+    if not missing:
+        return []
+    return [finding(vm["name"], "datastore_reachable", BLOCKER, "Master target %s's host %s does not mount %s, where %s's "
+                    "disks are (error 8061)." % (mt["name"], host["name"], ", ".join(missing), vm["name"]),
+                    "Choose a master target whose host mounts every datastore of the VM, or mount them on its host.")]
+
+
+@rule("original_disk_types", when=BEFORE_REPROTECT, needs_vsphere=True)
+def original_disk_types(vm, ctx):
+    if ctx["location"] != "original" or not vm.get("onprem"):
+        return []
+    bad = []
+    for disk in vm["onprem"].get("disks") or []:
+        if disk.get("backing") == "rdm":
+            bad.append("%s is a raw device mapping" % (disk.get("file") or disk.get("key")))
+        elif _lower(disk.get("datastore_type")) == "vsan":
+            bad.append("%s is on vSAN datastore %s" % (disk.get("file"), disk.get("datastore")))
+    if not bad:
+        return []
+    return [finding(vm["name"], "original_disk_types", BLOCKER, "Original-location failback of %s cannot use its disks: %s." % (
+        vm["name"], "; ".join(bad)), "Fail back to an alternate location on a VMFS or vSAN datastore (new VMDKs).")]
+
+
+# ---------------------------------------------------------------------- alternate location
+@rule("alternate_datastore", when=BEFORE_REPROTECT, needs_vsphere=True)
+def alternate_datastore(vm, ctx):
+    if ctx["location"] != "alternate":
+        return []
+    name = ctx.get("datastore")
+    if not name:
+        return [finding(vm["name"], "alternate_datastore", BLOCKER, "Alternate-location failback of %s needs a target "
+                        "datastore." % vm["name"], "Give the datastore (VMFS or vSAN) the new VM is created on.")]
+    store = (ctx.get("datastores") or {}).get(name)
+    if store is None:
+        return [finding(vm["name"], "alternate_datastore", BLOCKER, "Datastore %s does not exist in vSphere server %s." % (
+            name, (ctx.get("vsphere") or {}).get("hostname")), "Choose an existing VMFS or vSAN datastore.")]
+    if _lower(store.get("type")) not in FAILBACK_DATASTORE_TYPES:
+        return [finding(vm["name"], "alternate_datastore", BLOCKER, "Datastore %s is %s: alternate-location failback creates "
+                        "the VM only on VMFS or vSAN." % (name, store.get("type")), "Choose a VMFS or vSAN datastore.")]
+    mt = _mt(vm, ctx)
+    host = ((mt or {}).get("vm") or {}).get("host")
+    if host and name not in {d["name"] for d in ((ctx.get("hosts") or {}).get(host["name"], host)).get("datastores") or []}:
+        return [finding(vm["name"], "alternate_datastore", BLOCKER, "Master target %s's host %s does not mount datastore %s: "
+                        "the new VM is created on that host." % (mt["name"], host["name"], name),
+                        "Choose a datastore the master target's host mounts, or another master target.")]
+    return []
+
+
+@rule("name_clash", when=BEFORE_REPROTECT, needs_vsphere=True)
+def name_clash(vm, ctx):
+    mt = _mt(vm, ctx)
+    host = ((mt or {}).get("vm") or {}).get("host")
+    if ctx["location"] != "alternate" or not host:
+        return []
+    names = ((ctx.get("hosts") or {}).get(host["name"]) or {}).get("vms") or []
+    if vm["name"] not in names:
+        return []
+    return [finding(vm["name"], "name_clash", BLOCKER, "A VM named %s already exists on master target %s's host %s: the new "
+                    "VM cannot be created there (error 78052)." % (vm["name"], mt["name"], host["name"]),
+                    "Rename or remove the other VM, vMotion the master target, or choose a master target on another host.")]
+
+
+def _candidates(vm, host, needed, ctx):
+    """Hosts of the same cluster, connected, mounting the VM's datastores, with room for it; most free first."""
+    wanted = set(_vm_datastores(vm)) if ctx["location"] == "original" else {ctx.get("datastore")} - {None}
+    result = []
+    for other in (ctx.get("hosts") or {}).values():
+        if other["name"] == host["name"] or not host.get("cluster") or other.get("cluster") != host.get("cluster"):
+            continue
+        if _lower(other.get("connection_state")) != "connected" or other.get("maintenance_mode"):
+            continue
+        if not wanted <= {d["name"] for d in other.get("datastores") or []}:
+            continue
+        if (other.get("memory_free_mb") or 0) >= needed:
+            result.append(other)
+    return sorted(result, key=lambda h: (-(h.get("memory_free_mb") or 0), h["name"]))
+
+
+@rule("host_memory", needs_vsphere=True)
+def host_memory(vm, ctx):
+    host = _vm_host(vm, ctx)
+    onprem = vm.get("onprem") or {}
+    if not host or (ctx["location"] == "original" and onprem.get("power_state") == "poweredOn"):
+        return []
+    needed = onprem.get("memory_mb") if ctx["location"] == "original" else None
+    needed = needed or (vm.get("item") or {}).get("memory_mb")
+    free = host.get("memory_free_mb")
+    if not needed or free is None or free >= needed:
+        return []
+    options = _candidates(vm, host, needed, ctx)
+    remedy = ("vMotion %s to host %s (%d MB free, same cluster, mounts its datastores) before the failover "
+              "(onprem_vm memory_remediation: vmotion), or free memory on %s." % (
+                  vm["name"], options[0]["name"], options[0]["memory_free_mb"], host["name"]) if options else
+              "Free memory on %s or add memory to it: no other connected host of its cluster mounts the VM's datastores "
+              "with %d MB free." % (host["name"], needed))
+    return [finding(vm["name"], "host_memory", BLOCKER, "Host %s has %d MB free, %s needs %d MB to power on (error 8038)." % (
+        host["name"], free, vm["name"], needed), remedy)]
+
+
+# ---------------------------------------------------------------------- evaluation
+RULE_IDS = tuple(r["id"] for r in RULES)
+
+
+def _applies(entry, vm, ctx):
+    if entry["needs_vsphere"] and not (ctx.get("vsphere") or {}).get("connected"):
+        return False
+    if vm.get("missing"):
+        return entry["id"] == "protection_enabled"
+    return entry["when"] is None or _stage(vm) in entry["when"]
+
+
+def evaluate(ctx):
+    """``{findings, verdicts, summary}``: site findings (vm null) count as blockers or warnings of every VM."""
+    findings = []
+    for entry in RULES:
+        if entry["scope"] == "site":
+            findings.extend(entry["check"](ctx))
+    for vm in ctx.get("vms") or []:
+        for entry in RULES:
+            if entry["scope"] == "vm" and _applies(entry, vm, ctx):
+                findings.extend(entry["check"](vm, ctx))
+    site = [f for f in findings if f["vm"] is None]
+    verdicts = []
+    for vm in ctx.get("vms") or []:
+        mine = site + [f for f in findings if f["vm"] == vm["name"]]
+        blockers = ["%s: %s" % (f["rule"], f["message"]) for f in mine if f["severity"] == BLOCKER]
+        warnings = ["%s: %s" % (f["rule"], f["message"]) for f in mine if f["severity"] == WARNING]
+        verdicts.append({"vm": vm["name"], "ready": not blockers, "stage": _stage(vm), "master_target": vm.get("master_target"),
+                         "blockers": blockers, "warnings": warnings})
+    summary = {"vms": len(verdicts), "ready": sum(1 for v in verdicts if v["ready"]),
+               "not_ready": sum(1 for v in verdicts if not v["ready"]),
+               "blockers": sum(1 for f in findings if f["severity"] == BLOCKER),
+               "warnings": sum(1 for f in findings if f["severity"] == WARNING),
+               "rules": len(RULES)}
+    return {"findings": findings, "verdicts": verdicts, "summary": summary}

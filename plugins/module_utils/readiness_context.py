@@ -1,0 +1,197 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the readiness rules need, gathered in a fixed number of calls (no Ansible imports).
+
+Azure: the fabric list, the vCenter list, the item list (plus the plan list for a plan) and one
+list of the subscription's VMs. Recovery points come from the items themselves (the failback
+details' ``consistencyPoints`` and retention window), not from one list per item. vSphere: one
+login and the six property reads of :class:`Inventory`. Whatever the number of VMs.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric, ids
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import readiness
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts
+
+APP_CONSISTENT = "applicationconsistent"
+
+
+def _details(model):
+    return getattr(model.properties, "provider_specific_details", None)
+
+
+def item_extras(model, now):
+    """Facts of an item that ``items.normalize`` leaves out: OS name, memory, validation errors, fabric, points."""
+    details = _details(model)
+    points = getattr(details, "consistency_points", None) or {}
+    window_end = getattr(details, "retention_window_end", None)
+    app = [moment for kind, moment in points.items() if kind.lower().replace("-", "").replace("_", "") == APP_CONSISTENT]
+    age = fabric.age_seconds(app[0], now) if app else None
+    return {
+        "os_name": getattr(details, "os_name", None) or getattr(details, "os_version", None),
+        "memory_mb": getattr(details, "source_vm_ram_size_in_mb", None),
+        "validation_errors": asr_items.health_errors(getattr(details, "validation_errors", None)),
+        "fabric_name": ids.item_path(model.id)[0],
+    }, {"has_point": bool(points) or window_end is not None,
+        "latest_app_consistent_age_minutes": round(age / 60.0, 1) if age is not None else None}
+
+
+def _select(vault, vms, plan):
+    """``[(name, model or None, item or None, missing message or None)]`` in the order asked."""
+    wanted = []
+    if plan:
+        for arm_id, _group in asr_items.plan_members(vault.plan(plan)):
+            wanted.append(("item", ids.last(arm_id)))
+    wanted.extend(("vm", name) for name in vms or [])
+    result = []
+    seen = set()
+    for kind, name in wanted:
+        try:
+            selected = asr_items.select(vault, vms=[name] if kind == "vm" else (), item_names=[name] if kind == "item" else ())
+        except AzureError as error:
+            result.append((name, None, None, error.msg))
+            continue
+        model, item = selected[0]
+        if item["item_name"] not in seen:
+            seen.add(item["item_name"])
+            result.append((item["name"], model, item, None))
+    return result
+
+
+def _vsphere(connect, hostname):
+    """``(inventory or None, {connected, error, hostname, is_vcenter})``."""
+    try:
+        from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.inventory import Inventory
+        client = connect()
+        inventory = Inventory(client)
+    except FailbackError as error:
+        return None, {"connected": False, "error": error.msg, "hostname": hostname, "is_vcenter": None}
+    return inventory, {"connected": True, "error": None, "hostname": hostname, "is_vcenter": inventory.is_vcenter}
+
+
+def _hosts(inventory):
+    result = {}
+    datastores = {}
+    for row in inventory.hosts.values():
+        host = facts.host_facts(inventory, row)
+        host["vms"] = sorted(vm["name"] for vm in inventory.vms_on_host(row))
+        result[host["name"]] = host
+    for row in inventory.datastores.values():
+        store = facts.datastore_facts(row)
+        datastores[store["name"]] = store
+    return result, datastores
+
+
+def _master_targets(vault, infra, inventory):
+    """{name: {name, asr, vm}} for every master target of the vault; validation errors from the fabric models."""
+    validation = {}
+    for fab in vault.fabrics():
+        details = getattr(fab.properties, "custom_details", None)
+        for server in getattr(details, "master_target_servers", None) or []:
+            validation[server.name] = asr_items.health_errors(server.validation_errors)
+    result = {}
+    for mt in infra["master_targets"]:
+        entry = dict(mt, validation_errors=validation.get(mt["name"], []))
+        row = inventory.vm_by_name(mt["name"]) if inventory else None
+        result[mt["name"]] = {"name": mt["name"], "asr": entry,
+                              "vm": facts.master_target_facts(inventory, row) if row is not None else None}
+    return result
+
+
+def _onprem(inventory, item):
+    """(VM facts of the protected VM found by its instance UUID, instance UUID of another VM with its name)."""
+    if inventory is None or item is None:
+        return None, None
+    wanted = (item["onprem"].get("infrastructure_vm_id") or "").lower()
+    same_name = None
+    for row in inventory.vms.values():
+        if row.get("config.template"):
+            continue
+        if wanted and str(row.get("config.instanceUuid") or "").lower() == wanted:
+            return facts.vm_facts(inventory, row), None
+        if row["name"] == item["name"]:
+            same_name = row.get("config.instanceUuid")
+    return None, same_name
+
+
+def _place(entries, master_targets, params):
+    """Choose the master target of each VM: the one given, else the one ASR recorded, else automatic placement
+    (domain.placement) among the fabric's master targets for the VMs still to reprotect."""
+    by_id = {(m["asr"].get("id") or "").lower(): name for name, m in master_targets.items()}
+    todo = []
+    for entry in entries:
+        item = entry.get("item")
+        if item is None:
+            continue
+        if params.get("master_target"):
+            entry["master_target"], entry["master_target_source"] = params["master_target"], "given"
+        elif by_id.get((item["onprem"].get("master_target_id") or "").lower()):
+            entry["master_target"] = by_id[item["onprem"]["master_target_id"].lower()]
+            entry["master_target_source"] = "asr"
+        elif item["failback_stage"] in readiness.BEFORE_REPROTECT:
+            todo.append(entry)
+    if not todo:
+        return
+    datastore = params.get("datastore") if params.get("location") == "alternate" else None
+    vms = [{"name": e["name"], "os_type": e["item"]["os_type"], "group": e["item"]["replication_group"],
+            "disk_count": e["item"]["disk_count"],
+            "datastores": [datastore] if datastore else list(e["item"]["onprem"]["datastores"])} for e in todo]
+    mts = [{"name": name, "os_type": m["asr"].get("os_type"), "disk_count": m["asr"].get("disk_count") or 0,
+            "datastores": [d["name"] for d in m["asr"].get("datastores") or []
+                           if (d.get("type") or "").lower() in readiness.FAILBACK_DATASTORE_TYPES]}
+           for name, m in master_targets.items()]
+    choice, problems = placement.place(vms, mts)
+    for entry in todo:
+        if entry["name"] in choice:
+            entry["master_target"], entry["master_target_source"] = choice[entry["name"]], "placement"
+            continue
+        mine = [p for p in problems if ("VM %s" % entry["name"]) in p or (" %s," % entry["name"]) in p
+                or ("(%s" % entry["name"]) in p or (" %s)" % entry["name"]) in p]
+        if not any("mixes operating systems" in p for p in mine):
+            entry["placement_problem"] = " ".join(mine) or "Automatic placement found no master target for %s." % entry["name"]
+
+
+def gather(vault, azure_vms, connect, params, now=None):
+    """The readiness context (see ``domain.readiness``) for ``params`` (the module's parameters)."""
+    infra = fabric.describe(vault)
+    now = now or fabric.now_utc()
+    selected = _select(vault, params.get("vms") or [], params.get("recovery_plan"))
+    inventory, vsphere = _vsphere(connect, params.get("hostname"))
+    hosts, datastores = _hosts(inventory) if inventory else ({}, {})
+    master_targets = _master_targets(vault, infra, inventory)
+    entries = []
+    for name, model, item, missing in selected:
+        entry = {"name": name, "missing": missing, "item": None, "azure_vm": None, "onprem": None, "same_name_uuid": None,
+                 "points": {}, "master_target": None, "master_target_source": None, "placement_problem": None}
+        if item is not None:
+            extras, points = item_extras(model, now)
+            entry["item"] = dict(item, **extras)
+            entry["points"] = points
+            entry["azure_vm"] = azure_vms.find(item)
+            entry["onprem"], entry["same_name_uuid"] = _onprem(inventory, item)
+        entries.append(entry)
+    _place(entries, master_targets, params)
+    return {
+        "location": params["location"], "datastore": params.get("datastore"),
+        "recovery_point": params.get("recovery_point") or "latest_processed",
+        "app_consistent_max_age_minutes": params.get("app_consistent_max_age_minutes"),
+        "heartbeat_max_age_seconds": params.get("heartbeat_max_age_seconds", readiness.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS),
+        "plan": params.get("recovery_plan"), "vsphere": vsphere,
+        "configuration_servers": infra["configuration_servers"], "vcenters": infra["vcenters"],
+        "hosts": hosts, "datastores": datastores, "master_targets": master_targets, "vms": entries,
+    }
+
+
+def run(vault, azure_vms, connect, params, now=None):
+    """Gather, then evaluate: ``{findings, verdicts, summary, master_targets}``."""
+    ctx = gather(vault, azure_vms, connect, params, now)
+    result = readiness.evaluate(ctx)
+    result["placement"] = {e["name"]: {"master_target": e["master_target"], "source": e["master_target_source"]}
+                           for e in ctx["vms"] if e.get("item") is not None}
+    return result

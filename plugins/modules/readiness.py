@@ -1,0 +1,263 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: readiness
+short_description: Check every documented failback prerequisite before anything changes
+version_added: 0.1.0
+description:
+  - For VMs (O(vms)) or a recovery plan (O(recovery_plan)) and a target location, checks every
+    prerequisite of a failback from Azure to on-premises vSphere that Microsoft documents - the
+    configuration server, vCenter and ESXi hosts, the Azure VMs, the recovery points, the master
+    target, the datastores, the host memory - and reports each problem as a finding with a stable
+    rule id, a severity (V(blocker) or V(warning)), a message naming the objects and a remedy.
+  - Changes nothing. Reads the vault's fabrics, vCenters and items (and recovery plans for a plan)
+    in one list call each, the subscription's VMs in one (paged) call, and vCenter in six
+    property-collector reads, whatever the number of VMs. Recovery points come from each item's
+    consistency points and retention window, not from a list per item.
+  - When O(master_target) is not given, each VM is checked against the master target Site Recovery
+    recorded for it, else against the one automatic placement chooses (same OS, host reaching the
+    VM's datastores, at most 60 disks, one per replication group).
+  - A vSphere login failure is reported as the finding V(vsphere_connected), not as a module
+    failure; the vSphere checks are then skipped. The module fails only when Azure cannot be read
+    or the recovery plan does not exist.
+  - The rules and their sources are listed in the collection's C(docs/readiness.md).
+author:
+  - Site Recovery Failback maintainers (@siterecovery)
+extends_documentation_fragment:
+  - siterecovery.failback.vsphere
+  - siterecovery.failback.azure
+  - siterecovery.failback.vault
+  - siterecovery.failback.attributes
+  - siterecovery.failback.attributes.INFO_MODULE
+  - siterecovery.failback.attributes.ACTION_GROUP_BOTH
+options:
+  vms:
+    description:
+      - VM names (the protected items' friendly names) to check.
+      - A VM the vault no longer protects (protection disabled) is reported as the finding
+        V(protection_enabled).
+    type: list
+    elements: str
+  recovery_plan:
+    description:
+      - A recovery plan (name or friendly name) whose VMs to check, in plan order.
+    type: str
+  location:
+    description:
+      - V(original) fails back into the on-premises VM that still exists; V(alternate) creates a new VM
+        on the master target's host, on O(datastore).
+    type: str
+    required: true
+    choices: [original, alternate]
+  master_target:
+    description:
+      - The master target VM to check the VMs against. Default is the one Site Recovery recorded, else
+        the one automatic placement chooses.
+    type: str
+  datastore:
+    description:
+      - The datastore the new VM is created on (alternate location); must be VMFS or vSAN and mounted by
+        the master target's host.
+    type: str
+  recovery_point:
+    description:
+      - The recovery point the failover will use. V(latest_app_consistent) also checks that each
+        replicating VM has an application-consistent point, no older than O(app_consistent_max_age_minutes).
+    type: str
+    choices: [latest_processed, latest_app_consistent]
+    default: latest_processed
+  app_consistent_max_age_minutes:
+    description:
+      - The oldest application-consistent recovery point accepted, in minutes (a point exactly this old passes).
+    type: int
+  heartbeat_max_age_seconds:
+    description:
+      - The oldest configuration server heartbeat accepted, in seconds (exactly this old passes).
+    type: int
+    default: 900
+notes:
+  - Exactly one of O(vms) and O(recovery_plan) is required.
+  - Ages are computed against the clock of the controller that runs the module.
+"""
+
+EXAMPLES = r"""
+- name: Can app01 and db01 fail back into their original VMs?
+  siterecovery.failback.readiness:
+    vms: [app01, db01]
+    location: original
+  register: readiness
+
+- name: Stop on any blocker
+  ansible.builtin.assert:
+    that: readiness.summary.blockers == 0
+    fail_msg: "{{ readiness.findings | selectattr('severity', 'equalto', 'blocker') | map(attribute='message') | join(' ') }}"
+
+- name: A recovery plan to a new location, on the latest application-consistent point of at most an hour
+  siterecovery.failback.readiness:
+    recovery_plan: rp-app
+    location: alternate
+    datastore: vmfs-01
+    master_target: mt-win01
+    recovery_point: latest_app_consistent
+    app_consistent_max_age_minutes: 60
+  register: plan_readiness
+"""
+
+RETURN = r"""
+findings:
+  description: Every problem found, site-wide ones first.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    vm:
+      description: The VM the finding is about, or null for a site-wide finding (configuration server, vCenter).
+      type: str
+      sample: app01
+    rule:
+      description: The stable id of the rule (see C(docs/readiness.md)).
+      type: str
+      sample: mt_snapshots
+    severity:
+      description: V(blocker) (the failback would fail) or V(warning).
+      type: str
+      sample: blocker
+    message:
+      description: What is wrong, naming the objects.
+      type: str
+      sample: "Master target mt-win01 has 1 snapshot(s): reprotect and failback through it fail."
+    remedy:
+      description: What to do about it.
+      type: str
+      sample: Delete the master target's snapshots.
+verdicts:
+  description: One entry per VM, in the order asked (plan order for a plan).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    vm:
+      description: The VM name (for an item of a plan that is no longer protected, its item name).
+      type: str
+      sample: app01
+    ready:
+      description: Whether no blocker (of the VM or site-wide) stands in the way.
+      type: bool
+      sample: true
+    stage:
+      description: The VM's failback stage, or null when the vault no longer protects it.
+      type: str
+      sample: running_in_azure
+    master_target:
+      description: The master target the VM was checked against, or null.
+      type: str
+      sample: mt-win01
+    blockers:
+      description: The blockers of the VM (site-wide ones included), as C(rule: message).
+      type: list
+      elements: str
+      sample: []
+    warnings:
+      description: The warnings of the VM (site-wide ones included), as C(rule: message).
+      type: list
+      elements: str
+      sample: ["recovery_point: app01 has no failback recovery point yet..."]
+summary:
+  description: Counts.
+  returned: success
+  type: dict
+  contains:
+    vms:
+      description: VMs checked.
+      type: int
+      sample: 5
+    ready:
+      description: VMs without a blocker.
+      type: int
+      sample: 4
+    not_ready:
+      description: VMs with at least one blocker.
+      type: int
+      sample: 1
+    blockers:
+      description: Findings of severity blocker.
+      type: int
+      sample: 1
+    warnings:
+      description: Findings of severity warning.
+      type: int
+      sample: 5
+    rules:
+      description: Rules evaluated.
+      type: int
+      sample: 30
+placement:
+  description: Per VM, the master target it was checked against and where that choice came from.
+  returned: success
+  type: dict
+  sample: {"app01": {"master_target": "mt-win01", "source": "placement"}}
+api_calls:
+  description: Resource Manager requests made (they do not grow with the number of VMs).
+  returned: success
+  type: int
+  sample: 4
+property_reads:
+  description: vSphere property-collector calls made (six, or none when vSphere did not answer).
+  returned: success
+  type: int
+  sample: 6
+duration_seconds:
+  description: Time the module took, in seconds.
+  returned: always
+  type: float
+  sample: 1.2
+"""
+
+from ansible_collections.siterecovery.failback.plugins.module_utils import readiness_context
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
+from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
+
+
+def check(module):
+    params = module.params
+    session = module.azure(deadline=Deadline(300))
+    vault = Vault(session, params["resource_group"], params["vault_name"])
+    clients = []
+
+    def connect():
+        clients.append(module.vsphere())
+        return clients[-1]
+
+    result = readiness_context.run(vault, AzureVms(session), connect, params)
+    result["changed"] = False
+    result["api_calls"] = session.stats["calls"]
+    result["property_reads"] = clients[0].stats["property_reads"] if clients else 0
+    return result
+
+
+def main():
+    spec = {
+        "vms": {"type": "list", "elements": "str"},
+        "recovery_plan": {"type": "str"},
+        "location": {"type": "str", "required": True, "choices": ["original", "alternate"]},
+        "master_target": {"type": "str"},
+        "datastore": {"type": "str"},
+        "recovery_point": {"type": "str", "default": "latest_processed",
+                           "choices": ["latest_processed", "latest_app_consistent"]},
+        "app_consistent_max_age_minutes": {"type": "int"},
+        "heartbeat_max_age_seconds": {"type": "int", "default": 900},
+    }
+    module = FailbackModule(spec, vsphere=True, azure=True, vault=True, supports_check_mode=True,
+                            required_one_of=[["vms", "recovery_plan"]], mutually_exclusive=[["vms", "recovery_plan"]])
+    module.run(check)
+
+
+if __name__ == "__main__":
+    main()
