@@ -220,6 +220,13 @@ master_targets:
       type: list
       elements: dict
       sample: [{"name": "R:", "capacity_gb": 500.0, "free_gb": 420.0, "threshold_percentage": 80}]
+    validation_errors:
+      description: >-
+        Problems Site Recovery found with the master target's configuration (for example an unusable retention
+        volume), each with code, level, category, message and recommended_action.
+      type: list
+      elements: dict
+      sample: []
     health_errors:
       description: Health errors (code, level, category, message, recommended_action).
       type: list

@@ -39,6 +39,7 @@ def test_default_site(full_lab):
     assert {d["name"]: d["type"] for d in win["datastores"]} == {"vmfs-01": "VMFS", "vmfs-02": "VMFS", "vsan-01": "vsan"}
     assert next(d for d in win["datastores"] if d["name"] == "vmfs-01")["free_gb"] == 4096.0
     assert win["retention_volumes"] == [{"name": "R:", "capacity_gb": 500.0, "free_gb": 420.0, "threshold_percentage": 80}]
+    assert win["validation_errors"] == [] and win["health_errors"] == []
     assert mts["mt-lin01"]["os_type"] == "Linux"
     assert [(a["id"], a["name"]) for a in result["run_as_accounts"]] == [
         ("1", "vcenter-discovery"), ("2", "windows-push"), ("3", "linux-push")]

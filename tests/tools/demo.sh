@@ -1,24 +1,33 @@
 #!/usr/bin/env bash
-# `make demo`: the main job on the lab. The failback roles and the Azure/ASR emulator are not
-# built yet, so today it shows what exists: the collection built and installed, and its
-# connection check run by FQCN against the lab's vCenter simulator over verified TLS.
+# `make demo`: the main job on the lab. Starts a lab from the default spec (a small site whose VMs
+# run in Azure after a failover), fails app01 back to its original location and web02 (whose
+# on-premises VM is gone) to an alternate location, prints where the reports are, stops the lab.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-echo "== siterecovery.failback demo =="
-echo "Not built yet: the Azure / ASR emulator and the failback roles (issues 3 to 7)."
-echo "Shown now: the built collection, and vsphere_connection_info against the lab vCenter."
-tests/tools/build.sh
-work=$(mktemp -d)
-python - "$work" <<'PY'
-import json, subprocess, sys, os
-sys.path.insert(0, os.getcwd())
-from tests.lab.vcenter import Simulator
-work = sys.argv[1]
-with Simulator("tests/lab/vcsim/sample.json", workdir=work) as sim:
-    print("lab vCenter: %s (CA %s)" % (sim.info["url"], sim.info["ca_file"]))
-    env = dict(os.environ, **sim.env())
-    subprocess.run(["ansible", "localhost", "-m", "siterecovery.failback.vsphere_connection_info"], env=env, check=True)
-PY
-rm -rf "$work"
-echo "demo: done"
+name=demo-$$
+reports=$root/tests/output/demo-reports
+mkdir -p "$reports"
+started=$(date +%s)
+echo "== siterecovery.failback demo: starting the lab (vCenter simulator + Azure/ASR emulator) =="
+eval "$(python -m tests.lab up --name "$name" --spec default.yml)"
+trap 'python -m tests.lab down --name "$name" >/dev/null' EXIT
+echo "lab up in $(( $(date +%s) - started )) s: vCenter ${VMWARE_HOST}:${VMWARE_PORT}, ARM ${AZURE_ARM_ENDPOINT}"
+
+run() {
+  echo
+  echo "== ansible-playbook siterecovery.failback.$1 $2 =="
+  ansible-playbook -i localhost, "siterecovery.failback.$1" -e "$2"
+}
+run original_location '{"original_location_vms": ["app01"], "original_location_poll_interval": 1,
+  "original_location_recovery_point_delay": 2, "original_location_report_dir": "'"$reports"'"}'
+run alternate_location '{"alternate_location_vms": ["web02"], "alternate_location_datastore": "vmfs-01",
+  "alternate_location_poll_interval": 1, "alternate_location_recovery_point_delay": 2,
+  "alternate_location_report_dir": "'"$reports"'"}'
+
+echo
+echo "== demo done in $(( $(date +%s) - started )) s; reports in $reports =="
+for report in "$reports"/*.md; do
+  [ "$report" -nt "$0" ] || true
+done
+ls -1t "$reports" | head -6

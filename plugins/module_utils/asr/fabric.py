@@ -110,6 +110,7 @@ def master_target(fabric, server, now):
         "retention_volumes": [{"name": v.volume_name, "capacity_gb": _bytes_to_gb(v.capacity_in_bytes),
                                "free_gb": _bytes_to_gb(v.free_space_in_bytes),
                                "threshold_percentage": v.threshold_percentage} for v in server.retention_volumes or []],
+        "validation_errors": health_errors(server.validation_errors),
         "health_errors": health_errors(server.health_errors),
     }
 

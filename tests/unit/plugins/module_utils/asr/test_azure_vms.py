@@ -170,8 +170,9 @@ def test_leftovers_of_a_deleted_vm():
         Disk({"id": "d3", "name": "app010-osdisk", "location": "x"}),
         Disk({"id": "d4", "name": "app01-data", "location": "x", "managedBy": vm_id("rg-recovery", "other")}),
         Disk({"id": "d5", "name": "seed-xyz", "location": "x"})]}
+    other = {"virtualMachine": {"id": vm_id("rg-recovery", "x")}}
     nics = {"rg-recovery": [{"name": "app01-nic0", "id": "n1", "properties": {}},
-                            {"name": "app01-nic1", "id": "n2", "properties": {"virtualMachine": {"id": vm_id("rg-recovery", "x")}}},
+                            {"name": "app01-nic1", "id": "n2", "properties": other},
                             {"name": "web01-nic0", "id": "n3", "properties": {}}]}
     compute = FakeCompute([], disks=disks, nics=nics)
     vms = AzureVms(session(compute))

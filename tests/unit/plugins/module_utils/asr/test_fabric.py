@@ -27,6 +27,8 @@ def vmware_fabric():
             "masterTargetServers": [{"id": "MT-1", "name": "mt-win01", "osType": "Windows", "osVersion": "2019",
                                      "agentVersion": "9.62", "versionStatus": "Supported", "diskCount": 58,
                                      "lastHeartbeat": "2026-11-26T11:59:00Z",
+                                     "validationErrors": [{"errorCode": "RetentionVolumeFileSystemNotSupported",
+                                                           "errorLevel": "Warning"}],
                                      "dataStores": [{"symbolicName": "vmfs-01", "type": "VMFS", "capacity": "8192",
                                                      "freeSpace": "4096.5"}],
                                      "retentionVolumes": [{"volumeName": "R:", "capacityInBytes": 500 * 1024 ** 3,
@@ -65,6 +67,7 @@ def test_describe():
     mt = result["master_targets"][0]
     assert (mt["disk_count"], mt["disk_limit"], mt["heartbeat_age_seconds"]) == (58, 60, 60)
     assert mt["datastores"] == [{"name": "vmfs-01", "type": "VMFS", "capacity_gb": 8192.0, "free_gb": 4096.5}]
+    assert [e["code"] for e in mt["validation_errors"]] == ["RetentionVolumeFileSystemNotSupported"]
     assert mt["retention_volumes"] == [{"name": "R:", "capacity_gb": 500.0, "free_gb": 420.0, "threshold_percentage": 80}]
     assert result["run_as_accounts"] == [{"id": "1", "name": "discovery", "fabric_name": "fab1"}]
     vc = result["vcenters"][0]

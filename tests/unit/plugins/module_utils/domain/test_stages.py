@@ -17,7 +17,8 @@ def item(provider, state, active, ops, scenario="None", failed_back_before=False
 # the README table: stage, provider, protectionState / activeLocation, allowedOperations
 TABLE = [
     ("replicating_to_azure", "InMageAzureV2", "Protected", "Primary", ["UnplannedFailover", "DisableProtection", "TestFailover"]),
-    ("failed_over_to_azure", "InMageAzureV2", "UnplannedFailoverCompleted", "Recovery", ["Commit", "ChangePit", "DisableProtection"]),
+    ("failed_over_to_azure", "InMageAzureV2", "UnplannedFailoverCompleted", "Recovery",
+     ["Commit", "ChangePit", "DisableProtection"]),
     ("running_in_azure", "InMageAzureV2", "UnplannedFailoverCommitted", "Recovery", ["ReverseReplicate", "DisableProtection"]),
     ("replicating_to_onprem", "InMage", "Protected", "Primary", ["UnplannedFailover", "DisableProtection"]),
     ("failed_back", "InMage", "UnplannedFailoverCompleted", "Recovery", ["Commit", "DisableProtection"]),
@@ -60,7 +61,8 @@ def test_reprotect_to_onprem_in_progress():
     # the same state when ASR does not name the scenario
     assert stages.derive(item("InMage", "ReprotectInProgress", "Primary", [])) == "reprotecting_to_onprem"
     # the job has started but the item still shows the forward provider
-    assert stages.derive(item("InMageAzureV2", "UnplannedFailoverCommitted", "Recovery", [], scenario="Reprotect")) == "job_running"
+    started = item("InMageAzureV2", "UnplannedFailoverCommitted", "Recovery", [], scenario="Reprotect")
+    assert stages.derive(started) == "job_running"
 
 
 def test_reprotect_back_to_azure_after_the_failback_commit_is_not_a_reprotect_to_onprem():

@@ -1,0 +1,70 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""readiness_context: item facts read from the item itself, master target choice."""
+
+import datetime
+
+from azure.mgmt.recoveryservicessiterecovery.models import ReplicationProtectedItem
+
+from ansible_collections.siterecovery.failback.plugins.module_utils import readiness_context
+
+NOW = datetime.datetime(2026, 11, 26, 12, 0, 0, tzinfo=datetime.timezone.utc)
+ITEM_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/replicationFabrics/fab/" \
+          "replicationProtectionContainers/cloud_1/replicationProtectedItems/item-1"
+
+
+def model(details):
+    return ReplicationProtectedItem({"id": ITEM_ID, "name": "item-1", "properties": {
+        "friendlyName": "app01", "providerSpecificDetails": details}})
+
+
+def test_points_and_facts_of_a_failback_item():
+    extras, points = readiness_context.item_extras(model({
+        "instanceType": "InMage", "osVersion": "Windows Server 2019", "sourceVmRamSizeInMB": 16384,
+        "consistencyPoints": {"CrashConsistent": "2026-11-26T11:58:00Z", "ApplicationConsistent": "2026-11-26T11:30:00Z"},
+        "validationErrors": [{"errorCode": "VmNotInConfigurationServerDatabase", "summaryMessage": "gone"}]}), NOW)
+    assert extras == {"os_name": "Windows Server 2019", "memory_mb": 16384, "fabric_name": "fab",
+                      "validation_errors": [{"code": "VmNotInConfigurationServerDatabase", "level": None,
+                                             "category": None, "message": "gone", "recommended_action": None}]}
+    assert points == {"has_point": True, "latest_app_consistent_age_minutes": 30.0}
+
+
+def test_no_points_yet():
+    extras, points = readiness_context.item_extras(model({"instanceType": "InMage", "consistencyPoints": {}}), NOW)
+    assert points == {"has_point": False, "latest_app_consistent_age_minutes": None}
+    assert extras["os_name"] is None
+    _extras, points = readiness_context.item_extras(model({"instanceType": "InMage",
+                                                           "retentionWindowEnd": "2026-11-26T11:59:00Z"}), NOW)
+    assert points == {"has_point": True, "latest_app_consistent_age_minutes": None}
+
+
+def _entry(name, stage="running_in_azure", os_type="Windows", mt_id=None, disks=2, group=None):
+    return {"name": name, "master_target": None, "master_target_source": None, "placement_problem": None,
+            "item": {"failback_stage": stage, "os_type": os_type, "replication_group": group, "disk_count": disks,
+                     "onprem": {"datastores": ["vmfs-01"], "master_target_id": mt_id}}}
+
+
+MTS = {"mt-win01": {"asr": {"id": "MT-W", "os_type": "Windows", "disk_count": 57,
+                            "datastores": [{"name": "vmfs-01", "type": "VMFS"}, {"name": "nfs-01", "type": "NFS"}]}},
+       "mt-lin01": {"asr": {"id": "MT-L", "os_type": "Linux", "disk_count": 2, "datastores": [{"name": "vmfs-01", "type": "VMFS"}]}}}
+
+
+def test_master_target_given_recorded_or_placed():
+    entries = [_entry("app01"), _entry("web01", os_type="Linux"), _entry("db01", stage="failed_back", mt_id="mt-l"),
+               _entry("app02", stage="replicating_to_onprem"), _entry("big", disks=2)]
+    readiness_context._place(entries, MTS, {"location": "original"})  # pylint: disable=protected-access
+    chosen = {e["name"]: (e["master_target"], e["master_target_source"]) for e in entries}
+    assert chosen == {"app01": ("mt-win01", "placement"), "web01": ("mt-lin01", "placement"), "db01": ("mt-lin01", "asr"),
+                      "app02": (None, None), "big": (None, None)}
+    assert "No master target can take VM big" in entries[-1]["placement_problem"]
+    entries = [_entry("app01")]
+    readiness_context._place(entries, MTS, {"location": "original", "master_target": "mt-x"})  # pylint: disable=protected-access
+    assert (entries[0]["master_target"], entries[0]["master_target_source"]) == ("mt-x", "given")
+
+
+def test_alternate_location_places_on_the_target_datastore_only():
+    entries = [_entry("web02", os_type="Linux")]
+    entries[0]["item"]["onprem"]["datastores"] = []
+    readiness_context._place(entries, MTS, {"location": "alternate", "datastore": "nfs-01"})  # pylint: disable=protected-access
+    assert entries[0]["master_target"] is None and "nfs-01" in entries[0]["placement_problem"]
