@@ -9,7 +9,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 
-.PHONY: test demo bootstrap lint sanity units ansible-lint docs-lint changelog-lint integration build clean
+.PHONY: test demo bench bootstrap lint sanity units ansible-lint docs-lint changelog-lint integration build clean
 
 test: bootstrap lint sanity units ansible-lint docs-lint changelog-lint integration build
 	@echo "make test: all checks passed"
@@ -44,6 +44,9 @@ build: bootstrap
 
 demo: bootstrap
 	tests/tools/demo.sh
+
+bench: bootstrap
+	python tests/bench/bench.py
 
 clean:
 	rm -rf build tests/output .pytest_cache .ruff_cache

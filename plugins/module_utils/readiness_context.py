@@ -14,8 +14,7 @@ from __future__ import annotations
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric, ids
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import readiness
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement, readiness
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts
 
@@ -94,7 +93,10 @@ def _master_targets(vault, infra, inventory):
     for fab in vault.fabrics():
         details = getattr(fab.properties, "custom_details", None)
         for server in getattr(details, "master_target_servers", None) or []:
-            validation[server.name] = asr_items.health_errors(server.validation_errors)
+            validation[server.name] = [{"code": getattr(e, "error_code", None), "level": getattr(e, "error_level", None),
+                                        "message": " ".join(m for m in (getattr(e, "summary_message", None),
+                                                                        getattr(e, "error_message", None)) if m)}
+                                       for e in server.validation_errors or []]
     result = {}
     for mt in infra["master_targets"]:
         entry = dict(mt, validation_errors=validation.get(mt["name"], []))

@@ -158,12 +158,12 @@ verdicts:
       type: str
       sample: mt-win01
     blockers:
-      description: The blockers of the VM (site-wide ones included), as C(rule: message).
+      description: The blockers of the VM (site-wide ones included), each as the rule id, a colon and the message.
       type: list
       elements: str
       sample: []
     warnings:
-      description: The warnings of the VM (site-wide ones included), as C(rule: message).
+      description: The warnings of the VM (site-wide ones included), each as the rule id, a colon and the message.
       type: list
       elements: str
       sample: ["recovery_point: app01 has no failback recovery point yet..."]

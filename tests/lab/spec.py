@@ -280,6 +280,8 @@ def _normalize_asr(spec, vms, hosts, datastores, now):
         mt.setdefault("heartbeat_age_seconds", 30)
         mt.setdefault("retention_volumes", [{"name": "R:" if mt["os"] == "Windows" else "/mnt/retention",
                                              "capacity_gb": 500, "free_gb": 400}])
+        for volume in mt["retention_volumes"]:
+            volume.setdefault("file_system", "NTFS" if mt["os"] == "Windows" else "ext4")
         mt["id"] = guid("mt", mt["vm"], upper=True)
         mt["host"] = vm["host"]
     accounts = asr.setdefault("run_as_accounts", [{"id": "1", "name": "vcenter-discovery"}])

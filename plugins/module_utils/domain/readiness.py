@@ -504,7 +504,7 @@ def mt_retention_volume(vm, ctx):
     invalid = {}
     for error in asr.get("validation_errors") or []:
         text = " ".join(str(error.get(k) or "") for k in ("code", "message"))
-        match = re.search(r"volume '?([^' ]+)'? .*?\b(FAT32|FAT)\b", text, re.I)
+        match = re.search(r"volume '([^']+)'.*?\b(FAT32|FAT)\b", text, re.I)
         if match:
             invalid[_lower(match.group(1))] = match.group(2).upper()
     volumes = asr.get("retention_volumes") or []

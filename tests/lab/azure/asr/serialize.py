@@ -74,6 +74,16 @@ def _process_server(world, ps):
             "marsCommunicationStatus": "Connected", "marsRegistrationStatus": "Registered", "mobilityServiceUpdates": []}
 
 
+def _retention_errors(mt):
+    """A retention volume on FAT/FAT32 is listed with a validation error naming it (the lab's choice: the
+    RetentionVolume model has no file-system field)."""
+    return [_health_error("RetentionVolumeFileSystemNotSupported", "The retention volume is not supported.",
+                          "The retention volume '%s' of the master target '%s' uses the %s file system, which cannot "
+                          "hold retention data." % (v["name"], mt["name"], v["file_system"]), level="Warning",
+                          action="Use an NTFS (Windows) or ext4/XFS (Linux) volume for retention.")
+            for v in mt["retention_volumes"] if v["file_system"].upper() in ("FAT", "FAT32")]
+
+
 def _master_target(world, mt, index):
     return {"id": mt["id"], "ipAddress": "10.0.0.%d" % (30 + index), "name": mt["name"], "osType": mt["os"],
             "agentVersion": mt["version"], "lastHeartbeat": _ago(mt["heartbeat_age_seconds"]),
@@ -81,7 +91,7 @@ def _master_target(world, mt, index):
             "retentionVolumes": [{"volumeName": v["name"], "capacityInBytes": int(v["capacity_gb"] * 1024 ** 3),
                                   "freeSpaceInBytes": int(v["free_gb"] * 1024 ** 3), "thresholdPercentage": 80}
                                  for v in mt["retention_volumes"]],
-            "dataStores": mt_datastores(world, mt), "validationErrors": [], "healthErrors": [],
+            "dataStores": mt_datastores(world, mt), "validationErrors": _retention_errors(mt), "healthErrors": [],
             "diskCount": _mt_disk_count(world, mt),
             "osVersion": "Windows Server 2019" if mt["os"] == "Windows" else "Red Hat Enterprise Linux 8",
             "agentExpiryDate": _ago(-365 * 86400), "marsAgentVersion": "2.0.9249.0", "marsAgentExpiryDate": _ago(-365 * 86400),
@@ -209,6 +219,7 @@ def _common(world, item):
     if item["spec"]["migration_completed"]:
         state, description = "MigrationCompleted", "Migration completed"
     cs = world.asr["configuration_server"]["name"]
+    in_db = item["spec"]["in_cs_database"]
     failback = item["stage"] in FAILBACK_STAGES
     policy_id = item["failback_policy_id"] if failback else item["forward_policy_id"]
     job = world.jobs.get(item["current_job"]) if item["current_job"] else None
@@ -226,7 +237,13 @@ def _common(world, item):
         "protectionState": state, "protectionStateDescription": description, "activeLocation": active,
         "testFailoverState": "None", "testFailoverStateDescription": "None", "switchProviderState": "None",
         "switchProviderStateDescription": "None", "allowedOperations": world.allowed_operations(item),
-        "replicationHealth": "Normal", "failoverHealth": "Normal", "healthErrors": [], "policyId": policy_id,
+        "replicationHealth": "Normal" if in_db else "Critical", "failoverHealth": "Normal" if in_db else "Critical",
+        "healthErrors": [] if in_db else [_health_error(
+            "VmNotInConfigurationServerDatabase", "The machine is not in the configuration server's database.",
+            "The virtual machine '%s' was not found in the database of the configuration server '%s'." % (item["name"], cs),
+            level="Critical", causes="The configuration server was rebuilt or restored without this machine.",
+            action="Restore the configuration server with the same IP address from a backup that knows the machine.",
+            category="Replication")], "policyId": policy_id,
         "policyFriendlyName": policy_id.rsplit("/", 1)[1], "currentScenario": scenario,
         "recoveryContainerId": world.container_id if failback else AZURE, "eventCorrelationId": item["vm_id"]}
     if item["last_failover_time"]:

@@ -47,7 +47,8 @@ def _entry(name, stage="running_in_azure", os_type="Windows", mt_id=None, disks=
 
 MTS = {"mt-win01": {"asr": {"id": "MT-W", "os_type": "Windows", "disk_count": 57,
                             "datastores": [{"name": "vmfs-01", "type": "VMFS"}, {"name": "nfs-01", "type": "NFS"}]}},
-       "mt-lin01": {"asr": {"id": "MT-L", "os_type": "Linux", "disk_count": 2, "datastores": [{"name": "vmfs-01", "type": "VMFS"}]}}}
+       "mt-lin01": {"asr": {"id": "MT-L", "os_type": "Linux", "disk_count": 2,
+                            "datastores": [{"name": "vmfs-01", "type": "VMFS"}]}}}
 
 
 def test_master_target_given_recorded_or_placed():
