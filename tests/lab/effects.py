@@ -69,6 +69,19 @@ class Site:
         finally:
             view.Destroy()
 
+    def read_objects(self, objects, paths):
+        """``paths`` of the given objects only (one round trip, whatever the inventory's size)."""
+        pc = vmodl.query.PropertyCollector
+        types = list({type(obj) for obj in objects})
+        spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=obj, skip=False) for obj in objects],
+                             propSet=[pc.PropertySpec(type=t, pathSet=paths, all=False) for t in types])
+        rows = []
+        for obj in self.content.propertyCollector.RetrieveContents([spec]) or []:
+            row = {"obj": obj.obj}
+            row.update({p.name: p.val for p in obj.propSet})
+            rows.append(row)
+        return rows
+
     def close(self):
         Disconnect(self.si)
 
@@ -87,6 +100,7 @@ class VCenterEffects:
         self.lock = threading.RLock()
         self.on_effect = lambda label: None
         self.powered_on_at = {}
+        self._vm_refs = {}
 
     # ------------------------------------------------------------------ plumbing
     def site(self, key):
@@ -121,19 +135,30 @@ class VCenterEffects:
             raise RuntimeError("vSphere task %s failed: %s" % (label, props.get("info.error")))
 
     def _find_vm(self, name):
-        """``(site, row)`` for the VM called ``name``, or ``(None, None)``."""
-        for key in self.endpoints:
+        """``(site, row)`` for the VM called ``name``, or ``(None, None)``. VM references are cached
+        by name, so finding one VM reads that VM only (the lab stays fast with hundreds of VMs)."""
+        for attempt in range(2):
+            if attempt or name not in self._vm_refs:
+                self._vm_refs = {}
+                for key in self.endpoints:
+                    for row in self.site(key).read(vim.VirtualMachine, ["name"]):
+                        self._vm_refs[row["name"]] = (key, row["obj"])
+            if name not in self._vm_refs:
+                return None, None
+            key, ref = self._vm_refs[name]
             site = self.site(key)
-            for row in site.read(vim.VirtualMachine, VM_PATHS):
-                if row["name"] == name:
-                    return site, row
+            try:
+                rows = site.read_objects([ref], VM_PATHS)
+            except vmodl.fault.ManagedObjectNotFound:
+                rows = []
+            if rows and rows[0].get("name") == name:
+                return site, rows[0]
+            self._vm_refs.pop(name, None)
         return None, None
 
     def _host_row(self, site, host_obj):
-        for row in site.read(vim.HostSystem, HOST_PATHS):
-            if row["obj"] == host_obj:
-                return row
-        return None
+        rows = site.read_objects([host_obj], HOST_PATHS) if host_obj is not None else []
+        return rows[0] if rows else None
 
     # ------------------------------------------------------------------ helpers over rows
     def _item(self, name):
@@ -243,8 +268,10 @@ class VCenterEffects:
         with self.lock:
             site, row = self._vm_or_fail(vm_name)
             host = self._host_row(site, row["runtime.host"])
-            names = {r["obj"]: r["name"] for r in site.read(vim.Datastore, ["name"])}
-            vm_names = {r["obj"]: r["name"] for r in site.read(vim.VirtualMachine, ["name"])}
+            datastores = list(host.get("datastore") or [])
+            vms = list(host.get("vm") or [])
+            names = {r["obj"]: r["name"] for r in site.read_objects(datastores, ["name"])} if datastores else {}
+            vm_names = {r["obj"]: r["name"] for r in site.read_objects(vms, ["name"])} if vms else {}
             return {
                 "name": host["name"], "site": site.key,
                 "memory_mb": host["summary.hardware.memorySize"] // (1024 * 1024),
