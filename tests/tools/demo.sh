@@ -26,8 +26,9 @@ run alternate_location '{"alternate_location_vms": ["web02"], "alternate_locatio
   "alternate_location_report_dir": "'"$reports"'"}'
 
 echo
-echo "== demo done in $(( $(date +%s) - started )) s; reports in $reports =="
-for report in "$reports"/*.md; do
-  [ "$report" -nt "$0" ] || true
+echo "== demo done in $(( $(date +%s) - started )) s =="
+for report in $(ls -1t "$reports"/*.md | head -2); do
+  echo "-- ${report}"
+  sed -n '1,12p' "$report"
 done
-ls -1t "$reports" | head -6
+echo "Reports (JSON, Markdown, HTML with a timeline): $reports"
