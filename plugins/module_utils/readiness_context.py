@@ -14,9 +14,12 @@ from __future__ import annotations
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric, ids
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement, readiness
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement, readiness, readiness_modern
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts
+
+# importing readiness_modern registers the modernized flow's rules next to the classic ones
+MODERN_RULES = readiness_modern.RULE_IDS
 
 APP_CONSISTENT = "applicationconsistent"
 
@@ -170,6 +173,7 @@ def gather(vault, azure_vms, connect, params, now=None):
     entries = []
     for name, model, item, missing in selected:
         entry = {"name": name, "missing": missing, "item": None, "azure_vm": None, "onprem": None, "same_name_uuid": None,
+                 "appliance": params.get("appliance"),
                  "points": {}, "master_target": None, "master_target_source": None, "placement_problem": None}
         if item is not None:
             extras, points = item_extras(model, now)
@@ -187,6 +191,7 @@ def gather(vault, azure_vms, connect, params, now=None):
         "plan": params.get("recovery_plan"), "vsphere": vsphere,
         "configuration_servers": infra["configuration_servers"], "vcenters": infra["vcenters"],
         "hosts": hosts, "datastores": datastores, "master_targets": master_targets, "vms": entries,
+        "appliances": infra.get("appliances") or [],
     }
 
 

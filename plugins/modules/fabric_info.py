@@ -50,6 +50,58 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+appliances:
+  description: The replication appliances (reprotect agents) of ASR's modernized flow; empty for a classic vault.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Appliance name.
+      type: str
+      sample: appliance01
+    id:
+      description: Reprotect agent id (what a modernized reprotect names).
+      type: str
+      sample: 8e3f0c2a-1b2c-4d5e-8f90-123456789abc
+    fabric_name:
+      description: The InMageRcm fabric it belongs to.
+      type: str
+      sample: site01-fabric
+    health:
+      description: V(Normal), V(Warning) or V(Critical).
+      type: str
+      sample: Normal
+    last_heartbeat:
+      description: Last heartbeat (ISO 8601).
+      type: str
+      sample: "2026-11-26T07:20:00+00:00"
+    heartbeat_age_seconds:
+      description: Seconds since the last heartbeat, against the controller clock.
+      type: int
+      sample: 30
+    version:
+      description: Appliance version.
+      type: str
+      sample: 9.62.7172.1
+    accessible_datastores:
+      description: The datastores the appliance can write to.
+      type: list
+      elements: str
+      sample: [vmfs-01]
+    protected_item_count:
+      description: Items the appliance protects.
+      type: int
+      sample: 12
+    vcenter_id:
+      description: The vCenter the appliance discovered.
+      type: str
+      sample: vcenter01
+    health_errors:
+      description: Health errors of the appliance.
+      type: list
+      elements: dict
+      sample: []
 configuration_servers:
   description: One entry per configuration server (VMware fabric) of the vault.
   returned: success

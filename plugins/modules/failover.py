@@ -21,6 +21,12 @@ description:
   - With O(source_site_operations=required) (the default) ASR shuts the Azure VMs down and
     synchronises their latest changes first, so two copies never run at once.
   - VMs already failed back are left alone (C(changed=false)).
+  - The flow is read from each item - classic items (InMage) take an unplanned failover through the
+    master target; modernized items (InMageRcmFailback) take a planned failover through the
+    replication appliance, which copies the pending changes and creates a fresh recovery point first.
+  - With O(cancel=true) it cancels a failback that is not committed yet (modernized flow only - ASR
+    reverts the on-premises disks and resumes replication); a classic failback cannot be cancelled, and
+    the module refuses it.
   - Returns per VM the recovery point used and its data-loss window, the job with its tasks,
     errors (ASR codes with the documented remedy) and duration, and the Azure VM's power state after.
 author:
@@ -58,6 +64,12 @@ options:
     type: str
     choices: [required, not_required]
     default: required
+  cancel:
+    description:
+      - Cancel the failback of the selected VMs instead (modernized flow; before the commit). VMs already back to
+        replicating are left alone.
+    type: bool
+    default: false
   timeout:
     description: Seconds to wait for the failover jobs.
     type: int
@@ -113,7 +125,7 @@ vms:
       type: str
       sample: failed_back
     action:
-      description: V(failover), V(already_done) or V(none).
+      description: V(failover), V(cancel), V(already_done) or V(none).
       type: str
       sample: failover
     changed:
@@ -142,7 +154,7 @@ vms:
       sample: stopped
 recovery_plan:
   description: The recovery plan used, or null for item-level failovers.
-  returned: success
+  returned: success, when O(cancel=false)
   type: str
   sample: rp-app
 job_ids:
@@ -175,8 +187,13 @@ def run(module):
     deadline = Deadline(params["timeout"])
     session = module.azure(deadline=deadline)
     vault = Vault(session, params["resource_group"], params["vault_name"])
+    selection = {"vms": params["vms"] or [], "item_names": params["items"] or [], "plan": params["recovery_plan"]}
+    if params["cancel"]:
+        outcome = failover.cancel(vault, selection, module.check_mode, deadline, poll=params["poll_interval"])
+        outcome["api_calls"] = session.stats["calls"]
+        return outcome
     outcome = failover.ensure(
-        session, vault, {"vms": params["vms"] or [], "item_names": params["items"] or [], "plan": params["recovery_plan"]},
+        session, vault, selection,
         params["recovery_point"], "Required" if params["source_site_operations"] == "required" else "NotRequired",
         module.check_mode, deadline, poll=params["poll_interval"], azure_vms=AzureVms(session))
     outcome["api_calls"] = session.stats["calls"]
@@ -190,6 +207,7 @@ def main():
         "recovery_plan": {"type": "str"},
         "recovery_point": {"type": "str", "default": "latest_processed"},
         "source_site_operations": {"type": "str", "choices": ["required", "not_required"], "default": "required"},
+        "cancel": {"type": "bool", "default": False},
         "timeout": {"type": "int", "default": 3600},
         "poll_interval": {"type": "float", "default": 15},
     }

@@ -62,7 +62,11 @@ options:
   datastore:
     description:
       - The datastore the new VM is created on (alternate location); must be VMFS or vSAN and mounted by
-        the master target's host.
+        the master target's host. In the modernized flow, the datastore the replication appliance writes to.
+    type: str
+  appliance:
+    description:
+      - Modernized flow - the replication appliance the VMs will reprotect through; default any registered one.
     type: str
   recovery_point:
     description:
@@ -249,6 +253,7 @@ def main():
         "location": {"type": "str", "required": True, "choices": ["original", "alternate"]},
         "master_target": {"type": "str"},
         "datastore": {"type": "str"},
+        "appliance": {"type": "str"},
         "recovery_point": {"type": "str", "default": "latest_processed",
                            "choices": ["latest_processed", "latest_app_consistent"]},
         "app_consistent_max_age_minutes": {"type": "int"},

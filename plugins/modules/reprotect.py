@@ -11,7 +11,9 @@ short_description: Reprotect failed-over VMs to on-premises, or back to Azure af
 version_added: 0.1.0
 description:
   - O(direction=to_onprem) reprotects VMs that run in Azure (failed over and committed) to the
-    on-premises site through a master target, the first stage of a failback. The ASR request
+    on-premises site, the first stage of a failback - through a master target in ASR's classic flow,
+    through a replication appliance in the modernized flow; the flow is read from each item, the user
+    does not choose it. The ASR request
     (InMage provider) is built from names - master target, process server, datastore, retention
     volume and run-as account - and the failback policy mapped to the item's protection container;
     the Azure temporary disk is excluded, as ASR's own tools do.
@@ -80,10 +82,19 @@ options:
   run_as_account:
     description: The configuration server's run-as account (name or id); default the first.
     type: str
+  appliance:
+    description:
+      - Modernized flow, to on-premises - the replication appliance (reprotect agent) by name; default the healthy one
+        that reaches O(datastore) with the fewest protected items.
+    type: str
+  log_storage_account_id:
+    description:
+      - Modernized flow, to on-premises - the ARM id of the storage account that caches the changes (required there).
+    type: str
   placements:
     description:
-      - Per-VM overrides of O(master_target), O(process_server), O(datastore), O(retention_volume) and
-        O(run_as_account), keyed by VM name.
+      - Per-VM overrides of O(master_target), O(process_server), O(datastore), O(retention_volume),
+        O(run_as_account), O(appliance) and O(log_storage_account_id), keyed by VM name.
     type: dict
     default: {}
   timeout:
@@ -158,9 +169,13 @@ vms:
       type: bool
       sample: true
     master_target:
-      description: To on-premises - the master target used.
+      description: To on-premises, classic flow - the master target used.
       type: str
       sample: mt-win01
+    appliance:
+      description: To on-premises, modernized flow - the replication appliance used.
+      type: str
+      sample: appliance01
     process_server:
       description: The process server used.
       type: str
@@ -211,7 +226,7 @@ def run(module):
     session = module.azure(deadline=deadline)
     vault = Vault(session, params["resource_group"], params["vault_name"])
     names = {key: params[key] for key in ("master_target", "process_server", "datastore", "retention_volume",
-                                          "run_as_account", "placements")}
+                                          "run_as_account", "appliance", "log_storage_account_id", "placements")}
     record = None
     if params["direction"] == "to_onprem":
         azure_vms = AzureVms(session)
@@ -239,6 +254,8 @@ def main():
         "datastore": {"type": "str"},
         "retention_volume": {"type": "str"},
         "run_as_account": {"type": "str"},
+        "appliance": {"type": "str"},
+        "log_storage_account_id": {"type": "str"},
         "placements": {"type": "dict", "default": {}},
         "timeout": {"type": "int", "default": 3600},
         "agent_registration_timeout": {"type": "int", "default": 1200},

@@ -132,13 +132,29 @@ def vcenter(entry, now):
     }
 
 
+def appliance(fabric, agent, now):
+    """A replication appliance (reprotect agent) of the modernized flow's InMageRcm fabric."""
+    return {
+        "name": agent.name, "id": agent.id, "fabric_name": fabric.name, "health": agent.health,
+        "last_heartbeat": _iso(agent.last_heartbeat_utc),
+        "heartbeat_age_seconds": age_seconds(agent.last_heartbeat_utc, now), "version": agent.version,
+        "accessible_datastores": list(agent.accessible_datastores or []),
+        "protected_item_count": agent.protected_item_count, "vcenter_id": agent.vcenter_id,
+        "health_errors": health_errors(agent.health_errors),
+    }
+
+
 def describe(vault, now=None):
     """The whole failback infrastructure of ``vault`` (an :class:`asr.vault.Vault`) in two list calls."""
     fabrics, vcenters = vault.fabrics(), vault.vcenters()
     now = now or now_utc()  # after the reads: an age is never less than the server meant
-    result = {"configuration_servers": [], "process_servers": [], "master_targets": [], "run_as_accounts": []}
+    result = {"configuration_servers": [], "process_servers": [], "master_targets": [], "run_as_accounts": [],
+              "appliances": []}
     for fabric in fabrics:
         details = getattr(fabric.properties, "custom_details", None)
+        if getattr(details, "instance_type", None) == "InMageRcm":
+            result["appliances"].extend(appliance(fabric, agent, now) for agent in details.reprotect_agents or [])
+            continue
         if getattr(details, "instance_type", None) != "VMware":
             continue
         result["configuration_servers"].append(configuration_server(fabric, now))

@@ -10,9 +10,9 @@ import datetime
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import remedies
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import remedies, stages
 
 READY = ("replicating_to_onprem", "failover_failed")
 DONE = ("failed_back", "failback_committed", "reprotected_to_azure")
@@ -103,6 +103,10 @@ def plan(vault, selected, recovery_point, plan_name):
         if stage not in READY:
             refusals.append("VM %s is at stage %s: %s." % (item["name"], stage, WHY.get(stage, "it cannot fail back now")))
             continue
+        if _is_modern(item) and recovery_point not in modernized.RECOVERY_POINT_TYPES:
+            refusals.append("VM %s fails back through the modernized flow, a planned failover to the latest crash- or "
+                            "application-consistent point: use latest_processed or latest_app_consistent." % item["name"])
+            continue
         points = [_point(p) for p in vault.recovery_points(model)]
         chosen = choose_point(points, recovery_point)
         if chosen is None:
@@ -133,20 +137,77 @@ def _no_point(item, points, wanted, plan_name):
     return "VM %s has no recovery point %s (it has %s)." % (item["name"], wanted, ", ".join(p["name"] for p in points))
 
 
+def _is_modern(item):
+    return item["provider"] in stages.MODERN_FAILBACK
+
+
 def apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll):
-    """Start the failover (one plan job, or one job per item) and wait; returns {item name: summary}."""
+    """Start the failover (one plan job, or one job per item) and wait; returns {item name: summary}.
+
+    Classic items take an unplanned failover; modernized ones (InMageRcmFailback) a planned failover,
+    which is how the replication appliance fails back."""
     if use_plan:
-        job = operations.plan_action(vault, "unplanned_failover", use_plan,
-                                     classic.plan_failover(recovery_point, source_site_operations))
+        if any(_is_modern(item) for _model, item in acting):
+            job = operations.plan_action(vault, "planned_failover", use_plan, modernized.plan_planned_failover(recovery_point))
+        else:
+            job = operations.plan_action(vault, "unplanned_failover", use_plan,
+                                         classic.plan_failover(recovery_point, source_site_operations))
         summary = operations.wait(vault, [job], deadline, poll=poll).get(job)
         return {item["item_name"]: summary for _model, item in acting}
     started = {}
     for model, item in acting:
+        if _is_modern(item):
+            started[item["item_name"]] = operations.item_action(vault, "planned_failover", model,
+                                                                modernized.planned_failover(recovery_point))
+            continue
         body = classic.failover(item["active_location"], recovery_point if recovery_point in classic.RECOVERY_POINT_TYPES
                                 else _custom_id(vault, model, recovery_point), source_site_operations)
         started[item["item_name"]] = operations.item_action(vault, "unplanned_failover", model, body)
     summaries = operations.wait(vault, started.values(), deadline, poll=poll)
     return {name: summaries.get(job) for name, job in started.items()}
+
+
+def cancel(vault, selection, check_mode, deadline, poll=15.0):
+    """Cancel a failback that is not committed (modernized flow): ASR reverts the on-premises disks to
+    their pre-failover snapshots and resumes replication from Azure. Classic failback cannot be cancelled."""
+    selected = asr_items.select(vault, **selection)
+    results, refusals, acting = [], [], []
+    for model, item in selected:
+        stage = item["failback_stage"]
+        result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
+                  "action": "none", "job": None}
+        results.append(result)
+        if stage in ("replicating_to_onprem", "failover_failed"):
+            result["action"] = "already_done"
+        elif stage != "failed_back":
+            refusals.append("VM %s is at stage %s: only a failback that is not committed can be cancelled." % (
+                item["name"], stage))
+        elif not _is_modern(item) or "CancelFailover" not in item["allowed_operations"]:
+            refusals.append("VM %s fails back through ASR's classic flow, whose failback cannot be cancelled (ASR allows "
+                            "%s): fix the on-premises VM and commit, or fail over again." % (
+                                item["name"], ", ".join(item["allowed_operations"]) or "nothing"))
+        else:
+            result.update(action="cancel", changed=True)
+            acting.append((model, item))
+    if refusals:
+        raise AzureError("Refusing to cancel the failback; nothing was changed: " + " ".join(refusals),
+                         refusals=refusals, vms=results)
+    if check_mode or not acting:
+        return {"changed": bool(acting), "vms": results}
+    started = {item["item_name"]: operations.item_action(vault, "failover_cancel", model) for model, item in acting}
+    summaries = operations.wait(vault, started.values(), deadline, poll=poll)
+    vault.forget("items")
+    after = {item["item_name"]: item for _model, item in asr_items.select(vault, item_names=[r["item_name"] for r in results])}
+    for result in results:
+        result["stage_after"] = after[result["item_name"]]["failback_stage"]
+        if result["action"] == "cancel":
+            result["job"] = operations.job_result(summaries.get(started[result["item_name"]]))
+    failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
+    if failed:
+        raise AzureError("Cancelling the failback failed for %s. %s" % (", ".join(r["name"] for r in failed), " ".join(
+            "%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
+            vms=results, failed=[r["name"] for r in failed])
+    return {"changed": True, "vms": results}
 
 
 def _custom_id(vault, model, wanted):

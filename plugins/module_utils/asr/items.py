@@ -28,9 +28,10 @@ def azure_vm_of(details):
     """The failed-over Azure VM named in forward (InMageAzureV2 / InMageRcm) or modernized failback details."""
     vm_id = getattr(details, "target_vm_id", None) or getattr(details, "azure_virtual_machine_id", None)
     rg, name = ids.vm_path(vm_id)
-    if not name:
-        rg = ids.last(getattr(details, "recovery_azure_resource_group_id", None))
-        name = getattr(details, "recovery_azure_vm_name", None)
+    if not name and getattr(details, "instance_type", None) != "InMageRcmFailback":  # its target VM is on-premises
+        rg = ids.last(getattr(details, "recovery_azure_resource_group_id", None)
+                      or getattr(details, "target_resource_group_id", None))
+        name = getattr(details, "recovery_azure_vm_name", None) or getattr(details, "target_vm_name", None)
         vm_id = None
     if not name:
         return None
@@ -70,6 +71,7 @@ def normalize(item):
         "os_type": getattr(details, "os_type", None) or getattr(os_details, "os_type", None),
         "discovery_type": getattr(details, "discovery_type", None),
         "disk_count": len(getattr(details, "protected_disks", None) or []),
+        "target_datastore": getattr(details, "target_data_store_name", None),
         "azure_vm": azure_vm_of(details),
         "onprem": {
             "infrastructure_vm_id": getattr(details, "infrastructure_vm_id", None),

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement, remedies
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement, remedies, stages
 
 ONPREM_DONE = ("reprotecting_to_onprem", "replicating_to_onprem", "failover_failed", "failed_back",
                "failback_committed", "reprotected_to_azure")
@@ -58,14 +58,39 @@ def _fabric_details(vault, model):
 def _place(names, vm):
     """The names for one VM: its ``placements`` entry over the module-level defaults."""
     chosen = {key: names.get(key) for key in ("master_target", "process_server", "datastore", "retention_volume",
-                                              "run_as_account")}
+                                              "run_as_account", "appliance", "log_storage_account_id")}
     chosen.update({k: v for k, v in (names.get("placements") or {}).get(vm, {}).items() if v is not None})
     return chosen
+
+
+def _optional_policy(vault, model, instance_type):
+    try:
+        return _policy_for(vault, model, instance_type)
+    except AzureError:
+        return None
+
+
+def _build_onprem_modernized(vault, model, item, details, place):
+    """Modernized: reprotect through a replication appliance straight into the on-premises disks."""
+    if not place["datastore"]:
+        raise AzureError("VM %s: give datastore - the modernized reprotect names the datastore the appliance writes to."
+                         % item["name"], rule="datastore_required")
+    if not place["log_storage_account_id"]:
+        raise AzureError("VM %s: give log_storage_account_id - the modernized reprotect caches changes in an Azure "
+                         "storage account." % item["name"], rule="log_storage_required")
+    agent = modernized.appliance(details, place["appliance"], place["datastore"])
+    modernized.check_datastore(agent, place["datastore"])
+    body = modernized.reprotect_to_onprem(agent, place["datastore"], place["log_storage_account_id"],
+                                          _optional_policy(vault, model, "InMageRcmFailback"))
+    return body, {"appliance": agent.name, "datastore": place["datastore"], "master_target": None,
+                  "process_server": None, "retention_volume": None, "run_as_account": None}
 
 
 def _build_onprem(vault, model, item, names):
     fabric, details = _fabric_details(vault, model)
     place = _place(names, item["name"])
+    if item["provider"] in stages.MODERN_FORWARD:
+        return _build_onprem_modernized(vault, model, item, details, place)
     if not place["master_target"]:
         raise AzureError("VM %s: no master target was chosen for it." % item["name"], rule="master_target_required")
     mt = classic.master_target(details, place["master_target"])
@@ -89,6 +114,14 @@ def _build_onprem(vault, model, item, names):
 def _build_azure(vault, model, item, names):
     fabric, details = _fabric_details(vault, model)
     place = _place(names, item["name"])
+    if item["provider"] in stages.MODERN_FAILBACK:
+        servers = list(details.process_servers or [])
+        ps = next((p for p in servers if place["process_server"] in (None, p.name, p.id)), None)
+        if ps is None:
+            raise AzureError("Process server %s is not registered (registered: %s)." % (
+                place["process_server"], ", ".join(sorted(p.name for p in servers)) or "none"), rule="process_server_unknown")
+        body = modernized.reprotect_to_azure(ps.id, _policy_for(vault, model, "InMageRcm"), place["run_as_account"])
+        return body, {"process_server": ps.name, "run_as_account": place["run_as_account"]}
     # back to Azure, data flows through the on-premises process server (the configuration server's own by default)
     ps = classic.process_server(details, place["process_server"] or fabric.properties.friendly_name)
     account = classic.run_as_account(details, place["run_as_account"])
@@ -109,7 +142,8 @@ def _check_groups(selected, names):
 def auto_place(vault, selected, names):
     """Choose a master target for every VM that has none (placement by OS, datastore reach and the
     60-disk budget, one per replication group); returns names with the choices as placements."""
-    unplaced = [(model, item) for model, item in selected if not _place(names, item["name"])["master_target"]]
+    unplaced = [(model, item) for model, item in selected if not _place(names, item["name"])["master_target"]
+                and item["provider"] not in stages.MODERN_FORWARD]
     if not unplaced:
         return names, []
     details = _fabric_details(vault, unplaced[0][0])[1]

@@ -667,20 +667,42 @@ def host_memory(vm, ctx):
 RULE_IDS = tuple(r["id"] for r in RULES)
 
 
+# Rules about the classic flow's configuration server and master target; the modernized flow (the
+# replication appliance) has its own rules in domain/readiness_modern.py.
+CLASSIC_ONLY = ("cs_running", "cs_heartbeat", "vm_in_cs_database", "original_infrastructure", "master_target_available",
+                "mt_snapshots", "mt_controller", "mt_enable_uuid", "mt_tools", "mt_os", "mt_version", "mt_disk_limit",
+                "mt_retention_volume", "replication_group", "datastore_reachable", "name_clash")
+MODERN_ONLY = []
+
+
+def flow_of(vm):
+    """'modernized' for InMageRcm / InMageRcmFailback items, else 'classic'."""
+    provider = (vm.get("item") or {}).get("provider")
+    return "modernized" if provider in stages.MODERN_FORWARD + stages.MODERN_FAILBACK else "classic"
+
+
 def _applies(entry, vm, ctx):
     if entry["needs_vsphere"] and not (ctx.get("vsphere") or {}).get("connected"):
         return False
     if vm.get("missing"):
         return entry["id"] == "protection_enabled"
+    if entry["id"] in CLASSIC_ONLY and flow_of(vm) != "classic":
+        return False
+    if entry["id"] in MODERN_ONLY and flow_of(vm) != "modernized":
+        return False
     return entry["when"] is None or _stage(vm) in entry["when"]
 
 
 def evaluate(ctx):
     """``{findings, verdicts, summary}``: site findings (vm null) count as blockers or warnings of every VM."""
     findings = []
+    flows = {flow_of(vm) for vm in ctx.get("vms") or [] if not vm.get("missing")} or {"classic"}
     for entry in RULES:
-        if entry["scope"] == "site":
-            findings.extend(entry["check"](ctx))
+        if entry["scope"] != "site":
+            continue
+        if (entry["id"] in CLASSIC_ONLY and "classic" not in flows) or (entry["id"] in MODERN_ONLY and "modernized" not in flows):
+            continue
+        findings.extend(entry["check"](ctx))
     for vm in ctx.get("vms") or []:
         for entry in RULES:
             if entry["scope"] == "vm" and _applies(entry, vm, ctx):
