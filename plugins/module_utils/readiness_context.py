@@ -110,19 +110,23 @@ def _master_targets(vault, infra, inventory):
 
 
 def _onprem(inventory, item):
-    """(VM facts of the protected VM found by its instance UUID, instance UUID of another VM with its name)."""
+    """(VM facts of the protected VM found by its instance UUID, instance UUID of another VM with its name).
+
+    The modernized flow's items record no instance UUID; their VM is then the one VM of that name."""
     if inventory is None or item is None:
         return None, None
     wanted = (item["onprem"].get("infrastructure_vm_id") or "").lower()
-    same_name = None
+    same_name = []
     for row in inventory.vms.values():
         if row.get("config.template"):
             continue
         if wanted and str(row.get("config.instanceUuid") or "").lower() == wanted:
             return facts.vm_facts(inventory, row), None
         if row["name"] == item["name"]:
-            same_name = row.get("config.instanceUuid")
-    return None, same_name
+            same_name.append(row)
+    if not wanted and len(same_name) == 1:
+        return facts.vm_facts(inventory, same_name[0]), None
+    return None, same_name[0].get("config.instanceUuid") if same_name else None
 
 
 def _place(entries, master_targets, params):

@@ -19,6 +19,8 @@ import time
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
+from .effects_modern import ModernizedEffects
+
 
 class EffectError(Exception):
     """A documented ASR failure caused by the state of vCenter."""
@@ -86,7 +88,7 @@ class Site:
         Disconnect(self.si)
 
 
-class VCenterEffects:
+class VCenterEffects(ModernizedEffects):
     """ASR's side effects on the lab's simulators.
 
     ``endpoints`` maps "vcenter" and each standalone host's name to a Simulator ``info``

@@ -12,6 +12,8 @@ import uuid
 
 import yaml
 
+from . import spec_modern
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPECS = os.path.join(HERE, "specs")
 NAMESPACE = uuid.UUID("6f0b6c1e-3a53-4e8e-9d0c-5a7f4f0e2b11")
@@ -249,6 +251,7 @@ def _normalize_asr(spec, vms, hosts, datastores, now):
     asr = spec.setdefault("asr", {})
     asr.setdefault("resource_group", "rg-dr")
     asr.setdefault("vault", "vault-dr")
+    flow = spec_modern.check_flow(asr)
     cs = asr.setdefault("configuration_server", {})
     cs.setdefault("name", "cs01")
     cs.setdefault("ip", "10.0.0.10")
@@ -296,15 +299,19 @@ def _normalize_asr(spec, vms, hosts, datastores, now):
         entry.setdefault("ip", "10.0.0.20")
         entry.setdefault("run_as_account", accounts[0]["id"] if accounts else None)
         entry["internal_id"] = guid("vcenter", entry["name"])
-    policies = asr.setdefault("policies", [
+    spec_modern.normalize_appliances(spec, asr, vms, hosts, datastores)
+    policies = asr.setdefault("policies", copy.deepcopy(spec_modern.DEFAULT_POLICIES) if flow == "modernized" else [
         {"name": "policy-24h", "provider": "InMageAzureV2"}, {"name": "policy-24h-failback", "provider": "InMage"}])
     for policy in policies:
         policy.setdefault("rpo_threshold_minutes", 15)
         policy.setdefault("recovery_point_history_minutes", 1440)
         policy.setdefault("app_consistent_frequency_minutes", 60)
         policy["id"] = "%s/replicationPolicies/%s" % (asr["vault_id"], policy["name"])
-    if not any(p["provider"] == "InMage" for p in policies):
-        raise SpecError("asr.policies needs an InMage (failback) policy")
+    forward, failback = spec_modern.providers(asr)
+    if not any(p["provider"] == failback for p in policies):
+        raise SpecError("asr.policies needs an %s (failback) policy" % failback)
+    if not any(p["provider"] == forward for p in policies):
+        raise SpecError("asr.policies needs an %s (forward) policy" % forward)
 
     items = asr.setdefault("items", [])
     names = set()
@@ -356,7 +363,9 @@ def _normalize_item(spec, asr, item, vms, datastores, now):
     item["disks"] = [{"file": "[%s] %s" % (d["datastore"], d["file"]), "size_gb": d.get("size_gb") or d["size_mb"] / 1024.0,
                       "bus": d["bus"], "unit": d["unit"], "uuid": d.get("uuid"), "datastore": d["datastore"]}
                      for d in (vm["disks"] if vm else []) if d["backing"] == "flat"]
-    if item["stage"] in FAILBACK_PROVIDER_STAGES:
+    if asr["flow"] == "modernized":
+        spec_modern.normalize_item(asr, item, vm, datastores, item["stage"] in FAILBACK_PROVIDER_STAGES)
+    elif item["stage"] in FAILBACK_PROVIDER_STAGES:
         mts = {m["vm"]: m for m in asr["master_targets"]}
         if item["master_target"] not in mts:
             raise SpecError("item %s at stage %s needs master_target (one of %s)"
@@ -410,6 +419,9 @@ def _apply_stages(spec, asr, vms, datastores):
     mts = {m["vm"]: m for m in asr["master_targets"]}
     for item in asr["items"]:
         stage = item["stage"]
+        if asr["flow"] == "modernized":
+            spec_modern.apply_stage(item, vms[item["name"]][0] if item["original_location"] else None, ONPREM_RUNNING)
+            continue
         if not item["original_location"]:
             if stage in DISKS_ON_MASTER_TARGET:
                 mt_vm = vms[item["master_target"]][0]

@@ -116,6 +116,11 @@ class AzureVms:
             if vm is not None:
                 found_by = "tag"
                 recorded_rg = vm["tags"].get(TAG_RESOURCE_GROUP) or recorded_rg
+        if vm is None and recorded.get("name") and not recorded.get("id") and recorded_rg:
+            # the forward details name the VM and its resource group but no id (InMageRcm)
+            vm = next((v for v in self.all() if _lower(v["name"]) == _lower(recorded["name"])
+                       and _lower(v["resource_group"]) == _lower(recorded_rg)), None)
+            found_by = "name" if vm else None
         if vm is None and recorded.get("name"):
             vm = self._moved(recorded)
             found_by = "name" if vm else None

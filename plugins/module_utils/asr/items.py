@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import stages
 
 NO_SCENARIO = "None"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def _iso(value):
@@ -66,7 +69,8 @@ def normalize(item):
         "policy_id": props.policy_id,
         "last_successful_failover_time": _iso(props.last_successful_failover_time),
         "failover_recovery_point_id": props.failover_recovery_point_id,
-        "replication_group": group_name if group_name and group_name != group_id else None,
+        # no user group: the name is the id (classic), or a bare GUID (modernized, which has no group id field)
+        "replication_group": group_name if group_name and group_name != group_id and not _GUID.match(group_name) else None,
         "replication_group_id": group_id,
         "os_type": getattr(details, "os_type", None) or getattr(os_details, "os_type", None),
         "discovery_type": getattr(details, "discovery_type", None),

@@ -29,6 +29,7 @@ LAB_PROVIDER_CODES = {
     "AgentNotRegistered": 90001, "ConfigurationServerNotRunning": 90002, "VmNotInConfigurationServerDatabase": 90003,
     "VCenterNotConnected": 90004, "NoRecoveryPoint": 90005, "AzureVmNotFound": 90006, "MasterTargetHasSnapshots": 90007,
     "MasterTargetOsMismatch": 90008, "FailbackNotSupportedForOs": 90009, "RecoveryPointNotFound": 90010,
+    "ApplianceNotHealthy": 90011, "ApplianceDiskLimitReached": 90012,
     "LabInjectedFailure": 90098, "LabStoppedAfterEffect": 90099,
 }
 

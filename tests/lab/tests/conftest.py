@@ -111,6 +111,11 @@ class FakeEffects:
         self._call("create_vm_from_master_target", vm_name, master_target, datastore, num_cpu, memory_mb, guest_id, firmware)
         self._mutate("create vm %s" % vm_name)
 
+    def create_vm_on_datastore(self, vm_name, datastore, num_cpu, memory_mb, guest_id, disk_sizes_gb, firmware="bios",
+                               host=None):
+        self._call("create_vm_on_datastore", vm_name, datastore, num_cpu, memory_mb, guest_id, list(disk_sizes_gb))
+        self._mutate("create vm %s on %s" % (vm_name, datastore))
+
     def power_on(self, vm_name):
         self._call("power_on", vm_name)
         self._mutate("power on %s" % vm_name)

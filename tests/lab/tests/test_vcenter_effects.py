@@ -113,3 +113,20 @@ def test_power_on_starts_tools_and_counts_memory_on_the_host(lab):
     lab.power_off("db01")
     assert lab.vm("db01")["tools_running_status"] == "guestToolsNotRunning"
     assert lab.host_of("db01")["memory_used_mb"] == before["memory_used_mb"]
+
+
+def test_create_vm_on_datastore_for_a_modernized_alternate_location(lab):
+    lab.create_vm_on_datastore("web02", "vmfs-02", 2, 8192, "rhel8_64Guest", [40, 80])
+    vm = lab.vm("web02")
+    assert sorted(d["file"] for d in vm["disks"]) == ["[vmfs-02] web02/web02.vmdk", "[vmfs-02] web02/web02_1.vmdk"]
+    assert [round(d["size_gb"]) for d in sorted(vm["disks"], key=lambda d: d["file"])] == [40, 80]
+    assert vm["power_state"] == "poweredOff" and vm["num_cpu"] == 2 and vm["memory_mb"] == 8192
+    assert "vmfs-02" in lab.host_of("web02")["datastores"]
+    assert lab.labels == ["create VM web02"]
+    lab.create_vm_on_datastore("web02", "vmfs-02", 2, 8192, "rhel8_64Guest", [40, 80])  # a re-run changes nothing
+    assert lab.labels == ["create VM web02"]
+    lab.power_on("web02")
+    assert lab.vm("web02")["power_state"] == "poweredOn"
+    with pytest.raises(EffectError) as missing:
+        lab.create_vm_on_datastore("web09", "no-such-ds", 1, 1024, "rhel8_64Guest", [10])
+    assert missing.value.code == "DatastoreNotFound"

@@ -36,6 +36,10 @@ class Actions:
         self.engine = engine
         self.flows = flows
         self.plan_flows = plan_flows
+        self.modern = None
+        if world.modernized:  # InMageRcm / InMageRcmFailback (modern_actions.py)
+            from .modern_actions import ModernActions
+            self.modern = ModernActions(self)
 
     # ------------------------------------------------------------------ LRO plumbing
     def accepted(self, request, job, target_id, kind):
@@ -119,7 +123,9 @@ class Actions:
                 raise bad("failoverDirection must be 'RecoveryToPrimary' to reprotect '%s' (got %r)."
                           % (found["name"], direction))
             details = props.get("providerSpecificDetails") or {}
-            if found["stage"] == "running_in_azure":
+            if self.modern is not None:
+                job = self.modern.reprotect_job(found, details)
+            elif found["stage"] == "running_in_azure":
                 params = self._inmage_reprotect(details)
                 job = self.flows.reprotect_to_onprem(found, params)
             else:
@@ -185,6 +191,8 @@ class Actions:
     def item_unplanned_failover(self, request, fabric, container, item):
         with self.world.lock:
             found = self.world.item_by_arm_name(fabric, container, item)
+            if self.modern is not None:
+                self.modern.refuse_unplanned(found)
             self.world.check_action(found, "unplannedFailover", "Unplanned failover")
             props = _props(request.json(required=True))
             spec = found["spec"]
@@ -210,6 +218,9 @@ class Actions:
                     raise bad("recoveryPointId is required when recoveryPointType is Custom.")
                 params.update(recovery_point_type=kind, recovery_point_id=details.get("recoveryPointId"))
                 job = self.flows.failover_to_onprem(found, params)
+            elif self.modern is not None:
+                params.update(self.modern.forward_failover_params(details, props))
+                job = self.flows.failover_to_azure(found, params)
             else:
                 self._expect_instance(details, "InMageAzureV2", "a failover to Azure")
                 point = details.get("recoveryPointId")
@@ -225,6 +236,8 @@ class Actions:
         return self.accepted(request, job, found["id"], "item")
 
     def item_refused(self, request, fabric, container, item, action):
+        if self.modern is not None and action.lower() in ("plannedfailover", "failovercancel"):
+            return self.modern.item_action(request, fabric, container, item, action)
         with self.world.lock:
             found = self.world.item_by_arm_name(fabric, container, item)
             provider = self.world.provider(found)
@@ -240,6 +253,8 @@ class Actions:
     def plan_unplanned_failover(self, request, plan):
         with self.world.lock:
             found = self.world.plan(plan)
+            if self.modern is not None:
+                self.modern.refuse_plan_unplanned(found)
             items = self._plan_ready(found, "unplannedFailover", "Unplanned failover")
             props = _props(request.json(required=True))
             failback = items[0]["stage"] == "replicating_to_onprem"
@@ -251,7 +266,7 @@ class Actions:
             sso = props.get("sourceSiteOperations")
             if sso not in ("Required", "NotRequired"):
                 raise bad("sourceSiteOperations is required: Required or NotRequired (got %r)." % sso)
-            provider = "InMage" if failback else "InMageAzureV2"
+            provider = "InMage" if failback else self.world.forward_provider
             entries = props.get("providerSpecificDetails") or []
             if not isinstance(entries, list):
                 raise bad("providerSpecificDetails must be a list, one entry per replication provider of the plan.")
@@ -287,6 +302,8 @@ class Actions:
         return self.accepted(request, job, found["spec"]["id"], "plan")
 
     def plan_refused(self, request, plan, action):
+        if self.modern is not None and action.lower() in ("plannedfailover", "failovercancel"):
+            return self.modern.plan_action(request, plan, action)
         with self.world.lock:
             found = self.world.plan(plan)
         name = found["spec"]["name"]

@@ -89,3 +89,19 @@ def agent_not_registered(item, seconds_left):
                      "After the on-premises VM boots, its agent can take up to 15 minutes to register "
                      "(about %d more seconds in this lab)." % max(0, int(seconds_left + 0.999)),
                      "Wait a few minutes and retry the reprotect.")
+
+
+def appliance_not_healthy(appliance, health, age):
+    return JobFailed("ApplianceNotHealthy",
+                     "The replication appliance '%s' is %s (last heartbeat %d seconds ago); it cannot reprotect or fail "
+                     "back virtual machines." % (appliance["name"], health, age),
+                     "The appliance's services are stopped, it lost connectivity to Azure, or it is overloaded.",
+                     "Repair the appliance, or retry the job on another healthy appliance.")
+
+
+def appliance_disk_limit(appliance, used, adding, limit):
+    return JobFailed("ApplianceDiskLimitReached",
+                     "The replication appliance '%s' replicates %d disks; %d more would exceed its limit of %d."
+                     % (appliance["name"], used, adding, limit),
+                     "An appliance can replicate a limited number of disks back to on-premises.",
+                     "Choose another appliance, or wait until other failbacks are committed.")

@@ -9,6 +9,7 @@ import re
 import time
 
 from ..compute import iso
+from . import serialize_modern as modern
 from .state import FAILBACK_STAGES
 
 AZURE = "Microsoft Azure"
@@ -100,6 +101,12 @@ def _master_target(world, mt, index):
 
 
 def fabric(world):
+    if world.modernized:
+        health, errors = modern.fabric_health(world)
+        props = {"friendlyName": world.asr["configuration_server"]["name"], "bcdrState": "Valid",
+                 "internalIdentifier": world.asr["fabric_name"][:36], "customDetails": modern.fabric_details(world),
+                 "healthErrorDetails": errors, "health": health}
+        return resource(world, world.fabric_id, "replicationFabrics", props)
     cs = world.asr["configuration_server"]
     running = cs["service_status"] == "Running"
     details = {
@@ -143,8 +150,9 @@ def vcenter(world, entry):
 
 def container(world):
     cs = world.asr["configuration_server"]
-    props = {"fabricFriendlyName": cs["name"], "friendlyName": cs["name"], "fabricType": "VMware",
-             "protectedItemCount": len(world.items), "pairingStatus": "Paired", "role": "Primary"}
+    props = {"fabricFriendlyName": cs["name"], "friendlyName": cs["name"],
+             "fabricType": "InMageRcm" if world.modernized else "VMware", "protectedItemCount": len(world.items),
+             "pairingStatus": "Paired", "role": "Primary"}
     return resource(world, world.container_id, "replicationFabrics/replicationProtectionContainers", props)
 
 
@@ -152,7 +160,7 @@ def mappings(world):
     cs = world.asr["configuration_server"]["name"]
     result = []
     for policy in world.asr["policies"]:
-        forward = policy["provider"] == "InMageAzureV2"
+        forward = policy["provider"] in ("InMageAzureV2", "InMageRcm")
         props = {"targetProtectionContainerId": AZURE if forward else world.container_id,
                  "targetProtectionContainerFriendlyName": AZURE if forward else cs, "health": "Normal",
                  "healthErrorDetails": [], "policyId": policy["id"], "state": "Paired",
@@ -165,6 +173,9 @@ def mappings(world):
 
 
 def policy(world, entry):
+    if entry["provider"] in ("InMageRcm", "InMageRcmFailback"):
+        return resource(world, entry["id"], "replicationPolicies",
+                        {"friendlyName": entry["name"], "providerSpecificDetails": modern.policy_details(entry)})
     details = {"instanceType": entry["provider"], "recoveryPointThresholdInMinutes": entry["rpo_threshold_minutes"],
                "recoveryPointHistory": entry["recovery_point_history_minutes"],
                "appConsistentFrequencyInMinutes": entry["app_consistent_frequency_minutes"], "multiVmSyncStatus": "Enabled"}
@@ -181,7 +192,9 @@ def point_id(item, point):
 
 def recovery_point(world, item, point):
     props = {"recoveryPointTime": point["time"], "recoveryPointType": point["type"]}
-    if world.provider(item) == "InMageAzureV2":
+    if world.modernized and modern.recovery_point_details(world, item):
+        props["providerSpecificDetails"] = modern.recovery_point_details(world, item)
+    elif world.provider(item) == "InMageAzureV2":
         props["providerSpecificDetails"] = {"instanceType": "InMageAzureV2",
                                             "isMultiVmSyncPoint": "True" if item["spec"]["replication_group"] else "False"}
     return resource(world, point_id(item, point),
@@ -382,8 +395,15 @@ def _inmage(world, item, points):
 def protected_item(world, item):
     props, provider = _common(world, item)
     points = world.points(item)
-    props["providerSpecificDetails"] = (_inmage(world, item, points) if provider == "InMage"
-                                        else _inmage_azure_v2(world, item, points))
+    if provider == "InMageRcmFailback":
+        props["primaryFabricProvider"] = "InMageRcmFabric"
+        props["providerSpecificDetails"] = modern.inmage_rcm_failback(world, item, points, _source(world, item))
+    elif provider == "InMageRcm":
+        props["primaryFabricProvider"] = "InMageRcmFabric"
+        props["providerSpecificDetails"] = modern.inmage_rcm(world, item, points, _source(world, item))
+    else:
+        props["providerSpecificDetails"] = (_inmage(world, item, points) if provider == "InMage"
+                                            else _inmage_azure_v2(world, item, points))
     return resource(world, item["id"],
                     "replicationFabrics/replicationProtectionContainers/replicationProtectedItems", props)
 
@@ -397,6 +417,8 @@ def recovery_plan(world, plan):
     running = plan["current_job"] is not None or any(i["current_job"] for i in items)
     if running or not items or len(stages) != 1:
         allowed = []
+    elif world.modernized:
+        allowed = list(modern.modern.MODERN_PLAN_OPERATIONS.get(stages.pop(), []))
     else:
         allowed = {"replicating_to_onprem": ["UnplannedFailover"], "failed_back": ["Commit"],
                    "replicating_to_azure": ["UnplannedFailover", "TestFailover"],
@@ -423,4 +445,6 @@ def recovery_plan(world, plan):
         props["currentScenarioStatusDescription"] = job.state_description
     if plan["last_unplanned"]:
         props["lastUnplannedFailoverTime"] = iso(plan["last_unplanned"])
+    if plan.get("last_planned"):
+        props["lastPlannedFailoverTime"] = iso(plan["last_planned"])
     return resource(world, plan["spec"]["id"], "replicationRecoveryPlans", props)

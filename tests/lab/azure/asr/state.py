@@ -13,6 +13,7 @@ import uuid
 
 from ..compute import iso
 from ..server import ArmError
+from .modern import MODERN_ACCEPTS, MODERN_STAGE_TABLE
 
 # stage -> provider, protectionState, description, activeLocation, allowedOperations
 STAGE_TABLE = {
@@ -56,6 +57,11 @@ class World:
         self.lock = lock
         self.loaded = time.time()
         self.vault_id = self.asr["vault_id"]
+        self.modernized = self.asr.get("flow") == "modernized"
+        self.stage_table = MODERN_STAGE_TABLE if self.modernized else STAGE_TABLE
+        self.accepts = MODERN_ACCEPTS if self.modernized else ACCEPTS
+        self.forward_provider, self.failback_provider = (("InMageRcm", "InMageRcmFailback") if self.modernized
+                                                         else ("InMageAzureV2", "InMage"))
         self.fabric_id = "%s/replicationFabrics/%s" % (self.vault_id, self.asr["fabric_name"])
         self.container_id = "%s/replicationProtectionContainers/%s" % (self.fabric_id, self.asr["container_name"])
         self.vms = {}
@@ -83,14 +89,20 @@ class World:
                 "id": "%s/replicationProtectedItems/%s" % (self.container_id, entry["item_name"]),
                 "master_target": entry["master_target"], "datastore": entry["datastore"],
                 "process_server_id": None, "retention_drive": None, "run_as_account_id": None,
-                "forward_policy_id": next(p["id"] for p in policies if p["provider"] == "InMageAzureV2"),
-                "failback_policy_id": next(p["id"] for p in policies if p["provider"] == "InMage"),
+                "forward_policy_id": next(p["id"] for p in policies if p["provider"] == self.forward_provider),
+                "failback_policy_id": next(p["id"] for p in policies if p["provider"] == self.failback_provider),
                 "current_job": None, "failed_scenario": None, "last_failover_time": None,
                 "failover_point_id": None, "onprem_on_since": None,
                 "points": [dict(p, epoch=_epoch(p["time"])) for p in entry["recovery_points"]],
                 "rp_origin": None, "rp_first_delay": 0.0, "rp_stop": None, "rp_seq": 0,
                 "azure_vm": entry.get("azure_vm")}
-        if stage in FAILBACK_STAGES:
+        if self.modernized:  # the reprotect agent and the failback's record (modern_flows.py)
+            item.update(appliance=entry.get("appliance"), log_storage_account_id=entry.get("log_storage_account"),
+                        pf_status=None, pf_start=None)
+        if stage in FAILBACK_STAGES and self.modernized:
+            found = next((a for a in self.asr["appliances"] if a["name"] == entry.get("appliance")), None)
+            item["process_server_id"] = found["process_server_id"] if found else None
+        elif stage in FAILBACK_STAGES:
             ps = self.process_servers("azure") or self.process_servers()
             item["process_server_id"] = ps[0]["id"] if ps else None
         if stage in REPLICATING:
@@ -217,15 +229,15 @@ class World:
 
     # ------------------------------------------------------------------ stage
     def stage_row(self, item):
-        return STAGE_TABLE[item["stage"]]
+        return self.stage_table[item["stage"]]
 
     def provider(self, item):
-        return STAGE_TABLE[item["stage"]][0]
+        return self.stage_table[item["stage"]][0]
 
     def allowed_operations(self, item):
         if item["spec"]["migration_completed"] or item["current_job"]:
             return []
-        return list(STAGE_TABLE[item["stage"]][4])
+        return list(self.stage_table[item["stage"]][4])
 
     def check_action(self, item, action, label):
         """Refuse ``action`` unless the item's stage accepts it (400/409 ARM errors)."""
@@ -238,11 +250,11 @@ class World:
             raise ArmError(400, "OperationNotAllowed",
                            "The replication protected item '%s' has completed migration; no operation is allowed on it."
                            % item["name"])
-        if action not in ACCEPTS.get(item["stage"], ()):
+        if action not in self.accepts.get(item["stage"], ()):
             allowed = self.allowed_operations(item)
             raise ArmError(400, "OperationNotAllowed",
                            "%s is not allowed on the replication protected item '%s' in its current state (%s). "
-                           "Allowed operations: %s." % (label, item["name"], STAGE_TABLE[item["stage"]][1],
+                           "Allowed operations: %s." % (label, item["name"], self.stage_table[item["stage"]][1],
                                                         ", ".join(allowed) or "none"))
 
     def state(self):
@@ -254,6 +266,8 @@ class World:
                                                     "current_job", "failed_scenario", "last_failover_time",
                                                     "failover_point_id")}
                 items[name]["provider"] = self.provider(item)
+                if self.modernized:
+                    items[name].update(appliance=item["appliance"], planned_failover_status=item["pf_status"])
                 items[name]["recovery_points"] = len(self.points(item))
             return {"items": items,
                     "plans": {n: {"current_job": p["current_job"], "last_job": p["last_job"]} for n, p in self.plans.items()},
