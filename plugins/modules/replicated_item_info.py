@@ -182,6 +182,10 @@ items:
       description: The number of disks Site Recovery protects for the item.
       type: int
       sample: 2
+    target_datastore:
+      description: Modernized flow, failback direction - the datastore the appliance writes to (null otherwise).
+      type: str
+      sample: vmfs-01
     onprem:
       description: >-
         The on-premises side as Site Recovery knows it: infrastructure_vm_id, vm_id, vcenter_infrastructure_id,

@@ -291,7 +291,7 @@ def test_plan_planned_failover_cancel_and_commit(lab_factory, effects):
 
 def test_reprotect_refusals_and_unhealthy_appliance(lab_factory, effects):
     lab = lab_factory(modern({"asr": {"appliances": [{"name": "appl01", "health": "Critical",
-                                                       "heartbeat_age_seconds": 7200}]}}), effects=effects)
+                                                      "heartbeat_age_seconds": 7200}]}}), effects=effects)
     fabric = lab.fabric_details()
     sick = agent(lab, "appl01")
     assert sick.health == "Critical" and sick.health_errors[0].error_code == "ApplianceHeartbeatMissing"
@@ -354,7 +354,7 @@ def test_modernized_side_effects_land_in_vcenter(tmp_path):
 
 def test_forward_failover_of_a_reprotected_inmage_rcm_item(lab_factory):
     lab = lab_factory(modern({"asr": {"items": [{"name": "fs02", "source": "physical", "stage": "reprotected_to_azure",
-                                                  "recovery_points": [{"age_minutes": 1}]}]}}))
+                                                 "recovery_points": [{"age_minutes": 1}]}]}}))
     body = {"properties": {"failoverDirection": "PrimaryToRecovery", "providerSpecificDetails": {
         "instanceType": "InMageRcm", "performShutdown": "false"}}}
     poller, job_name, _headers = lab.item_call("unplanned_failover", "fs02", body)

@@ -18,6 +18,10 @@ from . import modern
 SEVERITY = {"None": 0, "Normal": 0, "Warning": 1, "Critical": 2}
 
 
+def _bytes(gb):
+    return int(gb * 1024 ** 3)
+
+
 def _ago(seconds):
     return iso(time.time() - float(seconds))
 
@@ -171,7 +175,6 @@ def inmage_rcm(world, item, points, src):
     targets = [avm.get("os_disk"), *list(avm.get("data_disk_list", []))] if avm else []
     log = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/asrcache%s" % (
         sub, world.asr["resource_group"], item["vm_id"][:8])
-    size = lambda gb: int(gb * 1024 ** 3)  # noqa: E731
     details = {
         "instanceType": "InMageRcm", "internalIdentifier": item["vm_id"],
         "fabricDiscoveryMachineId": "%s/machines/%s" % (_site_id(world), spec["infrastructure_vm_id"]),
@@ -189,18 +192,18 @@ def inmage_rcm(world, item, points, src):
         "targetNetworkId": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/vnet-recovery"
                            % (sub, rg), "testNetworkId": None,
         "lastRpoInSeconds": rpo, "lastRpoCalculatedTime": _ago(30),
-        "initialReplicationProgressPercentage": 100, "initialReplicationProcessedBytes": size(sum(disks)),
-        "initialReplicationTransferredBytes": size(sum(disks)), "initialReplicationProgressHealth": "None",
+        "initialReplicationProgressPercentage": 100, "initialReplicationProcessedBytes": _bytes(sum(disks)),
+        "initialReplicationTransferredBytes": _bytes(sum(disks)), "initialReplicationProgressHealth": "None",
         "resyncProgressPercentage": 0, "resyncProcessedBytes": 0, "resyncTransferredBytes": 0,
         "resyncProgressHealth": "None", "resyncRequired": "false", "resyncState": "None", "agentUpgradeState": "None",
         "isLastUpgradeSuccessful": "true", "isAgentRegistrationSuccessfulAfterFailover": True,
         "protectedDisks": [{"diskId": _disk_guid(item, i), "diskName": "Disk%d" % i, "isOSDisk": str(i == 0).lower(),
-                            "capacityInBytes": size(gb), "logStorageAccountId": log, "diskType": "Premium_LRS",
+                            "capacityInBytes": _bytes(gb), "logStorageAccountId": log, "diskType": "Premium_LRS",
                             "diskState": "Available", "seedManagedDiskId": "/subscriptions/%s/resourceGroups/%s/providers/"
                             "Microsoft.Compute/disks/asrseeddisk-%s-%d" % (sub, rg, item["name"], i),
                             "targetManagedDiskId": targets[i]["id"] if i < len(targets) and targets[i] else None,
                             "dataPendingInLogDataStoreInMB": 0.0, "dataPendingAtSourceAgentInMB": 0.0,
-                            "isInitialReplicationComplete": "true", "irDetails": _sync(True, size(gb)),
+                            "isInitialReplicationComplete": "true", "irDetails": _sync(True, _bytes(gb)),
                             "resyncDetails": _sync(True, 0), "diskSizeInGB": round(gb)}
                            for i, gb in enumerate(disks)],
         "unprotectedDisks": [],
@@ -242,7 +245,6 @@ def inmage_rcm_failback(world, item, points, src):
     agent = modern.appliance(world, item.get("appliance"))
     initial = item["stage"] in ("reprotecting_to_onprem", "replicating_to_onprem") and not points
     forward = world.policy(item["forward_policy_id"])
-    size = lambda gb: int(gb * 1024 ** 3)  # noqa: E731
     registered = (modern.agent_registered(world, item, time.time())
                   if item["stage"] in ("failed_back", "failback_committed") else True)
     details = {
@@ -253,16 +255,16 @@ def inmage_rcm_failback(world, item, points, src):
         "targetvCenterId": _vcenter_id(world), "targetDataStoreName": item["datastore"],
         "targetVmName": item["name"],
         "initialReplicationProgressPercentage": 0 if initial else 100,
-        "initialReplicationProcessedBytes": 0 if initial else size(sum(spec["disk_sizes_gb"])),
-        "initialReplicationTransferredBytes": 0 if initial else size(sum(spec["disk_sizes_gb"])),
+        "initialReplicationProcessedBytes": 0 if initial else _bytes(sum(spec["disk_sizes_gb"])),
+        "initialReplicationTransferredBytes": 0 if initial else _bytes(sum(spec["disk_sizes_gb"])),
         "initialReplicationProgressHealth": "InProgress" if initial else "None",
         "resyncProgressPercentage": 0, "resyncProcessedBytes": 0, "resyncTransferredBytes": 0,
         "resyncProgressHealth": "None", "resyncRequired": "false", "resyncState": "None",
         "protectedDisks": [{"diskId": _disk_guid(item, i), "diskName": "Disk%d" % i, "isOSDisk": str(i == 0).lower(),
-                            "capacityInBytes": size(gb), "diskUuid": _disk_guid(item, i),
+                            "capacityInBytes": _bytes(gb), "diskUuid": _disk_guid(item, i),
                             "dataPendingInLogDataStoreInMB": 0.0, "dataPendingAtSourceAgentInMB": 0.0,
                             "isInitialReplicationComplete": "false" if initial else "true",
-                            "irDetails": _sync(not initial, size(gb)), "resyncDetails": _sync(True, 0),
+                            "irDetails": _sync(not initial, _bytes(gb)), "resyncDetails": _sync(True, 0),
                             "lastSyncTime": points[0]["time"] if points else None}
                            for i, gb in enumerate(spec["disk_sizes_gb"])],
         "mobilityAgentDetails": {"version": "9.63.7187.1", "latestVersion": "9.63.7187.1", "driverVersion": "9.63.7187.1",
