@@ -5,4 +5,4 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 python tests/lab/vcsim/smoke.py
 pytest -p no:cacheprovider tests/lab/tests
-pytest -p no:cacheprovider tests/integration
+pytest -p no:cacheprovider -n 2 tests/integration
