@@ -14,7 +14,9 @@ description:
     on-premises and replicate, with the recovery point you choose - the latest processed
     (crash-consistent) point, the latest application-consistent point, or a point by name or id.
   - Refuses, changing nothing, when a VM has no recovery point yet (for a recovery plan, when any VM
-    of the plan has none), or no application-consistent one when that is asked for.
+    of the plan has none), or no application-consistent one when that is asked for. A modernized item
+    needs none - its planned failover copies the pending changes and takes a fresh point, so its
+    data-loss window is reported as 0.
   - VMs of a user replication group fail over together through their recovery plan, as ASR requires;
     selecting every VM of that plan routes the failover through it, otherwise the module refuses and
     names the plan.

@@ -73,3 +73,35 @@ def test_readiness_applies_the_appliance_rules(full_lab):
     rules = {f["rule"] for f in result["findings"] if f["vm"] == "app01"}
     assert "modernized_guest_changes" in rules
     assert not {r for r in rules if r.startswith(("mt_", "master_target"))}, rules
+
+
+def test_failed_verification_cancels_the_failback_only_when_asked(full_lab, tmp_path):
+    # app01's guest has no VMware Tools: after the failback it never reports Tools running
+    lab = full_lab("modernized.yml", overrides={"vcenter": {"datacenters": [
+        {"name": "DC1", "vms": [{"name": "app01", "tools_status": "toolsNotInstalled"}]}]}})
+    args = {"original_location_" + k: v for k, v in {
+        "vms": ["app01"], "datastore": "vmfs-01", "log_storage_account_id": LOG, "poll_interval": 0.5,
+        "recovery_point_delay": 1, "report_dir": str(tmp_path), "tools_timeout": 3, "cancel_on_failure": True}.items()}
+    rc, out = run_playbook("original_location", args, lab.env())
+    assert rc != 0
+    assert "The failback was cancelled" in out, out[-3000:]
+    assert stages(lab)["app01"] == "replicating_to_onprem"
+    assert lab.effects.vm("app01")["power_state"] == "poweredOff"
+    # without cancel_on_failure the failback stays (not committed, the Azure VM kept) for a fix and a re-run
+    rc, out = run_playbook("original_location", dict(args, original_location_cancel_on_failure=False), lab.env())
+    assert rc != 0
+    assert "the failback is not committed; the Azure VMs are kept" in out, out[-3000:]
+    assert stages(lab)["app01"] == "failed_back"
+
+
+def test_a_run_stopped_before_the_commit_is_resumed_on_the_modernized_flow(full_lab, tmp_path):
+    lab = full_lab("modernized.yml")
+    args = {"original_location_" + k: v for k, v in {
+        "vms": ["app01"], "datastore": "vmfs-01", "log_storage_account_id": LOG, "poll_interval": 0.5,
+        "recovery_point_delay": 1, "report_dir": str(tmp_path)}.items()}
+    rc, out = run_playbook("original_location", dict(args, original_location_commit=False), lab.env())
+    assert rc == 0, out[-3000:]
+    assert stages(lab)["app01"] == "failed_back"
+    rc, out = run_playbook("original_location", args, lab.env())
+    assert rc == 0, out[-3000:]
+    assert stages(lab)["app01"] == FINAL

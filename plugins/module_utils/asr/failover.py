@@ -107,6 +107,12 @@ def plan(vault, selected, recovery_point, plan_name):
             refusals.append("VM %s fails back through the modernized flow, a planned failover to the latest crash- or "
                             "application-consistent point: use latest_processed or latest_app_consistent." % item["name"])
             continue
+        if _is_modern(item):  # the planned failover copies the pending changes and takes a fresh point
+            result.update(action="failover", changed=True, recovery_point={
+                "name": None, "id": None, "type": modernized.RECOVERY_POINT_TYPES[recovery_point], "time": None})
+            result["data_loss_window_seconds"] = 0.0
+            acting.append((model, item))
+            continue
         points = [_point(p) for p in vault.recovery_points(model)]
         chosen = choose_point(points, recovery_point)
         if chosen is None:

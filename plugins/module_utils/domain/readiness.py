@@ -343,6 +343,8 @@ def esx_host_connected(vm, ctx):
 def recovery_point(vm, ctx):
     stage = _stage(vm)
     points = vm.get("points") or {}
+    if flow_of(vm) == "modernized":
+        return []  # a planned failover copies the pending changes and takes a fresh point first
     plan = " (recovery plan %s fails back only when every VM has one)" % ctx["plan"] if ctx.get("plan") else ""
     if stage in BEFORE_REPROTECT:
         return [finding(vm["name"], "recovery_point", WARNING, "%s has no failback recovery point yet: the first one comes "
