@@ -50,6 +50,16 @@ class FailbackModule:
             self._azure = AzureSession(argspec.azure_params(self.params), deadline=deadline)
         return self._azure
 
+    def vault(self, deadline=None):
+        """The Recovery Services vault of the ``resource_group`` / ``vault_name`` options (cached reads)."""
+        from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
+        return Vault(self.azure(deadline=deadline), self.params["resource_group"], self.params["vault_name"])
+
+    def selection(self):
+        """The protected items the ``vms``, ``items`` and ``recovery_plan`` options select (for asr.items.select)."""
+        return {"vms": self.params.get("vms") or [], "item_names": self.params.get("items") or [],
+                "plan": self.params.get("recovery_plan")}
+
     def _close(self):
         if self._vsphere is not None:
             self._vsphere.disconnect()

@@ -146,7 +146,6 @@ duration_seconds:
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import commit
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.inventory import Inventory
@@ -156,13 +155,13 @@ def run(module):
     params = module.params
     deadline = Deadline(params["timeout"])
     session = module.azure(deadline=deadline)
-    vault = Vault(session, params["resource_group"], params["vault_name"])
+    vault = module.vault()
 
     def onprem_check(names):
         return commit.verify_onprem(Inventory(module.vsphere()), names) if names else {}
 
     outcome = commit.ensure(
-        session, vault, {"vms": params["vms"] or [], "item_names": params["items"] or [], "plan": params["recovery_plan"]},
+        session, vault, module.selection(),
         onprem_check, params["force"], module.check_mode, deadline, poll=params["poll_interval"],
         azure_vms=AzureVms(session))
     if outcome["forced"]:

@@ -367,14 +367,13 @@ duration_seconds:
 """
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
 def gather(module):
     session = module.azure(deadline=Deadline(300))
-    vault = Vault(session, module.params["resource_group"], module.params["vault_name"])
+    vault = module.vault()
     result = fabric.describe(vault)
     result["changed"] = False
     result["api_calls"] = session.stats["calls"]

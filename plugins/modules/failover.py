@@ -179,7 +179,6 @@ duration_seconds:
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
@@ -188,8 +187,8 @@ def run(module):
     params = module.params
     deadline = Deadline(params["timeout"])
     session = module.azure(deadline=deadline)
-    vault = Vault(session, params["resource_group"], params["vault_name"])
-    selection = {"vms": params["vms"] or [], "item_names": params["items"] or [], "plan": params["recovery_plan"]}
+    vault = module.vault()
+    selection = module.selection()
     if params["cancel"]:
         outcome = failover.cancel(vault, selection, module.check_mode, deadline, poll=params["poll_interval"])
         outcome["api_calls"] = session.stats["calls"]

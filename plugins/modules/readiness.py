@@ -224,7 +224,6 @@ duration_seconds:
 
 from ansible_collections.siterecovery.failback.plugins.module_utils import readiness_context
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
@@ -232,7 +231,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.module impor
 def check(module):
     params = module.params
     session = module.azure(deadline=Deadline(300))
-    vault = Vault(session, params["resource_group"], params["vault_name"])
+    vault = module.vault()
     clients = []
 
     def connect():

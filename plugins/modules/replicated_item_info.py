@@ -325,7 +325,6 @@ duration_seconds:
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import item_info
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
@@ -333,7 +332,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.module impor
 def gather(module):
     params = module.params
     session = module.azure(deadline=Deadline(300))
-    vault = Vault(session, params["resource_group"], params["vault_name"])
+    vault = module.vault()
     result = item_info.describe(vault, AzureVms(session), vms=params["vms"] or [], item_names=params["items"] or [],
                                 plan=params["recovery_plan"], with_points=params["recovery_points"])
     result["changed"] = False

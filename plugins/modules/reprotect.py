@@ -215,7 +215,6 @@ duration_seconds:
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import reprotect
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
@@ -224,7 +223,7 @@ def run(module):
     params = module.params
     deadline = Deadline(params["timeout"])
     session = module.azure(deadline=deadline)
-    vault = Vault(session, params["resource_group"], params["vault_name"])
+    vault = module.vault()
     names = {key: params[key] for key in ("master_target", "process_server", "datastore", "retention_volume",
                                           "run_as_account", "appliance", "log_storage_account_id", "placements")}
     record = None
@@ -235,7 +234,7 @@ def run(module):
             azure_vms.record(azure_vms.find(item), item)
 
     outcome = reprotect.ensure(
-        session, vault, {"vms": params["vms"] or [], "item_names": params["items"] or [], "plan": params["recovery_plan"]},
+        session, vault, module.selection(),
         params["direction"], names, module.check_mode, deadline,
         agent_deadline=Deadline(params["agent_registration_timeout"]) if params["direction"] == "to_azure" else None,
         poll=params["poll_interval"], record_azure_vm=record)

@@ -108,14 +108,13 @@ duration_seconds:
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import lock
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
 def run(module):
     params = module.params
     session = module.azure()
-    vault = Vault(session, params["resource_group"], params["vault_name"])
+    vault = module.vault()
     selected = asr_items.select(vault, vms=params["vms"] or [], plan=params["recovery_plan"])
     azure_vms = AzureVms(session)
     if params["state"] == "locked":

@@ -148,7 +148,19 @@ class AzureVms:
         wanted = {TAG_ITEM: item["item_name"], TAG_RESOURCE_GROUP: vm.get("recorded_resource_group") or vm["resource_group"]}
         if all(current["tags"].get(name) == value for name, value in wanted.items()):
             return False
-        merged = {name: value for name, value in current["raw_tags"].items() if _lower(name) not in wanted}
+        self.set_tags(vm["id"], wanted)
+        return True
+
+    def tag(self, vm_id, name):
+        """The value of tag ``name`` (case-insensitive) on the listed VM ``vm_id``, or None."""
+        current = self._by_id(vm_id)
+        return current["tags"].get(_lower(name)) if current else None
+
+    def set_tags(self, vm_id, wanted, remove=()):
+        """PATCH the listed VM's tags: ``wanted`` set, ``remove`` dropped, every other tag kept."""
+        current = self._by_id(vm_id)
+        dropped = {_lower(name) for name in list(wanted) + list(remove)}
+        merged = {name: value for name, value in current["raw_tags"].items() if _lower(name) not in dropped}
         merged.update(wanted)
         from azure.mgmt.compute.models import VirtualMachineUpdate  # pylint: disable=import-outside-toplevel  # SDK loaded by the session
         try:
@@ -158,7 +170,6 @@ class AzureVms:
             raise from_exception(exc, "tag the Azure VM", current["id"]) from exc
         current["raw_tags"] = merged
         current["tags"] = {_lower(name): value for name, value in merged.items()}
-        return True
 
     # ------------------------------------------------------------------ what a deleted VM left behind
     def _disks(self, rg):

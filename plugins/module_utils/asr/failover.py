@@ -60,10 +60,6 @@ def _plans_of(vault, item_ids):
     return result
 
 
-def vault_items(vault):
-    return [(model, {"id": model.id, "name": model.properties.friendly_name}) for model in vault.items()]
-
-
 def _route_groups(vault, acting, plan_name, refusals):
     """Items of a user replication group fail over through their recovery plan (ASR refuses them
     one by one). Returns the plan to use, if the whole plan is being failed back."""
@@ -75,7 +71,7 @@ def _route_groups(vault, acting, plan_name, refusals):
     whole = [name for name, members in plans.items() if members <= selected_ids]
     if len(whole) == 1:
         return whole[0]
-    names = {item["id"].lower(): item["name"] for _model, item in vault_items(vault)}
+    names = {model.id.lower(): model.properties.friendly_name for model in vault.items()}
     for item in grouped:
         holding = sorted(name for name, members in plans.items() if item["id"].lower() in members)
         extra = sorted({names.get(m, m) for name in holding for m in plans[name] - selected_ids})

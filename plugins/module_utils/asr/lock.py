@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 
 TAG_LOCK = "siterecovery-failback-lock"
 
@@ -27,19 +27,6 @@ def parse(value):
         return None, 0.0
 
 
-def _set_tags(azure_vms, vm, wanted, remove=()):
-    current = azure_vms._by_id(vm["id"])  # pylint: disable=protected-access  # same package
-    merged = {name: value for name, value in current["raw_tags"].items()
-              if name.lower() not in {w.lower() for w in list(wanted) + list(remove)}}
-    merged.update(wanted)
-    from azure.mgmt.compute.models import VirtualMachineUpdate  # pylint: disable=import-outside-toplevel
-    try:
-        azure_vms.client.virtual_machines.begin_update(current["resource_group"], current["name"],
-                                                       VirtualMachineUpdate(tags=merged)).result()
-    except Exception as exc:  # pylint: disable=broad-except  # one readable error
-        raise from_exception(exc, "tag the Azure VM", current["id"]) from exc
-
-
 def acquire(azure_vms, selected, owner, ttl_seconds, check_mode, break_lock=False, clock=time.time):
     """Lock every selected item's Azure VM for ``owner``; refuse (changing nothing) when another
     live run holds one. Returns ``(changed, results)``."""
@@ -51,7 +38,7 @@ def acquire(azure_vms, selected, owner, ttl_seconds, check_mode, break_lock=Fals
         results.append(result)
         if not vm or not vm.get("exists"):
             continue  # committed already: nothing left that two runs could both do
-        holder, expiry = parse(azure_vms._by_id(vm["id"])["tags"].get(TAG_LOCK))  # pylint: disable=protected-access
+        holder, expiry = parse(azure_vms.tag(vm["id"], TAG_LOCK))
         if holder == owner:
             result["status"] = "held_by_us"
             to_lock.append((vm, result))
@@ -69,10 +56,9 @@ def acquire(azure_vms, selected, owner, ttl_seconds, check_mode, break_lock=Fals
     value = "%s|%d" % (owner, now + ttl_seconds)
     if not check_mode:
         for vm, _result in to_lock:
-            _set_tags(azure_vms, vm, {TAG_LOCK: value})
+            azure_vms.set_tags(vm["id"], {TAG_LOCK: value})
         azure_vms.forget()
-        lost = [r["name"] for vm, r in to_lock
-                if parse(azure_vms._by_id(vm["id"])["tags"].get(TAG_LOCK))[0] != owner]  # pylint: disable=protected-access
+        lost = [r["name"] for vm, r in to_lock if parse(azure_vms.tag(vm["id"], TAG_LOCK))[0] != owner]
         if lost:
             raise AzureError("Another run took the lock of %s at the same moment; this run stops." % ", ".join(lost),
                              vms=results)
@@ -88,12 +74,12 @@ def release(azure_vms, selected, owner, check_mode):
         results.append(result)
         if not vm or not vm.get("exists"):
             continue
-        holder, _expiry = parse(azure_vms._by_id(vm["id"])["tags"].get(TAG_LOCK))  # pylint: disable=protected-access
+        holder, _expiry = parse(azure_vms.tag(vm["id"], TAG_LOCK))
         if holder != owner:
             result["status"] = "not_ours" if holder else "none"
             continue
         result["status"] = "released"
         changed = True
         if not check_mode:
-            _set_tags(azure_vms, vm, {}, remove=[TAG_LOCK])
+            azure_vms.set_tags(vm["id"], {}, remove=[TAG_LOCK])
     return changed, results

@@ -72,7 +72,7 @@ def _check_master_target(inventory, mt_row, planned_new):
         problems.append("Master target %s would have %d disks attached (%d now + %d), above the limit of %d. Use another "
                         "master target for some VMs." % (mt["name"], mt["disk_count"] + planned_new, mt["disk_count"],
                                                          planned_new, facts.MASTER_TARGET_DISK_LIMIT))
-    return mt, problems
+    return problems
 
 
 def _inspect_original(inventory, req, vm_row, mt, found):
@@ -158,7 +158,7 @@ def plan_attach(inventory, requests, found=None):
         refusals += problems
         staged.append((req, vm_row, mt_row, owned, to_move))
     for moid, count in per_mt_new.items():
-        refusals += _check_master_target(inventory, inventory.vms[moid], count)[1]
+        refusals += _check_master_target(inventory, inventory.vms[moid], count)
     if refusals:
         raise VSphereError("Refusing to attach disks; nothing was changed: " + " ".join(dict.fromkeys(refusals)),
                            refusals=list(dict.fromkeys(refusals)))
