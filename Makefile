@@ -8,8 +8,15 @@ BIN := $(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+# Nothing an earlier run left in the home directory may count: every cache of the tools
+# (pip's downloads, ansible-test's pip bootstrap, ansible-lint's, Go's build cache) lives in
+# this checkout, so a clean clone starts from nothing, as CI does.
+export HOME := $(CURDIR)/.cache/home
+export XDG_CACHE_HOME := $(CURDIR)/.cache/home/.cache
+export GOCACHE := $(CURDIR)/tests/lab/.build/gocache
+export COVERAGE_FILE := $(CURDIR)/tests/output/coverage/.coverage
 
-.PHONY: test demo bench bootstrap lint sanity units ansible-lint docs-lint changelog-lint integration build clean
+.PHONY: test demo bench bootstrap lint sanity units ansible-lint docs-lint changelog-lint integration build mutation clean
 
 test: bootstrap lint sanity units ansible-lint docs-lint changelog-lint integration build
 	@echo "make test: all checks passed"
@@ -25,7 +32,10 @@ sanity: bootstrap
 	tests/tools/sanity.sh
 
 units: bootstrap
-	pytest tests/unit
+	mkdir -p tests/output/coverage
+	pytest tests/unit --cov=plugins --cov-branch --cov-report=
+	coverage json -q -o tests/output/coverage/unit.json
+	python tests/tools/coverage_report.py tests/output/coverage/unit.json
 
 ansible-lint: bootstrap
 	ansible-lint
@@ -48,5 +58,9 @@ demo: bootstrap
 bench: bootstrap
 	python tests/bench/bench.py
 
+# Mutation check of the code that changes things (slow: tens of minutes; not part of `make test`).
+mutation: bootstrap
+	tests/tools/mutation.sh
+
 clean:
-	rm -rf build tests/output .pytest_cache .ruff_cache
+	rm -rf build tests/output .pytest_cache .ruff_cache .cache

@@ -54,6 +54,12 @@ def cmd_serve(args):
 
 
 def cmd_up(args):
+    sys.path.insert(0, ROOT)
+    from tests.lab.vcenter import NotBuilt, binary
+    try:
+        binary()  # refuse at once, before the start timer, when the bootstrap step has not run
+    except NotBuilt as error:
+        sys.exit("lab %s not started: %s" % (args.name, error))
     directory = run_dir(args.name)
     if os.path.exists(os.path.join(directory, "env.json")):
         sys.exit("lab %s is already running; `python -m tests.lab down --name %s` first" % (args.name, args.name))
@@ -120,7 +126,8 @@ def main(argv=None):
         if name in ("up", "serve"):
             command.add_argument("--spec", default="default.yml", help="a spec file (tests/lab/specs/ by default)")
         if name == "up":
-            command.add_argument("--timeout", type=float, default=30.0)
+            command.add_argument("--timeout", type=float, default=120.0,
+                                 help="seconds to wait for the lab to be ready (it starts in seconds)")
         command.set_defaults(func=func)
     args = parser.parse_args(argv)
     args.func(args)

@@ -10,8 +10,14 @@ reports=$root/tests/output/demo-reports
 mkdir -p "$reports"
 started=$(date +%s)
 echo "== siterecovery.failback demo: starting the lab (vCenter simulator + Azure/ASR emulator) =="
-eval "$(python -m tests.lab up --name "$name" --spec default.yml)"
 trap 'python -m tests.lab down --name "$name" >/dev/null' EXIT
+# A failed start must stop the demo here, with the lab's own message (an `eval "$(...)"` would
+# swallow the failure and go on with no lab).
+if ! lab_env=$(python -m tests.lab up --name "$name" --spec default.yml); then
+  echo "demo: the lab did not start (see the message above); nothing was run" >&2
+  exit 1
+fi
+eval "$lab_env"
 echo "lab up in $(( $(date +%s) - started )) s: vCenter ${VMWARE_HOST}:${VMWARE_PORT}, ARM ${AZURE_ARM_ENDPOINT}"
 
 run() {

@@ -25,6 +25,11 @@ from .server import ArmError, Response
 KINDS = ("status", "throttle", "reset", "latency")
 
 
+def delay(seconds):
+    """The latency fault's wait (a function of its own so that a test can record it instead)."""
+    time.sleep(seconds)
+
+
 class Fault:
     def __init__(self, body):
         self.id = str(uuid.uuid4())
@@ -53,7 +58,7 @@ class Fault:
     def apply(self):
         """A Response, None (drop the connection) or "pass" (go on after a delay)."""
         if self.kind == "latency":
-            time.sleep(self.delay_seconds)
+            delay(self.delay_seconds)
             return "pass"
         if self.kind == "reset":
             return None

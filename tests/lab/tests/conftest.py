@@ -189,7 +189,7 @@ class Lab:
         poller = operation(self.rg, self.vault, plan, *args, raw_response_hook=hook, **kwargs)
         return poller, seen.get("job")
 
-    def wait_job(self, job_name, timeout=20):
+    def wait_job(self, job_name, timeout=300):
         ends = time.monotonic() + timeout
         while time.monotonic() < ends:
             job = self.asr.replication_jobs.get(self.rg, self.vault, job_name)
@@ -204,7 +204,7 @@ class Lab:
     def stage(self, name):
         return self.emulator.world.items[name]["stage"]
 
-    def wait_points(self, name, count=1, timeout=10):
+    def wait_points(self, name, count=1, timeout=300):
         ends = time.monotonic() + timeout
         while time.monotonic() < ends:
             points = list(self.asr.recovery_points.list_by_replication_protected_items(

@@ -8,6 +8,9 @@ import time
 import pytest
 import requests
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+from azure.core.pipeline.transport import RequestsTransport
+
+from tests.lab.azure import control
 
 from .test_azure_lifecycle import failback_inputs
 
@@ -54,11 +57,12 @@ def test_fault_status_times_then_normal(lab):
     assert lab.control("GET", "/faults")["value"] == []
 
 
-def test_fault_throttle_honours_retry_after(lab):
-    lab.control("POST", "/faults", {"path_regex": FABRICS, "kind": "throttle", "retry_after": 1, "times": 1})
-    started = time.monotonic()
+def test_fault_throttle_honours_retry_after(lab, monkeypatch):
+    waits = []  # what the SDK's retry policy asks its transport to sleep, recorded instead of slept
+    monkeypatch.setattr(RequestsTransport, "sleep", lambda _transport, seconds: waits.append(seconds))
+    lab.control("POST", "/faults", {"path_regex": FABRICS, "kind": "throttle", "retry_after": 7, "times": 1})
     assert len(_fabrics(lab)) == 1
-    assert time.monotonic() - started >= 0.9
+    assert waits == [7]  # one 429 with Retry-After: 7, one wait of 7 s, then the retry that succeeded
     assert _count(lab, "/replicationFabrics") == 2
 
 
@@ -68,15 +72,17 @@ def test_fault_reset_is_retried(lab):
     assert _count(lab, "/replicationFabrics") == 2
 
 
-def test_fault_latency_and_clear(lab):
+def test_fault_latency_and_clear(lab, monkeypatch):
+    delays = []  # the emulator's delays, recorded instead of slept
+    monkeypatch.setattr(control, "delay", delays.append)
     lab.control("POST", "/faults", {"path_regex": FABRICS, "kind": "latency", "delay_seconds": 0.4})
-    started = time.monotonic()
-    _fabrics(lab)
-    assert time.monotonic() - started >= 0.4
+    assert len(_fabrics(lab)) == 1  # a delayed request still succeeds
+    assert delays == [0.4]
+    assert [f["hits"] for f in lab.control("GET", "/faults")["value"]] == [1]
     lab.control("DELETE", "/faults")
-    started = time.monotonic()
-    _fabrics(lab)
-    assert time.monotonic() - started < 0.4
+    assert len(_fabrics(lab)) == 1
+    assert delays == [0.4]  # cleared: no further delay
+    assert _count(lab, "/replicationFabrics") == 2
 
 
 def test_fault_status_retried_by_the_sdk(lab):

@@ -4,7 +4,6 @@
 """The classic failback lifecycle through the real SDKs: reprotect, failover, commit, reprotect
 back to Azure, for one original-location and one alternate-location item."""
 
-import time
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -135,8 +134,8 @@ def test_original_location_lifecycle(lab, effects):
     job = lab.wait_job(job_name)
     assert job.properties.state == "Failed"
     assert job.properties.errors[0].service_error_details.code == "AgentNotRegistered"
-    lab.control("POST", "/timings", {"agent_registration_seconds": 0.1})
-    time.sleep(0.1)
+    # registration is due at once (0 s after power-on): no sleep, no race with the clock
+    lab.control("POST", "/timings", {"agent_registration_seconds": 0})
     poller, job_name, _headers = lab.item_call("reprotect", "app01", azure_reprotect_input(lab))
     item = poller.result()
     assert item.properties.provider_specific_details.instance_type == "InMageAzureV2"

@@ -1,6 +1,6 @@
 """Smoke test of the vcsim lab launcher, driven through pyvmomi.
 
-Builds the launcher (build.sh), starts it with sample.json (vCenter) and
+Starts the launcher (built by `make bootstrap`) with sample.json (vCenter) and
 sample-esx.json (standalone ESXi, side by side on another port) and checks
 what the collection's code relies on: TLS verification against the printed
 CA file, property-collector reads, disk detach/attach/create reconfigures,
@@ -35,7 +35,7 @@ class Launcher(Simulator):
     """The lab's Simulator, plus what the smoke checks need: the launcher log on stop and
     pyVmomi connections with or without TLS verification."""
 
-    def __init__(self, spec_path, ready_timeout=60):
+    def __init__(self, spec_path, ready_timeout=120):
         super().__init__(str(spec_path), ready_timeout=ready_timeout)
 
     def stop(self):
@@ -79,10 +79,10 @@ def attempt(name, fn):
     return res
 
 
-def wait(task, timeout=60):
-    deadline = time.time() + timeout
+def wait(task, timeout=300):
+    deadline = time.monotonic() + timeout
     while task.info.state not in (vim.TaskInfo.State.success, vim.TaskInfo.State.error):
-        if time.time() > deadline:
+        if time.monotonic() > deadline:
             raise TimeoutError("task %s still %s" % (task, task.info.state))
         time.sleep(0.05)
     if task.info.state == vim.TaskInfo.State.error:
