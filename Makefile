@@ -34,6 +34,7 @@ sanity: bootstrap
 units: bootstrap
 	mkdir -p tests/output/coverage
 	pytest tests/unit --cov=plugins --cov-branch --cov-report=
+	pytest -q -p no:cacheprovider tests/recorded
 	coverage json -q -o tests/output/coverage/unit.json
 	python tests/tools/coverage_report.py tests/output/coverage/unit.json
 
