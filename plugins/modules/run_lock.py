@@ -85,7 +85,8 @@ vms:
       sample: /subscriptions/.../virtualMachines/app01
     status:
       description: >-
-        V(acquired), V(held_by_us), V(released), V(skipped) (no Azure VM), V(not_ours) or V(none).
+        V(acquired), V(held_by_us) (already locked by O(owner): a live lock is left as it is, an expired one
+        renewed), V(released), V(skipped) (no Azure VM), V(not_ours) or V(none).
       type: str
       sample: acquired
     broken:

@@ -16,6 +16,7 @@ sys.path.insert(0, ROOT)
 COLLECTIONS = os.path.join(ROOT, ".venv", "collections")
 
 from tests.lab import spec as specmod  # noqa: E402
+from tests.lab.calls import NO_MUTATIONS, CallWatch  # noqa: E402
 from tests.lab.vcenter import Simulator  # noqa: E402
 
 
@@ -49,6 +50,26 @@ def run_module(module, args=None, env=None, check=False, tmp_dir=None, diff=Fals
     with open(out) as handle:
         result = json.load(handle)
     return (1 if result.get("failed") else 0), result
+
+
+def watch_calls(target):
+    """Count the calls that reach ``target`` (a ``full_lab`` Lab or a ``lab_vcenter`` Simulator) from now
+    on: ``watch.since()`` is every call, ``watch.mutations()`` only the mutating ones (tests/lab/calls.py)."""
+    return CallWatch.of(target)
+
+
+def run_check_mode(module, args, target, env=None, **kwargs):
+    """Run ``module`` in check mode on ``target`` (a Lab or Simulator) and prove it changed nothing:
+    no mutating vSphere call (any *_Task but datastore searches, CreateFolder, MakeDirectory, ...) and
+    no ARM write (PUT/PATCH/POST/DELETE outside /_lab and the token endpoint) reached the lab.
+    Returns (rc, result) as run_module does."""
+    watch = watch_calls(target)
+    rc, result = run_module(module, args, env=target.env() if env is None else env, check=True, **kwargs)
+    calls = watch.since()
+    assert any(calls["soap"].values()) or calls["arm"], "no call reached the watched lab: %s" % result
+    mutations = watch.mutations(calls)
+    assert mutations == NO_MUTATIONS, "%s in check mode made mutating calls: %s" % (module, mutations)
+    return rc, result
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@
 """master_target_disks on the lab: check mode, apply, idempotent re-run, every refusal, repair."""
 
 import pytest
-from conftest import run_module
+from conftest import run_check_mode, run_module
 
 from tests.lab.effects import VCenterEffects
 
@@ -23,7 +23,7 @@ def test_original_location_check_apply_rerun_and_detach_back(lab_vcenter):
     args = {"master_target": "mt-win01", "vms": [{"name": "app01"}]}
     before = disk_files(sim, "app01", "mt-win01")
 
-    rc, check = run_module("master_target_disks", args, env=sim.env(), check=True, diff=True)
+    rc, check = run_check_mode("master_target_disks", args, sim, diff=True)
     assert rc == 0, check
     assert check["changed"] is True
     assert check["diff"]["after"] == {"app01": [], "mt-win01": sorted(MT_WIN + APP01)}
@@ -42,7 +42,7 @@ def test_original_location_check_apply_rerun_and_detach_back(lab_vcenter):
     assert rc == 0 and again["changed"] is False, again
 
     back = dict(args, state="detached", reattach=True)
-    rc, check = run_module("master_target_disks", back, env=sim.env(), check=True)
+    rc, check = run_check_mode("master_target_disks", back, sim)
     assert rc == 0 and check["changed"] is True
     assert disk_files(sim, "app01", "mt-win01") == {"app01": [], "mt-win01": sorted(MT_WIN + APP01)}
     rc, detached = run_module("master_target_disks", back, env=sim.env())
@@ -56,7 +56,7 @@ def test_alternate_location_creates_disks_once(lab_vcenter):
     sim = lab_vcenter()
     args = {"vms": [{"name": "web02", "master_target": "mt-lin01", "location": "alternate", "datastore": "vmfs-01",
                      "disk_sizes_gb": [40, 80]}]}
-    rc, check = run_module("master_target_disks", args, env=sim.env(), check=True)
+    rc, check = run_check_mode("master_target_disks", args, sim)
     assert rc == 0 and check["changed"] is True
     assert len(disk_files(sim, "mt-lin01")["mt-lin01"]) == 2
     rc, applied = run_module("master_target_disks", args, env=sim.env())

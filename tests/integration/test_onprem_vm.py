@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """onprem_vm on the lab: power on with memory checks, disks back from the master target, creation."""
 
-from conftest import run_module
+from conftest import run_check_mode, run_module
 
 
 def vm_facts(sim, *names):
@@ -15,7 +15,7 @@ def vm_facts(sim, *names):
 def test_original_location_returns_disks_powers_on_and_waits_for_tools(lab_vcenter):
     sim = lab_vcenter("replicating.yml")
     args = {"vms": [{"name": "app01", "master_target": "mt-win01"}]}
-    rc, check = run_module("onprem_vm", args, env=sim.env(), check=True)
+    rc, check = run_check_mode("onprem_vm", args, sim)
     assert rc == 0, check
     assert check["changed"] is True
     assert check["vms"][0]["disks_returned"] == 2 and check["vms"][0]["powered_on"] is True
@@ -44,8 +44,8 @@ def test_8038_is_refused_by_default_and_remediated_by_vmotion(lab_vcenter):
     assert vm_facts(sim, "app01")["app01"]["power_state"] == "poweredOff"
 
     args["memory_remediation"] = "vmotion"
-    rc, check = run_module("onprem_vm", args, env=sim.env(), check=True)
-    assert rc == 0 and check["vms"][0]["vmotion_to"] == "esx02.lab", check
+    rc, check = run_check_mode("onprem_vm", args, sim)
+    assert rc == 0 and check["changed"] is True and check["vms"][0]["vmotion_to"] == "esx02.lab", check
     assert vm_facts(sim, "app01")["app01"]["host"]["name"] == "esx01.lab"
     rc, applied = run_module("onprem_vm", args, env=sim.env())
     assert rc == 0, applied
@@ -59,8 +59,8 @@ def test_alternate_location_creates_the_vm_on_the_master_target_host(lab_vcenter
     sim = lab_vcenter("replicating.yml")
     args = {"vms": [{"name": "web02", "location": "alternate", "master_target": "mt-lin01", "datastore": "vmfs-01",
                      "num_cpu": 2, "memory_mb": 4096, "guest_id": "rhel8_64Guest", "networks": ["Prod-VLAN10"]}]}
-    rc, check = run_module("onprem_vm", args, env=sim.env(), check=True)
-    assert rc == 0 and check["vms"][0]["created"] is True, check
+    rc, check = run_check_mode("onprem_vm", args, sim)
+    assert rc == 0 and check["changed"] is True and check["vms"][0]["created"] is True, check
     rc, applied = run_module("onprem_vm", args, env=sim.env())
     assert rc == 0, applied
     vm = vm_facts(sim, "web02", "mt-lin01")

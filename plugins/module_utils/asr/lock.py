@@ -41,7 +41,8 @@ def acquire(azure_vms, selected, owner, ttl_seconds, check_mode, break_lock=Fals
         holder, expiry = parse(azure_vms.tag(vm["id"], TAG_LOCK))
         if holder == owner:
             result["status"] = "held_by_us"
-            to_lock.append((vm, result))
+            if expiry <= now:  # ours but expired: renewed; a live one is left as it is (a re-run changes nothing)
+                to_lock.append((vm, result))
         elif holder and expiry > now and not break_lock:
             refusals.append("VM %s is being failed back by run %s (lock on %s until %s UTC). Two runs must not act on "
                             "the same VM: wait for that run, or if it died, re-run after the lock expires or with "

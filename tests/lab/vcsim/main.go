@@ -109,6 +109,8 @@ func main() {
 	if !*noGuard {
 		server.Config.Handler = guard.wrap(server.Config.Handler)
 	}
+	// Outermost: counts every call that reaches the simulator (labcalls.go).
+	server.Config.Handler = newCallCounter().wrap(server.Config.Handler)
 
 	ctx := context.Background()
 	if err := buildInventory(ctx, server.URL, spec, guard); err != nil {
