@@ -161,11 +161,11 @@ def manifest_option(disks):
 
 
 def never_destroys(config_spec):
-    """True when no device change of ``config_spec`` destroys a file (checked before every reconfigure)."""
-    for change in config_spec.deviceChange or []:
-        if change.fileOperation == vim.vm.device.VirtualDeviceSpec.FileOperation.destroy:
-            return False
-    return True
+    """True when no device change of ``config_spec`` destroys a file (checked before every reconfigure).
+    ``replace`` deletes the existing backing and creates a new one, so it destroys the VMDK too."""
+    destructive = (vim.vm.device.VirtualDeviceSpec.FileOperation.destroy,
+                   vim.vm.device.VirtualDeviceSpec.FileOperation.replace)
+    return all(change.fileOperation not in destructive for change in config_spec.deviceChange or [])
 
 
 def _folder_key(folder_path):

@@ -29,7 +29,8 @@ def appliance(details, name=None, datastore=None):
     fits = [a for a in agents if a.health in HEALTHY and (not datastore or datastore in (a.accessible_datastores or []))]
     if not fits:
         raise AzureError("No healthy replication appliance reaches datastore %s (appliances: %s)." % (
-            datastore, "; ".join("%s %s reaches %s" % (a.name, a.health, ", ".join(a.accessible_datastores or []) or "nothing")
+            datastore, "; ".join("%s %s reaches %s" % (a.name, getattr(a.health, "value", a.health),
+                                                       ", ".join(a.accessible_datastores or []) or "nothing")
                                  for a in agents) or "none"), rule="appliance_none")
     return min(fits, key=lambda a: (a.protected_item_count or 0, a.name))
 

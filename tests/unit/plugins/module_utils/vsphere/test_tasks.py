@@ -67,3 +67,108 @@ def test_deadline_expiry_reports_partial_results():
     assert "b" in info.value.msg
     assert [p["state"] for p in info.value.partial] == ["success", "running"]
     assert sum(clock.sleeps) == pytest.approx(10)
+
+
+def deadline(seconds=600):
+    clock = FakeClock()
+    return Deadline(seconds, clock=clock, sleeper=clock.sleep), clock
+
+
+def test_no_task_no_read():
+    client = FakeClient(scripted({}))
+    assert tasks.wait_for_tasks(client, [], deadline()[0]) == []
+    assert client.calls == []
+
+
+def test_a_task_that_succeeds_returns_its_result_without_raising():
+    client = FakeClient(scripted({"task-1": ["queued", "running", "success"]}))
+    limit, _clock = deadline()
+    summary = tasks.wait_for_task(client, moref(vim.Task, "task-1"), limit, "reconfigure app01")
+    assert summary == {"task": "task-1", "label": "reconfigure app01", "state": "success", "result": "ok",
+                       "progress": None, "error": None, "fault": None}
+    assert client.stats["property_reads"] == 3
+
+
+def test_the_server_enum_states_are_reported_as_their_names():
+    # vim.TaskInfo.State values: queued, running, success, error
+    state = vim.TaskInfo.State
+    client = FakeClient(scripted({"task-1": [state.queued, state.running, state.success]}))
+    [summary] = tasks.wait_for_tasks(client, [moref(vim.Task, "task-1")], deadline()[0])
+    assert summary["state"] == "success"
+
+
+def test_an_error_ends_the_wait_and_is_summarized_with_its_fault():
+    client = FakeClient(scripted({"task-1": ["error"], "task-2": ["running", "success"]}))
+    summaries = tasks.wait_for_tasks(client, [moref(vim.Task, "task-1"), moref(vim.Task, "task-2")], deadline()[0])
+    assert [(s["state"], s["fault"]) for s in summaries] == [("error", "InvalidPowerState"), ("success", None)]
+    assert summaries[0]["error"] == "The VM is powered on"
+    # the failed task is final: the second read asks only for the other one
+    assert [[t._moId for t in call[2]] for call in client.calls] == [["task-1", "task-2"], ["task-2"]]
+
+
+def test_labels_default_to_the_task_ids():
+    client = FakeClient(scripted({"task-7": ["success"]}))
+    assert tasks.wait_for_tasks(client, [moref(vim.Task, "task-7")], deadline()[0])[0]["label"] == "task-7"
+
+
+def test_a_task_missing_from_a_read_is_still_waited_for():
+    seen = {"n": 0}
+
+    def responder(obj_type, paths, objects):
+        seen["n"] += 1
+        if seen["n"] == 1:
+            return []
+        return [{"moid": o._moId, "obj": o, "info.state": "success", "info.error": None, "info.result": None,
+                 "info.progress": 100} for o in objects]
+
+    client = FakeClient(responder)
+    [summary] = tasks.wait_for_tasks(client, [moref(vim.Task, "task-1")], deadline()[0])
+    assert (summary["state"], summary["progress"]) == ("success", 100)
+    assert client.stats["property_reads"] == 2
+
+
+def test_the_task_properties_read_are_the_ones_summarized():
+    client = FakeClient(scripted({"task-1": ["success"]}))
+    tasks.wait_for_tasks(client, [moref(vim.Task, "task-1")], deadline()[0])
+    assert set(client.calls[0][1]) >= {"info.state", "info.error", "info.result", "info.progress"}
+
+
+def test_finished_tasks_return_at_once_even_on_an_expired_deadline():
+    client = FakeClient(scripted({"task-1": ["success"]}))
+    limit, clock = deadline(0)
+    assert tasks.wait_for_tasks(client, [moref(vim.Task, "task-1")], limit)[0]["state"] == "success"
+    assert clock.sleeps == []
+
+
+def test_an_expired_deadline_is_checked_after_a_read_not_before():
+    client = FakeClient(scripted({"task-1": ["running"]}))
+    limit, clock = deadline(0)
+    with pytest.raises(DeadlineExceeded) as info:
+        tasks.wait_for_tasks(client, [moref(vim.Task, "task-1")], limit, labels=["detach disks from mt01"])
+    assert client.stats["property_reads"] == 1
+    assert clock.sleeps == []
+    assert "1 of 1 vSphere task(s) still running" in info.value.msg and "detach disks from mt01" in info.value.msg
+    assert info.value.partial == [{"task": "task-1", "label": "detach disks from mt01", "state": "running",
+                                   "result": None, "progress": None, "error": None, "fault": None}]
+
+
+def test_the_poll_interval_grows_by_half_up_to_max_poll():
+    client = FakeClient(scripted({"task-1": ["running"] * 6 + ["success"]}))
+    limit, clock = deadline()
+    tasks.wait_for_tasks(client, [moref(vim.Task, "task-1")], limit, poll=1.0, max_poll=3.0)
+    assert clock.sleeps == [1.0, 1.5, 2.25, 3.0, 3.0, 3.0]
+
+
+def test_a_task_failing_with_the_servers_error_state_raises():
+    # the property collector answers vim.TaskInfo.State values, not plain strings
+    state = vim.TaskInfo.State
+    client = FakeClient(scripted({"task-1": [state.running, state.error]}))
+    with pytest.raises(VSphereError, match="vSphere task 'attach disks to mt01' failed: The VM is powered on"):
+        tasks.wait_for_task(client, moref(vim.Task, "task-1"), deadline()[0], "attach disks to mt01")
+
+
+def test_by_default_polls_start_at_half_a_second_and_grow_to_five():
+    client = FakeClient(scripted({"task-1": ["running"] * 8 + ["success"]}))
+    limit, clock = deadline()
+    tasks.wait_for_tasks(client, [moref(vim.Task, "task-1")], limit)
+    assert clock.sleeps == pytest.approx([0.5, 0.75, 1.125, 1.6875, 2.53125, 3.796875, 5.0, 5.0])
