@@ -197,9 +197,9 @@ summary:
       type: int
       sample: 5
     rules:
-      description: Rules evaluated.
+      description: Rules evaluated, those of the flows (classic, modernized) of the VMs checked.
       type: int
-      sample: 30
+      sample: 33
 placement:
   description: Per VM, the master target it was checked against and where that choice came from.
   returned: success

@@ -4,8 +4,10 @@
 """reprotect, failover and commit on the whole lab: check mode, apply, re-run unchanged,
 refusals that change nothing, documented job errors, a 429 storm, a job failing half-way."""
 
+import time
+
 import requests
-from conftest import run_module
+from conftest import run_check_mode, run_module
 
 FAST = {"poll_interval": 0.2}
 ONPREM = dict(FAST, direction="to_onprem", master_target="mt-win01")
@@ -26,47 +28,59 @@ def test_original_location_failback_lifecycle(full_lab):
     lab = full_lab("default.yml")
     env = lab.env()
     args = dict(ONPREM, vms=["app01"])
-    rc, check = run_module("reprotect", args, env=env, check=True)
+    rc, check = run_check_mode("reprotect", args, lab)
     assert rc == 0 and check["changed"] is True, check
     assert check["vms"][0]["master_target"] == "mt-win01" and check["vms"][0]["process_server"] == "ps-azure01"
     assert stage(lab, "app01") == "running_in_azure"
 
     rc, done = run_module("reprotect", args, env=env)
     assert rc == 0, done
-    assert done["vms"][0]["stage_after"] in ("replicating_to_onprem", "reprotecting_to_onprem")
+    assert done["vms"][0]["stage_after"] == "replicating_to_onprem"  # the job succeeded: replication runs
     assert done["vms"][0]["job"]["state"] == "Succeeded"
     assert [d["file"] for d in lab.effects.vm("app01")["disks"]] == []
     rc, again = run_module("reprotect", args, env=env)
     assert rc == 0 and again["changed"] is False and again["vms"][0]["action"] == "already_done", again
 
-    rc, check = run_module("failover", dict(FAST, vms=["app01"]), env=env, check=True)
+    asked = time.time()
+    rc, check = run_check_mode("failover", dict(FAST, vms=["app01"]), lab)
     assert rc == 0 and check["changed"] is True, check
-    assert check["vms"][0]["recovery_point"]["type"] in ("CrashConsistent", "ApplicationConsistent")
+    # latest_processed: the newest point the emulator served when the module read them (newer ones came later)
+    chosen = check["vms"][0]["recovery_point"]
+    served = lab.azure.world.points(lab.azure.world.items["app01"])  # newest first
+    index = [p["name"] for p in served].index(chosen["name"])
+    assert chosen["type"] == served[index]["type"]
+    assert all(p["epoch"] > asked for p in served[:index]), (chosen, served[:index + 1])
     assert stage(lab, "app01") == "replicating_to_onprem"
     rc, failed_back = run_module("failover", dict(FAST, vms=["app01"]), env=env)
     assert rc == 0, failed_back
     vm = failed_back["vms"][0]
     assert vm["stage_after"] == "failed_back" and vm["job"]["scenario"] == "UnplannedFailover"
     assert vm["data_loss_window_seconds"] >= 0
-    assert vm["azure_vm_power_state"] in ("stopped", "deallocated")
+    # the failover shut the Azure VM down (sourceSiteOperations Required); reported as Azure shows it
+    assert vm["azure_vm_power_state"] == "stopped"
+    assert lab.azure.state()["compute"]["virtual_machines"]["rg-recovery/app01"]["power_state"] == "stopped"
     assert lab.effects.vm("app01")["power_state"] == "poweredOn"
     rc, again = run_module("failover", dict(FAST, vms=["app01"]), env=env)
     assert rc == 0 and again["changed"] is False, again
 
-    rc, check = run_module("commit", dict(FAST, vms=["app01"]), env=env, check=True)
+    rc, check = run_check_mode("commit", dict(FAST, vms=["app01"]), lab)
     assert rc == 0 and check["changed"] is True and check["vms"][0]["onprem_power_state"] == "poweredOn", check
     rc, committed = run_module("commit", dict(FAST, vms=["app01"]), env=env)
     assert rc == 0, committed
     vm = committed["vms"][0]
     assert vm["stage_after"] == "failback_committed" and vm["azure_vm_deleted"] is True
-    assert vm["leftovers"]["disks"], vm  # ASR leaves the managed disks (deleteOption Detach)
+    # ASR leaves the managed disks (deleteOption Detach): app01's OS disk and its one data disk (default.yml)
+    assert sorted(d["name"] for d in vm["leftovers"]["disks"]) == ["app01-datadisk-0", "app01-osdisk"], vm
     rc, again = run_module("commit", dict(FAST, vms=["app01"]), env=env)
     assert rc == 0 and again["changed"] is False, again
 
+    rc, check = run_check_mode("reprotect", dict(FAST, direction="to_azure", vms=["app01"]), lab)
+    assert rc == 0 and check["changed"] is True, check
+    assert stage(lab, "app01") == "failback_committed"
     rc, back = run_module("reprotect", dict(FAST, direction="to_azure", vms=["app01"], agent_registration_timeout=60),
                           env=env)
     assert rc == 0, back
-    assert back["vms"][0]["stage_after"] in ("reprotected_to_azure", "protected_to_azure")
+    assert back["vms"][0]["stage_after"] == "reprotected_to_azure"  # replicating to Azure again, after a failback
     assert back["vms"][0]["attempts"] >= 1
     rc, again = run_module("reprotect", dict(FAST, direction="to_azure", vms=["app01"]), env=env)
     assert rc == 0 and again["changed"] is False, again

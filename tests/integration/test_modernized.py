@@ -3,7 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The same playbooks and modules on ASR's modernized flow (replication appliance)."""
 
-from conftest import run_module, run_playbook
+import re
+
+from conftest import run_check_mode, run_module, run_playbook
 
 LOG = ("/subscriptions/00000000-0000-4000-8000-000000000003/resourceGroups/rg-dr/providers/"
        "Microsoft.Storage/storageAccounts/failbacklog")
@@ -12,6 +14,14 @@ FINAL = "reprotected_to_azure"
 
 def stages(lab):
     return {name: item["stage"] for name, item in lab.azure.state()["items"].items()}
+
+
+def recap(output, host="localhost"):
+    """The PLAY RECAP counters of ``host``: {"ok": n, "changed": n, "unreachable": n, "failed": n, ...}."""
+    assert "PLAY RECAP" in output, output[-3000:]
+    line = re.search(r"^%s\s+:\s+(.*)$" % re.escape(host), output.rsplit("PLAY RECAP", 1)[1], re.MULTILINE)
+    assert line, output[-3000:]
+    return {name: int(value) for name, value in re.findall(r"(\w+)=(\d+)", line.group(1))}
 
 
 def test_original_and_alternate_location_playbooks_on_the_modernized_flow(full_lab, tmp_path):
@@ -23,7 +33,9 @@ def test_original_and_alternate_location_playbooks_on_the_modernized_flow(full_l
     assert stages(lab)["app01"] == FINAL
     assert lab.effects.vm("app01")["power_state"] == "poweredOn"
     rc, again = run_playbook("original_location", original, lab.env())
-    assert rc == 0 and "changed=0" in again, again[-2000:]
+    assert rc == 0, again[-2000:]
+    counters = recap(again)
+    assert (counters["changed"], counters["failed"]) == (0, 0), again[-2000:]
     alternate = {"alternate_location_" + k: v for k, v in dict(common, vms=["web02"], datastore="vmfs-01").items()}
     rc, out = run_playbook("alternate_location", alternate, lab.env())
     assert rc == 0, out[-4000:]
@@ -34,16 +46,26 @@ def test_original_and_alternate_location_playbooks_on_the_modernized_flow(full_l
 def test_planned_failover_then_cancel_then_failover_again(full_lab):
     lab = full_lab("modernized.yml")
     env = lab.env()
-    rc, result = run_module("reprotect", {"vms": ["app01"], "direction": "to_onprem", "datastore": "vmfs-01",
-                                          "log_storage_account_id": LOG, "poll_interval": 0.3}, env=env)
+    reprotect = {"vms": ["app01"], "direction": "to_onprem", "datastore": "vmfs-01", "log_storage_account_id": LOG,
+                 "poll_interval": 0.3}
+    rc, check = run_check_mode("reprotect", reprotect, lab)
+    assert rc == 0 and check["changed"] is True and stages(lab)["app01"] == "running_in_azure", check
+    rc, result = run_module("reprotect", reprotect, env=env)
     assert rc == 0, result
-    assert result["vms"][0]["appliance"] in ("appl01", "appl02")
+    # both appliances reach vmfs-01 and replicate nothing yet: the fewest protected items, then the name, decide
+    assert result["vms"][0]["appliance"] == "appl01"
+    rc, again = run_module("reprotect", reprotect, env=env)
+    assert rc == 0 and again["changed"] is False, again
     rc, result = run_module("failover", {"vms": ["app01"], "recovery_point": "some-point", "poll_interval": 0.3}, env=env)
     assert rc != 0 and "planned failover to the latest crash- or application-consistent point" in result["msg"]
+    rc, check = run_check_mode("failover", {"vms": ["app01"], "poll_interval": 0.3}, lab)
+    assert rc == 0 and check["changed"] is True and stages(lab)["app01"] == "replicating_to_onprem", check
     rc, result = run_module("failover", {"vms": ["app01"], "poll_interval": 0.3}, env=env)
     assert rc == 0, result
     assert result["vms"][0]["stage_after"] == "failed_back" and result["vms"][0]["job"]["scenario"]
-    rc, check = run_module("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.3}, env=env, check=True)
+    rc, again = run_module("failover", {"vms": ["app01"], "poll_interval": 0.3}, env=env)
+    assert rc == 0 and again["changed"] is False, again
+    rc, check = run_check_mode("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.3}, lab)
     assert rc == 0 and check["changed"] is True and stages(lab)["app01"] == "failed_back"
     rc, cancelled = run_module("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.3}, env=env)
     assert rc == 0, cancelled

@@ -64,7 +64,8 @@ def test_rules_tripped_by_parameters_on_the_default_site(full_lab):
     assert tripped(result, "original_vm_present") == ["web02"]
     result = check(lab, vms=["web02"], location="alternate", datastore="nfs-01")
     assert tripped(result, "alternate_datastore") == ["web02"]
-    assert "NFS" in result["findings"][0]["message"] or any("NFS" in f["message"] for f in result["findings"])
+    refused = [f["message"] for f in result["findings"] if f["rule"] == "alternate_datastore"]
+    assert len(refused) == 1 and "nfs-01" in refused[0] and "NFS" in refused[0], refused
     result = check(lab, vms=["app01"], location="original", master_target="mt-lin01")
     assert tripped(result, "mt_os") == ["app01"]
     result = check(lab, vms=["app01"], location="original", master_target="mt-nope")

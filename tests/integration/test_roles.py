@@ -96,7 +96,57 @@ BOUNDARIES = [
     ("half-moved disks", {"path": "/jobs/stop_after_effect", "body": {"effects": 3}}),
     ("failover", "failover"),
     ("commit", "commit"),
+    ("reprotect to azure", "reprotect to azure"),
 ]
+APP01_DISKS = ["[vmfs-01] app01/app01.vmdk", "[vmfs-01] app01/app01_1.vmdk"]
+REPROTECT_TASK = "Reprotect to on-premises (VMs already reprotected are left alone)"
+# What the failed run must leave, per boundary: the task the report names, each stage's result in the report,
+# the stage the lab holds, the only ASR actions (POSTs) the run made, the on-prem VM (power, disks) and the disks
+# of app01 still on the master target as vCenter shows them, and whether the Azure VM still exists.
+AFTER_FAILURE = {
+    "reprotect": {
+        "failed_task": REPROTECT_TASK, "stages": [("reprotect_to_onprem", "failed")], "lab_stage": "running_in_azure",
+        "actions": ["reProtect"], "power": "poweredOff", "disks": APP01_DISKS, "on_mt": [], "azure_vm": True},
+    "half-moved disks": {  # effects 1-3: detach disk 0, attach it to the master target, detach disk 1; then stop
+        "failed_task": REPROTECT_TASK, "stages": [("reprotect_to_onprem", "failed")], "lab_stage": "running_in_azure",
+        "actions": ["reProtect"], "power": "poweredOff", "disks": [], "on_mt": APP01_DISKS[:1], "azure_vm": True},
+    "failover": {
+        "failed_task": "Stop - the failover to on-premises failed",
+        "stages": [("reprotect_to_onprem", "skipped"), ("failover_to_onprem", "failed")],
+        "lab_stage": "replicating_to_onprem", "actions": ["unplannedFailover"], "power": "poweredOff", "disks": [],
+        "on_mt": APP01_DISKS, "azure_vm": True},
+    "commit": {
+        "failed_task": "Commit the failback (ASR deletes the Azure VMs)",
+        "stages": [("reprotect_to_onprem", "skipped"), ("failover_to_onprem", "skipped"), ("commit", "failed")],
+        "lab_stage": "failed_back", "actions": ["failoverCommit"], "power": "poweredOn", "disks": APP01_DISKS,
+        "on_mt": [], "azure_vm": True},
+    "reprotect to azure": {
+        "failed_task": "Reprotect the failed-back VMs to Azure (retries until their agents register)",
+        "stages": [("reprotect_to_onprem", "skipped"), ("failover_to_onprem", "skipped"), ("commit", "skipped"),
+                   ("reprotect_to_azure", "failed")],
+        "lab_stage": "failback_committed", "actions": ["reProtect"], "power": "poweredOn", "disks": APP01_DISKS,
+        "on_mt": [], "azure_vm": False},
+}
+
+
+def asr_actions(lab):
+    """The ASR actions (POST .../replicationProtectedItems/<item>/<action>) that reached the emulator since its
+    request counters were last reset, one entry per request."""
+    env = lab.env()
+    response = requests.get(env["LAB_CONTROL_URL"] + "/stats", verify=env["AZURE_CA_BUNDLE"], timeout=10)
+    assert response.status_code == 200, response.text
+    actions = []
+    for key, count in response.json()["requests"].items():
+        method, path = key.split(" ", 1)
+        if method == "POST" and "/replicationProtectedItems/" in path:
+            actions += [path.rsplit("/", 1)[1]] * count
+    return sorted(actions)
+
+
+def reset_request_counters(lab):
+    env = lab.env()
+    response = requests.delete(env["LAB_CONTROL_URL"] + "/stats", verify=env["AZURE_CA_BUNDLE"], timeout=10)
+    assert response.status_code < 300, response.text
 
 
 @pytest.mark.parametrize("boundary,fault", BOUNDARIES, ids=[b[0] for b in BOUNDARIES])
@@ -106,27 +156,67 @@ def test_a_failure_at_each_step_then_a_rerun_finishes(full_lab, tmp_path, bounda
     if isinstance(fault, dict):
         control(lab, fault["path"], fault["body"])
     else:  # run up to the step before, then make its job fail
-        stop_before = {"failover": {"original_location_commit": False},
-                       "commit": {"original_location_reprotect_to_azure": False}}[fault]
         if fault == "failover":
             rc, out = run_module("reprotect", {"vms": ["app01"], "direction": "to_onprem", "poll_interval": 0.5},
                                  env=lab.env())
             assert rc == 0, out
         else:
+            stop_before = {"commit": {"original_location_commit": False},
+                           "reprotect to azure": {"original_location_reprotect_to_azure": False}}[fault]
             rc, out = run_playbook("original_location", dict(args, **stop_before), lab.env())
             assert rc == 0, out[-3000:]
         control(lab, "/jobs/fail", {"item": "app01", "at_task": 1, "code": "LabInjectedFailure", "message": "injected"})
+    reset_request_counters(lab)
     rc, out = run_playbook("original_location", args, lab.env())
     assert rc != 0, out[-3000:]
-    assert latest_report(tmp_path)["run"]["result"] == "failed"
-    assert stages(lab)["app01"] != FINAL
+    expected = AFTER_FAILURE[boundary]
+    report = latest_report(tmp_path)
+    assert report["run"]["result"] == "failed"
+    assert report["run"]["failed_stage"] == expected["failed_task"], report["run"]
+    assert [(s["stage"], s["result"]) for s in report["vms"][0]["stages"]] == expected["stages"], report["vms"]
+    assert stages(lab)["app01"] == expected["lab_stage"]
+    # nothing after the failed step ran: its job is the only ASR action of the run
+    assert asr_actions(lab) == expected["actions"]
+    # the on-prem VM as vCenter shows it (property collector), not as the run reported it
+    vm, mt = lab.effects.vm("app01"), lab.effects.vm("mt-win01")
+    assert vm["power_state"] == expected["power"], out[-3000:]
+    assert sorted(d["file"] for d in vm["disks"]) == expected["disks"]
+    assert sorted(d["file"] for d in mt["disks"] if d["file"].startswith("[vmfs-01] app01/")) == expected["on_mt"]
+    assert ("rg-recovery/app01" in lab.azure.state()["compute"]["virtual_machines"]) is expected["azure_vm"]
     rc, out = run_playbook("original_location", args, lab.env())
     assert rc == 0, out[-4000:]
     assert stages(lab)["app01"] == FINAL
     vm = lab.effects.vm("app01")
     assert vm["power_state"] == "poweredOn"
-    assert sorted(d["file"] for d in vm["disks"]) == ["[vmfs-01] app01/app01.vmdk", "[vmfs-01] app01/app01_1.vmdk"]
+    assert sorted(d["file"] for d in vm["disks"]) == APP01_DISKS
     assert "rg-recovery/app01" not in lab.azure.state()["compute"]["virtual_machines"]  # deleted by the commit
+
+
+@pytest.mark.parametrize("remediation", ["vmotion", "fail"])
+def test_a_host_short_of_memory_8038_is_remediated_by_vmotion_or_stops_the_run(full_lab, tmp_path, remediation):
+    # app01 replicates to on-premises; its host esx01 lacks the memory to start it (memory-short.yml), esx02 has room
+    lab = full_lab("memory-short.yml", overrides={"asr": {"items": [
+        {"name": "app01", "stage": "replicating_to_onprem", "master_target": "mt-win01",
+         "recovery_points": [{"age_minutes": 2}]}]}})
+    reset_request_counters(lab)
+    rc, out = run_playbook("original_location", vars_for("original_location", tmp_path, vms=["app01"], commit=False,
+                                                         memory_remediation=remediation), lab.env())
+    vm = lab.effects.vm("app01")
+    report = latest_report(tmp_path)
+    if remediation == "vmotion":  # moved to a host with room, started, and the failover retried
+        assert rc == 0, out[-4000:]
+        assert (vm["host"], vm["power_state"]) == ("esx02.lab", "poweredOn")
+        assert asr_actions(lab) == ["unplannedFailover", "unplannedFailover"]
+        assert stages(lab)["app01"] == "failed_back"
+        assert report["run"]["result"] == "success"
+    else:  # stopped on the failover's own error; the VM stays off where it was
+        assert rc != 0, out[-3000:]
+        assert "[8038]" in out
+        assert (vm["host"], vm["power_state"]) == ("esx01.lab", "poweredOff")
+        assert asr_actions(lab) == ["unplannedFailover"]
+        assert report["run"]["failed_stage"] == "Stop - the failover to on-premises failed"
+    assert sorted(d["file"] for d in vm["disks"]) == APP01_DISKS
+    assert "rg-recovery/app01" in lab.azure.state()["compute"]["virtual_machines"]  # no commit was asked for
 
 
 def test_a_concurrent_second_run_refuses(full_lab, tmp_path):

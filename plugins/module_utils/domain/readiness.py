@@ -699,12 +699,13 @@ def evaluate(ctx):
     """``{findings, verdicts, summary}``: site findings (vm null) count as blockers or warnings of every VM."""
     findings = []
     flows = {flow_of(vm) for vm in ctx.get("vms") or [] if not vm.get("missing")} or {"classic"}
-    for entry in RULES:
-        if entry["scope"] != "site":
-            continue
-        if (entry["id"] in CLASSIC_ONLY and "classic" not in flows) or (entry["id"] in MODERN_ONLY and "modernized" not in flows):
-            continue
-        findings.extend(entry["check"](ctx))
+    # the rules of the flows present: a classic-only site is not checked against the modernized rules, nor the reverse
+    evaluated = [entry for entry in RULES
+                 if not ((entry["id"] in CLASSIC_ONLY and "classic" not in flows)
+                         or (entry["id"] in MODERN_ONLY and "modernized" not in flows))]
+    for entry in evaluated:
+        if entry["scope"] == "site":
+            findings.extend(entry["check"](ctx))
     for vm in ctx.get("vms") or []:
         for entry in RULES:
             if entry["scope"] == "vm" and _applies(entry, vm, ctx):
@@ -721,5 +722,5 @@ def evaluate(ctx):
                "not_ready": sum(1 for v in verdicts if not v["ready"]),
                "blockers": sum(1 for f in findings if f["severity"] == BLOCKER),
                "warnings": sum(1 for f in findings if f["severity"] == WARNING),
-               "rules": len(RULES)}
+               "rules": len(evaluated)}
     return {"findings": findings, "verdicts": verdicts, "summary": summary}

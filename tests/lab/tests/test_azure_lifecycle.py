@@ -84,7 +84,7 @@ def test_original_location_lifecycle(lab, effects):
     assert effects.calls[0] == ("check_reprotect", "app01", "mt-win01", None, True)
 
     # 2. replication produces recovery points (crash-consistent, every 2nd application-consistent)
-    points = lab.wait_points("app01", 2)
+    points = lab.wait_points("app01", 4)  # two of them application-consistent: LatestTag has a choice to make
     assert {p.properties.recovery_point_type for p in points} == {"CrashConsistent", "ApplicationConsistent"}
 
     # 3. failover from Azure with the Azure VM shut down (sourceSiteOperations Required)
@@ -102,9 +102,11 @@ def test_original_location_lifecycle(lab, effects):
     assert item.properties.protection_state == "UnplannedFailoverCompleted"
     assert item.properties.allowed_operations == ["Commit", "DisableProtection"]
     assert item.properties.last_successful_failover_time is not None
-    assert item.properties.failover_recovery_point_id.rsplit("/", 1)[1] in {
-        p.name for p in points if p.properties.recovery_point_type == "ApplicationConsistent"} | {
-        p.name for p in lab.wait_points("app01") if p.properties.recovery_point_type == "ApplicationConsistent"}
+    # LatestTag: the newest application-consistent point when the failover stopped the replication (the points
+    # served now end there)
+    tagged = sorted((p for p in lab.wait_points("app01") if p.properties.recovery_point_type == "ApplicationConsistent"),
+                    key=lambda p: p.properties.recovery_point_time, reverse=True)
+    assert item.properties.failover_recovery_point_id.rsplit("/", 1)[1] == tagged[0].name
     assert item.properties.provider_specific_details.active_site_type == "OnPrem"
     assert item.properties.provider_specific_details.master_target_id
     vm = compute.virtual_machines.get("rg-recovery", "app01", expand="instanceView")

@@ -5,6 +5,7 @@
 vCenter simulator; the CLI brings a lab up and down."""
 
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -24,17 +25,100 @@ FAST = {"timings": {"job_seconds": 0.05, "initial_replication_seconds": 0.1, "re
                     "agent_registration_seconds": 0.3, "retry_after_seconds": 0}}
 
 
-@pytest.mark.parametrize("name", SPECS)
-def test_every_spec_starts_and_state_shows_it(name, tmp_path):
-    with Lab(name, workdir=str(tmp_path), overrides=FAST) as lab:
+# The oracle is the live service: the protected items recorded from it (tests/fixtures/asr-recorded, see its README),
+# never the lab's README or the emulator's own state.
+RECORDED = os.path.join(ROOT, "tests", "fixtures", "asr-recorded")
+API_VERSION = "2025-08-01"  # the SDK's default (asr-api.md section 1)
+RECORDED_LISTS = ("items_list.V2ATestFailback.before_failover.json", "items_list.modernized.TestV2ARCMFailback.json")
+RECORDED_GETS = ("item_get.InMage.replicating_to_onprem.V2ATestFailback.json",
+                 "item_get.InMageRcmFailback.replicating_to_onprem.TestV2ARCMFailback.json")
+# (provider, the stage the spec gives the item) -> (protectionState, activeLocation, allowedOperations) as recorded
+# (the forward items replicated to Azure, never failed over; the failback items replicated to on-premises) or as
+# asr-api.md section 3.2 gives them from a recording (REC-RP: the failback committed)
+FORWARD_PROTECTED = ("Protected", "Primary", ["UnplannedFailover", "DisableProtection", "TestFailover"])
+RECORDED_STRINGS = {
+    ("InMageAzureV2", "replicating_to_azure"): FORWARD_PROTECTED,
+    ("InMage", "replicating_to_onprem"): ("Protected", "Primary", ["UnplannedFailover", "DisableProtection"]),
+    ("InMageRcm", "replicating_to_azure"): FORWARD_PROTECTED,
+    ("InMageRcmFailback", "replicating_to_onprem"): ("Protected", "Primary", ["PlannedFailover", "DisableProtection"]),
+    ("InMage", "failback_committed"): ("UnplannedFailoverCommitted", "Recovery",
+                                       ["CompleteMigration", "DisableProtection", "SwitchProtection"]),
+}
+# each spec as it is, plus the stages no spec starts in but a recording shows
+CASES = [(name, None) for name in SPECS] + [
+    ("default.yml", {"asr": {"items": [
+        {"name": "app01", "stage": "failback_committed", "master_target": "mt-win01"},
+        {"name": "web01", "stage": "replicating_to_azure", "azure_vm": None, "recovery_points": [{"age_minutes": 2}]}]}}),
+    ("modernized.yml", {"asr": {"items": [
+        {"name": "app01", "stage": "replicating_to_onprem", "appliance": "appl01", "datastore": "vmfs-01",
+         "recovery_points": [{"age_minutes": 2}]},
+        {"name": "web01", "stage": "replicating_to_azure", "azure_vm": None, "recovery_points": [{"age_minutes": 2}]}]}}),
+]
+
+
+def recorded_bodies():
+    """{("list" | "get", provider): a recorded item body}: the first list entry of each provider, each single GET."""
+    bodies = {}
+    for kind, names in (("list", RECORDED_LISTS), ("get", RECORDED_GETS)):
+        for name in names:
+            with open(os.path.join(RECORDED, name)) as handle:
+                body = json.load(handle)
+            for value in body.get("value", [body]):
+                bodies.setdefault((kind, value["properties"]["providerSpecificDetails"]["instanceType"]), value)
+    return bodies
+
+
+def served_items(emulator):
+    """{friendlyName: (list entry, GET body)} as the emulator serves them over ARM."""
+    clients = Clients(emulator)
+    token = clients.credential.get_token(clients.url + "/.default").token
+
+    def get(url, **params):
+        response = requests.get(url, params=params or None, headers={"Authorization": "Bearer " + token},
+                                verify=clients.ca, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    url = "%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s/replicationProtectedItems" % (
+        clients.url, clients.env["AZURE_SUBSCRIPTION_ID"], clients.rg, clients.vault)
+    listed, page = [], get(url, **{"api-version": API_VERSION})
+    while True:
+        listed += page["value"]
+        if not page.get("nextLink"):
+            break
+        page = get(page["nextLink"])
+    return {entry["properties"]["friendlyName"]: (entry, get(clients.url + entry["id"], **{"api-version": API_VERSION}))
+            for entry in listed}
+
+
+@pytest.mark.parametrize("name,overrides", CASES, ids=[c[0] + ("+recorded-stages" if c[1] else "") for c in CASES])
+def test_every_spec_serves_its_items_as_asr_does(name, overrides, tmp_path):
+    recorded = recorded_bodies()
+    with Lab(name, workdir=str(tmp_path), overrides=specmod.merge(FAST, overrides or {})) as lab:
         env = lab.env()
-        state = requests.get(env["LAB_CONTROL_URL"] + "/state", verify=env["AZURE_CA_BUNDLE"], timeout=10).json()
-    spec = lab.spec
-    served = state["items"]
-    for item in spec["asr"]["items"]:
-        if item["protection_disabled"]:
+        served = served_items(lab.azure)
+    checked = set()
+    for item in lab.spec["asr"]["items"]:
+        if item["protection_disabled"]:  # the vault no longer lists it
+            assert item["name"] not in served
             continue
-        assert served[item["name"]]["stage"] == item["stage"], item["name"]
+        for kind, body in zip(("list", "get"), served[item["name"]], strict=True):
+            props = body["properties"]
+            provider = props["providerSpecificDetails"]["instanceType"]
+            reference = recorded.get((kind, provider)) or recorded[("list", provider)]
+            # every key the service sends is there (the emulator may add the SDK's other fields)
+            assert set(reference) - {"_source"} <= set(body), (item["name"], kind)
+            assert set(reference["properties"]) - set(props) == set(), (item["name"], kind)
+            assert set(reference["properties"]["providerSpecificDetails"]) - set(props["providerSpecificDetails"]) == \
+                set(), (item["name"], kind)
+            assert props["currentScenario"]["scenarioName"] == "None"  # idle, as recorded
+            expected = RECORDED_STRINGS.get((provider, item["stage"]))
+            if expected and not item["migration_completed"]:
+                assert (props["protectionState"], props["activeLocation"], props["allowedOperations"]) == expected, \
+                    (item["name"], kind)
+                checked.add((provider, item["stage"]))
+    if overrides:  # the added items did reach the strings a recording shows
+        assert len(checked) == 2, checked
     assert set(env) >= {"VMWARE_HOST", "VMWARE_CA_FILE", "AZURE_ARM_ENDPOINT", "AZURE_CA_BUNDLE", "LAB_CONTROL_URL"}
 
 
@@ -58,7 +142,8 @@ def test_failback_side_effects_land_in_vcenter(tmp_path):
         vm = effects.vm("app01")
         assert vm["power_state"] == "poweredOn" and len(vm["disks"]) == 2
         azure_vm = clients.compute.virtual_machines.get("rg-recovery", "app01", expand="instanceView")
-        assert any(s.code in ("PowerState/stopped", "PowerState/deallocated") for s in azure_vm.instance_view.statuses)
+        # shut down by the failover (sourceSiteOperations Required), as the emulator's shutdown task does
+        assert [s.code for s in azure_vm.instance_view.statuses if s.code.startswith("PowerState/")] == ["PowerState/stopped"]
         poller, job, _headers = clients.item_call("failover_commit", "app01")
         poller.result()
         assert clients.wait_job(job).properties.state == "Succeeded"

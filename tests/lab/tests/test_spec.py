@@ -33,9 +33,10 @@ def test_default_spec_is_the_site_the_issue_describes():
     assert {d["type"] for d in dc["datastores"]} == {"VMFS", "vsan", "NFS"}
     assert {m["os"] for m in spec["asr"]["master_targets"]} == {"Windows", "Linux"}
     items = spec["asr"]["items"]
-    assert len(items) >= 7
+    # "six VMs and a physical server" (the spec's description)
+    assert len(items) == 7
     assert {i["original_location"] for i in items} == {True, False}
-    assert any(i["source"] == "physical" for i in items)
+    assert [i["name"] for i in items if i["source"] == "physical"] == ["fs01"]
     plan = spec["asr"]["recovery_plans"][0]
     group = {i["replication_group"] for i in items if i["name"] in plan["groups"][0]["items"]}
     assert group == {"rg-app"}

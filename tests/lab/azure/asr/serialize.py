@@ -259,10 +259,9 @@ def _common(world, item):
             category="Replication")], "policyId": policy_id,
         "policyFriendlyName": policy_id.rsplit("/", 1)[1], "currentScenario": scenario,
         "recoveryContainerId": world.container_id if failback else AZURE, "eventCorrelationId": item["vm_id"]}
-    if item["last_failover_time"]:
-        props["lastSuccessfulFailoverTime"] = iso(item["last_failover_time"])
-    if item["failover_point_id"]:
-        props["failoverRecoveryPointId"] = item["failover_point_id"]
+    props["lastSuccessfulFailoverTime"] = iso(item["last_failover_time"]) if item["last_failover_time"] else None
+    # present on every item, as recorded: empty until a failover chose a point
+    props["failoverRecoveryPointId"] = item["failover_point_id"] or ""
     return props, provider
 
 
@@ -340,8 +339,11 @@ def _inmage_azure_v2(world, item, points):
         "firmwareType": src["firmware"], "azureVmGeneration": "V2" if src["firmware"] == "UEFI" else "V1",
         "isAdditionalStatsAvailable": False, "totalDataTransferred": 0, "totalProgressHealth": "NoProgress",
         "targetVmTags": {}, "seedManagedDiskTags": {}, "targetManagedDiskTags": {}, "targetNicTags": {}}
-    if latest:
-        details["lastRecoveryPointReceived"] = latest["time"]
+    # keys the recorded InMageAzureV2 items carry, null (or absent a value) in the lab
+    details.update({"lastRecoveryPointReceived": latest["time"] if latest else None, "recoveryAvailabilitySetId": None,
+                    "recoveryAzureStorageAccount": None, "selectedSourceNicId": src["macs"][0] if src["macs"] else None,
+                    "selectedTfoAzureNetworkId": None, "targetAvailabilityZone": None,
+                    "targetProximityPlacementGroupId": None})
     return details
 
 
@@ -382,9 +384,9 @@ def _inmage(world, item, points):
         "totalProgressHealth": "NoProgress"}
     for point in points:
         details["consistencyPoints"].setdefault(point["type"], point["time"])
-    if points:
-        details["retentionWindowStart"] = points[-1]["time"]
-        details["retentionWindowEnd"] = points[0]["time"]
+    # keys the recorded InMage items carry even when they have no value (null)
+    details.update({"azureStorageAccountId": None, "retentionWindowStart": points[-1]["time"] if points else None,
+                    "retentionWindowEnd": points[0]["time"] if points else None, "osDetails": None})
     if onprem:
         details["osDetails"] = {"osType": spec["os"], "osVhdId": _disk_guid(item, 0),
                                 "vhdName": "[%s] %s/%s.vmdk" % (item["datastore"] or (src["datastores"] or ["?"])[0],

@@ -219,11 +219,15 @@ def inmage_rcm(world, item, points, src):
         "discoveredVmDetails": _discovered(world, item, src),
         "targetVmTags": {}, "seedManagedDiskTags": {}, "targetManagedDiskTags": {}, "targetNicTags": {},
         "supportedOSVersions": []}
-    if latest:
-        details["lastRecoveryPointReceived"] = latest["time"]
-        details["lastRecoveryPointId"] = "%s/recoveryPoints/%s" % (item["id"], latest["name"])
-    if item["failover_point_id"] and item["stage"] in ("failed_over_to_azure", "running_in_azure"):
-        details["failoverRecoveryPointId"] = item["failover_point_id"]
+    # keys the recorded InMageRcm items carry, null (or empty) where the lab has no value
+    details.update({
+        "lastRecoveryPointReceived": latest["time"] if latest else None,
+        "lastRecoveryPointId": "%s/recoveryPoints/%s" % (item["id"], latest["name"]) if latest else None,
+        "failoverRecoveryPointId": item["failover_point_id"] if item["failover_point_id"] and item["stage"] in (
+            "failed_over_to_azure", "running_in_azure") else None,
+        "agentUpgradeAttemptToVersion": None, "agentUpgradeJobId": None, "lastAgentUpgradeType": None,
+        "targetAvailabilitySetId": "", "targetAvailabilityZone": "", "targetProximityPlacementGroupId": "",
+        "targetBootDiagnosticsStorageAccountId": None})
     return details
 
 
@@ -277,10 +281,9 @@ def inmage_rcm_failback(world, item, points, src):
         "lastUsedPolicyId": forward["id"] if forward else None,
         "lastUsedPolicyFriendlyName": forward["name"] if forward else None,
         "isAgentRegistrationSuccessfulAfterFailover": registered}
-    if item["pf_start"]:
-        details["lastPlannedFailoverStartTime"] = iso(item["pf_start"])
-    if item["pf_status"]:
-        details["lastPlannedFailoverStatus"] = item["pf_status"]
+    # present on every recorded item, null until a planned failover ran
+    details["lastPlannedFailoverStartTime"] = iso(item["pf_start"]) if item["pf_start"] else None
+    details["lastPlannedFailoverStatus"] = item["pf_status"] or None
     return details
 
 

@@ -2,8 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+import json
+
 from ansible_collections.siterecovery.failback.plugins.modules import azure_connection_info
-from ansible_collections.siterecovery.failback.tests.unit.helpers import run_module
+from ansible_collections.siterecovery.failback.tests.unit.helpers import run_module, run_module_unmasked
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.azure.fakes import (
     ScriptedTransport,
     StaticCredential,
@@ -52,12 +54,24 @@ def test_vault_fabrics_are_listed(monkeypatch, capsys):
 
 def test_missing_vault_names_the_fix_and_hides_the_secret(monkeypatch, capsys):
     patch(monkeypatch, [(404, {}, {"error": {"code": "ResourceNotFound", "message": "vault v not found"}})])
-    failed, result = run_module(azure_connection_info.main, {**ARGS, "resource_group": "rg", "vault_name": "v"}, capsys)
+    # the result as the module built it: Ansible's own no_log masking would hide a secret copied into it
+    failed, result, module = run_module_unmasked(azure_connection_info.main,
+                                                 {**ARGS, "resource_group": "rg", "vault_name": "v"}, capsys)
     assert failed
     assert "list the Site Recovery fabrics of vault rg/v" in result["msg"]
     assert "resource_group and vault_name" in result["msg"]
     assert result["error"]["status"] == 404
-    assert "Hunter2Hunter2" not in str(result)
+    assert "Hunter2Hunter2" not in json.dumps(result)
+    assert module["argument_spec"]["secret"]["no_log"] is True and "Hunter2Hunter2" in module["no_log_values"]
+
+
+def test_a_successful_result_carries_no_secret(monkeypatch, capsys):
+    patch(monkeypatch, [(200, {}, FABRICS)])
+    failed, result, module = run_module_unmasked(azure_connection_info.main,
+                                                 {**ARGS, "resource_group": "rg", "vault_name": "v"}, capsys)
+    assert not failed and result["vault"]["fabrics"], result
+    assert "Hunter2Hunter2" not in json.dumps(result)
+    assert module["argument_spec"]["secret"]["no_log"] is True
 
 
 def test_vault_name_requires_resource_group(monkeypatch, capsys):

@@ -3,13 +3,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import datetime
+import json
 
 import pytest
 from pyVmomi import vim
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
 from ansible_collections.siterecovery.failback.plugins.modules import vsphere_connection_info
-from ansible_collections.siterecovery.failback.tests.unit.helpers import run_module
+from ansible_collections.siterecovery.failback.tests.unit.helpers import run_module, run_module_unmasked
 
 CONNECT = "ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.connection.connect"
 ARGS = {"hostname": "vc.lab", "username": "bob", "password": "Sup3rS3cret!", "ca_file": "/etc/ca.pem"}
@@ -73,9 +74,18 @@ def test_failure_is_readable_structured_and_never_shows_the_password(monkeypatch
                            fault="InvalidLogin")
 
     monkeypatch.setattr(CONNECT, connect)
-    failed, result = run_module(vsphere_connection_info.main, {**ARGS, "validate_certs": False}, capsys)
+    # the result as the module built it: Ansible's own no_log masking would hide a password copied into it
+    failed, result, module = run_module_unmasked(vsphere_connection_info.main, {**ARGS, "validate_certs": False}, capsys)
     assert failed
     assert "InvalidLogin" in result["msg"]
     assert result["error"]["fault"] == "InvalidLogin"
     assert result["error"]["kind"] == "vsphere"
-    assert "Sup3rS3cret!" not in str(result)
+    assert "Sup3rS3cret!" not in json.dumps(result)
+    assert module["argument_spec"]["password"]["no_log"] is True and "Sup3rS3cret!" in module["no_log_values"]
+
+
+def test_a_successful_result_carries_no_password(fake, capsys):
+    failed, result, module = run_module_unmasked(vsphere_connection_info.main, ARGS, capsys)
+    assert not failed and result["server"]["api_type"] == "VirtualCenter", result
+    assert "Sup3rS3cret!" not in json.dumps(result, default=str)
+    assert module["argument_spec"]["password"]["no_log"] is True
