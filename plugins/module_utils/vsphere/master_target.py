@@ -223,7 +223,7 @@ def plan_detach(inventory, requests, reattach):
             entry = plan.vm_changes.setdefault(mt_row["moid"], (mt_row, [], []))
             entry[1].extend(removes)
         back = [d for d in owned if d["where"] in ("mt", "none")] if reattach else []
-        if back:
+        if back and vm_row is not None:  # no VM: refused above (reattach needs it)
             plan.vm_attach[vm_row["moid"]] = (vm_row, back)
         plan.results.append({"name": req.name, "master_target": mt_row["name"], "location": req.location,
                              "state": "detached", "changed": bool(removes or back),

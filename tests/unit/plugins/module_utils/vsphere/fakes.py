@@ -3,6 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Fakes for vSphere unit tests: real pyVmomi managed-object references, fake server calls."""
 
+from copy import deepcopy
+
 from pyVmomi import vim, vmodl
 
 
@@ -90,3 +92,335 @@ class FakeClient:
 
 
 __all__ = ["vim"]
+
+
+# ---------------------------------------------------------------------------------------------
+# An in-memory vSphere for plan -> apply tests (master_target, onprem). Rows are what Inventory
+# reads; the VM, folder, datastore-browser and file-manager objects record every call made on
+# them and apply its effect, so a second Inventory read sees the world after the change. Values
+# (enums, device and fault types) are pyVmomi's own.
+# ---------------------------------------------------------------------------------------------
+
+DEV = vim.vm.device
+CONNECTED = vim.HostSystem.ConnectionState.connected
+POWERED_ON = vim.VirtualMachine.PowerState.poweredOn
+POWERED_OFF = vim.VirtualMachine.PowerState.poweredOff
+TOOLS_RUNNING = vim.vm.GuestInfo.ToolsRunningStatus.guestToolsRunning
+TOOLS_NOT_RUNNING = vim.vm.GuestInfo.ToolsRunningStatus.guestToolsNotRunning
+
+
+def lsi_logic(key, bus):
+    return DEV.VirtualLsiLogicController(key=key, busNumber=bus)
+
+
+def lsi_logic_sas(key, bus):
+    return DEV.VirtualLsiLogicSASController(key=key, busNumber=bus)
+
+
+def pvscsi(key, bus):
+    return DEV.ParaVirtualSCSIController(key=key, busNumber=bus)
+
+
+def flat_disk(key, controller_key, unit, file_name, size_gb=1, uuid=None):
+    return DEV.VirtualDisk(key=key, controllerKey=controller_key, unitNumber=unit, capacityInKB=int(size_gb * 1024 * 1024),
+                           backing=DEV.VirtualDisk.FlatVer2BackingInfo(fileName=file_name, uuid=uuid,
+                                                                       diskMode="persistent"))
+
+
+def rdm_disk(key, controller_key, unit, file_name, size_gb=1, lun_uuid="0200000000"):
+    return DEV.VirtualDisk(key=key, controllerKey=controller_key, unitNumber=unit, capacityInKB=int(size_gb * 1024 * 1024),
+                           backing=DEV.VirtualDisk.RawDiskMappingVer1BackingInfo(fileName=file_name, lunUuid=lun_uuid,
+                                                                                 compatibilityMode="physicalMode"))
+
+
+class FakeVirtualMachine(vim.VirtualMachine):
+    """A VirtualMachine reference whose task methods go to the in-memory world."""
+
+    def ReconfigVM_Task(self, spec):
+        return self.world.reconfigure(self._moId, spec)
+
+    def PowerOnVM_Task(self, host=None):
+        return self.world.power_on(self._moId)
+
+    def RelocateVM_Task(self, spec, priority=None):
+        return self.world.relocate(self._moId, spec)
+
+
+class FakeFolder(vim.Folder):
+    def CreateVM_Task(self, config, pool, host=None):
+        return self.world.create_vm(self, config, pool, host)
+
+
+class FakeCluster(vim.ClusterComputeResource):
+    resourcePool = property(lambda self: vim.ResourcePool("resgroup-" + self._moId))
+
+
+class FakeDatastoreBrowser(vim.host.DatastoreBrowser):
+    def SearchDatastoreSubFolders_Task(self, datastorePath, searchSpec=None):
+        return self.world.search(datastorePath, searchSpec)
+
+
+class FakeFileManager:
+    def __init__(self, world):
+        self.world = world
+
+    def MakeDirectory(self, name, datacenter=None, createParentDirectories=False):
+        self.world.calls.append(("MakeDirectory", name, {"datacenter": datacenter,
+                                                         "createParentDirectories": createParentDirectories}))
+        self.world.events.append(("call", "MakeDirectory", name))
+        if name in self.world.directories:
+            raise vim.fault.FileAlreadyExists(file=name)
+        self.world.directories.add(name)
+
+
+class FakeServiceContent:
+    def __init__(self, world):
+        self.fileManager = FakeFileManager(world)
+
+
+class FakeVSphere:
+    """A vCenter (or standalone ESXi) in memory, standing in for VSphereClient.
+
+    ``calls`` lists ``(method, object name, arguments)`` in order; ``events`` interleaves the calls
+    with the task reads (``("wait", [task moids])``). A task has ended when first read: ``success``,
+    or ``error`` carrying the fault set in ``faults[(method, object name)]`` (then the call has no
+    effect). ``files`` are the VMDKs on the datastores: only a destroy file operation removes one.
+    """
+
+    def __init__(self, is_vcenter=True):
+        self.is_vcenter = is_vcenter
+        self.stats = {"property_reads": 0, "tasks": 0}
+        self.vms, self.hosts, self.datastores, self.networks = {}, {}, {}, {}
+        self.computes, self.folders, self.datacenters = {}, {}, {}
+        self.files = set()
+        self.directories = set()
+        self.calls = []
+        self.events = []
+        self.faults = {}
+        self.tasks = {}
+        self.tools = {}  # vm name -> [guest.toolsRunningStatus per tools read], the last repeats
+        self.slow = {}   # (method, object name) -> task reads that still find the task running
+        self.reads = []
+        self.content = FakeServiceContent(self)
+        self._next = 0
+
+    def _id(self):
+        self._next += 1
+        return self._next
+
+    # -- building the inventory --------------------------------------------------------------
+
+    def add_datacenter(self, name="dc1"):
+        n = self._id()
+        dc = {"moid": "datacenter-%d" % n, "name": name, "parent": moref(vim.Folder, "group-d1")}
+        dc["obj"] = moref(vim.Datacenter, dc["moid"])
+        self.datacenters[dc["moid"]] = dc
+        vm_folder = FakeFolder("group-v%d" % n)
+        vm_folder.world = self
+        self.folders[vm_folder._moId] = {"moid": vm_folder._moId, "obj": vm_folder, "name": "vm", "parent": dc["obj"]}
+        host_folder = moref(vim.Folder, "group-h%d" % n)
+        self.folders[host_folder._moId] = {"moid": host_folder._moId, "obj": host_folder, "name": "host",
+                                           "parent": dc["obj"]}
+        dc["vm_folder"], dc["host_folder"] = vm_folder, host_folder
+        return dc
+
+    def add_cluster(self, name, datacenter):
+        obj = FakeCluster("domain-c%d" % self._id())
+        row = {"moid": obj._moId, "obj": obj, "name": name, "parent": datacenter["host_folder"]}
+        self.computes[row["moid"]] = row
+        return row
+
+    def add_standalone(self, name, datacenter):
+        """The ComputeResource a host outside any cluster sits in."""
+        obj = moref(vim.ComputeResource, "domain-s%d" % self._id())
+        row = {"moid": obj._moId, "obj": obj, "name": name, "parent": datacenter["host_folder"]}
+        self.computes[row["moid"]] = row
+        return row
+
+    def add_datastore(self, name, fs_type=vim.host.FileSystemVolume.FileSystemType.VMFS):
+        n = self._id()
+        browser = FakeDatastoreBrowser("datastoreBrowser-%d" % n)
+        browser.world = self
+        row = {"moid": "datastore-%d" % n, "name": name, "summary.type": fs_type, "summary.capacity": 1024 ** 4,
+               "summary.freeSpace": 512 * 1024 ** 3, "summary.accessible": True, "browser": browser}
+        row["obj"] = moref(vim.Datastore, row["moid"])
+        self.datastores[row["moid"]] = row
+        return row
+
+    def add_host(self, name, compute=None, memory_mb=65536, used_mb=0, state=CONNECTED, maintenance=False,
+                 datastores=()):
+        obj = moref(vim.HostSystem, "host-%d" % self._id())
+        by_name = {d["name"]: d for d in self.datastores.values()}
+        row = {"moid": obj._moId, "obj": obj, "name": name, "parent": compute["obj"] if compute else None,
+               "runtime.connectionState": state, "runtime.inMaintenanceMode": maintenance,
+               "summary.hardware.memorySize": memory_mb * 1024 * 1024,
+               "summary.quickStats.overallMemoryUsage": used_mb,
+               "datastore": [by_name[d]["obj"] for d in datastores], "vm": []}
+        self.hosts[row["moid"]] = row
+        return row
+
+    def add_network(self, name):
+        obj = moref(vim.Network, "network-%d" % self._id())
+        self.networks[obj._moId] = {"moid": obj._moId, "obj": obj, "name": name}
+        return obj
+
+    def add_vm(self, name, host, devices=(), power=POWERED_OFF, memory_mb=4096, vm_path=None, extra_config=None,
+               snapshots=0, datacenter=None, tools=TOOLS_NOT_RUNNING, boots_tools=True, template=False):
+        n = self._id()
+        obj = FakeVirtualMachine("vm-%d" % n)
+        obj.world = self
+        folder = datacenter["vm_folder"] if datacenter else next(
+            (f["obj"] for f in self.folders.values() if isinstance(f["obj"], FakeFolder)), None)
+        snapshot = None
+        if snapshots:
+            snapshot = vim.vm.SnapshotInfo(rootSnapshotList=[vim.vm.SnapshotTree(name="s%d" % i)
+                                                             for i in range(snapshots)])
+        row = {"moid": obj._moId, "obj": obj, "name": name, "config.template": template,
+               "config.instanceUuid": "50030000-0000-0000-0000-%012d" % n,
+               "config.uuid": "42030000-0000-0000-0000-%012d" % n,
+               "runtime.host": host["obj"] if host else None, "runtime.powerState": power,
+               "config.hardware.device": list(devices), "config.hardware.numCPU": 2,
+               "config.hardware.memoryMB": memory_mb, "config.guestId": "windows2019srv_64Guest",
+               "config.guestFullName": None, "config.firmware": "bios",
+               "config.extraConfig": list(extra_config or []), "snapshot": snapshot,
+               "guest.toolsStatus": None, "guest.toolsRunningStatus": tools, "guest.guestFamily": None,
+               "resourcePool": vim.ResourcePool("resgroup-%d" % n), "parent": folder, "network": [],
+               "config.files.vmPathName": vm_path, "boots_tools": boots_tools}
+        self.vms[row["moid"]] = row
+        if host:
+            host["vm"].append(obj)
+        for dev in devices:
+            if isinstance(dev, DEV.VirtualDisk):
+                self.files.add(dev.backing.fileName)
+        return row
+
+    def devices(self, name):
+        """The devices of the VM called ``name`` now."""
+        return next(row for row in self.vms.values() if row["name"] == name)["config.hardware.device"]
+
+    def disk_files(self, name):
+        return sorted(d.backing.fileName for d in self.devices(name) if isinstance(d, DEV.VirtualDisk))
+
+    def calls_of(self, method):
+        return [(target, args) for m, target, args in self.calls if m == method]
+
+    # -- VSphereClient.retrieve -----------------------------------------------------------------
+
+    def retrieve(self, obj_type, paths, objects=None, container=None):
+        self.stats["property_reads"] += 1
+        self.reads.append((obj_type, tuple(paths)))
+        if objects is not None and "info.state" in paths:
+            self.events.append(("wait", [o._moId for o in objects]))
+            rows = []
+            for o in objects:
+                row = dict(self.tasks[o._moId])
+                if row.pop("running_reads"):
+                    self.tasks[o._moId]["running_reads"] -= 1
+                    row.update({"info.state": vim.TaskInfo.State.running, "info.error": None, "info.result": None})
+                rows.append(row)
+            return rows
+        if objects is not None:
+            rows = [self._snapshot(self.vms[o._moId]) for o in objects if o._moId in self.vms]
+            for row in rows:
+                script = self.tools.get(row["name"])
+                if script:
+                    row["guest.toolsRunningStatus"] = script.pop(0) if len(script) > 1 else script[0]
+            return rows
+        table = {vim.VirtualMachine: self.vms, vim.HostSystem: self.hosts, vim.Datastore: self.datastores,
+                 vim.ComputeResource: self.computes, vim.Folder: self.folders, vim.Datacenter: self.datacenters,
+                 vim.Network: self.networks}[obj_type]
+        return [self._snapshot(row) for row in table.values()]
+
+    @staticmethod
+    def _snapshot(row):
+        copy = dict(row)
+        for key in ("config.hardware.device", "config.extraConfig", "datastore", "vm"):
+            if isinstance(copy.get(key), list):
+                copy[key] = list(copy[key])
+        return copy
+
+    # -- tasks -----------------------------------------------------------------------------------
+
+    def _task(self, method, target, args, effect):
+        self.calls.append((method, target, args))
+        self.events.append(("call", method, target))
+        task = moref(vim.Task, "task-%d" % self._id())
+        fault = self.faults.get((method, target))
+        result = None if fault is not None else effect()
+        self.tasks[task._moId] = {"moid": task._moId, "obj": task, "info.progress": None,
+                                  "info.state": vim.TaskInfo.State.error if fault else vim.TaskInfo.State.success,
+                                  "info.error": fault, "info.result": result, "info.descriptionId": method,
+                                  "running_reads": self.slow.get((method, target), 0)}
+        return task
+
+    def reconfigure(self, moid, spec):
+        row = self.vms[moid]
+        return self._task("ReconfigVM_Task", row["name"], {"spec": spec}, lambda: self._apply_spec(row, spec))
+
+    def _apply_spec(self, row, spec):
+        devices = list(row["config.hardware.device"])
+        devices, _keys = self._device_changes(devices, spec.deviceChange)
+        row["config.hardware.device"] = devices
+        options = {o.key: o for o in row["config.extraConfig"]}
+        options.update({o.key: o for o in spec.extraConfig or []})
+        row["config.extraConfig"] = list(options.values())
+
+    def _device_changes(self, devices, changes):
+        keys = {}
+        for change in changes or []:
+            if change.operation == DEV.VirtualDeviceSpec.Operation.remove:
+                devices = [d for d in devices if d.key != change.device.key]
+                if change.fileOperation == DEV.VirtualDeviceSpec.FileOperation.destroy:
+                    self.files.discard(change.device.backing.fileName)
+            elif change.operation == DEV.VirtualDeviceSpec.Operation.add:
+                device = deepcopy(change.device)
+                keys[device.key] = device.key = 3000 + self._id()
+                if device.controllerKey in keys:
+                    device.controllerKey = keys[device.controllerKey]
+                if change.fileOperation == DEV.VirtualDeviceSpec.FileOperation.create:
+                    self.files.add(device.backing.fileName)
+                devices.append(device)
+        return devices, keys
+
+    def power_on(self, moid):
+        row = self.vms[moid]
+
+        def effect():
+            row["runtime.powerState"] = POWERED_ON
+            row["guest.toolsRunningStatus"] = TOOLS_RUNNING if row["boots_tools"] else TOOLS_NOT_RUNNING
+            row["guest.toolsStatus"] = (vim.vm.GuestInfo.ToolsStatus.toolsOk if row["boots_tools"]
+                                        else vim.vm.GuestInfo.ToolsStatus.toolsNotRunning)
+        return self._task("PowerOnVM_Task", row["name"], {}, effect)
+
+    def relocate(self, moid, spec):
+        row = self.vms[moid]
+
+        def effect():
+            old = self.hosts[row["runtime.host"]._moId]
+            old["vm"] = [o for o in old["vm"] if o._moId != moid]
+            row["runtime.host"] = spec.host
+            self.hosts[spec.host._moId]["vm"].append(row["obj"])
+        return self._task("RelocateVM_Task", row["name"], {"spec": spec}, effect)
+
+    def create_vm(self, folder, config, pool, host):
+        def effect():
+            devices, _keys = self._device_changes([], config.deviceChange)
+            created = self.add_vm(config.name, self.hosts[host._moId] if host else None, devices=devices,
+                                  memory_mb=config.memoryMB, vm_path=config.files.vmPathName)
+            created.update({"parent": folder, "resourcePool": pool, "config.hardware.numCPU": config.numCPUs,
+                            "config.guestId": config.guestId, "config.firmware": config.firmware})
+            return created["obj"]
+        return self._task("CreateVM_Task", config.name, {"config": config, "pool": pool, "host": host,
+                                                         "folder": folder}, effect)
+
+    def search(self, datastore_path, spec):
+        name = datastore_path.strip("[]")
+        folders = {}
+        for file_name in sorted(self.files):
+            if file_name.startswith("[%s] " % name) and file_name.endswith(".vmdk") and "/" in file_name:
+                folder, base = file_name.rsplit("/", 1)
+                folders.setdefault(folder, []).append(base)
+        return self._task("SearchDatastoreSubFolders_Task", name, {"datastorePath": datastore_path, "spec": spec},
+                          lambda: [vim.host.DatastoreBrowser.SearchResults(
+                              folderPath=folder, file=[vim.host.DatastoreBrowser.FileInfo(path=b) for b in bases])
+                              for folder, bases in folders.items()])

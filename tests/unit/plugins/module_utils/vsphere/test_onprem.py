@@ -1,0 +1,714 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The failed-back VM on-premises: which VM is created with which spec, where it powers on, which
+host a vMotion picks for memory (ASR error 8038), which VM is refused and why.
+
+Every test runs against the in-memory vSphere of fakes.py; expected specs are written from the
+vSphere API (ConfigSpec, VirtualDeviceSpec, VirtualVmxnet3, RelocateSpec), never read back from the
+code under test. No VMDK is ever destroyed.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from pyVmomi import vim
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import master_target, onprem
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.inventory import Inventory
+from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
+from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.vsphere.fakes import (
+    POWERED_OFF,
+    POWERED_ON,
+    TOOLS_NOT_RUNNING,
+    TOOLS_RUNNING,
+    FakeVSphere,
+    flat_disk,
+    lsi_logic,
+)
+
+DEV = vim.vm.device
+FS = vim.host.FileSystemVolume.FileSystemType
+HOST_STATE = vim.HostSystem.ConnectionState
+ADD = DEV.VirtualDeviceSpec.Operation.add
+REMOVE = DEV.VirtualDeviceSpec.Operation.remove
+DESTROY = DEV.VirtualDeviceSpec.FileOperation.destroy
+REPLACE = DEV.VirtualDeviceSpec.FileOperation.replace  # deletes the old backing too
+GB_IN_KB = 1024 * 1024
+ERROR_8038 = ("ASR error 8038: the on-premises VM could not be brought online because its ESXi host lacks memory. "
+              "Add memory to the host, or vMotion the VM to another host with enough memory "
+              "(memory_remediation: vmotion does that), and retry.")
+
+MT_OS = "[vmfs-01] mt-lin01/mt-lin01.vmdk"
+APP0 = "[vmfs-01] app01/app01.vmdk"
+APP1 = "[vmfs-01] app01/app01_1.vmdk"
+WEB0 = "[vmfs-01] web02/web02.vmdk"
+WEB1 = "[vmfs-01] web02/web02_1.vmdk"
+
+
+# -- the site ------------------------------------------------------------------------------------
+
+def site(esx01_free_mb=4096, mt_devices=()):
+    """dc1 / cluster cl1 with esx01 (16 GB, ``esx01_free_mb`` free, mounts vmfs-01 and vmfs-02) and
+    the master target mt-lin01 on it; cluster cl2 exists (empty)."""
+    world = FakeVSphere()
+    dc = world.add_datacenter("dc1")
+    world.add_cluster("cl1", dc)
+    world.add_cluster("cl2", dc)
+    world.add_datastore("vmfs-01", FS.VMFS)
+    world.add_datastore("vmfs-02", FS.VMFS)
+    world.add_host("esx01", cluster(world, "cl1"), memory_mb=16384, used_mb=16384 - esx01_free_mb,
+                   datastores=("vmfs-01", "vmfs-02"))
+    world.add_vm("mt-lin01", host(world, "esx01"),
+                 [lsi_logic(1000, 0), flat_disk(2000, 1000, 0, MT_OS, 60), *mt_devices],
+                 power=POWERED_ON, vm_path="[vmfs-01] mt-lin01/mt-lin01.vmx", tools=TOOLS_RUNNING)
+    return world
+
+
+def cluster(world, name):
+    return next(c for c in world.computes.values() if c["name"] == name)
+
+
+def host(world, name):
+    return next(h for h in world.hosts.values() if h["name"] == name)
+
+
+def vm(world, name):
+    return next(r for r in world.vms.values() if r["name"] == name)
+
+
+def add_app(world, name="app01", memory_mb=4096, power=POWERED_OFF, on="esx01", devices=None, extra=None):
+    if devices is None:
+        devices = [lsi_logic(1000, 0), flat_disk(2000, 1000, 0, "[vmfs-01] %s/%s.vmdk" % (name, name), 40)]
+    return world.add_vm(name, host(world, on) if on else None, devices, power=power, memory_mb=memory_mb,
+                        extra_config=extra, vm_path="[vmfs-01] %s/%s.vmx" % (name, name))
+
+
+def add_host(world, name, free_mb, on="cl1", datastores=("vmfs-01",), **kwargs):
+    return world.add_host(name, cluster(world, on) if on else None, memory_mb=32768, used_mb=32768 - free_mb,
+                          datastores=datastores, **kwargs)
+
+
+def deadline(seconds=600, clock=None):
+    clock = clock or FakeClock()
+    return Deadline(seconds, clock=clock, sleeper=clock.sleep)
+
+
+def ensure(world, vms, remediation="fail", check_mode=False, tools_deadline=None, **defaults):
+    defaults.setdefault("location", "original")
+    return onprem.ensure(world, vms, defaults, remediation, check_mode, deadline(), tools_deadline)
+
+
+def refusals(world, vms, remediation="fail", **defaults):
+    """The refusals of a run that must change nothing."""
+    with pytest.raises(VSphereError) as info:
+        ensure(world, vms, remediation=remediation, **defaults)
+    assert world.calls == []
+    assert info.value.msg == "Refusing to bring the VMs up; nothing was changed: " + " ".join(
+        info.value.details["refusals"])
+    return info.value.details["refusals"]
+
+
+def timeline(world):
+    return ["%s %s" % (e[1], e[2]) if e[0] == "call" else "wait %d" % len(e[1]) for e in world.events]
+
+
+def assert_nothing_destroyed(world, files_before):
+    for _target, args in world.calls_of("ReconfigVM_Task"):
+        assert all(c.fileOperation not in (DESTROY, REPLACE) for c in args["spec"].deviceChange)
+    assert files_before <= world.files
+
+
+def entry(**changes):
+    """A result entry of a VM left as it was, with ``changes``."""
+    result = {"name": "app01", "created": False, "disks_returned": 0, "vmotion_to": None, "powered_on": False,
+              "changed": False}
+    result.update(changes)
+    return result
+
+
+# -- Want ------------------------------------------------------------------------------------------
+
+def test_want_takes_each_setting_from_the_vm_first_then_the_module():
+    want = onprem.Want({"name": "web02", "location": "alternate", "num_cpu": 4, "firmware": "efi"},
+                       {"location": "original", "num_cpu": 2, "memory_mb": 8192})
+    assert (want.name, want.location, want.num_cpu, want.memory_mb, want.firmware, want.networks) == (
+        "web02", "alternate", 4, 8192, "efi", None)
+
+
+def test_want_treats_a_setting_given_as_none_as_not_given():
+    want = onprem.Want({"name": "web02", "location": None, "num_cpu": None}, {"location": "alternate", "num_cpu": 2})
+    assert (want.location, want.num_cpu) == ("alternate", 2)
+
+
+def test_want_location_is_original_when_nobody_gives_one():
+    assert onprem.Want({"name": "app01"}, {}).location == "original"
+
+
+# -- power on, memory (ASR error 8038) ----------------------------------------------------------
+
+def test_a_powered_off_vm_that_fits_in_its_hosts_free_memory_is_powered_on_there(monkeypatch):
+    monkeypatch.setattr(onprem, "time", SimpleNamespace(monotonic=iter([100.0, 104.25]).__next__))
+    world = site(esx01_free_mb=4096)
+    add_app(world, memory_mb=4096)  # exactly the free memory
+    outcome = ensure(world, [{"name": "app01"}], tools_deadline=deadline(300))
+    assert world.calls_of("PowerOnVM_Task") == [("app01", {})]
+    assert timeline(world) == ["PowerOnVM_Task app01", "wait 1"]
+    assert outcome == {"changed": True, "tasks": ["power on app01"], "power_on_seconds": 4.25,
+                       "vms": [entry(powered_on=True, changed=True, host="esx01", power_state="poweredOn",
+                                     tools_running_status="guestToolsRunning", tools_status="toolsOk")]}
+
+
+def test_a_power_on_reads_the_inventory_once_to_plan_and_once_to_report():
+    world = site()
+    add_app(world)
+    ensure(world, [{"name": "app01"}])
+    assert [t for t, _paths in world.reads if t is vim.VirtualMachine] == [vim.VirtualMachine] * 2
+    assert len([p for t, p in world.reads if t is None and "info.state" in p]) == 1  # one read for the task
+
+
+def test_a_vm_that_needs_one_mb_more_than_its_host_has_free_is_refused_with_error_8038():
+    world = site(esx01_free_mb=4096)
+    add_app(world, memory_mb=4097)
+    assert refusals(world, [{"name": "app01"}]) == [
+        "VM app01 needs 4097 MB but ESXi host esx01 has 4096 MB free. " + ERROR_8038]
+
+
+def test_a_host_without_memory_figures_has_no_free_memory():
+    world = site()
+    host(world, "esx01").update({"summary.hardware.memorySize": None, "summary.quickStats.overallMemoryUsage": None})
+    add_app(world, memory_mb=1)
+    assert refusals(world, [{"name": "app01"}]) == ["VM app01 needs 1 MB but ESXi host esx01 has 0 MB free. " + ERROR_8038]
+
+
+def test_vms_powered_on_on_one_host_share_its_free_memory():
+    world = site(esx01_free_mb=4096)
+    add_app(world, "app01", memory_mb=2048)
+    add_app(world, "app02", memory_mb=2048)
+    outcome = ensure(world, [{"name": "app01"}, {"name": "app02"}])
+    assert outcome["tasks"] == ["power on app01", "power on app02"]
+    assert timeline(world) == ["PowerOnVM_Task app01", "PowerOnVM_Task app02", "wait 2"]
+
+
+def test_the_second_vm_is_refused_when_the_first_took_the_memory():
+    world = site(esx01_free_mb=4096)
+    add_app(world, "app01", memory_mb=2048)
+    add_app(world, "app02", memory_mb=2049)
+    assert refusals(world, [{"name": "app01"}, {"name": "app02"}]) == [
+        "VM app02 needs 2049 MB but ESXi host esx01 has 2048 MB free. " + ERROR_8038]
+
+
+def test_a_powered_on_vm_is_left_alone():
+    world = site(esx01_free_mb=0)  # no memory check for a VM that runs already
+    add_app(world, power=POWERED_ON)
+    vm(world, "app01")["guest.toolsRunningStatus"] = TOOLS_RUNNING
+    outcome = ensure(world, [{"name": "app01"}])
+    assert world.calls == []
+    assert outcome == {"changed": False, "tasks": [], "power_on_seconds": None,
+                       "vms": [entry(host="esx01", power_state="poweredOn", tools_running_status="guestToolsRunning",
+                                     tools_status=None)]}
+
+
+def test_a_suspended_vm_is_powered_on():
+    world = site()
+    add_app(world, power=vim.VirtualMachine.PowerState.suspended)
+    assert ensure(world, [{"name": "app01"}])["tasks"] == ["power on app01"]
+
+
+@pytest.mark.parametrize("state", [HOST_STATE.disconnected, HOST_STATE.notResponding])
+def test_a_vm_on_a_host_that_is_not_connected_is_refused(state):
+    world = site()
+    add_host(world, "esx09", 65536, state=state)
+    add_app(world, on="esx09")
+    assert refusals(world, [{"name": "app01"}], remediation="vmotion") == [
+        "VM app01: its ESXi host esx09 is %s; it cannot be powered on until the host is connected." % state]
+
+
+def test_a_running_vm_whose_host_is_not_in_the_inventory_reports_no_host():
+    world = site()
+    add_app(world, power=POWERED_ON, on=None)
+    outcome = ensure(world, [{"name": "app01"}])
+    assert outcome["vms"][0]["host"] is None and outcome["changed"] is False
+
+
+def test_a_failed_power_on_names_the_vm():
+    world = site()
+    add_app(world)
+    world.faults[("PowerOnVM_Task", "app01")] = vim.fault.InvalidPowerState(msg="The VM is powered on")
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [{"name": "app01"}])
+    assert info.value.msg == "vSphere task(s) failed: power on app01: The VM is powered on"
+    assert info.value.details == {"failed": ["power on app01"]}
+
+
+# -- vMotion for memory ----------------------------------------------------------------------------
+
+def crowded(need_mb=6144):
+    """app01 (``need_mb``) on esx01 with 4096 MB free; esx02 in the same cluster has 8192 MB free and
+    mounts vmfs-01; every other host has more memory but cannot take it."""
+    world = site(esx01_free_mb=4096)
+    add_host(world, "esx03", 30000, datastores=("vmfs-02",))  # does not mount the VM's datastore
+    add_host(world, "esx04", 30000, maintenance=True)
+    add_host(world, "esx05", 30000, state=HOST_STATE.disconnected)
+    add_host(world, "esx06", 30000, on="cl2")  # another cluster
+    add_host(world, "esx07", 30000, on=None)  # no parent
+    add_host(world, "esx02", 8192)
+    add_app(world, memory_mb=need_mb)
+    return world
+
+
+def test_vmotion_moves_the_vm_to_the_host_of_its_cluster_that_can_take_it_then_powers_it_on():
+    world = crowded()
+    outcome = ensure(world, [{"name": "app01"}], remediation="vmotion")
+    (target, args), = world.calls_of("RelocateVM_Task")
+    assert target == "app01"
+    assert args["spec"].host == host(world, "esx02")["obj"]
+    assert args["spec"].pool._moId == "resgroup-" + cluster(world, "cl1")["moid"]
+    assert timeline(world) == ["RelocateVM_Task app01", "wait 1", "PowerOnVM_Task app01", "wait 1"]
+    assert outcome["tasks"] == ["vMotion app01 to esx02", "power on app01"]
+    assert outcome["vms"] == [entry(vmotion_to="esx02", powered_on=True, changed=True, host="esx02",
+                                    power_state="poweredOn", tools_running_status="guestToolsRunning",
+                                    tools_status="toolsOk")]
+
+
+def test_vmotion_check_mode_names_the_host_and_moves_nothing():
+    world = crowded()
+    outcome = ensure(world, [{"name": "app01"}], remediation="vmotion", check_mode=True)
+    assert world.calls == []
+    assert outcome["vms"][0]["vmotion_to"] == "esx02" and outcome["vms"][0]["host"] == "esx01"
+    assert outcome["changed"] is True and outcome["tasks"] == []
+
+
+def test_vmotion_picks_the_host_with_the_most_free_memory():
+    world = crowded()
+    add_host(world, "esx08", 12288)
+    ensure(world, [{"name": "app01"}], remediation="vmotion")
+    (_target, args), = world.calls_of("RelocateVM_Task")
+    assert args["spec"].host == host(world, "esx08")["obj"]
+
+
+def test_vmotion_keeps_the_first_host_on_a_tie():
+    world = crowded()
+    add_host(world, "esx08", 8192)
+    ensure(world, [{"name": "app01"}], remediation="vmotion")
+    (_target, args), = world.calls_of("RelocateVM_Task")
+    assert args["spec"].host == host(world, "esx02")["obj"]
+
+
+def test_vmotion_takes_a_host_with_exactly_the_memory_needed():
+    world = crowded(need_mb=8192)
+    assert ensure(world, [{"name": "app01"}], remediation="vmotion")["vms"][0]["vmotion_to"] == "esx02"
+
+
+def test_vmotion_needs_the_memory_and_is_refused_without_a_host_that_has_it():
+    world = crowded(need_mb=8193)
+    assert refusals(world, [{"name": "app01"}], remediation="vmotion") == [
+        "VM app01 needs 8193 MB but ESXi host esx01 has 4096 MB free, and no other connected host of its cluster "
+        "has the memory and mounts all its datastores. " + ERROR_8038]
+
+
+def test_vmotion_needs_every_datastore_of_the_vm_mounted():
+    world = crowded()
+    vm(world, "app01")["config.hardware.device"].append(flat_disk(2001, 1000, 1, "[vmfs-02] app01/app01_1.vmdk", 5))
+    add_host(world, "esx08", 7000, datastores=("vmfs-01", "vmfs-02"))
+    ensure(world, [{"name": "app01"}], remediation="vmotion")
+    (_target, args), = world.calls_of("RelocateVM_Task")
+    assert args["spec"].host == host(world, "esx08")["obj"]  # esx02 has more memory but no vmfs-02
+
+
+def test_vmotion_of_two_vms_counts_the_memory_the_first_one_takes():
+    world = crowded()
+    add_app(world, "app02", memory_mb=6144)
+    add_host(world, "esx08", 7000)
+    outcome = ensure(world, [{"name": "app01"}, {"name": "app02"}], remediation="vmotion")
+    assert [v["vmotion_to"] for v in outcome["vms"]] == ["esx02", "esx08"]
+    assert timeline(world) == ["RelocateVM_Task app01", "RelocateVM_Task app02", "wait 2",
+                               "PowerOnVM_Task app01", "PowerOnVM_Task app02", "wait 2"]
+
+
+def test_vmotion_is_refused_for_a_host_outside_any_cluster():
+    world = site(esx01_free_mb=4096)
+    dc = next(iter(world.datacenters.values()))
+    add_host(world, "esx09", 4096, on=None)
+    host(world, "esx09")["parent"] = world.add_standalone("esx09", dc)["obj"]
+    add_app(world, memory_mb=6144, on="esx09")
+    assert refusals(world, [{"name": "app01"}], remediation="vmotion") == [
+        "VM app01 needs 6144 MB but ESXi host esx09 has 4096 MB free, and no other connected host of its cluster "
+        "has the memory and mounts all its datastores. " + ERROR_8038]
+
+
+def test_without_vmotion_remediation_a_vm_short_of_memory_is_refused_even_if_another_host_could_take_it():
+    world = crowded()
+    assert refusals(world, [{"name": "app01"}]) == [
+        "VM app01 needs 6144 MB but ESXi host esx01 has 4096 MB free. " + ERROR_8038]
+
+
+def test_a_host_that_left_its_cluster_after_the_plan_gets_no_resource_pool():
+    world = crowded()
+    inventory = Inventory(world)
+    planned = onprem.plan(inventory, [onprem.Want({"name": "app01"}, {})], "vmotion")
+    host(world, "esx02")["parent"] = None
+    onprem.apply(world, inventory, planned, deadline())
+    (_target, args), = world.calls_of("RelocateVM_Task")
+    assert args["spec"].host == host(world, "esx02")["obj"] and args["spec"].pool is None
+
+
+# -- alternate location: create the VM --------------------------------------------------------------
+
+def web02(**changes):
+    want = {"name": "web02", "location": "alternate", "master_target": "mt-lin01", "datastore": "vmfs-01",
+            "num_cpu": 2, "memory_mb": 4096, "guest_id": "rhel8_64Guest", "networks": ["Prod-VLAN10", "Backup-VLAN20"]}
+    want.update(changes)
+    return want
+
+
+def alternate_site(**kwargs):
+    world = site(mt_devices=[flat_disk(2001, 1000, 1, WEB1, 80, "6000C29-w1"),
+                             flat_disk(2002, 1000, 2, WEB0, 40, "6000C29-w0"),
+                             flat_disk(2003, 1000, 3, "[vmfs-01] web021/web021.vmdk", 10),  # another VM's
+                             flat_disk(2004, 1000, 4, "[vmfs-02] web02/web02.vmdk", 10)],  # another datastore
+                 **kwargs)
+    world.add_network("Prod-VLAN10")
+    world.add_network("Backup-VLAN20")
+    return world
+
+
+def test_alternate_location_creates_the_vm_on_the_master_targets_host_with_its_vmdks():
+    world = alternate_site()
+    files = set(world.files)
+    outcome = ensure(world, [web02()])
+
+    (mt_target, mt_args), = world.calls_of("ReconfigVM_Task")
+    assert mt_target == "mt-lin01"
+    assert [(c.operation, c.device.key, c.fileOperation) for c in mt_args["spec"].deviceChange] == [
+        (REMOVE, 2001, None), (REMOVE, 2002, None)]
+
+    (name, args), = world.calls_of("CreateVM_Task")
+    mt = vm(world, "mt-lin01")
+    assert name == "web02"
+    assert args["folder"] is mt["parent"] and args["pool"] == mt["resourcePool"]
+    assert args["host"] == host(world, "esx01")["obj"]
+    config = args["config"]
+    assert (config.name, config.numCPUs, config.memoryMB, config.guestId, config.firmware) == (
+        "web02", 2, 4096, "rhel8_64Guest", "bios")
+    assert config.files.vmPathName == "[vmfs-01] web02/web02.vmx"
+    controller, disk0, disk1, nic0, nic1 = config.deviceChange
+    assert (controller.operation, type(controller.device), controller.device.key, controller.device.busNumber,
+            controller.device.sharedBus) == (ADD, DEV.VirtualLsiLogicController, -300, 0,
+                                             DEV.VirtualSCSIController.Sharing.noSharing)
+    # the VMDKs replicated to the master target, attached as they are: no file operation, same disk UUID
+    assert [(c.operation, c.fileOperation, c.device.key, c.device.controllerKey, c.device.unitNumber,
+             c.device.backing.fileName, c.device.backing.uuid, c.device.capacityInKB) for c in (disk0, disk1)] == [
+        (ADD, None, -301, -300, 0, WEB0, "6000C29-w0", 40 * GB_IN_KB),
+        (ADD, None, -302, -300, 1, WEB1, "6000C29-w1", 80 * GB_IN_KB)]
+    networks = {row["name"]: row["obj"] for row in world.networks.values()}
+    assert [(type(c.device), c.operation, c.fileOperation, c.device.key, c.device.backing.deviceName,
+             c.device.backing.network, c.device.connectable.startConnected, c.device.connectable.allowGuestControl,
+             c.device.connectable.connected) for c in (nic0, nic1)] == [
+        (DEV.VirtualVmxnet3, ADD, None, -400, "Prod-VLAN10", networks["Prod-VLAN10"], True, True, False),
+        (DEV.VirtualVmxnet3, ADD, None, -401, "Backup-VLAN20", networks["Backup-VLAN20"], True, True, False)]
+
+    assert timeline(world) == ["ReconfigVM_Task mt-lin01", "wait 1", "CreateVM_Task web02", "wait 1",
+                               "PowerOnVM_Task web02", "wait 1"]
+    assert outcome["tasks"] == ["detach web02's disks from mt-lin01", "create web02 on esx01", "power on web02"]
+    assert outcome["vms"] == [{"name": "web02", "created": True, "disks_returned": 2, "vmotion_to": None,
+                               "powered_on": True, "changed": True, "host": "esx01", "power_state": "poweredOn",
+                               "tools_running_status": "guestToolsRunning", "tools_status": "toolsOk"}]
+    assert world.disk_files("web02") == [WEB0, WEB1]
+    assert world.disk_files("mt-lin01") == [MT_OS, "[vmfs-01] web021/web021.vmdk", "[vmfs-02] web02/web02.vmdk"]
+    assert world.files == files
+    assert_nothing_destroyed(world, files)
+
+
+def test_a_planned_creation_is_a_change_by_itself():
+    world = alternate_site()
+    result = onprem.Plan()
+    entry_ = entry(name="web02")
+    host_row, problems = onprem._plan_create(Inventory(world), onprem.Want(web02(), {}), result, entry_)
+    assert (host_row["name"], problems) == ("esx01", [])
+    assert entry_ == entry(name="web02", created=True, disks_returned=2, changed=True)
+    assert [(w.name, mt["name"], [d["file"] for d in own]) for w, mt, own in result.creates] == [
+        ("web02", "mt-lin01", [WEB1, WEB0])]
+
+
+def test_the_firmware_given_is_used():
+    world = alternate_site()
+    ensure(world, [web02(firmware="efi", networks=[])])
+    (_name, args), = world.calls_of("CreateVM_Task")
+    assert args["config"].firmware == "efi"
+    assert [type(c.device) for c in args["config"].deviceChange] == [DEV.VirtualLsiLogicController] + [
+        DEV.VirtualDisk] * 2
+
+
+def test_a_created_vm_with_nine_disks_skips_scsi_unit_7():
+    names = ["[vmfs-01] web02/web02.vmdk"] + ["[vmfs-01] web02/web02_%d.vmdk" % i for i in range(1, 9)]
+    world = site(mt_devices=[flat_disk(3000 + i, 1000, u, n, 1)
+                             for i, (u, n) in enumerate(zip((1, 2, 3, 4, 5, 6, 8, 9, 10), names, strict=True))])
+    ensure(world, [web02(networks=None)])
+    (_name, args), = world.calls_of("CreateVM_Task")
+    assert [(c.device.backing.fileName, c.device.unitNumber) for c in args["config"].deviceChange[1:]] == list(
+        zip(names, (0, 1, 2, 3, 4, 5, 6, 8, 9), strict=True))
+
+
+def test_check_mode_plans_the_creation_and_creates_nothing():
+    world = alternate_site()
+    outcome = ensure(world, [web02()], check_mode=True, tools_deadline=deadline(300))
+    assert world.calls == []
+    assert outcome == {"changed": True, "tasks": [], "power_on_seconds": None,
+                       "vms": [{"name": "web02", "created": True, "disks_returned": 2, "vmotion_to": None,
+                                "powered_on": True, "changed": True, "host": None, "power_state": None,
+                                "tools_running_status": None, "tools_status": None}]}
+
+
+@pytest.mark.parametrize("missing", ["master_target", "datastore", "num_cpu", "memory_mb", "guest_id"])
+def test_a_vm_to_create_needs_each_setting(missing):
+    world = alternate_site()
+    assert refusals(world, [web02(**{missing: None})]) == [
+        "VM web02 does not exist and cannot be created without %s." % missing]
+
+
+def test_a_vm_to_create_names_every_missing_setting():
+    world = alternate_site()
+    assert refusals(world, [{"name": "web02", "location": "alternate", "num_cpu": 0}]) == [
+        "VM web02 does not exist and cannot be created without master_target, datastore, num_cpu, memory_mb, "
+        "guest_id."]
+
+
+def test_a_missing_vm_is_refused_for_original_location():
+    world = alternate_site()
+    assert refusals(world, [web02(location="original")]) == [
+        "VM web02 does not exist; original-location failback needs it. Use location: alternate to create it on the "
+        "master target's host."]
+
+
+def test_a_vm_to_create_without_its_disks_on_the_master_target_is_refused():
+    world = site(mt_devices=[flat_disk(2003, 1000, 3, "[vmfs-01] web021/web021.vmdk", 10)])
+    assert refusals(world, [web02()]) == [
+        "VM web02: no disk under [vmfs-01] web02/ is attached to master target mt-lin01; the VM would boot without "
+        "its data. Reprotect it first (or attach its disks with master_target_disks)."]
+
+
+def test_a_vm_to_create_on_a_host_short_of_memory_is_refused_even_with_vmotion():
+    world = alternate_site(esx01_free_mb=4095)
+    assert refusals(world, [web02()], remediation="vmotion") == [
+        "VM web02 would be created on the master target's host esx01, which has 4095 MB free of the 4096 MB it "
+        "needs. Free memory on that host or use another master target. " + ERROR_8038]
+
+
+def test_a_vm_to_create_on_a_host_short_of_memory_is_refused_with_error_8038():
+    world = alternate_site(esx01_free_mb=4095)
+    assert refusals(world, [web02()]) == [
+        "VM web02 needs 4096 MB but ESXi host esx01 has 4095 MB free. " + ERROR_8038]
+
+
+def test_an_unknown_network_stops_before_the_vm_is_created():
+    # Known gap (reported): the network is looked up only at apply, after the VMDKs were detached.
+    world = alternate_site()
+    files = set(world.files)
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [web02(networks=["Prod-VLAN99"])])
+    assert info.value.msg == "VM web02: network Prod-VLAN99 was not found."
+    assert world.calls_of("CreateVM_Task") == []
+    assert_nothing_destroyed(world, files)
+
+
+def test_a_failed_creation_stops_before_power_on():
+    world = alternate_site()
+    world.faults[("CreateVM_Task", "web02")] = vim.fault.DuplicateName(msg="web02 exists")
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [web02()])
+    assert info.value.details == {"failed": ["create web02 on esx01"]}
+    assert world.calls_of("PowerOnVM_Task") == []
+
+
+def test_a_detach_that_would_destroy_a_vmdk_is_refused_before_it_is_sent(monkeypatch):
+    world = alternate_site()
+
+    def destroying_remove(device):
+        return DEV.VirtualDeviceSpec(operation=REMOVE, device=device, fileOperation=DESTROY)
+
+    monkeypatch.setattr(diskops, "remove_spec", destroying_remove)
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [web02()])
+    assert info.value.msg == "Internal safety check: a reconfigure would destroy a VMDK; refused."
+    assert world.calls == []
+
+
+# -- original location: disks back from the master target ------------------------------------------
+
+def disks_on_master_target(power=POWERED_OFF, on_vm=()):
+    """app01's disks on mt-lin01 (units 1, 2), recorded in app01's manifest at bus 0 units 0, 1."""
+    manifest = vim.option.OptionValue(key="siterecovery.failback.disks", value=(
+        '[{"bus":0,"file":"%s","size_gb":40.0,"unit":0,"uuid":"6000C29-a0"},'
+        '{"bus":0,"file":"%s","size_gb":80.0,"unit":1,"uuid":"6000C29-a1"}]' % (APP0, APP1)))
+    world = site(mt_devices=[flat_disk(2001 + i, 1000, 1 + i, f, s, "6000C29-a%d" % i)
+                             for i, (f, s) in enumerate(((APP0, 40), (APP1, 80))) if f not in on_vm])
+    devices = [lsi_logic(1000, 0)] + [flat_disk(2000 + i, 1000, i, f, 40) for i, f in enumerate(on_vm)]
+    add_app(world, power=power, devices=devices, extra=[manifest])
+    return world
+
+
+def test_original_location_returns_the_disks_to_the_vm_then_powers_it_on():
+    world = disks_on_master_target()
+    files = set(world.files)
+    outcome = ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])
+    assert timeline(world) == ["ReconfigVM_Task mt-lin01", "wait 1", "ReconfigVM_Task app01", "wait 1",
+                               "PowerOnVM_Task app01", "wait 1"]
+    (_mt, mt_args), (_vm, vm_args) = world.calls_of("ReconfigVM_Task")
+    assert [(c.operation, c.device.key, c.fileOperation) for c in mt_args["spec"].deviceChange] == [
+        (REMOVE, 2001, None), (REMOVE, 2002, None)]
+    assert [(c.operation, c.fileOperation, c.device.backing.fileName, c.device.controllerKey, c.device.unitNumber,
+             c.device.backing.uuid) for c in vm_args["spec"].deviceChange] == [
+        (ADD, None, APP0, 1000, 0, "6000C29-a0"), (ADD, None, APP1, 1000, 1, "6000C29-a1")]
+    assert outcome["tasks"] == ["detach disks from mt-lin01", "attach 2 disk(s) to app01", "power on app01"]
+    assert outcome["vms"][0]["disks_returned"] == 2 and outcome["vms"][0]["changed"] is True
+    assert world.disk_files("app01") == [APP0, APP1] and world.disk_files("mt-lin01") == [MT_OS]
+    assert_nothing_destroyed(world, files)
+
+
+def test_a_disk_already_on_the_vm_is_not_counted_as_returned():
+    world = disks_on_master_target(on_vm=(APP0,))
+    outcome = ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])
+    assert outcome["vms"][0]["disks_returned"] == 1
+
+
+def test_a_running_vm_gets_its_disks_back_without_a_power_on(monkeypatch):
+    monkeypatch.setattr(onprem, "time", SimpleNamespace(monotonic=iter([100.0, 104.25]).__next__))
+    world = disks_on_master_target(power=POWERED_ON)
+    outcome = ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])
+    assert outcome["tasks"] == ["detach disks from mt-lin01", "attach 2 disk(s) to app01"]
+    assert outcome["power_on_seconds"] is None
+    assert outcome["vms"][0] == entry(disks_returned=2, changed=True, host="esx01", power_state="poweredOn",
+                                      tools_running_status="guestToolsNotRunning", tools_status=None)
+
+
+def test_a_vm_with_all_its_disks_and_running_changes_nothing():
+    world = disks_on_master_target(power=POWERED_ON, on_vm=(APP0, APP1))
+    outcome = ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])
+    assert world.calls == [] and outcome["changed"] is False
+    assert outcome["vms"][0]["disks_returned"] == 0
+
+
+@pytest.mark.parametrize("want", [{"name": "app01", "master_target": "mt-lin01", "location": "alternate"},
+                                  {"name": "app01"}])
+def test_disks_are_returned_only_for_original_location_with_a_master_target(want):
+    world = disks_on_master_target()
+    inventory = Inventory(world)
+    planned = onprem.plan(inventory, [onprem.Want(want, {})], "fail")
+    assert planned.disk_plan is None
+    assert planned.power_ons == ["app01"]
+
+
+def test_an_unknown_master_target_is_a_refusal():
+    world = disks_on_master_target()
+    assert refusals(world, [{"name": "app01", "master_target": "mt-gone"}]) == [
+        "Master target 'mt-gone' was not found by MOID, instance UUID or name."]
+
+
+def test_a_master_target_on_a_disconnected_host_is_a_refusal_listed_with_the_others():
+    world = disks_on_master_target()
+    add_host(world, "esx02", 65536, state=HOST_STATE.disconnected)
+    vm(world, "mt-lin01")["runtime.host"] = host(world, "esx02")["obj"]
+    add_app(world, "app02", memory_mb=8192)
+    assert refusals(world, [{"name": "app01", "master_target": "mt-lin01"}, {"name": "app02"}]) == [
+        "VM app02 needs 8192 MB but ESXi host esx01 has 0 MB free. " + ERROR_8038,
+        "Master target mt-lin01: its ESXi host esx02 is disconnected; disks cannot be detached or attached until "
+        "the host (and vCenter) is connected. Reconnect it and re-run."]
+
+
+# -- VMware Tools ----------------------------------------------------------------------------------
+
+def test_tools_are_waited_for_one_read_per_poll_until_they_run():
+    world = site()
+    add_app(world, power=POWERED_ON)
+    world.tools["app01"] = [TOOLS_NOT_RUNNING, TOOLS_NOT_RUNNING, TOOLS_RUNNING]
+    clock = FakeClock()
+    statuses = onprem.wait_for_tools(world, Inventory(world), ["app01"], deadline(300, clock))
+    assert statuses == {"app01": {"tools_running_status": "guestToolsRunning", "tools_status": None}}
+    assert clock.sleeps == [1.0, 1.0]
+
+
+def test_the_tools_wait_ends_at_its_deadline():
+    world = site()
+    add_app(world, power=POWERED_ON)
+    world.tools["app01"] = [TOOLS_NOT_RUNNING]
+    clock = FakeClock()
+    statuses = onprem.wait_for_tools(world, Inventory(world), ["app01"], deadline(3, clock), poll=1.0)
+    assert statuses == {"app01": {"tools_running_status": "guestToolsNotRunning", "tools_status": None}}
+    assert clock.sleeps == [1.0, 1.0, 1.0]
+
+
+def test_the_tools_wait_reads_nothing_for_vms_that_do_not_exist():
+    world = site()
+    inventory = Inventory(world)
+    reads = world.stats["property_reads"]
+    assert onprem.wait_for_tools(world, inventory, ["gone"], deadline()) == {}
+    assert world.stats["property_reads"] == reads
+
+
+def test_vms_whose_tools_do_not_run_fail_the_run_after_power_on():
+    world = site()
+    add_app(world)
+    vm(world, "app01")["boots_tools"] = False
+    clock = FakeClock()
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [{"name": "app01"}], tools_deadline=deadline(3, clock))
+    assert info.value.msg == ("VMware Tools are not running in app01 after 3 s: the VM is on but its guest has not "
+                              "come up. Check the console; do not commit the failback until it runs.")
+    assert info.value.details["not_running"] == ["app01"]
+    assert info.value.details["tasks"] == ["power on app01"]
+    assert info.value.details["vms"] == [entry(powered_on=True, changed=True, host="esx01", power_state="poweredOn",
+                                               tools_running_status="guestToolsNotRunning",
+                                               tools_status="toolsNotRunning")]
+
+
+def test_tools_that_come_up_during_the_wait_are_reported_running():
+    world = site()
+    add_app(world)
+    vm(world, "app01")["boots_tools"] = False  # not running yet when the VM is read after power on
+    world.tools["app01"] = [TOOLS_NOT_RUNNING, TOOLS_RUNNING]
+    clock = FakeClock()
+    outcome = ensure(world, [{"name": "app01"}], tools_deadline=deadline(300, clock))
+    assert outcome["vms"][0]["tools_running_status"] == "guestToolsRunning"
+    assert clock.sleeps == [1.0]
+
+
+def test_without_a_tools_deadline_tools_are_not_waited_for():
+    world = site()
+    add_app(world)
+    vm(world, "app01")["boots_tools"] = False
+    outcome = ensure(world, [{"name": "app01"}])
+    assert outcome["vms"][0]["tools_running_status"] == "guestToolsNotRunning"
+    assert [paths for _type, paths in world.reads if "guest.toolsRunningStatus" in paths and _type is None] == []
+
+
+def test_check_mode_does_not_wait_for_tools():
+    world = site()
+    add_app(world)
+    outcome = ensure(world, [{"name": "app01"}], check_mode=True, tools_deadline=deadline(3))
+    assert world.calls == [] and outcome["vms"][0]["tools_running_status"] == "guestToolsNotRunning"
+    assert [paths for _type, paths in world.reads if _type is None] == []
+
+
+# -- the plan on its own -----------------------------------------------------------------------------
+
+def test_an_empty_plan_has_no_change():
+    assert onprem.Plan().changed() is False
+
+
+@pytest.mark.parametrize("field", ["creates", "vmotions", "power_ons"])
+def test_any_planned_action_makes_a_plan_changed(field):
+    planned = onprem.Plan()
+    getattr(planned, field).append("x")
+    assert planned.changed() is True
+
+
+def test_a_disk_plan_counts_only_when_it_changes_something():
+    planned = onprem.Plan()
+    planned.disk_plan = master_target.Plan()
+    assert planned.changed() is False
+    planned.disk_plan.vm_attach["vm-1"] = ("row", [])
+    assert planned.changed() is True
