@@ -205,13 +205,13 @@ def apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=No
         for model, item, body, result in pending:
             if on_start is not None:
                 on_start(model, item)
-            started[item["name"]] = operations.item_action(vault, "reprotect", model, body)
+            started[item["item_name"]] = operations.item_action(vault, "reprotect", model, body)
             result["attempts"] += 1
         summaries = operations.wait(vault, started.values(), deadline, poll=poll)
         retry = []
         for entry in pending:
             result = entry[3]
-            summary = summaries.get(started[entry[1]["name"]])
+            summary = summaries.get(started[entry[1]["item_name"]])
             result["job"] = operations.job_result(summary)
             agent = direction == "to_azure" and summary and summary["state"] == "Failed" and summary["errors"] and all(
                 remedies.is_agent_not_registered(e) for e in summary["errors"])
@@ -231,9 +231,9 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
         return {"changed": bool(actions), "vms": results}
     apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=record_azure_vm)
     vault.forget("items")
-    after = {item["name"]: item for _model, item in asr_items.select(vault, item_names=[r["item_name"] for r in results])}
+    after = {item["item_name"]: item for _model, item in asr_items.select(vault, item_names=[r["item_name"] for r in results])}
     for result in results:
-        result["stage_after"] = after[result["name"]]["failback_stage"]
+        result["stage_after"] = after[result["item_name"]]["failback_stage"]
     failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
     if failed:
         raise AzureError("Reprotect %s failed for %s. %s" % (
