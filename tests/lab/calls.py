@@ -52,7 +52,7 @@ def is_mutating_soap(key):
 
 def is_arm_write(key):
     """True for an emulator stats key ("METHOD /path") that is a write to an ARM path."""
-    method, _, path = key.partition(" ")
+    method, _space, path = key.partition(" ")
     return method in ARM_WRITE_METHODS and not path.startswith("/_lab/") and not TOKEN_PATH.search(path)
 
 

@@ -51,7 +51,7 @@ def test_corpus_source_is_complete(name):
     assert entry is None or isinstance(entry, int)
     if entry is None:
         assert isinstance(source["offset"], int) and source["offset"] >= 0, "an uncounted entry gives its offset"
-    method, _, target = source["request"].partition(" ")
+    method, _space, target = source["request"].partition(" ")
     assert method in METHODS and target.startswith("/")
     assert isinstance(source["status"], int) and 200 <= source["status"] < 600
     assert isinstance(source["headers"], dict)

@@ -9,7 +9,11 @@ import re
 
 import pytest
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import readiness, readiness_modern  # noqa: F401
+# readiness_modern is imported for its side effect: it registers the modernized rules in readiness.RULES
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import (  # pylint: disable=unused-import
+    readiness,
+    readiness_modern,  # noqa: F401
+)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", ".."))
 # the modernized flow's rules are registered as in the module (readiness_context imports them): a classic site

@@ -157,7 +157,7 @@ def test_unit_7_is_the_controllers_own_and_never_handed_out():
 
 def test_a_controller_holds_15_disks_then_a_new_one_is_added_on_the_next_bus():
     allocator = disks.SlotAllocator([lsi(1000, 0)])
-    slots = [allocator.take() for _ in range(15)]
+    slots = [allocator.take() for _slot in range(15)]
     assert slots == [(1000, u) for u in (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15)]
     assert allocator.new_controllers == []
     key, unit = allocator.take()
@@ -227,7 +227,7 @@ def test_the_original_bus_is_preferred_even_when_it_is_not_the_first_controller(
 
 def test_a_slot_is_handed_out_once():
     allocator = disks.SlotAllocator([lsi(1000, 0)])
-    slots = [allocator.take(bus=0, unit=2) for _ in range(3)]
+    slots = [allocator.take(bus=0, unit=2) for _slot in range(3)]
     assert slots == [(1000, 2), (1000, 0), (1000, 1)]
 
 
@@ -259,7 +259,7 @@ def test_a_new_controller_is_an_lsi_logic_without_bus_sharing():
     change = disks.controller_spec({"key": -201, "bus": 2, "type": "lsilogic"})
     assert change.operation == DEV.VirtualDeviceSpec.Operation.add
     assert change.fileOperation is None
-    assert type(change.device) is DEV.VirtualLsiLogicController
+    assert change.device.__class__ is DEV.VirtualLsiLogicController  # exactly LSI Logic, no subclass
     assert (change.device.key, change.device.busNumber) == (-201, 2)
     assert change.device.sharedBus == DEV.VirtualSCSIController.Sharing.noSharing
 

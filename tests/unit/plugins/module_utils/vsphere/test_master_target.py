@@ -386,7 +386,7 @@ def test_the_disk_limit_allows_several_vms_up_to_sixty():
     add_app(world, "app01")
     add_app(world, "app02")
     plan = plan_attach(world, [{"name": "app01"}, {"name": "app02"}], master_target="mt-big")
-    (_row, wanted, creates), = plan.mt_changes.values()
+    [(_row, wanted, creates)] = list(plan.mt_changes.values())
     assert [d["file"] for d in wanted] == [APP0, APP1, vmdk("vmfs-01", "app02", 0), vmdk("vmfs-01", "app02", 1)]
     assert creates == [False] * 4
 
@@ -397,7 +397,7 @@ def test_disks_already_on_the_master_target_do_not_count_again():
     mt["config.hardware.device"][-1].backing.fileName = APP0  # app01's first disk is the 59th
     add_app(world, devices=[lsi_logic(1000, 0), flat_disk(2001, 1000, 1, APP1, 80)])
     plan = plan_attach(world, [{"name": "app01", "master_target": "mt-big"}])
-    (_row, wanted, _creates), = plan.mt_changes.values()
+    [(_row, wanted, _creates)] = list(plan.mt_changes.values())
     assert [d["file"] for d in wanted] == [APP1]
 
 
@@ -653,7 +653,7 @@ def test_alternate_location_on_vsan_is_allowed():
     world = site()
     plan = plan_attach(world, [{"name": "web02", "location": "alternate", "datastore": "vsan-01",
                                 "disk_sizes_gb": [40]}])
-    (_row, wanted, creates), = plan.mt_changes.values()
+    [(_row, wanted, creates)] = list(plan.mt_changes.values())
     assert [d["file"] for d in wanted] == ["[vsan-01] web02/web02.vmdk"] and creates == [True]
     assert [path for _dc, path in plan.directories] == ["[vsan-01] web02"]
 
