@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run the govmomi-based vCenter (or standalone ESXi) simulator of the lab."""
 
+import hashlib
 import json
 import os
 import select
@@ -20,21 +21,37 @@ class NotBuilt(RuntimeError):
     """The launcher is missing or older than its sources: the bootstrap step builds it."""
 
 
+def sources_digest():
+    """sha256 of the launcher's sources (every .go file, then build.sh, in byte order of their
+    names): the same digest build.sh writes next to the binary it builds."""
+    digest = hashlib.sha256()
+    names = sorted(n for n in os.listdir(SOURCES) if n.endswith(".go") or n == "build.sh")
+    for name in names:
+        with open(os.path.join(SOURCES, name), "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()
+
+
 def binary():
-    """The launcher's path; raises NotBuilt when it is missing or older than a source file.
+    """The launcher's path; raises NotBuilt when it is missing or was not built from these sources.
 
     The lab never builds: a build takes minutes on a fresh machine (apt-get of Go and govmomi,
     then ``go build``) and would run inside the start timeout of whoever started the lab.
-    ``make bootstrap`` (which ``make test`` and ``make demo`` run first) builds it.
+    ``make bootstrap`` (which ``make test`` and ``make demo`` run first) builds it. The check is
+    on content (the digest build.sh stamps), so a binary copied from another checkout, or built
+    before a source changed, is refused.
     """
     if not os.access(BINARY, os.X_OK):
         raise NotBuilt("the vCenter simulator is not built (%s is missing): run `make bootstrap` "
                        "(or tests/lab/vcsim/build.sh) first" % BINARY)
-    built = os.path.getmtime(BINARY)
-    for name in sorted(os.listdir(SOURCES)):
-        if (name.endswith(".go") or name == "build.sh") and os.path.getmtime(os.path.join(SOURCES, name)) > built:
-            raise NotBuilt("the vCenter simulator at %s is older than %s: run `make bootstrap` "
-                           "(or tests/lab/vcsim/build.sh) to rebuild it" % (BINARY, os.path.join(SOURCES, name)))
+    try:
+        with open(BINARY + ".sources") as handle:
+            stamped = handle.read().strip()
+    except OSError:
+        stamped = None
+    if stamped != sources_digest():
+        raise NotBuilt("the vCenter simulator at %s was not built from the sources in %s: run `make bootstrap` "
+                       "(or tests/lab/vcsim/build.sh) to rebuild it" % (BINARY, SOURCES))
     return BINARY
 
 

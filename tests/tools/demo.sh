@@ -33,7 +33,7 @@ run alternate_location '{"alternate_location_vms": ["web02"], "alternate_locatio
 
 echo
 echo "== demo done in $(( $(date +%s) - started )) s =="
-for report in $(ls -1t "$reports"/*.md | head -2); do
+for report in $(ls -1t "$reports"/original-location-*.md | head -1) $(ls -1t "$reports"/alternate-location-*.md | head -1); do
   echo "-- ${report}"
   sed -n '1,12p' "$report"
 done

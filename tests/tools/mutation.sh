@@ -9,6 +9,7 @@
 # file's kill rate is under MUTATION_FLOOR percent (default 80).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+export PATH=$root/.venv/bin:$PATH  # cosmic-ray and pytest from the project's venv, however it is called
 floor=${MUTATION_FLOOR:-80}
 files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
@@ -30,15 +31,28 @@ keep='ReplaceComparisonOperator_(Eq_NotEq|NotEq_Eq|Lt_LtE|Lt_GtE|LtE_Lt|LtE_Gt|G
 keep="$keep|AddNot|ReplaceUnaryOperator_Delete_Not|ReplaceAndWithOr|ReplaceOrWithAnd|ReplaceTrueWithFalse|ReplaceFalseWithTrue"
 status=0
 for file in "${files[@]}"; do
-  package=$(basename "$(dirname "$file")")
-  [ "$package" = providers ] && package=asr
+  # the unit tests of the file's package: tests/unit/<the file's directory>, providers/ with asr/
+  tests=tests/unit/$(dirname "$file")
+  tests=${tests%/providers}
+  if [ ! -d "$tests" ]; then
+    echo "mutation: $file: no unit tests at $tests" >&2
+    status=1
+    continue
+  fi
   name=$(basename "$file" .py)
+  # A mutant counts as killed when the tests fail, so the tests must pass on the code as it is:
+  # a broken test command would otherwise "kill" every mutant.
+  if ! python -m pytest -x -q -p no:cacheprovider "$tests" >/dev/null 2>&1; then
+    echo "mutation: $file: the unit tests ($tests) fail on the unmutated code; nothing measured" >&2
+    status=1
+    continue
+  fi
   cat > "$work/$name.toml" <<EOF
 [cosmic-ray]
 module-path = "$file"
 timeout = 120.0
 excluded-modules = []
-test-command = "python -m pytest -x -q -p no:cacheprovider tests/unit/plugins/module_utils/$package"
+test-command = "python -m pytest -x -q -p no:cacheprovider $tests"
 
 [cosmic-ray.distributor]
 name = "local"
@@ -58,7 +72,7 @@ file, out, rows = sys.argv[1], sys.argv[2], [json.loads(line) for line in sys.st
 done = [(item, result) for item, result in rows if result and result.get("worker_outcome") == "normal"]
 survivors = [(item, result) for item, result in done if result.get("test_outcome") == "survived"]
 killed = len(done) - len(survivors)
-rate = 100 * killed // len(done) if done else 100
+rate = 100 * killed // len(done) if done else 0  # no mutant run: nothing was shown
 print("mutation: %s: %d mutants, %d killed, %d survived (%d %% killed)" % (file, len(done), killed, len(survivors), rate))
 for item, result in survivors:
     print("    survived: %s" % item["mutations"][0]["operator_name"])

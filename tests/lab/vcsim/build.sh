@@ -40,9 +40,14 @@ if [[ ! -d "$gopath/src/github.com/vmware/govmomi/simulator" ]]; then
     exit 1
 fi
 
+# The binary's stamp: a digest of the sources it was built from (content, not times), so a
+# binary copied from another checkout or built from other sources is never taken as current.
+sources_digest() {
+    (cd "$here" && cat $(ls *.go build.sh | LC_ALL=C sort)) | sha256sum | cut -c1-64
+}
+
 if ((force == 0)) && [[ -x "$out" ]]; then
-    newer="$(find "$here" -maxdepth 1 \( -name '*.go' -o -name 'build.sh' \) -newer "$out" | head -n1)"
-    if [[ -z "$newer" ]]; then
+    if [[ "$(cat "$out.sources" 2>/dev/null)" == "$(sources_digest)" ]]; then
         echo "build.sh: $out is up to date" >&2
         echo "$out"
         exit 0
@@ -59,4 +64,5 @@ echo "build.sh: building $out" >&2
         "$go_bin" build -o "$out.tmp" .
 )
 mv -f "$out.tmp" "$out"
+sources_digest > "$out.sources"
 echo "$out"
