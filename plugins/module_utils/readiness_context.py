@@ -1,65 +1,84 @@
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the readiness rules need, gathered in a fixed number of calls (no Ansible imports).
+"""What the readiness rules need, gathered in few calls: fixed lists plus per-VM reads (no Ansible imports).
 
-Azure: the fabric list, the vCenter list, the item list (plus the plan list for a plan) and one
-list of the subscription's VMs. Recovery points come from the items themselves (the failback
-details' ``consistencyPoints`` and retention window), not from one list per item. vSphere: one
-login and the six property reads of :class:`Inventory`. Whatever the number of VMs.
+Azure: the fabric list, the vCenter list, the item list (plus the plan list for a plan), one list
+of the subscription's VMs, then a GET of each selected item (the list leaves its disks, OS, master
+target and recovery-point facts empty) and, for classic VMs replicating to on-premises, the item's
+recovery-point list (the only place point types are named), both concurrently. vSphere: one login
+and the six property reads of :class:`Inventory`, whatever the number of VMs.
 """
 
 from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric, ids
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
-from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement, readiness, readiness_modern
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import parallel
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import (
+    placement,
+    readiness,
+    readiness_modern,
+    recovery_points,
+    stages,
+)
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts
 
 # importing readiness_modern registers the modernized flow's rules next to the classic ones
 MODERN_RULES = readiness_modern.RULE_IDS
 
-APP_CONSISTENT = "applicationconsistent"
-
 
 def _details(model):
     return getattr(model.properties, "provider_specific_details", None)
 
 
-def item_extras(model, now):
-    """Facts of an item that ``items.normalize`` leaves out: OS name, memory, validation errors, fabric, points."""
+def item_extras(model):
+    """Facts of an item (its GET) that ``items.normalize`` leaves out: OS name, memory, validation errors, fabric."""
     details = _details(model)
-    points = getattr(details, "consistency_points", None) or {}
-    window_end = getattr(details, "retention_window_end", None)
-    app = [moment for kind, moment in points.items() if kind.lower().replace("-", "").replace("_", "") == APP_CONSISTENT]
-    age = fabric.age_seconds(app[0], now) if app else None
     return {
         "os_name": getattr(details, "os_name", None) or getattr(details, "os_version", None),
         "memory_mb": getattr(details, "source_vm_ram_size_in_mb", None),
         "validation_errors": asr_items.health_errors(getattr(details, "validation_errors", None)),
         "fabric_name": ids.item_path(model.id)[0],
-    }, {"has_point": bool(points) or window_end is not None,
-        "latest_app_consistent_age_minutes": round(age / 60.0, 1) if age is not None else None}
+    }
+
+
+def needs_points(item):
+    """A classic item replicating to on-premises: its failover chooses among its listed recovery points."""
+    return item["failback_stage"] in readiness.REPLICATING and item["provider"] not in (
+        stages.MODERN_FORWARD + stages.MODERN_FAILBACK)
+
+
+def point_facts(listed, evidence, now):
+    """``{has_point, count, app_consistent_count, latest_app_consistent_age_minutes}`` from the recovery-point list
+    (``listed``: RecoveryPoint models, or None when it was not read) and the item GET's evidence of a point."""
+    points = [{"type": p.properties.recovery_point_type, "time": p.properties.recovery_point_time}
+              for p in listed or []]
+    return recovery_points.facts(points, evidence, now)
 
 
 def _select(vault, vms, plan):
-    """``[(name, model or None, item or None, missing message or None)]`` in the order asked."""
+    """``[(name, model or None, item or None, missing message or None)]`` in the order asked; each item found in
+    the list is read with a GET (concurrently)."""
     wanted = []
     if plan:
         for arm_id, _group in asr_items.plan_members(vault.plan(plan)):
             wanted.append(("item", ids.last(arm_id)))
     wanted.extend(("vm", name) for name in vms or [])
+    resolved = asr_items.resolve(vault, wanted)
+    unique = {}
+    for _name, listed, _problem in resolved:
+        if listed is not None:
+            unique.setdefault(listed.name.lower(), listed)
+    read = dict(zip(unique, asr_items.read(vault, list(unique.values())), strict=True))
     result = []
     seen = set()
-    for kind, name in wanted:
-        try:
-            selected = asr_items.select(vault, vms=[name] if kind == "vm" else (), item_names=[name] if kind == "item" else ())
-        except AzureError as error:
-            result.append((name, None, None, error.msg))
+    for name, listed, problem in resolved:
+        if listed is None:
+            result.append((name, None, None, problem))
             continue
-        model, item = selected[0]
+        model, item = read[listed.name.lower()]
         if item["item_name"] not in seen:
             seen.add(item["item_name"])
             result.append((item["name"], model, item, None))
@@ -130,8 +149,8 @@ def _onprem(inventory, item):
 
 
 def _place(entries, master_targets, params):
-    """Choose the master target of each VM: the one given, else the one ASR recorded, else automatic placement
-    (domain.placement) among the fabric's master targets for the VMs still to reprotect."""
+    """Choose the master target of each VM: the one given, else the one ASR recorded for a failback item, else
+    automatic placement (domain.placement) among the fabric's master targets for the VMs still to reprotect."""
     by_id = {(m["asr"].get("id") or "").lower(): name for name, m in master_targets.items()}
     todo = []
     for entry in entries:
@@ -140,7 +159,9 @@ def _place(entries, master_targets, params):
             continue
         if params.get("master_target"):
             entry["master_target"], entry["master_target_source"] = params["master_target"], "given"
-        elif by_id.get((item["onprem"].get("master_target_id") or "").lower()):
+        elif item["provider"] in stages.FAILBACK and by_id.get((item["onprem"].get("master_target_id") or "").lower()):
+            # a failback item's masterTargetId is its failback master target; a forward item's (its GET has one) is the
+            # process server that replicated it to Azure (recorded: masterTargetId = processServerId), not a choice
             entry["master_target"] = by_id[item["onprem"]["master_target_id"].lower()]
             entry["master_target_source"] = "asr"
         elif item["failback_stage"] in readiness.BEFORE_REPROTECT:
@@ -174,15 +195,16 @@ def gather(vault, azure_vms, connect, params, now=None):
     inventory, vsphere = _vsphere(connect, params.get("hostname"))
     hosts, datastores = _hosts(inventory) if inventory else ({}, {})
     master_targets = _master_targets(vault, infra, inventory)
+    listed = [model for _name, model, item, _missing in selected if item is not None and needs_points(item)]
+    points = dict(zip((m.id.lower() for m in listed), parallel(vault.recovery_points, listed), strict=True))
     entries = []
     for name, model, item, missing in selected:
         entry = {"name": name, "missing": missing, "item": None, "azure_vm": None, "onprem": None, "same_name_uuid": None,
                  "appliance": params.get("appliance"),
                  "points": {}, "master_target": None, "master_target_source": None, "placement_problem": None}
         if item is not None:
-            extras, points = item_extras(model, now)
-            entry["item"] = dict(item, **extras)
-            entry["points"] = points
+            entry["item"] = dict(item, **item_extras(model))
+            entry["points"] = point_facts(points.get(model.id.lower()), asr_items.point_evidence(model), now)
             entry["azure_vm"] = azure_vms.find(item)
             entry["onprem"], entry["same_name_uuid"] = _onprem(inventory, item)
         entries.append(entry)

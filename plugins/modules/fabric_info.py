@@ -41,7 +41,7 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that:
       - fabric.configuration_servers | rejectattr('service_status', 'equalto', 'Running') | list | length == 0
-      - fabric.configuration_servers | selectattr('heartbeat_age_seconds', 'gt', 900) | list | length == 0
+      - fabric.configuration_servers | selectattr('heartbeat_age_seconds', 'gt', 1800) | list | length == 0
     fail_msg: "A configuration server is down: {{ fabric.configuration_servers }}"
 
 - name: Master targets with room for 10 more disks

@@ -58,7 +58,10 @@ options:
   recovery_point:
     description:
       - V(latest_processed) (each VM to its latest crash-consistent point), V(latest_app_consistent), or
-        the name or ARM id of one recovery point (single VMs only).
+        the name or ARM id of one recovery point (single VMs only; the id is matched without regard to case).
+      - Point types come from each item's recovery-point list. When that list is empty but the item shows a
+        recovery point (its consistency points or retention window), V(latest_processed) still fails over and
+        Site Recovery picks its latest point.
     type: str
     default: latest_processed
   source_site_operations:
@@ -139,11 +142,16 @@ vms:
       type: str
       sample: rp-app
     recovery_point:
-      description: The recovery point chosen (name, id, type, time).
+      description: >-
+        The recovery point chosen (name, id, type, time). Name, id and time are null when Site Recovery picks its
+        latest point itself (type V(LatestTime): an item whose recovery-point list is empty) and in the modernized
+        flow (a fresh point).
       type: dict
       sample: {"name": "674e...", "type": "CrashConsistent", "time": "2026-11-26T07:18:10+00:00"}
     data_loss_window_seconds:
-      description: Age of the recovery point when the module chose it - the changes made in Azure since then are lost.
+      description: >-
+        Age of the recovery point when the module chose it - the changes made in Azure since then are lost; null when
+        its time is unknown.
       type: float
       sample: 120.4
     job:

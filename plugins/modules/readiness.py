@@ -17,8 +17,10 @@ description:
     rule id, a severity (V(blocker) or V(warning)), a message naming the objects and a remedy.
   - Changes nothing. Reads the vault's fabrics, vCenters and items (and recovery plans for a plan)
     in one list call each, the subscription's VMs in one (paged) call, and vCenter in six
-    property-collector reads, whatever the number of VMs. Recovery points come from each item's
-    consistency points and retention window, not from a list per item.
+    property-collector reads, whatever the number of VMs; then each selected item with a GET (the item
+    list leaves disks, OS, master target and recovery-point facts empty) and, for classic VMs
+    replicating to on-premises, their recovery-point lists (the only place point types are named), at
+    most eight reads at once.
   - When O(master_target) is not given, each VM is checked against the master target Site Recovery
     recorded for it, else against the one automatic placement chooses (same OS, host reaching the
     VM's datastores, at most 60 disks, one per replication group).
@@ -81,9 +83,11 @@ options:
     type: int
   heartbeat_max_age_seconds:
     description:
-      - The oldest configuration server heartbeat accepted, in seconds (exactly this old passes).
+      - The oldest configuration server (and, in the modernized flow, replication appliance) heartbeat accepted, in
+        seconds (exactly this old passes). Site Recovery reports healthy configuration servers 8 to 13 minutes after
+        their last heartbeat, so the default is twice the 15 minutes that suggests.
     type: int
-    default: 900
+    default: 1800
 notes:
   - Exactly one of O(vms) and O(recovery_plan) is required.
   - Ages are computed against the clock of the controller that runs the module.
@@ -256,7 +260,7 @@ def main():
         "recovery_point": {"type": "str", "default": "latest_processed",
                            "choices": ["latest_processed", "latest_app_consistent"]},
         "app_consistent_max_age_minutes": {"type": "int"},
-        "heartbeat_max_age_seconds": {"type": "int", "default": 900},
+        "heartbeat_max_age_seconds": {"type": "int", "default": 1800},
     }
     module = FailbackModule(spec, vsphere=True, azure=True, vault=True, supports_check_mode=True,
                             required_one_of=[["vms", "recovery_plan"]], mutually_exclusive=[["vms", "recovery_plan"]])

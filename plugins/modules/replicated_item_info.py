@@ -19,8 +19,9 @@ description:
     makes the module fail naming it (a VM whose protection was disabled is no longer listed by the
     vault, so it fails the same way).
   - Reads the vault's items in one list call, the recovery plans in one, and every VM of the
-    subscription in one (paged) call, whatever the number of items. Only the recovery points are
-    read per item, because the API lists them per item; O(recovery_points=false) skips them.
+    subscription in one (paged) call; then each selected item with a GET, because the list leaves
+    its disks, OS, master target and recovery-point facts empty, and its recovery points, because
+    the API lists them per item (O(recovery_points=false) skips them). At most eight reads run at once.
   - The Azure VM is found by the ARM id Site Recovery recorded at failover, else by the tags
     C(siterecovery-failback-item) (the item's ARM name) and C(siterecovery-failback-resource-group)
     (the resource group recorded at failover) that the M(siterecovery.failback.reprotect) module sets
@@ -205,7 +206,10 @@ items:
       type: str
       sample: reprotect to on-premises
     failed_back_before:
-      description: Whether the item replicates to Azure again after an earlier failback.
+      description: >-
+        Whether the item replicates to Azure again after an earlier failback - a forward item (InMageAzureV2,
+        InMageRcm) active on the primary (on-premises) side that records a successful failover. Always false for
+        an item only ever failed over to Azure (active on the recovery side) and for failback-direction items.
       type: bool
       sample: false
     azure_vm:
@@ -311,8 +315,8 @@ summary:
   sample: {"running_in_azure": 5, "replicating_to_onprem": 2}
 api_calls:
   description: >-
-    Resource Manager requests made (retries and pages included). They do not grow with the number of
-    items, except for one recovery point list per item when O(recovery_points=true).
+    Resource Manager requests made (retries and pages included): the lists, plus one GET per selected item
+    and one recovery point list per item when O(recovery_points=true).
   returned: success
   type: int
   sample: 3

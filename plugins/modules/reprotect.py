@@ -68,8 +68,10 @@ options:
     type: str
   process_server:
     description:
-      - The process server by name. To on-premises, the default is the only process server that is not
-        the configuration server's own (the one in Azure); to Azure, the configuration server's own.
+      - The process server by name (or id). To on-premises, the default is the only healthy process server
+        (health neither Critical nor Error, service running), the configuration server's own included; when several
+        are healthy, the only one that is not the configuration server's own; otherwise the module refuses naming
+        them. To Azure, the default is the configuration server's own.
     type: str
   datastore:
     description:
@@ -180,6 +182,12 @@ vms:
       description: The process server used.
       type: str
       sample: ps-azure01
+    process_server_reason:
+      description: Why that process server - V(named), or the rule that chose it.
+      type: str
+      sample: >-
+        the only healthy process server besides configuration server cs01's own, which stays with replication
+        to Azure (healthy: cs01, ps-azure01)
     datastore:
       description: To on-premises - the datastore given, or null.
       type: str

@@ -30,7 +30,9 @@ def test_original_location_failback_lifecycle(full_lab):
     args = dict(ONPREM, vms=["app01"])
     rc, check = run_check_mode("reprotect", args, lab)
     assert rc == 0 and check["changed"] is True, check
-    assert check["vms"][0]["master_target"] == "mt-win01" and check["vms"][0]["process_server"] == "ps-azure01"
+    # the lab's only process server is the configuration server's own, as in the recorded reprotect: it is chosen
+    assert check["vms"][0]["master_target"] == "mt-win01" and check["vms"][0]["process_server"] == "cs01"
+    assert check["vms"][0]["process_server_reason"] == "the only healthy process server (the configuration server's own)"
     assert stage(lab, "app01") == "running_in_azure"
 
     rc, done = run_module("reprotect", args, env=env)

@@ -42,15 +42,16 @@ def test_default_site_is_ready(full_lab):
     assert result["summary"]["ready"] == 5 and result["summary"]["blockers"] == 0
     assert {vm: p["master_target"] for vm, p in result["placement"].items()} == {
         "app01": "mt-win01", "app02": "mt-win01", "db01": "mt-win01", "web01": "mt-lin01", "web03": "mt-lin01"}
-    # fabrics, vCenters, items, Azure VMs; six property reads
-    assert (result["api_calls"], result["property_reads"]) == (4, 6)
+    # fabrics, vCenters, items, Azure VMs, then one GET per VM (the item list is sparse: tests/recorded/asr fact 2);
+    # no recovery-point list before reprotect; six property reads
+    assert (result["api_calls"], result["property_reads"]) == (4 + len(ORIGINAL), 6)
 
     alternate = check(lab, vms=["web02", "fs01"], location="alternate", datastore="vmfs-01")
     assert blockers(alternate) == [] and all(v["ready"] for v in alternate["verdicts"])
 
     plan = check(lab, recovery_plan="rp-app", location="original")
     assert [v["vm"] for v in plan["verdicts"]] == ["db01", "app02", "app01", "web01"]
-    assert blockers(plan) == [] and plan["api_calls"] == 5
+    assert blockers(plan) == [] and plan["api_calls"] == 5 + 4
     assert "recovery plan rp-app" in plan["findings"][0]["message"]
 
     rc, checked = run_module("readiness", {"vms": ORIGINAL, "location": "original"}, env=lab.env(), check=True)

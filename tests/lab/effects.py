@@ -92,7 +92,9 @@ class VCenterEffects(ModernizedEffects):
     """ASR's side effects on the lab's simulators.
 
     ``endpoints`` maps "vcenter" and each standalone host's name to a Simulator ``info``
-    (url, host, port, username, password, ca_file). VMs are found by name on any site.
+    (url, host, port, username, password, ca_file). A VM is found by its instance UUID when the caller knows it
+    (``uuid=``: ASR knows a protected VM by identity, so a stale copy of the same name in another folder is never
+    touched), else by name, which must then be unique on every site.
     """
 
     def __init__(self, endpoints, spec=None):
@@ -102,7 +104,8 @@ class VCenterEffects(ModernizedEffects):
         self.lock = threading.RLock()
         self.on_effect = lambda label: None
         self.powered_on_at = {}
-        self._vm_refs = {}
+        self._vm_refs = {}  # name -> [(site key, VM)]
+        self._uuid_refs = {}  # instance UUID (lower case) -> (site key, VM)
 
     # ------------------------------------------------------------------ plumbing
     def site(self, key):
@@ -124,9 +127,11 @@ class VCenterEffects(ModernizedEffects):
         self.on_effect(label)
 
     def _wait(self, task, label):
+        """Wait for a vSphere task; returns its result (the new VM of a CreateVM_Task)."""
         pc = vmodl.query.PropertyCollector
         spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=task)],
-                             propSet=[pc.PropertySpec(type=vim.Task, pathSet=["info.state", "info.error"])])
+                             propSet=[pc.PropertySpec(type=vim.Task, pathSet=["info.state", "info.error",
+                                                                              "info.result"])])
         collector = vim.PropertyCollector("propertyCollector", task._stub)
         while True:
             props = {p.name: p.val for p in collector.RetrieveContents([spec])[0].propSet}
@@ -135,27 +140,44 @@ class VCenterEffects(ModernizedEffects):
             time.sleep(0.02)
         if props["info.state"] != "success":
             raise RuntimeError("vSphere task %s failed: %s" % (label, props.get("info.error")))
+        return props.get("info.result")
 
-    def _find_vm(self, name):
-        """``(site, row)`` for the VM called ``name``, or ``(None, None)``. VM references are cached
-        by name, so finding one VM reads that VM only (the lab stays fast with hundreds of VMs)."""
+    def _index(self):
+        self._vm_refs, self._uuid_refs = {}, {}
+        for key in self.endpoints:
+            for row in self.site(key).read(vim.VirtualMachine, ["name", "config.instanceUuid"]):
+                self._vm_refs.setdefault(row["name"], []).append((key, row["obj"]))
+                if row.get("config.instanceUuid"):
+                    self._uuid_refs[row["config.instanceUuid"].lower()] = (key, row["obj"])
+
+    def _find_vm(self, name, uuid=None):
+        """``(site, row)`` for the VM whose instance UUID is ``uuid`` or, without one, the only VM called ``name``;
+        ``(None, None)`` when there is none. A name two VMs share is an error (EffectError VmNameAmbiguous): ASR never
+        picks a VM by name. References are cached, so finding one VM reads that VM only."""
         for attempt in range(2):
-            if attempt or name not in self._vm_refs:
-                self._vm_refs = {}
-                for key in self.endpoints:
-                    for row in self.site(key).read(vim.VirtualMachine, ["name"]):
-                        self._vm_refs[row["name"]] = (key, row["obj"])
-            if name not in self._vm_refs:
-                return None, None
-            key, ref = self._vm_refs[name]
+            if attempt:
+                self._index()
+            if uuid:
+                found = [self._uuid_refs[uuid.lower()]] if uuid.lower() in self._uuid_refs else []
+            else:
+                found = self._vm_refs.get(name, [])
+            if len(found) > 1:
+                raise EffectError("VmNameAmbiguous", "%d VMs are named %s; the lab needs the instance UUID of the one "
+                                  "ASR protects" % (len(found), name))
+            if not found:
+                continue
+            key, ref = found[0]
             site = self.site(key)
             try:
                 rows = site.read_objects([ref], VM_PATHS)
             except vmodl.fault.ManagedObjectNotFound:
                 rows = []
-            if rows and rows[0].get("name") == name:
-                return site, rows[0]
-            self._vm_refs.pop(name, None)
+            row = rows[0] if rows else None
+            if row is None:
+                continue
+            same = ((row.get("config.instanceUuid") or "").lower() == uuid.lower()) if uuid else row.get("name") == name
+            if same:
+                return site, row
         return None, None
 
     def _host_row(self, site, host_obj):
@@ -187,10 +209,11 @@ class VCenterEffects(ModernizedEffects):
         return [dev for dev in row.get("config.hardware.device") or []
                 if isinstance(dev, vim.vm.device.VirtualSCSIController)]
 
-    def _vm_or_fail(self, name, role="VM"):
-        site, row = self._find_vm(name)
+    def _vm_or_fail(self, name, role="VM", uuid=None):
+        site, row = self._find_vm(name, uuid)
         if row is None:
-            raise EffectError("VmNotFound", "%s %s was not found in vCenter" % (role, name))
+            raise EffectError("VmNotFound", "%s %s%s was not found in vCenter" % (
+                role, name, " (instance UUID %s)" % uuid if uuid else ""))
         return site, row
 
     def _reconfigure(self, row, changes, label):
@@ -243,32 +266,33 @@ class VCenterEffects(ModernizedEffects):
                                                        device=disk))
         self._reconfigure(row, changes, label)
 
-    def _refresh(self, name):
-        return self._find_vm(name)[1]
+    def _refresh(self, name, uuid=None):
+        return self._find_vm(name, uuid)[1]
 
     # ------------------------------------------------------------------ reads
-    def vm(self, name):
+    def vm(self, name, uuid=None):
         """The VM's facts as the emulator needs them, or None when it does not exist."""
         with self.lock:
-            site, row = self._find_vm(name)
+            site, row = self._find_vm(name, uuid)
             if row is None:
                 return None
             host = self._host_row(site, row["runtime.host"])
             return {
-                "name": name, "site": site.key, "host": host["name"] if host else None,
+                "name": row["name"], "site": site.key, "host": host["name"] if host else None,
                 "power_state": str(row["runtime.powerState"]), "memory_mb": row.get("config.hardware.memoryMB"),
                 "num_cpu": row.get("config.hardware.numCPU"), "guest_id": row.get("config.guestId"),
                 "firmware": row.get("config.firmware"), "instance_uuid": row.get("config.instanceUuid"),
+                "folder": row["parent"].name if row.get("parent") is not None and hasattr(row["parent"], "name") else None,
                 "snapshots": row.get("snapshot") is not None,
                 "tools_running_status": row.get("guest.toolsRunningStatus"),
                 "disks": [{k: v for k, v in d.items() if k != "device"} for d in self._disks(row)],
             }
 
-    def host_of(self, vm_name):
+    def host_of(self, vm_name, uuid=None):
         """Facts of the ESXi host of ``vm_name``: name, memory_mb, memory_used_mb,
         connection_state, maintenance_mode, datastores (names), vms (names)."""
         with self.lock:
-            site, row = self._vm_or_fail(vm_name)
+            site, row = self._vm_or_fail(vm_name, uuid=uuid)
             host = self._host_row(site, row["runtime.host"])
             datastores = list(host.get("datastore") or [])
             vms = list(host.get("vm") or [])
@@ -285,13 +309,13 @@ class VCenterEffects(ModernizedEffects):
             }
 
     # ------------------------------------------------------------------ reprotect to on-prem
-    def check_reprotect(self, vm_name, master_target, datastore=None, original_location=True):
+    def check_reprotect(self, vm_name, master_target, datastore=None, original_location=True, uuid=None, mt_uuid=None):
         """Raise EffectError for what makes reprotect fail in vCenter:
         78052 a VM named ``vm_name`` exists on the master target's host (alternate location),
         8061 a datastore of the VM (original) or ``datastore`` (alternate) is not reachable
         from the master target's host, MasterTargetHasSnapshots when the MT has snapshots."""
         with self.lock:
-            mt = self.vm(master_target)
+            mt = self.vm(master_target, mt_uuid)
             if mt is None:
                 raise EffectError("MasterTargetNotFound", "Master target %s was not found in vCenter" % master_target)
             if mt["snapshots"]:
@@ -300,7 +324,7 @@ class VCenterEffects(ModernizedEffects):
                     "Master target %s has snapshots; reprotect and failback fail while it has any." % master_target,
                     "Snapshots exist on the master target virtual machine.",
                     "Delete all snapshots of the master target and retry the job.")
-            host = self.host_of(master_target)
+            host = self.host_of(master_target, mt_uuid)
             if original_location:
                 item = self._item(vm_name)
                 wanted = sorted({d["datastore"] for d in (item or {}).get("disks", [])})
@@ -320,19 +344,19 @@ class VCenterEffects(ModernizedEffects):
                     "The datastore is not mounted on the master target's ESXi host.",
                     "Choose a master target whose host mounts the datastore, or mount it, and retry.")
 
-    def prepare_original_location(self, vm_name, master_target):
+    def prepare_original_location(self, vm_name, master_target, uuid=None, mt_uuid=None):
         """Power the VM off; detach each of its flat disks (no file operation: the VMDK
         stays) and attach it to a free slot of an LSI Logic controller of the master target
         (adding one when needed). Disks already on the master target are left alone."""
         with self.lock:
-            self.power_off(vm_name)
+            self.power_off(vm_name, uuid=uuid)
             item = self._item(vm_name)
             recorded = (item or {}).get("disks") or [
                 {"file": d["file"], "size_gb": d["size_gb"], "uuid": d["uuid"]}
-                for d in self._disks(self._vm_or_fail(vm_name)[1]) if d["backing"] == "flat"]
+                for d in self._disks(self._vm_or_fail(vm_name, uuid=uuid)[1]) if d["backing"] == "flat"]
             for disk in recorded:
-                vm_row = self._refresh(vm_name)
-                mt_row = self._vm_or_fail(master_target, "Master target")[1]
+                vm_row = self._refresh(vm_name, uuid)
+                mt_row = self._vm_or_fail(master_target, "Master target", mt_uuid)[1]
                 if any(d["file"] == disk["file"] for d in self._disks(mt_row)):
                     continue
                 on_vm = next((d for d in self._disks(vm_row) if d["file"] == disk["file"]), None)
@@ -341,13 +365,13 @@ class VCenterEffects(ModernizedEffects):
                 self._attach(mt_row, disk["file"], disk["size_gb"], "attach %s to %s" % (disk["file"], master_target),
                              uuid=disk.get("uuid"))
 
-    def prepare_alternate_location(self, vm_name, master_target, datastore, disk_sizes_gb):
+    def prepare_alternate_location(self, vm_name, master_target, datastore, disk_sizes_gb, mt_uuid=None):
         """Create new VMDKs ``[datastore] vm_name/vm_name[_i].vmdk`` sized like the source
         disks, attached to the master target. Existing ones are left alone."""
         with self.lock:
             for index, size in enumerate(disk_sizes_gb):
                 file_name = "[%s] %s/%s%s.vmdk" % (datastore, vm_name, vm_name, "" if index == 0 else "_%d" % index)
-                site, mt_row = self._vm_or_fail(master_target, "Master target")
+                site, mt_row = self._vm_or_fail(master_target, "Master target", mt_uuid)
                 if any(d["file"] == file_name for d in self._disks(mt_row)):
                     continue
                 self._mkdir(site, "[%s] %s" % (datastore, vm_name))
@@ -387,36 +411,38 @@ class VCenterEffects(ModernizedEffects):
         self._reconfigure(row, changes, label)
 
     # ------------------------------------------------------------------ failover to on-prem
-    def restore_original_location(self, vm_name, master_target):
+    def restore_original_location(self, vm_name, master_target, uuid=None, mt_uuid=None):
         """Detach the VM's disks from the master target (no file operation) and attach them
         back to the VM, on their original controller slots."""
         with self.lock:
             item = self._item(vm_name) or {}
             for disk in item.get("disks", []):
-                vm_row = self._vm_or_fail(vm_name)[1]
+                vm_row = self._vm_or_fail(vm_name, uuid=uuid)[1]
                 if any(d["file"] == disk["file"] for d in self._disks(vm_row)):
                     continue
-                mt_row = self._vm_or_fail(master_target, "Master target")[1]
+                mt_row = self._vm_or_fail(master_target, "Master target", mt_uuid)[1]
                 on_mt = next((d for d in self._disks(mt_row) if d["file"] == disk["file"]), None)
                 if on_mt is not None:
                     self._detach(mt_row, on_mt, "detach %s from %s" % (disk["file"], master_target))
-                self._attach(self._refresh(vm_name), disk["file"], disk["size_gb"],
+                self._attach(self._refresh(vm_name, uuid), disk["file"], disk["size_gb"],
                              "attach %s to %s" % (disk["file"], vm_name), controller_bus=disk.get("bus"),
                              unit=disk.get("unit"), uuid=disk.get("uuid"))
 
     def create_vm_from_master_target(self, vm_name, master_target, datastore, num_cpu, memory_mb, guest_id,
-                                     firmware="bios"):
-        """Alternate location: detach ``vm_name``'s VMDKs from the master target and create
-        the VM on the master target's host and ``datastore`` with those disks."""
+                                     firmware="bios", mt_uuid=None, uuid=None):
+        """Alternate location: detach ``vm_name``'s VMDKs from the master target and create the VM on the master
+        target's host and ``datastore`` with those disks (``firmware`` bios or efi: a UEFI source fails back UEFI).
+        Returns the VM's instance UUID; a VM ASR created before (``uuid``) is left alone."""
         with self.lock:
+            if uuid and self._find_vm(vm_name, uuid)[1] is not None:
+                return uuid
             prefix = "[%s] %s/" % (datastore, vm_name)
-            site, mt_row = self._vm_or_fail(master_target, "Master target")
-            if self._find_vm(vm_name)[1] is None:
-                disks = [d for d in self._disks(mt_row) if d["file"].startswith(prefix)]
-                for disk in disks:
-                    self._detach(self._vm_or_fail(master_target)[1], disk,
-                                 "detach %s from %s" % (disk["file"], master_target))
-                self._create_vm(site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks)
+            site, mt_row = self._vm_or_fail(master_target, "Master target", mt_uuid)
+            disks = [d for d in self._disks(mt_row) if d["file"].startswith(prefix)]
+            for disk in disks:
+                self._detach(self._vm_or_fail(master_target, uuid=mt_uuid)[1], disk,
+                             "detach %s from %s" % (disk["file"], master_target))
+            return self._create_vm(site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks)
 
     def _create_vm(self, site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks):
         host_obj = mt_row["runtime.host"]
@@ -439,16 +465,23 @@ class VCenterEffects(ModernizedEffects):
                                    files=vim.vm.FileInfo(vmPathName="[%s] %s/%s.vmx" % (datastore, vm_name, vm_name)),
                                    deviceChange=changes)
         self._effect("create VM %s" % vm_name)
-        self._wait(folder.CreateVM_Task(config=config, pool=pool, host=host_obj), "create VM %s" % vm_name)
+        created = self._wait(folder.CreateVM_Task(config=config, pool=pool, host=host_obj), "create VM %s" % vm_name)
+        return self._instance_uuid(site, created)
 
-    def power_on(self, vm_name):
+    def _instance_uuid(self, site, vm_obj):
+        """The instance UUID of a VM just created (and the name and UUID caches refreshed)."""
+        self._index()
+        return site.read_objects([vm_obj], ["config.instanceUuid"])[0]["config.instanceUuid"] if vm_obj is not None \
+            else None
+
+    def power_on(self, vm_name, uuid=None):
         """Power the VM on. Raise EffectError(8038) when its host's free memory is below the
         VM's memory (the simulator itself would not refuse)."""
         with self.lock:
-            row = self._vm_or_fail(vm_name)[1]
+            row = self._vm_or_fail(vm_name, uuid=uuid)[1]
             if str(row["runtime.powerState"]) == "poweredOn":
                 return
-            host = self.host_of(vm_name)
+            host = self.host_of(vm_name, uuid)
             free = host["memory_mb"] - host["memory_used_mb"]
             if free < (row.get("config.hardware.memoryMB") or 0):
                 raise EffectError(
@@ -460,10 +493,10 @@ class VCenterEffects(ModernizedEffects):
             self._wait(row["obj"].PowerOnVM_Task(), "power on %s" % vm_name)
             self.powered_on_at[vm_name] = time.time()
 
-    def power_off(self, vm_name):
+    def power_off(self, vm_name, uuid=None):
         """Power the VM off (no-op when already off)."""
         with self.lock:
-            row = self._vm_or_fail(vm_name)[1]
+            row = self._vm_or_fail(vm_name, uuid=uuid)[1]
             if str(row["runtime.powerState"]) != "poweredOn":
                 return
             self._effect("power off %s" % vm_name)

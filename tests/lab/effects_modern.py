@@ -11,16 +11,16 @@ from pyVmomi import vim
 
 class ModernizedEffects:
     def create_vm_on_datastore(self, vm_name, datastore, num_cpu, memory_mb, guest_id, disk_sizes_gb, firmware="bios",
-                               host=None):
-        """Modernized alternate location: create ``vm_name`` (powered off) with new thin VMDKs
-        ``[datastore] vm_name/vm_name[_i].vmdk`` sized ``disk_sizes_gb``, on ``host`` or else on the connected
-        host out of maintenance that mounts ``datastore`` with the most free memory. A VM of that name that
-        exists already is left alone (a re-run after a cancelled failback reuses it)."""
+                               host=None, uuid=None):
+        """Modernized alternate location: create ``vm_name`` (powered off, ``firmware`` bios or efi) with new thin
+        VMDKs ``[datastore] vm_name/vm_name[_i].vmdk`` sized ``disk_sizes_gb``, on ``host`` or else on the connected
+        host out of maintenance that mounts ``datastore`` with the most free memory. Returns its instance UUID. The VM
+        ASR created before (``uuid``) is left alone (a re-run after a cancelled failback reuses it)."""
         from .effects import HOST_PATHS, EffectError
 
         with self.lock:
-            if self._find_vm(vm_name)[1] is not None:
-                return
+            if uuid and self._find_vm(vm_name, uuid)[1] is not None:
+                return uuid
             site, ds_obj, hosts = self._datastore(datastore)
             rows = site.read_objects(hosts, HOST_PATHS) if hosts else []
             usable = [r for r in rows if str(r["runtime.connectionState"]) == "connected"
@@ -53,8 +53,9 @@ class ModernizedEffects:
                                        firmware=firmware, deviceChange=changes,
                                        files=vim.vm.FileInfo(vmPathName="[%s] %s/%s.vmx" % (datastore, vm_name, vm_name)))
             self._effect("create VM %s" % vm_name)
-            self._wait(folder.CreateVM_Task(config=config, pool=compute, host=chosen["obj"]), "create VM %s" % vm_name)
-            self._vm_refs.pop(vm_name, None)
+            created = self._wait(folder.CreateVM_Task(config=config, pool=compute, host=chosen["obj"]),
+                                 "create VM %s" % vm_name)
+            return self._instance_uuid(site, created)
 
     def _datastore(self, name):
         """``(site, datastore, [host objects that mount it])`` for the datastore called ``name``."""

@@ -27,9 +27,19 @@ ONPREM_RUNNING = ("replicating_to_azure", "failed_back", "failback_committed", "
 FAILBACK_PROVIDER_STAGES = ("replicating_to_onprem", "failed_back", "failback_committed")
 
 TIMINGS = {"job_seconds": 3.0, "agent_registration_seconds": 10.0, "initial_replication_seconds": 3.0,
-           "recovery_point_seconds": 5.0, "app_consistent_every": 3}
+           "recovery_point_seconds": 5.0, "app_consistent_every": 3,
+           # ASR's 202s say Retry-After: 30 (tests/recorded/asr, fact 9); tests set 0 to stay fast
+           "retry_after_seconds": 30,
+           # a job stays NotStarted until its first poll (as the recorded commit's first poll shows it), at most this
+           "job_start_seconds": 1.0}
 AZURE = {"tenant": "72f988bf-0000-4000-8000-000000000001", "client_id": "5a1f0000-0000-4000-8000-000000000002",
-         "secret": "lab-secret", "subscription_id": "00000000-0000-4000-8000-000000000003", "location": "westeurope"}
+         "secret": "lab-secret", "subscription_id": "00000000-0000-4000-8000-000000000003", "location": "westeurope",
+         # Entra ID's client-credentials tokens say expires_in 3599 (one hour less the second it took)
+         "token_lifetime_seconds": 3599}
+# heartbeat ages at read time in the recordings (tests/recorded/asr, fact 17): a healthy classic configuration
+# server, process server and master target 8 to 13 minutes, a vCenter 29 s, a replication appliance 0 to 2.3 min
+HEARTBEATS = {"configuration_server": 480, "process_server": 600, "master_target": 540, "vcenter": 30}
+FIRMWARE = ("bios", "efi")
 
 
 class SpecError(ValueError):
@@ -41,6 +51,13 @@ def guid(*parts, upper=False):
     return value.upper() if upper else value
 
 
+def server_id(*parts):
+    """A process server / master target id as ASR writes them: 8-4-4-16 upper-case hex, not a GUID
+    (``30AE6187-5869-8E44-B8AF6AA66E3ECC8F``, tests/recorded/asr fact 8)."""
+    digits = uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)).hex.upper()
+    return "%s-%s-%s-%s" % (digits[:8], digits[8:12], digits[12:16], digits[16:])
+
+
 def _merge_named(base, override):
     """Merge two lists of dicts by their 'name' (or 'vm') key; other lists are replaced."""
     key = None
@@ -50,15 +67,19 @@ def _merge_named(base, override):
             break
     if key is None:
         return copy.deepcopy(override)
+
+    def ident(entry):  # two VMs may share a name in different folders: the folder is part of a VM's identity
+        return (entry[key], entry.get("folder"))
+
     result = [copy.deepcopy(x) for x in base]
-    index = {x[key]: i for i, x in enumerate(result)}
+    index = {ident(x): i for i, x in enumerate(result)}
     for item in override:
         if item.get("remove"):
-            if item[key] in index:
-                result[index[item[key]]] = None
+            if ident(item) in index:
+                result[index[ident(item)]] = None
             continue
-        if item[key] in index:
-            result[index[item[key]]] = merge(result[index[item[key]]], item)
+        if ident(item) in index:
+            result[index[ident(item)]] = merge(result[index[ident(item)]], item)
         else:
             result.append(copy.deepcopy(item))
     return [x for x in result if x is not None]
@@ -113,7 +134,8 @@ def _vm_defaults(vm, datastore=None, host=None):
     vm.setdefault("tools_status", "toolsOk")
     vm.setdefault("tools_running_status",
                   "guestToolsRunning" if vm["power_state"] == "poweredOn" else "guestToolsNotRunning")
-    vm.setdefault("instance_uuid", guid("instance", name))
+    # a second VM of the same name lives in another folder: its own identity
+    vm.setdefault("instance_uuid", guid("instance", name, vm["folder"]) if vm["folder"] else guid("instance", name))
     vm.setdefault("bios_uuid", guid("bios", name))
     vm.setdefault("extra_config", {})
     vm.setdefault("scsi_controllers", [{"bus": 0, "type": "lsilogic"}])
@@ -197,6 +219,12 @@ def normalize(raw, now=None):
             host.setdefault("cpu_cores", 16)
             host.setdefault("connection_state", "connected")
             host.setdefault("maintenance_mode", False)
+            # the port groups the host has (default: every network of the datacenter)
+            host.setdefault("networks", list(dc["networks"]))
+            for network in host["networks"]:
+                if network not in dc["networks"]:
+                    raise SpecError("host %s has network %s, which is not a network of datacenter %s"
+                                    % (host["name"], network, dc["name"]))
             if host["name"] not in clustered and host["name"] not in dc["standalone_hosts"]:
                 dc["standalone_hosts"].append(host["name"])
             hosts[host["name"]] = dict(host, datacenter=dc["name"])
@@ -239,12 +267,56 @@ def normalize(raw, now=None):
 
     vms = {}
     for vm, dc, esx in _all_vms(spec):
-        if vm["name"] in vms:
-            raise SpecError("two VMs are named %s; the lab keys VMs by name" % vm["name"])
-        vms[vm["name"]] = (vm, dc, esx)
+        vms.setdefault(vm["name"], []).append((vm, dc, esx))
+        if dc is not None and vm["host"] is not None:
+            host = hosts[vm["host"]]
+            for nic in vm["nics"]:
+                if nic["network"] not in host["networks"]:
+                    raise SpecError("VM %s has a NIC on %s, which host %s does not have"
+                                    % (vm["name"], nic["network"], vm["host"]))
+    seen = set()
+    for vm, _dc, _esx in _all_vms(spec):
+        key = (vm["name"], vm["folder"])
+        if key in seen:
+            raise SpecError("two VMs are named %s in the same folder (%s)" % (vm["name"], vm["folder"] or "the root"))
+        seen.add(key)
+    # VMs by name; a name two VMs share (in different folders) maps to both: whoever refers to it must say which
+    vms = _Vms(vms)
 
     _normalize_asr(spec, vms, hosts, datastores, now)
     return spec
+
+
+class _Vms(dict):
+    """``name -> (vm, dc, esx)`` for names one VM has; :meth:`pick` also resolves a shared name."""
+
+    def __init__(self, by_name):
+        super().__init__({name: found[0] for name, found in by_name.items() if len(found) == 1})
+        self.shared = {name: found for name, found in by_name.items() if len(found) > 1}
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name) or name in self.shared
+
+    def __getitem__(self, name):
+        if name in self.shared:
+            raise SpecError("%d VMs are named %s (folders %s); say which one with vm_folder"
+                            % (len(self.shared[name]), name, ", ".join(str(v[0]["folder"]) for v in self.shared[name])))
+        return dict.__getitem__(self, name)
+
+    def get(self, name, default=None):
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def pick(self, name, folder=None, given=False):
+        """The VM ``name`` in ``folder`` (``given``: the caller named a folder, None = the root folder)."""
+        found = self.shared.get(name) or ([dict.__getitem__(self, name)] if dict.__contains__(self, name) else [])
+        if given:
+            found = [entry for entry in found if entry[0]["folder"] == folder]
+        if len(found) > 1:
+            return self[name]  # raises: ambiguous
+        return found[0] if found else None
 
 
 def _normalize_asr(spec, vms, hosts, datastores, now):
@@ -256,22 +328,35 @@ def _normalize_asr(spec, vms, hosts, datastores, now):
     cs.setdefault("name", "cs01")
     cs.setdefault("ip", "10.0.0.10")
     cs.setdefault("service_status", "Running")
-    cs.setdefault("heartbeat_age_seconds", 30)
+    cs.setdefault("heartbeat_age_seconds", HEARTBEATS["configuration_server"])
     cs.setdefault("version", "9.62.7172.1")
     cs.setdefault("version_status", "Supported")
+    # the configuration server is always a process server and a master target too (same id; as a master target it
+    # has no datastores and no disks, so failback disks go to a scale-out master target), as every recorded
+    # classic fabric shows (tests/recorded/asr fact 15)
+    cs.setdefault("master_target", True)
+    cs.setdefault("retention_volumes", [{"name": "D", "capacity_gb": 32, "free_gb": 29}])
+    for volume in cs["retention_volumes"]:
+        volume.setdefault("file_system", "NTFS")
+        volume.setdefault("threshold_percentage", None)
+    cs["id"] = server_id("cs", cs["name"])
     asr["fabric_name"] = hashlib.sha256(("fabric/" + cs["name"]).encode()).hexdigest()
     asr["container_name"] = "cloud_" + guid("container", cs["name"])
     asr["vault_id"] = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s" % (
         spec["azure"]["subscription_id"], asr["resource_group"], asr["vault"])
 
-    for ps in asr.setdefault("process_servers", []):
-        ps.setdefault("ip", "10.1.0.4")
-        ps.setdefault("location", "azure")
+    servers = asr.setdefault("process_servers", [])
+    if flow == "classic" and not any(ps["name"] == cs["name"] for ps in servers):
+        servers.append({"name": cs["name"], "ip": cs["ip"], "location": "onprem"})
+    for ps in servers:
+        own = ps["name"] == cs["name"]  # the configuration server's own process server
+        ps.setdefault("ip", cs["ip"] if own else "10.1.0.4")
+        ps.setdefault("location", "onprem" if own else "azure")
         ps.setdefault("health", "Normal")
         ps.setdefault("service_status", "Running")
-        ps.setdefault("heartbeat_age_seconds", 30)
+        ps.setdefault("heartbeat_age_seconds", HEARTBEATS["process_server"] + (-30 if own else 0))
         ps.setdefault("version_status", "Supported")
-        ps["id"] = guid("ps", ps["name"], upper=True)
+        ps["id"] = cs["id"] if own else server_id("ps", ps["name"])
     for mt in asr.setdefault("master_targets", []):
         if mt["vm"] not in vms:
             raise SpecError("master target %s is not a VM of the lab" % mt["vm"])
@@ -280,13 +365,15 @@ def _normalize_asr(spec, vms, hosts, datastores, now):
         mt.setdefault("os", "Windows" if vm["guest_id"].startswith("windows") else "Linux")
         mt.setdefault("version", cs["version"])
         mt.setdefault("version_status", "Supported")
-        mt.setdefault("heartbeat_age_seconds", 30)
+        mt.setdefault("heartbeat_age_seconds", HEARTBEATS["master_target"])
         mt.setdefault("retention_volumes", [{"name": "R:" if mt["os"] == "Windows" else "/mnt/retention",
                                              "capacity_gb": 500, "free_gb": 400}])
         for volume in mt["retention_volumes"]:
             volume.setdefault("file_system", "NTFS" if mt["os"] == "Windows" else "ext4")
-        mt["id"] = guid("mt", mt["vm"], upper=True)
+            volume.setdefault("threshold_percentage", None)  # null in the recorded fabric GET
+        mt["id"] = server_id("mt", mt["vm"])
         mt["host"] = vm["host"]
+        mt["instance_uuid"] = vm["instance_uuid"]
     accounts = asr.setdefault("run_as_accounts", [{"id": "1", "name": "vcenter-discovery"}])
     for account in accounts:
         account["id"] = str(account["id"])
@@ -294,7 +381,7 @@ def _normalize_asr(spec, vms, hosts, datastores, now):
     for entry in vcenters:
         entry.setdefault("standalone", False)
         entry.setdefault("discovery_status", "Completed")
-        entry.setdefault("heartbeat_age_seconds", 120)
+        entry.setdefault("heartbeat_age_seconds", HEARTBEATS["vcenter"])
         entry.setdefault("connected", True)
         entry.setdefault("ip", "10.0.0.20")
         entry.setdefault("run_as_account", accounts[0]["id"] if accounts else None)
@@ -332,11 +419,15 @@ def _normalize_asr(spec, vms, hosts, datastores, now):
 
 def _normalize_item(spec, asr, item, vms, datastores, now):
     name = item["name"]
-    item.setdefault("source", "physical" if name not in vms else ("standalone" if vms[name][2] else "vcenter"))
+    # the VM ASR protects: ASR knows it by its instance UUID, so when two VMs share the name (a stale copy in
+    # another folder) the spec says which with vm_folder (None: the datacenter's root VM folder)
+    picked = vms.pick(name, item.get("vm_folder"), given="vm_folder" in item)
+    item.setdefault("vm_folder", picked[0]["folder"] if picked else None)
+    item.setdefault("source", "physical" if picked is None else ("standalone" if picked[2] else "vcenter"))
     item.setdefault("stage", "running_in_azure")
     if item["stage"] not in STAGES:
         raise SpecError("item %s: stage %r is not one of %s" % (name, item["stage"], ", ".join(STAGES)))
-    vm = vms.get(name, (None,))[0]
+    vm = picked[0] if picked else None
     item.setdefault("os", "Windows" if vm is None or vm["guest_id"].startswith("windows") else "Linux")
     item.setdefault("os_name", "Windows Server 2019" if item["os"] == "Windows" else "Red Hat Enterprise Linux 8")
     item.setdefault("replication_group", None)
@@ -352,9 +443,16 @@ def _normalize_item(spec, asr, item, vms, datastores, now):
         vm = None
     if item["source"] == "standalone" and vm is None:
         raise SpecError("item %s is from a standalone host but no standalone host has that VM" % name)
+    # UEFI sources fail back as UEFI VMs: firmware of the source VM, or given for a VM that is gone or physical
+    item.setdefault("firmware", vm["firmware"] if vm else "bios")
+    if item["firmware"] not in FIRMWARE:
+        raise SpecError("item %s: firmware %r is not one of %s" % (name, item["firmware"], ", ".join(FIRMWARE)))
     item["item_name"] = guid("item", name)
+    item["replica_id"] = guid("replica", name)  # ASR's id of the item's replica (InMage replicaId, EnableDr target)
     item["vm_id"] = guid("vm", name)
     item["infrastructure_vm_id"] = (vm["instance_uuid"] if vm else guid("physical", name))
+    # the on-prem VM's instance UUID as ASR records it (None until an alternate-location failback creates one)
+    item["instance_uuid"] = vm["instance_uuid"] if vm else None
     item["multi_vm_group_id"] = guid("group", item["replication_group"]) if item["replication_group"] else item["vm_id"]
     item["multi_vm_group_name"] = item["replication_group"] or item["multi_vm_group_id"]
     item["disk_sizes_gb"] = ([(d.get("size_gb") or d.get("size_mb", 0) / 1024.0) for d in vm["disks"]]
@@ -420,7 +518,7 @@ def _apply_stages(spec, asr, vms, datastores):
     for item in asr["items"]:
         stage = item["stage"]
         if asr["flow"] == "modernized":
-            spec_modern.apply_stage(item, vms[item["name"]][0] if item["original_location"] else None, ONPREM_RUNNING)
+            spec_modern.apply_stage(item, _item_vm(vms, item) if item["original_location"] else None, ONPREM_RUNNING)
             continue
         if not item["original_location"]:
             if stage in DISKS_ON_MASTER_TARGET:
@@ -431,7 +529,7 @@ def _apply_stages(spec, asr, vms, datastores):
                      "uuid": "6000C29" + guid("disk", item["name"], i)[7:], "backing": "flat"}
                     for i, size in enumerate(item["disk_sizes_gb"])])
             continue
-        vm = vms[item["name"]][0]
+        vm = _item_vm(vms, item)
         if stage in DISKS_ON_MASTER_TARGET:
             vm["power_state"] = "poweredOff"
             mt_vm = vms[mts[item["master_target"]]["vm"]][0]
@@ -444,6 +542,10 @@ def _apply_stages(spec, asr, vms, datastores):
             vm["power_state"] = "poweredOff"
         if vm["power_state"] != "poweredOn":
             vm["tools_running_status"] = "guestToolsNotRunning"
+
+
+def _item_vm(vms, item):
+    return vms.pick(item["name"], item["vm_folder"], given=True)[0]
 
 
 def _attach_to_master_target(mt_vm, disks):

@@ -48,7 +48,7 @@ def normalize_appliances(spec, asr, vms, hosts, datastores):
         appliance.setdefault("health", "Normal")
         if appliance["health"] not in HEALTH:
             raise SpecError("appliance %s: health %r is not one of %s" % (name, appliance["health"], ", ".join(HEALTH)))
-        appliance.setdefault("heartbeat_age_seconds", 30)
+        appliance.setdefault("heartbeat_age_seconds", 60)  # recorded: 0 to 2.3 min
         appliance.setdefault("version", "9.63.7187.1")
         appliance.setdefault("fqdn", "%s.lab" % name if "." not in name else name)
         appliance.setdefault("ip", "10.0.0.%d" % (40 + index))
@@ -62,7 +62,7 @@ def normalize_appliances(spec, asr, vms, hosts, datastores):
         appliance.setdefault("disk_count", None)  # None: the disks of the items it replicates
         appliance.setdefault("protected_item_count", None)  # None: the items it replicates
         appliance["id"] = _guid("reprotect-agent", name)
-        appliance["process_server_id"] = _guid("appliance-ps", name)
+        appliance["process_server_id"] = appliance["id"]  # one id for every component of an appliance (recorded)
         appliance["bios_id"] = vm["bios_uuid"] if vm else _guid("appliance-bios", name)
         appliance["fabric_object_id"] = _guid("appliance-object", name)
     names = [a["name"] for a in asr["appliances"]]
@@ -84,6 +84,13 @@ def normalize_item(asr, item, vm, datastores, failback_stage):
     from .spec import SpecError
     item.setdefault("appliance", None)
     item.setdefault("log_storage_account", None)
+    # the item's last planned failover (InMageRcmFailback lastPlannedFailoverStartTime / Status): ASR keeps it across
+    # later reprotects; an item failed back (or committed) got there by one
+    default = {"status": "Succeeded", "age_minutes": 30} if item["stage"] in ("failed_back", "failback_committed") else None
+    item.setdefault("last_planned_failover", default)
+    if item["last_planned_failover"]:
+        item["last_planned_failover"].setdefault("status", "Succeeded")
+        item["last_planned_failover"].setdefault("age_minutes", 30)
     if vm is not None and not item["datastore"] and vm["disks"]:
         item["datastore"] = vm["disks"][0]["datastore"]
     if failback_stage:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.items import health_errors
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
 
 MASTER_TARGET_DISK_LIMIT = 60
 GIB = 1024 ** 3
@@ -53,7 +54,7 @@ def _bytes_to_gb(value):
 
 
 def _status(details):
-    return getattr(details, "status", None) if details is not None else None
+    return plain(getattr(details, "status", None)) if details is not None else None
 
 
 def configuration_server(fabric, now):
@@ -63,14 +64,14 @@ def configuration_server(fabric, now):
     return {
         "name": props.friendly_name,
         "fabric_name": fabric.name,
-        "service_status": getattr(details, "cs_service_status", None),
+        "service_status": plain(getattr(details, "cs_service_status", None)),
         "last_heartbeat": _iso(heartbeat),
         "heartbeat_age_seconds": age_seconds(heartbeat, now),
         "version": getattr(details, "agent_version", None),
-        "version_status": getattr(details, "version_status", None),
+        "version_status": plain(getattr(details, "version_status", None)),
         "agent_version_status": _status(getattr(details, "agent_version_details", None)),
         "ip_address": getattr(details, "ip_address", None),
-        "health": props.health,
+        "health": plain(props.health),
         "health_errors": health_errors(props.health_error_details),
     }
 
@@ -81,12 +82,12 @@ def process_server(fabric, server, now):
         "id": server.id,
         "fabric_name": fabric.name,
         "ip": server.ip_address,
-        "health": server.health,
-        "service_status": server.ps_service_status,
+        "health": plain(server.health),
+        "service_status": plain(server.ps_service_status),
         "last_heartbeat": _iso(server.last_heartbeat),
         "heartbeat_age_seconds": age_seconds(server.last_heartbeat, now),
-        "version_status": server.version_status,
-        "os_type": server.os_type,
+        "version_status": plain(server.version_status),
+        "os_type": plain(server.os_type),
         "health_errors": health_errors(server.health_errors),
     }
 
@@ -97,15 +98,15 @@ def master_target(fabric, server, now):
         "id": server.id,
         "fabric_name": fabric.name,
         "ip": server.ip_address,
-        "os_type": server.os_type,
+        "os_type": plain(server.os_type),
         "os_version": server.os_version,
         "version": server.agent_version,
-        "version_status": server.version_status,
+        "version_status": plain(server.version_status),
         "last_heartbeat": _iso(server.last_heartbeat),
         "heartbeat_age_seconds": age_seconds(server.last_heartbeat, now),
         "disk_count": server.disk_count,
         "disk_limit": MASTER_TARGET_DISK_LIMIT,
-        "datastores": [{"name": d.symbolic_name, "type": d.type, "capacity_gb": _gb(d.capacity),
+        "datastores": [{"name": d.symbolic_name, "type": plain(d.type), "capacity_gb": _gb(d.capacity),
                         "free_gb": _gb(d.free_space)} for d in server.data_stores or []],
         "retention_volumes": [{"name": v.volume_name, "capacity_gb": _bytes_to_gb(v.capacity_in_bytes),
                                "free_gb": _bytes_to_gb(v.free_space_in_bytes),
@@ -122,7 +123,7 @@ def vcenter(entry, now):
         "fabric_name": props.fabric_arm_resource_name,
         "ip": props.ip_address,
         "port": props.port,
-        "discovery_status": props.discovery_status,
+        "discovery_status": plain(props.discovery_status),
         "last_heartbeat": _iso(props.last_heartbeat),
         "heartbeat_age_seconds": age_seconds(props.last_heartbeat, now),
         "run_as_account_id": props.run_as_account_id,
@@ -135,7 +136,7 @@ def vcenter(entry, now):
 def appliance(fabric, agent, now):
     """A replication appliance (reprotect agent) of the modernized flow's InMageRcm fabric."""
     return {
-        "name": agent.name, "id": agent.id, "fabric_name": fabric.name, "health": agent.health,
+        "name": agent.name, "id": agent.id, "fabric_name": fabric.name, "health": plain(agent.health),
         "last_heartbeat": _iso(agent.last_heartbeat_utc),
         "heartbeat_age_seconds": age_seconds(agent.last_heartbeat_utc, now), "version": agent.version,
         "accessible_datastores": list(agent.accessible_datastores or []),
@@ -152,10 +153,10 @@ def describe(vault, now=None):
               "appliances": []}
     for fabric in fabrics:
         details = getattr(fabric.properties, "custom_details", None)
-        if getattr(details, "instance_type", None) == "InMageRcm":
+        if plain(getattr(details, "instance_type", None)) == "InMageRcm":
             result["appliances"].extend(appliance(fabric, agent, now) for agent in details.reprotect_agents or [])
             continue
-        if getattr(details, "instance_type", None) != "VMware":
+        if plain(getattr(details, "instance_type", None)) != "VMware":
             continue
         result["configuration_servers"].append(configuration_server(fabric, now))
         result["process_servers"].extend(process_server(fabric, s, now) for s in details.process_servers or [])

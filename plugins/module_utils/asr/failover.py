@@ -12,7 +12,8 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import i
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import remedies, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import recovery_points, remedies, stages
 
 READY = ("replicating_to_onprem", "failover_failed")
 DONE = ("failed_back", "failback_committed", "reprotected_to_azure")
@@ -29,24 +30,27 @@ WHY = {
 def _point(point):
     props = point.properties
     when = props.recovery_point_time
-    return {"name": point.name, "id": point.id, "type": props.recovery_point_type,
+    return {"name": point.name, "id": point.id, "type": plain(props.recovery_point_type),
             "time": when.isoformat() if hasattr(when, "isoformat") else when, "_time": when}
 
 
 def choose_point(points, wanted):
-    """The recovery point ``wanted`` selects among ``points`` (dicts from _point), or None."""
-    ordered = sorted(points, key=lambda p: p["_time"], reverse=True)
-    if wanted == "latest_processed":
-        return ordered[0] if ordered else None
-    if wanted == "latest_app_consistent":
-        return next((p for p in ordered if p["type"] == "ApplicationConsistent"), None)
-    return next((p for p in ordered if wanted in (p["name"], p["id"])), None)
+    """The recovery point ``wanted`` selects among ``points`` (dicts from _point), or None (domain.recovery_points)."""
+    return recovery_points.choose(points, wanted)
+
+
+# The item's GET shows a point (consistency points, retention window) but its recovery-point list is empty: ASR
+# fails over to its latest point itself (recoveryPointType LatestTime, as recorded), so the latest processed point
+# needs no listed point. Its time is unknown (the GET's times are not comparable with the clock).
+LATEST_UNLISTED = {"name": None, "id": None, "type": classic.RECOVERY_POINT_TYPES["latest_processed"], "time": None,
+                   "_time": None}
 
 
 def _public(point, now):
     if point is None:
         return None, None
-    window = (now - point["_time"]).total_seconds() if hasattr(point["_time"], "tzinfo") else None
+    when = recovery_points.moment(point["_time"])
+    window = (now - when).total_seconds() if when is not None else None
     return {k: v for k, v in point.items() if not k.startswith("_")}, round(window, 1) if window is not None else None
 
 
@@ -111,6 +115,8 @@ def plan(vault, selected, recovery_point, plan_name):
             continue
         points = [_point(p) for p in vault.recovery_points(model)]
         chosen = choose_point(points, recovery_point)
+        if chosen is None and not points and recovery_point == "latest_processed" and asr_items.point_evidence(model):
+            chosen = dict(LATEST_UNLISTED)
         if chosen is None:
             refusals.append(_no_point(item, points, recovery_point, plan_name))
             continue
@@ -134,8 +140,8 @@ def _no_point(item, points, wanted, plan_name):
     if not points:
         return "VM %s has no recovery point yet: a VM cannot fail back before its first one.%s" % (item["name"], where)
     if wanted == "latest_app_consistent":
-        return "VM %s has no application-consistent recovery point yet (it has %d crash-consistent).%s" % (
-            item["name"], len(points), where)
+        return "VM %s has no application-consistent recovery point yet (its %d listed point(s) are %s).%s" % (
+            item["name"], len(points), ", ".join(sorted({str(p["type"]) for p in points})), where)
     return "VM %s has no recovery point %s (it has %s)." % (item["name"], wanted, ", ".join(p["name"] for p in points))
 
 
@@ -213,10 +219,8 @@ def cancel(vault, selection, check_mode, deadline, poll=15.0):
 
 
 def _custom_id(vault, model, wanted):
-    for point in vault.recovery_points(model):
-        if wanted in (point.name, point.id):
-            return point.id
-    return wanted
+    chosen = choose_point([_point(p) for p in vault.recovery_points(model)], wanted)
+    return chosen["id"] if chosen else wanted
 
 
 def ensure(session, vault, selection, recovery_point, source_site_operations, check_mode, deadline, poll=15.0,

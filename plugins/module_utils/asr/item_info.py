@@ -2,16 +2,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What ``replicated_item_info`` returns: selected items with their stage, recovery points, Azure VM
-and recovery plan, in a number of calls that does not grow with the items (recovery points aside:
-the API lists them per item)."""
+and recovery plan. The item list, the plan list and the subscription's VM list are read once; each
+selected item is then read with a GET (the list leaves its disks, OS and point facts empty) and, when
+asked, its recovery-point list (the API lists them per item; point types come only from there)."""
 
 from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.fabric import age_seconds, now_utc
-
-APP_CONSISTENT = "ApplicationConsistent"
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import recovery_points as points_domain
 
 
 def recovery_points(vault, model, now=None):
@@ -23,7 +24,7 @@ def recovery_points(vault, model, now=None):
         props = point.properties
         moment = props.recovery_point_time
         age = age_seconds(moment, now)
-        points.append({"name": point.name, "id": point.id, "type": props.recovery_point_type,
+        points.append({"name": point.name, "id": point.id, "type": plain(props.recovery_point_type),
                        "time": moment.isoformat() if hasattr(moment, "isoformat") else moment,
                        "age_minutes": round(age / 60.0, 1) if age is not None else None, "_sort": age})
     points.sort(key=lambda p: p["_sort"] if p["_sort"] is not None else float("inf"))
@@ -62,7 +63,7 @@ def describe(vault, azure_vms, vms=(), item_names=(), plan=None, with_points=Tru
             entry["recovery_points"] = points
             entry["latest_recovery_point"] = points[0] if points else None
             entry["latest_app_consistent_recovery_point"] = next(
-                (p for p in points if p["type"] == APP_CONSISTENT), None)
+                (p for p in points if points_domain.is_app_consistent(p["type"])), None)
         summary[item["failback_stage"]] = summary.get(item["failback_stage"], 0) + 1
         result_items.append(entry)
     result = {"items": result_items, "summary": summary}

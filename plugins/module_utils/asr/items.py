@@ -1,7 +1,13 @@
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Protected items as plain dicts, selected by VM name, item name or recovery plan."""
+"""Protected items as plain dicts, selected by VM name, item name or recovery plan.
+
+Items are found in the vault's item list, then each selected item is read with a GET (concurrently,
+``vault.read_items``): the list leaves the provider details empty - no protected disks, consistency
+points, retention window, OS or master target (tests/recorded/asr, fact 2) - so every decision is made
+on the GET.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import re
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import stages
 
 NO_SCENARIO = "None"
@@ -21,8 +28,8 @@ def _iso(value):
 
 def health_errors(errors):
     """ASR HealthError models as {code, level, category, message, recommended_action}."""
-    return [{"code": getattr(e, "error_code", None), "level": getattr(e, "error_level", None),
-             "category": getattr(e, "error_category", None), "message": getattr(e, "summary_message", None)
+    return [{"code": getattr(e, "error_code", None), "level": plain(getattr(e, "error_level", None)),
+             "category": plain(getattr(e, "error_category", None)), "message": getattr(e, "summary_message", None)
              or getattr(e, "error_message", None), "recommended_action": getattr(e, "recommended_action", None)}
             for e in errors or []]
 
@@ -31,7 +38,7 @@ def azure_vm_of(details):
     """The failed-over Azure VM named in forward (InMageAzureV2 / InMageRcm) or modernized failback details."""
     vm_id = getattr(details, "target_vm_id", None) or getattr(details, "azure_virtual_machine_id", None)
     rg, name = ids.vm_path(vm_id)
-    if not name and getattr(details, "instance_type", None) != "InMageRcmFailback":  # its target VM is on-premises
+    if not name and plain(getattr(details, "instance_type", None)) != "InMageRcmFailback":  # its target VM is on-premises
         rg = ids.last(getattr(details, "recovery_azure_resource_group_id", None)
                       or getattr(details, "target_resource_group_id", None))
         name = getattr(details, "recovery_azure_vm_name", None) or getattr(details, "target_vm_name", None)
@@ -42,12 +49,39 @@ def azure_vm_of(details):
     return {"id": vm_id, "resource_group": rg, "name": name, "disk_names": [d for d in disks if d]}
 
 
+def failed_back_before(provider, active_location, last_failover_time):
+    """Whether a forward (InMageAzureV2 / InMageRcm) item replicates to Azure again after a failback.
+
+    ``lastSuccessfulFailoverTime`` alone does not say which way the last failover went: the forward
+    failover sets it too (item_get.InMageAzureV2.UnplannedFailoverCommitted, ...InMageRcm.UnplannedFailover*).
+    What the recordings show per direction: a forward item that failed over to Azure is active on
+    ``Recovery`` (pending commit and committed alike), while a forward item active on ``Primary`` never
+    failed over (``lastSuccessfulFailoverTime`` and ``failoverRecoveryPointId`` null, every recorded one).
+    So a forward item active on ``Primary`` that records a successful failover came back through a
+    failback; failback-direction items (InMage / InMageRcmFailback) are never "failed back before"."""
+    return provider in stages.FORWARD and bool(last_failover_time) and (active_location or "").lower() == "primary"
+
+
+def _disks(details):
+    disks = getattr(details, "protected_disks", None) or getattr(details, "protected_managed_disks", None)
+    return len(disks or [])
+
+
+def point_evidence(model):
+    """Whether the item's GET shows a recovery point of the failback direction: InMage details carry
+    ``consistencyPoints`` and a retention window once points exist. Only their presence counts: their
+    times are not comparable with the clock (tests/recorded/asr, fact 3)."""
+    details = getattr(model.properties, "provider_specific_details", None)
+    return bool(getattr(details, "consistency_points", None)) or any(
+        getattr(details, key, None) is not None for key in ("retention_window_start", "retention_window_end"))
+
+
 def normalize(item):
-    """The facts of a ReplicationProtectedItem that failback decisions need."""
+    """The facts of a ReplicationProtectedItem (its GET) that failback decisions need."""
     props = item.properties
     details = props.provider_specific_details
-    provider = getattr(details, "instance_type", None)
-    scenario = getattr(props.current_scenario, "scenario_name", None) if props.current_scenario else None
+    provider = plain(getattr(details, "instance_type", None))
+    scenario = plain(getattr(props.current_scenario, "scenario_name", None)) if props.current_scenario else None
     job_id = getattr(props.current_scenario, "job_id", None) if props.current_scenario else None
     group_id = getattr(details, "multi_vm_group_id", None)
     group_name = getattr(details, "multi_vm_group_name", None)
@@ -57,12 +91,12 @@ def normalize(item):
         "item_name": item.name,
         "id": item.id,
         "provider": provider,
-        "protection_state": props.protection_state,
+        "protection_state": plain(props.protection_state),
         "protection_state_description": props.protection_state_description,
-        "active_location": props.active_location,
-        "allowed_operations": list(props.allowed_operations or []),
-        "replication_health": props.replication_health,
-        "failover_health": props.failover_health,
+        "active_location": plain(props.active_location),
+        "allowed_operations": [plain(op) for op in props.allowed_operations or []],
+        "replication_health": plain(props.replication_health),
+        "failover_health": plain(props.failover_health),
         "health_errors": health_errors(props.health_errors),
         "current_scenario": scenario or NO_SCENARIO,
         "current_job": ids.last(job_id) if scenario not in (None, NO_SCENARIO) else None,
@@ -70,11 +104,12 @@ def normalize(item):
         "last_successful_failover_time": _iso(props.last_successful_failover_time),
         "failover_recovery_point_id": props.failover_recovery_point_id,
         # no user group: the name is the id (classic), or a bare GUID (modernized, which has no group id field)
-        "replication_group": group_name if group_name and group_name != group_id and not _GUID.match(group_name) else None,
+        "replication_group": group_name if group_name and group_name.lower() != (group_id or "").lower()
+        and not _GUID.match(group_name) else None,
         "replication_group_id": group_id,
-        "os_type": getattr(details, "os_type", None) or getattr(os_details, "os_type", None),
-        "discovery_type": getattr(details, "discovery_type", None),
-        "disk_count": len(getattr(details, "protected_disks", None) or []),
+        "os_type": plain(getattr(details, "os_type", None) or getattr(os_details, "os_type", None)),
+        "discovery_type": plain(getattr(details, "discovery_type", None)),
+        "disk_count": _disks(details),
         "target_datastore": getattr(details, "target_data_store_name", None),
         "azure_vm": azure_vm_of(details),
         "onprem": {
@@ -86,7 +121,8 @@ def normalize(item):
             "process_server_id": getattr(details, "process_server_id", None),
         },
     }
-    result["failed_back_before"] = bool(result["last_successful_failover_time"]) and provider in stages.FORWARD
+    result["failed_back_before"] = failed_back_before(provider, result["active_location"],
+                                                      result["last_successful_failover_time"])
     result["failback_stage"] = stages.derive(result)
     result["next_step"] = stages.NEXT.get(result["failback_stage"])
     return result
@@ -97,58 +133,78 @@ def plan_members(plan):
     members = []
     index = 0
     for group in plan.properties.groups or []:
-        if group.group_type not in ("Boot", "Failover"):
+        group_type = plain(group.group_type)
+        if group_type not in ("Boot", "Failover"):
             continue
         entries = list(group.replication_protected_items or [])
-        if group.group_type == "Boot":
+        if group_type == "Boot":
             index += 1
         members.extend((entry.id, index) for entry in entries)
     return members
 
 
-def _by_vm(vault, by_friendly, vms, chosen, problems):
-    for vm in vms or []:
-        found = by_friendly.get(vm, [])
-        if len(found) == 1:
-            chosen.append(found[0])
-        elif not found:
-            problems.append("VM %s has no protected item in vault %s/%s: it was never protected, or protection was "
-                            "disabled (then failback is impossible)." % (vm, vault.resource_group, vault.name))
-        else:
-            problems.append("VM name %s matches %d protected items (%s); select it by item name."
-                            % (vm, len(found), ", ".join(i.name for i in found)))
+def _index(vault):
+    """``(by friendly name {name: [models]}, by ARM name {lower name: model}, by id {lower id: model})`` of the list."""
+    by_friendly, by_name, by_id = {}, {}, {}
+    for model in vault.items():
+        by_friendly.setdefault(model.properties.friendly_name, []).append(model)
+        by_name[(model.name or "").lower()] = model
+        by_id[(model.id or "").lower()] = model
+    return by_friendly, by_name, by_id
 
 
-def _by_plan(vault, plan, by_id, chosen, problems):
-    for arm_id, _group in plan_members(vault.plan(plan)):
-        item = by_id.get(arm_id.lower())
-        if item is None:
-            problems.append("Recovery plan %s names item %s, which is no longer protected." % (plan, ids.last(arm_id)))
-        else:
-            chosen.append(item)
+def _find(vault, index, kind, name):
+    """``(listed model or None, problem or None)`` for one VM (friendly) name or item (ARM) name."""
+    by_friendly, by_name, _by_id = index
+    if kind == "item":
+        found = by_name.get((name or "").lower())
+        return (found, None) if found is not None else (None, "Protected item %s was not found in vault %s/%s." % (
+            name, vault.resource_group, vault.name))
+    found = by_friendly.get(name, [])
+    if len(found) == 1:
+        return found[0], None
+    if not found:
+        return None, ("VM %s has no protected item in vault %s/%s: it was never protected, or protection was "
+                      "disabled (then failback is impossible)." % (name, vault.resource_group, vault.name))
+    return None, "VM name %s matches %d protected items (%s); select it by item name." % (
+        name, len(found), ", ".join(i.name for i in found))
+
+
+def resolve(vault, wanted):
+    """``[(asked name, listed model or None, problem or None)]`` for ``wanted`` = [("vm" | "item", name)], from
+    the vault's item list alone (no GET)."""
+    index = _index(vault)
+    return [(name, *_find(vault, index, kind, name)) for kind, name in wanted]
+
+
+def read(vault, listed):
+    """``[(GET model, normalized)]`` of listed models, in order: one GET per item, concurrently."""
+    return [(model, normalize(model)) for model in vault.read_items(listed)]
 
 
 def select(vault, vms=(), item_names=(), plan=None):
     """Items by VM (friendly) name, item (ARM) name or recovery plan; raise naming what is missing.
 
-    Returns ``[(item model, normalized dict)]`` in the order asked (plan order for a plan).
+    Returns ``[(item model, normalized dict)]`` in the order asked (plan order for a plan), each read with a GET.
     """
-    all_items = vault.items()
-    by_friendly = {}
-    for item in all_items:
-        by_friendly.setdefault(item.properties.friendly_name, []).append(item)
-    by_name = {item.name: item for item in all_items}
+    index = _index(vault)
     chosen = []
     problems = []
-    _by_vm(vault, by_friendly, vms, chosen, problems)
-    for name in item_names or []:
-        if name in by_name:
-            chosen.append(by_name[name])
-        else:
-            problems.append("Protected item %s was not found in vault %s/%s." % (name, vault.resource_group, vault.name))
+    for kind, names in (("vm", vms), ("item", item_names)):
+        for name in names or []:
+            model, problem = _find(vault, index, kind, name)
+            chosen.extend([model] if model is not None else [])
+            problems.extend([problem] if problem else [])
     if plan:
-        _by_plan(vault, plan, {item.id.lower(): item for item in all_items}, chosen, problems)
+        for arm_id, _group in plan_members(vault.plan(plan)):
+            model = index[2].get((arm_id or "").lower())
+            if model is None:
+                problems.append("Recovery plan %s names item %s, which is no longer protected." % (plan, ids.last(arm_id)))
+            else:
+                chosen.append(model)
     if problems:
         raise AzureError(" ".join(problems), rule="item_not_found")
-    unique = list({item.name: item for item in chosen}.values())  # first appearance order, no duplicates
-    return [(item, normalize(item)) for item in unique]
+    unique = {}
+    for model in chosen:  # first appearance order, no duplicates
+        unique.setdefault(model.name.lower(), model)
+    return read(vault, list(unique.values()))

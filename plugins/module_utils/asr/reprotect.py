@@ -14,6 +14,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import i
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement, remedies, stages
 
 ONPREM_DONE = ("reprotecting_to_onprem", "replicating_to_onprem", "failover_failed", "failed_back",
@@ -31,7 +32,7 @@ WHY = {
 
 def _policy_ids(vault, instance_type):
     return {p.id.lower() for p in vault.policies()
-            if getattr(p.properties.provider_specific_details, "instance_type", None) == instance_type}
+            if plain(getattr(p.properties.provider_specific_details, "instance_type", None)) == instance_type}
 
 
 def _policy_for(vault, model, instance_type):
@@ -83,7 +84,7 @@ def _build_onprem_modernized(vault, model, item, details, place):
     body = modernized.reprotect_to_onprem(agent, place["datastore"], place["log_storage_account_id"],
                                           _optional_policy(vault, model, "InMageRcmFailback"))
     return body, {"appliance": agent.name, "datastore": place["datastore"], "master_target": None,
-                  "process_server": None, "retention_volume": None, "run_as_account": None}
+                  "process_server": None, "process_server_reason": None, "retention_volume": None, "run_as_account": None}
 
 
 def _build_onprem(vault, model, item, names):
@@ -94,21 +95,26 @@ def _build_onprem(vault, model, item, names):
     if not place["master_target"]:
         raise AzureError("VM %s: no master target was chosen for it." % item["name"], rule="master_target_required")
     mt = classic.master_target(details, place["master_target"])
-    if item["os_type"] and mt.os_type and item["os_type"].lower() != mt.os_type.lower():
+    mt_os = plain(mt.os_type)
+    if item["os_type"] and mt_os and item["os_type"].lower() != mt_os.lower():
         raise AzureError("VM %s runs %s but master target %s is %s: a %s VM fails back only through a %s master "
-                         "target." % (item["name"], item["os_type"], mt.name, mt.os_type, item["os_type"],
+                         "target." % (item["name"], item["os_type"], mt.name, mt_os, item["os_type"],
                                       item["os_type"]), rule="master_target_os")
     if item["discovery_type"] == "Physical" and not place["datastore"]:
         raise AzureError("VM %s is a physical server: it fails back as a new VMware VM (alternate location), so give "
                          "a datastore." % item["name"], rule="physical_needs_datastore")
-    ps = classic.process_server(details, place["process_server"], exclude=fabric.properties.friendly_name)
+    try:
+        ps, why = classic.process_server(details, place["process_server"], own=fabric.properties.friendly_name)
+    except AzureError as error:
+        raise AzureError("VM %s: %s" % (item["name"], error.msg), **error.details) from error
     volume = classic.retention_volume(mt, place["retention_volume"])
     if place["datastore"]:
         classic.datastore(mt, place["datastore"])
     account = classic.run_as_account(details, place["run_as_account"])
     body = classic.reprotect_to_onprem(mt, ps, volume, _policy_for(vault, model, "InMage"), place["datastore"], account)
-    return body, {"master_target": mt.name, "process_server": ps.friendly_name, "retention_volume": volume.volume_name,
-                  "datastore": place["datastore"], "run_as_account": account.account_name if account else None}
+    return body, {"master_target": mt.name, "process_server": ps.friendly_name, "process_server_reason": why,
+                  "retention_volume": volume.volume_name, "datastore": place["datastore"],
+                  "run_as_account": account.account_name if account else None}
 
 
 def _build_azure(vault, model, item, names):
@@ -116,17 +122,22 @@ def _build_azure(vault, model, item, names):
     place = _place(names, item["name"])
     if item["provider"] in stages.MODERN_FAILBACK:
         servers = list(details.process_servers or [])
-        ps = next((p for p in servers if place["process_server"] in (None, p.name, p.id)), None)
+        wanted = (place["process_server"] or "").lower()
+        ps = next((p for p in servers if not wanted or wanted in ((p.name or "").lower(), (p.id or "").lower())), None)
         if ps is None:
             raise AzureError("Process server %s is not registered (registered: %s)." % (
                 place["process_server"], ", ".join(sorted(p.name for p in servers)) or "none"), rule="process_server_unknown")
         body = modernized.reprotect_to_azure(ps.id, _policy_for(vault, model, "InMageRcm"), place["run_as_account"])
-        return body, {"process_server": ps.name, "run_as_account": place["run_as_account"]}
+        return body, {"process_server": ps.name, "process_server_reason": "named" if wanted else "the first registered",
+                      "run_as_account": place["run_as_account"]}
     # back to Azure, data flows through the on-premises process server (the configuration server's own by default)
-    ps = classic.process_server(details, place["process_server"] or fabric.properties.friendly_name)
+    ps, why = classic.process_server(details, place["process_server"] or fabric.properties.friendly_name)
+    if not place["process_server"]:
+        why = "configuration server %s's own (the default back to Azure)" % fabric.properties.friendly_name
     account = classic.run_as_account(details, place["run_as_account"])
     body = classic.reprotect_to_azure(ps, _policy_for(vault, model, "InMageAzureV2"), account)
-    return body, {"process_server": ps.friendly_name, "run_as_account": account.account_name if account else None}
+    return body, {"process_server": ps.friendly_name, "process_server_reason": why,
+                  "run_as_account": account.account_name if account else None}
 
 
 def _check_groups(selected, names):
@@ -147,9 +158,9 @@ def auto_place(vault, selected, names):
     if not unplaced:
         return names, []
     details = _fabric_details(vault, unplaced[0][0])[1]
-    master_targets = [{"name": mt.name, "os_type": mt.os_type, "disk_count": mt.disk_count or 0,
+    master_targets = [{"name": mt.name, "os_type": plain(mt.os_type), "disk_count": mt.disk_count or 0,
                        "datastores": [d.symbolic_name for d in mt.data_stores or []
-                                      if d.type in classic.FAILBACK_DATASTORE_TYPES]}
+                                      if plain(d.type) in classic.FAILBACK_DATASTORE_TYPES]}
                       for mt in details.master_target_servers or []]
     vms = [{"name": item["name"], "os_type": item["os_type"], "group": item["replication_group"],
             "disk_count": item["disk_count"],

@@ -13,26 +13,41 @@ from __future__ import annotations
 import re
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
 
 FINISHED = ("Succeeded", "Failed", "Cancelled")
 # Suspended: the job waits for a manual action of a recovery plan (resume it in the portal or with resume).
 STOPPED = ("Suspended",)
 
+# Location and Azure-AsyncOperation name the job in every recorded 202 (tests/recorded/asr, fact 9);
+# x-ms-request-id is the job's ARM id given twice for item and plan operations, and for a PUT/PATCH of a
+# vCenter one "<client request id> <M/d/yyyy h:mm:ss AM>" value that names no job: it is the last resort.
 _PATTERNS = (
-    ("location", re.compile(r"/operationresults/([^/?]+)", re.I)),
-    ("azure-asyncoperation", re.compile(r"/replicationOperationStatus/([^/?]+)", re.I)),
-    ("x-ms-request-id", re.compile(r"/replicationJobs/([^/?]+)", re.I)),
+    ("location", re.compile(r"/operationresults/([^/?,\s]+)", re.I)),
+    ("azure-asyncoperation", re.compile(r"/replicationOperationStatus/([^/?,\s]+)", re.I)),
+    ("x-ms-request-id", re.compile(r"/replicationJobs/([^/?,\s]+)", re.I)),
 )
 
 
+def _values(value):
+    """A header's values: a list (as recorded), or one string in which the HTTP stack joined a repeated header
+    with ', ' (requests / urllib3 do)."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return [part.strip() for v in values if v is not None for part in str(v).split(",") if part.strip()]
+
+
 def job_name_from_headers(headers):
-    """The job name from a 202's headers (Location first, as PowerShell does), or None."""
-    lowered = {str(k).lower(): v for k, v in dict(headers).items()}
+    """The job name from a 202's headers (Location first, as PowerShell does, then Azure-AsyncOperation, then
+    x-ms-request-id), or None. Repeated headers, as a list or joined with commas, give the job name once."""
+    lowered = {}
+    for key, value in dict(headers or {}).items():
+        lowered.setdefault(str(key).lower(), []).extend(_values(value))
     for header, pattern in _PATTERNS:
-        match = pattern.search(lowered.get(header) or "")
-        if match:
-            return match.group(1)
+        for value in lowered.get(header, []):
+            match = pattern.search(value)
+            if match:
+                return match.group(1)
     return None
 
 
@@ -58,12 +73,19 @@ def start(begin, *args, **kwargs):
     return name, seen.get("status")
 
 
+def _unset(value):
+    """ASR writes ``0001-01-01T00:00:00`` for a time not reached yet (unstarted tasks): read as no time."""
+    return value is None or getattr(value, "year", None) == 1 or str(value).startswith("0001-01-01")
+
+
 def _iso(value):
+    if _unset(value):
+        return None
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _epoch(value):
-    return round(value.timestamp(), 3) if hasattr(value, "timestamp") else None
+    return round(value.timestamp(), 3) if hasattr(value, "timestamp") and not _unset(value) else None
 
 
 def _errors(errors, task=None):
@@ -85,22 +107,49 @@ def _errors(errors, task=None):
     return result
 
 
+def _top_level_error(job):
+    """The 2017 API's ``error`` beside ``properties`` ({code, message}; tests/recorded/asr, fact 13)."""
+    error = job.get("error") if hasattr(job, "get") else None
+    if not isinstance(error, dict) or not (error.get("code") or error.get("message")):
+        return []
+    return [{"task": None, "code": error.get("code"), "message": error.get("message"), "possible_causes": None,
+             "recommended_action": None, "provider_error_code": None, "provider_message": None,
+             "provider_recommended_action": None, "level": "Error"}]
+
+
+def _unique(errors):
+    """A failed task's error is also listed at job level (with its taskId): report each error once."""
+    seen = set()
+    result = []
+    for error in errors:
+        key = (error["task"], str(error["code"]), error["message"], str(error["provider_error_code"]))
+        if key not in seen:
+            seen.add(key)
+            result.append(error)
+    return result
+
+
 def summarize(job):
-    """A plain dict of what matters in an ASR job: state, timings, tasks and every error."""
+    """A plain dict of what matters in an ASR job: state, timings, tasks and every error (once each).
+
+    Tolerant of the shapes recorded: a first poll with no scenario, no tasks and no times; unstarted task times
+    ``0001-01-01T00:00:00``; an end time truncated to the second before a fractional start (duration 0, not
+    negative); errors at job level, per task, or (2017) beside ``properties``."""
     props = job.properties
     tasks = []
     errors = _errors(getattr(props, "errors", None))
     for task in props.tasks or []:
         task_errors = _errors(task.errors, task=task.name)
         errors.extend(task_errors)
-        tasks.append({"name": task.name, "friendly_name": task.friendly_name, "state": task.state,
+        tasks.append({"name": task.name, "friendly_name": task.friendly_name, "state": plain(task.state),
                       "state_description": task.state_description, "start_time": _iso(task.start_time),
                       "end_time": _iso(task.end_time), "errors": task_errors})
+    errors = _unique(errors) or _top_level_error(job)
     duration = None
-    if props.start_time and props.end_time:
-        duration = (props.end_time - props.start_time).total_seconds()
+    if not _unset(props.start_time) and not _unset(props.end_time):
+        duration = max(0.0, (props.end_time - props.start_time).total_seconds())
     return {"name": job.name, "id": job.id, "scenario": props.scenario_name, "friendly_name": props.friendly_name,
-            "state": props.state, "state_description": props.state_description,
+            "state": plain(props.state), "state_description": props.state_description,
             "start_time": _iso(props.start_time), "end_time": _iso(props.end_time), "duration_seconds": duration,
             "start_epoch": _epoch(props.start_time), "end_epoch": _epoch(props.end_time),
             "target": props.target_object_name, "allowed_actions": list(props.allowed_actions or []),

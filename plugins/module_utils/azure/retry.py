@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
 
 try:
@@ -94,14 +95,17 @@ class ThrottleRetryPolicy(RetryPolicy):
 
 
 class CallCounter(SansIOHTTPPolicy):
-    """Counts HTTP requests (each retry too) per method, so benchmarks can report API calls per VM."""
+    """Counts HTTP requests (each retry too) per method, so benchmarks can report API calls per VM.
+    Item GETs run on several threads at once (asr/vault.py): the counts are kept under a lock."""
 
     def __init__(self, stats):
         super().__init__()
         self.stats = stats
+        self._lock = threading.Lock()
 
     def on_request(self, request):
         method = request.http_request.method.upper()
-        self.stats["calls"] = self.stats.get("calls", 0) + 1
-        by_method = self.stats.setdefault("by_method", {})
-        by_method[method] = by_method.get(method, 0) + 1
+        with self._lock:
+            self.stats["calls"] = self.stats.get("calls", 0) + 1
+            by_method = self.stats.setdefault("by_method", {})
+            by_method[method] = by_method.get(method, 0) + 1

@@ -25,7 +25,8 @@ The context (every key optional unless said)::
                                 vm: master target facts (vsphere.facts) or None}}
     vms                 [{name, missing (message when the vault no longer protects it), item (normalized item
                           plus os_name, memory_mb, fabric_name), azure_vm, onprem (VM facts or None),
-                          same_name_uuid, points {has_point, latest_app_consistent_age_minutes},
+                          same_name_uuid, points {has_point, count, app_consistent_count,
+                          latest_app_consistent_age_minutes} (domain.recovery_points.facts),
                           master_target, master_target_source, placement_problem}]
 """
 
@@ -38,7 +39,11 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.domain impor
 BLOCKER = "blocker"
 WARNING = "warning"
 DISK_LIMIT = 60
-DEFAULT_HEARTBEAT_MAX_AGE_SECONDS = 900
+# Healthy classic configuration servers, process servers and master targets were read 8 to 13 minutes after their
+# last heartbeat (tests/recorded/asr, fact 17; 15 to 17 minutes on a 2017 server whose only fault was its version):
+# a heartbeat about every 15 minutes. Twice that is the oldest accepted by default.
+DEFAULT_HEARTBEAT_MAX_AGE_SECONDS = 1800
+UNHEALTHY = ("critical", "error")
 FAILBACK_DATASTORE_TYPES = ("vmfs", "vsan")
 UNSUPPORTED_RETENTION_FS = ("fat", "fat32")
 
@@ -124,11 +129,16 @@ def cs_running(ctx):
                         "Restore the original configuration server with the same IP address from a backup.")]
     result = []
     for cs in servers:
-        critical = _lower(cs.get("health")) == "critical" or "ConfigurationServerNotRunning" in _codes(cs.get("health_errors"))
-        if _lower(cs.get("service_status")) != "running" or critical:
-            result.append(finding(None, "cs_running", BLOCKER, "Configuration server %s is not running (service status %s, "
-                                  "health %s)." % (cs["name"], cs.get("service_status"), cs.get("health")),
-                                  "Start the configuration server's services and make sure it is connected to the vault."))
+        codes = sorted(c for c in _codes(cs.get("health_errors")) if c)
+        unhealthy = _lower(cs.get("health")) in UNHEALTHY or "ConfigurationServerNotRunning" in codes
+        if _lower(cs.get("service_status")) != "running" or unhealthy:
+            result.append(finding(None, "cs_running", BLOCKER, "Configuration server %s is not running and healthy (service "
+                                  "status %s, health %s%s%s)." % (
+                                      cs["name"], cs.get("service_status"), cs.get("health"),
+                                      ", health errors " + ", ".join(codes) if codes else "",
+                                      ", version %s" % cs["version_status"] if cs.get("version_status") else ""),
+                                  "Start the configuration server's services, fix its health errors (upgrade it when its "
+                                  "version is not supported) and make sure it is connected to the vault."))
     return result
 
 
@@ -358,15 +368,19 @@ def recovery_point(vm, ctx):
 
 @rule("app_consistent_point_age")
 def app_consistent_point_age(vm, ctx):
-    if ctx.get("recovery_point") != "latest_app_consistent" or _stage(vm) not in REPLICATING:
+    """Classic only: the modernized failback is a planned failover that takes a fresh application-consistent point
+    (the recorded plannedFailover with recoveryPointType ApplicationConsistent was accepted), so it waits for none."""
+    if ctx.get("recovery_point") != "latest_app_consistent" or _stage(vm) not in REPLICATING or flow_of(vm) == "modernized":
         return []
-    age = (vm.get("points") or {}).get("latest_app_consistent_age_minutes")
+    points = vm.get("points") or {}
+    age = points.get("latest_app_consistent_age_minutes")
     limit = ctx.get("app_consistent_max_age_minutes")
-    if age is None:
+    if not points.get("app_consistent_count", 1 if age is not None else 0):
         return [finding(vm["name"], "app_consistent_point_age", BLOCKER, "%s has no application-consistent recovery point "
-                        "yet." % vm["name"], "Wait for one (every 60 minutes by default), or fail over to the latest "
-                        "processed point.")]
-    if limit is not None and age > limit:
+                        "yet (its recovery-point list shows %d point(s), none of type ApplicationConsistent)." % (
+                            vm["name"], points.get("count") or 0), "Wait for one (every 60 minutes by default), or fail "
+                        "over to the latest processed point.")]
+    if limit is not None and age is not None and age > limit:
         return [finding(vm["name"], "app_consistent_point_age", BLOCKER, "The latest application-consistent recovery point of "
                         "%s is %.1f minutes old (the limit is %d)." % (vm["name"], age, limit),
                         "Wait for a newer one, or fail over to the latest processed point (more recent data).")]

@@ -44,46 +44,73 @@ ORDER = {name: index for index, name in enumerate((
     "replicating_to_onprem", "failover_failed", "failed_back", "failback_committed", "reprotected_to_azure"))}
 
 
+# ASR's names for reprotect: the operation is offered as SwitchProtection (every recording, both directions and
+# both stacks; ReverseReplicate is the SDK's older name), and the reprotect job runs as scenario
+# SwitchReplicationGroupProtection (friendlyName "Reprotect").
+REPROTECT_OPERATIONS = ("SwitchProtection", "ReverseReplicate")
+REPROTECT_SCENARIOS = ("reprotect", "switchprotection", "switchreplicationgroupprotection")
+FAILOVER_OPERATIONS = ("UnplannedFailover", "PlannedFailover")
+
+
 def _has(operations, *names):
-    return any(name in operations for name in names)
+    return any(name.lower() in operations for name in names)
+
+
+def _pending_commit(state, ops):
+    """Failed over, not committed: Commit is offered (the recorded UnplannedFailoverCommitPendingStatesBegin and
+    CommitPendingStatesBegin), or a state names it (the SDK era's ...FailoverCompleted)."""
+    return _has(ops, "Commit") or "commitpending" in state or "failovercompleted" in state
 
 
 def _forward_stage(item, state, ops):
-    if _has(ops, "ReverseReplicate"):
-        return "running_in_azure"
-    if _has(ops, "Commit") or "failovercompleted" in state:
+    if _pending_commit(state, ops):
         return "failed_over_to_azure"
-    if "committed" in state and item.get("active_location") == "Recovery":
+    if _has(ops, *REPROTECT_OPERATIONS) or ("committed" in state and (item.get("active_location") or "").lower() == "recovery"):
         return "running_in_azure"
-    if state == "protected" or _has(ops, "UnplannedFailover", "PlannedFailover"):
+    if state == "protected" or _has(ops, *FAILOVER_OPERATIONS):
         return "reprotected_to_azure" if item.get("failed_back_before") else "protected_to_azure"
     return "unknown"
 
 
 def _failback_stage(state, ops):
-    if "failed" in state and _has(ops, "UnplannedFailover", "PlannedFailover"):
+    if "failed" in state and _has(ops, *FAILOVER_OPERATIONS):
         return "failover_failed"
-    if _has(ops, "Commit") or "failovercompleted" in state:
+    if _pending_commit(state, ops):
         return "failed_back"
-    if "committed" in state or _has(ops, "CompleteMigration", "SwitchProtection", "ReverseReplicate"):
+    if "committed" in state or _has(ops, "CompleteMigration", *REPROTECT_OPERATIONS):
         return "failback_committed"
-    if state == "protected" or _has(ops, "UnplannedFailover", "PlannedFailover"):
+    if state == "protected" or _has(ops, *FAILOVER_OPERATIONS):
         return "replicating_to_onprem"
     return "unknown"
 
 
+def is_reprotect(scenario):
+    """Whether a job's (or an item's current) scenario name is a reprotect."""
+    name = (scenario or "").lower()
+    return any(word in name for word in REPROTECT_SCENARIOS)
+
+
+def _reprotect_goes_onprem(item, provider, state):
+    """Which way a running reprotect goes, from where the item is active: a forward item active in Azure
+    (Recovery) and a failback item not failed over yet (Primary) head to on-premises; a failback item active
+    on-premises (Recovery: failed back, committed or not) and a forward item on Primary head back to Azure."""
+    active = (item.get("active_location") or "").lower()
+    if provider in FORWARD:
+        return active == "recovery"
+    return provider in FAILBACK and (active == "primary" or (not active and "committed" not in state))
+
+
 def derive(item):
     """The failback stage of a normalized item (keys: provider, protection_state, active_location,
-    allowed_operations, current_scenario)."""
+    allowed_operations, current_scenario, failed_back_before)."""
     provider = item.get("provider")
     state = (item.get("protection_state") or "").lower()
-    ops = set(item.get("allowed_operations") or [])
+    ops = {str(op).lower() for op in item.get("allowed_operations") or []}
     scenario = item.get("current_scenario") or "None"
     if "migrationcompleted" in state or state == "migrated":
         stage = "migration_completed"
-    elif scenario != "None":
-        # a reprotect on a failback item whose failback was committed goes back to Azure: not to on-premises
-        to_onprem = provider in FAILBACK and "reprotect" in scenario.lower() and "committed" not in state
+    elif scenario.lower() != "none":
+        to_onprem = is_reprotect(scenario) and _reprotect_goes_onprem(item, provider, state)
         stage = "reprotecting_to_onprem" if to_onprem else "job_running"
     elif "reprotectinprogress" in state:
         stage = "reprotecting_to_onprem"

@@ -16,11 +16,12 @@ from .server import ArmError, Response
 class Directory:
     """The tenant, its one confidential client, and the tokens handed out."""
 
-    def __init__(self, azure, token_seconds=3600):
+    def __init__(self, azure, token_seconds=None):
         self.tenant = azure["tenant"]
         self.client_id = azure["client_id"]
         self.secret = azure["secret"]
-        self.token_seconds = token_seconds
+        # the spec's azure.token_lifetime_seconds (Entra ID says expires_in 3599); the control API can change it
+        self.token_seconds = int(token_seconds if token_seconds is not None else azure.get("token_lifetime_seconds", 3599))
         self.tokens = {}
         self.lock = threading.Lock()
 

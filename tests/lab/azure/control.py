@@ -11,6 +11,11 @@ POST   /_lab/jobs/fail             {item | plan, at_task (1-based number or task
 POST   /_lab/jobs/stop_after_effect {effects: k}: the next job fails right after its k-th side effect
 POST   /_lab/timings               {job_seconds, ...}: changes timings from now on
 POST   /_lab/tokens/expire         every token handed out so far expires
+POST   /_lab/tokens/lifetime       {seconds}: the lifetime of the tokens handed out from now on
+POST   /_lab/jobs/hold             {item | plan, at_task}: the next job of the item or plan waits at that task
+                                   (1-based number or name: the task, and its first child, started) until
+                                   released; at_task 0 keeps the job NotStarted
+POST   /_lab/jobs/release          {job (optional)}: held jobs (or that one) go on
 GET    /_lab/state                 the whole state as JSON
 GET    /_lab/stats, DELETE /_lab/stats   request counts per method and path
 """
@@ -151,6 +156,34 @@ class Control:
             timings[key] = value
         return dict(timings)
 
+    def hold_job(self, request):
+        body = request.json(required=True)
+        target = body.get("item") or body.get("plan")
+        if not target or "at_task" not in body:
+            raise ArmError(400, "InvalidRequest", "give item (or plan) and at_task")
+        kind = "item" if body.get("item") else "plan"
+        found = self.emulator.world.lookup_target(kind, target)
+        name = found["name"] if kind == "item" else found["spec"]["name"]
+        self.emulator.engine.arm_hold(kind, name, body["at_task"])
+        return Response(201, {"armed": {"kind": kind, "target": name, "at_task": body["at_task"]}})
+
+    def release_jobs(self, request):
+        body = request.json()
+        job = None
+        if body.get("job"):
+            job = self.emulator.world.jobs.get(body["job"])
+            if job is None:
+                raise ArmError(404, "NotFound", "no job %s" % body["job"])
+        self.emulator.engine.release(job)
+        return Response(204, None)
+
+    def token_lifetime(self, request):
+        seconds = int(request.json(required=True).get("seconds", 0))
+        if seconds < 0:
+            raise ArmError(400, "InvalidRequest", "seconds must be 0 or more")
+        self.emulator.directory.token_seconds = seconds
+        return {"seconds": seconds}
+
     def expire_tokens(self, request):
         self.emulator.directory.expire_all()
         return Response(204, None)
@@ -175,6 +208,9 @@ class Control:
         add("POST", r"/_lab/jobs/stop_after_effect", self.stop_after_effect, arm=False)
         add("POST", r"/_lab/timings", self.set_timings, arm=False)
         add("POST", r"/_lab/tokens/expire", self.expire_tokens, arm=False)
+        add("POST", r"/_lab/tokens/lifetime", self.token_lifetime, arm=False)
+        add("POST", r"/_lab/jobs/hold", self.hold_job, arm=False)
+        add("POST", r"/_lab/jobs/release", self.release_jobs, arm=False)
         add("GET", r"/_lab/state", self.state, arm=False)
         add("GET", r"/_lab/stats", self.stats, arm=False)
         add("DELETE", r"/_lab/stats", self.reset_stats, arm=False)

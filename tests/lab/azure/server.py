@@ -40,6 +40,16 @@ def not_found(kind, name):
     return ArmError(404, "NotFound", "The %s '%s' was not found." % (kind, name))
 
 
+def asr_not_found(message):
+    """Site Recovery's 404 (recorded): ``NotFound`` with one ``details`` entry ``ArmResourceDoesNotExist`` carrying the
+    possible causes, the recommended action, the client request id and the activity id."""
+    now = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
+    return ArmError(404, "NotFound", message, body={"error": {"code": "NotFound", "message": message, "details": [{
+        "code": "ArmResourceDoesNotExist", "message": message, "possibleCauses": "Ensure correct resource name was specified.",
+        "recommendedAction": "Verify ARM resource name details.", "clientRequestId": "%s-%s-P" % (uuid.uuid4(), now),
+        "activityId": str(uuid.uuid4())}]}})
+
+
 class Response:
     """Status, a JSON-able body (or None for an empty one) and headers."""
 
@@ -171,7 +181,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("x-ms-client-request-id", client_id)
         self.send_header("x-ms-correlation-request-id", str(uuid.uuid4()))
         for name, value in headers.values():
-            self.send_header(name, str(value))
+            for one in (value if isinstance(value, (list, tuple)) else [value]):  # a list: the header repeated
+                self.send_header(name, str(one))
         if "content-type" not in headers and response.body is not None:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))

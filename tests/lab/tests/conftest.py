@@ -13,7 +13,7 @@ from tests.lab import spec as lab_spec
 from tests.lab.azure import AzureEmulator
 
 TIMINGS = {"job_seconds": 0.04, "agent_registration_seconds": 0.6, "initial_replication_seconds": 0.1,
-           "recovery_point_seconds": 0.15, "app_consistent_every": 2, "retry_after_seconds": 0}
+           "recovery_point_seconds": 0.15, "app_consistent_every": 2, "retry_after_seconds": 0, "job_start_seconds": 0.05}
 
 
 def _vm(name, host, guest="windows2019srv_64Guest", disks=(60, 100), **extra):
@@ -65,16 +65,20 @@ def make_spec(changes=None):
 
 class FakeEffects:
     """Records every call; ``raises[name] = EffectError(...)`` makes that call fail; each mutation
-    goes through ``on_effect`` first, as the real VCenterEffects does."""
+    goes through ``on_effect`` first, as the real VCenterEffects does. ``uuids`` records the instance UUID (and the
+    master target's) each call named: the emulator finds VMs by the UUID ASR recorded, as ASR does."""
 
     def __init__(self):
         self.calls = []
+        self.uuids = []
         self.done = []
         self.raises = {}
+        self.created = 0
         self.on_effect = lambda label: None
 
-    def _call(self, name, *args):
+    def _call(self, name, *args, uuid=None, mt_uuid=None):
         self.calls.append((name, *args))
+        self.uuids.append((name, uuid, mt_uuid))
         if name in self.raises:
             raise self.raises[name]
 
@@ -85,43 +89,56 @@ class FakeEffects:
     def names(self):
         return [c[0] for c in self.calls]
 
-    def vm(self, name):
+    def vm(self, name, uuid=None):
         raise NotImplementedError
 
-    def check_reprotect(self, vm_name, master_target, datastore=None, original_location=True):
-        self._call("check_reprotect", vm_name, master_target, datastore, original_location)
+    def check_reprotect(self, vm_name, master_target, datastore=None, original_location=True, uuid=None, mt_uuid=None):
+        self._call("check_reprotect", vm_name, master_target, datastore, original_location, uuid=uuid, mt_uuid=mt_uuid)
 
-    def prepare_original_location(self, vm_name, master_target):
-        self._call("prepare_original_location", vm_name, master_target)
+    def prepare_original_location(self, vm_name, master_target, uuid=None, mt_uuid=None):
+        self._call("prepare_original_location", vm_name, master_target, uuid=uuid, mt_uuid=mt_uuid)
         self._mutate("power off %s" % vm_name)
         for index in range(2):
             self._mutate("detach disk %d of %s" % (index, vm_name))
             self._mutate("attach disk %d to %s" % (index, master_target))
 
-    def prepare_alternate_location(self, vm_name, master_target, datastore, disk_sizes_gb):
-        self._call("prepare_alternate_location", vm_name, master_target, datastore, list(disk_sizes_gb))
+    def prepare_alternate_location(self, vm_name, master_target, datastore, disk_sizes_gb, mt_uuid=None):
+        self._call("prepare_alternate_location", vm_name, master_target, datastore, list(disk_sizes_gb), mt_uuid=mt_uuid)
         for index in range(len(disk_sizes_gb)):
             self._mutate("create disk %d of %s" % (index, vm_name))
 
-    def restore_original_location(self, vm_name, master_target):
-        self._call("restore_original_location", vm_name, master_target)
+    def restore_original_location(self, vm_name, master_target, uuid=None, mt_uuid=None):
+        self._call("restore_original_location", vm_name, master_target, uuid=uuid, mt_uuid=mt_uuid)
         self._mutate("move disks of %s back" % vm_name)
 
-    def create_vm_from_master_target(self, vm_name, master_target, datastore, num_cpu, memory_mb, guest_id, firmware="bios"):
-        self._call("create_vm_from_master_target", vm_name, master_target, datastore, num_cpu, memory_mb, guest_id, firmware)
+    def _new_uuid(self, vm_name):
+        self.created += 1
+        return "50%06d-0000-4000-8000-%012d" % (self.created, abs(hash(vm_name)) % 10 ** 12)
+
+    def create_vm_from_master_target(self, vm_name, master_target, datastore, num_cpu, memory_mb, guest_id, firmware="bios",
+                                     mt_uuid=None, uuid=None):
+        self._call("create_vm_from_master_target", vm_name, master_target, datastore, num_cpu, memory_mb, guest_id, firmware,
+                   uuid=uuid, mt_uuid=mt_uuid)
+        if uuid:
+            return uuid
         self._mutate("create vm %s" % vm_name)
+        return self._new_uuid(vm_name)
 
     def create_vm_on_datastore(self, vm_name, datastore, num_cpu, memory_mb, guest_id, disk_sizes_gb, firmware="bios",
-                               host=None):
-        self._call("create_vm_on_datastore", vm_name, datastore, num_cpu, memory_mb, guest_id, list(disk_sizes_gb))
+                               host=None, uuid=None):
+        self._call("create_vm_on_datastore", vm_name, datastore, num_cpu, memory_mb, guest_id, list(disk_sizes_gb), firmware,
+                   uuid=uuid)
+        if uuid:
+            return uuid
         self._mutate("create vm %s on %s" % (vm_name, datastore))
+        return self._new_uuid(vm_name)
 
-    def power_on(self, vm_name):
-        self._call("power_on", vm_name)
+    def power_on(self, vm_name, uuid=None):
+        self._call("power_on", vm_name, uuid=uuid)
         self._mutate("power on %s" % vm_name)
 
-    def power_off(self, vm_name):
-        self._call("power_off", vm_name)
+    def power_off(self, vm_name, uuid=None):
+        self._call("power_off", vm_name, uuid=uuid)
         self._mutate("power off %s" % vm_name)
 
 

@@ -18,24 +18,30 @@ def _items(*entries):
 
 
 SOLO = {"name": "app02", "replication_group": None}  # app02 outside its replication group: item-level failover works
+# the reprotect job's tasks (tests/recorded/asr, fact 12): the checks of the vault run in the preflight, those of
+# vCenter when the replica is discovered
+PREFLIGHT, DISCOVER = "SwitchReplicationGroupProtectionPreflightTask", "DiscoverReplicaTask"
 REPROTECT = [
-    ("78052", None, ("check_reprotect", EffectError(78052, "a VM named app01 exists on the MT host", "name clash", "rename it"))),
-    ("8061", None, ("check_reprotect", EffectError(8061, "vmfs-01 is not accessible", "not mounted", "mount it"))),
+    ("78052", None, ("check_reprotect", EffectError(78052, "a VM named app01 exists on the MT host", "name clash", "rename it")),
+     DISCOVER),
+    ("8061", None, ("check_reprotect", EffectError(8061, "vmfs-01 is not accessible", "not mounted", "mount it")), DISCOVER),
     ("MasterTargetHasSnapshots", None,
-     ("check_reprotect", EffectError("MasterTargetHasSnapshots", "MT has snapshots", "snapshots", "delete them"))),
-    ("VCenterNotConnected", {"asr": {"vcenters": [{"name": "vcenter01.lab", "connected": False}]}}, None),
-    ("ConfigurationServerNotRunning", {"asr": {"configuration_server": {"service_status": "Stopped"}}}, None),
-    ("VmNotInConfigurationServerDatabase", _items({"name": "app01", "in_cs_database": False}), None),
-    ("AzureVmNotFound", _items({"name": "app01", "azure_vm": {"moved_to_resource_group": "rg-elsewhere"}}), None),
-    ("AzureVmNotFound", _items({"name": "app01", "azure_vm": {"deleted": True}}), None),
-    ("78093", _items({"name": "app01", "azure_vm": {"power_state": "deallocated"}}), None),
-    ("MasterTargetOsMismatch", _items({"name": "app01", "os": "Linux"}), None),
+     ("check_reprotect", EffectError("MasterTargetHasSnapshots", "MT has snapshots", "snapshots", "delete them")), DISCOVER),
+    ("VCenterNotConnected", {"asr": {"vcenters": [{"name": "vcenter01.lab", "connected": False}]}}, None, PREFLIGHT),
+    ("ConfigurationServerNotRunning", {"asr": {"configuration_server": {"service_status": "Stopped"}}}, None, PREFLIGHT),
+    ("VmNotInConfigurationServerDatabase", _items({"name": "app01", "in_cs_database": False}), None, PREFLIGHT),
+    ("AzureVmNotFound", _items({"name": "app01", "azure_vm": {"moved_to_resource_group": "rg-elsewhere"}}), None,
+     PREFLIGHT),
+    ("AzureVmNotFound", _items({"name": "app01", "azure_vm": {"deleted": True}}), None, PREFLIGHT),
+    ("78093", _items({"name": "app01", "azure_vm": {"power_state": "deallocated"}}), None, PREFLIGHT),
+    ("MasterTargetOsMismatch", _items({"name": "app01", "os": "Linux"}), None, PREFLIGHT),
 ]
+COMMITTED_OPERATIONS = ["CompleteMigration", "DisableProtection", "SwitchProtection"]  # recorded (fact 1)
 
 
-@pytest.mark.parametrize(("code", "changes", "raises"), REPROTECT,
+@pytest.mark.parametrize(("code", "changes", "raises", "task"), REPROTECT,
                          ids=["78052", "8061", "mt-snapshots", "vcenter", "cs", "cs-db", "moved", "deleted", "78093", "os"])
-def test_reprotect_errors(lab_factory, code, changes, raises):
+def test_reprotect_errors(lab_factory, code, changes, raises, task):
     effects = FakeEffects()
     if raises:
         effects.raises[raises[0]] = raises[1]
@@ -49,15 +55,21 @@ def test_reprotect_errors(lab_factory, code, changes, raises):
     error = job.properties.errors[0]
     assert error.service_error_details.code == code
     assert isinstance(error.provider_error_details.error_code, int)
-    if code.isdigit():
+    if code.isdigit():  # a documented number comes from the provider; a named condition is the service's (errorCode 0)
         assert error.provider_error_details.error_code == int(code)
+    elif raises is None:
+        assert error.provider_error_details.error_code == 0 and error.provider_error_details.error_message is None
     assert error.service_error_details.possible_causes and error.service_error_details.recommended_action
     failed_task = next(t for t in job.properties.tasks if t.state == "Failed")
-    assert failed_task.name == "VmReprotectPrerequisitesCheck" and failed_task.errors[0].service_error_details.code == code
+    assert failed_task.name == task and failed_task.errors[0].service_error_details.code == code
+    assert error.task_id == failed_task.task_id
+    # the tasks after the failed one are shown skipped (as the recorded failed job shows them)
+    after = job.properties.tasks[job.properties.tasks.index(failed_task) + 1:]
+    assert after and {(t.state, t.state_description) for t in after} == {("Other", "Skipped")}
     assert lab.stage("app01") == "running_in_azure"
     assert "prepare_original_location" not in effects.names()
     item = lab.item("app01")
-    assert item.properties.allowed_operations == ["ReverseReplicate", "DisableProtection"]
+    assert item.properties.allowed_operations == COMMITTED_OPERATIONS
 
 
 def test_moved_vm_error_names_the_new_group(lab_factory):

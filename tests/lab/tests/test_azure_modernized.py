@@ -10,7 +10,20 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from tests.lab.effects import EffectError
 
+from . import recorded_values as rec
 from .models import assert_known
+
+COMMITTED = rec.allowed_operations(rec.MODERN_COMMITTED_FORWARD)  # CompleteMigration, DisableProtection, SwitchProtection
+PENDING_BACK = rec.allowed_operations(rec.MODERN_PENDING_BACK)  # ... Commit ... SwitchProtection, CancelFailover
+REPLICATING_BACK = rec.allowed_operations(rec.MODERN_REPLICATING_BACK)  # PlannedFailover, DisableProtection
+
+
+def chosen_point_time(lab, name):
+    """The time of the point the item's last failover used (the lab's state: an InMageRcmFailback item shows "")."""
+    item = lab.emulator.world.items[name]
+    wanted = item["failover_point_id"].rsplit("/", 1)[1]
+    return next(p["time"] for p in lab.emulator.world.points(item) if p["name"] == wanted)
+
 
 MODERN = {"asr": {
     "flow": "modernized",
@@ -79,7 +92,7 @@ def test_modernized_bodies_deserialise_cleanly(lab_factory, effects):
     assert details.instance_type == "InMageRcm"
     assert [(a.name, a.accessible_datastores) for a in details.reprotect_agents] == [
         ("appl01", ["vmfs-01", "vsan-01"]), ("appl02", ["vmfs-01"])]
-    assert details.reprotect_agents[0].protected_item_count == 2  # db01 and app02 replicate through it
+    assert details.reprotect_agents[0].protected_item_count is None  # ASR sends null (recorded)
     assert details.reprotect_agents[0].vcenter_id == asr.replicationv_centers.get(
         rg, vault, lab.fabric, "vcenter01.lab").properties.internal_id
     assert {p.name for p in details.process_servers} == {"appl01", "appl02"}
@@ -96,16 +109,17 @@ def test_modernized_bodies_deserialise_cleanly(lab_factory, effects):
     forward = items["app01"].properties.provider_specific_details
     assert forward.instance_type == "InMageRcm" and forward.target_vm_name == "app01"
     assert forward.target_resource_group_id.endswith("/resourceGroups/rg-recovery")
-    assert items["app01"].properties.allowed_operations == ["ReverseReplicate", "DisableProtection"]
+    assert items["app01"].properties.allowed_operations == COMMITTED
     back = items["db01"].properties.provider_specific_details
     assert back.instance_type == "InMageRcmFailback" and back.reprotect_agent_name == "appl01"
     assert back.azure_virtual_machine_id.endswith("/resourceGroups/rg-recovery/providers/Microsoft.Compute/"
                                                   "virtualMachines/db01")
     assert back.target_data_store_name == "vmfs-01" and back.multi_vm_group_name == "rg-app"
-    assert items["db01"].properties.allowed_operations == ["PlannedFailover", "DisableProtection"]
-    assert items["s5"].properties.protection_state == "PlannedFailoverCompleted"
-    assert items["s5"].properties.allowed_operations == ["Commit", "CancelFailover"]
-    assert items["s3"].properties.allowed_operations == ["ReverseReplicate"]
+    assert items["db01"].properties.allowed_operations == REPLICATING_BACK
+    assert (items["s5"].properties.protection_state, items["s5"].properties.protection_state_description) == \
+        rec.protection_state(rec.MODERN_PENDING_BACK)
+    assert items["s5"].properties.allowed_operations == PENDING_BACK
+    assert items["s3"].properties.allowed_operations == COMMITTED  # not recorded: as the recorded committed states
     for name in ("app01", "db01"):
         points = list(asr.recovery_points.list_by_replication_protected_items(rg, vault, lab.fabric, lab.container,
                                                                               lab.item_name(name)))
@@ -118,7 +132,7 @@ def test_modernized_bodies_deserialise_cleanly(lab_factory, effects):
     assert_known(poller.result())
     job = lab.wait_job(job_name)
     assert_known(job, *asr.replication_jobs.list(rg, vault))
-    assert job.properties.scenario_name == "CancelFailover"
+    assert (job.properties.scenario_name, job.properties.friendly_name) == rec.job_names(rec.CANCEL_JOB)[:2]
 
 
 def test_original_location_lifecycle(lab_factory, effects):
@@ -129,16 +143,17 @@ def test_original_location_lifecycle(lab_factory, effects):
     item = poller.result()
     assert_known(item)
     job = lab.wait_job(job_name)
-    assert [t.name for t in job.properties.tasks] == ["VmReprotectPrerequisitesCheck", "VmPrepareForReprotect",
-                                                      "VmUpdateReplicationDirection", "VmStartReplication"]
+    assert [t.name for t in job.properties.tasks] == rec.job_tasks(rec.REPROTECT_JOB)
+    assert job.properties.tasks[2].group_task_custom_details is None  # modernized: no child jobs (recorded)
     item = lab.item("app01")
     details = item.properties.provider_specific_details
     assert details.instance_type == "InMageRcmFailback" and details.reprotect_agent_id == agent(lab, "appl01").id
     assert details.log_storage_account_id == LOG_SA and details.target_data_store_name == "vmfs-01"
-    assert item.properties.allowed_operations == ["PlannedFailover", "DisableProtection"]
+    assert item.properties.allowed_operations == REPLICATING_BACK
     assert effects.calls == [("power_off", "app01")]
     lab.wait_points("app01")
-    assert lab.item("app01").properties.provider_specific_details.initial_replication_progress_percentage == 100
+    # null once the initial replication is done, as every recording shows it
+    assert lab.item("app01").properties.provider_specific_details.initial_replication_progress_percentage is None
 
     # 2. unplanned failover is not the failback of the modernized flow
     with pytest.raises(HttpResponseError) as refused:
@@ -151,19 +166,18 @@ def test_original_location_lifecycle(lab_factory, effects):
     poller, job_name, _headers = lab.item_call("planned_failover", "app01", planned_input("ApplicationConsistent"))
     item = poller.result()
     job = lab.wait_job(job_name)
-    assert job.properties.scenario_name == "PlannedFailover" and job.properties.state == "Succeeded"
-    assert job.properties.custom_details.instance_type == "FailoverJobDetails"
-    assert [t.name for t in job.properties.tasks] == ["VmPlannedFailoverPrerequisitesCheck", "VmShutdownVmOnPrimary",
-                                                      "VmPrepareForPlannedFailover", "VmFailover",
-                                                      "VmFoStartVmOnSecondary"]
+    assert (job.properties.scenario_name, job.properties.friendly_name, job.properties.custom_details.instance_type) \
+        == rec.job_names(rec.PLANNED_FAILOVER_JOB) and job.properties.state == "Succeeded"
+    assert [t.name for t in job.properties.tasks] == rec.job_tasks(rec.PLANNED_FAILOVER_JOB)
     item = lab.item("app01")
     details = item.properties.provider_specific_details
-    assert item.properties.protection_state == "PlannedFailoverCompleted"
-    assert item.properties.allowed_operations == ["Commit", "CancelFailover"]
+    assert item.properties.protection_state == rec.protection_state(rec.MODERN_PENDING_BACK)[0]
+    assert item.properties.allowed_operations == PENDING_BACK
     assert details.last_planned_failover_status == "Succeeded" and details.last_planned_failover_start_time
     assert details.is_agent_registration_successful_after_failover is False
+    assert item.properties.failover_recovery_point_id == ""  # an InMageRcmFailback item names no point (fact 5)
     point = lab.asr.recovery_points.get(lab.rg, lab.vault, lab.fabric, lab.container, lab.item_name("app01"),
-                                        item.properties.failover_recovery_point_id.rsplit("/", 1)[1])
+                                        lab.emulator.world.items["app01"]["failover_point_id"].rsplit("/", 1)[1])
     assert point.properties.recovery_point_type == "ApplicationConsistent"
     assert power(lab, "rg-recovery", "app01") == "PowerState/stopped"
     assert effects.calls == [("power_off", "app01"), ("power_on", "app01")]
@@ -174,8 +188,8 @@ def test_original_location_lifecycle(lab_factory, effects):
     with pytest.raises(ResourceNotFoundError):
         lab.compute.virtual_machines.get("rg-recovery", "app01")
     item = lab.item("app01")
-    assert item.properties.protection_state == "PlannedFailoverCommitted"
-    assert item.properties.allowed_operations == ["ReverseReplicate"]
+    assert item.properties.protection_state == "PlannedFailoverCommitted"  # not recorded: the lab's choice
+    assert item.properties.allowed_operations == COMMITTED
 
     # 5. reprotect to Azure: refused until the agent registered again, then InMageRcm Protected
     poller, job_name, _headers = lab.item_call("reprotect", "app01", azure_reprotect_input(lab))
@@ -200,15 +214,18 @@ def test_alternate_location_lifecycle(lab_factory, effects):
     _poller, job_name, _headers = lab.item_call("planned_failover", "web02", planned_input(), polling=False)
     job = lab.wait_job(job_name)
     assert job.properties.state == "Succeeded", job.properties.errors
-    assert effects.calls == [("create_vm_on_datastore", "web02", "vmfs-01", 2, 8192, "rhel8_64Guest", [40, 80]),
+    assert effects.calls == [("create_vm_on_datastore", "web02", "vmfs-01", 2, 8192, "rhel8_64Guest", [40, 80], "bios"),
                              ("power_on", "web02")]
+    created = lab.emulator.world.items["web02"]["instance_uuid"]  # ASR knows the new VM by its instance UUID
+    assert created and effects.uuids[-1] == ("power_on", created, None)
     assert effects.done == ["create vm web02 on vmfs-01", "power on web02"]
     assert power(lab, "rg-recovery-web", "web02") == "PowerState/stopped"
     _poller, job_name, _headers = lab.item_call("failover_commit", "web02", polling=False)
     assert lab.wait_job(job_name).properties.state == "Succeeded"
     assert lab.stage("web02") == "failback_committed"
     jobs = list(lab.asr.replication_jobs.list(lab.rg, lab.vault, filter="targetObjectName eq 'web02'"))
-    assert [j.properties.scenario_name for j in jobs] == ["CommitFailover", "PlannedFailover", "Reprotect"]
+    assert [j.properties.scenario_name for j in jobs] == [
+        "CommitFailover", "PlannedFailover", "SwitchReplicationGroupProtection"]
 
 
 def test_cancel_after_failback_and_failed_failback(lab_factory, effects):
@@ -219,10 +236,11 @@ def test_cancel_after_failback_and_failed_failback(lab_factory, effects):
     poller, job_name, _headers = lab.item_call("failover_cancel", "app01")
     item = poller.result()
     job = lab.wait_job(job_name)
-    assert job.properties.scenario_name == "CancelFailover" and job.properties.friendly_name == "Cancel failover"
+    assert (job.properties.scenario_name, job.properties.friendly_name) == rec.job_names(rec.CANCEL_JOB)[:2]
+    assert [t.name for t in job.properties.tasks] == rec.job_tasks(rec.CANCEL_JOB)
     item = lab.item("app01")
     assert item.properties.protection_state == "Protected"
-    assert item.properties.allowed_operations == ["PlannedFailover", "DisableProtection"]
+    assert item.properties.allowed_operations == REPLICATING_BACK
     assert item.properties.provider_specific_details.last_planned_failover_status == "Cancelled"
     assert power(lab, "rg-recovery", "app01") == "PowerState/running"  # the Azure VM runs again
     assert effects.names() == ["power_off", "power_on", "power_off"]
@@ -236,11 +254,11 @@ def test_cancel_after_failback_and_failed_failback(lab_factory, effects):
     assert job.properties.errors[0].provider_error_details.error_code == 8038
     item = lab.item("app01")
     assert item.properties.provider_specific_details.last_planned_failover_status == "Failed"
-    assert item.properties.allowed_operations == ["PlannedFailover", "DisableProtection"]
+    assert item.properties.allowed_operations == REPLICATING_BACK
     assert power(lab, "rg-recovery", "app01") == "PowerState/running"
     del effects.raises["power_on"]
     poller, _job, _headers = lab.item_call("planned_failover", "app01", planned_input())
-    assert poller.result().properties.protection_state == "PlannedFailoverCompleted"
+    assert poller.result().properties.protection_state == rec.protection_state(rec.MODERN_PENDING_BACK)[0]
 
 
 def test_plan_planned_failover_cancel_and_commit(lab_factory, effects):
@@ -264,8 +282,8 @@ def test_plan_planned_failover_cancel_and_commit(lab_factory, effects):
     assert job.properties.scenario_name == "PlannedFailover" and job.properties.state == "Succeeded"
     assert [t.friendly_name for t in job.properties.tasks] == [
         "Prerequisites check for the recovery plan", "Shut down the virtual machines", "Group 1: Start", "Group 2: Start"]
-    points = {d.friendly_name: d.recovery_point_time for d in job.properties.custom_details.protected_item_details}
-    assert points["db01"] == points["app02"]  # useMultiVmSyncPoint: one moment for the group
+    assert job.properties.custom_details.protected_item_details == []  # as every recorded failover job
+    assert chosen_point_time(lab, "db01") == chosen_point_time(lab, "app02")  # useMultiVmSyncPoint: one moment
     assert effects.calls == [("power_on", "db01"), ("power_on", "app02")]
     plan = lab.asr.replication_recovery_plans.get(lab.rg, lab.vault, "rp-app")
     assert plan.properties.allowed_operations == ["Commit", "CancelFailover"]
@@ -359,7 +377,7 @@ def test_forward_failover_of_a_reprotected_inmage_rcm_item(lab_factory):
     poller, job_name, _headers = lab.item_call("unplanned_failover", "fs02", body)
     item = poller.result()
     assert_known(item)
-    assert item.properties.protection_state == "UnplannedFailoverCompleted"
+    assert item.properties.protection_state == rec.protection_state(rec.PENDING_FORWARD)[0]
     assert item.properties.provider_specific_details.instance_type == "InMageRcm"
     assert lab.wait_job(job_name).properties.tasks[1].state_description == "Skipped"
 

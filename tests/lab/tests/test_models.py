@@ -27,8 +27,13 @@ def test_every_asr_endpoint_deserialises_cleanly(lab_factory, effects):
     fabric = asr.replication_fabrics.get(rg, vault, lab.fabric)
     assert_known(*fabrics, fabric)
     details = fabric.properties.custom_details
-    assert {d.symbolic_name for d in details.master_target_servers[0].data_stores} == {"vmfs-01", "vsan-01"}
-    assert details.master_target_servers[0].retention_volumes[0].volume_name == "R:"
+    servers = {m.name: m for m in details.master_target_servers}
+    assert {d.symbolic_name for d in servers["mt-win01"].data_stores} == {"vmfs-01", "vsan-01"}
+    assert servers["mt-win01"].retention_volumes[0].volume_name == "R:"
+    # the configuration server is a master target too, first, with its own id and no datastores (recorded, fact 15)
+    cs = details.master_target_servers[0]
+    assert cs.name == "cs01" and cs.data_stores == [] and cs.disk_count == 0
+    assert cs.id == next(p.id for p in details.process_servers if p.friendly_name == "cs01")
     assert details.cs_service_status == "Running" and details.run_as_accounts[1].account_id == "2"
 
     vcenters = list(asr.replicationv_centers.list_by_replication_fabrics(rg, vault, lab.fabric))
@@ -61,10 +66,19 @@ def test_every_asr_endpoint_deserialises_cleanly(lab_factory, effects):
     assert by_name["s6"].properties.allowed_operations == []
     assert by_name["db01"].properties.provider_specific_details.instance_type == "InMage"
     assert by_name["db01"].properties.provider_specific_details.active_site_type == "Azure"
-    assert by_name["s5"].properties.provider_specific_details.os_details.os_type == "Windows"
-    forward = by_name["app01"].properties.provider_specific_details
+    # a list leaves the provider details a GET has empty or null (tests/recorded/asr, fact 2)
+    assert by_name["s5"].properties.provider_specific_details.os_details is None
+    assert by_name["s5"].properties.provider_specific_details.protected_disks == []
+    got = asr.replication_protected_items.get(rg, vault, lab.fabric, lab.container, by_name["s5"].name)
+    assert got.properties.provider_specific_details.os_details.os_type == "Windows"
+    assert len(got.properties.provider_specific_details.protected_disks) == 2
+    assert by_name["app01"].properties.provider_specific_details.azure_vm_disk_details is None
+    forward = asr.replication_protected_items.get(rg, vault, lab.fabric, lab.container,
+                                                  by_name["app01"].name).properties.provider_specific_details
     assert forward.target_vm_id.endswith("/resourceGroups/rg-recovery/providers/Microsoft.Compute/virtualMachines/app01")
-    assert forward.protected_managed_disks[1].target_disk_name == "app01-datadisk-0"
+    # the Azure disks are named in azureVMDiskDetails; protectedManagedDisks name none (as recorded)
+    assert forward.azure_vm_disk_details[1].target_disk_name == "app01-datadisk-0"
+    assert all(d.target_disk_name is None for d in forward.protected_managed_disks)
     assert forward.discovery_type == "vCenter" and by_name["s1"].properties.provider_specific_details.discovery_type == \
         "Physical"
     for item in items:

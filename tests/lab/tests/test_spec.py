@@ -83,6 +83,17 @@ def test_a_replicating_item_has_its_disks_on_the_master_target():
     ({"asr": {"items": [{"name": "a"}], "recovery_plans": [{"name": "p", "groups": [{"items": ["b"]}]}]}},
      "names unknown item b"),
     ({"asr": {"policies": [{"name": "p", "provider": "InMageAzureV2"}]}}, "needs an InMage"),
+    ({"vcenter": {"datacenters": [{"name": "DC", "hosts": [{"name": "h"}], "vms": [
+        {"name": "v", "host": "h"}, {"name": "v", "host": "h", "folder": "old"}]}]}, "asr": {"items": [{"name": "v"}]}},
+     "2 VMs are named v .*vm_folder"),
+    ({"vcenter": {"datacenters": [{"name": "DC", "hosts": [{"name": "h"}], "vms": [
+        {"name": "v", "host": "h", "folder": "f"}, {"name": "v", "host": "h", "folder": "f"}]}]}},
+     "two VMs are named v in the same folder"),
+    ({"vcenter": {"datacenters": [{"name": "DC", "networks": ["VM Network", "VLAN9"],
+                                   "hosts": [{"name": "h", "networks": ["VM Network"]}],
+                                   "vms": [{"name": "v", "host": "h", "nics": [{"network": "VLAN9"}]}]}]}},
+     "NIC on VLAN9, which host h does not have"),
+    ({"asr": {"items": [{"name": "p1", "source": "physical", "firmware": "uefi"}]}}, "firmware 'uefi'"),
 ])
 def test_inconsistent_specs_are_refused_with_the_object_named(raw, message):
     with pytest.raises(specmod.SpecError, match=message):
@@ -100,14 +111,15 @@ def read_inventory(info):
         for vim_type, paths in ((vim.HostSystem, ["name", "summary.hardware.memorySize", "runtime.connectionState"]),
                                 (vim.Datastore, ["name", "summary.type"]),
                                 (vim.VirtualMachine, ["name", "runtime.powerState", "config.hardware.device",
-                                                      "snapshot"])):
+                                                      "snapshot", "config.instanceUuid", "config.firmware"])):
             view = content.viewManager.CreateContainerView(content.rootFolder, [vim_type], True)
             spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=view, skip=True, selectSet=[
                 pc.TraversalSpec(name="v", path="view", skip=False, type=vim.view.ContainerView)])],
                 propSet=[pc.PropertySpec(type=vim_type, pathSet=paths)])
             rows = content.propertyCollector.RetrieveContents([spec])
+            key = "config.instanceUuid" if vim_type is vim.VirtualMachine else "name"  # VM names may repeat
             result[vim_type.__name__] = {
-                props["name"]: props for props in ({p.name: p.val for p in row.propSet} for row in rows)}
+                props[key]: props for props in ({p.name: p.val for p in row.propSet} for row in rows)}
             view.Destroy()
         return result
     finally:
@@ -129,8 +141,38 @@ def test_every_spec_starts_and_vcenter_shows_it_as_specified(name, tmp_path):
     for ds in dc["datastores"]:
         assert seen["vim.Datastore"][ds["name"]]["summary.type"] == ds["type"]
     for expected in dc["vms"]:
-        got = seen["vim.VirtualMachine"][expected["name"]]
+        got = seen["vim.VirtualMachine"][expected["instance_uuid"]]
+        assert got["name"] == expected["name"]
         assert str(got["runtime.powerState"]) == expected["power_state"], expected["name"]
+        assert got["config.firmware"] == expected["firmware"], expected["name"]
         files = sorted(d.backing.fileName for d in got["config.hardware.device"] if isinstance(d, vim.vm.device.VirtualDisk))
         assert files == sorted("[%s] %s" % (d["datastore"], d["file"]) for d in expected["disks"]), expected["name"]
         assert (got.get("snapshot") is not None) == bool(expected["snapshots"]), expected["name"]
+
+
+def test_recorded_defaults_of_the_spec():
+    """What the recordings show is the default (tests/recorded/asr): Retry-After 30, the configuration server a master
+    target too, heartbeats minutes old, Entra ID's token lifetime."""
+    spec = specmod.load("default.yml")
+    asr = spec["asr"]
+    assert specmod.TIMINGS["retry_after_seconds"] == 30 and spec["timings"]["retry_after_seconds"] == 30
+    assert spec["azure"]["token_lifetime_seconds"] == 3599
+    cs = asr["configuration_server"]
+    assert cs["master_target"] is True and [p["name"] for p in asr["process_servers"]] == ["cs01"]
+    assert asr["process_servers"][0]["id"] == cs["id"]
+    assert 8 * 60 <= cs["heartbeat_age_seconds"] <= 13 * 60
+    assert all(8 * 60 <= s["heartbeat_age_seconds"] <= 13 * 60 for s in asr["process_servers"] + asr["master_targets"])
+    assert asr["vcenters"][0]["heartbeat_age_seconds"] == 30
+    # ids as ASR writes a process server's or master target's: 8-4-4-16 upper-case hex
+    assert all(len(part) == size for part, size in zip(cs["id"].split("-"), (8, 4, 4, 16), strict=True))
+    assert cs["id"] == cs["id"].upper()
+
+
+def test_a_duplicate_name_is_resolved_by_the_folder_and_the_item_keeps_the_instance_uuid():
+    spec = specmod.load("duplicate-name.yml")
+    copies = [v for v in spec["vcenter"]["datacenters"][0]["vms"] if v["name"] == "app01"]
+    assert sorted(str(v["folder"]) for v in copies) == ["None", "Restored/app01-copy"]
+    original = next(v for v in copies if v["folder"] is None)
+    app01 = item(spec, "app01")
+    assert app01["instance_uuid"] == app01["infrastructure_vm_id"] == original["instance_uuid"]
+    assert app01["firmware"] == "efi" and app01["original_location"]

@@ -76,8 +76,9 @@ def test_alternate_location_creates_disks_then_the_vm_on_the_master_target_host(
     lab.check_reprotect("web02", "mt-lin01", "vmfs-01", original_location=False)
     lab.prepare_alternate_location("web02", "mt-lin01", "vmfs-01", [40, 80])
     assert "[vmfs-01] web02/web02_1.vmdk" in files(lab, "mt-lin01")
-    lab.create_vm_from_master_target("web02", "mt-lin01", "vmfs-01", 2, 4096, "rhel8_64Guest")
+    created = lab.create_vm_from_master_target("web02", "mt-lin01", "vmfs-01", 2, 4096, "rhel8_64Guest", firmware="efi")
     vm = lab.vm("web02")
+    assert vm["instance_uuid"] == created and vm["firmware"] == "efi"
     assert vm["host"] == lab.host_of("mt-lin01")["name"]
     assert [d["size_gb"] for d in vm["disks"]] == [40, 80]
     assert not any(f.startswith("[vmfs-01] web02/") for f in files(lab, "mt-lin01"))
@@ -116,17 +117,75 @@ def test_power_on_starts_tools_and_counts_memory_on_the_host(lab):
 
 
 def test_create_vm_on_datastore_for_a_modernized_alternate_location(lab):
-    lab.create_vm_on_datastore("web02", "vmfs-02", 2, 8192, "rhel8_64Guest", [40, 80])
+    created = lab.create_vm_on_datastore("web02", "vmfs-02", 2, 8192, "rhel8_64Guest", [40, 80], firmware="efi")
     vm = lab.vm("web02")
+    assert vm["instance_uuid"] == created  # what ASR records of the VM it created
     assert sorted(d["file"] for d in vm["disks"]) == ["[vmfs-02] web02/web02.vmdk", "[vmfs-02] web02/web02_1.vmdk"]
     assert [round(d["size_gb"]) for d in sorted(vm["disks"], key=lambda d: d["file"])] == [40, 80]
     assert vm["power_state"] == "poweredOff" and vm["num_cpu"] == 2 and vm["memory_mb"] == 8192
+    assert vm["firmware"] == "efi"  # a UEFI source fails back as a UEFI VM
     assert "vmfs-02" in lab.host_of("web02")["datastores"]
     assert lab.labels == ["create VM web02"]
-    lab.create_vm_on_datastore("web02", "vmfs-02", 2, 8192, "rhel8_64Guest", [40, 80])  # a re-run changes nothing
+    # a re-run for the VM ASR created changes nothing
+    assert lab.create_vm_on_datastore("web02", "vmfs-02", 2, 8192, "rhel8_64Guest", [40, 80], uuid=created) == created
     assert lab.labels == ["create VM web02"]
     lab.power_on("web02")
     assert lab.vm("web02")["power_state"] == "poweredOn"
     with pytest.raises(EffectError) as missing:
         lab.create_vm_on_datastore("web09", "no-such-ds", 1, 1024, "rhel8_64Guest", [10])
     assert missing.value.code == "DatastoreNotFound"
+
+
+def test_a_uefi_source_is_uefi_in_vcenter(lab):
+    # default.yml's app01 is UEFI (firmware: efi), as ASR reports it (firmwareType UEFI, azureVmGeneration V2)
+    assert lab.vm("app01")["firmware"] == "efi" and lab.vm("db01")["firmware"] == "bios"
+
+
+@pytest.fixture
+def duplicate(tmp_path):
+    spec = specmod.load("duplicate-name.yml")
+    inventory = tmp_path / "vcenter.json"
+    inventory.write_text(json.dumps(specmod.launcher_inventories(spec)["vcenter"]))
+    with Simulator(str(inventory), workdir=str(tmp_path)) as sim:
+        effects = VCenterEffects({"vcenter": sim.info}, spec=spec)
+        effects.labels = []
+        effects.on_effect = effects.labels.append
+        yield effects, spec
+        effects.close()
+
+
+def test_effects_act_on_the_vm_whose_instance_uuid_asr_recorded(duplicate):
+    lab, spec = duplicate
+    item = next(i for i in spec["asr"]["items"] if i["name"] == "app01")
+    copy = next(vm for vm in spec["vcenter"]["datacenters"][0]["vms"] if vm["name"] == "app01" and vm["folder"])
+    mt = next(m for m in spec["asr"]["master_targets"] if m["vm"] == "mt-win01")
+    assert item["instance_uuid"] != copy["instance_uuid"]
+    with pytest.raises(EffectError) as ambiguous:  # a name is not an identity when two VMs share it
+        lab.power_on("app01")
+    assert ambiguous.value.code == "VmNameAmbiguous"
+    assert lab.vm("app01", copy["instance_uuid"])["folder"] == "app01-copy"
+    lab.check_reprotect("app01", "mt-win01", uuid=item["instance_uuid"], mt_uuid=mt["instance_uuid"])
+    lab.prepare_original_location("app01", "mt-win01", uuid=item["instance_uuid"], mt_uuid=mt["instance_uuid"])
+    assert sorted(d["file"] for d in lab.vm("app01", item["instance_uuid"])["disks"]) == []
+    assert files_of(lab, "mt-win01") == sorted(MT_OWN + APP01)
+    lab.restore_original_location("app01", "mt-win01", uuid=item["instance_uuid"], mt_uuid=mt["instance_uuid"])
+    lab.power_on("app01", uuid=item["instance_uuid"])
+    assert lab.vm("app01", item["instance_uuid"])["power_state"] == "poweredOn"
+    stale = lab.vm("app01", copy["instance_uuid"])  # the stale copy was never touched
+    assert stale["power_state"] == "poweredOff"
+    assert sorted(d["file"] for d in stale["disks"]) == [
+        "[vmfs-02] app01-copy/app01.vmdk", "[vmfs-02] app01-copy/app01_1.vmdk"]
+
+
+def files_of(effects, vm):
+    return sorted(d["file"] for d in effects.vm(vm)["disks"])
+
+
+def test_networks_per_host(lab):
+    from pyVmomi import vim
+
+    site = lab.site("vcenter")
+    networks = {row["name"]: sorted(n.name for n in row["network"]) for row in site.read(vim.HostSystem, ["name", "network"])}
+    # default.yml: esx03 carries VM Network and Prod-VLAN10 only; the other hosts every network of DC1
+    assert networks["esx03.lab"] == ["Prod-VLAN10", "VM Network"]
+    assert networks["esx01.lab"] == networks["esx02.lab"] == ["Prod-VLAN10", "Prod-VLAN20", "VM Network"]

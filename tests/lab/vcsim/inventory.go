@@ -257,7 +257,8 @@ func refreshComputeResourceSummaries() {
 // ---------------------------------------------------------------- networks
 
 // networks creates standard port groups for the spec's network names (every
-// datacenter already has "VM Network") and attaches them to every host.
+// datacenter already has "VM Network") and attaches each to the hosts that
+// list it (every host when a host lists no networks).
 func (b *builder) networks(st *dcState) error {
 	if len(st.hosts) == 0 {
 		return nil
@@ -278,7 +279,10 @@ func (b *builder) networks(st *dcState) error {
 		if net == nil {
 			return fmt.Errorf("network %q was not created", name)
 		}
-		for _, host := range st.hosts {
+		for hostName, host := range st.hosts {
+			if !st.spec.hostSpec(hostName).hasNetwork(name) {
+				continue
+			}
 			simulator.Map.WithLock(host, func() { addRef(&host.Network, net.Self) })
 			if cr := computeResourceOf(host); cr != nil {
 				addRef(&cr.Network, net.Self)

@@ -39,6 +39,21 @@ type HostSpec struct {
 	CPUCores        int16  `json:"cpu_cores"`
 	ConnectionState string `json:"connection_state"`
 	MaintenanceMode bool   `json:"maintenance_mode"`
+	// Networks lists the port groups of this host (absent: every network of the datacenter).
+	Networks []string `json:"networks"`
+}
+
+// hasNetwork tells whether the host carries the datacenter network name.
+func (h HostSpec) hasNetwork(name string) bool {
+	if h.Networks == nil {
+		return true
+	}
+	for _, n := range h.Networks {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 type DatastoreSpec struct {

@@ -9,6 +9,7 @@ Pure functions over the VMware fabric's details (SDK models read as attributes),
 from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
 
 FAILBACK_DATASTORE_TYPES = ("VMFS", "vsan", "VSAN", "vSAN")
 TEMPORARY_STORAGE = {"volumeOptions": [{"volumeLabel": "Temporary Storage", "onlyExcludeIfSingleVolume": "Yes"}]}
@@ -20,27 +21,63 @@ def _names(objects, attr):
 
 def master_target(details, name):
     for mt in details.master_target_servers or []:
-        if mt.name == name:
+        if _same(name, mt.name, mt.id):
             return mt
     raise AzureError("Master target %s is not registered with the configuration server (registered: %s)."
                      % (name, _names(details.master_target_servers, "name")), rule="master_target_unknown")
 
 
-def process_server(details, name=None, exclude=None):
-    """The process server called ``name``; without a name, the only one that is not ``exclude``
-    (the configuration server's own, which serves replication to Azure, not failback)."""
+# A process server that cannot move data: its health (Critical, or the Error the 2017 fabric shows) or its service
+# says so. Warning is tolerated (a load warning does not stop replication), and heartbeat ages are not used here:
+# healthy ones are 8 to 13 minutes old when read (tests/recorded/asr, fact 17).
+UNHEALTHY = ("critical", "error")
+
+
+def _same(name, *values):
+    """ASR names and ids compared as Azure does, without regard to case."""
+    return (name or "").lower() in {(v or "").lower() for v in values}
+
+
+def _ps_problem(ps):
+    """Why a process server cannot serve, or None: its health (Critical/Error) or a service not Running."""
+    health = plain(ps.health)
+    status = plain(ps.ps_service_status)
+    if str(health or "").lower() in UNHEALTHY:
+        return "health %s" % health
+    if status is not None and str(status).lower() != "running":
+        return "service %s" % status
+    return None
+
+
+def process_server(details, name=None, own=None):
+    """``(process server, why it was chosen)``: the one called ``name`` (friendly name or id); without a name, the
+    only healthy one - the configuration server's own (``own``, its friendly name) included, which is what the
+    recorded reprotect to on-premises used (lro_202.reProtect.to_onprem.InMage...); when several are healthy, the
+    only one that is not the configuration server's own. Refuses naming every candidate and why otherwise."""
     servers = list(details.process_servers or [])
     if name:
         for ps in servers:
-            if ps.friendly_name == name:
-                return ps
+            if _same(name, ps.friendly_name, ps.id):
+                return ps, "named"
         raise AzureError("Process server %s is not registered (registered: %s)." % (name, _names(servers, "friendly_name")),
                          rule="process_server_unknown")
-    candidates = [ps for ps in servers if ps.friendly_name != exclude]
-    if len(candidates) == 1:
-        return candidates[0]
-    raise AzureError("Name the process server to use (process_server): the vault has %s." % _names(servers, "friendly_name"),
-                     rule="process_server_ambiguous")
+    healthy = [ps for ps in servers if _ps_problem(ps) is None]
+    sick = "; ".join("%s: %s" % (ps.friendly_name, _ps_problem(ps)) for ps in servers if _ps_problem(ps))
+    if len(healthy) == 1:
+        ps = healthy[0]
+        mine = " (the configuration server's own)" if _same(own, ps.friendly_name) else ""
+        return ps, "the only healthy process server%s%s" % (mine, " (not healthy: %s)" % sick if sick else "")
+    others = [ps for ps in healthy if not _same(own, ps.friendly_name)]
+    if len(others) == 1:
+        return others[0], ("the only healthy process server besides configuration server %s's own, which stays with "
+                           "replication to Azure (healthy: %s)" % (own, _names(healthy, "friendly_name")))
+    if not healthy:
+        why = "none of its process servers is healthy (%s)" % (sick or "it reports none")
+    else:
+        why = "%d process servers are healthy (%s): besides configuration server %s's own, %s remain, so the choice is " \
+              "yours" % (len(healthy), _names(healthy, "friendly_name"), own, _names(others, "friendly_name"))
+    raise AzureError("Name the process server to use (process_server): %s." % why,
+                     rule="process_server_ambiguous" if healthy else "process_server_unhealthy")
 
 
 def retention_volume(mt, name=None):
@@ -60,8 +97,8 @@ def retention_volume(mt, name=None):
 def datastore(mt, name):
     for ds in mt.data_stores or []:
         if ds.symbolic_name == name:
-            if ds.type not in FAILBACK_DATASTORE_TYPES:
-                raise AzureError("Datastore %s is %s; failback writes only to VMFS or vSAN datastores." % (name, ds.type),
+            if plain(ds.type) not in FAILBACK_DATASTORE_TYPES:
+                raise AzureError("Datastore %s is %s; failback writes only to VMFS or vSAN datastores." % (name, plain(ds.type)),
                                  rule="datastore_type")
             return ds
     raise AzureError("Datastore %s is not visible to master target %s (its host mounts: %s). Choose a datastore its "
@@ -74,7 +111,7 @@ def run_as_account(details, name=None):
     if name is None:
         return accounts[0] if accounts else None
     for account in accounts:
-        if name in (account.account_name, account.account_id):
+        if _same(name, account.account_name, account.account_id):
             return account
     raise AzureError("Run-as account %s is not known to the configuration server (accounts: %s)."
                      % (name, _names(accounts, "account_name")), rule="run_as_account_unknown")

@@ -7,6 +7,7 @@ replication appliance), built from names. Pure functions over the InMageRcm fabr
 from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
 
 RECOVERY_POINT_TYPES = {"latest_processed": "CrashConsistent", "latest_app_consistent": "ApplicationConsistent"}
 HEALTHY = ("Normal", "None", None)
@@ -22,14 +23,15 @@ def appliance(details, name=None, datastore=None):
     agents = list(details.reprotect_agents or [])
     if name:
         for agent in agents:
-            if name in (agent.name, agent.id):
+            if name.lower() in ((agent.name or "").lower(), (agent.id or "").lower()):
                 return agent
         raise AzureError("Replication appliance %s is not registered in the vault (appliances: %s)." % (
             name, _names(agents)), rule="appliance_unknown")
-    fits = [a for a in agents if a.health in HEALTHY and (not datastore or datastore in (a.accessible_datastores or []))]
+    fits = [a for a in agents if plain(a.health) in HEALTHY
+            and (not datastore or datastore in (a.accessible_datastores or []))]
     if not fits:
         raise AzureError("No healthy replication appliance reaches datastore %s (appliances: %s)." % (
-            datastore, "; ".join("%s %s reaches %s" % (a.name, getattr(a.health, "value", a.health),
+            datastore, "; ".join("%s %s reaches %s" % (a.name, plain(a.health),
                                                        ", ".join(a.accessible_datastores or []) or "nothing")
                                  for a in agents) or "none"), rule="appliance_none")
     return min(fits, key=lambda a: (a.protected_item_count or 0, a.name))

@@ -3,18 +3,21 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """POST actions on items, plans and jobs, and the long-running-operation URLs (asr-api.md 1.3).
 
-An accepted action answers ``202`` with an empty body and ``Location`` (``.../operationresults/
-{job}``), ``Azure-AsyncOperation`` (``.../replicationOperationStatus/{job}``), ``Retry-After``
-and ``x-ms-request-id`` (the job's ARM id). Requests the item's stage cannot take are refused
-synchronously (400 naming the allowed operations, 409 while another job runs); conditions of
-the world fail the job instead (errors.py)."""
+An accepted action answers ``202`` the way the recordings show (tests/recorded/asr, fact 9): an empty
+body, ``Location`` (``/Subscriptions/.../operationresults/{job}``), ``Azure-AsyncOperation``
+(``/Subscriptions/.../replicationOperationStatus/{job}``), both with ``api-version=2021-06-01`` whatever
+the request's, ``Retry-After`` (``timings.retry_after_seconds``; ASR sends 30) and ``x-ms-request-id``
+= the job's ARM id, sent twice. Requests the item's stage cannot take are refused synchronously
+(400 naming the allowed operations, 409 while another job runs); conditions of the world fail the
+job instead (errors.py)."""
 
 import uuid
 
 from ..compute import iso
-from ..server import ArmError, Response
+from ..server import ArmError, Response, asr_not_found
 from . import serialize
 
+LRO_API_VERSION = "2021-06-01"  # Location and Azure-AsyncOperation carry this whatever the request used (recorded)
 OP_STATUS = {"NotStarted": "InProgress", "InProgress": "InProgress", "Suspended": "InProgress", "Succeeded": "Succeeded",
              "Failed": "Failed", "Cancelled": "Canceled", "Other": "Succeeded"}
 
@@ -50,16 +53,16 @@ class Actions:
         return self.lro_response(request, job.name, target_id)
 
     def lro_response(self, request, op_name, target_id):
-        version = request.query.get("api-version")
-
         def upper(arm_id):  # the service writes "/Subscriptions/" in these URLs
             return "/Subscriptions/" + arm_id.split("/", 2)[2]
+        job_id = "%s/replicationJobs/%s" % (upper(self.world.vault_id), op_name)
         headers = {
-            "Location": "%s%s/operationresults/%s?api-version=%s" % (request.base_url, upper(target_id), op_name, version),
+            "Location": "%s%s/operationresults/%s?api-version=%s" % (request.base_url, upper(target_id), op_name,
+                                                                     LRO_API_VERSION),
             "Azure-AsyncOperation": "%s%s/replicationOperationStatus/%s?api-version=%s"
-                                    % (request.base_url, upper(self.world.vault_id), op_name, version),
-            "Retry-After": str(int(float(self.world.timings.get("retry_after_seconds", 1)))),
-            "x-ms-request-id": "%s/replicationJobs/%s" % (upper(self.world.vault_id), op_name)}
+                                    % (request.base_url, upper(self.world.vault_id), op_name, LRO_API_VERSION),
+            "Retry-After": str(int(float(self.world.timings.get("retry_after_seconds", 30)))),
+            "x-ms-request-id": [job_id, job_id]}  # recorded twice
         return Response(202, None, headers)
 
     def _operation(self, name):
@@ -67,7 +70,7 @@ class Actions:
             operation = self.world.operations.get(name)
             job = self.world.jobs.get(operation["job"]) if operation else None
         if operation is None or job is None:
-            raise ArmError(404, "NotFound", "The operation '%s' was not found." % name)
+            raise asr_not_found("The operation '%s' was not found." % name)
         return operation, job
 
     @staticmethod
@@ -125,7 +128,7 @@ class Actions:
             details = props.get("providerSpecificDetails") or {}
             if self.modern is not None:
                 job = self.modern.reprotect_job(found, details)
-            elif found["stage"] == "running_in_azure":
+            elif found["stage"] in ("running_in_azure", "failed_over_to_azure"):
                 params = self._inmage_reprotect(details)
                 job = self.flows.reprotect_to_onprem(found, params)
             else:
@@ -327,7 +330,7 @@ class Actions:
     def find_job(self, name):
         job = self.world.jobs.get(name) or next((j for n, j in self.world.jobs.items() if n.lower() == name.lower()), None)
         if job is None:
-            raise ArmError(404, "NotFound", "The job '%s' was not found in vault '%s'." % (name, self.world.asr["vault"]))
+            raise asr_not_found("The job '%s' was not found in vault '%s'." % (name, self.world.asr["vault"]))
         return job
 
     def job_cancel(self, request, job):

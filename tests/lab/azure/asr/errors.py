@@ -105,3 +105,12 @@ def appliance_disk_limit(appliance, used, adding, limit):
                      % (appliance["name"], used, adding, limit),
                      "An appliance can replicate a limited number of disks back to on-premises.",
                      "Choose another appliance, or wait until other failbacks are committed.")
+
+
+def master_target_without_datastores(item, mt):
+    return JobFailed("MasterTargetHasNoDatastores",
+                     "The master target '%s' (the configuration server) has no datastores; it cannot hold the disks of "
+                     "'%s'." % (mt["name"], item["name"]),
+                     "The configuration server is listed as a master target, but failback disks need a master target "
+                     "VM on an ESXi host that mounts the datastores.",
+                     "Choose a scale-out master target VM on the vCenter server.")

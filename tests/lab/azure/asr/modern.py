@@ -4,34 +4,38 @@
 """The modernized flow's stage table (``asr.flow: modernized``): replication appliance,
 providers ``InMageRcm`` (forward) and ``InMageRcmFailback`` (failback).
 
-Failback is a planned failover that can be cancelled; the strings ASR reports for it are not
-in any public recording, so the protectionState values below are the lab's choice (README.md).
+Failback is a planned failover that can be cancelled. The rows both flows share are here too.
 """
 
-# stage -> provider, protectionState, description, activeLocation, allowedOperations
+# rows of the stage tables that the recordings show for both stacks (tests/recorded/asr, fact 1)
+PENDING_COMMIT = ("UnplannedFailoverCommitPendingStatesBegin", "Failover completed", "Recovery",
+                  ["CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection"])
+COMMITTED = ("UnplannedFailoverCommitted", "Failover committed", "Recovery",
+             ["CompleteMigration", "DisableProtection", "SwitchProtection"])
+PROTECTED_FORWARD = ("Protected", "Protected", "Primary", ["UnplannedFailover", "DisableProtection", "TestFailover"])
+
+# stage -> provider, protectionState, description, activeLocation, allowedOperations (tests/recorded/asr, fact 1).
+# Not recorded, the lab's choice: failback_committed (InMageRcmFailback after the commit) keeps
+# PlannedFailoverCommitted and offers what the recorded committed states offer; reprotecting_to_onprem is the lab's.
 MODERN_STAGE_TABLE = {
-    "replicating_to_azure": ("InMageRcm", "Protected", "Protected", "Primary",
-                             ["UnplannedFailover", "DisableProtection", "TestFailover"]),
-    "failed_over_to_azure": ("InMageRcm", "UnplannedFailoverCompleted", "Failover completed", "Recovery",
-                             ["Commit", "ChangePit", "DisableProtection"]),
-    "running_in_azure": ("InMageRcm", "UnplannedFailoverCommitted", "Failover committed", "Recovery",
-                         ["ReverseReplicate", "DisableProtection"]),
+    "replicating_to_azure": ("InMageRcm", *PROTECTED_FORWARD),
+    "failed_over_to_azure": ("InMageRcm", *PENDING_COMMIT),
+    "running_in_azure": ("InMageRcm", *COMMITTED),
     "reprotecting_to_onprem": ("InMageRcmFailback", "ReprotectInProgress", "Reprotect in progress", "Primary", []),
     "replicating_to_onprem": ("InMageRcmFailback", "Protected", "Protected", "Primary",
                               ["PlannedFailover", "DisableProtection"]),
-    "failed_back": ("InMageRcmFailback", "PlannedFailoverCompleted", "Planned failover completed", "Recovery",
-                    ["Commit", "CancelFailover"]),
+    "failed_back": ("InMageRcmFailback", "CommitPendingStatesBegin", "Planned failover finished", "Recovery",
+                    ["CompleteMigration", "Commit", "DisableProtection", "SwitchProtection", "CancelFailover"]),
     "failback_committed": ("InMageRcmFailback", "PlannedFailoverCommitted", "Planned failover committed", "Recovery",
-                           ["ReverseReplicate"]),
-    "reprotected_to_azure": ("InMageRcm", "Protected", "Protected", "Primary",
-                             ["UnplannedFailover", "DisableProtection", "TestFailover"]),
+                           ["CompleteMigration", "DisableProtection", "SwitchProtection"]),
+    "reprotected_to_azure": ("InMageRcm", *PROTECTED_FORWARD),
 }
 MODERN_ACCEPTS = {
     "replicating_to_azure": {"unplannedFailover"},
-    "failed_over_to_azure": {"failoverCommit"},
+    "failed_over_to_azure": {"failoverCommit", "reProtect"},
     "running_in_azure": {"reProtect"},
     "replicating_to_onprem": {"plannedFailover"},
-    "failed_back": {"failoverCommit", "failoverCancel"},
+    "failed_back": {"failoverCommit", "failoverCancel", "reProtect"},
     "failback_committed": {"reProtect"},
     "reprotected_to_azure": {"unplannedFailover"},
 }

@@ -28,7 +28,7 @@ class ModernActions:
 
     # ------------------------------------------------------------------ item reprotect (either direction)
     def reprotect_job(self, found, details):
-        if found["stage"] == "running_in_azure":
+        if found["stage"] in ("running_in_azure", "failed_over_to_azure"):
             return self.flows.reprotect_to_onprem(found, self._rcm_reprotect(details))
         return self.actions.flows.reprotect_to_azure(found, self._rcm_failback_reprotect(details))
 

@@ -6,10 +6,17 @@ job's tasks, their checks and side effects, and the stage the item ends in. Inpu
 validated (modern_actions.py). Commit, reprotect to Azure and the forward failover are the
 classic flows' (flows.py): they do the same things for InMageRcm/InMageRcmFailback items.
 
-Jobs (scenarioName / friendlyName, customDetails):
-  reprotect to on-premises   Reprotect / Reprotect, AsrJobDetails
-  planned failover (failback) PlannedFailover / Planned failover, FailoverJobDetails
-  cancel failover            CancelFailover / Cancel failover, AsrJobDetails
+Jobs as recorded (tests/recorded/asr; scenarioName / friendlyName; tasks taskId/name "friendlyName"):
+  reprotect to on-premises    SwitchReplicationGroupProtection / Reprotect (flows.switch_protection; no child jobs)
+  planned failover (failback) PlannedFailover / Planned failover, FailoverJobDetails:
+                              PlannedFailoverPreflightChecksTask/VmPfoPrerequisitesCheck, PrepareForFailoverTask/
+                              VmPrepareForFailover "Start failover", FailoverTask/VmFailover "Shut down the Azure virtual
+                              machine", PrepareProtectedEntitiesTask/VmPrepareProtectedEntitiesTask "Preparing on-premise
+                              virtual machine", StartVmOnSecondary/VmFoStartVmOnSecondary "Starting on-premise virtual
+                              machine"
+  cancel failover             CancelFailover / Cancel failover and resume replication, AsrJobDetails:
+                              CancelFailoverPreflightChecksTask, CancelFailoverRecovery, CancelFailoverPrimary/
+                              CancelFailoverPrimaryTask, StartVmOnPrimary
 
 Side effects: the appliance replicates straight into the on-prem VM's own disks, so the
 reprotect of an original-location item only powers the VM off; an alternate-location VM is
@@ -26,7 +33,7 @@ import uuid
 
 from ..compute import iso
 from . import errors, modern
-from .flows import GUESTS
+from .flows import _task
 from .serialize import point_id
 from .serialize_modern import appliance_health
 
@@ -55,7 +62,7 @@ class ModernFlows:
         agent = params["appliance"]
         original = self.flows.original_location(item)
 
-        def prerequisites():
+        def preflight():
             self.check_appliance(agent)
             if item["spec"]["source"] == "physical" and re.search(r"2008 R2", item["spec"]["os_name"]):
                 raise errors.os_not_supported(item)
@@ -69,7 +76,7 @@ class ModernFlows:
             if used + adding > modern.APPLIANCE_DISK_LIMIT:
                 raise errors.appliance_disk_limit(agent, used, adding, modern.APPLIANCE_DISK_LIMIT)
 
-        def prepare():
+        def protect():
             with self.world.lock:
                 item["stage"] = "reprotecting_to_onprem"
                 item["appliance"] = agent["name"]
@@ -77,27 +84,19 @@ class ModernFlows:
                 item["log_storage_account_id"] = params["log_storage_account_id"]
                 item["process_server_id"] = agent["process_server_id"]
                 item["failback_policy_id"] = params["policy"]["id"]
-                item["pf_status"] = item["pf_start"] = None
             if self.effects is not None and original:
-                self.effects.power_off(item["name"])
+                self.effects.power_off(item["name"], uuid=item["instance_uuid"])
 
         def succeeded(job):
-            item["stage"] = "replicating_to_onprem"
-            item["failed_scenario"] = None
-            self.world.clear_points(item)
-            self.world.start_replication(item, time.time(), initial=True)
+            self.flows.replicating_to_onprem(item)
 
         def failed(job):
-            item["stage"] = "running_in_azure"
+            if item["stage"] == "reprotecting_to_onprem":
+                item["stage"] = "running_in_azure"
             item["failed_scenario"] = "Reprotect"
 
-        tasks = [self.flows._vm_task(item, "VmReprotectPrerequisitesCheck", "Prerequisites check for reprotect",
-                                     prerequisites),
-                 self.flows._vm_task(item, "VmPrepareForReprotect", "Prepare the on-premises virtual machine", prepare),
-                 self.flows._vm_task(item, "VmUpdateReplicationDirection", "Update the replication direction"),
-                 self.flows._vm_task(item, "VmStartReplication", "Start the replication")]
-        return self.flows._job(item, "Reprotect", "Reprotect", tasks, on_success=succeeded, on_failure=failed,
-                               restart=lambda: self.reprotect_to_onprem(item, params))
+        return self.flows.switch_protection(item, preflight, None, protect, succeeded, failed,
+                                            restart=lambda: self.reprotect_to_onprem(item, params))
 
     # ------------------------------------------------------------------ planned failover Azure -> on-prem
     def failover_steps(self, item, params, sync=None):
@@ -132,17 +131,16 @@ class ModernFlows:
         def failover():
             if self.effects is None or self.flows.original_location(item):
                 return  # original location: the disks already hold the data
-            src = self.world.source_vm(item)
-            size = (item["azure_vm"] or {}).get("size", "")
-            digits = re.search(r"(\d+)", size)
-            cpu = src["num_cpu"] if src else (int(digits.group(1)) if digits else 2)
-            self.effects.create_vm_on_datastore(
-                item["name"], item["datastore"], cpu, src["memory_mb"] if src else cpu * 4096,
-                src["guest_id"] if src else GUESTS[item["spec"]["os"]], list(item["spec"]["disk_sizes_gb"]))
+            cpu, memory, guest, firmware = self.flows.new_vm_shape(item)
+            created = self.effects.create_vm_on_datastore(
+                item["name"], item["datastore"], cpu, memory, guest, list(item["spec"]["disk_sizes_gb"]),
+                firmware=firmware, uuid=item["instance_uuid"])
+            with self.world.lock:
+                item["instance_uuid"] = created or item["instance_uuid"]
 
         def start():
             if self.effects is not None:
-                self.effects.power_on(item["name"])
+                self.effects.power_on(item["name"], uuid=item["instance_uuid"])
             with self.world.lock:
                 item["onprem_on_since"] = time.time()
 
@@ -153,6 +151,7 @@ class ModernFlows:
         item["failed_scenario"] = None
         item["pf_status"] = "Succeeded"
         item["last_failover_time"] = time.time()
+        item["failed_over_once"] = True
         chosen = params.get("chosen")
         item["failover_point_id"] = point_id(item, chosen) if chosen else None
 
@@ -170,33 +169,39 @@ class ModernFlows:
     def planned_failover(self, item, params):
         prerequisites, shutdown, synchronize, failover, start = self.failover_steps(item, params)
         item["pf_start"] = time.time()
-        tasks = [self.flows._vm_task(item, "VmPlannedFailoverPrerequisitesCheck", "Prerequisites check for planned failover",
-                                     prerequisites),
-                 self.flows._vm_task(item, "VmShutdownVmOnPrimary", "Shut down the virtual machine", shutdown),
-                 self.flows._vm_task(item, "VmPrepareForPlannedFailover", "Synchronizing the latest changes", synchronize),
-                 self.flows._vm_task(item, "VmFailover", "Fail over", failover),
-                 self.flows._vm_task(item, "VmFoStartVmOnSecondary", "Start the replica virtual machine", start)]
+
+        def shut_down_and_sync():
+            shutdown()
+            synchronize()
+
+        tasks = [_task("PlannedFailoverPreflightChecksTask", "VmPfoPrerequisitesCheck",
+                       "Prerequisites check for planned failover", prerequisites),
+                 _task("PrepareForFailoverTask", "VmPrepareForFailover", "Start failover"),
+                 _task("FailoverTask", "VmFailover", "Shut down the Azure virtual machine", shut_down_and_sync),
+                 _task("PrepareProtectedEntitiesTask", "VmPrepareProtectedEntitiesTask",
+                       "Preparing on-premise virtual machine", failover),
+                 _task("StartVmOnSecondary", "VmFoStartVmOnSecondary", "Starting on-premise virtual machine", start)]
         return self.flows._job(item, "PlannedFailover", "Planned failover", tasks, details="FailoverJobDetails",
                                on_success=lambda job: self.mark_failed_back(item, params),
                                on_failure=lambda job: self.revert(item, params, "Failed"),
-                               restart=lambda: self.planned_failover(item, params), params=params)
+                               restart=lambda: self.planned_failover(item, params))
 
     # ------------------------------------------------------------------ cancel a failback
     def cancel_step(self, item):
         def run():
             if self.effects is not None:
-                self.effects.power_off(item["name"])
+                self.effects.power_off(item["name"], uuid=item["instance_uuid"])
         return run
 
     def cancel(self, item):
         def resume():
             self._azure_power(item, "running")
 
-        tasks = [self.flows._vm_task(item, "VmCancelFailoverPrerequisitesCheck", "Prerequisites check for cancel failover"),
-                 self.flows._vm_task(item, "VmCancelFailover", "Revert the on-premises virtual machine",
-                                     self.cancel_step(item)),
-                 self.flows._vm_task(item, "VmStartVmOnRecovery", "Start the Azure virtual machine", resume),
-                 self.flows._vm_task(item, "VmResumeReplication", "Resume the replication")]
-        return self.flows._job(item, "CancelFailover", "Cancel failover", tasks,
+        tasks = [_task("CancelFailoverPreflightChecksTask", "CancelFailoverPreflightChecksTask",
+                       "Prerequisites check for cancel failover"),
+                 _task("CancelFailoverRecovery", "CancelFailoverRecovery", "Cancel failover recovery", self.cancel_step(item)),
+                 _task("CancelFailoverPrimary", "CancelFailoverPrimaryTask", "Cancel failover primary"),
+                 _task("StartVmOnPrimary", "StartVmOnPrimary", "Starting the virtual machine", resume)]
+        return self.flows._job(item, "CancelFailover", "Cancel failover and resume replication", tasks,
                                on_success=lambda job: self.revert(item, None, "Cancelled"),
                                restart=lambda: self.cancel(item))

@@ -10,6 +10,8 @@ moves to its next stage as soon as its own child task succeeds. Commit: a prereq
 task and one commit group task with a child per item.
 """
 
+import uuid
+
 from ..jobs import Job, Task
 
 
@@ -20,22 +22,19 @@ class PlanFlows:
 
     def _job(self, plan, scenario, friendly, tasks, items, details, on_success=None, on_failure=None, restart=None,
              failback=True, params=None):
-        affected = {"primaryFabricProviderId": "VMware", "recoveryFabricProviderId": "VMware" if failback else "Azure",
-                    "recoveryPlanFriendlyName": plan["spec"]["name"]}
-
-        def point_details():
-            result = []
-            for item in items:
-                entry = {"name": item["item_name"], "friendlyName": item["name"]}
-                chosen = (params or {}).get(item["name"], {}).get("chosen")
-                if chosen:
-                    entry["recoveryPointId"] = "%s/recoveryPoints/%s" % (item["id"], chosen["name"])
-                    entry["recoveryPointTime"] = chosen["time"]
-                result.append(entry)
-            return result
-        return Job(self.world, scenario, friendly, "plan", plan, tasks, details_type=details, affected=affected,
+        """A plan job. affectedObjectDetails as the recorded plan job (SaveRecoveryPlan) shows them: the fabrics'
+        ids, names and providers, no item."""
+        world = self.world
+        vmm = world.asr["container_name"].split("_", 1)[-1]
+        name = world.asr["fabric_name"] if world.modernized else world.asr["configuration_server"]["name"]
+        onprem = "InMageRcm" if world.modernized else "VMware"
+        affected = {"primaryVmmId": vmm, "primaryVmmName": name,
+                    "recoveryVmmId": vmm if failback else "21a9403c-6ec1-44f2-b744-b4e50b792387",
+                    "recoveryVmmName": name if failback else "Microsoft Azure", "primaryFabricProviderId": onprem,
+                    "recoveryFabricProviderId": onprem if failback else "Azure"}
+        return Job(world, scenario, friendly, "plan", plan, tasks, details_type=details, affected=affected,
                    locks=[plan, *items], on_success=on_success, on_failure=on_failure, restart=restart,
-                   point_details=point_details)
+                   target_object_id=str(uuid.uuid5(uuid.NAMESPACE_URL, plan["spec"]["id"])))
 
     @staticmethod
     def _group(kind, name, group_id, children, skip=False):
@@ -44,7 +43,7 @@ class PlanFlows:
         details = {"instanceType": "RecoveryPlanGroupTaskDetails", "name": name, "groupId": group_id, "rpGroupType": kind}
         task_name = "RecoveryPlanShutdownGroupTask" if kind == "Shutdown" else "RecoveryPlanGroupTask"
         friendly = "Shut down the virtual machines" if kind == "Shutdown" else name
-        return Task(task_name, friendly, children=children, group=details, skip=skip)
+        return Task(task_name, friendly, children=children, group=details, skip=skip, task_id=task_name)
 
     def unplanned_failover(self, plan, params):
         """``params``: source_site_operations, recovery_point_type, failback (bool)."""

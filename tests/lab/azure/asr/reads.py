@@ -13,7 +13,7 @@ import datetime
 import re
 import urllib.parse
 
-from ..server import ArmError
+from ..server import ArmError, asr_not_found
 from . import serialize
 
 VAULT = (r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.RecoveryServices/"
@@ -29,7 +29,7 @@ CLAUSE = re.compile(r"^\s*(\w+)\s+(eq|ge|le|gt|lt)\s+'([^']*)'\s*$", re.IGNORECA
 def page(request, values):
     size = int(request.app_page_size)
     start = int(request.query.get("$skiptoken") or 0)
-    body = {"value": values[start:start + size]}
+    body = {"value": values[start:start + size], "nextLink": None}  # ASR sends nextLink null on the last page
     if start + size < len(values):
         parts = urllib.parse.urlsplit(request.raw_path)
         query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != "$skiptoken"]
@@ -73,7 +73,7 @@ class Reads:
 
     # ------------------------------------------------------------------ infrastructure
     def fabrics(self, request):
-        return page(request, [serialize.fabric(self.world)])
+        return page(request, [serialize.fabric(self.world, listed=True)])
 
     def fabric(self, request, fabric):
         self.world.check_fabric(fabric)
@@ -89,7 +89,7 @@ class Reads:
         for entry in self.world.asr["vcenters"]:
             if entry["name"].lower() == vcenter.lower():
                 return serialize.vcenter(self.world, entry)
-        raise ArmError(404, "NotFound", "The vCenter '%s' was not found in fabric '%s'." % (vcenter, fabric))
+        raise asr_not_found("The vCenter '%s' was not found in fabric '%s'." % (vcenter, fabric))
 
     def containers(self, request, fabric=None):
         if fabric is not None:
@@ -109,7 +109,7 @@ class Reads:
         for body in serialize.mappings(self.world):
             if body["name"].lower() == mapping.lower():
                 return body
-        raise ArmError(404, "NotFound", "The protection container mapping '%s' was not found." % mapping)
+        raise asr_not_found("The protection container mapping '%s' was not found." % mapping)
 
     def policies(self, request):
         return page(request, [serialize.policy(self.world, p) for p in self.world.asr["policies"]])
@@ -117,7 +117,7 @@ class Reads:
     def policy(self, request, policy):
         found = next((p for p in self.world.asr["policies"] if p["name"].lower() == policy.lower()), None)
         if found is None:
-            raise ArmError(404, "NotFound", "The replication policy '%s' was not found." % policy)
+            raise asr_not_found("The replication policy '%s' was not found." % policy)
         return serialize.policy(self.world, found)
 
     # ------------------------------------------------------------------ items and points
@@ -132,7 +132,7 @@ class Reads:
                 chosen = [i for i in chosen if i["name"] in names]
             else:
                 raise ArmError(400, "InvalidFilter", "The $filter property '%s' is not supported here." % key)
-        return page(request, [serialize.protected_item(self.world, i) for i in chosen])
+        return page(request, [serialize.protected_item(self.world, i, listed=True) for i in chosen])
 
     def item(self, request, fabric, container, item):
         return serialize.protected_item(self.world, self.world.item_by_arm_name(fabric, container, item))
@@ -146,8 +146,8 @@ class Reads:
         for entry in self.world.points(found):
             if entry["name"].lower() == point.lower():
                 return serialize.recovery_point(self.world, found, entry)
-        raise ArmError(404, "NotFound", "The recovery point '%s' was not found for the replication protected item '%s'."
-                       % (point, found["name"]))
+        raise asr_not_found("The recovery point '%s' was not found for the replication protected item '%s'."
+                            % (point, found["name"]))
 
     # ------------------------------------------------------------------ plans and jobs
     def plans(self, request):
@@ -174,7 +174,7 @@ class Reads:
             if key == "starttime":
                 return job.start >= moment.timestamp()
             return job.end is not None and job.end <= moment.timestamp()
-        kind = "protectionentity" if job.target_kind == "item" else "recoveryplan"
+        kind = job.target_type.lower()  # protectionentity, recoveryplan, or vm (a reprotect's child job)
         matchers = {
             "jobstatus": lambda: job.state.lower() in [v.strip().lower() for v in value.split(",")],
             "affectedobjecttypes": lambda: value.lower() in ("", "all", kind),
@@ -187,7 +187,10 @@ class Reads:
         return matchers[key]()
 
     def job(self, request, job):
-        return self.actions.find_job(job).body()
+        found = self.actions.find_job(job)
+        body = found.body()
+        found.polled.set()  # a job NotStarted at its first poll starts now (jobs.Engine._run)
+        return body
 
     # ------------------------------------------------------------------ routes
     def register(self, router):

@@ -7,6 +7,7 @@ Every body deserialises into the SDK's models with no unknown keys (the tests ch
 
 import re
 import time
+import uuid
 
 from ..compute import iso
 from . import serialize_modern as modern
@@ -21,19 +22,27 @@ def _ago(seconds):
     return iso(time.time() - float(seconds))
 
 
+NEVER_EXPIRES = "9999-12-31T23:59:59.9999999"  # ASR's agentExpiryDate of agents that do not expire (recorded)
+NO_ENCRYPTION = {"kekState": "None", "kekCertThumbprint": None}
+MOBILITY_UPDATES = [{"version": None, "rebootStatus": "NotRequired", "osType": "Windows"},
+                    {"version": None, "rebootStatus": "NotRequired", "osType": "Linux"}]
+
+
 def _version_details(version, status="Supported"):
-    return {"version": version, "expiryDate": _ago(-365 * 86400), "status": status}
+    return {"version": version, "expiryDate": NEVER_EXPIRES, "status": status}
 
 
 def _health_error(code, summary, message, level="Error", causes="", action="", category="Configuration"):
-    return {"errorSource": "ConfigurationServer", "errorType": code, "errorLevel": level, "errorCategory": category,
-            "errorCode": code, "summaryMessage": summary, "errorMessage": message, "possibleCauses": causes,
-            "recommendedAction": action, "creationTimeUtc": iso(), "customerResolvability": "Allowed", "innerHealthErrors": []}
+    """A HealthError with the keys and order ASR sends (fact 6; errorType/errorCode strings)."""
+    return {"innerHealthErrors": [], "errorSource": "ConfigurationServer", "errorType": code, "errorLevel": level,
+            "errorCategory": category, "errorCode": code, "summaryMessage": summary, "errorMessage": message,
+            "possibleCauses": causes, "recommendedAction": action, "creationTimeUtc": iso(),
+            "recoveryProviderErrorMessage": None, "entityId": None, "errorId": None, "customerResolvability": "Allowed"}
 
 
 def resource(world, arm_id, type_suffix, props):
-    return {"id": arm_id, "name": arm_id.rsplit("/", 1)[1], "type": T + type_suffix,
-            "location": world.spec["azure"]["location"], "properties": props}
+    """An ASR resource: id, name, type and properties; ASR sends no ``location`` (tests/recorded/asr, fact 19)."""
+    return {"id": arm_id, "name": arm_id.rsplit("/", 1)[1], "type": T + type_suffix, "properties": props}
 
 
 # ---------------------------------------------------------------------- fabric and infrastructure
@@ -42,7 +51,7 @@ def mt_datastores(world, mt):
     result = []
     for dc in world.spec["vcenter"]["datacenters"]:
         for ds in dc["datastores"]:
-            if mt["host"] in ds["hosts"] and ds["type"].lower() in ("vmfs", "vsan"):
+            if mt["host"] is not None and mt["host"] in ds["hosts"] and ds["type"].lower() in ("vmfs", "vsan"):
                 result.append({"symbolicName": ds["name"], "uuid": "%08x-%s" % (abs(hash(ds["name"])) % 2 ** 32, mt["id"][9:]),
                                "capacity": str(ds["capacity_gb"]), "freeSpace": str(ds["free_gb"]),
                                "type": "VMFS" if ds["type"].lower() == "vmfs" else "vsan"})
@@ -50,6 +59,8 @@ def mt_datastores(world, mt):
 
 
 def _mt_disk_count(world, mt):
+    if mt.get("configuration_server"):
+        return 0  # as recorded: the configuration server as a master target holds no disks
     vm = world.vms.get(mt["vm"])
     count = len(vm["disks"]) if vm else 1
     for item in world.items.values():
@@ -58,21 +69,27 @@ def _mt_disk_count(world, mt):
     return count
 
 
-def _process_server(world, ps):
-    return {"friendlyName": ps["name"], "id": ps["id"], "ipAddress": ps["ip"], "osType": "Windows",
-            "agentVersion": world.asr["configuration_server"]["version"], "lastHeartbeat": _ago(ps["heartbeat_age_seconds"]),
-            "versionStatus": ps["version_status"], "hostId": ps["id"].lower(),
+def _process_server(world, ps, listed=False):
+    """A classic process server, keys and forms as recorded (tests/recorded/asr, fact 15); ``historicHealth`` only in
+    the fabric list."""
+    version = world.asr["configuration_server"]["version"]
+    body = {"friendlyName": ps["name"], "id": ps["id"], "ipAddress": ps["ip"], "osType": "Windows",
+            "agentVersion": version, "lastHeartbeat": _ago(ps["heartbeat_age_seconds"]),
+            "versionStatus": ps["version_status"],
+            "mobilityServiceUpdates": [dict(u, version=version) for u in MOBILITY_UPDATES], "hostId": ps["id"],
             "machineCount": str(sum(1 for i in world.items.values() if i["process_server_id"] == ps["id"])),
-            "replicationPairCount": "0", "systemLoad": "2", "systemLoadStatus": "Green", "cpuLoad": "12",
+            "replicationPairCount": "0", "systemLoad": "0", "systemLoadStatus": "Green", "cpuLoad": "0%",
             "cpuLoadStatus": "Green", "totalMemoryInBytes": 17179869184, "availableMemoryInBytes": 9663676416,
             "memoryUsageStatus": "Green", "totalSpaceInBytes": 1099511627776, "availableSpaceInBytes": 824633720832,
             "spaceUsageStatus": "Green", "psServiceStatus": ps["service_status"], "sslCertExpiryDate": _ago(-700 * 86400),
-            "sslCertExpiryRemainingDays": 700, "osVersion": "Windows Server 2016", "healthErrors": [],
-            "agentExpiryDate": _ago(-365 * 86400),
-            "agentVersionDetails": _version_details(world.asr["configuration_server"]["version"], ps["version_status"]),
-            "health": ps["health"], "psStatsRefreshTime": _ago(60), "throughputUploadPendingDataInBytes": 0,
-            "throughputInMBps": 0, "throughputInBytes": 0, "throughputStatus": "Green",
-            "marsCommunicationStatus": "Connected", "marsRegistrationStatus": "Registered", "mobilityServiceUpdates": []}
+            "sslCertExpiryRemainingDays": 700, "osVersion": None, "healthErrors": [], "agentExpiryDate": NEVER_EXPIRES,
+            "agentVersionDetails": _version_details(version, ps["version_status"]), "health": ps["health"]}
+    if listed:
+        body["historicHealth"] = ps["health"]
+    body.update({"psStatsRefreshTime": _ago(60), "throughputUploadPendingDataInBytes": 0, "throughputInMBps": 0,
+                 "throughputInBytes": 0, "throughputStatus": "Green", "marsCommunicationStatus": "1",
+                 "marsRegistrationStatus": "1"})
+    return body
 
 
 def _retention_errors(mt):
@@ -86,51 +103,60 @@ def _retention_errors(mt):
 
 
 def _master_target(world, mt, index):
-    return {"id": mt["id"], "ipAddress": "10.0.0.%d" % (30 + index), "name": mt["name"], "osType": mt["os"],
-            "agentVersion": mt["version"], "lastHeartbeat": _ago(mt["heartbeat_age_seconds"]),
+    return {"id": mt["id"], "ipAddress": mt.get("ip") or "10.0.0.%d" % (30 + index), "name": mt["name"],
+            "osType": mt["os"], "agentVersion": mt["version"], "lastHeartbeat": _ago(mt["heartbeat_age_seconds"]),
             "versionStatus": mt["version_status"],
             "retentionVolumes": [{"volumeName": v["name"], "capacityInBytes": int(v["capacity_gb"] * 1024 ** 3),
-                                  "freeSpaceInBytes": int(v["free_gb"] * 1024 ** 3), "thresholdPercentage": 80}
+                                  "freeSpaceInBytes": int(v["free_gb"] * 1024 ** 3),
+                                  "thresholdPercentage": v["threshold_percentage"]}
                                  for v in mt["retention_volumes"]],
             "dataStores": mt_datastores(world, mt), "validationErrors": _retention_errors(mt), "healthErrors": [],
             "diskCount": _mt_disk_count(world, mt),
-            "osVersion": "Windows Server 2019" if mt["os"] == "Windows" else "Red Hat Enterprise Linux 8",
-            "agentExpiryDate": _ago(-365 * 86400), "marsAgentVersion": "2.0.9249.0", "marsAgentExpiryDate": _ago(-365 * 86400),
+            "osVersion": "Microsoft Windows Server 2019 Datacenter" if mt["os"] == "Windows" else
+            "Red Hat Enterprise Linux 8",
+            "agentExpiryDate": NEVER_EXPIRES, "marsAgentVersion": "2.0.9249.0", "marsAgentExpiryDate": NEVER_EXPIRES,
             "agentVersionDetails": _version_details(mt["version"], mt["version_status"]),
             "marsAgentVersionDetails": _version_details("2.0.9249.0")}
 
 
-def fabric(world):
+def _fabric_props(world, details, errors, health):
+    return {"friendlyName": world.asr["configuration_server"]["name"], "encryptionDetails": dict(NO_ENCRYPTION),
+            "rolloverEncryptionDetails": dict(NO_ENCRYPTION), "internalIdentifier": world.asr["container_name"][6:],
+            "bcdrState": "Valid", "customDetails": details, "healthErrorDetails": errors, "health": health}
+
+
+def fabric(world, listed=False):
     if world.modernized:
         health, errors = modern.fabric_health(world)
-        props = {"friendlyName": world.asr["configuration_server"]["name"], "bcdrState": "Valid",
-                 "internalIdentifier": world.asr["fabric_name"][:36], "customDetails": modern.fabric_details(world),
-                 "healthErrorDetails": errors, "health": health}
-        return resource(world, world.fabric_id, "replicationFabrics", props)
+        return resource(world, world.fabric_id, "replicationFabrics",
+                        _fabric_props(world, modern.fabric_details(world), errors, health))
     cs = world.asr["configuration_server"]
     running = cs["service_status"] == "Running"
     details = {
-        "instanceType": "VMware", "processServers": [_process_server(world, p) for p in world.asr["process_servers"]],
-        "masterTargetServers": [_master_target(world, m, i) for i, m in enumerate(world.asr["master_targets"])],
+        "instanceType": "VMware",
+        "processServers": [_process_server(world, p, listed) for p in world.asr["process_servers"]],
+        "masterTargetServers": [_master_target(world, m, i) for i, m in enumerate(world.master_targets())],
         "runAsAccounts": [{"accountId": a["id"], "accountName": a["name"]} for a in world.asr["run_as_accounts"]],
         "replicationPairCount": str(len(world.items)), "processServerCount": str(len(world.asr["process_servers"])),
         "agentCount": str(len(world.items)), "protectedServers": str(len(world.items)),
-        "systemLoad": "1", "systemLoadStatus": "Green", "cpuLoad": "8", "cpuLoadStatus": "Green",
+        "systemLoad": "0", "systemLoadStatus": "Green", "cpuLoad": "0%", "cpuLoadStatus": "Green",
         "totalMemoryInBytes": 17179869184, "availableMemoryInBytes": 8589934592, "memoryUsageStatus": "Green",
         "totalSpaceInBytes": 1099511627776, "availableSpaceInBytes": 549755813888, "spaceUsageStatus": "Green",
         "webLoad": "0", "webLoadStatus": "Green", "databaseServerLoad": "0", "databaseServerLoadStatus": "Green",
         "csServiceStatus": cs["service_status"], "ipAddress": cs["ip"], "agentVersion": cs["version"], "hostName": cs["name"],
         "lastHeartbeat": _ago(cs["heartbeat_age_seconds"]), "versionStatus": cs["version_status"],
-        "sslCertExpiryDate": _ago(-700 * 86400), "sslCertExpiryRemainingDays": 700, "psTemplateVersion": "1.0.0.0",
-        "agentExpiryDate": _ago(-365 * 86400), "agentVersionDetails": _version_details(cs["version"], cs["version_status"]),
-        "switchProviderBlockingErrorDetails": []}
-    errors = [] if running else [_health_error(
-        "ConfigurationServerNotRunning", "The configuration server is not running.",
-        "The configuration server '%s' services are %s." % (cs["name"], cs["service_status"]), level="Critical",
-        action="Start the configuration server's services.")]
-    props = {"friendlyName": cs["name"], "internalIdentifier": world.asr["fabric_name"][:36], "bcdrState": "Valid",
-             "customDetails": details, "healthErrorDetails": errors, "health": "Normal" if running else "Critical"}
-    return resource(world, world.fabric_id, "replicationFabrics", props)
+        "sslCertExpiryDate": _ago(-700 * 86400), "sslCertExpiryRemainingDays": 700, "psTemplateVersion": "202102.14.00",
+        "agentExpiryDate": NEVER_EXPIRES, "agentVersionDetails": _version_details(cs["version"], cs["version_status"])}
+    errors = []
+    if not running:  # a fabric-level error: health and level "Error", no source or type (recorded, fact 16)
+        error = _health_error("ConfigurationServerNotRunning", "The configuration server is not running.",
+                              "The configuration server '%s' services are %s." % (cs["name"], cs["service_status"]),
+                              level="Error", causes="The configuration server's services are stopped.",
+                              action="Start the configuration server's services.")
+        error.update(errorSource=None, errorType=None, entityId="")
+        errors.append(error)
+    return resource(world, world.fabric_id, "replicationFabrics",
+                    _fabric_props(world, details, errors, "Normal" if running else "Error"))
 
 
 def vcenter(world, entry):
@@ -152,7 +178,7 @@ def container(world):
     cs = world.asr["configuration_server"]
     props = {"fabricFriendlyName": cs["name"], "friendlyName": cs["name"],
              "fabricType": "InMageRcm" if world.modernized else "VMware", "protectedItemCount": len(world.items),
-             "pairingStatus": "Paired", "role": "Primary"}
+             "pairingStatus": "Paired", "role": "Primary", "fabricSpecificDetails": None}
     return resource(world, world.container_id, "replicationFabrics/replicationProtectionContainers", props)
 
 
@@ -161,8 +187,12 @@ def mappings(world):
     result = []
     for policy in world.asr["policies"]:
         forward = policy["provider"] in ("InMageAzureV2", "InMageRcm")
+        # a modernized forward mapping says whether the agents upgrade themselves; the others have none (recorded)
+        details = {"instanceType": "InMageRcm", "enableAgentAutoUpgrade": "true"} \
+            if policy["provider"] == "InMageRcm" else None
         props = {"targetProtectionContainerId": AZURE if forward else world.container_id,
-                 "targetProtectionContainerFriendlyName": AZURE if forward else cs, "health": "Normal",
+                 "targetProtectionContainerFriendlyName": AZURE if forward else cs, "providerSpecificDetails": details,
+                 "health": "Normal",
                  "healthErrorDetails": [], "policyId": policy["id"], "state": "Paired",
                  "sourceProtectionContainerFriendlyName": cs, "sourceFabricFriendlyName": cs,
                  "targetFabricFriendlyName": AZURE if forward else cs, "policyFriendlyName": policy["name"]}
@@ -202,17 +232,33 @@ def recovery_point(world, item, point):
 
 
 # ---------------------------------------------------------------------- protected items
+# Bodies as the recordings show them (tests/recorded/asr): keys, their order, enum strings, null vs absent. A GET of
+# an item has the provider details a LIST leaves empty or null (fact 2); ``listed=True`` serves the list's shape.
+FAILED_OVER = ("failed_over_to_azure", "running_in_azure")
+AGENT_HEARTBEAT_SECONDS = 600  # a classic Mobility agent's last heartbeat at read time: 8 to 13 min (recorded)
+SPARSE = {  # what a list leaves empty (fact 2), per provider
+    "InMage": {"osDetails": None, "retentionWindowStart": None, "retentionWindowEnd": None, "protectedDisks": [],
+               "masterTargetId": None, "consistencyPoints": None, "diskResized": None},
+    "InMageAzureV2": {"protectedDisks": [], "diskResized": None, "masterTargetId": None, "sourceVmCpuCount": 0,
+                      "sourceVmRamSizeInMB": 0, "vhdName": None, "osDiskId": None, "azureVMDiskDetails": None,
+                      "protectedManagedDisks": []},
+    "InMageRcm": {"protectedDisks": [], "vmNics": []},
+    "InMageRcmFailback": {"protectedDisks": [], "vmNics": []},
+}
+
+
 def _source(world, item):
     """cpu, memory, firmware, datastores, disks (GB), MACs of the on-prem machine."""
     vm = world.source_vm(item)
+    firmware = "UEFI" if item["firmware"] == "efi" else "BIOS"
     if vm is not None:
-        return {"cpu": vm["num_cpu"], "memory": vm["memory_mb"], "firmware": "UEFI" if vm["firmware"] == "efi" else "BIOS",
+        return {"cpu": vm["num_cpu"], "memory": vm["memory_mb"], "firmware": firmware,
                 "datastores": sorted({d["datastore"] for d in vm["disks"] if d.get("datastore")}),
                 "macs": [n["mac"] for n in vm["nics"]], "network": vm["nics"][0]["network"] if vm["nics"] else "VM Network"}
     size = (item["azure_vm"] or {}).get("size", "Standard_D4s_v5")
     digits = re.search(r"(\d+)", size)
     cpu = int(digits.group(1)) if digits else 4
-    return {"cpu": cpu, "memory": cpu * 4096, "firmware": "BIOS", "datastores": [],
+    return {"cpu": cpu, "memory": cpu * 4096, "firmware": firmware, "datastores": [],
             "macs": ["00:15:5d:%02x:00:01" % (abs(hash(item["name"])) % 256)], "network": "VM Network"}
 
 
@@ -220,8 +266,37 @@ def _pad(values, count):
     return (list(values) + [None] * count)[:count]
 
 
-def _disk_guid(item, index):
-    return "%s-%04d" % (item["vm_id"][:31], index)
+def disk_id(item, index):
+    """A replicated disk's id as ASR writes it: an upper-case GUID in braces."""
+    return "{%s}" % str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/disk/%d" % (item["vm_id"], index))).upper()
+
+
+def ip_of(world, item):
+    return "10.0.1.%d" % (10 + list(world.items).index(item["name"]))
+
+
+def test_failover_error(world, item):
+    """The failover-health warning every forward-protected item carries until a test failover (fact 6)."""
+    return {"innerHealthErrors": [], "errorSource": "ReplicationUnitFailoverValidatorError", "errorType": "15",
+            "errorLevel": "Warning", "errorCategory": "TestFailover", "errorCode": "161011", "summaryMessage": "",
+            "errorMessage": "No successful test failover has been done on the virtual machine '%s'." % item["name"],
+            "possibleCauses": "No successful test failover has been done on the virtual machine after it was replicated.",
+            "recommendedAction": "Do a test failover on the virtual machine.", "creationTimeUtc": _ago(3600),
+            "recoveryProviderErrorMessage": None, "entityId": item["vm_id"], "errorId": "6:15",
+            "customerResolvability": "NotAllowed"}
+
+
+def _failover_point(world, item):
+    """failoverRecoveryPointId (fact 5): null before any failover, "" on failback items after one, the point's full
+    id on forward items after one."""
+    if not item["failed_over_once"]:
+        return None
+    if world.provider(item) in ("InMage", "InMageRcmFailback"):
+        return ""
+    if item["last_failover_time"] is None:
+        return ""
+    return item["failover_point_id"] or "%s/recoveryPoints/%s" % (
+        "/Subscriptions/" + item["id"].split("/", 2)[2], uuid.uuid5(uuid.NAMESPACE_URL, item["id"] + "/failover"))
 
 
 def _common(world, item):
@@ -239,29 +314,43 @@ def _common(world, item):
     scenario = dict(NO_SCENARIO, jobId=world.vault_id + "/replicationJobs/None")
     if job is not None:
         scenario = {"scenarioName": job.scenario, "jobId": job.id, "startTime": iso(job.start)}
-    props = {
-        "friendlyName": item["name"], "protectedItemType": "PhysicalMachine" if item["spec"]["source"] == "physical"
-        else "VMwareVirtualMachine", "protectableItemId": "%s/replicationProtectableItems/%s" % (world.container_id,
-                                                                                                 item["vm_id"]),
-        "recoveryServicesProviderId": "%s/replicationRecoveryServicesProviders/%s" % (world.fabric_id, item["vm_id"][:8]),
-        "primaryFabricFriendlyName": cs, "primaryFabricProvider": "InMageFabric",
-        "recoveryFabricFriendlyName": cs if failback else AZURE, "recoveryFabricId": world.fabric_id if failback else AZURE,
-        "primaryProtectionContainerFriendlyName": cs, "recoveryProtectionContainerFriendlyName": cs if failback else AZURE,
-        "protectionState": state, "protectionStateDescription": description, "activeLocation": active,
-        "testFailoverState": "None", "testFailoverStateDescription": "None", "switchProviderState": "None",
-        "switchProviderStateDescription": "None", "allowedOperations": world.allowed_operations(item),
-        "replicationHealth": "Normal" if in_db else "Critical", "failoverHealth": "Normal" if in_db else "Critical",
-        "healthErrors": [] if in_db else [_health_error(
+    errors = []
+    if not in_db:
+        errors.append(_health_error(
             "VmNotInConfigurationServerDatabase", "The machine is not in the configuration server's database.",
             "The virtual machine '%s' was not found in the database of the configuration server '%s'." % (item["name"], cs),
             level="Critical", causes="The configuration server was rebuilt or restored without this machine.",
             action="Restore the configuration server with the same IP address from a backup that knows the machine.",
-            category="Replication")], "policyId": policy_id,
-        "policyFriendlyName": policy_id.rsplit("/", 1)[1], "currentScenario": scenario,
-        "recoveryContainerId": world.container_id if failback else AZURE, "eventCorrelationId": item["vm_id"]}
-    props["lastSuccessfulFailoverTime"] = iso(item["last_failover_time"]) if item["last_failover_time"] else None
-    # present on every item, as recorded: empty until a failover chose a point
-    props["failoverRecoveryPointId"] = item["failover_point_id"] or ""
+            category="Replication"))
+    forward_protected = state == "Protected" and not failback and item["test_failover_time"] is None
+    if forward_protected:
+        errors.append(test_failover_error(world, item))
+    container = world.asr["container_name"] if world.modernized else cs
+    tested = item["test_failover_time"] is not None and world.provider(item) in ("InMageAzureV2", "InMageRcm") \
+        and item["stage"] in FAILED_OVER
+    props = {
+        "friendlyName": item["name"], "protectedItemType": "",
+        "protectableItemId": None if world.modernized
+        else "%s/replicationProtectableItems/%s" % (world.container_id, item["vm_id"]),
+        "recoveryServicesProviderId": "%s/replicationRecoveryServicesProviders/%s" % (
+            world.fabric_id, world.asr["container_name"].split("_", 1)[-1]),
+        "primaryFabricFriendlyName": cs, "primaryFabricProvider": "InMageRcmFabric" if world.modernized else "InMageFabric",
+        "recoveryFabricFriendlyName": cs if failback else AZURE, "recoveryFabricId": world.fabric_id if failback else AZURE,
+        "primaryProtectionContainerFriendlyName": container,
+        "recoveryProtectionContainerFriendlyName": container if failback else AZURE,
+        "protectionState": state, "protectionStateDescription": description, "activeLocation": active,
+        # a test failover's clean-up state stays on the item long after it (fact 6)
+        "testFailoverState": "MarkedForDeletion" if tested else "None",
+        "testFailoverStateDescription": "Cleaning up test environment" if tested else "None",
+        "allowedOperations": world.allowed_operations(item),
+        "replicationHealth": "Normal" if in_db else "Critical",
+        "failoverHealth": "Critical" if not in_db else ("Warning" if forward_protected else "Normal"),
+        "healthErrors": errors, "policyId": policy_id, "policyFriendlyName": policy_id.rsplit("/", 1)[1]}
+    if item["last_failover_time"]:
+        props["lastSuccessfulFailoverTime"] = iso(item["last_failover_time"])
+    if tested:
+        props["lastSuccessfulTestFailoverTime"] = iso(item["test_failover_time"])
+    props.update({"currentScenario": scenario, "failoverRecoveryPointId": _failover_point(world, item)})
     return props, provider
 
 
@@ -272,79 +361,108 @@ def _replication_stats(world, item, points):
     return latest, rpo
 
 
+def vm_nic(mac, network, subnet="default", recovery_network=None, rg=None, nic=None, selected=True):
+    """VMNicDetails (InMage and InMageAzureV2 items), every key as recorded."""
+    return {"nicId": mac, "replicaNicId": nic["id"] if nic else None, "sourceNicArmId": None, "vMNetworkName": network,
+            "recoveryVMNetworkId": recovery_network,
+            "ipConfigs": [{"name": None, "isPrimary": True, "subnetName": subnet, "staticIPAddress": None,
+                           "ipAddressType": "Dynamic", "isSeletedForFailover": True,
+                           "recoverySubnetName": "default" if recovery_network else "",
+                           "recoveryStaticIPAddress": None if recovery_network else "",
+                           "recoveryIPAddressType": "Dynamic", "recoveryPublicIPAddressId": None,
+                           "recoveryLBBackendAddressPoolIds": None, "tfoSubnetName": None, "tfoStaticIPAddress": None,
+                           "tfoPublicIPAddressId": None, "tfoLBBackendAddressPoolIds": None}],
+            "selectionType": "SelectedByUser" if selected else "NotSelected", "recoveryNetworkSecurityGroupId": None,
+            "enableAcceleratedNetworkingOnRecovery": None, "tfoVMNetworkId": None, "tfoNetworkSecurityGroupId": None,
+            "enableAcceleratedNetworkingOnTfo": None, "recoveryNicName": nic["name"] if nic else None,
+            "recoveryNicResourceGroupName": rg if nic else None, "reuseExistingNic": False, "tfoRecoveryNicName": None,
+            "tfoRecoveryNicResourceGroupName": None, "tfoReuseExistingNic": False}
+
+
+def _classic_disk(item, index, size_gb, rpo, stage_text, mega, failed_over=False, resyncing=False):
+    """A classic replicated disk; InMageAzureV2 says sourceDataInMegaBytes where InMage says sourceDataInMB (fact 7)."""
+    suffix = "MegaBytes" if mega else "MB"
+    return {"diskId": disk_id(item, index), "diskName": "Disk%d" % index, "protectionStage": stage_text,
+            "healthErrorCode": "ECH0007" if failed_over else None, "rpoInSeconds": rpo,
+            "resyncRequired": "Required" if failed_over else "NotRequired",
+            "resyncProgressPercentage": 0, "resyncDurationInSeconds": 600, "diskCapacityInBytes": int(size_gb * 1024 ** 3),
+            "fileSystemCapacityInBytes": int(size_gb * 1024 ** 3), "sourceDataIn" + suffix: 0.0, "psDataIn" + suffix: 0.0,
+            "targetDataIn" + suffix: 0.0, "diskResized": "NotResized", "lastRpoCalculatedTime": _ago(60),
+            "resyncProcessedBytes": 0, "resyncTotalTransferredBytes": 0, "resyncLast15MinutesTransferredBytes": 0,
+            "resyncLastDataTransferTimeUTC": None, "resyncStartTime": None,
+            "progressHealth": "InProgress" if resyncing else "Completed", "progressStatus": "Grey"}
+
+
 def _inmage_azure_v2(world, item, points):
     spec = item["spec"]
     src = _source(world, item)
     avm = item["azure_vm"] or {}
     sub = world.spec["azure"]["subscription_id"]
     rg = avm.get("resource_group", "rg-recovery")
-    failed_over = item["stage"] in ("failed_over_to_azure", "running_in_azure")
+    failed_over = item["stage"] in FAILED_OVER
     onprem_ps = world.process_servers("onprem") or world.process_servers()
     latest, rpo = _replication_stats(world, item, points)
     disks = spec["disk_sizes_gb"]
     target_disks = [avm.get("os_disk"), *list(avm.get("data_disk_list", []))] if avm else []
-    details = {
+    network = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/vnet-recovery" % (sub, rg)
+    vm_state, vm_description = world.stage_row(item)[1:3]
+    return {
         "instanceType": "InMageAzureV2", "infrastructureVmId": spec["infrastructure_vm_id"],
         "vCenterInfrastructureId": "9" if spec["source"] != "physical" else None, "protectionStage": "DifferentialSync",
-        "vmId": item["vm_id"], "vmProtectionState": "Protected" if not failed_over else "FailedOver",
-        "vmProtectionStateDescription": "Protected" if not failed_over else "Failed over",
-        "resyncProgressPercentage": 100, "rpoInSeconds": rpo, "compressedDataRateInMB": 0.0,
-        "uncompressedDataRateInMB": 0.0, "ipAddress": "10.0.1.%d" % (10 + list(world.items).index(item["name"])),
-        "agentVersion": world.asr["configuration_server"]["version"], "agentExpiryDate": iso(time.time() + 365 * 86400),
-        "isAgentUpdateRequired": "NotRequired", "isRebootAfterUpdateRequired": "NotRequired", "lastHeartbeat": _ago(30),
+        "vmId": item["vm_id"], "vmProtectionState": vm_state, "vmProtectionStateDescription": vm_description,
+        "resyncProgressPercentage": 0, "rpoInSeconds": rpo, "compressedDataRateInMB": 0.0,
+        "uncompressedDataRateInMB": 0.0, "ipAddress": ip_of(world, item),
+        "agentVersion": world.asr["configuration_server"]["version"], "agentExpiryDate": NEVER_EXPIRES,
+        "isAgentUpdateRequired": "NotRequired", "isRebootAfterUpdateRequired": "NotRequired",
+        "lastHeartbeat": _ago(AGENT_HEARTBEAT_SECONDS),
         "processServerId": onprem_ps[0]["id"] if onprem_ps else None,
         "processServerName": onprem_ps[0]["name"] if onprem_ps else None,
         "multiVmGroupId": spec["multi_vm_group_id"], "multiVmGroupName": spec["multi_vm_group_name"],
-        "multiVmSyncStatus": "Enabled" if spec["replication_group"] else "Disabled",
-        "protectedDisks": [{"diskId": _disk_guid(item, i), "diskName": "Disk%d" % i, "protectionStage": "DifferentialSync",
-                            "rpoInSeconds": rpo, "resyncRequired": "false", "resyncProgressPercentage": 100,
-                            "diskCapacityInBytes": int(size * 1024 ** 3), "progressHealth": "None",
-                            "progressStatus": "Completed"} for i, size in enumerate(disks)],
-        "diskResized": "false", "masterTargetId": onprem_ps[0]["id"] if onprem_ps else None,
+        "multiVmSyncStatus": "Enabled",
+        "protectedDisks": [_classic_disk(item, i, size, rpo, "DifferentialSync", True, failed_over)
+                           for i, size in enumerate(disks)],
+        "diskResized": "NotResized", "masterTargetId": onprem_ps[0]["id"] if onprem_ps else None,
         "sourceVmCpuCount": src["cpu"], "sourceVmRamSizeInMB": src["memory"], "osType": spec["os"],
-        "vhdName": "\\\\.\\PHYSICALDRIVE0" if spec["os"] == "Windows" else "/dev/sda", "osDiskId": _disk_guid(item, 0),
-        "azureVMDiskDetails": [{"vhdType": "OperatingSystem" if i == 0 else "DataDisk", "vhdId": _disk_guid(item, i),
-                                "diskId": _disk_guid(item, i), "vhdName": "Disk%d" % i, "maxSizeMB": str(int(size * 1024)),
-                                "targetDiskLocation": target_disks[i]["id"] if i < len(target_disks) else None,
-                                "targetDiskName": target_disks[i]["name"] if i < len(target_disks) else None,
-                                "lunId": str(i - 1) if i else "-1"} for i, size in enumerate(disks)],
+        "vhdName": "\\\\.\\PHYSICALDRIVE0" if spec["os"] == "Windows" else "/dev/sda", "osDiskId": disk_id(item, 0),
+        "azureVMDiskDetails": [{"vhdType": None, "vhdId": disk_id(item, i), "diskId": None, "vhdName": None,
+                                "maxSizeMB": None, "targetDiskLocation": None,
+                                "targetDiskName": target_disks[i]["name"] if i < len(target_disks) and target_disks[i]
+                                else None, "lunId": None, "diskEncryptionSetId": None} for i in range(len(disks))],
         "recoveryAzureVMName": avm.get("name", item["name"]), "recoveryAzureVMSize": avm.get("size", "Standard_D4s_v5"),
+        "recoveryAzureStorageAccount": None,
         "recoveryAzureLogStorageAccountId": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/"
                                             "storageAccounts/asrcache%s" % (sub, world.asr["resource_group"], item["vm_id"][:8]),
-        "vmNics": [{"nicId": mac, "replicaNicId": nic["id"] if nic else None,
-                    "recoveryNicName": nic["name"] if nic else None, "recoveryNicResourceGroupName": rg,
-                    "vMNetworkName": src["network"], "selectionType": "SelectedByUser",
-                    "recoveryVMNetworkId": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/"
-                                           "virtualNetworks/vnet-recovery" % (sub, rg),
-                    "enableAcceleratedNetworkingOnRecovery": False, "reuseExistingNic": False,
-                    "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "subnetName": "default", "ipAddressType": "Dynamic",
-                                   "isSeletedForFailover": True, "recoverySubnetName": "default",
-                                   "recoveryIPAddressType": "Dynamic"}]}
-                   for mac, nic in zip(src["macs"], _pad(avm.get("nics") or [], len(src["macs"])), strict=True)],
-        "selectedRecoveryAzureNetworkId": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/"
-                                          "vnet-recovery" % (sub, rg),
+        # the recorded items name no replica NIC, even failed over
+        "vmNics": [vm_nic(mac, src["network"], recovery_network=network, rg=rg) for mac in src["macs"]],
+        "selectedRecoveryAzureNetworkId": network, "selectedTfoAzureNetworkId": None,
+        "selectedSourceNicId": src["macs"][0] if src["macs"] else None,
         "discoveryType": "Physical" if spec["source"] == "physical" else "vCenter", "enableRdpOnTargetOption": "Never",
         "datastores": src["datastores"],
         "targetVmId": avm["recorded_id"] if failed_over and avm else
         "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/" % (sub, rg),
         "recoveryAzureResourceGroupId": "/subscriptions/%s/resourceGroups/%s" % (sub, rg),
-        "useManagedDisks": "true", "licenseType": "NoLicenseType", "sqlServerLicenseType": "NotSpecified",
-        "validationErrors": [], "lastRpoCalculatedTime": _ago(30), "lastUpdateReceivedTime": _ago(30),
-        "replicaId": item["vm_id"], "osVersion": spec["os_name"], "osName": spec["os_name"],
-        "protectedManagedDisks": [{"diskId": _disk_guid(item, i), "seedManagedDiskId": "/subscriptions/%s/resourceGroups/%s/"
+        "recoveryAvailabilitySetId": None, "targetAvailabilityZone": None, "targetProximityPlacementGroupId": None,
+        "useManagedDisks": "true", "licenseType": "NotSpecified", "sqlServerLicenseType": "NotSpecified",
+        "validationErrors": [], "lastRpoCalculatedTime": _ago(60), "lastUpdateReceivedTime": _ago(55),
+        "replicaId": "%s_replica_%s" % (item["vm_id"], world.asr["container_name"]),
+        "osVersion": "Microsoft " + spec["os_name"] if spec["os"] == "Windows" else spec["os_name"],
+        "protectedManagedDisks": [{"diskId": disk_id(item, i), "seedManagedDiskId": "/subscriptions/%s/resourceGroups/%s/"
                                    "providers/Microsoft.Compute/disks/asrseeddisk-%s-%d" % (sub, rg, item["name"], i),
-                                   "replicaDiskType": "Premium_LRS",
-                                   "targetDiskName": target_disks[i]["name"] if i < len(target_disks) else None}
+                                   "replicaDiskType": "Premium_LRS", "diskEncryptionSetId": None}
                                   for i in range(len(disks))],
+        "lastRecoveryPointReceived": latest["time"] if latest else _ago(300),
         "firmwareType": src["firmware"], "azureVmGeneration": "V2" if src["firmware"] == "UEFI" else "V1",
-        "isAdditionalStatsAvailable": False, "totalDataTransferred": 0, "totalProgressHealth": "NoProgress",
-        "targetVmTags": {}, "seedManagedDiskTags": {}, "targetManagedDiskTags": {}, "targetNicTags": {}}
-    # keys the recorded InMageAzureV2 items carry, null (or absent a value) in the lab
-    details.update({"lastRecoveryPointReceived": latest["time"] if latest else None, "recoveryAvailabilitySetId": None,
-                    "recoveryAzureStorageAccount": None, "selectedSourceNicId": src["macs"][0] if src["macs"] else None,
-                    "selectedTfoAzureNetworkId": None, "targetAvailabilityZone": None,
-                    "targetProximityPlacementGroupId": None})
-    return details
+        "isAdditionalStatsAvailable": False, "totalDataTransferred": -1, "totalProgressHealth": "Completed",
+        "targetVmTags": {}, "seedManagedDiskTags": None, "targetManagedDiskTags": None, "targetNicTags": {}}
+
+
+def consistency_points(points):
+    """InMage consistency points: tags named after their kind and their Unix time in hex (fact 3), never
+    ApplicationConsistent/CrashConsistent. The lab tags its application-consistent points: the newest as the
+    file-system tag, the one before as the system-level tag; the values are the points' times."""
+    tagged = [p for p in points if p["type"] == "ApplicationConsistent"][:2]
+    return {"%s%08x" % (kind, int(point["epoch"])): point["time"]
+            for kind, point in zip(("fileSystem", "systemLevelTag"), tagged, strict=False)}
 
 
 def _inmage(world, item, points):
@@ -353,59 +471,58 @@ def _inmage(world, item, points):
     onprem = item["stage"] in ("failed_back", "failback_committed")
     rpo = _replication_stats(world, item, points)[1]
     resyncing = item["stage"] in ("reprotecting_to_onprem", "replicating_to_onprem") and not points
-    stage_text = "Resync" if resyncing else ("DifferentialSync" if not onprem else "None")
+    stage_text = "Resync" if resyncing else "DifferentialSync"
     mt = world.master_target(item["master_target"])
-    details = {
-        "instanceType": "InMage", "activeSiteType": "OnPrem" if onprem else "Azure", "sourceVmCpuCount": src["cpu"],
-        "sourceVmRamSizeInMB": src["memory"], "protectionStage": stage_text, "vmId": item["vm_id"],
-        "vmProtectionState": world.stage_row(item)[1], "vmProtectionStateDescription": world.stage_row(item)[2],
+    vm_state, vm_description = world.stage_row(item)[1:3]
+    return {
+        "instanceType": "InMage", "activeSiteType": "OnPrem" if onprem else "Azure",
+        # the recorded InMage items report 0 for the source VM's size, in the GET too
+        "sourceVmCpuCount": 0, "sourceVmRamSizeInMB": 0,
+        "osDetails": {"osVhdId": None, "osType": spec["os"], "vhdName": None}, "protectionStage": stage_text,
+        "vmId": item["vm_id"], "vmProtectionState": vm_state, "vmProtectionStateDescription": vm_description,
         "resyncDetails": {"initialReplicationType": "InitialReplication",
                           "initialReplicationProgressPercentage": "0" if resyncing else "100"},
+        # the window of the points; after the commit the last window stays (recorded) while the points are gone
+        "retentionWindowStart": points[-1]["time"] if points else item["retention_window"][0],
+        "retentionWindowEnd": points[0]["time"] if points else item["retention_window"][1],
         "compressedDataRateInMB": 0.0, "uncompressedDataRateInMB": 0.0, "rpoInSeconds": rpo,
-        "protectedDisks": [{"diskId": _disk_guid(item, i), "diskName": "Disk%d" % i, "protectionStage": stage_text,
-                            "rpoInSeconds": rpo, "resyncRequired": "false", "resyncProgressPercentage": 0 if resyncing else 100,
-                            "diskCapacityInBytes": int(size * 1024 ** 3), "progressHealth": "None"}
+        "protectedDisks": [_classic_disk(item, i, size, rpo, stage_text, False, resyncing=resyncing)
                            for i, size in enumerate(spec["disk_sizes_gb"])],
-        "ipAddress": "10.0.1.%d" % (10 + list(world.items).index(item["name"])), "lastHeartbeat": _ago(30),
-        "processServerId": item["process_server_id"],
-        "masterTargetId": mt["id"] if mt and onprem else None,
-        "consistencyPoints": {}, "diskResized": "false", "rebootAfterUpdateStatus": "NotRequired",
+        "ipAddress": ip_of(world, item), "lastHeartbeat": _ago(AGENT_HEARTBEAT_SECONDS),
+        "processServerId": item["process_server_id"], "masterTargetId": mt["id"] if mt else None,
+        "consistencyPoints": consistency_points(points), "diskResized": "NotResized", "rebootAfterUpdateStatus": None,
         "multiVmGroupId": spec["multi_vm_group_id"], "multiVmGroupName": spec["multi_vm_group_name"],
-        "multiVmSyncStatus": "Enabled" if spec["replication_group"] else "Disabled",
+        "multiVmSyncStatus": "Enabled",
         "agentDetails": {"agentVersion": world.asr["configuration_server"]["version"], "agentUpdateStatus": "NotRequired",
-                         "postUpdateRebootStatus": "NotRequired", "agentExpiryDate": iso(time.time() + 365 * 86400)},
+                         "postUpdateRebootStatus": "NotRequired", "agentExpiryDate": NEVER_EXPIRES},
         "vCenterInfrastructureId": "9" if spec["source"] != "physical" else None,
         "infrastructureVmId": spec["infrastructure_vm_id"],
-        "vmNics": [{"nicId": mac, "vMNetworkName": src["network"], "selectionType": "SelectedByUser"} for mac in src["macs"]],
-        "discoveryType": "Physical" if spec["source"] == "physical" else "vCenter",
+        "vmNics": [vm_nic(mac, src["network"], selected=False) for mac in src["macs"]],
+        "discoveryType": "Physical" if spec["source"] == "physical" else "vCenter", "azureStorageAccountId": None,
         "datastores": [item["datastore"]] if item["datastore"] else src["datastores"], "validationErrors": [],
-        "lastRpoCalculatedTime": _ago(30), "lastUpdateReceivedTime": _ago(30), "replicaId": item["vm_id"],
-        "osVersion": spec["os_name"], "isAdditionalStatsAvailable": False, "totalDataTransferred": 0,
-        "totalProgressHealth": "NoProgress"}
-    for point in points:
-        details["consistencyPoints"].setdefault(point["type"], point["time"])
-    # keys the recorded InMage items carry even when they have no value (null)
-    details.update({"azureStorageAccountId": None, "retentionWindowStart": points[-1]["time"] if points else None,
-                    "retentionWindowEnd": points[0]["time"] if points else None, "osDetails": None})
-    if onprem:
-        details["osDetails"] = {"osType": spec["os"], "osVhdId": _disk_guid(item, 0),
-                                "vhdName": "[%s] %s/%s.vmdk" % (item["datastore"] or (src["datastores"] or ["?"])[0],
-                                                                item["name"], item["name"])}
-    return details
+        "lastRpoCalculatedTime": _ago(60), "lastUpdateReceivedTime": _ago(55), "replicaId": item["spec"]["replica_id"],
+        "osVersion": None, "isAdditionalStatsAvailable": False, "totalDataTransferred": -1,
+        "totalProgressHealth": "InProgress" if resyncing else "Completed"}
 
 
-def protected_item(world, item):
+def protected_item(world, item, listed=False):
+    """An item as a GET answers it, or as one element of a list (``listed``: the provider details a list leaves empty
+    or null, tests/recorded/asr fact 2)."""
     props, provider = _common(world, item)
     points = world.points(item)
     if provider == "InMageRcmFailback":
         props["primaryFabricProvider"] = "InMageRcmFabric"
-        props["providerSpecificDetails"] = modern.inmage_rcm_failback(world, item, points, _source(world, item))
+        details = modern.inmage_rcm_failback(world, item, points, _source(world, item))
     elif provider == "InMageRcm":
         props["primaryFabricProvider"] = "InMageRcmFabric"
-        props["providerSpecificDetails"] = modern.inmage_rcm(world, item, points, _source(world, item))
+        details = modern.inmage_rcm(world, item, points, _source(world, item))
     else:
-        props["providerSpecificDetails"] = (_inmage(world, item, points) if provider == "InMage"
-                                            else _inmage_azure_v2(world, item, points))
+        details = _inmage(world, item, points) if provider == "InMage" else _inmage_azure_v2(world, item, points)
+    if listed:
+        details.update((key, value) for key, value in SPARSE[provider].items() if key in details)
+    props["providerSpecificDetails"] = details
+    props["recoveryContainerId"] = world.container_id if item["stage"] in FAILBACK_STAGES else AZURE
+    props["eventCorrelationId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, item["vm_id"] + "/event"))
     return resource(world, item["id"],
                     "replicationFabrics/replicationProtectionContainers/replicationProtectedItems", props)
 
@@ -431,8 +548,8 @@ def recovery_plan(world, plan):
              "primaryFabricFriendlyName": world.asr["configuration_server"]["name"], "recoveryFabricId": AZURE,
              "recoveryFabricFriendlyName": AZURE, "failoverDeploymentModel": "ResourceManager",
              "replicationProviders": providers, "allowedOperations": allowed,
-             "currentScenario": dict(NO_SCENARIO, jobId=world.vault_id + "/replicationJobs/None"),
-             "currentScenarioStatus": "None", "currentScenarioStatusDescription": "None",
+             # null until a job ran on the plan (recorded; unlike an item's "None" scenario)
+             "currentScenario": None, "currentScenarioStatus": None, "currentScenarioStatusDescription": None,
              "groups": [{"groupType": "Shutdown", "replicationProtectedItems": [], "startGroupActions": [],
                          "endGroupActions": []},
                         {"groupType": "Failover", "replicationProtectedItems": [], "startGroupActions": [],

@@ -11,6 +11,7 @@ push installer, replication agent, reprotect agent, MARS agent, DRA), each with 
 ``processServers[].id`` what ``InMageRcmFailbackReprotectInput.processServerId`` takes."""
 
 import time
+import uuid
 
 from ..compute import iso
 from . import modern
@@ -27,10 +28,10 @@ def _ago(seconds):
 
 
 def _error(code, summary, message, level, action):
-    return {"errorSource": "ReplicationAppliance", "errorType": code, "errorLevel": level, "errorCategory": "Configuration",
-            "errorCode": code, "summaryMessage": summary, "errorMessage": message, "possibleCauses": "",
-            "recommendedAction": action, "creationTimeUtc": iso(), "customerResolvability": "Allowed",
-            "innerHealthErrors": []}
+    return {"innerHealthErrors": [], "errorSource": "ReplicationAppliance", "errorType": code, "errorLevel": level,
+            "errorCategory": "Configuration", "errorCode": code, "summaryMessage": summary, "errorMessage": message,
+            "possibleCauses": "", "recommendedAction": action, "creationTimeUtc": iso(),
+            "recoveryProviderErrorMessage": None, "entityId": None, "errorId": None, "customerResolvability": "Allowed"}
 
 
 def appliance_health(entry):
@@ -51,9 +52,10 @@ def appliance_health(entry):
 
 
 def _component(world, entry, kind):
+    """One component of an appliance. Every component of an appliance has the appliance's id (recorded: the
+    process server, reprotect agent, DRA... of Rcm-App-150 are all 7d30ec24-...)."""
     health, errors = appliance_health(entry)
-    return {"id": entry["id"] if kind == "reprotect" else entry["process_server_id"] if kind == "ps"
-            else modern_guid(entry, kind), "name": entry["name"], "biosId": entry["bios_id"],
+    return {"id": entry["id"], "name": entry["name"], "biosId": entry["bios_id"],
             "fabricObjectId": entry["fabric_object_id"], "fqdn": entry["fqdn"], "version": entry["version"],
             "lastHeartbeatUtc": _ago(entry["heartbeat_age_seconds"]), "health": health, "healthErrors": errors}
 
@@ -72,8 +74,8 @@ def _vcenter_id(world):
 def reprotect_agent(world, entry):
     items = modern.appliance_items(world, entry)
     body = _component(world, entry, "reprotect")
-    body.update(protectedItemCount=entry["protected_item_count"] if entry["protected_item_count"] is not None
-                else len(items), accessibleDatastores=list(entry["accessible_datastores"]),
+    del items  # ASR sends protectedItemCount null (recorded); a spec may still give one
+    body.update(protectedItemCount=entry["protected_item_count"], accessibleDatastores=list(entry["accessible_datastores"]),
                 vcenterId=_vcenter_id(world), lastDiscoveryInUtc=_ago(600))
     return body
 
@@ -82,14 +84,13 @@ def process_server(world, entry):
     body = _component(world, entry, "ps")
     body.pop("healthErrors")
     health, errors = appliance_health(entry)
-    count = len([i for i in world.items.values() if i["process_server_id"] == entry["process_server_id"]])
     body.update(ipAddresses=[entry["ip"]], totalMemoryInBytes=34359738368, availableMemoryInBytes=17179869184,
                 usedMemoryInBytes=17179869184, memoryUsagePercentage=50.0, totalSpaceInBytes=1099511627776,
                 availableSpaceInBytes=824633720832, usedSpaceInBytes=274877906944, freeSpacePercentage=75.0,
                 throughputUploadPendingDataInBytes=0, throughputInBytes=0, processorUsagePercentage=12.0,
                 throughputStatus="Healthy", systemLoad=2, systemLoadStatus="Healthy", diskUsageStatus="Healthy",
                 memoryUsageStatus="Healthy", processorUsageStatus="Healthy", health=health, healthErrors=errors,
-                protectedItemCount=count, historicHealth=health)
+                protectedItemCount=entry["protected_item_count"], historicHealth=health)
     return body
 
 
@@ -120,9 +121,7 @@ def fabric_details(world):
         "reprotectAgents": [reprotect_agent(world, a) for a in appliances],
         "marsAgents": [_component(world, a, "mars") for a in appliances],
         "dras": [dict({k: v for k, v in _component(world, a, "dra").items() if k not in ("fqdn", "fabricObjectId")},
-                      forwardProtectedItemCount=sum(1 for i in world.items.values()
-                                                    if world.provider(i) == "InMageRcm"),
-                      reverseProtectedItemCount=len(modern.appliance_items(world, a))) for a in appliances],
+                      forwardProtectedItemCount=None, reverseProtectedItemCount=None) for a in appliances],
         "agentDetails": []}
 
 
@@ -141,25 +140,39 @@ def policy_details(entry):
     if entry["provider"] == "InMageRcm":
         return {"instanceType": "InMageRcm", "recoveryPointHistoryInMinutes": entry["recovery_point_history_minutes"],
                 "appConsistentFrequencyInMinutes": entry["app_consistent_frequency_minutes"],
-                "crashConsistentFrequencyInMinutes": 5, "enableMultiVmSync": "True"}
+                "crashConsistentFrequencyInMinutes": 5, "enableMultiVmSync": "false"}  # a string, lower case (recorded)
     return {"instanceType": "InMageRcmFailback",
             "appConsistentFrequencyInMinutes": entry["app_consistent_frequency_minutes"],
             "crashConsistentFrequencyInMinutes": 5}
 
 
 # ---------------------------------------------------------------------- protected items
-def _disk_guid(item, index):
-    return "%s-%04d" % (item["vm_id"][:31], index)
+# Keys, order and forms of the recorded InMageRcm / InMageRcmFailback items (tests/recorded/asr). serialize.py blanks
+# what a list leaves empty (protectedDisks, vmNics, discoveredVmDetails).
+FAILED_OVER = ("failed_over_to_azure", "running_in_azure")
+# the Mobility agent's last heartbeat at read time (recorded, fact 17): 4 min while it replicates to Azure, 23.6 min
+# after the failover to Azure, 21 min while replicating back; after the failback it is the Azure VM's agent that
+# stopped (three weeks in the recording): the time since the planned failover
+AGENT_HEARTBEAT = {"forward": 240, "failed_over": 1416, "failback": 1260}
 
 
-def _sync(done, size_bytes):
-    return {"progressHealth": "None" if done else "InProgress", "transferredBytes": size_bytes if done else 0,
-            "last15MinutesTransferredBytes": 0, "lastDataTransferTimeUtc": _ago(30), "processedBytes": size_bytes if done
-            else 0, "startTime": _ago(3600), "lastRefreshTime": _ago(30), "progressPercentage": 100 if done else 0}
+def _disk_id(item, index):
+    from .serialize import disk_id
+    return disk_id(item, index)
 
 
 def _ip(world, item):
-    return "10.0.1.%d" % (10 + list(world.items).index(item["name"]))
+    from .serialize import ip_of
+    return ip_of(world, item)
+
+
+def _disk_name(item, index):
+    return "\\\\.\\PHYSICALDRIVE%d" % index if item["spec"]["os"] == "Windows" else "/dev/sd%s" % "abcdefghij"[index % 10]
+
+
+def _log_account(world, item):
+    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/asrcache%s" % (
+        world.spec["azure"]["subscription_id"], world.asr["resource_group"], item["vm_id"][:8])
 
 
 def inmage_rcm(world, item, points, src):
@@ -173,71 +186,70 @@ def inmage_rcm(world, item, points, src):
     ps = world.asr["appliances"][0] if world.asr["appliances"] else None
     disks = spec["disk_sizes_gb"]
     targets = [avm.get("os_disk"), *list(avm.get("data_disk_list", []))] if avm else []
-    log = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/asrcache%s" % (
-        sub, world.asr["resource_group"], item["vm_id"][:8])
-    details = {
+    failed_over = item["stage"] in FAILED_OVER
+    log = _log_account(world, item)
+    network = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/vnet-recovery" % (sub, rg)
+    point = "%s/recoveryPoints/%s" % ("/Subscriptions/" + item["id"].split("/", 2)[2], latest["name"]) if latest else None
+    if failed_over and point is None:  # the point the failover used (a spec item failed over before the lab started)
+        point = "%s/recoveryPoints/%s" % ("/Subscriptions/" + item["id"].split("/", 2)[2],
+                                          uuid.uuid5(uuid.NAMESPACE_URL, item["id"] + "/failover"))
+    return {
         "instanceType": "InMageRcm", "internalIdentifier": item["vm_id"],
         "fabricDiscoveryMachineId": "%s/machines/%s" % (_site_id(world), spec["infrastructure_vm_id"]),
-        "multiVmGroupName": spec["multi_vm_group_name"],
-        "discoveryType": "Physical" if spec["source"] == "physical" else "vCenter",
-        "processServerId": ps["process_server_id"] if ps else None, "processServerName": ps["name"] if ps else None,
-        "processorCoreCount": src["cpu"], "allocatedMemoryInMB": float(src["memory"]),
-        "runAsAccountId": (world.asr["run_as_accounts"] or [{"id": None}])[0]["id"], "osType": spec["os"],
-        "osName": spec["os_name"], "firmwareType": src["firmware"], "primaryNicIpAddress": _ip(world, item),
-        "targetGeneration": "V2" if src["firmware"] == "UEFI" else "V1", "licenseType": "NoLicenseType",
-        "linuxLicenseType": "NoLicenseType", "sqlServerLicenseType": "NotSpecified", "storageAccountId": log,
-        "targetVmName": avm.get("name", item["name"]), "targetVmSize": avm.get("size", "Standard_D4s_v5"),
+        "multiVmGroupName": spec["replication_group"],  # null without a user group (recorded)
+        "discoveryType": "Physical" if spec["source"] == "physical" else "VCenter",
+        "processServerId": ps["id"] if ps else None, "processorCoreCount": src["cpu"],
+        "allocatedMemoryInMB": float(src["memory"]), "processServerName": ps["name"] if ps else None,
+        "runAsAccountId": "%s/runasaccounts/%s" % (_site_id(world), modern_guid({"name": "site"}, "runas")),
+        "osType": spec["os"], "firmwareType": src["firmware"], "primaryNicIpAddress": _ip(world, item),
+        "targetGeneration": "V2" if src["firmware"] == "UEFI" else "V1", "licenseType": "NotSpecified",
+        "storageAccountId": None, "targetVmName": avm.get("name", item["name"]),
+        "targetVmSize": avm.get("size", "Standard_D4s_v5"),
         "targetResourceGroupId": "/subscriptions/%s/resourceGroups/%s" % (sub, rg),
-        "targetLocation": world.spec["azure"]["location"],
-        "targetNetworkId": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/vnet-recovery"
-                           % (sub, rg), "testNetworkId": None,
-        "lastRpoInSeconds": rpo, "lastRpoCalculatedTime": _ago(30),
-        "initialReplicationProgressPercentage": 100, "initialReplicationProcessedBytes": _bytes(sum(disks)),
-        "initialReplicationTransferredBytes": _bytes(sum(disks)), "initialReplicationProgressHealth": "None",
-        "resyncProgressPercentage": 0, "resyncProcessedBytes": 0, "resyncTransferredBytes": 0,
+        "targetLocation": world.spec["azure"]["location"], "targetAvailabilitySetId": "", "targetAvailabilityZone": "",
+        "targetProximityPlacementGroupId": "", "targetBootDiagnosticsStorageAccountId": log.lower(),
+        "targetNetworkId": network, "testNetworkId": network,
+        "failoverRecoveryPointId": (item["failover_point_id"] or point) if failed_over else None,
+        "lastRecoveryPointReceived": latest["time"] if latest else _ago(300), "lastRpoInSeconds": rpo,
+        "lastRpoCalculatedTime": _ago(30), "lastRecoveryPointId": point,
+        "initialReplicationProgressPercentage": None, "initialReplicationProcessedBytes": None,
+        "initialReplicationTransferredBytes": None, "initialReplicationProgressHealth": "None",
+        "resyncProgressPercentage": None, "resyncProcessedBytes": None, "resyncTransferredBytes": None,
         "resyncProgressHealth": "None", "resyncRequired": "false", "resyncState": "None", "agentUpgradeState": "None",
-        "isLastUpgradeSuccessful": "true", "isAgentRegistrationSuccessfulAfterFailover": True,
-        "protectedDisks": [{"diskId": _disk_guid(item, i), "diskName": "Disk%d" % i, "isOSDisk": str(i == 0).lower(),
-                            "capacityInBytes": _bytes(gb), "logStorageAccountId": log, "diskType": "Premium_LRS",
-                            "diskState": "Available", "seedManagedDiskId": "/subscriptions/%s/resourceGroups/%s/providers/"
-                            "Microsoft.Compute/disks/asrseeddisk-%s-%d" % (sub, rg, item["name"], i),
-                            "targetManagedDiskId": targets[i]["id"] if i < len(targets) and targets[i] else None,
+        "lastAgentUpgradeType": None, "agentUpgradeJobId": None, "agentUpgradeAttemptToVersion": None,
+        "protectedDisks": [{"diskId": _disk_id(item, i), "diskName": _disk_name(item, i), "isOSDisk": str(i == 0).lower(),
+                            "capacityInBytes": _bytes(gb), "logStorageAccountId": log.lower(), "diskEncryptionSetId": None,
+                            "seedManagedDiskId": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/disks/"
+                                                 "asrseeddisk-%s-%d" % (sub, rg, item["name"], i),
+                            "seedBlobUri": None,
+                            "targetManagedDiskId": targets[i]["id"] if failed_over and i < len(targets) and targets[i]
+                            else None, "targetBlobUri": None, "diskType": "Standard_LRS",
                             "dataPendingInLogDataStoreInMB": 0.0, "dataPendingAtSourceAgentInMB": 0.0,
-                            "isInitialReplicationComplete": "true", "irDetails": _sync(True, _bytes(gb)),
-                            "resyncDetails": _sync(True, 0), "diskSizeInGB": round(gb)}
-                           for i, gb in enumerate(disks)],
-        "unprotectedDisks": [],
-        "mobilityAgentDetails": {"version": "9.63.7187.1", "latestVersion": "9.63.7187.1", "driverVersion": "9.63.7187.1",
-                                 "isUpgradeable": "false", "lastHeartbeatUtc": _ago(30),
-                                 "agentVersionExpiryDate": _ago(-365 * 86400), "reasonsBlockingUpgrade": []},
+                            "isInitialReplicationComplete": "true"} for i, gb in enumerate(disks)],
+        "isLastUpgradeSuccessful": "true",
+        "isAgentRegistrationSuccessfulAfterFailover": True if failed_over else None,
+        "mobilityAgentDetails": {"version": "9.63.7187.1", "latestVersion": None, "latestAgentReleaseDate": None,
+                                 "driverVersion": "9.63.7187.1", "latestUpgradableVersionWithoutReboot": None,
+                                 "lastHeartbeatUtc": _ago(AGENT_HEARTBEAT["failed_over" if failed_over else "forward"]),
+                                 "reasonsBlockingUpgrade": ["AlreadyOnLatestVersion"], "isUpgradeable": "false"},
         "lastAgentUpgradeErrorDetails": [], "agentUpgradeBlockingErrorDetails": [],
         "vmNics": [{"nicId": mac, "isPrimaryNic": "true" if n == 0 else "false", "isSelectedForFailover": "true",
-                    "sourceIPAddress": _ip(world, item), "sourceIPAddressType": "Dynamic",
-                    "sourceNetworkId": src["network"], "targetSubnetName": "default", "targetIPAddressType": "Dynamic",
-                    "targetNicName": (avm.get("nics") or [{}])[0].get("name") if n == 0 else None}
-                   for n, mac in enumerate(src["macs"])],
-        "discoveredVmDetails": _discovered(world, item, src),
-        "targetVmTags": {}, "seedManagedDiskTags": {}, "targetManagedDiskTags": {}, "targetNicTags": {},
-        "supportedOSVersions": []}
-    # keys the recorded InMageRcm items carry, null (or empty) where the lab has no value
-    details.update({
-        "lastRecoveryPointReceived": latest["time"] if latest else None,
-        "lastRecoveryPointId": "%s/recoveryPoints/%s" % (item["id"], latest["name"]) if latest else None,
-        "failoverRecoveryPointId": item["failover_point_id"] if item["failover_point_id"] and item["stage"] in (
-            "failed_over_to_azure", "running_in_azure") else None,
-        "agentUpgradeAttemptToVersion": None, "agentUpgradeJobId": None, "lastAgentUpgradeType": None,
-        "targetAvailabilitySetId": "", "targetAvailabilityZone": "", "targetProximityPlacementGroupId": "",
-        "targetBootDiagnosticsStorageAccountId": None})
-    return details
+                    "sourceIPAddress": _ip(world, item), "sourceIPAddressType": "Static", "sourceNetworkId": src["network"],
+                    "sourceSubnetName": None, "targetIPAddress": "", "targetIPAddressType": "Dynamic",
+                    "targetSubnetName": "default", "testSubnetName": "default", "testIPAddress": None,
+                    "testIPAddressType": "Dynamic"} for n, mac in enumerate(src["macs"])],
+        # null while the item replicates to Azure (recorded), the VM as discovered once it failed over
+        "discoveredVmDetails": _discovered(world, item, src) if failed_over else None}
 
 
 def _discovered(world, item, src):
+    """The VM as the appliance last discovered it. The recordings show it ON with tools OK after the failover to Azure
+    and while replicating back: the discovery is not refreshed by the failover, and the lab does the same."""
     vm = world.source_vm(item)
-    on = item["stage"] in ("replicating_to_azure", "failed_back", "failback_committed", "reprotected_to_azure")
-    return {"vCenterId": _vcenter_id(world), "vCenterFqdn": world.spec["vcenter"]["name"],
+    return {"vCenterId": _vcenter_id(world), "vCenterFQDN": "",
             "datastores": src["datastores"] or ([item["datastore"]] if item.get("datastore") else []),
-            "ipAddresses": [_ip(world, item)], "vmwareToolsStatus": "Running" if on else "NotRunning",
-            "powerStatus": "ON" if on else "OFF", "vmFqdn": "%s.lab" % item["name"], "osName": item["spec"]["os_name"],
+            "ipAddresses": [_ip(world, item)], "vmwareToolsStatus": "OK",
+            "powerStatus": "ON", "vmFqdn": item["name"], "osName": item["spec"]["os_name"],
             "createdTimestamp": _ago(90 * 86400), "updatedTimestamp": _ago(600),
             "isDeleted": vm is None and item["spec"]["source"] != "physical", "lastDiscoveryTimeInUtc": _ago(600)}
 
@@ -249,41 +261,46 @@ def inmage_rcm_failback(world, item, points, src):
     agent = modern.appliance(world, item.get("appliance"))
     initial = item["stage"] in ("reprotecting_to_onprem", "replicating_to_onprem") and not points
     forward = world.policy(item["forward_policy_id"])
-    registered = (modern.agent_registered(world, item, time.time())
-                  if item["stage"] in ("failed_back", "failback_committed") else True)
+    back = item["stage"] in ("failed_back", "failback_committed")
+    # null before the item's first planned failover, false after one until the failback, then true once the on-prem
+    # VM's agent registered (recorded)
+    registered = modern.agent_registered(world, item, time.time()) if back else (False if item["pf_start"] else None)
+    heartbeat = (time.time() - item["pf_start"] + AGENT_HEARTBEAT["forward"]) if back and item["pf_start"] \
+        else AGENT_HEARTBEAT["failback"]
+    disks = [d.get("uuid") for d in spec["disks"]] + [None] * len(spec["disk_sizes_gb"])
     details = {
         "instanceType": "InMageRcmFailback", "internalIdentifier": item["vm_id"],
-        "azureVirtualMachineId": avm.get("recorded_id"), "multiVmGroupName": spec["multi_vm_group_name"],
+        "azureVirtualMachineId": avm.get("recorded_id"), "multiVmGroupName": spec["replication_group"],
         "reprotectAgentId": agent["id"] if agent else None, "reprotectAgentName": agent["name"] if agent else None,
-        "osType": spec["os"], "logStorageAccountId": item.get("log_storage_account_id"),
+        "osType": spec["os"], "logStorageAccountId": item.get("log_storage_account_id") or _log_account(world, item),
         "targetvCenterId": _vcenter_id(world), "targetDataStoreName": item["datastore"],
         "targetVmName": item["name"],
-        "initialReplicationProgressPercentage": 0 if initial else 100,
-        "initialReplicationProcessedBytes": 0 if initial else _bytes(sum(spec["disk_sizes_gb"])),
-        "initialReplicationTransferredBytes": 0 if initial else _bytes(sum(spec["disk_sizes_gb"])),
+        # null in every recording; the lab shows numbers only while the initial replication runs (not recorded)
+        "initialReplicationProgressPercentage": 0 if initial else None,
+        "initialReplicationProcessedBytes": 0 if initial else None,
+        "initialReplicationTransferredBytes": 0 if initial else None,
         "initialReplicationProgressHealth": "InProgress" if initial else "None",
-        "resyncProgressPercentage": 0, "resyncProcessedBytes": 0, "resyncTransferredBytes": 0,
+        "resyncProgressPercentage": None, "resyncProcessedBytes": None, "resyncTransferredBytes": None,
         "resyncProgressHealth": "None", "resyncRequired": "false", "resyncState": "None",
-        "protectedDisks": [{"diskId": _disk_guid(item, i), "diskName": "Disk%d" % i, "isOSDisk": str(i == 0).lower(),
-                            "capacityInBytes": _bytes(gb), "diskUuid": _disk_guid(item, i),
+        "protectedDisks": [{"diskId": _disk_id(item, i), "diskName": _disk_name(item, i), "isOSDisk": str(i == 0).lower(),
+                            "capacityInBytes": _bytes(gb), "diskUuid": disks[i] or _disk_id(item, i)[1:-1].lower(),
                             "dataPendingInLogDataStoreInMB": 0.0, "dataPendingAtSourceAgentInMB": 0.0,
                             "isInitialReplicationComplete": "false" if initial else "true",
-                            "irDetails": _sync(not initial, _bytes(gb)), "resyncDetails": _sync(True, 0),
-                            "lastSyncTime": points[0]["time"] if points else None}
+                            "lastSyncTime": points[0]["time"] if points else (iso(item["pf_start"]) if item["pf_start"]
+                                                                              else None)}
                            for i, gb in enumerate(spec["disk_sizes_gb"])],
-        "mobilityAgentDetails": {"version": "9.63.7187.1", "latestVersion": "9.63.7187.1", "driverVersion": "9.63.7187.1",
-                                 "latestUpgradableVersionWithoutReboot": "9.63.7187.1",
-                                 "agentVersionExpiryDate": _ago(-365 * 86400), "driverVersionExpiryDate": _ago(-365 * 86400),
-                                 "lastHeartbeatUtc": _ago(30), "reasonsBlockingUpgrade": [], "isUpgradeable": "false"},
-        "vmNics": [{"macAddress": mac, "networkName": src["network"], "adapterType": "Vmxnet3",
-                    "sourceIpAddress": _ip(world, item)} for mac in src["macs"]],
-        "discoveredVmDetails": _discovered(world, item, src),
-        "lastUsedPolicyId": forward["id"] if forward else None,
-        "lastUsedPolicyFriendlyName": forward["name"] if forward else None,
-        "isAgentRegistrationSuccessfulAfterFailover": registered}
-    # present on every recorded item, null until a planned failover ran
-    details["lastPlannedFailoverStartTime"] = iso(item["pf_start"]) if item["pf_start"] else None
-    details["lastPlannedFailoverStatus"] = item["pf_status"] or None
+        "mobilityAgentDetails": {"version": "9.63.7187.1", "latestVersion": None, "driverVersion": "9.63.7187.1",
+                                 "latestUpgradableVersionWithoutReboot": None, "lastHeartbeatUtc": _ago(heartbeat),
+                                 "reasonsBlockingUpgrade": ["UnsupportedProtectionScenario"], "isUpgradeable": "false"},
+        "vmNics": [{"macAddress": mac, "networkName": None, "adapterType": None, "sourceIpAddress": _ip(world, item)}
+                   for mac in src["macs"]]}
+    if item["pf_start"]:  # present once a planned failover ran, kept across later reprotects (recorded)
+        details["lastPlannedFailoverStartTime"] = iso(item["pf_start"])
+        details["lastPlannedFailoverStatus"] = item["pf_status"]
+    details.update({"discoveredVmDetails": _discovered(world, item, src),
+                    "lastUsedPolicyId": forward["id"] if forward else None,
+                    "lastUsedPolicyFriendlyName": forward["name"] if forward else None,
+                    "isAgentRegistrationSuccessfulAfterFailover": registered})
     return details
 
 

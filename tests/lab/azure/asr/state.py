@@ -12,32 +12,30 @@ import time
 import uuid
 
 from ..compute import iso
-from ..server import ArmError
-from .modern import MODERN_ACCEPTS, MODERN_STAGE_TABLE
+from ..server import ArmError, asr_not_found
+from .modern import COMMITTED, MODERN_ACCEPTS, MODERN_STAGE_TABLE, PENDING_COMMIT, PROTECTED_FORWARD
 
-# stage -> provider, protectionState, description, activeLocation, allowedOperations
+# stage -> provider, protectionState, description, activeLocation, allowedOperations: the strings ASR sends
+# (tests/recorded/asr, fact 1). Not recorded, the lab's choice: failed_over_to_azure for InMageAzureV2 and
+# failed_back for InMage take the recorded InMageRcm pending-commit row; reprotecting_to_onprem is the lab's own.
 STAGE_TABLE = {
-    "replicating_to_azure": ("InMageAzureV2", "Protected", "Protected", "Primary",
-                             ["UnplannedFailover", "DisableProtection", "TestFailover"]),
-    "failed_over_to_azure": ("InMageAzureV2", "UnplannedFailoverCompleted", "Failover completed", "Recovery",
-                             ["Commit", "ChangePit", "DisableProtection"]),
-    "running_in_azure": ("InMageAzureV2", "UnplannedFailoverCommitted", "Failover committed", "Recovery",
-                         ["ReverseReplicate", "DisableProtection"]),
+    "replicating_to_azure": ("InMageAzureV2", *PROTECTED_FORWARD),
+    "failed_over_to_azure": ("InMageAzureV2", *PENDING_COMMIT),
+    "running_in_azure": ("InMageAzureV2", *COMMITTED),
     "reprotecting_to_onprem": ("InMage", "ReprotectInProgress", "Reprotect in progress", "Primary", []),
     "replicating_to_onprem": ("InMage", "Protected", "Protected", "Primary", ["UnplannedFailover", "DisableProtection"]),
-    "failed_back": ("InMage", "UnplannedFailoverCompleted", "Failover completed", "Recovery", ["Commit", "DisableProtection"]),
-    "failback_committed": ("InMage", "UnplannedFailoverCommitted", "Failover committed", "Recovery",
-                           ["CompleteMigration", "DisableProtection", "SwitchProtection"]),
-    "reprotected_to_azure": ("InMageAzureV2", "Protected", "Protected", "Primary",
-                             ["UnplannedFailover", "DisableProtection", "TestFailover"]),
+    "failed_back": ("InMage", *PENDING_COMMIT),
+    "failback_committed": ("InMage", *COMMITTED),
+    "reprotected_to_azure": ("InMageAzureV2", *PROTECTED_FORWARD),
 }
-# what each stage accepts (reprotect after the failback commit is accepted although ASR does not list it)
+# what each stage accepts: ASR accepts a reprotect (SwitchProtection) on an uncommitted failover and commits it first
+# (the reprotect job's CommitFailoverTask runs, recorded in lro_202.reProtect.to_azure.InMageRcmFailback...)
 ACCEPTS = {
     "replicating_to_azure": {"unplannedFailover"},
-    "failed_over_to_azure": {"failoverCommit"},
+    "failed_over_to_azure": {"failoverCommit", "reProtect"},
     "running_in_azure": {"reProtect"},
     "replicating_to_onprem": {"unplannedFailover"},
-    "failed_back": {"failoverCommit"},
+    "failed_back": {"failoverCommit", "reProtect"},
     "failback_committed": {"reProtect"},
     "reprotected_to_azure": {"unplannedFailover"},
 }
@@ -64,18 +62,20 @@ class World:
                                                          else ("InMageAzureV2", "InMage"))
         self.fabric_id = "%s/replicationFabrics/%s" % (self.vault_id, self.asr["fabric_name"])
         self.container_id = "%s/replicationProtectionContainers/%s" % (self.fabric_id, self.asr["container_name"])
-        self.vms = {}
-        for dc in spec["vcenter"]["datacenters"]:
-            for vm in dc["vms"]:
-                self.vms[vm["name"]] = vm
-        for esx in spec["standalone_hosts"]:
-            for vm in esx["vms"]:
-                self.vms[vm["name"]] = vm
+        # on-prem VMs by instance UUID (ASR's identity of a VM); by name only where one VM has the name
+        self.vms_by_uuid = {}
+        names = {}
+        for vm in [vm for dc in spec["vcenter"]["datacenters"] for vm in dc["vms"]] + \
+                [vm for esx in spec["standalone_hosts"] for vm in esx["vms"]]:
+            self.vms_by_uuid[vm["instance_uuid"].lower()] = vm
+            names.setdefault(vm["name"], []).append(vm)
+        self.vms = {name: found[0] for name, found in names.items() if len(found) == 1}
         self.items = {}
         for entry in self.asr["items"]:
             if not entry["protection_disabled"]:
                 self.items[entry["name"]] = self._item(entry)
         self.by_arm_name = {i["item_name"].lower(): i for i in self.items.values()}
+        self.cs_master_target = self._cs_master_target()
         self.plans = {p["name"]: {"name": p["name"], "id": p["id"], "spec": p, "current_job": None, "last_job": None,
                                   "last_unplanned": None} for p in self.asr["recovery_plans"]}
         self.jobs = {}
@@ -95,10 +95,28 @@ class World:
                 "failover_point_id": None, "onprem_on_since": None,
                 "points": [dict(p, epoch=_epoch(p["time"])) for p in entry["recovery_points"]],
                 "rp_origin": None, "rp_first_delay": 0.0, "rp_stop": None, "rp_seq": 0,
-                "azure_vm": entry.get("azure_vm")}
+                "azure_vm": entry.get("azure_vm"),
+                # the on-prem VM ASR knows (instance UUID): the original VM, or the one a failback created
+                "instance_uuid": entry.get("instance_uuid"), "firmware": entry.get("firmware", "bios"),
+                "test_failover_time": None, "retention_window": (None, None),
+                "failed_over_once": stage != "replicating_to_azure"}
         if self.modernized:  # the reprotect agent and the failback's record (modern_flows.py)
+            last = entry.get("last_planned_failover")
             item.update(appliance=entry.get("appliance"), log_storage_account_id=entry.get("log_storage_account"),
-                        pf_status=None, pf_start=None)
+                        pf_status=last["status"] if last else None,
+                        pf_start=self.loaded - 60 * float(last["age_minutes"]) if last else None)
+        # lastSuccessfulFailoverTime is the last failover of the item's current provider (recorded): none while it
+        # replicates to on-premises before its failback, nor before its first failover to Azure
+        if stage in ("failed_over_to_azure", "running_in_azure", "failed_back", "failback_committed",
+                     "reprotected_to_azure"):
+            item["last_failover_time"] = self.loaded - 3600.0
+        if self.modernized and stage == "replicating_to_onprem" and item["pf_start"]:
+            item["last_failover_time"] = item["pf_start"]
+        if stage == "failback_committed":  # the retention window the failback left (InMage keeps showing it)
+            item["retention_window"] = (iso(self.loaded - 3600), iso(self.loaded - 300))
+        # a test failover before the failover to Azure (as every recorded failed-over item shows)
+        if entry.get("test_failover", stage in ("failed_over_to_azure", "running_in_azure")):
+            item["test_failover_time"] = self.loaded - 7200.0
         if stage in FAILBACK_STAGES and self.modernized:
             found = next((a for a in self.asr["appliances"] if a["name"] == entry.get("appliance")), None)
             item["process_server_id"] = found["process_server_id"] if found else None
@@ -115,10 +133,24 @@ class World:
     def process_servers(self, location=None):
         return [p for p in self.asr["process_servers"] if location is None or p["location"] == location]
 
+    def _cs_master_target(self):
+        """The configuration server listed as a master target (classic flow, ``configuration_server.master_target``):
+        same id as the CS, no datastores, no VM of the lab behind it."""
+        cs = self.asr["configuration_server"]
+        if self.modernized or not cs.get("master_target"):
+            return None
+        return {"id": cs["id"], "vm": None, "name": cs["name"], "os": "Windows", "version": cs["version"],
+                "version_status": cs["version_status"], "heartbeat_age_seconds": cs["heartbeat_age_seconds"] + 60,
+                "retention_volumes": cs["retention_volumes"], "host": None, "ip": cs["ip"], "configuration_server": True}
+
+    def master_targets(self):
+        """Every master target ASR lists: the configuration server first (as recorded), then the spec's."""
+        return ([self.cs_master_target] if self.cs_master_target else []) + list(self.asr["master_targets"])
+
     def master_target(self, key):
         """The master target by id (any case) or by name."""
-        for mt in self.asr["master_targets"]:
-            if key and (mt["id"].lower() == key.lower() or mt["vm"] == key):
+        for mt in self.master_targets():
+            if key and (mt["id"].lower() == key.lower() or key in (mt["vm"], mt["name"])):
                 return mt
         return None
 
@@ -130,31 +162,30 @@ class World:
 
     def check_fabric(self, fabric, container=None):
         if fabric.lower() != self.asr["fabric_name"].lower():
-            raise ArmError(404, "NotFound", "The fabric '%s' was not found in vault '%s'." % (fabric, self.asr["vault"]))
+            raise asr_not_found("The fabric '%s' was not found in vault '%s'." % (fabric, self.asr["vault"]))
         if container is not None and container.lower() != self.asr["container_name"].lower():
-            raise ArmError(404, "NotFound", "The protection container '%s' was not found in fabric '%s'."
-                           % (container, fabric))
+            raise asr_not_found("The protection container '%s' was not found in fabric '%s'." % (container, fabric))
 
     def item_by_arm_name(self, fabric, container, name):
         self.check_fabric(fabric, container)
         item = self.by_arm_name.get(name.lower())
         if item is None:
-            raise ArmError(404, "NotFound", "The replication protected item '%s' was not found in protection container "
-                           "'%s'. The item may not exist or its protection may have been disabled." % (name, container))
+            raise asr_not_found("The replication protected item '%s' was not found in protection container '%s'. The "
+                                "item may not exist or its protection may have been disabled." % (name, container))
         return item
 
     def plan(self, name):
         for key, plan in self.plans.items():
             if key.lower() == name.lower():
                 return plan
-        raise ArmError(404, "NotFound", "The recovery plan '%s' was not found in vault '%s'." % (name, self.asr["vault"]))
+        raise asr_not_found("The recovery plan '%s' was not found in vault '%s'." % (name, self.asr["vault"]))
 
     def lookup_target(self, kind, name):
         if kind == "plan":
             return self.plan(name)
         item = self.items.get(name) or self.by_arm_name.get(name.lower())
         if item is None:
-            raise ArmError(404, "NotFound", "No protected item named '%s'." % name)
+            raise asr_not_found("No protected item named '%s'." % name)
         return item
 
     def plan_items(self, plan):
@@ -162,7 +193,13 @@ class World:
         return [[self.items[n] for n in group["items"] if n in self.items] for group in plan["spec"]["groups"]]
 
     def source_vm(self, item):
-        return self.vms.get(item["name"]) if item["spec"]["original_location"] else None
+        """The spec's on-prem VM of an original-location item, found by the instance UUID ASR recorded."""
+        if not item["spec"]["original_location"] or not item["spec"].get("instance_uuid"):
+            return None
+        return self.vms_by_uuid.get(item["spec"]["instance_uuid"].lower())
+
+    def master_target_uuid(self, mt):
+        return mt.get("instance_uuid")
 
     def vcenter_entry(self, item):
         """The discovered vCenter (or standalone host) the item's on-prem VM belongs to."""
@@ -223,6 +260,9 @@ class World:
         return sorted(result, key=lambda p: p["epoch"], reverse=True)
 
     def clear_points(self, item):
+        points = self.points(item)
+        if points:  # InMage keeps showing its last retention window after the commit (recorded)
+            item["retention_window"] = (points[-1]["time"], points[0]["time"])
         item["points"] = []
         item["rp_origin"] = None
         item["rp_stop"] = None

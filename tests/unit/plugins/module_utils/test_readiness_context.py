@@ -5,7 +5,7 @@
 
 import datetime
 
-from azure.mgmt.recoveryservicessiterecovery.models import ReplicationProtectedItem
+from azure.mgmt.recoveryservicessiterecovery.models import RecoveryPoint, ReplicationProtectedItem
 
 from ansible_collections.siterecovery.failback.plugins.module_utils import readiness_context
 
@@ -19,29 +19,42 @@ def model(details):
         "friendlyName": "app01", "providerSpecificDetails": details}})
 
 
-def test_points_and_facts_of_a_failback_item():
-    extras, points = readiness_context.item_extras(model({
+def test_facts_of_a_failback_item():
+    extras = readiness_context.item_extras(model({
         "instanceType": "InMage", "osVersion": "Windows Server 2019", "sourceVmRamSizeInMB": 16384,
-        "consistencyPoints": {"CrashConsistent": "2026-11-26T11:58:00Z", "ApplicationConsistent": "2026-11-26T11:30:00Z"},
-        "validationErrors": [{"errorCode": "VmNotInConfigurationServerDatabase", "summaryMessage": "gone"}]}), NOW)
+        "validationErrors": [{"errorCode": "VmNotInConfigurationServerDatabase", "summaryMessage": "gone"}]}))
     assert extras == {"os_name": "Windows Server 2019", "memory_mb": 16384, "fabric_name": "fab",
                       "validation_errors": [{"code": "VmNotInConfigurationServerDatabase", "level": None,
                                              "category": None, "message": "gone", "recommended_action": None}]}
-    assert points == {"has_point": True, "latest_app_consistent_age_minutes": 30.0}
+    assert readiness_context.item_extras(model({"instanceType": "InMage"}))["os_name"] is None
 
 
-def test_no_points_yet():
-    extras, points = readiness_context.item_extras(model({"instanceType": "InMage", "consistencyPoints": {}}), NOW)
-    assert points == {"has_point": False, "latest_app_consistent_age_minutes": None}
-    assert extras["os_name"] is None
-    _extras, points = readiness_context.item_extras(model({"instanceType": "InMage",
-                                                           "retentionWindowEnd": "2026-11-26T11:59:00Z"}), NOW)
-    assert points == {"has_point": True, "latest_app_consistent_age_minutes": None}
+def point(kind, when):
+    return RecoveryPoint({"id": ITEM_ID + "/recoveryPoints/p", "name": "p",
+                          "properties": {"recoveryPointType": kind, "recoveryPointTime": when}})
+
+
+def test_point_facts_come_from_the_recovery_point_list():
+    # updated: the types used to be read from consistencyPoints keyed "ApplicationConsistent", which the service
+    # never sends (its keys are tag names, tests/recorded/asr fact 3)
+    listed = [point("CrashConsistent", "2026-11-26T11:58:00Z"), point("ApplicationConsistent", "2026-11-26T11:30:00Z"),
+              point("ApplicationConsistent", "2026-11-26T10:30:00Z")]
+    assert readiness_context.point_facts(listed, False, NOW) == {
+        "has_point": True, "count": 3, "app_consistent_count": 2, "latest_app_consistent_age_minutes": 30.0}
+
+
+def test_no_points_yet_unless_the_item_shows_one():
+    assert readiness_context.point_facts([], False, NOW) == {
+        "has_point": False, "count": 0, "app_consistent_count": 0, "latest_app_consistent_age_minutes": None}
+    # the GET shows consistency points or a retention window: a point exists, of no known type
+    assert readiness_context.point_facts(None, True, NOW) == {
+        "has_point": True, "count": 0, "app_consistent_count": 0, "latest_app_consistent_age_minutes": None}
 
 
 def _entry(name, stage="running_in_azure", os_type="Windows", mt_id=None, disks=2, group=None):
     return {"name": name, "master_target": None, "master_target_source": None, "placement_problem": None,
-            "item": {"failback_stage": stage, "os_type": os_type, "replication_group": group, "disk_count": disks,
+            "item": {"failback_stage": stage, "provider": "InMageAzureV2" if stage == "running_in_azure" else "InMage",
+                     "os_type": os_type, "replication_group": group, "disk_count": disks,
                      "onprem": {"datastores": ["vmfs-01"], "master_target_id": mt_id}}}
 
 
@@ -69,3 +82,11 @@ def test_alternate_location_places_on_the_target_datastore_only():
     entries[0]["item"]["onprem"]["datastores"] = []
     readiness_context._place(entries, MTS, {"location": "alternate", "datastore": "nfs-01"})  # pylint: disable=protected-access
     assert entries[0]["master_target"] is None and "nfs-01" in entries[0]["placement_problem"]
+
+
+def test_a_forward_items_master_target_id_is_not_its_failback_master_target():
+    # the GET of a forward item names the process server that replicated it to Azure as masterTargetId (recorded:
+    # item_get.InMageAzureV2.UnplannedFailoverCommitted, masterTargetId = processServerId): placement still chooses
+    entries = [_entry("app01", mt_id="MT-L")]
+    readiness_context._place(entries, MTS, {"location": "original"})  # pylint: disable=protected-access
+    assert (entries[0]["master_target"], entries[0]["master_target_source"]) == ("mt-win01", "placement")

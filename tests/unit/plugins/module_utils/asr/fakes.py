@@ -333,14 +333,16 @@ class FakeSiteRecovery:
     no entry: Succeeded. ``answer_200``: item names whose action ASR answers 200 without a job.
     """
 
-    def __init__(self, items=(), fabrics=(), policies=(), mappings=(), points=None, plans=()):
+    def __init__(self, items=(), fabrics=(), policies=(), mappings=(), points=None, plans=(), vcenters=()):
         self.items = list(items)
+        self.vcenters = list(vcenters)
         self.fabrics = list(fabrics)
         self.policies = list(policies)
         self.mappings = list(mappings)
         self.points = dict(points or {})
         self.plans = list(plans)
         self.after = {}
+        self.gets = {}      # {item name: model} the item GET answers instead of the listed model
         self.outcomes = {}
         self.answer_200 = set()
         self.first_polls = []  # states every job shows before its outcome (job.commit.notstarted_first_poll: NotStarted)
@@ -354,6 +356,7 @@ class FakeSiteRecovery:
         self.replication_jobs = types.SimpleNamespace(get=self._job)
         self.replication_fabrics = types.SimpleNamespace(list=lambda rg, vault: self._read("fabrics", self.fabrics))
         self.replication_policies = types.SimpleNamespace(list=lambda rg, vault: self._read("policies", self.policies))
+        self.replicationv_centers = types.SimpleNamespace(list=lambda rg, vault: self._read("vcenters", self.vcenters))
         self.replication_protection_container_mappings = types.SimpleNamespace(
             list_by_replication_protection_containers=lambda rg, vault, fabric, container: self._read(
                 "mappings/%s/%s" % (fabric, container), [m for m in self.mappings if (
@@ -405,6 +408,16 @@ class _ProtectedItems:
 
     def list(self, rg, vault):
         return self._owner._read("items", self._owner.items)
+
+    def get(self, rg, vault, fabric, container, item):
+        """The item's GET: ``gets`` {item name: model} when given (a full body beside a sparse list entry), else the
+        listed model."""
+        self._owner.reads.append("item/" + item)
+        name = item.lower()
+        found = self._owner.gets.get(item) or next((m for m in self._owner.items if m.name.lower() == name), None)
+        if found is None:
+            raise LookupError("(NotFound) protected item %s" % item)
+        return found
 
     def __getattr__(self, attr):
         if not attr.startswith("begin_"):

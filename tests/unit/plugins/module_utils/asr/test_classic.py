@@ -42,9 +42,11 @@ def test_no_master_target_at_all():
 
 
 # ------------------------------------------------------------------------------------------------ process server
-def test_process_server_by_name_ignores_exclude():
-    assert classic.process_server(details(), fakes.CS, exclude=fakes.CS).id == fakes.CS_PS_ID
-    assert classic.process_server(details(), fakes.PS).id == fakes.PS_ID
+def test_process_server_by_name_or_id_in_any_case():
+    assert classic.process_server(details(), fakes.CS, own=fakes.CS)[0].id == fakes.CS_PS_ID
+    assert classic.process_server(details(), fakes.PS) == (classic.process_server(details(), fakes.PS_ID.lower())[0],
+                                                           "named")
+    assert classic.process_server(details(), "v2a-ps-200")[0].id == fakes.PS_ID
 
 
 def test_unknown_process_server():
@@ -53,30 +55,50 @@ def test_unknown_process_server():
     assert error.msg == "Process server ps-azure-01 is not registered (registered: PwsTestCS, V2A-PS-200)."
 
 
-def test_without_a_name_the_only_process_server_that_is_not_excluded():
-    assert classic.process_server(details(), exclude=fakes.CS).id == fakes.PS_ID
-    assert classic.process_server(details(), exclude=fakes.PS).id == fakes.CS_PS_ID
+def test_two_healthy_ones_the_one_that_is_not_the_configuration_servers_own():
+    ps, why = classic.process_server(details(), own=fakes.CS)
+    assert ps.id == fakes.PS_ID
+    assert why == ("the only healthy process server besides configuration server PwsTestCS's own, which stays with "
+                   "replication to Azure (healthy: PwsTestCS, V2A-PS-200)")
+    assert classic.process_server(details(), own=fakes.PS)[0].id == fakes.CS_PS_ID
 
 
-def test_without_a_name_two_candidates_are_ambiguous():
-    error = refusal(classic.process_server, details())
+def test_two_healthy_ones_and_no_configuration_server_to_set_apart_are_ambiguous():
+    error = refusal(classic.process_server, details(), own="other")
     assert error.details["rule"] == "process_server_ambiguous"
-    assert error.msg == "Name the process server to use (process_server): the vault has PwsTestCS, V2A-PS-200."
-    # excluding a name that is not there leaves both
-    assert refusal(classic.process_server, details(), exclude="other").details["rule"] == "process_server_ambiguous"
+    assert error.msg == ("Name the process server to use (process_server): 2 process servers are healthy (PwsTestCS, "
+                         "V2A-PS-200): besides configuration server other's own, PwsTestCS, V2A-PS-200 remain, so the "
+                         "choice is yours.")
 
 
-def test_without_a_name_no_candidate_is_ambiguous_too():
-    only_cs = [{"friendlyName": fakes.CS, "id": fakes.CS_PS_ID}]
-    error = refusal(classic.process_server, details(process_servers=only_cs), exclude=fakes.CS)
-    assert error.details["rule"] == "process_server_ambiguous"
-    assert error.msg.endswith("the vault has PwsTestCS.")
-    assert refusal(classic.process_server, details(process_servers=[])).msg.endswith("the vault has none.")
+def test_only_the_configuration_servers_own_is_chosen():
+    # the all-in-one configuration server of fabric_get.VMware.unhealthy_cs (health null, service Running)
+    only_cs = [{"friendlyName": fakes.CS, "id": fakes.CS_PS_ID, "psServiceStatus": "Running"}]
+    ps, why = classic.process_server(details(process_servers=only_cs), own=fakes.CS)
+    assert ps.id == fakes.CS_PS_ID
+    assert why == "the only healthy process server (the configuration server's own)"
 
 
-def test_single_process_server_without_exclude():
-    only = [{"friendlyName": fakes.PS, "id": fakes.PS_ID}]
-    assert classic.process_server(details(process_servers=only)).id == fakes.PS_ID
+def test_the_only_healthy_one_is_chosen_and_the_others_are_named():
+    servers = [{"friendlyName": fakes.PS, "id": fakes.PS_ID, "health": "Critical", "psServiceStatus": "Running"},
+               {"friendlyName": fakes.CS, "id": fakes.CS_PS_ID, "health": "Normal", "psServiceStatus": "Running"}]
+    ps, why = classic.process_server(details(process_servers=servers), own=fakes.CS)
+    assert ps.id == fakes.CS_PS_ID
+    assert why == "the only healthy process server (the configuration server's own) (not healthy: V2A-PS-200: health Critical)"
+    # a Warning is tolerated: both fit, the rule sets the configuration server's own apart
+    servers[0]["health"] = "Warning"
+    assert classic.process_server(details(process_servers=servers), own=fakes.CS)[0].id == fakes.PS_ID
+
+
+def test_none_healthy():
+    stopped = [{"friendlyName": fakes.CS, "id": fakes.CS_PS_ID, "health": "Normal", "psServiceStatus": "Stopped"},
+               {"friendlyName": fakes.PS, "id": fakes.PS_ID, "health": "Error", "psServiceStatus": "Running"}]
+    error = refusal(classic.process_server, details(process_servers=stopped), own=fakes.CS)
+    assert error.details["rule"] == "process_server_unhealthy"
+    assert error.msg == ("Name the process server to use (process_server): none of its process servers is healthy "
+                         "(PwsTestCS: service Stopped; V2A-PS-200: health Error).")
+    assert refusal(classic.process_server, details(process_servers=[])).msg.endswith(
+        "none of its process servers is healthy (it reports none).")
 
 
 # ------------------------------------------------------------------------------------------------ retention volume
@@ -166,7 +188,7 @@ def test_unknown_run_as_account():
 # ------------------------------------------------------------------------------------------------ bodies
 def test_reprotect_to_onprem_body_is_inmage_reprotect_input():
     d = details()
-    body = classic.reprotect_to_onprem(classic.master_target(d, fakes.PS), classic.process_server(d, fakes.CS),
+    body = classic.reprotect_to_onprem(classic.master_target(d, fakes.PS), classic.process_server(d, fakes.CS)[0],
                                        classic.retention_volume(classic.master_target(d, fakes.PS)),
                                        fakes.FAILBACK_POLICY, "datastore1", classic.run_as_account(d, "windowsuser"))
     # asr-api.md 2.1: RecoveryToPrimary, profileId (not policyId), the temporary disk excluded by label
@@ -183,7 +205,7 @@ def test_reprotect_to_onprem_body_is_inmage_reprotect_input():
 def test_reprotect_to_onprem_body_leaves_out_what_was_not_given():
     d = details()
     target = classic.master_target(d, fakes.PS)
-    provider = classic.reprotect_to_onprem(target, classic.process_server(d, fakes.PS), target.retention_volumes[0],
+    provider = classic.reprotect_to_onprem(target, classic.process_server(d, fakes.PS)[0], target.retention_volumes[0],
                                            fakes.FAILBACK_POLICY)["properties"]["providerSpecificDetails"]
     assert "datastoreName" not in provider and "runAsAccountId" not in provider
     assert provider["processServerId"] == fakes.PS_ID
@@ -194,7 +216,7 @@ def test_reprotect_to_onprem_body_leaves_out_what_was_not_given():
 def test_reprotect_to_azure_body_as_recorded():
     # asr-api.md 2.5, captured live (REC-RP): the process server's id as master target, run-as account "2"
     d = details()
-    body = classic.reprotect_to_azure(classic.process_server(d, fakes.PS), fakes.FORWARD_POLICY,
+    body = classic.reprotect_to_azure(classic.process_server(d, fakes.PS)[0], fakes.FORWARD_POLICY,
                                       classic.run_as_account(d, "windowsuser"))
     assert body == {"properties": {"failoverDirection": "RecoveryToPrimary", "providerSpecificDetails": {
         "instanceType": "InMageAzureV2", "masterTargetId": fakes.PS_ID, "processServerId": fakes.PS_ID,
@@ -204,7 +226,7 @@ def test_reprotect_to_azure_body_as_recorded():
 
 
 def test_reprotect_to_azure_with_another_master_target_and_no_account():
-    provider = classic.reprotect_to_azure(classic.process_server(details(), fakes.PS), fakes.FORWARD_POLICY,
+    provider = classic.reprotect_to_azure(classic.process_server(details(), fakes.PS)[0], fakes.FORWARD_POLICY,
                                           master_target_id="MT-2")["properties"]["providerSpecificDetails"]
     assert provider["masterTargetId"] == "MT-2" and provider["processServerId"] == fakes.PS_ID
     assert "runAsAccountId" not in provider

@@ -245,7 +245,8 @@ def test_no_application_consistent_point_yet():
     client, vault = setup(fakes.inmage_item(), points=False)
     client.points[fakes.ITEM] = points_of(client.items[0])[:2]
     assert refused(vault, "latest_app_consistent", vms=[fakes.VM]).details["refusals"] == [
-        "VM V2A-W2K16-201 has no application-consistent recovery point yet (it has 2 crash-consistent)."]
+        "VM V2A-W2K16-201 has no application-consistent recovery point yet (its 2 listed point(s) are "
+        "CrashConsistent)."]
 
 
 def test_an_unknown_point_names_the_points_there_are():
@@ -429,7 +430,8 @@ def test_a_plan_of_a_vm_with_no_point_says_the_plan_waits():
     client, vault = setup(a, points=False, plans=[fakes.recovery_plan("rp-web", [a])])
     client.points[fakes.ITEM] = points_of(a)[:1]
     assert refused(vault, "latest_app_consistent", plan="rp-web").details["refusals"] == [
-        "VM V2A-W2K16-201 has no application-consistent recovery point yet (it has 1 crash-consistent). Recovery plan "
+        "VM V2A-W2K16-201 has no application-consistent recovery point yet (its 1 listed point(s) are CrashConsistent). "
+        "Recovery plan "
         "rp-web cannot fail back until every VM has one."]
 
 

@@ -89,12 +89,17 @@ def test_normalize_failback_item_has_no_azure_vm_and_reads_os_details():
 
 
 def test_normalize_user_replication_group_and_running_job():
-    model = forward(group="rg-app", currentScenario={"scenarioName": "Reprotect", "jobId": VAULT + "/replicationJobs/job-42",
+    model = forward(group="rg-app", currentScenario={"scenarioName": "UnplannedFailover",
+                                                     "jobId": VAULT + "/replicationJobs/job-42",
                                                      "startTime": "2026-11-26T08:00:00Z"}, allowedOperations=[])
     result = items.normalize(model)
     assert result["replication_group"] == "rg-app"
-    assert (result["current_scenario"], result["current_job"]) == ("Reprotect", "job-42")
+    assert (result["current_scenario"], result["current_job"]) == ("UnplannedFailover", "job-42")
     assert result["failback_stage"] == "job_running"
+    # updated: a reprotect running on a forward item active in Azure goes to on-premises (it was job_running)
+    model = forward(currentScenario={"scenarioName": "Reprotect", "jobId": VAULT + "/replicationJobs/job-42",
+                                     "startTime": "2026-11-26T08:00:00Z"}, allowedOperations=[])
+    assert items.normalize(model)["failback_stage"] == "reprotecting_to_onprem"
 
 
 def test_normalize_failed_back_before_and_times():
@@ -132,6 +137,9 @@ class FakeVault:
 
     def items(self):
         return self._items
+
+    def read_items(self, listed):
+        return list(listed)
 
     def plan(self, name):
         for plan in self._plans:

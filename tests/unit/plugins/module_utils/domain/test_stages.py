@@ -2,21 +2,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """domain.stages.derive on ASR's real strings: the protected items recorded from the live service
-(tests/fixtures/asr-recorded, see its README) and the lifecycle table of asr-api.md section 3.2. Where no
-recording or public document gives ASR's exact string (asr-api.md marks them UNCONFIRMED), the tests use a
-state string ASR is not known to send, so the stage is shown to follow from the documented vocabulary of
-allowedOperations and never from a string the lab made up."""
-
-import json
-import os
+(tests/recorded/asr, loaded with tests/recorded/asr.py, see its README) and the lifecycle table of asr-api.md
+section 3.2. Where no recording or public document gives ASR's exact string, the tests use a state string ASR is
+not known to send, so the stage is shown to follow from the documented vocabulary of allowedOperations and never
+from a string the lab made up. Every recorded item body is checked in test_recorded_stages.py."""
 
 import pytest
-from azure.mgmt.recoveryservicessiterecovery.models import ReplicationProtectedItem
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import stages
+from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils import recorded_sdk
 
-RECORDED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "fixtures", "asr-recorded"))
 # a protectionState no recording and no document shows: the decision must not rest on the state string
 UNRECORDED = "StateNotInAnyRecording"
 
@@ -27,10 +23,7 @@ def item(provider, state, active, ops, scenario="None", failed_back_before=False
 
 
 def recorded(name):
-    with open(os.path.join(RECORDED, name)) as handle:
-        body = json.load(handle)
-    return [ReplicationProtectedItem(value) for value in body["value"]] if "value" in body else \
-        [ReplicationProtectedItem(body)]
+    return recorded_sdk.models_of("item", name[:-5] if name.endswith(".json") else name)
 
 
 # each recorded protected item (list entries and single GETs) and the stage it was recorded in (the recording's
@@ -72,9 +65,11 @@ DOCUMENTED = [
     ("replicating_to_onprem", "InMage", "Protected", "Primary", ["UnplannedFailover", "DisableProtection"], "REC-FB"),
     ("failback_committed", "InMage", "UnplannedFailoverCommitted", "Recovery",
      ["CompleteMigration", "DisableProtection", "SwitchProtection"], "REC-RP"),
-    # UNCONFIRMED in asr-api.md: "by analogy, probably UnplannedFailoverCommitted / Recovery; reProtect should be offered"
+    # UNCONFIRMED in asr-api.md, recorded since (tests/recorded/asr fact 1): reprotect is offered as SwitchProtection
+    ("running_in_azure", "InMageAzureV2", "UnplannedFailoverCommitted", "Recovery",
+     ["CompleteMigration", "DisableProtection", "SwitchProtection"], "item_get.InMageAzureV2.UnplannedFailoverCommitted"),
     ("running_in_azure", "InMageAzureV2", "UnplannedFailoverCommitted", "Recovery", ["ReverseReplicate", "DisableProtection"],
-     "by analogy (UNCONFIRMED)"),
+     "the SDK's older operation name"),
 ]
 
 
@@ -92,6 +87,12 @@ def test_every_documented_stage(row):
     ("failed_back", "InMageRcmFailback", ["Commit", "CancelFailover"]),
     # committed: reprotect (ReverseReplicate) offered
     ("running_in_azure", "InMageRcm", ["ReverseReplicate"]),
+    # the recorded operation sets (tests/recorded/asr fact 1), under a state string no recording shows
+    ("failed_over_to_azure", "InMageRcm", ["CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection"]),
+    ("running_in_azure", "InMageAzureV2", ["CompleteMigration", "DisableProtection", "SwitchProtection"]),
+    ("failed_back", "InMageRcmFailback", ["CompleteMigration", "Commit", "DisableProtection", "SwitchProtection",
+                                          "CancelFailover"]),
+    ("failback_committed", "InMage", ["CompleteMigration", "DisableProtection", "SwitchProtection"]),
 ])
 def test_stages_without_a_recorded_state_string_follow_the_allowed_operations(stage, provider, ops):
     assert stages.derive(item(provider, UNRECORDED, "Recovery", ops)) == stage
@@ -114,17 +115,29 @@ def test_a_running_job_wins_over_the_state(provider, state, active):
         assert stages.derive(item(provider, state, active, [], scenario=scenario)) == "job_running"
 
 
-def test_reprotect_to_onprem_in_progress():
-    # a reprotect job on a failback item (currentScenario names it while it runs, asr-api.md section 3.1)
-    assert stages.derive(item("InMage", UNRECORDED, "Primary", [], scenario="Reprotect")) == "reprotecting_to_onprem"
-    # the item still shows the forward provider: some job runs
-    started = item("InMageAzureV2", "UnplannedFailoverCommitted", "Recovery", [], scenario="Reprotect")
-    assert stages.derive(started) == "job_running"
+@pytest.mark.parametrize("scenario", ["Reprotect", "SwitchReplicationGroupProtection", "SwitchProtection"])
+def test_reprotect_to_onprem_in_progress(scenario):
+    # a reprotect job on a failback item (currentScenario names it while it runs, asr-api.md section 3.1); ASR's
+    # reprotect job is scenario SwitchReplicationGroupProtection (tests/recorded/asr fact 12)
+    assert stages.derive(item("InMage", UNRECORDED, "Primary", [], scenario=scenario)) == "reprotecting_to_onprem"
+    # updated (it was job_running): the item still shows the forward provider, active in Azure - the reprotect
+    # running on it goes to on-premises
+    started = item("InMageAzureV2", "UnplannedFailoverCommitted", "Recovery", [], scenario=scenario)
+    assert stages.derive(started) == "reprotecting_to_onprem"
+    # a forward item active on-premises again (Primary): a reprotect to Azure is finishing, not one to on-premises
+    assert stages.derive(item("InMageRcm", UNRECORDED, "Primary", [], scenario=scenario)) == "job_running"
 
 
-def test_reprotect_back_to_azure_after_the_failback_commit_is_not_a_reprotect_to_onprem():
-    row = item("InMage", "UnplannedFailoverCommitted", "Recovery", [], scenario="Reprotect")
+@pytest.mark.parametrize("scenario", ["Reprotect", "SwitchReplicationGroupProtection"])
+def test_reprotect_back_to_azure_after_the_failback_commit_is_not_a_reprotect_to_onprem(scenario):
+    row = item("InMage", "UnplannedFailoverCommitted", "Recovery", [], scenario=scenario)
     assert stages.derive(row) == "job_running"
+    # from an uncommitted failback too (recorded: lro_202.reProtect.to_azure.InMageRcmFailback...)
+    assert stages.derive(item("InMageRcmFailback", "CommitPendingStatesBegin", "Recovery", [], scenario=scenario)) == \
+        "job_running"
+    # no active location known: the state decides, as before
+    assert stages.derive(item("InMage", "UnplannedFailoverCommitted", None, [], scenario=scenario)) == "job_running"
+    assert stages.derive(item("InMage", UNRECORDED, None, [], scenario=scenario)) == "reprotecting_to_onprem"
 
 
 @pytest.mark.parametrize("provider", ["InMageAzureV2", "InMage"])
