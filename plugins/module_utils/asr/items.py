@@ -45,8 +45,25 @@ def azure_vm_of(details):
         vm_id = None
     if not name:
         return None
-    disks = [getattr(d, "target_disk_name", None) for d in getattr(details, "protected_managed_disks", None) or []]
-    return {"id": vm_id, "resource_group": rg, "name": name, "disk_names": [d for d in disks if d]}
+    return {"id": vm_id, "resource_group": rg, "name": name, "disk_names": azure_disk_names(details)}
+
+
+def azure_disk_names(details):
+    """The Azure managed-disk names of an item's failed-over VM, in the order ASR lists them, each once.
+
+    Where the service puts them (tests/recorded/asr): InMageAzureV2 in ``azureVMDiskDetails[].targetDiskName``
+    (item_get.InMageAzureV2.UnplannedFailoverCommitted.V2ATestSwitchProtection; its ``protectedManagedDisks``
+    carry no name there, newer API versions may add ``targetDiskName``); InMageRcm in
+    ``protectedDisks[].targetManagedDiskId`` (an ARM id, the name is its last segment)."""
+    names = [getattr(d, "target_disk_name", None) for d in getattr(details, "azure_vm_disk_details", None) or []]
+    names += [getattr(d, "target_disk_name", None) for d in getattr(details, "protected_managed_disks", None) or []]
+    if plain(getattr(details, "instance_type", None)) == "InMageRcm":
+        names += [ids.last(getattr(d, "target_managed_disk_id", None)) for d in getattr(details, "protected_disks", None) or []]
+    seen = []
+    for name in names:
+        if name and name not in seen:
+            seen.append(name)
+    return seen
 
 
 def failed_back_before(provider, active_location, last_failover_time):

@@ -386,3 +386,17 @@ def test_readiness_of_every_recorded_item(row):
     assert [f["severity"] for f in findings(result, friendly, "recovery_point")] == ([point_finding] if point_finding else [])
     assert findings(result, friendly, "app_consistent_point_age") == []
     assert "item/" + model.name in client.reads
+
+
+@pytest.mark.parametrize("name, expected", [
+    # azureVMDiskDetails carries the names; the recorded protectedManagedDisks carry none
+    ("item_get.InMageAzureV2.UnplannedFailoverCommitted.V2ATestSwitchProtection",
+     ["PHYSICALDRIVE1-V2A_W2K16_201", "PHYSICALDRIVE0-V2A_W2K16_201"]),
+    # InMageRcm: the last segment of each protectedDisks[].targetManagedDiskId
+    ("item_get.InMageRcm.UnplannedFailoverCommitted.TestV2ARCMReprotect",
+     ["PHYSICALDRIVE1-Rcm_W2K19_152", "PHYSICALDRIVE0-Rcm_W2K19_152"]),
+])
+def test_azure_disk_names_come_from_where_the_service_puts_them(name, expected):
+    model = rec.one("item", name)
+    assert asr_items.azure_disk_names(model.properties.provider_specific_details) == expected
+    assert asr_items.normalize(model)["azure_vm"]["disk_names"] == expected
