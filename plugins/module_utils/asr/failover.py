@@ -13,18 +13,10 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import i
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import recovery_points, remedies, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, recovery_points, remedies, stages
 
-READY = ("replicating_to_onprem", "failover_failed")
-DONE = ("failed_back", "failback_committed", "reprotected_to_azure")
-WHY = {
-    "running_in_azure": "it is not reprotected to on-premises yet; reprotect it first",
-    "reprotecting_to_onprem": "its reprotect is still running; wait for it",
-    "job_running": "a job is running on it; wait for it and re-run",
-    "protected_to_azure": "it was never failed over to Azure",
-    "failed_over_to_azure": "its failover to Azure is not committed",
-    "migration_completed": "its migration was completed; failback is impossible",
-}
+STEP = lifecycle.step("failover")
+CANCEL = lifecycle.step("cancel")
 
 
 def _point(point):
@@ -97,11 +89,12 @@ def plan(vault, selected, recovery_point, plan_name):
                   "action": "none", "recovery_point": None, "data_loss_window_seconds": None, "job": None,
                   "via_plan": None}
         results.append(result)
-        if stage in DONE:
+        action, _why = STEP.decide(stage)
+        if action == lifecycle.SKIP:
             result["action"] = "already_done"
             continue
-        if stage not in READY:
-            refusals.append("VM %s is at stage %s: %s." % (item["name"], stage, WHY.get(stage, "it cannot fail back now")))
+        if action == lifecycle.REFUSE:
+            refusals.append(STEP.refusal(item["name"], stage))
             continue
         if _is_modern(item) and recovery_point not in modernized.RECOVERY_POINT_TYPES:
             refusals.append("VM %s fails back through the modernized flow, a planned failover to the latest crash- or "
@@ -185,11 +178,11 @@ def cancel(vault, selection, check_mode, deadline, poll=15.0):
         result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
                   "action": "none", "job": None}
         results.append(result)
-        if stage in ("replicating_to_onprem", "failover_failed"):
+        action, _why = CANCEL.decide(stage)
+        if action == lifecycle.SKIP:
             result["action"] = "already_done"
-        elif stage != "failed_back":
-            refusals.append("VM %s is at stage %s: only a failback that is not committed can be cancelled." % (
-                item["name"], stage))
+        elif action == lifecycle.REFUSE:
+            refusals.append(CANCEL.refusal(item["name"], stage))
         elif not _is_modern(item) or "CancelFailover" not in item["allowed_operations"]:
             refusals.append("VM %s fails back through ASR's classic flow, whose failback cannot be cancelled (ASR allows "
                             "%s): fix the on-premises VM and commit, or fail over again." % (

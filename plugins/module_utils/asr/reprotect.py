@@ -15,19 +15,10 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import i
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import placement, remedies, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, placement, remedies, stages
 
-ONPREM_DONE = ("reprotecting_to_onprem", "replicating_to_onprem", "failover_failed", "failed_back",
-               "failback_committed", "reprotected_to_azure")
-AZURE_DONE = ("reprotected_to_azure", "protected_to_azure")
+STEPS = {"to_onprem": lifecycle.step("reprotect_to_onprem"), "to_azure": lifecycle.step("reprotect_to_azure")}
 LABEL = {"to_onprem": "to on-premises", "to_azure": "to Azure"}
-WHY = {
-    "protected_to_azure": "it was never failed over to Azure",
-    "failed_over_to_azure": "its failover to Azure is not committed yet; commit it first",
-    "migration_completed": "its migration was completed; failback is impossible",
-    "job_running": "a job is running on it; wait for it and re-run",
-    "unknown": "its state is not one failback knows",
-}
 
 
 def _policy_ids(vault, instance_type):
@@ -175,12 +166,11 @@ def auto_place(vault, selected, names):
 
 def plan(vault, selected, direction, names):
     """Decide per item: act (with its request body), skip, or refuse; raise listing every refusal."""
-    done = ONPREM_DONE if direction == "to_onprem" else AZURE_DONE
-    start = "running_in_azure" if direction == "to_onprem" else "failback_committed"
+    step = STEPS[direction]
     build = _build_onprem if direction == "to_onprem" else _build_azure
     actions, results, refusals = [], [], []
     if direction == "to_onprem":
-        startable = [s for s in selected if s[1]["failback_stage"] == start]
+        startable = [s for s in selected if step.decide(s[1]["failback_stage"])[0] == lifecycle.ACT]
         names, problems = auto_place(vault, startable, names)
         refusals += problems + _check_groups(startable, names)
     for model, item in selected:
@@ -188,12 +178,12 @@ def plan(vault, selected, direction, names):
         result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
                   "action": "none", "job": None, "attempts": 0}
         results.append(result)
-        if stage in done:
+        action, _why = step.decide(stage)
+        if action == lifecycle.SKIP:
             result["action"] = "already_done"
             continue
-        if stage != start:
-            refusals.append("VM %s is at stage %s: %s." % (item["name"], stage, WHY.get(
-                stage, "reprotect %s starts from %s" % (LABEL[direction], start))))
+        if action == lifecycle.REFUSE:
+            refusals.append(step.refusal(item["name"], stage))
             continue
         try:
             body, chosen = build(vault, model, item, names)

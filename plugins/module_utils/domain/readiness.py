@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, stages
 
 BLOCKER = "blocker"
 WARNING = "warning"
@@ -47,10 +47,13 @@ UNHEALTHY = ("critical", "error")
 FAILBACK_DATASTORE_TYPES = ("vmfs", "vsan")
 UNSUPPORTED_RETENTION_FS = ("fat", "fat32")
 
-PENDING = ("running_in_azure", "reprotecting_to_onprem", "replicating_to_onprem", "failover_failed", "job_running")
-BEFORE_REPROTECT = ("running_in_azure",)
-REPLICATING = ("replicating_to_onprem", "failover_failed")
-DONE = ("failed_back", "failback_committed", "reprotected_to_azure")
+# The stages each rule applies in come from the steps it gates (domain.lifecycle): BEFORE_REPROTECT gates the
+# reprotect to on-premises, REPLICATING the failover, PENDING every step up to the failover (and a VM whose job
+# still runs); DONE is where the failover has nothing left to do.
+BEFORE_REPROTECT = lifecycle.stages_of("reprotect_to_onprem")
+REPLICATING = lifecycle.stages_of("failover")
+PENDING = (*BEFORE_REPROTECT, lifecycle.step("reprotect_to_onprem").passes_through, *REPLICATING, "job_running")
+DONE = lifecycle.step("failover").done_at
 VMWARE_PROVIDERS = stages.FORWARD + stages.FAILBACK
 
 RULES = []

@@ -212,7 +212,8 @@ def test_reprotected_to_azure_is_done_too():
     (fakes.forward_item(), "it was never failed over to Azure"),
     (fakes.forward_item(fakes.MIGRATED), "its migration was completed; failback is impossible"),
     (fakes.forward_item({"allowedOperations": ["Commit"]}), "its failover to Azure is not committed"),
-    (fakes.inmage_item({"protectionState": None, "allowedOperations": []}), "it cannot fail back now"),
+    (fakes.inmage_item({"protectionState": None, "allowedOperations": []}),
+     "its state is not one failback knows; inspect the item in the Azure portal"),
 ])
 def test_items_not_ready_are_refused_and_nothing_starts(model, why):
     client, vault = setup(model, fakes.inmage_item(name=ITEM2, friendly=VM2))
@@ -495,8 +496,8 @@ def cancel_stage(state):
 def test_cancel_after_the_commit_is_refused():
     client, vault = setup(fakes.inmage_item(fakes.COMMITTED), fakes.rcm_item(fakes.RCM_FAILED_BACK))
     error = cancel_refused(vault, vms=[fakes.VM, fakes.RCM_VM])
-    assert error.details["refusals"] == ["VM V2A-W2K16-201 is at stage failback_committed: only a failback that is not "
-                                         "committed can be cancelled."]
+    assert error.details["refusals"] == ["VM V2A-W2K16-201 is at stage failback_committed: its failback is committed; "
+                                         "a committed failback cannot be cancelled."]
     assert [(r["action"], r["changed"]) for r in error.details["vms"]] == [("none", False), ("cancel", True)]
     assert error.msg.startswith("Refusing to cancel the failback; nothing was changed: ")
     assert client.actions == []

@@ -253,10 +253,11 @@ def test_items_past_the_reprotect_to_onprem_are_left_alone(model, stage):
 
 @pytest.mark.parametrize("model, why", [
     (fakes.forward_item(), "it was never failed over to Azure"),
-    (fakes.forward_item({"allowedOperations": ["Commit"]}), "its failover to Azure is not committed yet; commit it first"),
+    (fakes.forward_item({"allowedOperations": ["Commit"]}), "its failover to Azure is not committed yet; commit it first (outside failback)"),
     (fakes.forward_item(fakes.MIGRATED), "its migration was completed; failback is impossible"),
     (fakes.forward_item(fakes.running("UnplannedFailover")), "a job is running on it; wait for it and re-run"),
-    (fakes.forward_item({"protectionState": None, "allowedOperations": []}), "its state is not one failback knows"),
+    (fakes.forward_item({"protectionState": None, "allowedOperations": []}),
+     "its state is not one failback knows; inspect the item in the Azure portal"),
 ])
 def test_items_that_cannot_start_a_reprotect_to_onprem_are_refused(model, why):
     client, vault = classic_setup(model, running_in_azure(ITEM2, VM2))
@@ -423,9 +424,9 @@ def test_reprotect_to_azure_needs_the_forward_policy():
 
 
 @pytest.mark.parametrize("model, why", [
-    (fakes.inmage_item(), "reprotect to Azure starts from failback_committed"),
-    (fakes.inmage_item(fakes.FAILED_BACK), "reprotect to Azure starts from failback_committed"),
-    (running_in_azure(), "reprotect to Azure starts from failback_committed"),
+    (fakes.inmage_item(), "it has not failed over to on-premises yet"),
+    (fakes.inmage_item(fakes.FAILED_BACK), "its failback is not committed yet"),
+    (running_in_azure(), "it has not failed back yet"),
     (fakes.forward_item(fakes.MIGRATED), "its migration was completed; failback is impossible"),
 ])
 def test_reprotect_to_azure_starts_only_after_the_commit(model, why):

@@ -1,0 +1,155 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The failback lifecycle as data: each step, the stages it starts from, the stage it leads to, the stages
+at which it is already done, and why it refuses every other stage.
+
+Plain data in, decisions out. Every module of a step decides from this table (``decide``), the preflight
+report derives each rule's stages from the steps the rule gates (``stages_of``), and ``docs/failback.md``
+shows the table ``markdown_table`` prints (a unit test compares them), so a stage is named in one place.
+
+Stages are those of ``domain.stages`` (derived from ASR's provider, allowed operations, active location and
+current scenario, as recorded in ``tests/recorded/asr``).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import stages
+
+ACT, SKIP, REFUSE = "act", "already_done", "refuse"
+
+# Why a step refuses an item at a stage that it neither starts from nor has passed. Shared by every step;
+# a step may override one in its own ``why``.
+WHY = {
+    "protected_to_azure": "it was never failed over to Azure",
+    "failed_over_to_azure": "its failover to Azure is not committed yet; commit it first (outside failback)",
+    "running_in_azure": "it is not reprotected to on-premises yet; reprotect it first",
+    "reprotecting_to_onprem": "its reprotect is still running; wait for it",
+    "replicating_to_onprem": "it has not failed over to on-premises yet",
+    "failover_failed": "its failover to on-premises failed; retry the failover",
+    "failed_back": "its failback is not committed yet",
+    "job_running": "a job is running on it; wait for it and re-run",
+    "migration_completed": "its migration was completed; failback is impossible",
+    "unknown": "its state is not one failback knows; inspect the item in the Azure portal",
+}
+
+
+class Step:
+    """One step of the lifecycle.
+
+    ``starts_from``: stages the step acts on; ``passes_through``: the stage an item is at while the step's
+    job runs; ``leads_to``: the stage after it succeeds; ``done_at``: stages at which the step has nothing
+    left to do (a re-run skips them); ``why``: refusal reasons that differ from the shared ``WHY``.
+    """
+
+    def __init__(self, name, title, starts_from, leads_to, done_at, passes_through=None, why=None, module=None):
+        self.name, self.title, self.module = name, title, module
+        self.starts_from, self.leads_to, self.done_at = tuple(starts_from), leads_to, tuple(done_at)
+        self.passes_through = passes_through
+        self.why = dict(WHY, **(why or {}))
+
+    def decide(self, stage):
+        """``(ACT | SKIP | REFUSE, reason)`` for an item at ``stage``; the reason is None unless refused."""
+        if stage in self.done_at:
+            return SKIP, None
+        if stage in self.starts_from:
+            return ACT, None
+        return REFUSE, self.why.get(stage, "%s starts from %s" % (self.title, " or ".join(self.starts_from)))
+
+    def refusal(self, vm_name, stage):
+        """The sentence naming the VM, its stage and why this step cannot start there."""
+        return "VM %s is at stage %s: %s." % (vm_name, stage, self.decide(stage)[1])
+
+
+_AFTER_FAILOVER = ("failed_back", "failback_committed", "reprotected_to_azure")
+
+STEPS = (
+    Step("reprotect_to_onprem", "reprotect to on-premises", ("running_in_azure",), "replicating_to_onprem",
+         ("reprotecting_to_onprem", "replicating_to_onprem", "failover_failed", *_AFTER_FAILOVER),
+         passes_through="reprotecting_to_onprem", module="reprotect (direction: to_onprem)"),
+    Step("failover", "fail over to on-premises", ("replicating_to_onprem", "failover_failed"), "failed_back",
+         _AFTER_FAILOVER, module="failover",
+         why={"failed_over_to_azure": "its failover to Azure is not committed"}),
+    Step("verify_onprem", "verify on-premises", ("failed_back",), "failed_back", ("failback_committed",
+                                                                                  "reprotected_to_azure"),
+         module="onprem_vm"),
+    Step("commit", "commit (ASR deletes the Azure VMs)", ("failed_back",), "failback_committed",
+         ("failback_committed", "reprotected_to_azure"), module="commit",
+         why={"running_in_azure": "it was not failed back yet",
+              "reprotecting_to_onprem": "its reprotect is still running"}),
+    # protected_to_azure: replicating to Azure with no failover on record, which is where a reprotect back to
+    # Azure leaves an item whose lastSuccessfulFailoverTime the service cleared (tolerant reading, not recorded)
+    Step("reprotect_to_azure", "reprotect to Azure", ("failback_committed",), "reprotected_to_azure",
+         ("reprotected_to_azure", "protected_to_azure"), module="reprotect (direction: to_azure)",
+         why={"running_in_azure": "it has not failed back yet"}),
+    Step("cancel", "cancel the failback (modernized flow)", ("failed_back",), "replicating_to_onprem",
+         ("replicating_to_onprem", "failover_failed"), module="failover (cancel: true)",
+         why={"failback_committed": "its failback is committed; a committed failback cannot be cancelled",
+              "reprotected_to_azure": "its failback is committed; a committed failback cannot be cancelled"}),
+)
+
+BY_NAME = {step.name: step for step in STEPS}
+
+# The steps a full failback runs, in order (cancel is the way back, not part of it).
+FAILBACK = ("reprotect_to_onprem", "failover", "verify_onprem", "commit", "reprotect_to_azure")
+
+
+def step(name):
+    """The Step called ``name``; KeyError for an unknown one."""
+    return BY_NAME[name]
+
+
+def stages_of(*step_names):
+    """The stages at which any of the named steps starts (a gate rule of those steps applies there)."""
+    found = []
+    for name in step_names:
+        for stage in BY_NAME[name].starts_from:
+            if stage not in found:
+                found.append(stage)
+    return tuple(found)
+
+
+def still_to_run(stage):
+    """The failback steps an item at ``stage`` has still to go through, in order (empty when none can start)."""
+    names = []
+    for name in FAILBACK:
+        action, _why = BY_NAME[name].decide(stage)
+        if action == ACT or names:
+            names.append(name)
+    return names
+
+
+def gates(rules):
+    """``{step name: [rule id, ...]}``: the preflight rules that gate each step.
+
+    ``rules``: dicts with ``id`` and ``when`` (the stages the rule applies in, None for every stage), as
+    ``domain.readiness.RULES`` holds them. A rule gates a step when it applies at a stage the step starts from."""
+    found = {}
+    for item in STEPS:
+        found[item.name] = [r["id"] for r in rules
+                            if r["when"] is None or set(r["when"]) & set(item.starts_from)]
+    return found
+
+
+def markdown_table(rules=()):
+    """The step table of ``docs/failback.md`` (between its ``step-table`` markers); ``rules`` as for ``gates``."""
+    gated = gates(rules)
+    rows = ["| Step | Module | Starts from | Leads to | Already done at | Preflight rules that gate it |",
+            "|---|---|---|---|---|---|"]
+    for item in STEPS:
+        via = " (through `%s`)" % item.passes_through if item.passes_through else ""
+        rows.append("| %s | `%s` | %s | `%s`%s | %s | %s |" % (
+            item.title, item.module, ", ".join("`%s`" % s for s in item.starts_from), item.leads_to, via,
+            ", ".join("`%s`" % s for s in item.done_at), ", ".join("`%s`" % r for r in gated[item.name]) or "none"))
+    return "\n".join(rows) + "\n"
+
+
+def check_table():
+    """Raise ValueError when a step names a stage domain.stages does not know (run at import)."""
+    unknown = [(s.name, stage) for s in STEPS for stage in s.starts_from + s.done_at + (s.leads_to,)
+               if stage not in stages.STAGES]
+    if unknown:
+        raise ValueError("lifecycle names stages domain.stages does not know: %s" % unknown)
+
+
+check_table()

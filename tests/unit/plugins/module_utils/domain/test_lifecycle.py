@@ -1,0 +1,100 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The lifecycle table: each step's decision per stage, the rules' stages derived from it, and the step table
+of docs/failback.md printed from it. Expected decisions are written from docs/failback.md's stage table (what is
+left to do at each stage) and ASR's order of operations (reprotect, fail over, commit, reprotect)."""
+
+import pathlib
+import re
+
+import pytest
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import (
+    lifecycle,
+    readiness,
+    readiness_modern,  # noqa: F401
+    stages,
+)
+
+ROOT = pathlib.Path(__file__).resolve().parents[5]
+A, S, R = lifecycle.ACT, lifecycle.SKIP, lifecycle.REFUSE
+
+# stage -> decision of each failback step, in the order reprotect_to_onprem, failover, verify_onprem, commit,
+# reprotect_to_azure
+EXPECTED = {
+    "protected_to_azure": (R, R, R, R, S),
+    "failed_over_to_azure": (R, R, R, R, R),
+    "running_in_azure": (A, R, R, R, R),
+    "reprotecting_to_onprem": (S, R, R, R, R),
+    "replicating_to_onprem": (S, A, R, R, R),
+    "failover_failed": (S, A, R, R, R),
+    "failed_back": (S, S, A, A, R),
+    "failback_committed": (S, S, S, S, A),
+    "reprotected_to_azure": (S, S, S, S, S),
+    "job_running": (R, R, R, R, R),
+    "migration_completed": (R, R, R, R, R),
+    "unknown": (R, R, R, R, R),
+}
+
+
+@pytest.mark.parametrize("stage", stages.STAGES)
+def test_each_step_decides_each_stage(stage):
+    assert tuple(lifecycle.step(name).decide(stage)[0] for name in lifecycle.FAILBACK) == EXPECTED[stage]
+
+
+@pytest.mark.parametrize("stage", stages.STAGES)
+def test_every_refusal_gives_a_reason_and_no_other_decision_does(stage):
+    for item in lifecycle.STEPS:
+        action, why = item.decide(stage)
+        assert (why is not None) == (action == R)
+        if action == R:
+            assert item.refusal("vm1", stage) == "VM vm1 is at stage %s: %s." % (stage, why)
+
+
+def test_a_committed_failback_cannot_be_cancelled_and_an_uncommitted_one_can():
+    cancel = lifecycle.step("cancel")
+    assert cancel.decide("failed_back") == (A, None)
+    assert cancel.decide("replicating_to_onprem") == (S, None)
+    action, why = cancel.decide("failback_committed")
+    assert action == R and "cannot be cancelled" in why
+
+
+def test_still_to_run_walks_the_failback_from_any_stage():
+    assert lifecycle.still_to_run("running_in_azure") == list(lifecycle.FAILBACK)
+    assert lifecycle.still_to_run("replicating_to_onprem") == ["failover", "verify_onprem", "commit",
+                                                               "reprotect_to_azure"]
+    assert lifecycle.still_to_run("failback_committed") == ["reprotect_to_azure"]
+    assert lifecycle.still_to_run("reprotected_to_azure") == []
+    assert lifecycle.still_to_run("job_running") == []
+
+
+def test_readiness_stages_come_from_the_steps():
+    assert readiness.BEFORE_REPROTECT == ("running_in_azure",)
+    assert set(readiness.REPLICATING) == {"replicating_to_onprem", "failover_failed"}
+    assert set(readiness.PENDING) == {"running_in_azure", "reprotecting_to_onprem", "replicating_to_onprem",
+                                      "failover_failed", "job_running"}
+    assert set(readiness.DONE) == {"failed_back", "failback_committed", "reprotected_to_azure"}
+
+
+def test_gates_follow_the_rules_stages():
+    rules = [{"id": "always", "when": None}, {"id": "before", "when": ("running_in_azure",)},
+             {"id": "points", "when": ("replicating_to_onprem",)}]
+    gated = lifecycle.gates(rules)
+    assert gated["reprotect_to_onprem"] == ["always", "before"]
+    assert gated["failover"] == ["always", "points"]
+    assert gated["commit"] == ["always"]
+
+
+def test_an_unknown_stage_name_in_the_table_is_caught(monkeypatch):
+    stray = lifecycle.Step("x", "x", ("nowhere",), "failed_back", ())
+    monkeypatch.setattr(lifecycle, "STEPS", (*lifecycle.STEPS, stray))
+    with pytest.raises(ValueError, match="nowhere"):
+        lifecycle.check_table()
+
+
+def test_the_documented_step_table_is_the_one_the_code_prints():
+    text = (ROOT / "docs" / "failback.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- step-table:begin -->\n(.*?)<!-- step-table:end -->", text, re.S)
+    assert found, "docs/failback.md has no step-table markers"
+    assert found.group(1) == lifecycle.markdown_table(readiness.RULES)
