@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
-from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, recovery_points, remedies, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, recovery_points, stages
 
 STEP = lifecycle.step("failover")
 CANCEL = lifecycle.step("cancel")
@@ -79,49 +78,82 @@ def _route_groups(vault, acting, plan_name, refusals):
     return None
 
 
-def plan(vault, selected, recovery_point, plan_name):
-    """Decide per item; raise listing every refusal. Returns (acting, results, plan to use)."""
-    acting, results, refusals = [], [], []
-    now = datetime.datetime.now(datetime.timezone.utc)
-    for model, item in selected:
-        stage = item["failback_stage"]
-        result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
-                  "action": "none", "recovery_point": None, "data_loss_window_seconds": None, "job": None,
-                  "via_plan": None}
-        results.append(result)
-        action, _why = STEP.decide(stage)
-        if action == lifecycle.SKIP:
-            result["action"] = "already_done"
-            continue
-        if action == lifecycle.REFUSE:
-            refusals.append(STEP.refusal(item["name"], stage))
-            continue
-        if _is_modern(item) and recovery_point not in modernized.RECOVERY_POINT_TYPES:
-            refusals.append("VM %s fails back through the modernized flow, a planned failover to the latest crash- or "
-                            "application-consistent point: use latest_processed or latest_app_consistent." % item["name"])
-            continue
-        if _is_modern(item):  # the planned failover copies the pending changes and takes a fresh point
-            result.update(action="failover", changed=True, recovery_point={
-                "name": None, "id": None, "type": modernized.RECOVERY_POINT_TYPES[recovery_point], "time": None})
-            result["data_loss_window_seconds"] = 0.0
-            acting.append((model, item))
-            continue
+class ClassicFailback:
+    """InMage items (through a master target): an unplanned failover to a chosen recovery point."""
+
+    action = "unplanned_failover"
+
+    @staticmethod
+    def choose(vault, model, item, recovery_point, plan_name, result, now):
+        """Fill the result's recovery point; a refusal sentence when there is none to fail over to."""
         points = [_point(p) for p in vault.recovery_points(model)]
         chosen = choose_point(points, recovery_point)
         if chosen is None and not points and recovery_point == "latest_processed" and asr_items.point_evidence(model):
             chosen = dict(LATEST_UNLISTED)
         if chosen is None:
-            refusals.append(_no_point(item, points, recovery_point, plan_name))
-            continue
+            return _no_point(item, points, recovery_point, plan_name)
         result["recovery_point"], result["data_loss_window_seconds"] = _public(chosen, now)
-        result.update(action="failover", changed=True)
-        acting.append((model, item))
+        return None
+
+    @staticmethod
+    def start(vault, model, item, recovery_point, source_site_operations):
+        body = classic.failover(item["active_location"], recovery_point if recovery_point in classic.RECOVERY_POINT_TYPES
+                                else _custom_id(vault, model, recovery_point), source_site_operations)
+        return operations.item_action(vault, "unplanned_failover", model, body)
+
+    @staticmethod
+    def start_plan(vault, plan_name, recovery_point, source_site_operations):
+        return operations.plan_action(vault, "unplanned_failover", plan_name,
+                                      classic.plan_failover(recovery_point, source_site_operations))
+
+
+class ModernizedFailback:
+    """InMageRcmFailback items (through the replication appliance): a planned failover, which copies the pending
+    changes and takes a fresh crash- or application-consistent point (no data-loss window)."""
+
+    action = "planned_failover"
+
+    @staticmethod
+    def choose(_vault, _model, item, recovery_point, _plan_name, result, _now):
+        if recovery_point not in modernized.RECOVERY_POINT_TYPES:
+            return ("VM %s fails back through the modernized flow, a planned failover to the latest crash- or "
+                    "application-consistent point: use latest_processed or latest_app_consistent." % item["name"])
+        result["recovery_point"] = {"name": None, "id": None, "type": modernized.RECOVERY_POINT_TYPES[recovery_point],
+                                    "time": None}
+        result["data_loss_window_seconds"] = 0.0
+        return None
+
+    @staticmethod
+    def start(vault, model, _item, recovery_point, _source_site_operations):
+        return operations.item_action(vault, "planned_failover", model, modernized.planned_failover(recovery_point))
+
+    @staticmethod
+    def start_plan(vault, plan_name, recovery_point, _source_site_operations):
+        return operations.plan_action(vault, "planned_failover", plan_name, modernized.plan_planned_failover(recovery_point))
+
+
+def provider(item):
+    """The failback flow an item takes: ModernizedFailback for InMageRcmFailback, else ClassicFailback."""
+    return ModernizedFailback if item["provider"] in stages.MODERN_FAILBACK else ClassicFailback
+
+
+WORDS = runner.Words("fail over to on-premises", "Failover to on-premises", "failover")
+CANCEL_WORDS = runner.Words("cancel the failback", "Cancelling the failback", "cancel")
+
+
+def plan(vault, selected, recovery_point, plan_name):
+    """Decide per item; raise listing every refusal. Returns (acting, results, plan to use)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def check(model, item, result):
+        return provider(item).choose(vault, model, item, recovery_point, plan_name, result, now)
+
+    acting, results, refusals = runner.decide(STEP, WORDS, selected, check, extra={
+        "recovery_point": None, "data_loss_window_seconds": None, "via_plan": None})
     use_plan = _route_groups(vault, acting, plan_name, refusals)
     if use_plan and recovery_point not in classic.RECOVERY_POINT_TYPES:
         refusals.append("Recovery plan %s fails over to latest_processed or latest_app_consistent only." % use_plan)
-    if refusals:
-        raise AzureError("Refusing to fail over to on-premises; nothing was changed: " + " ".join(refusals),
-                         refusals=refusals, vms=results)
+    runner.refuse(WORDS, refusals, results)
     for result in results:
         if result["action"] == "failover":
             result["via_plan"] = use_plan
@@ -138,32 +170,17 @@ def _no_point(item, points, wanted, plan_name):
     return "VM %s has no recovery point %s (it has %s)." % (item["name"], wanted, ", ".join(p["name"] for p in points))
 
 
-def _is_modern(item):
-    return item["provider"] in stages.MODERN_FAILBACK
-
-
 def apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll):
-    """Start the failover (one plan job, or one job per item) and wait; returns {item name: summary}.
-
-    Classic items take an unplanned failover; modernized ones (InMageRcmFailback) a planned failover,
-    which is how the replication appliance fails back."""
+    """Start the failover (one plan job, or one job per item, each in its provider's flow) and wait; returns
+    {item name: summary}. A plan whose items fail back through the appliance takes a planned failover."""
     if use_plan:
-        if any(_is_modern(item) for _model, item in acting):
-            job = operations.plan_action(vault, "planned_failover", use_plan, modernized.plan_planned_failover(recovery_point))
-        else:
-            job = operations.plan_action(vault, "unplanned_failover", use_plan,
-                                         classic.plan_failover(recovery_point, source_site_operations))
+        flow = ModernizedFailback if any(provider(item) is ModernizedFailback for _model, item in acting) \
+            else ClassicFailback
+        job = flow.start_plan(vault, use_plan, recovery_point, source_site_operations)
         summary = operations.wait(vault, [job], deadline, poll=poll).get(job)
         return {item["item_name"]: summary for _model, item in acting}
-    started = {}
-    for model, item in acting:
-        if _is_modern(item):
-            started[item["item_name"]] = operations.item_action(vault, "planned_failover", model,
-                                                                modernized.planned_failover(recovery_point))
-            continue
-        body = classic.failover(item["active_location"], recovery_point if recovery_point in classic.RECOVERY_POINT_TYPES
-                                else _custom_id(vault, model, recovery_point), source_site_operations)
-        started[item["item_name"]] = operations.item_action(vault, "unplanned_failover", model, body)
+    started = {item["item_name"]: provider(item).start(vault, model, item, recovery_point, source_site_operations)
+               for model, item in acting}
     summaries = operations.wait(vault, started.values(), deadline, poll=poll)
     return {name: summaries.get(job) for name, job in started.items()}
 
@@ -172,42 +189,21 @@ def cancel(vault, selection, check_mode, deadline, poll=15.0):
     """Cancel a failback that is not committed (modernized flow): ASR reverts the on-premises disks to
     their pre-failover snapshots and resumes replication from Azure. Classic failback cannot be cancelled."""
     selected = asr_items.select(vault, **selection)
-    results, refusals, acting = [], [], []
-    for model, item in selected:
-        stage = item["failback_stage"]
-        result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
-                  "action": "none", "job": None}
-        results.append(result)
-        action, _why = CANCEL.decide(stage)
-        if action == lifecycle.SKIP:
-            result["action"] = "already_done"
-        elif action == lifecycle.REFUSE:
-            refusals.append(CANCEL.refusal(item["name"], stage))
-        elif not _is_modern(item) or "CancelFailover" not in item["allowed_operations"]:
-            refusals.append("VM %s fails back through ASR's classic flow, whose failback cannot be cancelled (ASR allows "
-                            "%s): fix the on-premises VM and commit, or fail over again." % (
-                                item["name"], ", ".join(item["allowed_operations"]) or "nothing"))
-        else:
-            result.update(action="cancel", changed=True)
-            acting.append((model, item))
-    if refusals:
-        raise AzureError("Refusing to cancel the failback; nothing was changed: " + " ".join(refusals),
-                         refusals=refusals, vms=results)
+
+    def check(_model, item, _result):
+        if provider(item) is ModernizedFailback and "CancelFailover" in item["allowed_operations"]:
+            return None
+        return ("VM %s fails back through ASR's classic flow, whose failback cannot be cancelled (ASR allows %s): fix "
+                "the on-premises VM and commit, or fail over again." % (
+                    item["name"], ", ".join(item["allowed_operations"]) or "nothing"))
+
+    acting, results, refusals = runner.decide(CANCEL, CANCEL_WORDS, selected, check)
+    runner.refuse(CANCEL_WORDS, refusals, results)
     if check_mode or not acting:
         return {"changed": bool(acting), "vms": results}
     started = {item["item_name"]: operations.item_action(vault, "failover_cancel", model) for model, item in acting}
     summaries = operations.wait(vault, started.values(), deadline, poll=poll)
-    vault.forget("items")
-    after = {item["item_name"]: item for _model, item in asr_items.select(vault, item_names=[r["item_name"] for r in results])}
-    for result in results:
-        result["stage_after"] = after[result["item_name"]]["failback_stage"]
-        if result["action"] == "cancel":
-            result["job"] = operations.job_result(summaries.get(started[result["item_name"]]))
-    failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
-    if failed:
-        raise AzureError("Cancelling the failback failed for %s. %s" % (", ".join(r["name"] for r in failed), " ".join(
-            "%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
-            vms=results, failed=[r["name"] for r in failed])
+    runner.finish(vault, CANCEL_WORDS, results, {name: summaries.get(job) for name, job in started.items()})
     return {"changed": True, "vms": results}
 
 
@@ -223,21 +219,11 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
     if check_mode or not acting:
         return {"changed": bool(acting), "vms": results, "recovery_plan": use_plan}
     summaries = apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll)
-    vault.forget("items")
-    after = {item["item_name"]: item for _model, item in asr_items.select(
-        vault, item_names=[r["item_name"] for r in results])}
-    for result in results:
-        item = after[result["item_name"]]
-        result["stage_after"] = item["failback_stage"]
-        if result["action"] == "failover":
-            result["job"] = operations.job_result(summaries.get(result["item_name"]))
+
+    def after(result, item):
         found = azure_vms.find(item) if azure_vms is not None else None
         result["azure_vm_power_state"] = found["power_state"] if found else None
-    failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
-    if failed:
-        raise AzureError("Failover to on-premises failed for %s. %s" % (
-            ", ".join(r["name"] for r in failed),
-            " ".join("%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
-            vms=results, failed=[r["name"] for r in failed])
+
+    runner.finish(vault, WORDS, results, {k: v for k, v in summaries.items() if v is not None}, after=after)
     return {"changed": True, "vms": results, "recovery_plan": use_plan, "job_ids": sorted(
         {ids.last(r["job"]["id"]) for r in results if r["job"]})}

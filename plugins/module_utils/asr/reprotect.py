@@ -10,7 +10,7 @@ until the agent-registration deadline, as the docs say to.
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
@@ -18,7 +18,8 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, placement, remedies, stages
 
 STEPS = {"to_onprem": lifecycle.step("reprotect_to_onprem"), "to_azure": lifecycle.step("reprotect_to_azure")}
-LABEL = {"to_onprem": "to on-premises", "to_azure": "to Azure"}
+WORDS = {"to_onprem": runner.Words("reprotect to on-premises", "Reprotect to on-premises", "reprotect"),
+         "to_azure": runner.Words("reprotect to Azure", "Reprotect to Azure", "reprotect")}
 
 
 def _policy_ids(vault, instance_type):
@@ -165,37 +166,27 @@ def auto_place(vault, selected, names):
 
 
 def plan(vault, selected, direction, names):
-    """Decide per item: act (with its request body), skip, or refuse; raise listing every refusal."""
+    """Decide per item: act (with its request body), skip, or refuse; raise listing every refusal.
+
+    Returns ``(actions, results)``: ``actions`` are ``(model, item, body, result)`` of the items to reprotect."""
     step = STEPS[direction]
     build = _build_onprem if direction == "to_onprem" else _build_azure
-    actions, results, refusals = [], [], []
+    problems = []
     if direction == "to_onprem":
         startable = [s for s in selected if step.decide(s[1]["failback_stage"])[0] == lifecycle.ACT]
         names, problems = auto_place(vault, startable, names)
-        refusals += problems + _check_groups(startable, names)
-    for model, item in selected:
-        stage = item["failback_stage"]
-        result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
-                  "action": "none", "job": None, "attempts": 0}
-        results.append(result)
-        action, _why = step.decide(stage)
-        if action == lifecycle.SKIP:
-            result["action"] = "already_done"
-            continue
-        if action == lifecycle.REFUSE:
-            refusals.append(step.refusal(item["name"], stage))
-            continue
-        try:
-            body, chosen = build(vault, model, item, names)
-        except AzureError as error:
-            refusals.append(error.msg)
-            continue
-        result.update(chosen, changed=True, action="reprotect")
-        actions.append((model, item, body, result))
-    if refusals:
-        raise AzureError("Refusing to reprotect %s; nothing was changed: %s" % (
-            LABEL[direction], " ".join(refusals)), refusals=refusals, vms=results)
-    return actions, results
+        problems += _check_groups(startable, names)
+    bodies = {}
+
+    def check(model, item, result):
+        body, chosen = build(vault, model, item, names)
+        result.update(chosen)
+        bodies[item["item_name"]] = body
+
+    acting, results, refusals = runner.decide(step, WORDS[direction], selected, check, extra={"attempts": 0})
+    runner.refuse(WORDS[direction], problems + refusals, results)
+    by_name = {r["item_name"]: r for r in results}
+    return [(model, item, bodies[item["item_name"]], by_name[item["item_name"]]) for model, item in acting], results
 
 
 def apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=None):
@@ -231,14 +222,5 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
     if check_mode or not actions:
         return {"changed": bool(actions), "vms": results}
     apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=record_azure_vm)
-    vault.forget("items")
-    after = {item["item_name"]: item for _model, item in asr_items.select(vault, item_names=[r["item_name"] for r in results])}
-    for result in results:
-        result["stage_after"] = after[result["item_name"]]["failback_stage"]
-    failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
-    if failed:
-        raise AzureError("Reprotect %s failed for %s. %s" % (
-            LABEL[direction], ", ".join(r["name"] for r in failed),
-            " ".join("%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
-            vms=results, failed=[r["name"] for r in failed])
+    runner.finish(vault, WORDS[direction], results, {})
     return {"changed": True, "vms": results}

@@ -519,3 +519,12 @@ def azure_vm(name, rg="PwsTestRG", exists=True, power_state="running"):
             "virtualMachines/%s" % (rg, name)
     return {"id": vm_id, "resource_group": rg, "name": name, "power_state": power_state if exists else None,
             "exists": exists, "moved": False, "recorded_resource_group": rg, "found_by": "tag" if exists else None}
+
+
+def reprotect_names(**given):
+    """The names a reprotect takes (asr.reprotect.ensure's ``names``): every one None, no placements, then ``given``."""
+    base = dict.fromkeys(("master_target", "process_server", "datastore", "retention_volume", "run_as_account",
+                          "appliance", "log_storage_account_id"))
+    base["placements"] = {}
+    base.update(given)
+    return base

@@ -15,7 +15,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.azure.creden
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.session import AzureSession
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.azure.fakes import (
-    ScriptedTransport,
+    RecordingTransport,
     StaticCredential,
 )
 
@@ -334,15 +334,6 @@ def test_set_tags_replaces_and_removes_by_name_in_any_case_and_keeps_the_rest():
 
 
 # ------------------------------------------------------------------ the real Compute SDK over a scripted transport
-class RecordingTransport(ScriptedTransport):
-    def __init__(self, answers):
-        super().__init__(answers)
-        self.sent = []
-
-    def send(self, request, **kwargs):
-        self.sent.append(request)
-        return super().send(request, **kwargs)
-
 
 def vm_json(rg, name, tags=None):
     return {"id": vm_id(rg, name), "name": name, "location": "westeurope", "tags": tags or {},

@@ -25,7 +25,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.deadline imp
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
 from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.azure.fakes import (
-    ScriptedTransport,
+    RecordingTransport,
     StaticCredential,
 )
 
@@ -66,17 +66,6 @@ def accepted(path, job):
                   "x-ms-request-id": ", ".join([vault + "/replicationJobs/" + job] * 2),
                   "Content-Length": "0"}, None)
 
-
-class RecordingTransport(ScriptedTransport):
-    """ScriptedTransport that also keeps each request, to check its body."""
-
-    def __init__(self, answers):
-        super().__init__(answers)
-        self.sent = []
-
-    def send(self, request, **kwargs):
-        self.sent.append(request)
-        return super().send(request, **kwargs)
 
 
 def vault(answers, subscription=SUB, resource_group="PwsTestRG", name="PwsTestVault"):

@@ -144,12 +144,7 @@ def vault_of(item_file, fabric_file, policies, mappings):
     return client, fakes.vault(client)
 
 
-def names(**given):
-    base = dict.fromkeys(("master_target", "process_server", "datastore", "retention_volume", "run_as_account",
-                          "appliance", "log_storage_account_id"))
-    base["placements"] = {}
-    base.update(given)
-    return base
+names = fakes.reprotect_names
 
 
 def test_classic_reprotect_back_to_azure_is_the_accepted_request():

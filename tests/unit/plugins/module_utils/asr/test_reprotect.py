@@ -21,12 +21,7 @@ AGENT = fakes.job_error(None, "The mobility service agent isn't installed on the
 OTHER = fakes.job_error("78052", "Protection couldn't be completed.", 78052, "A VM with the same name exists on the host.")
 
 
-def names(**given):
-    base = dict.fromkeys(("master_target", "process_server", "datastore", "retention_volume", "run_as_account",
-                          "appliance", "log_storage_account_id"))
-    base["placements"] = {}
-    base.update(given)
-    return base
+names = fakes.reprotect_names
 
 
 def running_in_azure(name=fakes.FORWARD_ITEM, friendly=fakes.FORWARD_VM, **kwargs):
@@ -253,7 +248,8 @@ def test_items_past_the_reprotect_to_onprem_are_left_alone(model, stage):
 
 @pytest.mark.parametrize("model, why", [
     (fakes.forward_item(), "it was never failed over to Azure"),
-    (fakes.forward_item({"allowedOperations": ["Commit"]}), "its failover to Azure is not committed yet; commit it first (outside failback)"),
+    (fakes.forward_item({"allowedOperations": ["Commit"]}),
+     "its failover to Azure is not committed yet; commit it first (outside failback)"),
     (fakes.forward_item(fakes.MIGRATED), "its migration was completed; failback is impossible"),
     (fakes.forward_item(fakes.running("UnplannedFailover")), "a job is running on it; wait for it and re-run"),
     (fakes.forward_item({"protectionState": None, "allowedOperations": []}),

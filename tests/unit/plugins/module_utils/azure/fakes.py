@@ -52,6 +52,18 @@ class ScriptedTransport(HttpTransport):
         pass
 
 
+class RecordingTransport(ScriptedTransport):
+    """ScriptedTransport that also keeps each request, to check its body."""
+
+    def __init__(self, answers):
+        super().__init__(answers)
+        self.sent = []
+
+    def send(self, request, **kwargs):
+        self.sent.append(request)
+        return super().send(request, **kwargs)
+
+
 class StaticCredential:
     def get_token(self, *scopes, **kwargs):
         return AccessToken("token", 4102444800)

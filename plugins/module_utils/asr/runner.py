@@ -1,0 +1,91 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One runner for every ASR step (reprotect, failover, cancel, commit), item by item:
+read, skip what is done, refuse what cannot start (naming stage and rule), act on the rest, wait with a
+deadline, read again, verify.
+
+A step supplies what differs: its lifecycle entry (``domain.lifecycle``), a ``check`` per item that may
+refuse it or fill its result, and how its jobs start. Every refusal is collected before anything starts,
+so a refusal changes nothing. Results are one dict per item, in the order of the selection, returned on
+success and carried by the AzureError (``vms``) on failure.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import operations
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, remedies
+
+
+class Words:
+    """How a step names itself in its two messages: ``refuse`` completes "Refusing to ...; nothing was
+    changed", ``failed`` starts "... failed for <VMs>"."""
+
+    def __init__(self, refuse, failed, action):
+        self.refuse, self.failed, self.action = refuse, failed, action
+
+
+def decide(step, words, selected, check, extra=None):
+    """Per item of ``selected`` (``(model, item)`` pairs from ``asr.items.select``): skip, refuse or act.
+
+    ``check(model, item, result)`` runs for items at a stage the step starts from; it returns a refusal
+    sentence (or raises AzureError, whose message is the refusal) or None to act, and may fill ``result``.
+    ``extra``: keys every result starts with. Returns ``(acting, results, refusals)``; ``acting`` holds the
+    ``(model, item)`` pairs to act on, each result of those has ``action`` = ``words.action``, ``changed`` True."""
+    acting, results, refusals = [], [], []
+    for model, item in selected:
+        stage = item["failback_stage"]
+        result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
+                  "action": "none", "job": None}
+        result.update(extra or {})
+        results.append(result)
+        action, _why = step.decide(stage)
+        if action == lifecycle.SKIP:
+            result["action"] = "already_done"
+            continue
+        if action == lifecycle.REFUSE:
+            refusals.append(step.refusal(item["name"], stage))
+            continue
+        try:
+            refusal = check(model, item, result)
+        except AzureError as error:
+            refusal = error.msg
+        if refusal:
+            refusals.append(refusal)
+            continue
+        result.update(action=words.action, changed=True)
+        acting.append((model, item))
+    return acting, results, refusals
+
+
+def refuse(words, refusals, results):
+    """Raise the step's refusal (nothing was changed) when there is any."""
+    if refusals:
+        raise AzureError("Refusing to %s; nothing was changed: %s" % (words.refuse, " ".join(refusals)),
+                         refusals=refusals, vms=results)
+
+
+def finish(vault, words, results, summaries, after=None):
+    """After the jobs: read every item again, record each one's stage and job, verify.
+
+    ``summaries``: ``{item name: job summary}`` of the items acted on; ``after(result, item)`` adds what a step
+    reads after its jobs. Raises AzureError naming every VM whose job did not succeed, with its remedy."""
+    vault.forget("items")
+    now = {item["item_name"]: item for _model, item in asr_items.select(
+        vault, item_names=[r["item_name"] for r in results])}
+    for result in results:
+        item = now[result["item_name"]]
+        result["stage_after"] = item["failback_stage"]
+        if result["action"] == words.action and result["item_name"] in summaries:
+            result["job"] = operations.job_result(summaries[result["item_name"]])
+        if after is not None:
+            after(result, item)
+    failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
+    if failed:
+        raise AzureError("%s failed for %s. %s" % (
+            words.failed, ", ".join(r["name"] for r in failed),
+            " ".join("%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
+            vms=results, failed=[r["name"] for r in failed])
+    return results
