@@ -86,6 +86,8 @@ class ClassicFailback:
     @staticmethod
     def choose(vault, model, item, recovery_point, plan_name, result, now):
         """Fill the result's recovery point; a refusal sentence when there is none to fail over to."""
+        if result["assumed"]:  # check mode after a predicted reprotect: the point is chosen when the run gets here
+            return None
         points = [_point(p) for p in vault.recovery_points(model)]
         chosen = choose_point(points, recovery_point)
         if chosen is None and not points and recovery_point == "latest_processed" and asr_items.point_evidence(model):
@@ -141,15 +143,17 @@ WORDS = runner.Words("fail over to on-premises", "Failover to on-premises", "fai
 CANCEL_WORDS = runner.Words("cancel the failback", "Cancelling the failback", "cancel")
 
 
-def plan(vault, selected, recovery_point, plan_name):
-    """Decide per item; raise listing every refusal. Returns (acting, results, plan to use)."""
+def plan(vault, selected, recovery_point, plan_name, assumed=None):
+    """Decide per item; raise listing every refusal. Returns (acting, results, plan to use).
+
+    ``assumed``: check mode only, ``{VM name: stage}`` an earlier step predicted (``runner.assume``)."""
     now = datetime.datetime.now(datetime.timezone.utc)
 
     def check(model, item, result):
         return provider(item).choose(vault, model, item, recovery_point, plan_name, result, now)
 
     acting, results, refusals = runner.decide(STEP, WORDS, selected, check, extra={
-        "recovery_point": None, "data_loss_window_seconds": None, "via_plan": None})
+        "recovery_point": None, "data_loss_window_seconds": None, "via_plan": None}, assumed=assumed)
     use_plan = _route_groups(vault, acting, plan_name, refusals)
     if use_plan and recovery_point not in classic.RECOVERY_POINT_TYPES:
         refusals.append("Recovery plan %s fails over to latest_processed or latest_app_consistent only." % use_plan)
@@ -213,11 +217,18 @@ def _custom_id(vault, model, wanted):
 
 
 def ensure(session, vault, selection, recovery_point, source_site_operations, check_mode, deadline, poll=15.0,
-           azure_vms=None):
+           azure_vms=None, assumed=None):
+    """The failover module's whole job: ``{changed, vms, recovery_plan[, job_ids][, predicted_stages]}``; raises
+    AzureError listing every refusal (nothing changed) or every failed job (per VM). ``assumed``: check mode only,
+    the stages an earlier step of the same run predicted."""
     selected = asr_items.select(vault, **selection)
-    acting, results, use_plan = plan(vault, selected, recovery_point, selection.get("plan"))
-    if check_mode or not acting:
-        return {"changed": bool(acting), "vms": results, "recovery_plan": use_plan}
+    acting, results, use_plan = plan(vault, selected, recovery_point, selection.get("plan"),
+                                     assumed=assumed if check_mode else None)
+    if check_mode:
+        return {"changed": bool(acting), "vms": results, "recovery_plan": use_plan,
+                "predicted_stages": runner.predict(STEP, results)}
+    if not acting:
+        return {"changed": False, "vms": results, "recovery_plan": use_plan}
     summaries = apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll)
 
     def after(result, item):

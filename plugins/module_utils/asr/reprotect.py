@@ -165,7 +165,7 @@ def auto_place(vault, selected, names):
     return dict(names, placements=placements), problems
 
 
-def plan(vault, selected, direction, names):
+def plan(vault, selected, direction, names, assumed=None):
     """Decide per item: act (with its request body), skip, or refuse; raise listing every refusal.
 
     Returns ``(actions, results)``: ``actions`` are ``(model, item, body, result)`` of the items to reprotect."""
@@ -183,7 +183,8 @@ def plan(vault, selected, direction, names):
         result.update(chosen)
         bodies[item["item_name"]] = body
 
-    acting, results, refusals = runner.decide(step, WORDS[direction], selected, check, extra={"attempts": 0})
+    acting, results, refusals = runner.decide(step, WORDS[direction], selected, check, extra={"attempts": 0},
+                                              assumed=assumed)
     runner.refuse(WORDS[direction], problems + refusals, results)
     by_name = {r["item_name"]: r for r in results}
     return [(model, item, bodies[item["item_name"]], by_name[item["item_name"]]) for model, item in acting], results
@@ -215,12 +216,15 @@ def apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=No
 
 
 def ensure(session, vault, selection, direction, names, check_mode, deadline, agent_deadline=None, poll=15.0,
-           record_azure_vm=None):
-    """The module's whole job: ``{changed, vms}``; raises AzureError when a job failed."""
+           record_azure_vm=None, assumed=None):
+    """The module's whole job: ``{changed, vms[, predicted_stages]}``; raises AzureError when a job failed.
+    ``assumed``: check mode only, the stages an earlier step of the same run predicted (``runner.assume``)."""
     selected = asr_items.select(vault, **selection)
-    actions, results = plan(vault, selected, direction, names)
-    if check_mode or not actions:
-        return {"changed": bool(actions), "vms": results}
+    actions, results = plan(vault, selected, direction, names, assumed=assumed if check_mode else None)
+    if check_mode:
+        return {"changed": bool(actions), "vms": results, "predicted_stages": runner.predict(STEPS[direction], results)}
+    if not actions:
+        return {"changed": False, "vms": results}
     apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=record_azure_vm)
     runner.finish(vault, WORDS[direction], results, {})
     return {"changed": True, "vms": results}

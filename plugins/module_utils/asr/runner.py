@@ -16,7 +16,7 @@ from __future__ import annotations
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import operations
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, remedies
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, remedies, stages
 
 
 class Words:
@@ -27,18 +27,19 @@ class Words:
         self.refuse, self.failed, self.action = refuse, failed, action
 
 
-def decide(step, words, selected, check, extra=None):
+def decide(step, words, selected, check, extra=None, assumed=None):
     """Per item of ``selected`` (``(model, item)`` pairs from ``asr.items.select``): skip, refuse or act.
 
     ``check(model, item, result)`` runs for items at a stage the step starts from; it returns a refusal
     sentence (or raises AzureError, whose message is the refusal) or None to act, and may fill ``result``.
-    ``extra``: keys every result starts with. Returns ``(acting, results, refusals)``; ``acting`` holds the
+    ``extra``: keys every result starts with. ``assumed``: ``{VM name: stage}`` that an earlier step of the same
+    check-mode run predicted (see ``assume``). Returns ``(acting, results, refusals)``; ``acting`` holds the
     ``(model, item)`` pairs to act on, each result of those has ``action`` = ``words.action``, ``changed`` True."""
     acting, results, refusals = [], [], []
     for model, item in selected:
-        stage = item["failback_stage"]
+        stage, assumed_here = assume(item, assumed)
         result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
-                  "action": "none", "job": None}
+                  "action": "none", "job": None, "assumed": assumed_here}
         result.update(extra or {})
         results.append(result)
         action, _why = step.decide(stage)
@@ -58,6 +59,28 @@ def decide(step, words, selected, check, extra=None):
         result.update(action=words.action, changed=True)
         acting.append((model, item))
     return acting, results, refusals
+
+
+def assume(item, assumed):
+    """``(stage, assumed)``: the stage to decide from, and whether it is an earlier step's prediction.
+
+    In check mode a run's later steps cannot see what its earlier steps would do: a VM to be reprotected is
+    still ``running_in_azure``. The earlier step's predicted stage (``predict``) stands in for the real one
+    when it is further along the lifecycle; what that step would create (recovery points, on-premises disks)
+    is then unknown and its checks are left to the real run (the result says ``assumed``)."""
+    wanted = (assumed or {}).get(item["name"])
+    real = item["failback_stage"]
+    if wanted and wanted != real and stages.ORDER.get(wanted, -1) > stages.ORDER.get(real, -1):
+        return wanted, True
+    return real, False
+
+
+def predict(step, results):
+    """Check mode: each result's ``stage_after`` as the step would leave it (``leads_to`` for the items it acts
+    on, the stage it decided from for the others); returns ``{VM name: stage}`` for the next step's ``assume``."""
+    for result in results:
+        result["stage_after"] = step.leads_to if result["changed"] else result["stage_before"]
+    return {r["name"]: r["stage_after"] for r in results}
 
 
 def refuse(words, refusals, results):

@@ -196,7 +196,7 @@ def test_items_past_the_failover_are_left_alone(state, stage):
     assert client.actions == [] and "points/" + fakes.ITEM not in client.reads
     assert outcome == {"changed": False, "recovery_plan": None, "vms": [{
         "name": fakes.VM, "item_name": fakes.ITEM, "stage_before": stage, "changed": False, "action": "already_done",
-        "recovery_point": None, "data_loss_window_seconds": None, "job": None, "via_plan": None}]}
+        "recovery_point": None, "data_loss_window_seconds": None, "job": None, "via_plan": None, "assumed": False}]}
 
 
 def test_reprotected_to_azure_is_done_too():
@@ -263,7 +263,9 @@ def test_check_mode_predicts_and_starts_nothing():
     assert client.actions == []
     assert outcome["changed"] is True and outcome["recovery_plan"] is None
     assert (outcome["vms"][0]["action"], outcome["vms"][0]["recovery_point"]["name"]) == ("failover", "rp-new")
-    assert "stage_after" not in outcome["vms"][0] and "job_ids" not in outcome
+    assert "job_ids" not in outcome
+    # the prediction: where the failover would leave the VM, for the next step of a check-mode run
+    assert outcome["vms"][0]["stage_after"] == "failed_back" and outcome["predicted_stages"] == {fakes.VM: "failed_back"}
 
 
 def test_a_failed_job_raises_with_the_error_and_its_remedy():
@@ -485,7 +487,7 @@ def test_cancel_of_a_failback_not_started_is_done(state):
     client, vault = setup(fakes.rcm_item(state))
     assert cancel(vault, vms=[fakes.RCM_VM]) == {"changed": False, "vms": [{
         "name": fakes.RCM_VM, "item_name": fakes.RCM_ITEM, "stage_before": cancel_stage(state), "changed": False,
-        "action": "already_done", "job": None}]}
+        "action": "already_done", "job": None, "assumed": False}]}
     assert client.actions == []
 
 
@@ -583,3 +585,28 @@ def test_the_cancel_job_is_followed_until_it_ends():
     outcome = failover.cancel(vault, dict(SEL, vms=[fakes.RCM_VM]), False, fakes.deadline(clock=clock))
     assert outcome["vms"][0]["job"]["state"] == "Succeeded"
     assert clock.sleeps == [15.0]
+
+
+# ------------------------------------------------------------------------ check mode after a predicted reprotect
+def test_check_mode_plans_from_the_stage_an_earlier_step_predicted():
+    # the VM is still running in Azure; the reprotect of the same check-mode run predicted replicating_to_onprem
+    client, vault = setup(fakes.forward_item(fakes.RUNNING_IN_AZURE))
+    outcome = failover.ensure(None, vault, dict(SEL, vms=[fakes.FORWARD_VM]), "latest_processed", "NotRequired", True,
+                              fakes.deadline(), assumed={fakes.FORWARD_VM: "replicating_to_onprem"})
+    entry = outcome["vms"][0]
+    assert (entry["action"], entry["assumed"], entry["stage_before"]) == ("failover", True, "replicating_to_onprem")
+    assert entry["recovery_point"] is None  # chosen when the real run gets there
+    assert outcome["predicted_stages"] == {fakes.FORWARD_VM: "failed_back"}
+    assert client.actions == [] and not [r for r in client.reads if r.startswith("points/")]
+
+
+def test_an_assumed_stage_never_moves_a_vm_back_and_counts_only_in_check_mode():
+    client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
+    outcome = failover.ensure(None, vault, dict(SEL, vms=[fakes.VM]), "latest_processed", "NotRequired", True,
+                              fakes.deadline(), assumed={fakes.VM: "replicating_to_onprem"})
+    assert (outcome["vms"][0]["action"], outcome["vms"][0]["assumed"]) == ("already_done", False)
+    client, vault = setup(fakes.forward_item(fakes.RUNNING_IN_AZURE))
+    with pytest.raises(AzureError, match="is at stage running_in_azure"):
+        failover.ensure(None, vault, dict(SEL, vms=[fakes.FORWARD_VM]), "latest_processed", "NotRequired", False,
+                        fakes.deadline(), assumed={fakes.FORWARD_VM: "replicating_to_onprem"})
+    assert client.actions == []

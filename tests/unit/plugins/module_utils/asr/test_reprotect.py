@@ -242,7 +242,7 @@ def test_items_past_the_reprotect_to_onprem_are_left_alone(model, stage):
     outcome = ensure(vault, item_names=[model.name])
     assert outcome == {"changed": False, "vms": [{"name": model.properties.friendly_name, "item_name": model.name,
                                                   "stage_before": stage, "changed": False, "action": "already_done",
-                                                  "job": None, "attempts": 0}]}
+                                                  "job": None, "attempts": 0, "assumed": False}]}
     assert client.actions == []
 
 
@@ -272,7 +272,7 @@ def test_check_mode_predicts_and_starts_nothing():
     assert client.actions == []
     assert outcome["changed"] is True
     assert (outcome["vms"][0]["action"], outcome["vms"][0]["master_target"]) == ("reprotect", fakes.PS)
-    assert "stage_after" not in outcome["vms"][0]
+    assert outcome["predicted_stages"] == {fakes.FORWARD_VM: "replicating_to_onprem"}
 
 
 def test_every_refusal_is_listed():
@@ -432,6 +432,20 @@ def test_reprotect_to_azure_starts_only_after_the_commit(model, why):
     stage = caught.value.details["vms"][0]["stage_before"]
     assert caught.value.details["refusals"] == ["VM %s is at stage %s: %s." % (model.properties.friendly_name, stage, why)]
     assert caught.value.msg.startswith("Refusing to reprotect to Azure; nothing was changed: ")
+    assert client.actions == []
+
+
+def test_check_mode_reprotects_to_azure_from_the_commit_an_earlier_step_predicted():
+    client, vault = classic_setup(fakes.inmage_item(fakes.FAILED_BACK))
+    outcome = reprotect.ensure(None, vault, dict(SEL, vms=[fakes.VM]), "to_azure", names(), True, fakes.deadline(),
+                               assumed={fakes.VM: "failback_committed"})
+    entry = outcome["vms"][0]
+    assert (entry["action"], entry["assumed"], entry["stage_before"]) == ("reprotect", True, "failback_committed")
+    assert outcome["predicted_stages"] == {fakes.VM: "reprotected_to_azure"}
+    assert client.actions == []
+    with pytest.raises(AzureError, match="its failback is not committed yet"):  # not outside check mode
+        reprotect.ensure(None, vault, dict(SEL, vms=[fakes.VM]), "to_azure", names(), False, fakes.deadline(),
+                         assumed={fakes.VM: "failback_committed"})
     assert client.actions == []
 
 
