@@ -61,7 +61,13 @@ class Step:
         return "VM %s is at stage %s: %s." % (vm_name, stage, self.decide(stage)[1])
 
 
-_AFTER_FAILOVER = ("failed_back", "failback_committed", "reprotected_to_azure")
+# protected_to_azure: replicating to Azure with no failover on record. Nothing to fail back: the VM runs
+# on-premises. It is also where a reprotect back to Azure may leave an item: the reprotect to on-premises cleared
+# lastSuccessfulFailoverTime (recorded: item_get.InMageAzureV2.UnplannedFailoverCommitted.V2ATestSwitchProtection
+# has it, the InMage item after the reprotect has null), and if the way back clears it too a finished failback
+# reads as never failed over. Either way every step skips it, so a re-run after success changes nothing.
+_NOTHING_TO_DO = ("protected_to_azure",)
+_AFTER_FAILOVER = ("failed_back", "failback_committed", "reprotected_to_azure", *_NOTHING_TO_DO)
 
 STEPS = (
     Step("reprotect_to_onprem", "reprotect to on-premises", ("running_in_azure",), "replicating_to_onprem",
@@ -70,17 +76,14 @@ STEPS = (
     Step("failover", "fail over to on-premises", ("replicating_to_onprem", "failover_failed"), "failed_back",
          _AFTER_FAILOVER, module="failover",
          why={"failed_over_to_azure": "its failover to Azure is not committed"}),
-    Step("verify_onprem", "verify on-premises", ("failed_back",), "failed_back", ("failback_committed",
-                                                                                  "reprotected_to_azure"),
-         module="onprem_vm"),
+    Step("verify_onprem", "verify on-premises", ("failed_back",), "failed_back",
+         ("failback_committed", "reprotected_to_azure", *_NOTHING_TO_DO), module="onprem_vm"),
     Step("commit", "commit (ASR deletes the Azure VMs)", ("failed_back",), "failback_committed",
-         ("failback_committed", "reprotected_to_azure"), module="commit",
+         ("failback_committed", "reprotected_to_azure", *_NOTHING_TO_DO), module="commit",
          why={"running_in_azure": "it was not failed back yet",
               "reprotecting_to_onprem": "its reprotect is still running"}),
-    # protected_to_azure: replicating to Azure with no failover on record, which is where a reprotect back to
-    # Azure leaves an item whose lastSuccessfulFailoverTime the service cleared (tolerant reading, not recorded)
     Step("reprotect_to_azure", "reprotect to Azure", ("failback_committed",), "reprotected_to_azure",
-         ("reprotected_to_azure", "protected_to_azure"), module="reprotect (direction: to_azure)",
+         ("reprotected_to_azure", *_NOTHING_TO_DO), module="reprotect (direction: to_azure)",
          why={"running_in_azure": "it has not failed back yet"}),
     Step("cancel", "cancel the failback (modernized flow)", ("failed_back",), "replicating_to_onprem",
          ("replicating_to_onprem", "failover_failed"), module="failover (cancel: true)",
@@ -129,6 +132,11 @@ def gates(rules):
         found[item.name] = [r["id"] for r in rules
                             if r["when"] is None or set(r["when"]) & set(item.starts_from)]
     return found
+
+
+def nothing_to_do(stage):
+    """Whether every failback step skips an item at ``stage`` (a re-run leaves it alone)."""
+    return all(BY_NAME[name].decide(stage)[0] == SKIP for name in FAILBACK)
 
 
 def markdown_table(rules=()):

@@ -218,7 +218,7 @@ def failback_stage(vm, ctx):
     if stage in ("reprotecting_to_onprem", "job_running"):
         return [finding(vm["name"], "failback_stage", WARNING, "%s has a job running (%s)." % (
             vm["name"], item.get("current_scenario")), "Wait for the job to finish, then run the preflight again.")]
-    if stage in DONE:
+    if stage in DONE:  # the failover's done stages: past it, or nothing to fail back (domain.lifecycle)
         return [finding(vm["name"], "failback_stage", WARNING, "%s is already at stage %s." % (vm["name"], stage),
                         "Nothing to check: %s." % stages.NEXT.get(stage))]
     return [finding(vm["name"], "failback_stage", BLOCKER, "%s is at stage %s: %s." % (

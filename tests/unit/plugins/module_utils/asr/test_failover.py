@@ -189,13 +189,17 @@ def test_public_point_of_no_point():
     assert failover._public(None, NOW) == (None, None)
 
 
-@pytest.mark.parametrize("state, stage", [(fakes.FAILED_BACK, "failed_back"), (fakes.COMMITTED, "failback_committed")])
-def test_items_past_the_failover_are_left_alone(state, stage):
-    client, vault = setup(fakes.inmage_item(state))
-    outcome = ensure(vault, vms=[fakes.VM])
-    assert client.actions == [] and "points/" + fakes.ITEM not in client.reads
+@pytest.mark.parametrize("model, stage", [
+    (fakes.inmage_item(fakes.FAILED_BACK), "failed_back"), (fakes.inmage_item(fakes.COMMITTED), "failback_committed"),
+    # replicating to Azure with no failover on record: nothing to fail back, a re-run after success changes nothing
+    (fakes.forward_item(), "protected_to_azure")])
+def test_items_past_the_failover_are_left_alone(model, stage):
+    client, vault = setup(model)
+    outcome = ensure(vault, item_names=[model.name])
+    assert client.actions == [] and "points/" + model.name not in client.reads
     assert outcome == {"changed": False, "recovery_plan": None, "vms": [{
-        "name": fakes.VM, "item_name": fakes.ITEM, "stage_before": stage, "changed": False, "action": "already_done",
+        "name": model.properties.friendly_name, "item_name": model.name, "stage_before": stage, "changed": False,
+        "action": "already_done",
         "recovery_point": None, "data_loss_window_seconds": None, "job": None, "via_plan": None, "assumed": False}]}
 
 
@@ -209,7 +213,6 @@ def test_reprotected_to_azure_is_done_too():
     (fakes.forward_item(fakes.RUNNING_IN_AZURE), "it is not reprotected to on-premises yet; reprotect it first"),
     (fakes.inmage_item(fakes.running("Reprotect")), "its reprotect is still running; wait for it"),
     (fakes.inmage_item(fakes.running("UnplannedFailover")), "a job is running on it; wait for it and re-run"),
-    (fakes.forward_item(), "it was never failed over to Azure"),
     (fakes.forward_item(fakes.MIGRATED), "its migration was completed; failback is impossible"),
     (fakes.forward_item({"allowedOperations": ["Commit"]}), "its failover to Azure is not committed"),
     (fakes.inmage_item({"protectionState": None, "allowedOperations": []}),
@@ -226,7 +229,8 @@ def test_items_not_ready_are_refused_and_nothing_starts(model, why):
 
 
 def test_every_refusal_is_listed():
-    client, vault = setup(fakes.forward_item(), fakes.inmage_item(name=ITEM2, friendly=VM2), points=False)
+    client, vault = setup(fakes.forward_item(fakes.RUNNING_IN_AZURE), fakes.inmage_item(name=ITEM2, friendly=VM2),
+                          points=False)
     error = refused(vault, item_names=[fakes.FORWARD_ITEM, ITEM2])
     assert [r.split(" ")[1] for r in error.details["refusals"]] == [fakes.FORWARD_VM, VM2]
     assert error.msg == "Refusing to fail over to on-premises; nothing was changed: " + " ".join(error.details["refusals"])

@@ -359,8 +359,9 @@ EVERY = [
      "replicating_to_onprem", None, None),
     ("item_get.InMage.UnplannedFailoverCommitted.V2ATestReprotect", "fabrics_list.V2ATestFailback",
      "failback_committed", "warning", None),
+    # never failed over: nothing to fail back (a warning; every step skips it)
     ("item_get.InMageRcm.Protected.TestV2ARCMRecoveryPlan", "fabric_get.InMageRcm.TestV2ARCMFailback",
-     "protected_to_azure", "blocker", None),
+     "protected_to_azure", "warning", None),
     ("item_get.InMageRcm.UnplannedFailoverCommitPendingStatesBegin.TestV2ARCMCommit",
      "fabric_get.InMageRcm.TestV2ARCMFailback", "failed_over_to_azure", "blocker", None),
     ("item_get.InMageRcm.UnplannedFailoverCommitted.TestV2ARCMReprotect", "fabric_get.InMageRcm.TestV2ARCMFailback",

@@ -236,6 +236,7 @@ def test_a_replication_group_must_share_one_master_target():
     (fakes.inmage_item(fakes.FAILED_BACK), "failed_back"),
     (fakes.inmage_item(fakes.COMMITTED), "failback_committed"),
     (fakes.forward_item(lastSuccessfulFailoverTime="2021-04-06T12:30:00Z"), "reprotected_to_azure"),
+    (fakes.forward_item(), "protected_to_azure"),  # nothing to fail back
 ])
 def test_items_past_the_reprotect_to_onprem_are_left_alone(model, stage):
     client, vault = classic_setup(model)
@@ -247,7 +248,6 @@ def test_items_past_the_reprotect_to_onprem_are_left_alone(model, stage):
 
 
 @pytest.mark.parametrize("model, why", [
-    (fakes.forward_item(), "it was never failed over to Azure"),
     (fakes.forward_item({"allowedOperations": ["Commit"]}),
      "its failover to Azure is not committed yet; commit it first (outside failback)"),
     (fakes.forward_item(fakes.MIGRATED), "its migration was completed; failback is impossible"),
@@ -276,7 +276,8 @@ def test_check_mode_predicts_and_starts_nothing():
 
 
 def test_every_refusal_is_listed():
-    client, vault = classic_setup(fakes.forward_item(), running_in_azure(ITEM2, VM2, details={"discoveryType": "Physical"}))
+    client, vault = classic_setup(fakes.forward_item(fakes.MIGRATED),
+                                  running_in_azure(ITEM2, VM2, details={"discoveryType": "Physical"}))
     with pytest.raises(AzureError) as caught:
         ensure(vault, given=names(master_target=fakes.PS), item_names=[fakes.FORWARD_ITEM, ITEM2])
     found = caught.value.details["refusals"]

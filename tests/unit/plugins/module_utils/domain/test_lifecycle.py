@@ -23,7 +23,7 @@ A, S, R = lifecycle.ACT, lifecycle.SKIP, lifecycle.REFUSE
 # stage -> decision of each failback step, in the order reprotect_to_onprem, failover, verify_onprem, commit,
 # reprotect_to_azure
 EXPECTED = {
-    "protected_to_azure": (R, R, R, R, S),
+    "protected_to_azure": (S, S, S, S, S),  # nothing to fail back
     "failed_over_to_azure": (R, R, R, R, R),
     "running_in_azure": (A, R, R, R, R),
     "reprotecting_to_onprem": (S, R, R, R, R),
@@ -67,6 +67,8 @@ def test_still_to_run_walks_the_failback_from_any_stage():
     assert lifecycle.still_to_run("failback_committed") == ["reprotect_to_azure"]
     assert lifecycle.still_to_run("reprotected_to_azure") == []
     assert lifecycle.still_to_run("job_running") == []
+    assert lifecycle.nothing_to_do("protected_to_azure") and lifecycle.nothing_to_do("reprotected_to_azure")
+    assert not lifecycle.nothing_to_do("failback_committed") and not lifecycle.nothing_to_do("job_running")
 
 
 def test_readiness_stages_come_from_the_steps():
@@ -74,7 +76,7 @@ def test_readiness_stages_come_from_the_steps():
     assert set(readiness.REPLICATING) == {"replicating_to_onprem", "failover_failed"}
     assert set(readiness.PENDING) == {"running_in_azure", "reprotecting_to_onprem", "replicating_to_onprem",
                                       "failover_failed", "job_running"}
-    assert set(readiness.DONE) == {"failed_back", "failback_committed", "reprotected_to_azure"}
+    assert set(readiness.DONE) == {"failed_back", "failback_committed", "reprotected_to_azure", "protected_to_azure"}
 
 
 def test_gates_follow_the_rules_stages():

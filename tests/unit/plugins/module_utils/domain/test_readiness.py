@@ -204,7 +204,9 @@ def test_migration_not_completed():
 
 
 @pytest.mark.parametrize(("stage", "severity"), [
-    ("protected_to_azure", readiness.BLOCKER), ("failed_over_to_azure", readiness.BLOCKER), ("unknown", readiness.BLOCKER),
+    ("failed_over_to_azure", readiness.BLOCKER), ("unknown", readiness.BLOCKER),
+    # protected_to_azure: nothing to fail back (never failed over, or reprotected back with its failover time cleared)
+    ("protected_to_azure", readiness.WARNING),
     ("job_running", readiness.WARNING), ("failed_back", readiness.WARNING), ("reprotected_to_azure", readiness.WARNING)])
 def test_failback_stage(stage, severity):
     ctx = site()
