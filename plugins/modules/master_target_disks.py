@@ -14,8 +14,9 @@ description:
     writes to them. Original location moves the VM's existing VMDKs (the VM must be powered off) -
     each disk is detached from the VM without deleting its file and attached to a free slot of an
     LSI Logic controller of the master target, adding an LSI Logic controller when needed.
-    Alternate location creates new VMDKs sized like the source disks on the chosen VMFS or vSAN
-    datastore, attached to the master target.
+    Alternate location attaches the VMDKs C([datastore] name/name[_N].vmdk) to the master target -
+    existing ones (left on the datastore, attached to no VM, by a run that stopped) as they are,
+    missing ones created sized like the source disks on the chosen VMFS or vSAN datastore.
   - O(state=detached) takes them off the master target (without deleting any file) and, with
     O(reattach=true), attaches them back to the VM on their original slots.
   - Use it to verify, and repair, what an ASR reprotect or failover job left behind. It recognises
@@ -25,9 +26,10 @@ description:
   - Every rule is checked for every VM before anything changes; a refusal changes nothing and names
     the VM, the rule and the fix. It refuses RDM or vSAN disks for original location, a target
     datastore that is not VMFS or vSAN, more than 60 disks on a master target, a master target with
-    snapshots, a datastore the master target's host does not mount, a powered-on VM, and hosts that
-    are not connected.
-  - No VMDK is ever destroyed.
+    snapshots, a datastore the master target's host does not mount, a powered-on VM, hosts that
+    are not connected, a master target or VM without a free SCSI slot for every disk, new VMDKs
+    larger than the datastore's free space, and a VMDK attached to another VM.
+  - No VMDK is ever destroyed, and an existing VMDK is never created again.
 author:
   - Site Recovery Failback maintainers (@siterecovery)
 extends_documentation_fragment:
@@ -149,7 +151,9 @@ vms:
       type: bool
       sample: true
     disks:
-      description: Each of the VM's disks, where it was (V(vm), V(mt) or V(none) - attached nowhere) and where it is now.
+      description: >-
+        Each of the VM's disks, where it was (V(vm), V(mt) or V(none) - attached nowhere, or not created yet) and
+        where it is now.
       type: list
       elements: dict
       sample: [{"file": "[vmfs-01] app01/app01.vmdk", "size_gb": 100.0, "before": "vm", "after": "mt"}]

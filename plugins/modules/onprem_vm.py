@@ -15,11 +15,18 @@ description:
     target are detached from it (no file is deleted) and attached back to the VM on their slots.
   - Alternate location - a VM that does not exist yet is created on the master target's ESXi host
     and the chosen datastore, with the given CPU, memory, firmware, guest OS and networks, and the
-    VMDKs that failback replicated to the master target (detached from it first).
+    VMDKs that failback replicated to the master target (detached from it first). Each network must
+    be a port group (standard or distributed) of that host. The VMDKs are attached as they are (never
+    created) in disk order on as many LSI Logic controllers as they need (15 disks each, unit 7 is the
+    controller's; at most 4 controllers, 60 disks).
   - Before powering on, compares the host's free memory with the VM's memory (error 8038 of ASR).
     With O(memory_remediation=vmotion) it moves the VM to the connected host of the same cluster with
     the most free memory that mounts all its datastores; with V(fail) it stops with the 8038 remedy.
-  - Every VM is checked before anything changes; a refusal changes nothing.
+  - Every VM is checked, and every disk's slot, network and datastore resolved, before anything
+    changes; a refusal changes nothing and names the VM, the rule and the fix.
+  - A run that failed after its first change is completed by running it again - for example a VM
+    whose VMDKs were detached from the master target but which was not created is created from its
+    VMDKs where they are (C([datastore] name/), attached to no VM), found by a datastore search.
   - Reports the host, power state, VMware Tools status and how long power-on took.
 author:
   - Site Recovery Failback maintainers (@siterecovery)
@@ -69,7 +76,9 @@ options:
         type: str
         choices: [bios, efi]
       networks:
-        description: Alternate location - port groups for the new VM's network adapters, in order.
+        description:
+          - Alternate location - port groups for the new VM's network adapters, in order. Each must be a
+            port group of the master target's ESXi host (where the VM is created).
         type: list
         elements: str
   location:

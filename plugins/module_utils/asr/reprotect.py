@@ -15,7 +15,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import i
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, placement, remedies, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, limits, placement, remedies, stages
 
 STEPS = {"to_onprem": lifecycle.step("reprotect_to_onprem"), "to_azure": lifecycle.step("reprotect_to_azure")}
 WORDS = {"to_onprem": runner.Words("reprotect to on-premises", "Reprotect to on-premises", "reprotect"),
@@ -152,7 +152,7 @@ def auto_place(vault, selected, names):
     details = _fabric_details(vault, unplaced[0][0])[1]
     master_targets = [{"name": mt.name, "os_type": plain(mt.os_type), "disk_count": mt.disk_count or 0,
                        "datastores": [d.symbolic_name for d in mt.data_stores or []
-                                      if plain(d.type) in classic.FAILBACK_DATASTORE_TYPES]}
+                                      if limits.is_failback_datastore_type(plain(d.type))]}
                       for mt in details.master_target_servers or []]
     vms = [{"name": item["name"], "os_type": item["os_type"], "group": item["replication_group"],
             "disk_count": item["disk_count"],

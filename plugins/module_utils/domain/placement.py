@@ -10,7 +10,9 @@ stays within 60; among those, the one with the most room left.
 
 from __future__ import annotations
 
-DISK_LIMIT = 60
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
+
+DISK_LIMIT = limits.MASTER_TARGET_DISK_LIMIT  # defined in domain.limits
 
 
 def _units(vms):

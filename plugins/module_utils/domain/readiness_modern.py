@@ -11,10 +11,10 @@ heartbeat_age_seconds, accessible_datastores, protected_item_count}] and each VM
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import readiness
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, readiness
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain.readiness import BLOCKER, WARNING, finding, rule
 
-APPLIANCE_DISK_LIMIT = 60
+APPLIANCE_DISK_LIMIT = limits.MASTER_TARGET_DISK_LIMIT  # an appliance protects 60 disks too (domain.limits)
 RULE_IDS = ("appliance_available", "appliance_health", "appliance_datastore", "appliance_disk_limit",
             "modernized_guest_changes")
 readiness.MODERN_ONLY.extend(RULE_IDS)

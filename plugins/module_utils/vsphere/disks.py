@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.tasks import wait_for_tasks
 
 MANIFEST_KEY = "siterecovery.failback.disks"
-MAX_BUS = 3  # SCSI buses 0-3
-UNITS = tuple(u for u in range(16) if u != 7)  # unit 7 is the controller's own
+MAX_BUS = limits.SCSI_BUSES[-1]  # SCSI buses 0-3
+UNITS = limits.SCSI_UNITS  # unit 7 is the controller's own
 
 
 def manifest(extra_config_options):
@@ -154,6 +155,37 @@ def attach_specs(devices, disks, create=False, keep_slots=False, any_controller=
     return [controller_spec(c) for c in allocator.new_controllers] + changes
 
 
+def natural_key(file_name):
+    """Sort key that puts name.vmdk, name_1.vmdk, name_2.vmdk ... name_10.vmdk in disk order
+    (a plain sort puts name_10 before name_2)."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", file_name or "")]
+
+
+NEW_VM_CONTROLLER_KEYS = (-300, -290, -280, -270)  # bus 0-3 of a VM being created; its disks are -301, -302...
+
+
+def new_vm_slots(count):
+    """Where ``count`` disks go on a VM being created: ``(controllers, slots)`` with controllers
+    ``[{key, bus, type}]`` (LSI Logic, as many as needed, 15 disks each) and one ``(controller key,
+    unit)`` per disk, in order (bus 0 units 0-6, 8-15, then bus 1...); None when more than 4
+    controllers (60 disks) would be needed."""
+    needed = limits.scsi_controllers_needed(count)
+    if needed is None:
+        return None
+    controllers = [{"key": NEW_VM_CONTROLLER_KEYS[bus], "bus": bus, "type": "lsilogic"} for bus in range(needed)]
+    slots = [(controllers[index // limits.SCSI_UNITS_PER_CONTROLLER]["key"],
+              UNITS[index % limits.SCSI_UNITS_PER_CONTROLLER]) for index in range(count)]
+    return controllers, slots
+
+
+def creates_existing(config_spec, existing_files):
+    """The files of ``config_spec`` that carry fileOperation create although they exist (a create over
+    an existing VMDK fails with FileAlreadyExists, or worse): must be empty before every reconfigure."""
+    create = vim.vm.device.VirtualDeviceSpec.FileOperation.create
+    return [change.device.backing.fileName for change in config_spec.deviceChange or []
+            if change.fileOperation == create and getattr(change.device.backing, "fileName", None) in existing_files]
+
+
 def manifest_option(disks):
     value = json.dumps([{k: d.get(k) for k in ("file", "size_gb", "uuid", "bus", "unit")} for d in disks],
                        sort_keys=True, separators=(",", ":"))
@@ -176,13 +208,17 @@ def _folder_key(folder_path):
     return "[%s] %s/" % (match.group(1), match.group(2)) if match.group(2) else "[%s] " % match.group(1)
 
 
-def search_vmdks(client, inventory, datastore_names, deadline):
+def search_vmdks(client, inventory, datastore_names, deadline, sizes=None):
     """Every ``*.vmdk`` on the named datastores, one SearchDatastoreSubFolders task per datastore.
 
-    Returns ``{"[ds] folder/": [file name, ...]}``.
+    Returns ``{"[ds] folder/": [file name, ...]}``. When ``sizes`` (a dict) is given it is filled with
+    ``{"[ds] folder/name.vmdk": size in GB}`` for the disks whose capacity the server reports
+    (VmDiskFileInfo.capacityKb).
     """
     browser = vim.host.DatastoreBrowser
-    spec = browser.SearchSpec(matchPattern=["*.vmdk"], query=[browser.VmDiskQuery()],
+    spec = browser.SearchSpec(matchPattern=["*.vmdk"],
+                              query=[browser.VmDiskQuery(details=browser.VmDiskQuery.Details(
+                                  diskType=False, capacityKb=True, hardwareVersion=False))],
                               details=browser.FileInfo.Details(fileSize=True))
     rows = [inventory.datastore_by_name(name) for name in sorted(set(datastore_names))]
     rows = [row for row in rows if row is not None and row.get("browser") is not None]
@@ -195,6 +231,9 @@ def search_vmdks(client, inventory, datastore_names, deadline):
             key = _folder_key(folder.folderPath)
             if key:
                 found.setdefault(key, []).extend(f.path for f in folder.file or [])
+                for info in folder.file or []:
+                    if sizes is not None and getattr(info, "capacityKb", None):
+                        sizes[key + info.path] = round(info.capacityKb / (1024.0 * 1024.0), 3)
     return found
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim
 
 MB = 1024 * 1024
 GB = 1024 * MB
-MASTER_TARGET_DISK_LIMIT = 60
+MASTER_TARGET_DISK_LIMIT = limits.MASTER_TARGET_DISK_LIMIT  # kept for callers; defined in domain.limits
 _DATASTORE_RE = re.compile(r"^\[([^\]]+)\]")
 LINUX_GUESTS = ("rhel", "centos", "ubuntu", "debian", "sles", "oracle", "linux", "other26xLinux", "other3xLinux",
                 "other4xLinux", "otherLinux", "fedora", "asianux", "mandriva", "opensuse", "suse", "rocky", "alma",

@@ -10,14 +10,28 @@ VM before anything changes, so a refusal changes nothing.
 
 from __future__ import annotations
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts
-from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError, fault_message
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.inventory import Inventory
-from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim, vmodl
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.tasks import wait_for_tasks
 
-FAILBACK_DATASTORE_TYPES = ("VMFS", "vsan")
+FAILBACK_DATASTORE_TYPES = limits.FAILBACK_DATASTORE_TYPES  # kept for callers; compare with limits.is_failback_datastore_type
+
+
+class Found(dict):
+    """What a datastore search found: ``{"[ds] folder/": [file name, ...]}``, and in ``sizes`` the
+    capacity in GB of each ``"[ds] folder/name.vmdk"`` the server reported."""
+
+    def __init__(self, folders=None, sizes=None):
+        super().__init__(folders or {})
+        self.sizes = dict(sizes or {})
+
+    def exists(self, file_name):
+        directory, _slash, base = (file_name or "").rpartition("/")
+        return base in self.get(directory + "/", [])
 
 
 class Request:
@@ -45,6 +59,8 @@ class Plan:
         self.mt_changes = {}      # moid -> (row, [disks to attach], create flag list, [devices to remove])
         self.vm_attach = {}       # moid -> (row, [disks]) (reattach)
         self.directories = []     # (datacenter row, "[ds] name") to create for new VMDKs
+        self.attach_changes = {}  # moid -> device changes planned for mt_changes / vm_attach (slots taken at plan)
+        self.existing = set()     # VMDK files known to exist: never attached with fileOperation create
         self.results = []
 
     def changed(self):
@@ -68,10 +84,10 @@ def _check_master_target(inventory, mt_row, planned_new):
     if mt["snapshot_count"]:
         problems.append("Master target %s has %d snapshot(s); ASR fails reprotect and failback through a master target "
                         "with snapshots. Delete its snapshots and re-run." % (mt["name"], mt["snapshot_count"]))
-    if mt["disk_count"] + planned_new > facts.MASTER_TARGET_DISK_LIMIT:
+    if mt["disk_count"] + planned_new > limits.MASTER_TARGET_DISK_LIMIT:
         problems.append("Master target %s would have %d disks attached (%d now + %d), above the limit of %d. Use another "
                         "master target for some VMs." % (mt["name"], mt["disk_count"] + planned_new, mt["disk_count"],
-                                                         planned_new, facts.MASTER_TARGET_DISK_LIMIT))
+                                                         planned_new, limits.MASTER_TARGET_DISK_LIMIT))
     return problems
 
 
@@ -86,7 +102,8 @@ def _inspect_original(inventory, req, vm_row, mt, found):
     directory = diskops.vm_directory(vm_row.get("config.files.vmPathName"))
     owned = diskops.vm_disk_set(vm["disks"], mt["disks"], diskops.manifest(vm_row.get("config.extraConfig")), directory)
     known = {d["file"] for d in owned}
-    owned += [d for d in diskops.orphans(req.name, directory, found, inventory.attached_files()) if d["file"] not in known]
+    owned += [dict(d, size_gb=getattr(found, "sizes", {}).get(d["file"], 0))
+              for d in diskops.orphans(req.name, directory, found, inventory.attached_files()) if d["file"] not in known]
     for disk in vm["disks"]:
         if disk["backing"] == "rdm":
             problems.append("VM %s: disk %s is a raw device mapping; original-location failback cannot use RDM "
@@ -103,8 +120,10 @@ def _inspect_original(inventory, req, vm_row, mt, found):
     return owned, to_move, wanted, problems
 
 
-def _inspect_alternate(inventory, req, vm_row, mt, mt_datastores):
-    """Alternate location: the new VMDKs to create on the chosen datastore, and what forbids it."""
+def _inspect_alternate(inventory, req, vm_row, mt, mt_datastores, found):
+    """Alternate location: the VMDKs ``[datastore] name/name[_N].vmdk`` for the master target - attached
+    as they are when they exist (on the datastore, attached to nothing: a run that stopped half-way),
+    created (``create``) when they do not - and what forbids it."""
     problems = []
     sizes = req.disk_sizes_gb or ([d["size_gb"] for d in facts.vm_facts(inventory, vm_row)["disks"]]
                                   if vm_row is not None else [])
@@ -114,28 +133,64 @@ def _inspect_alternate(inventory, req, vm_row, mt, mt_datastores):
         (facts.datastore_facts(d) for d in inventory.datastores.values() if d["name"] == req.datastore), None)
     if target is None:
         problems.append("VM %s: datastore %s does not exist." % (req.name, req.datastore))
-    elif target["type"] not in FAILBACK_DATASTORE_TYPES:
+    elif not limits.is_failback_datastore_type(target["type"]):
         problems.append("VM %s: datastore %s is %s; failback creates disks only on VMFS or vSAN datastores. "
                         "Choose a VMFS or vSAN datastore." % (req.name, req.datastore, target["type"]))
     on_mt = {m["file"] for m in mt["disks"]}
-    owned = [dict(d, where="mt" if d["file"] in on_mt else "none")
-             for d in diskops.alternate_files(req.name, req.datastore, sizes)]
+    holders = _holders(inventory)
+    owned = []
+    for disk in diskops.alternate_files(req.name, req.datastore, sizes):
+        holder = holders.get(disk["file"])
+        if disk["file"] in on_mt:
+            owned.append(dict(disk, where="mt", create=False))
+        elif holder is not None:
+            problems.append("VM %s: VMDK %s is attached to VM %s; alternate-location failback attaches it to master "
+                            "target %s only when no other VM uses it. Detach it from %s (without deleting it) or use "
+                            "location: original for an existing VM."
+                            % (req.name, disk["file"], holder, mt["name"], holder))
+        elif found.exists(disk["file"]):  # on the datastore, attached to nothing: attach it as it is
+            owned.append(dict(disk, where="none", create=False, attach_gb=found.sizes.get(disk["file"], 0)))
+        else:
+            owned.append(dict(disk, where="none", create=True))
+    new_gb = sum(float(d["size_gb"] or 0) for d in owned if d.get("create"))
+    if target is not None and new_gb > (target.get("free_gb") or 0):
+        problems.append("VM %s: datastore %s has %.1f GB free; the new VMDKs need %.1f GB (replication fills them). "
+                        "Free space on it or choose another datastore." % (req.name, req.datastore,
+                                                                           target.get("free_gb") or 0, new_gb))
     return owned, [d for d in owned if d["where"] != "mt"], [req.datastore], problems
 
 
+def _holders(inventory):
+    """``{disk file: name of the VM it is attached to}`` over the whole inventory."""
+    result = {}
+    for row in inventory.vms.values():
+        for disk in facts.disks(row.get("config.hardware.device")):
+            result.setdefault(disk["file"], row["name"])
+    return result
+
+
 def orphan_search(client, inventory, requests, deadline):
-    """Search the datastores holding original-location VMs' directories for detached VMDKs."""
+    """Search for VMDKs that exist but are attached to nothing (a disk move that stopped half-way):
+    the datastores holding original-location VMs' directories, and each alternate-location datastore.
+    Returns a :class:`Found` (read-only: SearchDatastoreSubFolders tasks)."""
     names = set()
     for req in requests:
         row = inventory.vm_by_name(req.name)
         if req.location == "original" and row is not None:
             names.add(facts.datastore_of_file(row.get("config.files.vmPathName")))
-    return diskops.search_vmdks(client, inventory, [n for n in names if n], deadline) if names else {}
+        elif req.location == "alternate" and req.datastore:
+            names.add(req.datastore)
+    names = [n for n in names if n]
+    if not names:
+        return Found()
+    sizes = {}
+    return Found(diskops.search_vmdks(client, inventory, names, deadline, sizes=sizes), sizes)
 
 
 def plan_attach(inventory, requests, found=None):
-    """Check every rule for every request, then plan the moves; raise listing every refusal."""
-    found = found or {}
+    """Check every rule for every request, then plan the moves and the SCSI slot of every disk;
+    raise listing every refusal (nothing changed)."""
+    found = found if isinstance(found, Found) else Found(found)
     plan = Plan()
     refusals = []
     per_mt_new = {}
@@ -148,7 +203,7 @@ def plan_attach(inventory, requests, found=None):
         if req.location == "original":
             owned, to_move, wanted, problems = _inspect_original(inventory, req, vm_row, mt, found)
         else:
-            owned, to_move, wanted, problems = _inspect_alternate(inventory, req, vm_row, mt, mt_datastores)
+            owned, to_move, wanted, problems = _inspect_alternate(inventory, req, vm_row, mt, mt_datastores, found)
         unreachable = [d for d in wanted if d not in mt_datastores]
         if unreachable:
             problems.append("VM %s: datastore %s is not mounted on ESXi host %s of master target %s (ASR error 8061). "
@@ -164,32 +219,53 @@ def plan_attach(inventory, requests, found=None):
                            refusals=list(dict.fromkeys(refusals)))
     for req, vm_row, mt_row, owned, to_move in staged:
         _stage_attach(inventory, plan, req, vm_row, mt_row, owned, to_move)
+    plan.existing = _existing_files(inventory, found)
+    for moid, (mt_row, wanted, creates) in plan.mt_changes.items():
+        try:
+            plan.attach_changes[moid] = _attach_changes(mt_row, wanted, creates)
+        except VSphereError as error:
+            refusals.append(error.msg)
+    if refusals:
+        raise VSphereError("Refusing to attach disks; nothing was changed: " + " ".join(dict.fromkeys(refusals)),
+                           refusals=list(dict.fromkeys(refusals)))
     return plan
 
 
+def _existing_files(inventory, found):
+    """Every VMDK known to exist: attached to a VM of the inventory, or found by a datastore search."""
+    files = {f for f in inventory.attached_files() if f}
+    files.update(folder + name for folder, names in found.items() for name in names)
+    return files
+
+
 def _stage_attach(inventory, plan, req, vm_row, mt_row, owned, to_move):
-    create = req.location == "alternate"
-    if not create:
+    if req.location == "original":
         devices = {d.key: d for d in vm_row.get("config.hardware.device") or []}
         on_vm = [d for d in facts.disks(vm_row.get("config.hardware.device")) if d["backing"] == "flat"]
         removes = [diskops.remove_spec(devices[d["key"]]) for d in on_vm if any(m["file"] == d["file"] for m in to_move)]
         if removes:
             record = diskops.manifest_option(owned)
             plan.vm_changes[vm_row["moid"]] = (vm_row, removes, [record])
-    elif to_move:
+    elif any(d.get("create") for d in to_move):
         datacenter = inventory.datacenter_of(inventory.compute_of(inventory.host_of(mt_row)) or mt_row)
         plan.directories.append((datacenter, "[%s] %s" % (req.datastore, req.name)))
     if to_move:
         entry = plan.mt_changes.setdefault(mt_row["moid"], [mt_row, [], []])
         entry[1].extend(to_move)
-        entry[2].extend([create] * len(to_move))
+        entry[2].extend([bool(d.get("create")) for d in to_move])
     plan.results.append({"name": req.name, "master_target": mt_row["name"], "location": req.location,
                          "state": "attached", "changed": bool(to_move),
                          "disks": [{"file": d["file"], "size_gb": d["size_gb"], "before": d["where"], "after": "mt"}
                                    for d in owned]})
 
 
-def plan_detach(inventory, requests, reattach):
+def plan_detach(inventory, requests, reattach, found=None):
+    """Plan taking the VMs' disks off their master targets (and, with ``reattach``, back onto the VMs
+    on their recorded slots, or free ones, chosen now); raise listing every refusal (nothing changed).
+    ``found`` (:func:`orphan_search`) adds the VMDKs of a move that stopped half-way: on the datastore,
+    attached to nothing."""
+    found = found if isinstance(found, Found) else Found(found)
+    attached = inventory.attached_files()
     plan = Plan()
     refusals = []
     for req in requests:
@@ -201,8 +277,12 @@ def plan_detach(inventory, requests, reattach):
                 refusals.append("VM %s was not found; original-location disks are detached back to it." % req.name)
                 continue
             vm_disks = facts.disks(vm_row.get("config.hardware.device"))
+            directory = diskops.vm_directory(vm_row.get("config.files.vmPathName"))
             owned = diskops.vm_disk_set(vm_disks, mt_disks, diskops.manifest(vm_row.get("config.extraConfig")),
-                                        diskops.vm_directory(vm_row.get("config.files.vmPathName")))
+                                        directory)
+            known = {d["file"] for d in owned}
+            owned += [dict(d, size_gb=found.sizes.get(d["file"], 0))
+                      for d in diskops.orphans(req.name, directory, found, attached) if d["file"] not in known]
         else:
             sizes = req.disk_sizes_gb or [d["size_gb"] for d in mt_disks]
             names = {d["file"] for d in diskops.alternate_files(req.name, req.datastore, sizes)}
@@ -211,6 +291,9 @@ def plan_detach(inventory, requests, reattach):
             if vm_row is not None:
                 vm_files = {d["file"] for d in facts.disks(vm_row.get("config.hardware.device"))}
                 owned += [{"file": f, "size_gb": 0, "where": "vm"} for f in sorted(names & vm_files)]
+            known = {d["file"] for d in owned}
+            owned += [{"file": f, "size_gb": found.sizes.get(f, 0), "uuid": None, "bus": None, "unit": None,
+                       "where": "none"} for f in sorted(names - known - attached) if found.exists(f)]
         refusals += _host_problems(inventory, mt_row, "Master target")
         if reattach and vm_row is None:
             refusals.append("VM %s does not exist, so its disks cannot be reattached to it." % req.name)
@@ -225,6 +308,15 @@ def plan_detach(inventory, requests, reattach):
         back = [d for d in owned if d["where"] in ("mt", "none")] if reattach else []
         if back and vm_row is not None:  # no VM: refused above (reattach needs it)
             plan.vm_attach[vm_row["moid"]] = (vm_row, back)
+            changes = diskops.attach_specs(vm_row.get("config.hardware.device"), back, keep_slots=True,
+                                           any_controller=True)
+            if changes is None:
+                refusals.append("VM %s has no free SCSI slot for its %d disk(s) (%d controllers x %d disks, unit %d "
+                                "reserved). Free a slot on it and re-run." % (
+                                    vm_row["name"], len(back), limits.SCSI_MAX_CONTROLLERS,
+                                    limits.SCSI_UNITS_PER_CONTROLLER, limits.SCSI_RESERVED_UNIT))
+            else:
+                plan.attach_changes[vm_row["moid"]] = changes
         plan.results.append({"name": req.name, "master_target": mt_row["name"], "location": req.location,
                              "state": "detached", "changed": bool(removes or back),
                              "disks": [{"file": d["file"], "size_gb": d["size_gb"], "before": d["where"],
@@ -232,15 +324,22 @@ def plan_detach(inventory, requests, reattach):
     if refusals:
         raise VSphereError("Refusing to detach disks; nothing was changed: " + " ".join(dict.fromkeys(refusals)),
                            refusals=list(dict.fromkeys(refusals)))
+    plan.existing = _existing_files(inventory, found)
     return plan
 
 
-def _reconfigure(row, changes, options=None):
+def _reconfigure(row, changes, options=None, existing=()):
+    """Start one ReconfigVM_Task after the two safety checks no code path may break: no VMDK destroyed,
+    no VMDK of ``existing`` (known to exist) created again."""
     spec = vim.vm.ConfigSpec(deviceChange=changes)
     if options:
         spec.extraConfig = options
-    if not diskops.never_destroys(spec):  # the one rule no code path may break
+    if not diskops.never_destroys(spec):
         raise VSphereError("Internal safety check: a reconfigure of %s would destroy a VMDK; refused." % row["name"])
+    over = diskops.creates_existing(spec, set(existing))
+    if over:
+        raise VSphereError("Internal safety check: a reconfigure of %s would create %s, which exist(s); an existing "
+                           "VMDK is attached as it is. Refused." % (row["name"], ", ".join(over)))
     return row["obj"].ReconfigVM_Task(spec=spec)
 
 
@@ -273,28 +372,40 @@ def apply(client, plan, deadline, concurrency=8):
                                                      createParentDirectories=True)
         except vim.fault.FileAlreadyExists:
             pass
+        except vmodl.MethodFault as error:
+            raise VSphereError("Could not make directory %s for the new VMDKs: %s. Nothing was attached; re-run when "
+                               "it is fixed." % (path, fault_message(error)), failed=["make directory %s" % path],
+                               completed=done) from None
     attach = []
-    for mt_row, wanted, creates in plan.mt_changes.values():
-        changes = _attach_changes(mt_row, wanted, creates)
-        attach.append((lambda row=mt_row, changes=changes: _reconfigure(row, changes),
+    for moid, (mt_row, wanted, creates) in plan.mt_changes.items():
+        changes = plan.attach_changes.get(moid) or _attach_changes(mt_row, wanted, creates)
+        attach.append((lambda row=mt_row, changes=changes: _reconfigure(row, changes, existing=plan.existing),
                        "attach %d disk(s) to %s" % (len(wanted), mt_row["name"])))
-    for vm_row, back in plan.vm_attach.values():
-        changes = diskops.attach_specs(vm_row.get("config.hardware.device"), back, keep_slots=True, any_controller=True)
-        if changes is None:
-            raise VSphereError("VM %s has no free SCSI slot for its disks." % vm_row["name"])
-        attach.append((lambda row=vm_row, changes=changes: _reconfigure(row, changes),
+    for moid, (vm_row, back) in plan.vm_attach.items():
+        changes = plan.attach_changes.get(moid)
+        if changes is None:  # a plan built without its slots: refuse rather than guess
+            raise VSphereError("Internal error: no SCSI slots were planned for VM %s; nothing was attached to it."
+                               % vm_row["name"])
+        attach.append((lambda row=vm_row, changes=changes: _reconfigure(row, changes, existing=plan.existing),
                        "attach %d disk(s) to %s" % (len(back), vm_row["name"])))
     done += _run(client, attach, deadline, concurrency)
     return done
 
 
 def _attach_changes(mt_row, wanted, creates):
+    """Device changes attaching ``wanted`` to free LSI Logic slots of the master target (new LSI Logic
+    controllers on free buses when needed); raise VSphereError when a disk has no slot."""
     allocator = diskops.SlotAllocator(mt_row.get("config.hardware.device"))
     changes = []
-    for index, (disk, create) in enumerate(zip(wanted, creates, strict=True)):
+    for index, (wanted_disk, create) in enumerate(zip(wanted, creates, strict=True)):
+        disk = wanted_disk
         slot = allocator.take()
         if slot is None:
-            raise VSphereError("Master target %s has no free SCSI slot (4 controllers x 15 disks)." % mt_row["name"])
+            raise VSphereError("Master target %s has no free SCSI slot (%d controllers x %d disks, LSI Logic only). "
+                               "Use another master target for some VMs." % (
+                                   mt_row["name"], limits.SCSI_MAX_CONTROLLERS, limits.SCSI_UNITS_PER_CONTROLLER))
+        if not create and "attach_gb" in wanted_disk:  # an existing VMDK: its own capacity (0 when unknown)
+            disk = dict(wanted_disk, size_gb=wanted_disk["attach_gb"])
         changes.append(diskops.attach_spec(disk, slot, -100 - index, create=create))
     return [diskops.controller_spec(c) for c in allocator.new_controllers] + changes
 
@@ -306,7 +417,8 @@ def ensure(client, entries, defaults, state, reattach, check_mode, deadline):
     if state == "attached":
         plan = plan_attach(before, requests, orphan_search(client, before, requests, deadline))
     else:
-        plan = plan_detach(before, requests, reattach)
+        plan = plan_detach(before, requests, reattach,
+                           orphan_search(client, before, requests, deadline) if reattach else None)
     result = {"changed": plan.changed(), "vms": plan.results, "tasks": [],
               "diff": {"before": _disk_map(before, requests), "after": None}}
     if not plan.changed():

@@ -4,15 +4,23 @@
 """The failed-back VM on-premises: created (alternate location), its disks on it, powered on
 on a host with the memory for it, VMware Tools running.
 
-Plan on one inventory read, refuse before changing anything, then apply in phases (create,
-disks, vMotion, power on), each phase's tasks started together and awaited with one property
-read per poll.
+Plan on one inventory read (plus a datastore search for VMDKs attached to nothing, and the port
+groups of the hosts VMs are created on), validate all of it and refuse before changing anything,
+then apply in phases (detach from the master target, create, disks, vMotion, power on), each
+phase's tasks started together and awaited with one property read per poll.
+
+Every state a failure after the first change leaves is one the same call repairs: an
+alternate-location VM whose VMDKs were detached from the master target but which was not
+created is created on a re-run from its VMDKs where they are (``[datastore] name/``, attached to
+nothing); no VMDK is created, destroyed or attached twice.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts, master_target
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
@@ -65,19 +73,109 @@ def _vmotion_target(inventory, vm_row, host_row, memory_mb, planned):
 
 class Plan:
     def __init__(self):
-        self.creates = []      # (want, mt_row, disks on the master target)
+        self.creates = []      # (want, mt_row, [disks with their slot]) - see Create for the rest
+        self.create_plans = {}  # vm name -> Create
         self.disk_plan = None  # master_target.Plan returning disks from master targets
         self.vmotions = []     # (vm name, vm_row or None, host_row)
         self.power_ons = []    # vm names
         self.results = {}
+        self.existing = set()  # VMDK files known to exist (never created)
 
     def changed(self):
         return bool(self.creates or (self.disk_plan and self.disk_plan.changed()) or self.vmotions or self.power_ons)
 
 
-def _plan_create(inventory, want, result, entry):
-    """An alternate-location VM that does not exist yet: create it from its VMDKs on the master target.
+class Create:
+    """Everything the creation of one alternate-location VM needs, resolved at plan time.
+
+    ``host``: the master target's ESXi host row (the VM is created there); ``disks``: its VMDKs in disk
+    order, each ``{file, size_gb, uuid, where (mt|none), slot (controller key, unit)}``;
+    ``controllers``: the LSI Logic controllers to add (``disks.new_vm_slots``); ``nics``: one
+    ``(port group name, network moref, backing)`` per network, resolved on ``host``.
+    """
+
+    def __init__(self, want, mt_row, host, disks, controllers, nics):
+        self.want, self.mt_row, self.host, self.disks = want, mt_row, host, disks
+        self.controllers, self.nics = controllers, nics
+
+
+class PortGroups:
+    """The port groups (standard or distributed) of each ESXi host, read once when a VM is created
+    with networks: ``of(host_row)`` -> ``{name: [network moref, ...]}``."""
+
+    def __init__(self, client):
+        self.client = client
+        self._hosts = None
+        self._names = None
+
+    def of(self, host_row):
+        if self._hosts is None:
+            self._names = {row["moid"]: row["name"] for row in self.client.retrieve(vim.Network, ["name"])}
+            self._hosts = {row["moid"]: row.get("network") or []
+                           for row in self.client.retrieve(vim.HostSystem, ["name", "network"])}
+        result = {}
+        for ref in self._hosts.get(host_row["moid"], []):
+            if ref._moId in self._names:
+                result.setdefault(self._names[ref._moId], []).append(ref)
+        return result
+
+    def backing(self, name, network):
+        """The NIC backing for ``network``: a distributed port group needs its key and its switch's UUID."""
+        if isinstance(network, vim.dvs.DistributedVirtualPortgroup):
+            row = self.client.retrieve(None, ["key", "config.distributedVirtualSwitch"], objects=[network])[0]
+            switch = self.client.retrieve(None, ["uuid"], objects=[row["config.distributedVirtualSwitch"]])[0]
+            return vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo(
+                port=vim.dvs.PortConnection(portgroupKey=row["key"], switchUuid=switch["uuid"]))
+        return vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName=name, network=network)
+
+
+def search(client, inventory, wants, deadline):
+    """Search the datastores where VMDKs of these VMs may sit attached to nothing (a run that stopped
+    between detaching them and attaching them): an alternate-location VM's datastore, an original-location
+    VM's directory. Read-only (SearchDatastoreSubFolders tasks); returns a ``master_target.Found``."""
+    names = set()
+    for want in wants:
+        row = inventory.vm_by_name(want.name)
+        if row is None and want.location == "alternate" and want.datastore:
+            names.add(want.datastore)
+        elif row is not None and want.location == "original" and want.master_target:
+            names.add(facts.datastore_of_file(row.get("config.files.vmPathName")))
+    names = sorted(n for n in names if n and inventory.datastore_by_name(n) is not None)
+    if not names:
+        return master_target.Found()
+    sizes = {}
+    return master_target.Found(diskops.search_vmdks(client, inventory, names, deadline, sizes=sizes), sizes)
+
+
+def _own_disks(inventory, want, mt_row, found, holders):
+    """The VM's VMDKs ``[datastore] name/name[_N].vmdk``: on the master target, or on the datastore
+    attached to nothing. Returns ``(disks in disk order, problems)``."""
+    directory = "[%s] %s/" % (want.datastore, want.name)
+    pattern = re.compile(r"^%s(_\d+)?\.vmdk$" % re.escape(want.name))
+    problems = []
+    own = [dict(d, where="mt") for d in facts.disks(mt_row.get("config.hardware.device"))
+           if d["file"] and d["file"].startswith(directory)]
+    known = {d["file"] for d in own}
+    for name in found.get(directory, []):
+        file_name = directory + name
+        if file_name in known or not pattern.match(name):
+            continue
+        holder = holders.get(file_name)
+        if holder is None:
+            own.append({"file": file_name, "size_gb": found.sizes.get(file_name, 0), "uuid": None, "where": "none"})
+        else:
+            problems.append("VM %s: its VMDK %s is attached to VM %s, not to master target %s. Detach it from %s "
+                            "(without deleting it) and re-run."
+                            % (want.name, file_name, holder, mt_row["name"], holder))
+    return sorted(own, key=lambda d: diskops.natural_key(d["file"])), problems
+
+
+def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
+    """An alternate-location VM that does not exist yet: create it on the master target's host from its
+    VMDKs (on the master target, or left on the datastore by a run that stopped). Resolves and checks
+    the host, the datastore, every disk's SCSI slot and every network on that host.
     Returns ``(host row, problems)``."""
+    found = found if found is not None else master_target.Found()
     if want.location != "alternate":
         return None, ["VM %s does not exist; original-location failback needs it. Use location: alternate to create it "
                       "on the master target's host." % want.name]
@@ -85,15 +183,79 @@ def _plan_create(inventory, want, result, entry):
     if missing:
         return None, ["VM %s does not exist and cannot be created without %s." % (want.name, ", ".join(missing))]
     mt_row = inventory.find_vms([want.master_target], kind="Master target")[want.master_target]
+    host_row = inventory.host_of(mt_row)
+    if host_row is None:
+        return None, ["VM %s: master target %s has no ESXi host in the inventory, so there is no host to create the "
+                      "VM on." % (want.name, mt_row["name"])]
+    holders = {}
+    for row in inventory.vms.values():
+        if row["moid"] != mt_row["moid"]:
+            for disk in facts.disks(row.get("config.hardware.device")):
+                holders.setdefault(disk["file"], row["name"])
+    own, problems = _own_disks(inventory, want, mt_row, found, holders)
     prefix = "[%s] %s/" % (want.datastore, want.name)
-    own = [d for d in facts.disks(mt_row.get("config.hardware.device")) if d["file"].startswith(prefix)]
-    if not own:
-        return None, ["VM %s: no disk under %s is attached to master target %s; the VM would boot without its data. "
-                      "Reprotect it first (or attach its disks with master_target_disks)." % (
-                          want.name, prefix, mt_row["name"])]
+    if not own and not problems:
+        problems.append("VM %s: no disk under %s is attached to master target %s or left on datastore %s; the VM would "
+                        "boot without its data. Reprotect it first (or attach its disks with master_target_disks)."
+                        % (want.name, prefix, mt_row["name"], want.datastore))
+    problems += _datastore_problems(inventory, want, host_row)
+    slots = diskops.new_vm_slots(len(own))
+    if slots is None:
+        problems.append("VM %s has %d disks; a VM takes at most %d (%d SCSI controllers x %d disks, unit %d is the "
+                        "controller's). Fail it back with fewer disks." % (
+                            want.name, len(own), limits.SCSI_MAX_DISKS, limits.SCSI_MAX_CONTROLLERS,
+                            limits.SCSI_UNITS_PER_CONTROLLER, limits.SCSI_RESERVED_UNIT))
+        controllers = []
+    else:
+        controllers, taken = slots
+        own = [dict(d, slot=slot) for d, slot in zip(own, taken, strict=True)]
+    nics, nic_problems = _resolve_networks(want, host_row, mt_row, port_groups)
+    problems += nic_problems
+    if problems:
+        return host_row, problems
     result.creates.append((want, mt_row, own))
+    result.create_plans[want.name] = Create(want, mt_row, host_row, own, controllers, nics)
     entry.update(created=True, disks_returned=len(own), changed=True)
-    return inventory.host_of(mt_row), []
+    return host_row, []
+
+
+def _datastore_problems(inventory, want, host_row):
+    row = inventory.datastore_by_name(want.datastore)
+    if row is None:
+        return ["VM %s: datastore %s does not exist." % (want.name, want.datastore)]
+    mounted = {d["name"] for d in inventory.datastore_rows(host_row.get("datastore"))}
+    if want.datastore not in mounted:
+        return ["VM %s: datastore %s is not mounted on ESXi host %s, where the VM is created (the master target's "
+                "host). Choose a master target whose host mounts it." % (want.name, want.datastore, host_row["name"])]
+    kind = str(row.get("summary.type") or "other")
+    if not limits.is_failback_datastore_type(kind):
+        return ["VM %s: datastore %s is %s; failback uses only VMFS or vSAN datastores. Choose a VMFS or vSAN "
+                "datastore." % (want.name, want.datastore, kind)]
+    return []
+
+
+def _resolve_networks(want, host_row, mt_row, port_groups):
+    """One ``(name, network, backing)`` per network of ``want``, each a port group of ``host_row``."""
+    if not want.networks:
+        return [], []
+    if port_groups is None:
+        return [], ["VM %s: the port groups of ESXi host %s were not read; networks cannot be checked."
+                    % (want.name, host_row["name"])]
+    available = port_groups.of(host_row)
+    nics, problems = [], []
+    for name in want.networks:
+        matches = available.get(name, [])
+        if len(matches) == 1:
+            nics.append((name, matches[0], port_groups.backing(name, matches[0])))
+        elif not matches:
+            problems.append("VM %s: network %s is not a port group of ESXi host %s, where the VM is created (the host "
+                            "of master target %s). That host has: %s. Use one of them, or a master target on a host "
+                            "that has %s." % (want.name, name, host_row["name"], mt_row["name"],
+                                              ", ".join(sorted(available)) or "no port group", name))
+        else:
+            problems.append("VM %s: %d port groups of ESXi host %s are called %s; rename one so the network is "
+                            "unambiguous." % (want.name, len(matches), host_row["name"], name))
+    return nics, problems
 
 
 def _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_memory, result, entry):
@@ -124,8 +286,14 @@ def _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_
     return []
 
 
-def plan(inventory, wants, remediation):
-    """Check every VM, then plan; raise listing every refusal (nothing changed)."""
+def plan(inventory, wants, remediation, found=None, port_groups=None):
+    """Check every VM, then plan; raise listing every refusal (nothing changed).
+
+    ``found``: :func:`search`'s answer (VMDKs attached to nothing); ``port_groups``: a :class:`PortGroups`
+    (read only when a VM is created with networks; None refuses such a VM)."""
+    found = found if found is not None else master_target.Found()
+    if port_groups is None and any(w.networks for w in wants):
+        port_groups = PortGroups(inventory.client)
     result = Plan()
     refusals = []
     planned_memory = {}
@@ -135,8 +303,13 @@ def plan(inventory, wants, remediation):
         entry = {"name": want.name, "created": False, "disks_returned": 0, "vmotion_to": None, "powered_on": False,
                  "changed": False}
         result.results[want.name] = entry
+        same_name = [r for r in inventory.vms.values() if r["name"] == want.name and not r.get("config.template")]
+        if row is None and same_name:
+            refusals.append("VM %s: %d VMs have that name; rename the ones that are not this VM and re-run."
+                            % (want.name, len(same_name)))
+            continue
         if row is None:
-            host_row, problems = _plan_create(inventory, want, result, entry)
+            host_row, problems = _plan_create(inventory, want, result, entry, found, port_groups)
             vm_memory, vm_power = want.memory_mb, "poweredOff"
         else:
             host_row, problems = inventory.host_of(row), []
@@ -149,7 +322,7 @@ def plan(inventory, wants, remediation):
         refusals += problems
     if detach_requests:
         try:
-            result.disk_plan = master_target.plan_detach(inventory, detach_requests, reattach=True)
+            result.disk_plan = master_target.plan_detach(inventory, detach_requests, reattach=True, found=found)
         except VSphereError as error:
             refusals.extend(error.details.get("refusals") or [error.msg])
         else:
@@ -159,31 +332,33 @@ def plan(inventory, wants, remediation):
                 result.results[disk_result["name"]]["changed"] |= bool(returned)
     if refusals:
         raise VSphereError("Refusing to bring the VMs up; nothing was changed: " + " ".join(refusals), refusals=refusals)
+    result.existing = {f for f in inventory.attached_files() if f} | {
+        folder + name for folder, names in found.items() for name in names}
     return result
 
 
-def _detach_from_master_target(want, mt_row, own):
-    """Start detaching the VM's VMDKs from the master target (no file operation)."""
+def _detach_from_master_target(mt_row, creates):
+    """Start detaching the VMDKs of ``creates`` (VMs to be created) from one master target, in one
+    reconfigure (no file operation: every VMDK stays on its datastore)."""
     devices = {d.key: d for d in mt_row.get("config.hardware.device") or []}
-    spec = vim.vm.ConfigSpec(deviceChange=[diskops.remove_spec(devices[d["key"]]) for d in own])
+    keys = [d["key"] for c in creates for d in c.disks if d["where"] == "mt"]
+    spec = vim.vm.ConfigSpec(deviceChange=[diskops.remove_spec(devices[key]) for key in keys])
     if not diskops.never_destroys(spec):
         raise VSphereError("Internal safety check: a reconfigure would destroy a VMDK; refused.")
-    return mt_row["obj"].ReconfigVM_Task(spec=spec), "detach %s's disks from %s" % (want.name, mt_row["name"])
+    names = " and ".join("%s's" % c.want.name for c in creates)
+    return mt_row["obj"].ReconfigVM_Task(spec=spec), "detach %s disks from %s" % (names, mt_row["name"])
 
 
-def _create_vm(inventory, want, mt_row, own, networks):
-    """Start creating the VM on the master target's host and ``datastore`` with its VMDKs."""
-    controller = {"key": -300, "bus": 0, "type": "lsilogic"}
-    changes = [diskops.controller_spec(controller)]
-    for index, disk in enumerate(sorted(own, key=lambda d: d["file"])):
-        changes.append(diskops.attach_spec(disk, (controller["key"], diskops.UNITS[index]), -301 - index))
-    for index, name in enumerate(want.networks or []):
-        network = networks.get(name)
-        if network is None:
-            raise VSphereError("VM %s: network %s was not found." % (want.name, name))
+def _create_vm(create, existing):
+    """Start creating the VM on its planned host and datastore with its VMDKs attached as they are
+    (no file operation) on their planned slots, and its planned NICs."""
+    want = create.want
+    changes = [diskops.controller_spec(c) for c in create.controllers]
+    for index, disk in enumerate(create.disks):
+        changes.append(diskops.attach_spec(disk, disk["slot"], -301 - index))
+    for index, (_name, _network, backing) in enumerate(create.nics):
         nic = vim.vm.device.VirtualVmxnet3(
-            key=-400 - index,
-            backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName=name, network=network),
+            key=-400 - index, backing=backing,
             connectable=vim.vm.device.VirtualDevice.ConnectInfo(startConnected=True, allowGuestControl=True,
                                                                 connected=False))
         changes.append(vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
@@ -192,31 +367,40 @@ def _create_vm(inventory, want, mt_row, own, networks):
                                firmware=want.firmware or "bios", deviceChange=changes,
                                files=vim.vm.FileInfo(vmPathName="[%s] %s/%s.vmx" % (want.datastore, want.name,
                                                                                     want.name)))
-    host = mt_row["runtime.host"]
-    return (mt_row["parent"].CreateVM_Task(config=config, pool=mt_row["resourcePool"], host=host),
-            "create %s on %s" % (want.name, inventory.hosts[host._moId]["name"]))
+    if not diskops.never_destroys(config) or diskops.creates_existing(config, existing) or any(
+            c.fileOperation for c in changes if isinstance(c.device, vim.vm.device.VirtualDisk)):
+        raise VSphereError("Internal safety check: creating VM %s would create or destroy a VMDK; its VMDKs are "
+                           "attached as they are. Refused." % want.name)
+    mt_row = create.mt_row
+    return (mt_row["parent"].CreateVM_Task(config=config, pool=mt_row["resourcePool"], host=create.host["obj"]),
+            "create %s on %s" % (want.name, create.host["name"]))
 
 
-def _wait_all(client, pairs, deadline):
+def _wait_all(client, pairs, deadline, after_failure=""):
     if not pairs:
         return []
     client.stats["tasks"] += len(pairs)
     summaries = wait_for_tasks(client, [t for t, _label in pairs], deadline, labels=[label for _t, label in pairs])
     failed = [s for s in summaries if s["state"] == "error"]
     if failed:
-        raise VSphereError("vSphere task(s) failed: " + "; ".join("%s: %s" % (s["label"], s["error"]) for s in failed),
-                           failed=[s["label"] for s in failed])
+        raise VSphereError("vSphere task(s) failed: " + "; ".join("%s: %s" % (s["label"], s["error"]) for s in failed)
+                           + after_failure, failed=[s["label"] for s in failed])
     return [s["label"] for s in summaries]
 
 
 def apply(client, inventory, planned, deadline):
     done = []
-    if planned.creates:
-        # each VM: detach its VMDKs from the master target, then create it; VMs side by side
-        done += _wait_all(client, [_detach_from_master_target(w, mt, own) for w, mt, own in planned.creates], deadline)
-        networks = {row["name"]: row["obj"] for row in client.retrieve(vim.Network, ["name"])}
-        done += _wait_all(client, [_create_vm(inventory, w, mt, own, networks) for w, mt, own in planned.creates],
-                          deadline)
+    creates = [planned.create_plans[want.name] for want, _mt, _own in planned.creates]
+    if creates:
+        # one reconfigure per master target takes the VMs' VMDKs off it; then every VM is created
+        by_mt = {}
+        for create in creates:
+            if any(d["where"] == "mt" for d in create.disks):
+                by_mt.setdefault(create.mt_row["moid"], (create.mt_row, []))[1].append(create)
+        done += _wait_all(client, [_detach_from_master_target(mt, group) for mt, group in by_mt.values()], deadline)
+        done += _wait_all(client, [_create_vm(c, planned.existing) for c in creates], deadline,
+                          " The VMDKs of a VM that was not created are on its datastore, attached to no VM: a re-run "
+                          "creates the VM with them.")
     if planned.disk_plan is not None and planned.disk_plan.changed():
         done += master_target.apply(client, planned.disk_plan, deadline)
     after = Inventory(client) if (planned.creates or planned.vmotions) else inventory
@@ -256,7 +440,7 @@ def ensure(client, entries, defaults, remediation, check_mode, deadline, tools_d
     """The module's whole job: returns ``{changed, vms, tasks, power_on_seconds}``."""
     wants = [Want(entry, defaults) for entry in entries]
     inventory = Inventory(client)
-    planned = plan(inventory, wants, remediation)
+    planned = plan(inventory, wants, remediation, search(client, inventory, wants, deadline))
     outcome = {"changed": planned.changed(), "vms": [planned.results[w.name] for w in wants], "tasks": [],
                "power_on_seconds": None}
     if check_mode or not planned.changed():

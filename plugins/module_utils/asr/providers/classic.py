@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
 
-FAILBACK_DATASTORE_TYPES = ("VMFS", "vsan", "VSAN", "vSAN")
 TEMPORARY_STORAGE = {"volumeOptions": [{"volumeLabel": "Temporary Storage", "onlyExcludeIfSingleVolume": "Yes"}]}
 
 
@@ -97,7 +97,7 @@ def retention_volume(mt, name=None):
 def datastore(mt, name):
     for ds in mt.data_stores or []:
         if ds.symbolic_name == name:
-            if plain(ds.type) not in FAILBACK_DATASTORE_TYPES:
+            if not limits.is_failback_datastore_type(plain(ds.type)):
                 raise AzureError("Datastore %s is %s; failback writes only to VMFS or vSAN datastores." % (name, plain(ds.type)),
                                  rule="datastore_type")
             return ds

@@ -67,7 +67,6 @@ def accepted(path, job):
                   "Content-Length": "0"}, None)
 
 
-
 def vault(answers, subscription=SUB, resource_group="PwsTestRG", name="PwsTestVault"):
     transport = RecordingTransport(answers)
     session = AzureSession(AzureParams(subscription_id=subscription), credential=StaticCredential())

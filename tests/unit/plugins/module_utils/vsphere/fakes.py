@@ -168,6 +168,9 @@ class FakeFileManager:
         self.world.calls.append(("MakeDirectory", name, {"datacenter": datacenter,
                                                          "createParentDirectories": createParentDirectories}))
         self.world.events.append(("call", "MakeDirectory", name))
+        fault = self.world.injected_fault("MakeDirectory")
+        if fault is not None:
+            raise fault
         if name in self.world.directories:
             raise vim.fault.FileAlreadyExists(file=name)
         self.world.directories.add(name)
@@ -184,7 +187,11 @@ class FakeVSphere:
     ``calls`` lists ``(method, object name, arguments)`` in order; ``events`` interleaves the calls
     with the task reads (``("wait", [task moids])``). A task has ended when first read: ``success``,
     or ``error`` carrying the fault set in ``faults[(method, object name)]`` (then the call has no
-    effect). ``files`` are the VMDKs on the datastores: only a destroy file operation removes one.
+    effect). ``fail_change = N`` makes the Nth change (a task other than a datastore search, or a
+    MakeDirectory) fail with a SystemError and no effect, once, counted in ``changes``.
+    ``files`` are the VMDKs on the datastores: only a destroy file operation removes one; as vSphere
+    does, attaching a VMDK that does not exist fails with FileNotFound, creating one that exists with
+    FileAlreadyExists (and the whole reconfigure or creation has no effect).
     """
 
     def __init__(self, is_vcenter=True):
@@ -201,6 +208,8 @@ class FakeVSphere:
         self.tools = {}  # vm name -> [guest.toolsRunningStatus per tools read], the last repeats
         self.slow = {}   # (method, object name) -> task reads that still find the task running
         self.reads = []
+        self.fail_change = None
+        self.changes = 0
         self.content = FakeServiceContent(self)
         self._next = 0
 
@@ -259,10 +268,19 @@ class FakeVSphere:
         self.hosts[row["moid"]] = row
         return row
 
-    def add_network(self, name):
-        obj = moref(vim.Network, "network-%d" % self._id())
-        self.networks[obj._moId] = {"moid": obj._moId, "obj": obj, "name": name}
+    def add_network(self, name, hosts=None, distributed=False):
+        """A port group; ``hosts``: the names of the hosts that have it (None: every host)."""
+        n = self._id()
+        obj = (moref(vim.dvs.DistributedVirtualPortgroup, "dvportgroup-%d" % n) if distributed
+               else moref(vim.Network, "network-%d" % n))
+        self.networks[obj._moId] = {"moid": obj._moId, "obj": obj, "name": name, "hosts": hosts,
+                                    "key": "dvportgroup-%d" % n,
+                                    "config.distributedVirtualSwitch": vim.DistributedVirtualSwitch("dvs-1"),
+                                    "uuid": "50 2a dv s0 00 00 00 01"}
         return obj
+
+    def _host_networks(self, host_name):
+        return [n["obj"] for n in self.networks.values() if n["hosts"] is None or host_name in n["hosts"]]
 
     def add_vm(self, name, host, devices=(), power=POWERED_OFF, memory_mb=4096, vm_path=None, extra_config=None,
                snapshots=0, datacenter=None, tools=TOOLS_NOT_RUNNING, boots_tools=True, template=False):
@@ -319,6 +337,9 @@ class FakeVSphere:
                     row.update({"info.state": vim.TaskInfo.State.running, "info.error": None, "info.result": None})
                 rows.append(row)
             return rows
+        if objects is not None and any(o._moId in self.networks or o._moId == "dvs-1" for o in objects):
+            by_switch = {"dvs-1": next(n for n in self.networks.values())}
+            return [dict(self.networks.get(o._moId) or by_switch[o._moId], obj=o, moid=o._moId) for o in objects]
         if objects is not None:
             rows = [self._snapshot(self.vms[o._moId]) for o in objects if o._moId in self.vms]
             for row in rows:
@@ -329,7 +350,11 @@ class FakeVSphere:
         table = {vim.VirtualMachine: self.vms, vim.HostSystem: self.hosts, vim.Datastore: self.datastores,
                  vim.ComputeResource: self.computes, vim.Folder: self.folders, vim.Datacenter: self.datacenters,
                  vim.Network: self.networks}[obj_type]
-        return [self._snapshot(row) for row in table.values()]
+        rows = [self._snapshot(row) for row in table.values()]
+        if obj_type is vim.HostSystem:
+            for row in rows:
+                row["network"] = self._host_networks(row["name"])
+        return rows
 
     @staticmethod
     def _snapshot(row):
@@ -341,12 +366,27 @@ class FakeVSphere:
 
     # -- tasks -----------------------------------------------------------------------------------
 
+    def injected_fault(self, method):
+        """The fault of the change ``fail_change`` names (counting this one), or None."""
+        if method == "SearchDatastoreSubFolders_Task":
+            return None
+        self.changes += 1
+        if self.fail_change is not None and self.changes == self.fail_change:
+            return vmodl.fault.SystemError(msg="injected fault at change %d (%s)" % (self.changes, method),
+                                           reason="injected")
+        return None
+
     def _task(self, method, target, args, effect):
         self.calls.append((method, target, args))
         self.events.append(("call", method, target))
         task = moref(vim.Task, "task-%d" % self._id())
-        fault = self.faults.get((method, target))
-        result = None if fault is not None else effect()
+        fault = self.faults.get((method, target)) or self.injected_fault(method)
+        result = None
+        if fault is None:
+            try:
+                result = effect()
+            except vmodl.MethodFault as raised:  # vSphere's own refusal: the task fails, nothing changed
+                fault = raised
         self.tasks[task._moId] = {"moid": task._moId, "obj": task, "info.progress": None,
                                   "info.state": vim.TaskInfo.State.error if fault else vim.TaskInfo.State.success,
                                   "info.error": fault, "info.result": result, "info.descriptionId": method,
@@ -366,6 +406,14 @@ class FakeVSphere:
         row["config.extraConfig"] = list(options.values())
 
     def _device_changes(self, devices, changes):
+        for change in changes or []:  # checked before anything changes, as vSphere does
+            backing = getattr(change.device, "backing", None)
+            if change.operation != DEV.VirtualDeviceSpec.Operation.add or not isinstance(change.device, DEV.VirtualDisk):
+                continue
+            if change.fileOperation == DEV.VirtualDeviceSpec.FileOperation.create and backing.fileName in self.files:
+                raise vim.fault.FileAlreadyExists(file=backing.fileName, msg="File %s already exists" % backing.fileName)
+            if change.fileOperation is None and backing.fileName not in self.files:
+                raise vim.fault.FileNotFound(file=backing.fileName, msg="File %s was not found" % backing.fileName)
         keys = {}
         for change in changes or []:
             if change.operation == DEV.VirtualDeviceSpec.Operation.remove:

@@ -449,3 +449,60 @@ def test_the_manifest_value_is_stable_whatever_the_field_order():
     first = disks.manifest_option([{"unit": 8, "bus": 1, "uuid": None, "size_gb": 2, "file": "[ds] a/a.vmdk"}])
     second = disks.manifest_option([{"file": "[ds] a/a.vmdk", "size_gb": 2, "uuid": None, "bus": 1, "unit": 8}])
     assert first.value == second.value == '[{"bus":1,"file":"[ds] a/a.vmdk","size_gb":2,"unit":8,"uuid":null}]'
+
+
+# -- the SCSI layout of a VM being created, disk order, creates over existing files ----------------
+
+def test_a_new_vm_gets_one_controller_per_15_disks_and_skips_unit_7():
+    controllers, slots = disks.new_vm_slots(16)
+    assert controllers == [{"key": -300, "bus": 0, "type": "lsilogic"}, {"key": -290, "bus": 1, "type": "lsilogic"}]
+    assert slots[:8] == [(-300, 0), (-300, 1), (-300, 2), (-300, 3), (-300, 4), (-300, 5), (-300, 6), (-300, 8)]
+    assert slots[14:] == [(-300, 15), (-290, 0)]
+
+
+def test_a_new_vm_takes_60_disks_on_four_controllers_and_not_61():
+    controllers, slots = disks.new_vm_slots(60)
+    assert [c["bus"] for c in controllers] == [0, 1, 2, 3] and slots[-1] == (-270, 15) and len(set(slots)) == 60
+    assert disks.new_vm_slots(61) is None
+
+
+def test_a_new_vm_without_disks_still_gets_its_first_controller():
+    assert disks.new_vm_slots(0) == ([{"key": -300, "bus": 0, "type": "lsilogic"}], [])
+
+
+def test_disk_files_sort_in_disk_order():
+    files = ["[ds] a/a_10.vmdk", "[ds] a/a_2.vmdk", "[ds] a/a.vmdk", "[ds] a/a_1.vmdk"]
+    assert sorted(files, key=disks.natural_key) == ["[ds] a/a.vmdk", "[ds] a/a_1.vmdk", "[ds] a/a_2.vmdk",
+                                                    "[ds] a/a_10.vmdk"]
+
+
+def test_a_create_over_an_existing_file_is_named():
+    create = vim.vm.device.VirtualDeviceSpec.FileOperation.create
+    spec = vim.vm.ConfigSpec(deviceChange=[
+        disks.attach_spec({"file": "[ds] a/a.vmdk", "size_gb": 1}, (1000, 0), -1, create=True),
+        disks.attach_spec({"file": "[ds] a/a_1.vmdk", "size_gb": 1}, (1000, 1), -2, create=True),
+        disks.attach_spec({"file": "[ds] a/a_2.vmdk", "size_gb": 1}, (1000, 2), -3)])
+    assert [c.fileOperation for c in spec.deviceChange] == [create, create, None]
+    assert disks.creates_existing(spec, {"[ds] a/a_1.vmdk", "[ds] a/a_2.vmdk"}) == ["[ds] a/a_1.vmdk"]
+
+
+def test_the_search_asks_for_each_disks_capacity_and_reports_it():
+    result = vim.host.DatastoreBrowser.SearchResults(folderPath="[vmfs-01] web02", file=[
+        vim.host.DatastoreBrowser.VmDiskInfo(path="web02.vmdk", capacityKb=40 * 1024 * 1024),
+        vim.host.DatastoreBrowser.VmDiskInfo(path="web02_1.vmdk")])
+    searches = []
+    rows = {"vmfs-01": {"name": "vmfs-01", "browser": FakeBrowser("datastoreBrowser-1", searches)}}
+
+    def responder(obj_type, paths, objects):
+        return [{"moid": t._moId, "obj": t, "info.state": "success", "info.error": None, "info.result": [result]}
+                for t in objects]
+
+    client = FakeClient(responder)
+    client.stats["tasks"] = 0
+    clock = FakeClock()
+    sizes = {}
+    found = disks.search_vmdks(client, FakeInventory(rows), ["vmfs-01"], Deadline(60, clock=clock, sleeper=clock.sleep),
+                               sizes=sizes)
+    assert found == {"[vmfs-01] web02/": ["web02.vmdk", "web02_1.vmdk"]}
+    assert sizes == {"[vmfs-01] web02/web02.vmdk": 40.0}
+    assert searches[0][1].query[0].details.capacityKb is True

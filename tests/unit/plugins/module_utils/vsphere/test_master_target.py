@@ -336,19 +336,15 @@ def test_sixty_disks_fill_the_last_two_slots_of_the_fourth_controller():
     assert result["tasks"] == ["detach disks from app01", "attach 2 disk(s) to mt-big"]
 
 
-def test_a_master_target_without_a_free_scsi_slot_stops_before_attaching_and_destroys_nothing():
-    # four paravirtual controllers: no LSI Logic slot and no free bus for a new controller.
-    # Known gap (reported): this is found only at apply, after the VM's disks were detached; the
-    # manifest written with the detach lets a re-run find them.
+def test_a_master_target_without_a_free_scsi_slot_is_refused_before_the_vms_disks_are_detached():
+    # four paravirtual controllers: no LSI Logic slot and no free bus for a new controller. The slots
+    # are planned before any change, so the VM keeps its disks (it used to lose them to the manifest).
     world = site(mt_devices=[pvscsi(1000 + bus, bus) for bus in range(4)])
     add_app(world)
-    files = set(world.files)
-    with pytest.raises(VSphereError) as info:
-        ensure(world, [{"name": "app01"}])
-    assert info.value.msg == "Master target mt-win01 has no free SCSI slot (4 controllers x 15 disks)."
-    assert specs(world, "mt-win01") == []
-    assert_nothing_destroyed(world, files)
-    assert [d["file"] for d in manifest_of(specs(world, "app01")[0])] == [APP0, APP1]
+    assert refusals(world, [{"name": "app01"}]) == [
+        "Master target mt-win01 has no free SCSI slot (4 controllers x 15 disks, LSI Logic only). Use another "
+        "master target for some VMs."]
+    assert world.disk_files("app01") == [APP0, APP1]
 
 
 # -- the disk limit of a master target (60) --------------------------------------------------------
@@ -580,18 +576,22 @@ def test_the_search_reads_each_datastore_of_the_original_location_vms_once():
                                           {"master_target": "mt-win01"}))
     requests.append(master_target.Request({"name": "gone"}, {"master_target": "mt-win01"}))
     found = master_target.orphan_search(world, inventory, requests, deadline())
+    # the alternate-location datastore is searched too: a half-finished move leaves VMDKs there
     assert sorted(target for target, _args in world.calls_of("SearchDatastoreSubFolders_Task")) == [
-        "vmfs-01", "vmfs-02"]
+        "nfs-01", "vmfs-01", "vmfs-02"]
     assert sorted(found) == ["[vmfs-01] app01/", "[vmfs-01] app02/", "[vmfs-01] mt-win01/", "[vmfs-02] app03/"]
 
 
-def test_no_search_for_alternate_location_only():
+def test_alternate_location_searches_its_datastore_once_for_existing_vmdks():
     world = site()
+    world.files.add(WEB0)
     inventory = Inventory(world)
-    requests = [master_target.Request({"name": "web02", "location": "alternate", "datastore": "vmfs-01"},
-                                      {"master_target": "mt-win01"})]
-    assert master_target.orphan_search(world, inventory, requests, deadline()) == {}
-    assert world.calls == []
+    requests = [master_target.Request({"name": n, "location": "alternate", "datastore": "vmfs-01"},
+                                      {"master_target": "mt-win01"}) for n in ("web02", "web03")]
+    found = master_target.orphan_search(world, inventory, requests, deadline())
+    assert [target for target, _args in world.calls_of("SearchDatastoreSubFolders_Task")] == ["vmfs-01"]
+    assert found == {"[vmfs-01] mt-win01/": ["mt-win01.vmdk"], "[vmfs-01] web02/": ["web02.vmdk"]}
+    assert found.exists(WEB0) and not found.exists(WEB1)
 
 
 def test_no_search_for_a_vm_without_a_vmx_path():
@@ -620,7 +620,8 @@ def test_alternate_location_creates_new_vmdks_in_a_new_directory_on_the_master_t
     mt_spec, = specs(world, "mt-win01")
     assert added_disks(mt_spec) == [(WEB0, 1000, 1, CREATE, None, 40 * GB_IN_KB),
                                     (WEB1, 1000, 2, CREATE, None, round(80.5 * GB_IN_KB))]
-    assert timeline(world) == ["MakeDirectory [vmfs-01] web02", "ReconfigVM_Task mt-win01", "wait 1"]
+    assert timeline(world) == ["SearchDatastoreSubFolders_Task vmfs-01", "wait 1", "MakeDirectory [vmfs-01] web02",
+                               "ReconfigVM_Task mt-win01", "wait 1"]
     assert result["vms"] == [{"name": "web02", "master_target": "mt-win01", "location": "alternate",
                               "state": "attached", "changed": True,
                               "disks": [{"file": WEB0, "size_gb": 40, "before": "none", "after": "mt"},
@@ -635,7 +636,7 @@ def test_alternate_location_check_mode_creates_nothing():
     world = site()
     result = ensure(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-01",
                              "disk_sizes_gb": [40]}], check_mode=True)
-    assert world.calls == []
+    assert changing_calls(world) == []
     assert result["diff"]["after"] == {"mt-win01": [MT_OS, WEB0], "web02": None}
 
 
@@ -694,7 +695,7 @@ def test_alternate_location_with_the_disks_already_on_the_master_target_changes_
                              flat_disk(2001, 1000, 1, WEB0, 40)])
     result = ensure(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-01",
                              "disk_sizes_gb": [40]}])
-    assert world.calls == [] and result["changed"] is False
+    assert changing_calls(world) == [] and result["changed"] is False
     assert result["vms"][0]["disks"] == [{"file": WEB0, "size_gb": 40, "before": "mt", "after": "mt"}]
 
 
@@ -766,7 +767,8 @@ def test_detach_with_reattach_puts_the_disks_back_on_their_recorded_slots():
     world = on_master_target(units=(0, 3))
     files = set(world.files)
     result = ensure(world, [{"name": "app01"}], state="detached", reattach=True)
-    assert timeline(world) == ["ReconfigVM_Task mt-win01", "wait 1", "ReconfigVM_Task app01", "wait 1"]
+    assert timeline(world) == ["SearchDatastoreSubFolders_Task vmfs-01", "wait 1",  # VMDKs attached to nothing
+                               "ReconfigVM_Task mt-win01", "wait 1", "ReconfigVM_Task app01", "wait 1"]
     vm_spec, = specs(world, "app01")
     assert added_disks(vm_spec) == [(APP0, 1000, 0, None, "6000C29-app01-0", 40 * GB_IN_KB),
                                     (APP1, 1000, 3, None, "6000C29-app01-1", 80 * GB_IN_KB)]
@@ -780,7 +782,7 @@ def test_detach_with_reattach_puts_the_disks_back_on_their_recorded_slots():
 def test_detach_check_mode_predicts_the_reattach():
     world = on_master_target()
     result = ensure(world, [{"name": "app01"}], state="detached", reattach=True, check_mode=True)
-    assert world.calls == []
+    assert changing_calls(world) == []
     assert result["diff"] == {"before": {"app01": [], "mt-win01": [APP0, APP1, MT_OS]},
                               "after": {"app01": [APP0, APP1], "mt-win01": [MT_OS]}}
 
@@ -805,18 +807,16 @@ def test_reattach_without_a_recorded_slot_takes_a_free_slot_of_any_controller():
     assert [d[:3] for d in added_disks(vm_spec)] == [(APP0, 1000, 1), (APP1, 1000, 2)]
 
 
-def test_reattach_to_a_vm_without_a_free_slot_stops_and_destroys_nothing():
+def test_reattach_to_a_vm_without_a_free_slot_is_refused_before_the_master_target_lets_go():
     world = on_master_target()
     vm = next(r for r in world.vms.values() if r["name"] == "app01")
     vm["config.hardware.device"] = [pvscsi(1000 + b, b) for b in range(4)] + [
         flat_disk(3000 + 15 * b + i, 1000 + b, u, "[vmfs-01] app01/data_%d_%d.vmdk" % (b, u))
         for b in range(4) for i, u in enumerate(SCSI_UNITS)]
-    files = set(world.files)
-    with pytest.raises(VSphereError) as info:
-        ensure(world, [{"name": "app01"}], state="detached", reattach=True)
-    assert info.value.msg == "VM app01 has no free SCSI slot for its disks."
-    assert specs(world, "app01") == []
-    assert_nothing_destroyed(world, files)
+    assert refusals(world, [{"name": "app01"}], state="detached", reattach=True) == [
+        "VM app01 has no free SCSI slot for its 2 disk(s) (4 controllers x 15 disks, unit 7 reserved). Free a slot "
+        "on it and re-run."]
+    assert world.disk_files("mt-win01") == [APP0, APP1, MT_OS]
 
 
 def test_detach_without_disks_on_the_master_target_changes_nothing():
@@ -1018,3 +1018,126 @@ def test_the_prediction_moves_each_file_to_its_new_holder():
         {"name": "web02", "master_target": "mt", "disks": [{"file": "w", "after": "vm"}, {"file": "x", "after": "mt"}]}]
     assert master_target._predicted(before, results) == {"app01": ["b"], "mt": ["a", "m", "x"], "web02": None}
     assert before == {"app01": ["a", "b"], "mt": ["m"], "web02": None}  # the before map is not touched
+
+
+# -- existing VMDKs are attached as they are; refusals before the first change ----------------------
+
+def test_reattaching_existing_vmdks_never_asks_vsphere_to_create_them():
+    # issue 13: the repair onprem_vm recommends (attach the VMDKs a failed creation left on the datastore)
+    # asked vSphere to create them again and failed with FileAlreadyExists
+    world = site()
+    world.files.update({WEB0, WEB1})  # detached from the master target, attached to nothing
+    world.directories.add("[vmfs-01] web02")
+    files = set(world.files)
+    result = ensure(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-01",
+                             "disk_sizes_gb": [40, 80]}])
+    mt_spec, = specs(world, "mt-win01")
+    assert [(d[0], d[3]) for d in added_disks(mt_spec)] == [(WEB0, None), (WEB1, None)]
+    assert world.calls_of("MakeDirectory") == []  # nothing new to put in it
+    assert world.disk_files("mt-win01") == [MT_OS, WEB0, WEB1]
+    assert world.files == files
+    assert [(d["file"], d["before"], d["after"]) for d in result["vms"][0]["disks"]] == [
+        (WEB0, "none", "mt"), (WEB1, "none", "mt")]
+    again = ensure(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-01",
+                            "disk_sizes_gb": [40, 80]}])
+    assert again["changed"] is False
+
+
+def test_an_existing_vmdk_is_attached_and_only_the_missing_one_created():
+    world = site()
+    world.files.add(WEB0)
+    ensure(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-01", "disk_sizes_gb": [40, 80]}])
+    mt_spec, = specs(world, "mt-win01")
+    assert [(d[0], d[3]) for d in added_disks(mt_spec)] == [(WEB0, None), (WEB1, CREATE)]
+
+
+def test_an_alternate_vmdk_attached_to_another_vm_is_refused():
+    world = site()
+    world.add_vm("web02-old", host(world, "esx01"), [lsi_logic(1000, 0), flat_disk(2000, 1000, 0, WEB1, 80)])
+    assert refusals(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-01",
+                             "disk_sizes_gb": [40, 80]}]) == [
+        "VM web02: VMDK [vmfs-01] web02/web02_1.vmdk is attached to VM web02-old; alternate-location failback "
+        "attaches it to master target mt-win01 only when no other VM uses it. Detach it from web02-old (without "
+        "deleting it) or use location: original for an existing VM."]
+
+
+def test_new_vmdks_larger_than_the_free_space_of_the_datastore_are_refused():
+    world = site()
+    next(d for d in world.datastores.values() if d["name"] == "vmfs-01")["summary.freeSpace"] = 100 * 1024 ** 3
+    assert refusals(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-01",
+                             "disk_sizes_gb": [40, 80]}]) == [
+        "VM web02: datastore vmfs-01 has 100.0 GB free; the new VMDKs need 120.0 GB (replication fills them). Free "
+        "space on it or choose another datastore."]
+
+
+def test_a_reconfigure_that_would_create_an_existing_vmdk_is_refused_before_it_is_sent():
+    world = site()
+    row = next(r for r in world.vms.values() if r["name"] == "mt-win01")
+    change = DEV.VirtualDeviceSpec(operation=ADD, fileOperation=CREATE, device=DEV.VirtualDisk(
+        key=-1, controllerKey=1000, unitNumber=5, backing=DEV.VirtualDisk.FlatVer2BackingInfo(fileName=WEB0)))
+    with pytest.raises(VSphereError) as info:
+        master_target._reconfigure(row, [change], existing={WEB0})
+    assert info.value.msg == ("Internal safety check: a reconfigure of mt-win01 would create [vmfs-01] web02/web02.vmdk, "
+                              "which exist(s); an existing VMDK is attached as it is. Refused.")
+    assert world.calls == []
+
+
+# -- a failure after the first change is repaired by the same call -----------------------------------
+
+def disk_map(world, *names):
+    return {name: world.disk_files(name) for name in names}
+
+
+@pytest.mark.parametrize("fail_at", [1, 2])  # 1 detach from app01 (with its manifest), 2 attach to mt-win01
+def test_original_attach_a_fault_at_each_change_is_repaired_by_a_rerun(fail_at):
+    world = site()
+    add_app(world)
+    files = set(world.files)
+    world.fail_change = fail_at
+    with pytest.raises(VSphereError, match="injected fault at change %d" % fail_at):
+        ensure(world, [{"name": "app01"}])
+    world.fail_change = None
+    assert ensure(world, [{"name": "app01"}])["changed"] is True
+    assert disk_map(world, "app01", "mt-win01") == {"app01": [], "mt-win01": [APP0, APP1, MT_OS]}
+    assert world.files == files
+    assert_nothing_destroyed(world, files)
+    assert ensure(world, [{"name": "app01"}])["changed"] is False
+
+
+@pytest.mark.parametrize("fail_at", [1, 2])  # 1 make [vmfs-01] web02, 2 create the VMDKs on mt-win01
+def test_alternate_attach_a_fault_at_each_change_is_repaired_by_a_rerun(fail_at):
+    world = site()
+    world.fail_change = fail_at
+    with pytest.raises(VSphereError, match="injected fault at change %d" % fail_at):
+        ensure(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-01", "disk_sizes_gb": [40, 80]}])
+    world.fail_change = None
+    ensure(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-01", "disk_sizes_gb": [40, 80]}])
+    assert world.disk_files("mt-win01") == [MT_OS, WEB0, WEB1]
+    assert sorted(f for f in world.files if "web02" in f) == [WEB0, WEB1]
+
+
+@pytest.mark.parametrize("manifest", [True, False])
+@pytest.mark.parametrize("fail_at", [1, 2])  # 1 detach from mt-win01, 2 attach to app01
+def test_detach_and_reattach_a_fault_at_each_change_is_repaired_by_a_rerun(fail_at, manifest):
+    world = on_master_target(reattach_manifest=manifest)
+    files = set(world.files)
+    world.fail_change = fail_at
+    with pytest.raises(VSphereError, match="injected fault at change %d" % fail_at):
+        ensure(world, [{"name": "app01"}], state="detached", reattach=True)
+    world.fail_change = None
+    ensure(world, [{"name": "app01"}], state="detached", reattach=True)
+    assert disk_map(world, "app01", "mt-win01") == {"app01": [APP0, APP1], "mt-win01": [MT_OS]}
+    assert world.files == files
+    assert ensure(world, [{"name": "app01"}], state="detached", reattach=True)["changed"] is False
+
+
+def test_alternate_reattach_finds_the_vmdks_a_stopped_run_left_attached_to_nothing():
+    world = site()
+    add_app(world, "web02", sizes=())
+    world.files.update({WEB0, WEB1})
+    result = ensure(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-01",
+                             "disk_sizes_gb": [40, 80]}], state="detached", reattach=True)
+    vm_spec, = specs(world, "web02")
+    assert [(d[0], d[3]) for d in added_disks(vm_spec)] == [(WEB0, None), (WEB1, None)]
+    assert [(d["file"], d["before"], d["after"]) for d in result["vms"][0]["disks"]] == [
+        (WEB0, "none", "vm"), (WEB1, "none", "vm")]

@@ -106,10 +106,15 @@ def refusals(world, vms, remediation="fail", **defaults):
     """The refusals of a run that must change nothing."""
     with pytest.raises(VSphereError) as info:
         ensure(world, vms, remediation=remediation, **defaults)
-    assert world.calls == []
+    assert changing_calls(world) == []
     assert info.value.msg == "Refusing to bring the VMs up; nothing was changed: " + " ".join(
         info.value.details["refusals"])
     return info.value.details["refusals"]
+
+
+def changing_calls(world):
+    """Every call but the datastore searches (read-only tasks)."""
+    return [(method, target) for method, target, _args in world.calls if method != "SearchDatastoreSubFolders_Task"]
 
 
 def timeline(world):
@@ -384,7 +389,7 @@ def test_alternate_location_creates_the_vm_on_the_master_targets_host_with_its_v
     (mt_target, mt_args), = world.calls_of("ReconfigVM_Task")
     assert mt_target == "mt-lin01"
     assert [(c.operation, c.device.key, c.fileOperation) for c in mt_args["spec"].deviceChange] == [
-        (REMOVE, 2001, None), (REMOVE, 2002, None)]
+        (REMOVE, 2002, None), (REMOVE, 2001, None)]  # in disk order: web02.vmdk, web02_1.vmdk
 
     (name, args), = world.calls_of("CreateVM_Task")
     mt = vm(world, "mt-lin01")
@@ -411,7 +416,8 @@ def test_alternate_location_creates_the_vm_on_the_master_targets_host_with_its_v
         (DEV.VirtualVmxnet3, ADD, None, -400, "Prod-VLAN10", networks["Prod-VLAN10"], True, True, False),
         (DEV.VirtualVmxnet3, ADD, None, -401, "Backup-VLAN20", networks["Backup-VLAN20"], True, True, False)]
 
-    assert timeline(world) == ["ReconfigVM_Task mt-lin01", "wait 1", "CreateVM_Task web02", "wait 1",
+    assert timeline(world) == ["SearchDatastoreSubFolders_Task vmfs-01", "wait 1",
+                               "ReconfigVM_Task mt-lin01", "wait 1", "CreateVM_Task web02", "wait 1",
                                "PowerOnVM_Task web02", "wait 1"]
     assert outcome["tasks"] == ["detach web02's disks from mt-lin01", "create web02 on esx01", "power on web02"]
     assert outcome["vms"] == [{"name": "web02", "created": True, "disks_returned": 2, "vmotion_to": None,
@@ -427,11 +433,12 @@ def test_a_planned_creation_is_a_change_by_itself():
     world = alternate_site()
     result = onprem.Plan()
     entry_ = entry(name="web02")
-    host_row, problems = onprem._plan_create(Inventory(world), onprem.Want(web02(), {}), result, entry_)
+    host_row, problems = onprem._plan_create(Inventory(world), onprem.Want(web02(), {}), result, entry_,
+                                             port_groups=onprem.PortGroups(world))
     assert (host_row["name"], problems) == ("esx01", [])
     assert entry_ == entry(name="web02", created=True, disks_returned=2, changed=True)
     assert [(w.name, mt["name"], [d["file"] for d in own]) for w, mt, own in result.creates] == [
-        ("web02", "mt-lin01", [WEB1, WEB0])]
+        ("web02", "mt-lin01", [WEB0, WEB1])]
 
 
 def test_the_firmware_given_is_used():
@@ -456,7 +463,7 @@ def test_a_created_vm_with_nine_disks_skips_scsi_unit_7():
 def test_check_mode_plans_the_creation_and_creates_nothing():
     world = alternate_site()
     outcome = ensure(world, [web02()], check_mode=True, tools_deadline=deadline(300))
-    assert world.calls == []
+    assert changing_calls(world) == []
     assert outcome == {"changed": True, "tasks": [], "power_on_seconds": None,
                        "vms": [{"name": "web02", "created": True, "disks_returned": 2, "vmotion_to": None,
                                 "powered_on": True, "changed": True, "host": None, "power_state": None,
@@ -486,9 +493,9 @@ def test_a_missing_vm_is_refused_for_original_location():
 
 def test_a_vm_to_create_without_its_disks_on_the_master_target_is_refused():
     world = site(mt_devices=[flat_disk(2003, 1000, 3, "[vmfs-01] web021/web021.vmdk", 10)])
-    assert refusals(world, [web02()]) == [
-        "VM web02: no disk under [vmfs-01] web02/ is attached to master target mt-lin01; the VM would boot without "
-        "its data. Reprotect it first (or attach its disks with master_target_disks)."]
+    assert refusals(world, [web02(networks=[])]) == [
+        "VM web02: no disk under [vmfs-01] web02/ is attached to master target mt-lin01 or left on datastore vmfs-01; "
+        "the VM would boot without its data. Reprotect it first (or attach its disks with master_target_disks)."]
 
 
 def test_a_vm_to_create_on_a_host_short_of_memory_is_refused_even_with_vmotion():
@@ -504,15 +511,46 @@ def test_a_vm_to_create_on_a_host_short_of_memory_is_refused_with_error_8038():
         "VM web02 needs 4096 MB but ESXi host esx01 has 4095 MB free. " + ERROR_8038]
 
 
-def test_an_unknown_network_stops_before_the_vm_is_created():
-    # Known gap (reported): the network is looked up only at apply, after the VMDKs were detached.
+def test_a_network_that_does_not_exist_is_refused_before_the_vmdks_leave_the_master_target():
+    # issue 13: `networks: [Prod-VLAN-10]` detached the VMDKs, then failed to create the VM
     world = alternate_site()
-    files = set(world.files)
-    with pytest.raises(VSphereError) as info:
-        ensure(world, [web02(networks=["Prod-VLAN99"])])
-    assert info.value.msg == "VM web02: network Prod-VLAN99 was not found."
-    assert world.calls_of("CreateVM_Task") == []
-    assert_nothing_destroyed(world, files)
+    assert refusals(world, [web02(networks=["Prod-VLAN-10"])]) == [
+        "VM web02: network Prod-VLAN-10 is not a port group of ESXi host esx01, where the VM is created (the host of "
+        "master target mt-lin01). That host has: Backup-VLAN20, Prod-VLAN10. Use one of them, or a master target on "
+        "a host that has Prod-VLAN-10."]
+    assert world.disk_files("mt-lin01") == [MT_OS, WEB0, WEB1, "[vmfs-01] web021/web021.vmdk",
+                                            "[vmfs-02] web02/web02.vmdk"]
+
+
+def test_a_port_group_of_another_host_is_refused_on_the_host_the_vm_is_created_on():
+    world = alternate_site()
+    add_host(world, "esx02", 32768)
+    world.add_network("Prod-VLAN30", hosts=["esx02"])  # a port group of the datacenter, but not of esx01
+    assert refusals(world, [web02(networks=["Prod-VLAN10", "Prod-VLAN30", "Nowhere"])]) == [
+        "VM web02: network Prod-VLAN30 is not a port group of ESXi host esx01, where the VM is created (the host of "
+        "master target mt-lin01). That host has: Backup-VLAN20, Prod-VLAN10. Use one of them, or a master target on "
+        "a host that has Prod-VLAN30.",
+        "VM web02: network Nowhere is not a port group of ESXi host esx01, where the VM is created (the host of "
+        "master target mt-lin01). That host has: Backup-VLAN20, Prod-VLAN10. Use one of them, or a master target on "
+        "a host that has Nowhere."]
+
+
+def test_two_port_groups_of_one_name_on_the_host_are_refused_as_ambiguous():
+    world = alternate_site()
+    world.add_network("Prod-VLAN10", distributed=True)
+    assert refusals(world, [web02(networks=["Prod-VLAN10"])]) == [
+        "VM web02: 2 port groups of ESXi host esx01 are called Prod-VLAN10; rename one so the network is "
+        "unambiguous."]
+
+
+def test_a_distributed_port_group_is_connected_by_switch_uuid_and_port_group_key():
+    world = alternate_site()
+    dvpg = world.add_network("Prod-DVS", distributed=True)
+    ensure(world, [web02(networks=["Prod-DVS"])])
+    (_name, args), = world.calls_of("CreateVM_Task")
+    nic, = [c.device for c in args["config"].deviceChange if isinstance(c.device, DEV.VirtualVmxnet3)]
+    assert isinstance(nic.backing, DEV.VirtualEthernetCard.DistributedVirtualPortBackingInfo)
+    assert (nic.backing.port.portgroupKey, nic.backing.port.switchUuid) == (dvpg._moId, "50 2a dv s0 00 00 00 01")
 
 
 def test_a_failed_creation_stops_before_power_on():
@@ -534,7 +572,7 @@ def test_a_detach_that_would_destroy_a_vmdk_is_refused_before_it_is_sent(monkeyp
     with pytest.raises(VSphereError) as info:
         ensure(world, [web02()])
     assert info.value.msg == "Internal safety check: a reconfigure would destroy a VMDK; refused."
-    assert world.calls == []
+    assert changing_calls(world) == []
 
 
 # -- original location: disks back from the master target ------------------------------------------
@@ -555,7 +593,8 @@ def test_original_location_returns_the_disks_to_the_vm_then_powers_it_on():
     world = disks_on_master_target()
     files = set(world.files)
     outcome = ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])
-    assert timeline(world) == ["ReconfigVM_Task mt-lin01", "wait 1", "ReconfigVM_Task app01", "wait 1",
+    assert timeline(world) == ["SearchDatastoreSubFolders_Task vmfs-01", "wait 1",
+                               "ReconfigVM_Task mt-lin01", "wait 1", "ReconfigVM_Task app01", "wait 1",
                                "PowerOnVM_Task app01", "wait 1"]
     (_mt, mt_args), (_vm, vm_args) = world.calls_of("ReconfigVM_Task")
     assert [(c.operation, c.device.key, c.fileOperation) for c in mt_args["spec"].deviceChange] == [
@@ -588,7 +627,7 @@ def test_a_running_vm_gets_its_disks_back_without_a_power_on(monkeypatch):
 def test_a_vm_with_all_its_disks_and_running_changes_nothing():
     world = disks_on_master_target(power=POWERED_ON, on_vm=(APP0, APP1))
     outcome = ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])
-    assert world.calls == [] and outcome["changed"] is False
+    assert changing_calls(world) == [] and outcome["changed"] is False
     assert outcome["vms"][0]["disks_returned"] == 0
 
 
@@ -712,3 +751,180 @@ def test_a_disk_plan_counts_only_when_it_changes_something():
     assert planned.changed() is False
     planned.disk_plan.vm_attach["vm-1"] = ("row", [])
     assert planned.changed() is True
+
+
+# -- plan, validate, apply: every disk's slot, refusals before the first change ----------------------
+
+def web02_disks(count):
+    """web02's ``count`` VMDKs in disk order: web02.vmdk, web02_1.vmdk ... web02_<count-1>.vmdk."""
+    return ["[vmfs-01] web02/web02.vmdk"] + ["[vmfs-01] web02/web02_%d.vmdk" % i for i in range(1, count)]
+
+
+def many_disks_site(count):
+    """mt-lin01 holds web02's ``count`` VMDKs on buses 0-3 (as many LSI Logic controllers as needed)."""
+    slots = [(bus, unit) for bus in range(4) for unit in (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15)][1:]
+    controllers = [lsi_logic(1000 + bus, bus) for bus in range(1, 4)]
+    disks = [flat_disk(4000 + i, 1000 + bus, unit, name, 1 + i, "6000C29-w%d" % i)
+             for i, (name, (bus, unit)) in enumerate(zip(web02_disks(count), slots, strict=False))]
+    return site(mt_devices=controllers + disks)
+
+
+def test_a_vm_with_16_disks_is_created_with_two_scsi_controllers_and_every_disk():
+    # issue 13: "tuple index out of range" after all 16 VMDKs were detached
+    world = many_disks_site(16)
+    files = set(world.files)
+    outcome = ensure(world, [web02(networks=None)])
+    (_name, args), = world.calls_of("CreateVM_Task")
+    changes = args["config"].deviceChange
+    assert [(type(c.device), c.device.key, c.device.busNumber) for c in changes[:2]] == [
+        (DEV.VirtualLsiLogicController, -300, 0), (DEV.VirtualLsiLogicController, -290, 1)]
+    units = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15)
+    expected = [(name, -300, unit, None) for name, unit in zip(web02_disks(15), units, strict=True)]
+    expected.append(("[vmfs-01] web02/web02_15.vmdk", -290, 0, None))
+    assert [(c.device.backing.fileName, c.device.controllerKey, c.device.unitNumber, c.fileOperation)
+            for c in changes[2:]] == expected
+    assert world.disk_files("web02") == sorted(web02_disks(16))
+    assert world.disk_files("mt-lin01") == [MT_OS]
+    assert outcome["vms"][0]["disks_returned"] == 16
+    assert world.files == files
+    assert_nothing_destroyed(world, files)
+
+
+def test_a_vm_with_60_disks_takes_four_controllers():
+    world = site()
+    world.files.update(web02_disks(60))  # on the datastore, attached to nothing
+    ensure(world, [web02(networks=None)])
+    (_name, args), = world.calls_of("CreateVM_Task")
+    disks = [c.device for c in args["config"].deviceChange if isinstance(c.device, DEV.VirtualDisk)]
+    assert [c.device.busNumber for c in args["config"].deviceChange[:4]] == [0, 1, 2, 3]
+    assert (len(disks), disks[-1].controllerKey, disks[-1].unitNumber) == (60, -270, 15)
+
+
+def test_a_vm_with_61_disks_is_refused_before_any_change():
+    world = site()
+    world.files.update(web02_disks(61))
+    assert refusals(world, [web02(networks=None)]) == [
+        "VM web02 has 61 disks; a VM takes at most 60 (4 SCSI controllers x 15 disks, unit 7 is the controller's). "
+        "Fail it back with fewer disks."]
+
+
+def test_a_datastore_the_master_targets_host_does_not_mount_is_refused():
+    world = alternate_site()
+    world.add_datastore("vmfs-09", FS.VMFS)
+    assert refusals(world, [web02(datastore="vmfs-09")])[0] == (
+        "VM web02: no disk under [vmfs-09] web02/ is attached to master target mt-lin01 or left on datastore vmfs-09; "
+        "the VM would boot without its data. Reprotect it first (or attach its disks with master_target_disks).")
+    assert "VM web02: datastore vmfs-09 is not mounted on ESXi host esx01, where the VM is created (the master " \
+           "target's host). Choose a master target whose host mounts it." in refusals(world, [web02(datastore="vmfs-09")])
+
+
+def test_an_nfs_datastore_is_refused_for_the_new_vm():
+    world = alternate_site()
+    world.add_datastore("nfs-01", FS.NFS)
+    host(world, "esx01")["datastore"].append(next(d for d in world.datastores.values() if d["name"] == "nfs-01")["obj"])
+    world.files.add("[nfs-01] web02/web02.vmdk")
+    assert refusals(world, [web02(datastore="nfs-01")]) == [
+        "VM web02: datastore nfs-01 is NFS; failback uses only VMFS or vSAN datastores. Choose a VMFS or vSAN datastore."]
+
+
+def test_a_vmdk_of_the_vm_attached_to_another_vm_is_refused():
+    world = alternate_site()
+    world.add_vm("web02-old", host(world, "esx01"), [lsi_logic(1000, 0), flat_disk(2000, 1000, 0,
+                                                                                   "[vmfs-01] web02/web02_2.vmdk")])
+    assert refusals(world, [web02()]) == [
+        "VM web02: its VMDK [vmfs-01] web02/web02_2.vmdk is attached to VM web02-old, not to master target mt-lin01. "
+        "Detach it from web02-old (without deleting it) and re-run."]
+
+
+def test_two_vms_of_the_name_are_refused_rather_than_a_third_created():
+    world = alternate_site()
+    add_app(world, "web02")
+    add_app(world, "web02")
+    assert refusals(world, [web02()]) == [
+        "VM web02: 2 VMs have that name; rename the ones that are not this VM and re-run."]
+
+
+def test_two_vms_created_from_one_master_target_are_detached_in_one_reconfigure():
+    world = alternate_site(esx01_free_mb=8192)
+    world.vms[vm(world, "mt-lin01")["moid"]]["config.hardware.device"].append(
+        flat_disk(2010, 1000, 10, "[vmfs-01] web05/web05.vmdk", 10))
+    world.files.add("[vmfs-01] web05/web05.vmdk")
+    outcome = ensure(world, [web02(), web02(name="web05")])
+    assert [target for target, _args in world.calls_of("ReconfigVM_Task")] == ["mt-lin01"]
+    assert outcome["tasks"][:3] == ["detach web02's and web05's disks from mt-lin01", "create web02 on esx01",
+                                    "create web05 on esx01"]
+    assert world.disk_files("web05") == ["[vmfs-01] web05/web05.vmdk"]
+
+
+# -- a failure after the first change is repaired by the same call -----------------------------------
+
+def end_state(world, name):
+    """Where every VMDK is, read from the fake vCenter itself: {vm name: [files]} for VMs with disks."""
+    return {row["name"]: world.disk_files(row["name"]) for row in world.vms.values() if world.disk_files(row["name"])}
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3])  # 1 detach from mt-lin01, 2 create web02, 3 power on web02
+def test_alternate_location_a_fault_at_each_change_is_repaired_by_a_rerun(fail_at):
+    world = alternate_site()
+    files = set(world.files)
+    world.fail_change = fail_at
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [web02()])
+    assert "injected fault at change %d" % fail_at in info.value.msg
+    if fail_at == 2:
+        assert "a re-run creates the VM with them" in info.value.msg
+        assert WEB0 not in world.disk_files("mt-lin01") and vm_names(world).count("web02") == 0
+    world.fail_change = None
+    outcome = ensure(world, [web02()])
+    assert outcome["changed"] is True
+    assert vm_names(world).count("web02") == 1
+    assert end_state(world, "web02") == {"mt-lin01": [MT_OS, "[vmfs-01] web021/web021.vmdk",
+                                                      "[vmfs-02] web02/web02.vmdk"], "web02": [WEB0, WEB1]}
+    assert str(vm(world, "web02")["runtime.powerState"]) == "poweredOn"
+    assert world.files == files  # no VMDK created or lost
+    assert_nothing_destroyed(world, files)
+    for _name, args in world.calls_of("CreateVM_Task"):
+        assert all(c.fileOperation is None for c in args["config"].deviceChange)
+    again = ensure(world, [web02()])
+    assert again["changed"] is False
+
+
+def test_alternate_location_rerun_after_a_failed_creation_of_16_disks_creates_the_vm_with_all_16():
+    world = many_disks_site(16)
+    files = set(world.files)
+    world.faults[("CreateVM_Task", "web02")] = vim.fault.InvalidDeviceSpec(msg="invalid spec", deviceIndex=3)
+    with pytest.raises(VSphereError):
+        ensure(world, [web02(networks=None)])
+    assert world.disk_files("mt-lin01") == [MT_OS]  # detached, attached to nothing
+    del world.faults[("CreateVM_Task", "web02")]
+    outcome = ensure(world, [web02(networks=None)])
+    assert outcome["vms"][0]["disks_returned"] == 16
+    assert world.disk_files("web02") == sorted(web02_disks(16))
+    _first, (_name, args) = world.calls_of("CreateVM_Task")
+    disks = [c.device for c in args["config"].deviceChange if isinstance(c.device, DEV.VirtualDisk)]
+    assert [d.backing.fileName for d in disks] == web02_disks(16)  # disk order kept (web02_10 after web02_9)
+    assert world.files == files
+
+
+def vm_names(world):
+    return [row["name"] for row in world.vms.values()]
+
+
+@pytest.mark.parametrize("manifest", [True, False])
+@pytest.mark.parametrize("fail_at", [1, 2, 3])  # 1 detach from mt-lin01, 2 attach to app01, 3 power on app01
+def test_original_location_a_fault_at_each_change_is_repaired_by_a_rerun(fail_at, manifest):
+    world = disks_on_master_target()
+    if not manifest:  # ASR moved the disks: app01 carries no record of them, its directory finds them
+        vm(world, "app01")["config.extraConfig"] = []
+    files = set(world.files)
+    world.fail_change = fail_at
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])
+    assert "injected fault at change %d" % fail_at in info.value.msg
+    world.fail_change = None
+    ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])
+    assert end_state(world, "app01") == {"mt-lin01": [MT_OS], "app01": [APP0, APP1]}
+    assert str(vm(world, "app01")["runtime.powerState"]) == "poweredOn"
+    assert world.files == files
+    assert_nothing_destroyed(world, files)
+    assert ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])["changed"] is False
