@@ -76,11 +76,11 @@ options:
     type: bool
     default: false
   timeout:
-    description: Seconds to wait for the failover jobs.
+    description: Seconds to wait for the failover jobs, 0 to 604800 (7 days).
     type: int
     default: 3600
   poll_interval:
-    description: Seconds between reads of the ASR jobs.
+    description: Seconds between reads of the ASR jobs, 0.5 to 3600.
     type: float
     default: 15
 """
@@ -108,7 +108,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 vms:
-  description: One entry per selected VM.
+  description: >-
+    One entry per selected VM - on success, and at the top level too when a job failed (with C(error.vms), kept
+    for older callers).
   returned: success and on a failed job
   type: list
   elements: dict
@@ -162,6 +164,37 @@ vms:
       description: The Azure VM's power state after the job (V(stopped) or V(deallocated) when ASR shut it down).
       type: str
       sample: stopped
+    error_code:
+      description: The first error code of the VM's failed job (ASR's provider code first), or null.
+      type: str
+      returned: on a failed job
+      sample: "8038"
+    remedy:
+      description: What to do about that error (the documented remedy), or null when its job did not fail.
+      type: str
+      returned: on a failed job
+      sample: The on-premises VM could not be started - its ESXi host lacks memory...
+short_of_memory:
+  description: >-
+    The VMs whose failover job failed with ASR error 8038 (their ESXi host lacks memory to start them), each as
+    C(name) - what M(siterecovery.failback.onprem_vm) takes in its O(siterecovery.failback.onprem_vm#module:vms).
+  returned: on a failed job
+  type: list
+  elements: dict
+  sample: [{"name": "app01"}]
+failed_otherwise:
+  description: The VMs whose failover job failed with another error.
+  returned: on a failed job
+  type: list
+  elements: str
+  sample: []
+vmotion_fixes_all:
+  description: >-
+    True when some VM is short of memory and none failed otherwise - moving those VMs to hosts with room and
+    failing over again is then the documented fix.
+  returned: on a failed job
+  type: bool
+  sample: true
 recovery_plan:
   description: The recovery plan used, or null for item-level failovers.
   returned: success, when O(cancel=false)
@@ -188,11 +221,16 @@ duration_seconds:
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import failover_outcome, options
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
 def run(module):
     params = module.params
+    problems = options.check_module(params, ("timeout", "poll_interval"))
+    if problems:
+        raise FailbackError(options.summary(problems, "the failover"), problems=problems)
     deadline = Deadline(params["timeout"])
     session = module.azure(deadline=deadline)
     vault = module.vault()
@@ -209,6 +247,23 @@ def run(module):
     return outcome
 
 
+def per_vm_failure(error):
+    """On a failure that carries per-VM results: those results at the top level (as on success), each with
+    ``error_code`` and ``remedy``, and which VMs were short of memory (ASR error 8038) or failed otherwise."""
+    vms = [dict(vm, **failover_outcome.per_vm(vm)) for vm in (error.details.get("vms") or [])]
+    return dict(failover_outcome.classify(vms), vms=vms)
+
+
+def main_body(module):
+    try:
+        return run(module)
+    except FailbackError as error:
+        if not isinstance(error.details.get("vms"), list):
+            raise
+        module.fail(error, **per_vm_failure(error))
+    return None  # not reached: module.fail exits
+
+
 def main():
     spec = {
         "vms": {"type": "list", "elements": "str"},
@@ -222,7 +277,7 @@ def main():
     }
     module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])
-    module.run(run)
+    module.run(main_body)
 
 
 if __name__ == "__main__":

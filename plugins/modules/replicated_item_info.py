@@ -58,6 +58,22 @@ options:
       - Whether to list each item's recovery points (one call per item).
     type: bool
     default: true
+  wait_for_recovery_points:
+    description:
+      - Wait until no selected item is still reprotecting to on-premises and every item replicating to on-premises
+        has a recovery point (what a failover to on-premises needs); items at other stages do not hold the wait up.
+      - Reads again every O(poll_interval) seconds; fails naming the VMs still waiting, and their stage, after
+        O(timeout) seconds. Implies O(recovery_points=true).
+    type: bool
+    default: false
+  timeout:
+    description: With O(wait_for_recovery_points) - seconds to wait, 0 to 604800 (7 days).
+    type: int
+    default: 3600
+  poll_interval:
+    description: With O(wait_for_recovery_points) - seconds between reads, 0.5 to 3600.
+    type: float
+    default: 30
 notes:
   - At least one of O(vms), O(items) and O(recovery_plan) is required.
 """
@@ -86,6 +102,13 @@ EXAMPLES = r"""
 - name: Boot groups of the plan
   ansible.builtin.debug:
     msg: "{{ plan.recovery_plan.groups }}"
+
+- name: Wait up to an hour for the first recovery points after a reprotect to on-premises
+  siterecovery.failback.replicated_item_info:
+    vms: [app01, db01]
+    wait_for_recovery_points: true
+    timeout: 3600
+    poll_interval: 30
 """
 
 RETURN = r"""
@@ -308,6 +331,16 @@ recovery_plan:
       description: The operation running on the plan, or V(None).
       type: str
       sample: None
+polls:
+  description: With O(wait_for_recovery_points) - how many times the items were read.
+  returned: when O(wait_for_recovery_points=true)
+  type: int
+  sample: 4
+waited_seconds:
+  description: With O(wait_for_recovery_points) - how long the wait took, in seconds.
+  returned: when O(wait_for_recovery_points=true)
+  type: float
+  sample: 92.3
 summary:
   description: The number of selected items per failback stage.
   returned: success
@@ -327,18 +360,29 @@ duration_seconds:
   sample: 0.8
 """
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import item_info
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import item_info, point_wait
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
 def gather(module):
     params = module.params
-    session = module.azure(deadline=Deadline(300))
-    vault = module.vault()
-    result = item_info.describe(vault, AzureVms(session), vms=params["vms"] or [], item_names=params["items"] or [],
-                                plan=params["recovery_plan"], with_points=params["recovery_points"])
+    problems = options.check_module(params, ("timeout", "poll_interval")) if params["wait_for_recovery_points"] else []
+    if problems:
+        raise FailbackError(options.summary(problems, "the wait for recovery points"), problems=problems)
+    if params["wait_for_recovery_points"]:
+        deadline = Deadline(params["timeout"])
+        session = module.azure(deadline=Deadline(params["timeout"] + 300))
+        result = point_wait.wait(module.vault(), AzureVms(session), deadline, params["poll_interval"],
+                                 vms=params["vms"] or [], item_names=params["items"] or [], plan=params["recovery_plan"])
+    else:
+        session = module.azure(deadline=Deadline(300))
+        result = item_info.describe(module.vault(), AzureVms(session), vms=params["vms"] or [],
+                                    item_names=params["items"] or [], plan=params["recovery_plan"],
+                                    with_points=params["recovery_points"])
     result["changed"] = False
     result["api_calls"] = session.stats["calls"]
     return result
@@ -350,6 +394,9 @@ def main():
         "items": {"type": "list", "elements": "str"},
         "recovery_plan": {"type": "str"},
         "recovery_points": {"type": "bool", "default": True},
+        "wait_for_recovery_points": {"type": "bool", "default": False},
+        "timeout": {"type": "int", "default": 3600},
+        "poll_interval": {"type": "float", "default": 30},
     }
     module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
                             required_one_of=[["vms", "items", "recovery_plan"]])

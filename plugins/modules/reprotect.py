@@ -97,18 +97,19 @@ options:
     description:
       - Per-VM overrides of O(master_target), O(process_server), O(datastore), O(retention_volume),
         O(run_as_account), O(appliance) and O(log_storage_account_id), keyed by VM name.
+      - Any other key, and (when only O(vms) selects) a VM that is not in O(vms), is refused before any change.
     type: dict
     default: {}
   timeout:
-    description: Seconds to wait for the reprotect jobs.
+    description: Seconds to wait for the reprotect jobs, 0 to 604800 (7 days).
     type: int
     default: 3600
   agent_registration_timeout:
-    description: To Azure - seconds during which an "agent not registered" failure is retried.
+    description: To Azure - seconds during which an "agent not registered" failure is retried, 0 to 604800.
     type: int
     default: 1200
   poll_interval:
-    description: Seconds between reads of the ASR jobs.
+    description: Seconds between reads of the ASR jobs, 0.5 to 3600.
     type: float
     default: 15
 """
@@ -224,11 +225,23 @@ duration_seconds:
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import reprotect
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
+
+
+def check(params):
+    """Refuse (before any request) intervals and timeouts out of range and placements with unknown keys or VMs."""
+    problems = options.check_module(params, ("timeout", "agent_registration_timeout", "poll_interval"))
+    named_only = params["vms"] and not params["items"] and not params["recovery_plan"]
+    problems += options.check_placements("placements", params["placements"], params["vms"] if named_only else None)
+    if problems:
+        raise FailbackError(options.summary(problems, "the reprotect"), problems=problems)
 
 
 def run(module):
     params = module.params
+    check(params)
     deadline = Deadline(params["timeout"])
     session = module.azure(deadline=deadline)
     vault = module.vault()

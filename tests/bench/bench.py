@@ -59,7 +59,7 @@ def run(count):
         env = dict(os.environ, **lab.env())
         env.update(ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".venv", "collections"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-        extra = {"recovery_plan": "rp-bench", "failback_poll_interval": 0.2, "failback_recovery_point_delay": 0.5,
+        extra = {"recovery_plan": "rp-bench", "failback_poll_interval": 0.5, "failback_recovery_point_delay": 0.5,
                  "failback_report_dir": os.path.join(workdir, "reports"),
                  "failback_preflight": os.environ.get("BENCH_PREFLIGHT", "true") == "true"}
         started = time.monotonic()

@@ -147,8 +147,9 @@ def full_lab(tmp_path):
         lab.stop()
 
 
-def run_playbook(playbook, extra_vars, env, timeout=900):
-    """Run a collection playbook by FQCN; returns (rc, stdout+stderr)."""
+def run_playbook(playbook, extra_vars, env, timeout=900, options=()):
+    """Run a collection playbook by FQCN (``options``: more ansible-playbook arguments, e.g. --check);
+    returns (rc, stdout+stderr)."""
     full_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
                     ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     for name in list(full_env):
@@ -156,6 +157,6 @@ def run_playbook(playbook, extra_vars, env, timeout=900):
             del full_env[name]
     full_env.update(env)
     proc = subprocess.run([os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", "localhost,",
-                           "siterecovery.failback." + playbook, "-e", json.dumps(extra_vars)],
+                           "siterecovery.failback." + playbook, "-e", json.dumps(extra_vars), *options],
                           env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
     return proc.returncode, proc.stdout + proc.stderr

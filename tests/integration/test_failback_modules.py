@@ -9,7 +9,7 @@ import time
 import requests
 from conftest import run_check_mode, run_module
 
-FAST = {"poll_interval": 0.2}
+FAST = {"poll_interval": 0.5}
 ONPREM = dict(FAST, direction="to_onprem", master_target="mt-win01")
 
 
@@ -108,7 +108,7 @@ def test_refusals_change_nothing(full_lab):
     assert state["web01"]["current_job"] is None
 
 
-def test_commit_refuses_until_the_onprem_vm_runs_then_force_says_so(full_lab):
+def test_commit_refuses_until_the_onprem_vm_runs_even_forced(full_lab):
     lab = full_lab("replicating.yml")
     env = lab.env()
     rc, done = run_module("failover", dict(FAST, vms=["app01"]), env=env)
@@ -117,9 +117,15 @@ def test_commit_refuses_until_the_onprem_vm_runs_then_force_says_so(full_lab):
     rc, refused = run_module("commit", dict(FAST, vms=["app01"]), env=env)
     assert rc != 0 and "VM app01 is poweredOff on-premises" in refused["msg"], refused
     assert stage(lab, "app01") == "failed_back"
+    # force overrides the VMware Tools rule only: a VM powered off is never committed (issue 13, item 8)
     rc, forced = run_module("commit", dict(FAST, vms=["app01"], force=True), env=env)
-    assert rc == 0, forced
-    assert forced["forced"] == ["app01"] and forced["vms"][0]["forced"] is True
+    assert rc != 0 and "VM app01 is poweredOff on-premises" in forced["msg"], forced
+    assert stage(lab, "app01") == "failed_back"
+    lab.effects.power_on("app01")
+    rc, committed = run_module("commit", dict(FAST, vms=["app01"], force=True), env=env)
+    assert rc == 0, committed
+    assert committed["forced"] == [] and committed["vms"][0]["forced"] is False  # Tools run: nothing was forced
+    assert stage(lab, "app01") == "failback_committed"
 
 
 def test_documented_job_error_names_its_code_and_remedy(full_lab):

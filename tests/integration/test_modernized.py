@@ -47,7 +47,7 @@ def test_planned_failover_then_cancel_then_failover_again(full_lab):
     lab = full_lab("modernized.yml")
     env = lab.env()
     reprotect = {"vms": ["app01"], "direction": "to_onprem", "datastore": "vmfs-01", "log_storage_account_id": LOG,
-                 "poll_interval": 0.3}
+                 "poll_interval": 0.5}
     rc, check = run_check_mode("reprotect", reprotect, lab)
     assert rc == 0 and check["changed"] is True and stages(lab)["app01"] == "running_in_azure", check
     rc, result = run_module("reprotect", reprotect, env=env)
@@ -56,33 +56,33 @@ def test_planned_failover_then_cancel_then_failover_again(full_lab):
     assert result["vms"][0]["appliance"] == "appl01"
     rc, again = run_module("reprotect", reprotect, env=env)
     assert rc == 0 and again["changed"] is False, again
-    rc, result = run_module("failover", {"vms": ["app01"], "recovery_point": "some-point", "poll_interval": 0.3}, env=env)
+    rc, result = run_module("failover", {"vms": ["app01"], "recovery_point": "some-point", "poll_interval": 0.5}, env=env)
     assert rc != 0 and "planned failover to the latest crash- or application-consistent point" in result["msg"]
-    rc, check = run_check_mode("failover", {"vms": ["app01"], "poll_interval": 0.3}, lab)
+    rc, check = run_check_mode("failover", {"vms": ["app01"], "poll_interval": 0.5}, lab)
     assert rc == 0 and check["changed"] is True and stages(lab)["app01"] == "replicating_to_onprem", check
-    rc, result = run_module("failover", {"vms": ["app01"], "poll_interval": 0.3}, env=env)
+    rc, result = run_module("failover", {"vms": ["app01"], "poll_interval": 0.5}, env=env)
     assert rc == 0, result
     assert result["vms"][0]["stage_after"] == "failed_back" and result["vms"][0]["job"]["scenario"]
-    rc, again = run_module("failover", {"vms": ["app01"], "poll_interval": 0.3}, env=env)
+    rc, again = run_module("failover", {"vms": ["app01"], "poll_interval": 0.5}, env=env)
     assert rc == 0 and again["changed"] is False, again
-    rc, check = run_check_mode("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.3}, lab)
+    rc, check = run_check_mode("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.5}, lab)
     assert rc == 0 and check["changed"] is True and stages(lab)["app01"] == "failed_back"
-    rc, cancelled = run_module("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.3}, env=env)
+    rc, cancelled = run_module("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.5}, env=env)
     assert rc == 0, cancelled
     assert cancelled["vms"][0]["stage_after"] == "replicating_to_onprem"
     assert lab.effects.vm("app01")["power_state"] == "poweredOff"
-    rc, again = run_module("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.3}, env=env)
+    rc, again = run_module("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.5}, env=env)
     assert rc == 0 and again["changed"] is False
-    rc, result = run_module("failover", {"vms": ["app01"], "poll_interval": 0.3}, env=env)
+    rc, result = run_module("failover", {"vms": ["app01"], "poll_interval": 0.5}, env=env)
     assert rc == 0 and result["vms"][0]["stage_after"] == "failed_back", result
 
 
 def test_classic_failback_cannot_be_cancelled(full_lab):
     lab = full_lab("replicating.yml")
     env = lab.env()
-    rc, result = run_module("failover", {"vms": ["app01"], "poll_interval": 0.3}, env=env)
+    rc, result = run_module("failover", {"vms": ["app01"], "poll_interval": 0.5}, env=env)
     assert rc == 0, result
-    rc, result = run_module("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.3}, env=env)
+    rc, result = run_module("failover", {"vms": ["app01"], "cancel": True, "poll_interval": 0.5}, env=env)
     assert rc != 0 and "classic flow, whose failback cannot be cancelled" in result["msg"]
     assert stages(lab)["app01"] == "failed_back"
 

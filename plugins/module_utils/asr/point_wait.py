@@ -1,0 +1,49 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Wait, with a deadline, until the VMs reprotected to on-premises replicate and have a recovery point.
+
+A failover to on-premises needs a recovery point (classic flow): after the reprotect job the item is
+``reprotecting_to_onprem`` while its initial replication runs, then ``replicating_to_onprem``; its first point
+follows. The wait reads the items (``item_info.describe``) every ``poll`` seconds until no item is still
+reprotecting and every replicating one shows a point; items at any other stage (done already, or not in this
+flow) do not hold it up.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import item_info
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
+
+WAITS_FOR_POINT = ("reprotecting_to_onprem", "replicating_to_onprem")
+
+
+def waiting(items):
+    """The names of the items (describe()'s entries) a failover still waits for: reprotecting, or replicating
+    without a recovery point."""
+    return [item["name"] for item in items
+            if item["failback_stage"] == "reprotecting_to_onprem"
+            or (item["failback_stage"] in WAITS_FOR_POINT and not item.get("latest_recovery_point"))]
+
+
+def wait(vault, azure_vms, deadline, poll, vms=(), item_names=(), plan=None):
+    """describe()'s result once nothing waits; raises DeadlineExceeded naming the VMs still waiting and their
+    stage when ``deadline`` expires first. Returns the result with ``polls`` (reads made) and
+    ``waited_seconds``."""
+    polls = 0
+    while True:
+        result = item_info.describe(vault, azure_vms, vms=vms, item_names=item_names, plan=plan, with_points=True)
+        polls += 1
+        pending = waiting(result["items"])
+        if not pending:
+            result.update(polls=polls, waited_seconds=round(deadline.elapsed(), 1))
+            return result
+        if deadline.expired():
+            stage = {item["name"]: item["failback_stage"] for item in result["items"]}
+            raise DeadlineExceeded(
+                "No recovery point after %.0f s for %s. Replication goes on in Azure: re-run (the steps done are "
+                "skipped) or raise the timeout (recovery_point_timeout)." % (deadline.elapsed(), ", ".join(
+                    "%s (%s)" % (name, stage[name]) for name in pending)),
+                partial=result, waiting=pending)
+        deadline.sleep(poll)
+        vault.forget()

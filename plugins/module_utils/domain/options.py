@@ -1,0 +1,341 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The options of a whole failback run, checked at its start - before the preflight, the lock or any step.
+
+Pure Python: plain values in (as a user wrote them in YAML or JSON: numbers may arrive as strings), a list of
+problems out. Each problem names the option, the rule and the fix, so a run refuses once listing all of them
+instead of failing on the first one after a step already changed something.
+
+Where the rules come from:
+
+* ``placements``: the per-VM names the reprotect module reads (``asr/reprotect.py`` ``_place``: master target,
+  process server, datastore, retention volume, run-as account, and the modernized flow's appliance and log
+  storage account); any other key was silently ignored before.
+* ``health_checks``: what the commit gate probes with (``roles/commit``: ``ansible.builtin.wait_for`` for C(tcp)
+  host and port, ``ansible.builtin.uri`` for C(http) url, status and validate_certs; both take a timeout).
+* Intervals and timeouts: a wait polls every ``poll_interval`` seconds (0 polled ASR hundreds of times in one
+  short run) and a timeout is a number of seconds a wait may last (a negative one was refused only by the step
+  that used it, after the steps before had run).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from urllib.parse import urlsplit
+
+LOCATIONS = ("original", "alternate")
+MEMORY_REMEDIATIONS = ("vmotion", "fail")
+RECOVERY_POINT_KEYWORDS = ("latest_processed", "latest_app_consistent")
+# The per-VM names of ``placements``, as the reprotect module reads them (asr/reprotect.py _place).
+PLACEMENT_KEYS = ("master_target", "process_server", "datastore", "retention_volume", "run_as_account", "appliance",
+                  "log_storage_account_id")
+HEALTH_CHECK_KINDS = ("tcp", "http")
+# ``vm``: the VM the probe gates (default every VM); ``ca_file``: the CA of the server's certificate (the commit
+# module's probes, domain.commit_gate).
+TCP_KEYS = ("host", "port", "timeout", "vm")
+HTTP_KEYS = ("url", "status", "validate_certs", "ca_file", "timeout", "vm")
+HTTP_SCHEMES = ("http", "https")
+# A wait reads ASR at most this often: below it a run floods the service (and is throttled) for no gain.
+MIN_POLL_INTERVAL = 0.5
+# The longest wait any option may ask for (seconds): 7 days; more is a typo, not a plan.
+MAX_TIMEOUT = 7 * 24 * 3600
+MAX_PORT = 65535
+_HOST = re.compile(r"^[A-Za-z0-9_.:\[\]-]+$")
+_BOOL_STRINGS = ("yes", "no", "true", "false", "on", "off", "1", "0", "y", "n")
+
+# The numeric options of a run: name -> (kind, minimum, exclusive minimum?, maximum, what it is).
+NUMBERS = {
+    "poll_interval": ("float", MIN_POLL_INTERVAL, False, 3600, "seconds between reads of the ASR jobs"),
+    "recovery_point_delay": ("float", MIN_POLL_INTERVAL, False, 3600,
+                             "seconds between checks for the first recovery points"),
+    "recovery_point_timeout": ("int", 0, False, MAX_TIMEOUT, "seconds to wait for the first recovery points"),
+    "tools_timeout": ("int", 0, False, MAX_TIMEOUT, "seconds to wait for VMware Tools in each failed-back VM"),
+    "timeout": ("int", 0, False, MAX_TIMEOUT, "seconds to wait for the ASR jobs"),
+    "agent_registration_timeout": ("int", 0, False, MAX_TIMEOUT,
+                                   "seconds during which an 'agent not registered' failure is retried"),
+    "probe_timeout": ("int", 0, False, MAX_TIMEOUT, "seconds each health probe may take"),
+}
+
+
+class Problem(dict):
+    """One refused option: ``{option, rule, fix, value, message}`` (a dict, so modules return it as is)."""
+
+    def __init__(self, option, rule, fix, value):
+        super().__init__(option=option, rule=rule, fix=fix, value=value,
+                         message="%s: %s (got %s); %s." % (option, rule, _show(value), fix))
+
+
+def _show(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_bool(value):
+    return isinstance(value, bool)
+
+
+def number(value, kind="float"):
+    """``value`` as an int or float (``kind``), from a number or a numeric string; None when it is not one.
+
+    Booleans are not numbers here (YAML's ``yes`` for a timeout is a mistake); an ``int`` refuses a fraction."""
+    if _is_bool(value) or value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text) if re.match(r"^[+-]?\d+$", text) else float(text)
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    if kind == "int":
+        if isinstance(value, float):
+            if not value.is_integer():
+                return None
+            value = int(value)
+        return value
+    return float(value)
+
+
+def check_number(option, value, name=None):
+    """Problems of one numeric option, by the rule of ``NUMBERS[name or option]``; ``option`` is the name shown."""
+    kind, low, exclusive, high, what = NUMBERS[name or option]
+    parsed = number(value, kind)
+    fix = "give %s %s from %s to %s" % ("a whole number of" if kind == "int" else "a number of", what, low, high)
+    if parsed is None:
+        return [Problem(option, "must be %s" % ("a whole number" if kind == "int" else "a number"), fix, value)]
+    if parsed < low or (exclusive and parsed == low):
+        rule = "must be at least %s" % low if not exclusive else "must be more than %s" % low
+        if (name or option) in ("poll_interval", "recovery_point_delay"):
+            rule += " (0 or less makes a wait poll ASR without pause, or divide by zero)"
+        return [Problem(option, rule, fix, value)]
+    if parsed > high:
+        return [Problem(option, "must be at most %s" % high, fix, value)]
+    return []
+
+
+def _text(value):
+    return isinstance(value, str) and value.strip() != ""
+
+
+def check_url(option, value):
+    """Problems of an HTTP health-check URL: an http or https URL with a host (and a valid port, if any)."""
+    fix = "give a URL such as https://app01.example.com/health"
+    if not _text(value):
+        return [Problem(option, "must be a non-empty URL", fix, value)]
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError as error:
+        return [Problem(option, "is not a valid URL (%s)" % error, fix, value)]
+    if parts.scheme.lower() not in HTTP_SCHEMES:
+        return [Problem(option, "must start with http:// or https://", fix, value)]
+    if not parts.hostname or not _HOST.match(parts.hostname):
+        return [Problem(option, "must name a host", fix, value)]
+    if port is not None and not 1 <= port <= MAX_PORT:
+        return [Problem(option, "has a port outside 1-%d" % MAX_PORT, fix, value)]
+    return []
+
+
+def check_port(option, value):
+    fix = "give the TCP port as a whole number from 1 to %d, for example 443" % MAX_PORT
+    parsed = number(value, "int")
+    if parsed is None:
+        return [Problem(option, "must be a whole number", fix, value)]
+    if not 1 <= parsed <= MAX_PORT:
+        return [Problem(option, "must be from 1 to %d" % MAX_PORT, fix, value)]
+    return []
+
+
+def check_status(option, value):
+    fix = "give the HTTP status the probe expects as a whole number from 100 to 599 (or a list of them), e.g. 200"
+    values = value if isinstance(value, list) and value else [value]
+    for one in values:
+        parsed = number(one, "int")
+        if parsed is None or not 100 <= parsed <= 599:
+            return [Problem(option, "must be an HTTP status code from 100 to 599", fix, value)]
+    return []
+
+
+def _unknown_keys(option, entry, known, what):
+    return [Problem("%s.%s" % (option, key), "is not a %s key" % what,
+                    "use only %s (check the spelling)" % ", ".join(known), entry[key])
+            for key in entry if key not in known]
+
+
+def _check_probe(kind, where, entry, vms=None):
+    """Problems of one probe of ``kind`` (tcp or http); ``vms``: the run's VMs, when it names them."""
+    problems = _unknown_keys(where, entry, TCP_KEYS if kind == "tcp" else HTTP_KEYS, "%s probe" % kind)
+    if kind == "tcp":
+        if not _text(entry.get("host")):
+            problems.append(Problem(where + ".host", "must be a non-empty host name or address",
+                                    "name the host the probe connects to", entry.get("host")))
+        problems += check_port(where + ".port", entry.get("port"))
+    else:
+        problems += check_url(where + ".url", entry.get("url"))
+        if "status" in entry:
+            problems += check_status(where + ".status", entry["status"])
+        if "validate_certs" in entry:
+            problems += _bool(where + ".validate_certs", entry["validate_certs"])
+    if "timeout" in entry:
+        problems += check_number(where + ".timeout", entry["timeout"], "probe_timeout")
+    if entry.get("ca_file") is not None and not _text(entry["ca_file"]):
+        problems.append(Problem(where + ".ca_file", "must be a non-empty file path",
+                                "give the PEM file of the CA that signed the server's certificate", entry["ca_file"]))
+    if entry.get("vm") is not None:
+        if not _text(entry["vm"]):
+            problems.append(Problem(where + ".vm", "must be a non-empty VM name",
+                                    "give the name of the VM the probe gates, or leave vm out to gate every VM",
+                                    entry["vm"]))
+        elif vms is not None and entry["vm"] not in vms:
+            problems.append(Problem(where + ".vm", "names a VM that is not in this run (its VMs: %s)" % ", ".join(vms),
+                                    "use the VM's name as in vms, or leave vm out to gate every VM", entry["vm"]))
+    return problems
+
+
+def check_health_checks(option, checks, vms=None):
+    """Problems of the commit gate's probes: ``{tcp: [{host, port, timeout, vm}], http: [{url, status,
+    validate_certs, ca_file, timeout, vm}]}``; ``vms``: the run's VMs (a probe's ``vm`` must be one), or None."""
+    if checks in (None, ""):
+        return []
+    if not isinstance(checks, dict):
+        return [Problem(option, "must be a dictionary with tcp and/or http lists",
+                        "give e.g. {tcp: [{host: db01, port: 1433}], http: [{url: 'https://app01/health'}]}", checks)]
+    problems = [Problem("%s.%s" % (option, key), "is not a kind of health check",
+                        "use tcp or http (check the spelling)", checks[key]) for key in checks if key not in HEALTH_CHECK_KINDS]
+    for kind in HEALTH_CHECK_KINDS:
+        entries = checks.get(kind)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            problems.append(Problem("%s.%s" % (option, kind), "must be a list of probes",
+                                    "give a list, one dictionary per probe", entries))
+            continue
+        for index, entry in enumerate(entries):
+            where = "%s.%s[%d]" % (option, kind, index)
+            if isinstance(entry, dict):
+                problems += _check_probe(kind, where, entry, vms)
+            else:
+                problems.append(Problem(where, "must be a dictionary", "give %s" % (
+                    "host and port" if kind == "tcp" else "url (and status)"), entry))
+    return problems
+
+
+def check_placements(option, placements, vms=None):
+    """Problems of per-VM placements ``{vm: {master_target, datastore, ...}}``: known keys, string values, and
+    (when the run names its VMs in ``vms``) a VM of the run."""
+    if placements in (None, ""):
+        return []
+    if not isinstance(placements, dict):
+        return [Problem(option, "must be a dictionary keyed by VM name",
+                        "give e.g. {app01: {master_target: mt-win01, datastore: vmfs-02}}", placements)]
+    problems = []
+    for vm, entry in placements.items():
+        where = "%s.%s" % (option, vm)
+        if vms is not None and vm not in vms:
+            problems.append(Problem(where, "names a VM that is not in this run (its VMs: %s)" % (", ".join(vms) or "none"),
+                                    "use the VM's name as in vms, or drop the entry", vm))
+        if not isinstance(entry, dict):
+            problems.append(Problem(where, "must be a dictionary of names",
+                                    "give e.g. {master_target: mt-win01}", entry))
+            continue
+        problems += _unknown_keys(where, entry, PLACEMENT_KEYS, "placement")
+        for key in PLACEMENT_KEYS:
+            if key in entry and entry[key] is not None and not _text(entry[key]):
+                problems.append(Problem("%s.%s" % (where, key), "must be a non-empty name",
+                                        "give the name as registered with Site Recovery, or drop the key", entry[key]))
+    return problems
+
+
+def _choice(option, value, choices):
+    if value in choices:
+        return []
+    return [Problem(option, "must be one of %s" % ", ".join(choices), "give one of %s" % ", ".join(choices), value)]
+
+
+def _bool(option, value):
+    if _is_bool(value) or str(value).lower() in _BOOL_STRINGS:
+        return []
+    return [Problem(option, "must be true or false", "give true or false", value)]
+
+
+def _check_selection(options, name):
+    """``(problems, vms)``: the run names its VMs or a recovery plan; ``vms`` is the list of names, or None."""
+    vms = options.get("vms")
+    plan = options.get("recovery_plan")
+    if vms is not None and (not isinstance(vms, list) or not all(_text(vm) for vm in vms)):
+        return [Problem(name("vms"), "must be a list of VM names", "give e.g. [app01, db01]", vms)], None
+    if "vms" not in options and "recovery_plan" not in options:
+        return [], vms
+    if not vms and not _text(plan):
+        return [Problem(name("vms"), "is empty and no recovery plan is named", "give the VMs to fail back (%s) or a "
+                        "recovery plan (%s)" % (name("vms"), name("recovery_plan")), vms)], vms
+    if vms and len(set(vms)) != len(vms):
+        twice = sorted({vm for vm in vms if vms.count(vm) > 1})
+        return [Problem(name("vms"), "names %s more than once" % ", ".join(twice), "name each VM once", vms)], vms
+    return [], vms
+
+
+def _check_recovery_point(point, vms, plan, option):
+    if not _text(point):
+        return [Problem(option, "must be latest_processed, latest_app_consistent or a recovery point name",
+                        "give latest_processed (the default)", point)]
+    if point not in RECOVERY_POINT_KEYWORDS and (_text(plan) or not vms or len(vms) != 1):
+        return [Problem(option, "names one recovery point, which only a single VM can fail over to",
+                        "give latest_processed or latest_app_consistent, or fail back one VM (without a recovery "
+                        "plan)", point)]
+    return []
+
+
+def check_run(options, prefix=""):
+    """Every problem of a run's options, in a stable order; ``[]`` when the run may start.
+
+    ``options`` holds the failback role's options without their prefix (``vms``, ``recovery_plan``, ``location``,
+    ``placements``, ``recovery_point``, ``memory_remediation``, ``health_checks``, ``poll_interval``,
+    ``recovery_point_delay``, ``tools_timeout``, ...); absent ones are not checked. ``prefix`` is prepended to
+    every option name in the messages (``original_location_`` names what the user set).
+    """
+    def name(key):
+        return prefix + key
+
+    problems, vms = _check_selection(options, name)
+    plan = options.get("recovery_plan")
+    for key, choices in (("location", LOCATIONS), ("memory_remediation", MEMORY_REMEDIATIONS)):
+        if key in options:
+            problems += _choice(name(key), options[key], choices)
+    if "recovery_point" in options:
+        problems += _check_recovery_point(options["recovery_point"], vms, plan, name("recovery_point"))
+    for key in NUMBERS:
+        if key in options and key != "probe_timeout":
+            problems += check_number(name(key), options[key], key)
+    for key in ("commit", "reprotect_to_azure", "preflight", "lock_break", "cancel_on_failure"):
+        if key in options:
+            problems += _bool(name(key), options[key])
+    if "report_dir" in options and not _text(options["report_dir"]):
+        problems.append(Problem(name("report_dir"), "must be a directory path", "give e.g. ./failback-reports",
+                                options["report_dir"]))
+    if "placements" in options:
+        problems += check_placements(name("placements"), options["placements"], vms if vms and not _text(plan) else None)
+    if "health_checks" in options:
+        problems += check_health_checks(name("health_checks"), options["health_checks"],
+                                        vms if vms and not _text(plan) else None)
+    return problems
+
+
+def check_module(params, names):
+    """Problems of a module's own numeric options ``names`` (keys of ``NUMBERS``) in ``params``; a module
+    calls it before its first request so a direct call is protected as a run is."""
+    problems = []
+    for key in names:
+        if params.get(key) is not None:
+            problems += check_number(key, params[key], key)
+    return problems
+
+
+def summary(problems, what="the run"):
+    """One message listing every problem: ``"Refusing to start the run; nothing was changed. 2 option problem(s):
+    - ...``."""
+    return "Refusing to start %s; nothing was changed. %d option problem(s): %s" % (
+        what, len(problems), " ".join("- %s" % p["message"] for p in problems))

@@ -1,0 +1,177 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The run report: per VM and per step what the run did, and where each VM stands now.
+
+Pure Python: the steps' module results (as Ansible registered them, failed or not) and the items as Site
+Recovery shows them after the run come in as plain dicts; the report goes out as a plain dict. The keys are
+those of the report the collection always wrote (``run``: id, name, started, finished, duration_seconds,
+result, failed_stage; ``vms[]``: name, stages[], recovery point facts, rto_seconds, final_stage), plus per VM
+``stage`` (read from Site Recovery after the run, null when that read failed), ``next_step``, ``failure``
+(what failed for it) and ``rerun`` (what a re-run will do), and ``run.failed_message``.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import remedies, stages
+
+# The steps in run order, by the report's stage names.
+STEPS = ("reprotect_to_onprem", "failover_to_onprem", "commit", "reprotect_to_azure")
+
+# What a re-run of the failback does for a VM at each stage (the steps skip what is done).
+RERUN = {
+    "running_in_azure": "reprotect it to on-premises, then fail it over, verify it, commit and reprotect it to Azure",
+    "reprotecting_to_onprem": "wait for its reprotect job, then go on from its result",
+    "replicating_to_onprem": "fail it over to on-premises (its reprotect is done), then verify it, commit and "
+                             "reprotect it to Azure",
+    "failover_failed": "fail it over to on-premises again, then verify it, commit and reprotect it to Azure",
+    "failed_back": "verify the on-premises VM, then commit (its failover is done) and reprotect it to Azure",
+    "failback_committed": "reprotect it to Azure (its failback is committed)",
+    "reprotected_to_azure": "nothing: its failback is complete",
+    "job_running": "wait for the job running on it, then go on from its result",
+}
+
+
+def vms_of(result):
+    """The per-VM entries of one module result, on success (``vms``) as on failure (``vms`` at the top level, or
+    the older ``error.vms``); ``[]`` for anything else (a skipped step, a failure with no VM detail)."""
+    if not isinstance(result, dict):
+        return []
+    found = result.get("vms")
+    if not isinstance(found, list):
+        error = result.get("error")
+        found = error.get("vms") if isinstance(error, dict) else None
+    return [vm for vm in found or [] if isinstance(vm, dict) and vm.get("name")]
+
+
+def step_result(value):
+    """The result that stands for a step: ``value`` itself, or of a list of attempts (a failover and its retry
+    after moving VMs short of memory) the last one with per-VM entries."""
+    attempts = value if isinstance(value, list) else [value]
+    with_vms = [attempt for attempt in attempts if vms_of(attempt)]
+    return with_vms[-1] if with_vms else {}
+
+
+def _job_failed(job):
+    return bool(job) and job.get("state") not in ("Succeeded",)
+
+
+def _stage_entry(step, vm):
+    job = vm.get("job") or None
+    failed = _job_failed(job)
+    return {
+        "stage": step,
+        "action": vm.get("action") or "none",
+        "result": "failed" if failed else ("skipped" if vm.get("action") == "already_done" else "done"),
+        "start": job.get("start_time") if job else None,
+        "end": job.get("end_time") if job else None,
+        "duration_seconds": job.get("duration_seconds") if job else None,
+        "job": job.get("name") if job else None,
+        "errors": (job.get("errors") or []) if job else [],
+        "stage_after": vm.get("stage_after", vm.get("stage_before")),
+    }
+
+
+def _failure_text(vm, entry):
+    if vm.get("remedy") or vm.get("error_code"):
+        code = vm.get("error_code")
+        return "%s%s" % ("[%s] " % code if code else "", vm.get("remedy") or "")
+    return remedies.summary(entry["errors"]) or "job %s" % ((vm.get("job") or {}).get("state") or "failed")
+
+
+def _iso(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _vm_entry(vm_name, steps, verified, verified_at):
+    """``(entry, failure)``: one VM's stages and recovery-point facts from the steps' results."""
+    entry = {"name": vm_name, "stages": []}
+    failure = None
+    for step in STEPS:
+        for vm in vms_of(steps.get(step)):
+            if vm["name"] != vm_name:
+                continue
+            stage = _stage_entry(step, vm)
+            entry["stages"].append(stage)
+            if stage["result"] == "failed" and failure is None:
+                failure = {"step": step, "message": _failure_text(vm, stage)}
+            job = vm.get("job") or None
+            if step == "failover_to_onprem" and vm.get("recovery_point"):
+                point = vm["recovery_point"]
+                entry.update(recovery_point=point.get("name"), recovery_point_type=point.get("type"),
+                             recovery_point_time=point.get("time"),
+                             data_loss_window_seconds=vm.get("data_loss_window_seconds"))
+                if job and job.get("start_epoch") and verified_at not in (None, "") and vm_name in verified:
+                    entry["rto_seconds"] = round(float(verified_at) - float(job["start_epoch"]), 1)
+            entry["final_stage"] = vm.get("stage_after", vm.get("stage_before"))
+    return entry, failure
+
+
+def assemble(name, started, finished, result, failed_stage, failed_message, steps, onprem=None, verified_at=None,
+             items=None, read_error=None):
+    """The report dict.
+
+    ``started`` / ``finished``: epoch seconds (``started`` None or empty: the run had not started its clock);
+    ``result``: V(success) or V(failed); ``steps``: ``{step name: module result, or a list of attempts}`` for the
+    names in ``STEPS`` (a missing or empty one did not run); ``onprem``: the on-premises verification's result
+    (``vms`` with ``name``); ``verified_at``: epoch when the on-premises VMs were verified; ``items``: the items as
+    replicated_item_info normalizes them after the run (``name``, ``failback_stage``), or None when not read;
+    ``read_error``: why they could not be read.
+    """
+    finished = float(finished)
+    started = float(started) if started not in (None, "") else finished
+    steps = {step: step_result((steps or {}).get(step)) for step in STEPS}
+    names = []
+    for name_seen in [vm["name"] for step in STEPS for vm in vms_of(steps[step])] + [
+            item.get("name") for item in items or []]:
+        if name_seen and name_seen not in names:
+            names.append(name_seen)
+    now_stage = {item["name"]: item.get("failback_stage") for item in items or [] if item.get("name")}
+    verified = {vm.get("name") for vm in vms_of(onprem)}
+    vms = []
+    for vm_name in names:
+        entry, failure = _vm_entry(vm_name, steps, verified, verified_at)
+        current = now_stage.get(vm_name)
+        if result == "failed" and failure is None and current != "reprotected_to_azure":
+            failure = {"step": failed_stage or "unknown step", "message": failed_message or ""}
+        entry["final_stage"] = current or entry.get("final_stage")
+        entry.update(stage=current, next_step=stages.NEXT.get(current) if current else None, failure=failure,
+                     rerun=rerun(current) if current else "read where it stands (siterecovery.failback."
+                     "replicated_item_info; %s) and continue from there" % (read_error or "not read"))
+        vms.append(entry)
+    return {
+        "run": {"id": "%s-%s" % (name, datetime.datetime.fromtimestamp(finished, datetime.timezone.utc)
+                                 .strftime("%Y%m%dT%H%M%SZ")),
+                "name": name, "started": _iso(started), "finished": _iso(finished),
+                "duration_seconds": round(finished - started, 1), "result": result,
+                "failed_stage": failed_stage or None, "failed_message": failed_message or None,
+                "stages_read_from": "site_recovery" if items is not None else None,
+                "stages_read_error": read_error},
+        "vms": vms,
+    }
+
+
+def rerun(stage):
+    """What a re-run of the failback does for a VM at ``stage`` (a stage of domain.stages)."""
+    return RERUN.get(stage) or "nothing until this is done: %s" % stages.NEXT.get(stage, stages.NEXT["unknown"])
+
+
+def lines(report):
+    """One line per VM for people: ``"app01 at failover_failed - failover_to_onprem failed: [8038] ...; a re-run
+    will fail it over ..."``; a failure that is the run's own (no VM detail) points at the run's message instead of
+    repeating it."""
+    out = []
+    run_message = report["run"].get("failed_message")
+    for vm in report["vms"]:
+        failure = vm.get("failure")
+        if not failure:
+            what = "nothing failed for it"
+        elif failure["message"] and failure["message"] == run_message:
+            what = "the run stopped at '%s' (the error above)" % failure["step"]
+        else:
+            what = "%s failed: %s" % (failure["step"], failure["message"] or "no detail")
+        out.append("%s at %s - %s; a re-run will %s." % (
+            vm["name"], vm.get("stage") or vm.get("final_stage") or "an unknown stage", what, vm["rerun"].rstrip(".")))
+    return out

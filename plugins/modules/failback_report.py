@@ -1,0 +1,172 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: failback_report
+short_description: Assemble the failback run report, reading where each VM stands from Site Recovery
+version_added: 0.2.0
+description:
+  - Builds the report of a failback run - per VM and per step what the run did (action, result, job, times,
+    errors), the recovery point and data-loss window, the RTO - from the steps' registered results, failed or not.
+  - Reads where each VM of the run stands now from Site Recovery (one list and one GET per item, as
+    M(siterecovery.failback.replicated_item_info) does), and adds per VM its C(stage), C(next_step), what
+    failed for it (C(failure)) and what a re-run will do (C(rerun)). The truth is the service's, not the run's.
+  - Never fails because of the run's state - it runs when the run failed, to say where each VM stands. When
+    Site Recovery cannot be read (throttled, unreachable) the report is still returned, with the read error and
+    the stages the steps reported.
+  - Reads only; changes nothing. The role C(siterecovery.failback.report) writes the report as JSON, Markdown
+    and HTML.
+author:
+  - Site Recovery Failback maintainers (@siterecovery)
+extends_documentation_fragment:
+  - siterecovery.failback.azure
+  - siterecovery.failback.attributes
+  - siterecovery.failback.attributes.INFO_MODULE
+  - siterecovery.failback.attributes.ACTION_GROUP_AZURE
+options:
+  resource_group:
+    description: The resource group of the Recovery Services vault (C(AZURE_SITE_RECOVERY_RESOURCE_GROUP)).
+    type: str
+  vault_name:
+    description:
+      - The Recovery Services vault (C(AZURE_SITE_RECOVERY_VAULT)). Without it and O(resource_group), the stages
+        are not read.
+    type: str
+  vms:
+    description: The run's VMs, by name.
+    type: list
+    elements: str
+    default: []
+  recovery_plan:
+    description: The run's recovery plan.
+    type: str
+  name:
+    description: The report's name; its id is the name and the UTC end time.
+    type: str
+    default: failback
+  started:
+    description: When the run started (epoch seconds); empty for now.
+    type: raw
+  verified_at:
+    description: When the on-premises VMs were verified running (epoch seconds), for the RTO; empty when they were not.
+    type: raw
+  result:
+    description: The run's result.
+    type: str
+    choices: [success, failed]
+    default: success
+  failed_stage:
+    description: The task the run failed at, if it failed.
+    type: str
+    default: ""
+  failed_message:
+    description: Its message.
+    type: str
+    default: ""
+  steps:
+    description:
+      - The steps' registered results by step - V(reprotect_to_onprem), V(failover_to_onprem), V(commit),
+        V(reprotect_to_azure); a missing or empty one did not run. Per-VM entries are read from C(vms) (or
+        C(error.vms) of an older failed result).
+    type: dict
+    default: {}
+  onprem:
+    description: The on-premises verification's registered result (C(vms) with C(name)), for the RTO.
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- name: Assemble the run report
+  siterecovery.failback.failback_report:
+    vms: [app01]
+    name: original-location
+    started: "{{ failback_started }}"
+    result: failed
+    failed_stage: Fail over to on-premises
+    steps:
+      reprotect_to_onprem: "{{ reprotect_to_onprem_result | default({}) }}"
+      failover_to_onprem: "{{ failover_to_onprem_result | default({}) }}"
+  register: report
+"""
+
+RETURN = r"""
+report:
+  description: >-
+    The report - C(run) (id, name, started, finished, duration_seconds, result, failed_stage, failed_message,
+    stages_read_from, stages_read_error) and C(vms), one per VM (name, stages[] with stage, action, result, start,
+    end, duration_seconds, job, errors, stage_after; recovery_point, recovery_point_type, recovery_point_time,
+    data_loss_window_seconds, rto_seconds when known; final_stage; stage, next_step, failure {step, message},
+    rerun).
+  returned: always
+  type: dict
+  sample: {"run": {"id": "original-location-20261130T101500Z", "result": "failed"},
+           "vms": [{"name": "app01", "stage": "replicating_to_onprem", "failure": {"step": "failover_to_onprem",
+                    "message": "..."}, "rerun": "fail it over to on-premises ..."}]}
+lines:
+  description: One line per VM - where it stands, what failed and what a re-run will do.
+  returned: always
+  type: list
+  elements: str
+  sample: ["app01 at replicating_to_onprem: failover_to_onprem failed (...); a re-run will fail it over ..."]
+"""
+
+import time
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
+from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import report
+from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
+
+
+def read_items(module):
+    """``(items, error)``: the run's items as Site Recovery shows them now, or None and why not."""
+    params = module.params
+    if not (params["vms"] or params["recovery_plan"]):
+        return None, "the run named no VM and no recovery plan"
+    if not (params["resource_group"] and params["vault_name"]):
+        return None, "no vault was given (resource_group, vault_name)"
+    try:
+        vault = module.vault(deadline=Deadline(120))
+        selected = asr_items.select(vault, vms=params["vms"], plan=params["recovery_plan"])
+    except Exception as error:  # pylint: disable=broad-except  # the report is written whatever failed
+        return None, "Site Recovery could not be read: %s" % (getattr(error, "msg", None) or error)
+    return [item for _model, item in selected], None
+
+
+def build(module):
+    params = module.params
+    items, error = read_items(module)
+    data = report.assemble(params["name"], params["started"], time.time(), params["result"], params["failed_stage"],
+                           params["failed_message"], params["steps"] or {}, onprem=params["onprem"],
+                           verified_at=params["verified_at"], items=items, read_error=error)
+    return {"changed": False, "report": data, "lines": report.lines(data)}
+
+
+def main():
+    spec = {
+        "resource_group": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_RESOURCE_GROUP"])},
+        "vault_name": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_VAULT"])},
+        "vms": {"type": "list", "elements": "str", "default": []},
+        "recovery_plan": {"type": "str"},
+        "name": {"type": "str", "default": "failback"},
+        "started": {"type": "raw"},
+        "verified_at": {"type": "raw"},
+        "result": {"type": "str", "choices": ["success", "failed"], "default": "success"},
+        "failed_stage": {"type": "str", "default": ""},
+        "failed_message": {"type": "str", "default": ""},
+        "steps": {"type": "dict", "default": {}},
+        "onprem": {"type": "dict", "default": {}},
+    }
+    module = FailbackModule(spec, azure=True, supports_check_mode=True)
+    module.run(build)
+
+
+if __name__ == "__main__":
+    main()

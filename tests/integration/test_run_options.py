@@ -1,0 +1,222 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Issue 13, judged from outside: a bad option is refused by the failback playbooks before any change (no ARM
+write, no mutating vSphere call, no lock tag, no preflight report); an error that is not a job error (a throttled
+read during the failover's wait) ends the run failed with its locks released and its report written, and a
+re-run finishes the failback."""
+
+import glob
+import json
+import os
+import threading
+import time
+
+import pytest
+import requests
+from conftest import FAST_TIMINGS, run_module, run_playbook
+
+from tests.lab import spec as specmod
+from tests.lab.calls import NO_MUTATIONS, CallWatch
+
+LOCK_TAG = "siterecovery-failback-lock"
+FINAL = "reprotected_to_azure"
+
+
+def vars_for(role, tmp_path, **extra):
+    base = {"poll_interval": 0.5, "recovery_point_delay": 1, "report_dir": str(tmp_path / "reports"), "preflight": False}
+    base.update(extra)
+    return {"%s_%s" % (role, key): value for key, value in base.items()}
+
+
+def control(lab, method, path, body=None):
+    env = lab.env()
+    response = requests.request(method, env["LAB_CONTROL_URL"] + path, json=body, verify=env["AZURE_CA_BUNDLE"],
+                                timeout=10)
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
+
+
+def lab_state(lab):
+    return control(lab, "GET", "/state")
+
+
+def stages(lab):
+    return {name: item["stage"] for name, item in lab_state(lab)["items"].items()}
+
+
+def reports(tmp_path):
+    return sorted(glob.glob(str(tmp_path / "reports" / "*.json")), key=os.path.getmtime)
+
+
+@pytest.fixture(scope="module")
+def shared_lab(tmp_path_factory):
+    """One lab for the refusals: each must leave it exactly as it was, which every test checks."""
+    from tests.lab.lab import Lab
+    workdir = str(tmp_path_factory.mktemp("options-lab"))
+    lab = Lab("default.yml", workdir=workdir, overrides=specmod.merge(FAST_TIMINGS, {}))
+    os.makedirs(lab.workdir, exist_ok=True)
+    lab.start()
+    yield lab
+    lab.stop()
+
+
+# Each bad option of issue 13 (the examples as found, and more of their kind): the extra vars, and what the
+# refusal must name (the option as the user set it, and the rule).
+BAD = {
+    "recovery_point_delay 0 (float division by zero after the reprotect)": (
+        {"recovery_point_delay": 0}, ["original_location_recovery_point_delay", "must be at least 0.5"]),
+    "tools_timeout -1 (after the reprotect and the failover)": (
+        {"tools_timeout": -1}, ["original_location_tools_timeout", "must be at least 0"]),
+    "malformed health-check URL (at the commit gate)": (
+        {"health_checks": {"http": [{"url": "htp//app01.lab/health"}]}},
+        ["original_location_health_checks.http[0].url", "must start with http:// or https://"]),
+    "TCP port 'http' (at the commit gate)": (
+        {"health_checks": {"tcp": [{"host": "app01.lab", "port": "http"}]}},
+        ["original_location_health_checks.tcp[0].port", "must be a whole number"]),
+    "TCP port out of range": (
+        {"health_checks": {"tcp": [{"host": "app01.lab", "port": 70000}]}},
+        ["original_location_health_checks.tcp[0].port", "must be from 1 to 65535"]),
+    "poll_interval 0 (polled ASR 790 times)": (
+        {"poll_interval": 0}, ["original_location_poll_interval", "must be at least 0.5"]),
+    "misspelled placements key (ignored silently)": (
+        {"placements": {"app01": {"master_taget": "mt-win01"}}},
+        ["original_location_placements.app01.master_taget", "is not a placement key"]),
+    "placements for a VM not in the run": (
+        {"placements": {"app10": {"master_target": "mt-win01"}}},
+        ["original_location_placements.app10", "names a VM that is not in this run"]),
+    "a recovery point by name for two VMs": (
+        {"vms": ["app01", "app02"], "recovery_point": "9c0e-point"},
+        ["original_location_recovery_point", "only a single VM can fail over to"]),
+}
+
+
+def assert_nothing_changed(lab, watch, before, tmp_path):
+    calls = watch.since()
+    assert watch.mutations(calls) == NO_MUTATIONS, watch.mutations(calls)
+    assert calls["arm"] == {}, "the option check reads nothing either: %s" % calls["arm"]
+    after = lab_state(lab)
+    assert LOCK_TAG not in json.dumps(after)
+    assert after["items"] == before["items"]
+    assert not os.path.exists(str(tmp_path / "reports" / "preflight.json"))  # the preflight did not run
+    assert reports(tmp_path) == []  # the run did not start, so it has no run report
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_a_bad_option_is_refused_before_any_change(shared_lab, tmp_path, case):
+    extra, expected = BAD[case]
+    args = vars_for("original_location", tmp_path, **dict({"vms": ["app01"], "preflight": True}, **extra))
+    before = lab_state(shared_lab)
+    watch = CallWatch.of(shared_lab)
+    rc, out = run_playbook("original_location", args, shared_lab.env())
+    assert rc != 0, out[-3000:]
+    assert "Refusing to start the run; nothing was changed" in out, out[-3000:]
+    for text in expected:
+        assert text in out, out[-3000:]
+    assert_nothing_changed(shared_lab, watch, before, tmp_path)
+
+
+def test_every_bad_option_is_listed_in_one_refusal(shared_lab, tmp_path):
+    args = vars_for("alternate_location", tmp_path, vms=["web02"], datastore="vmfs-01", poll_interval=0,
+                    recovery_point_delay=0, tools_timeout=-1, placements={"web02": {"datstore": "vmfs-02"}},
+                    health_checks={"http": [{"url": "web02.lab/health"}], "tcp": [{"host": "web02.lab", "port": "http"}]})
+    before = lab_state(shared_lab)
+    watch = CallWatch.of(shared_lab)
+    rc, out = run_playbook("alternate_location", args, shared_lab.env())
+    assert rc != 0, out[-3000:]
+    assert "6 option problem(s)" in out, out[-3000:]
+    for option in ("poll_interval", "recovery_point_delay", "tools_timeout", "placements.web02.datstore",
+                   "health_checks.tcp[0].port", "health_checks.http[0].url"):
+        assert "alternate_location_" + option in out, option
+    assert_nothing_changed(shared_lab, watch, before, tmp_path)
+
+
+def test_the_recovery_plan_playbook_refuses_too(shared_lab, tmp_path):
+    args = {"recovery_plan": "rp-app", "failback_poll_interval": 0, "failback_preflight": True,
+            "failback_report_dir": str(tmp_path / "reports")}
+    before = lab_state(shared_lab)
+    watch = CallWatch.of(shared_lab)
+    rc, out = run_playbook("recovery_plan", args, shared_lab.env())
+    assert rc != 0, out[-3000:]
+    assert "failback_poll_interval" in out and "must be at least 0.5" in out, out[-3000:]
+    assert_nothing_changed(shared_lab, watch, before, tmp_path)
+
+
+def test_good_options_pass_the_check(shared_lab, tmp_path):
+    # sane values of the same kinds pass: the check refuses only what is wrong
+    args = {"vms": ["app01"], "poll_interval": 0.5, "recovery_point_delay": 1, "tools_timeout": 0,
+            "placements": {"app01": {"master_target": "mt-win01", "datastore": "vmfs-01"}},
+            "health_checks": {"tcp": [{"host": "app01.lab", "port": "443"}],
+                              "http": [{"url": "https://app01.lab/health", "status": 200, "validate_certs": False}]}}
+    watch = CallWatch.of(shared_lab)
+    rc, result = run_module("run_options", {"prefix": "original_location_", "options": args}, env=shared_lab.env(),
+                            tmp_dir=str(tmp_path))
+    assert rc == 0 and result["problems"] == [] and result["changed"] is False, result
+    assert watch.since()["arm"] == {}
+
+
+def _hold_then_throttle(lab, stop):
+    """Once the failover job runs (its POST reached the emulator), throttle every read of the jobs long enough
+    that the failover's wait gives up (eleven 429s: its retries), then let the job go on."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not stop.is_set():
+        requests_seen = control(lab, "GET", "/stats")["requests"]
+        if any(key.startswith("POST ") and key.endswith("/unplannedFailover") for key in requests_seen):
+            control(lab, "POST", "/faults", {"method": "GET", "path_regex": "/replicationJobs/", "kind": "throttle",
+                                             "retry_after": 0, "times": 11})
+            control(lab, "POST", "/jobs/release", {})
+            return
+        time.sleep(0.05)
+
+
+def test_a_throttled_read_during_the_failover_wait_releases_the_locks_and_writes_the_report(full_lab, tmp_path):
+    lab = full_lab("default.yml", overrides={"asr": {"items": [
+        {"name": "app01", "stage": "replicating_to_onprem", "master_target": "mt-win01",
+         "recovery_points": [{"age_minutes": 2}]}]}})
+    # the failover job waits at its first task until the throttle is in place, so its wait meets the throttle
+    control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1})
+    control(lab, "DELETE", "/stats")
+    stop = threading.Event()
+    injector = threading.Thread(target=_hold_then_throttle, args=(lab, stop), daemon=True)
+    injector.start()
+    args = vars_for("original_location", tmp_path, vms=["app01"])
+    try:
+        rc, out = run_playbook("original_location", args, lab.env())
+    finally:
+        stop.set()
+        injector.join(timeout=30)
+        control(lab, "POST", "/jobs/release", {})
+    assert rc != 0, out[-4000:]
+    assert "has no attribute" not in out, out[-4000:]  # no template error in any rescue
+    requests_seen = control(lab, "GET", "/stats")["requests"]
+    assert sum(n for key, n in requests_seen.items() if key.endswith("/unplannedFailover")) == 1
+    # the throttle was met (all eleven 429s used up) and nothing after the failover ran
+    assert control(lab, "GET", "/faults")["value"] == []
+    assert not any(key.endswith(("/failoverCommit", "/reProtect")) for key in requests_seen)
+    # the run released its locks: no lock tag on any Azure VM
+    assert LOCK_TAG not in json.dumps(lab_state(lab))
+    # the report was written; it says where app01 stands as Site Recovery shows it, what failed and what a
+    # re-run will do
+    files = reports(tmp_path)
+    assert files, out[-4000:]
+    with open(files[-1]) as handle:
+        report = json.load(handle)
+    assert report["run"]["result"] == "failed"
+    assert report["run"]["failed_stage"] == "Stop - the failover to on-premises failed"
+    assert "throttl" in (report["run"]["failed_message"] or "").lower() or "429" in report["run"]["failed_message"]
+    entry = {vm["name"]: vm for vm in report["vms"]}["app01"]
+    assert entry["stage"] in ("job_running", "failed_back", "replicating_to_onprem"), entry
+    assert entry["failure"]["step"] == "Stop - the failover to on-premises failed"
+    assert entry["rerun"]
+    # the failure names the VM with its stage, what failed and what a re-run will do
+    assert "app01 at %s - the run stopped at" % entry["stage"] in out and "a re-run will" in out, out[-4000:]
+    # and a re-run finishes the failback from where it stands
+    deadline = time.monotonic() + 120
+    while stages(lab)["app01"] == "job_running" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    rc, again = run_playbook("original_location", args, lab.env())
+    assert rc == 0, again[-4000:]
+    assert stages(lab)["app01"] == FINAL
+    vm = lab.effects.vm("app01")
+    assert vm["power_state"] == "poweredOn" and len(vm["disks"]) == 2
+    assert LOCK_TAG not in json.dumps(lab_state(lab))

@@ -1,0 +1,190 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The run's options are refused at its start, each problem naming the option, the rule and the fix."""
+
+import pytest
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+
+GOOD = {"location": "original", "vms": ["app01", "db01"], "recovery_plan": "", "placements": {},
+        "recovery_point": "latest_processed", "memory_remediation": "vmotion", "health_checks": {},
+        "commit": True, "reprotect_to_azure": True, "preflight": True, "report_dir": "./failback-reports",
+        "poll_interval": 15, "recovery_point_delay": 30, "tools_timeout": 600, "lock_break": False,
+        "cancel_on_failure": False}
+
+
+def problems(**changes):
+    return options.check_run(dict(GOOD, **changes), prefix="failback_")
+
+
+def named(found):
+    return [p["option"] for p in found]
+
+
+def test_the_defaults_pass():
+    assert problems() == []
+
+
+# the examples of issue 13, kept as they were found
+@pytest.mark.parametrize("changes,option,rule", [
+    ({"recovery_point_delay": 0}, "failback_recovery_point_delay", "must be at least 0.5"),
+    ({"tools_timeout": -1}, "failback_tools_timeout", "must be at least 0"),
+    ({"poll_interval": 0}, "failback_poll_interval", "must be at least 0.5"),
+    ({"health_checks": {"http": [{"url": "htp:/app01/health"}]}}, "failback_health_checks.http[0].url",
+     "must start with http:// or https://"),
+    ({"health_checks": {"tcp": [{"host": "db01", "port": "http"}]}}, "failback_health_checks.tcp[0].port",
+     "must be a whole number"),
+    ({"placements": {"app01": {"master_taget": "mt-win01"}}}, "failback_placements.app01.master_taget",
+     "is not a placement key"),
+])
+def test_each_example_of_the_issue_is_refused_naming_option_rule_and_fix(changes, option, rule):
+    found = problems(**changes)
+    assert named(found) == [option]
+    assert found[0]["rule"].startswith(rule)
+    assert found[0]["fix"] and option in found[0]["message"] and found[0]["fix"] in found[0]["message"]
+
+
+def test_every_problem_is_listed_at_once():
+    found = problems(poll_interval=0, recovery_point_delay=0, tools_timeout=-1, location="elsewhere",
+                     memory_remediation="reboot", health_checks={"tcp": [{"host": "", "port": 0}]},
+                     placements={"web09": {"datastore": "vmfs-01"}})
+    assert named(found) == ["failback_location", "failback_memory_remediation", "failback_poll_interval",
+                            "failback_recovery_point_delay", "failback_tools_timeout", "failback_placements.web09",
+                            "failback_health_checks.tcp[0].host", "failback_health_checks.tcp[0].port"]
+    message = options.summary(found)
+    assert message.startswith("Refusing to start the run; nothing was changed. 8 option problem(s):")
+
+
+@pytest.mark.parametrize("value", [0, -1, 0.1, "0", "abc", None, True, float("nan"), float("inf"), 3601])
+def test_poll_interval_out_of_range_or_not_a_number(value):
+    assert named(problems(poll_interval=value)) == ["failback_poll_interval"]
+
+
+@pytest.mark.parametrize("value", [0.5, 1, "2.5", 3600])
+def test_poll_interval_in_range(value):
+    assert problems(poll_interval=value) == []
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "ten", 7 * 24 * 3600 + 1, False])
+def test_timeouts_are_whole_seconds_from_zero_to_a_week(value):
+    assert named(problems(tools_timeout=value)) == ["failback_tools_timeout"]
+    assert options.check_run({"timeout": value, "recovery_point_timeout": value,
+                              "agent_registration_timeout": value}) != []
+
+
+@pytest.mark.parametrize("value", [0, "600", 600.0, 7 * 24 * 3600])
+def test_timeouts_in_range(value):
+    assert problems(tools_timeout=value) == []
+
+
+@pytest.mark.parametrize("url,rule", [
+    ("app01/health", "must start with http:// or https://"),
+    ("ftp://app01/health", "must start with http:// or https://"),
+    ("http:///health", "must name a host"),
+    ("https://app01:99999/health", "is not a valid URL"),
+    ("https://app 01/health", "must name a host"),
+    ("", "must be a non-empty URL"),
+    (None, "must be a non-empty URL"),
+])
+def test_http_probe_urls(url, rule):
+    found = options.check_health_checks("hc", {"http": [{"url": url}]})
+    assert named(found) == ["hc.http[0].url"]
+    assert found[0]["rule"].startswith(rule), found[0]
+
+
+@pytest.mark.parametrize("url", ["http://app01/health", "https://app01.example.com:8443/health?deep=1",
+                                 "HTTPS://10.0.0.5/", "http://[fe80::1]:8080/"])
+def test_good_http_probe_urls(url):
+    assert options.check_health_checks("hc", {"http": [{"url": url, "status": 200, "validate_certs": False,
+                                                        "timeout": 30}]}) == []
+
+
+@pytest.mark.parametrize("port", ["http", 0, 65536, -1, 1.5, None, True])
+def test_tcp_ports(port):
+    assert named(options.check_health_checks("hc", {"tcp": [{"host": "db01", "port": port}]})) == ["hc.tcp[0].port"]
+
+
+@pytest.mark.parametrize("port", [1, 1433, "443", 65535])
+def test_good_tcp_ports(port):
+    assert options.check_health_checks("hc", {"tcp": [{"host": "db01", "port": port}]}) == []
+
+
+def test_http_status_and_probe_keys():
+    found = options.check_health_checks("hc", {
+        "http": [{"url": "http://a/", "status": "ok"}, {"url": "http://a/", "status": [200, 700]},
+                 {"url": "http://a/", "validate_certs": "maybe", "timout": 5}],
+        "tpc": [], "tcp": {"host": "db01"}})
+    assert named(found) == ["hc.tpc", "hc.tcp", "hc.http[0].status", "hc.http[1].status", "hc.http[2].timout",
+                            "hc.http[2].validate_certs"]
+
+
+def test_health_checks_must_be_a_dictionary_of_lists_of_dictionaries():
+    assert named(options.check_health_checks("hc", ["http://a/"])) == ["hc"]
+    assert named(options.check_health_checks("hc", {"http": ["http://a/"]})) == ["hc.http[0]"]
+    assert options.check_health_checks("hc", None) == [] and options.check_health_checks("hc", {}) == []
+
+
+def test_placements_keys_values_and_vms():
+    found = options.check_placements("p", {"app01": {"master_target": "mt-win01", "datastore": "", "mastertarget": "x"},
+                                           "db01": "mt-win01", "web09": {"datastore": "vmfs-01"}},
+                                     vms=["app01", "db01"])
+    assert named(found) == ["p.app01.mastertarget", "p.app01.datastore", "p.db01", "p.web09"]
+    assert "its VMs: app01, db01" in found[3]["rule"]
+
+
+def test_placements_accept_every_key_the_reprotect_reads():
+    entry = dict.fromkeys(options.PLACEMENT_KEYS, "name")
+    assert options.check_placements("p", {"app01": entry}, vms=["app01"]) == []
+
+
+def test_placements_of_a_recovery_plan_are_not_checked_against_vm_names():
+    # the plan's VMs are known only to Site Recovery: the keys are still checked
+    found = problems(vms=[], recovery_plan="rp-app", placements={"db01": {"datastore": "vmfs-01", "datstore": "x"}})
+    assert named(found) == ["failback_placements.db01.datstore"]
+
+
+def test_vms_or_plan_and_recovery_points():
+    assert named(problems(vms=[], recovery_plan="")) == ["failback_vms"]
+    assert named(problems(vms=["app01", "app01"])) == ["failback_vms"]
+    assert named(problems(vms="app01")) == ["failback_vms"]
+    assert named(problems(recovery_point="")) == ["failback_recovery_point"]
+    # a recovery point by name is for one VM only (the failover refused it after the reprotect had run)
+    assert named(problems(recovery_point="9c0e-point")) == ["failback_recovery_point"]
+    assert named(problems(vms=[], recovery_plan="rp-app", recovery_point="9c0e-point")) == ["failback_recovery_point"]
+    assert problems(vms=["app01"], recovery_point="9c0e-point") == []
+    assert problems(vms=[], recovery_plan="rp-app", recovery_point="latest_app_consistent") == []
+
+
+def test_booleans_and_report_dir():
+    found = problems(commit="sure", lock_break=2, report_dir="")
+    assert named(found) == ["failback_commit", "failback_lock_break", "failback_report_dir"]
+    assert problems(commit="yes", preflight="False") == []
+
+
+def test_options_left_out_are_not_checked():
+    assert options.check_run({}) == []
+
+
+def test_module_options_use_the_same_rules():
+    assert named(options.check_module({"timeout": -5, "poll_interval": 0, "other": "x"},
+                                      ("timeout", "poll_interval"))) == ["timeout", "poll_interval"]
+    assert options.check_module({"timeout": None, "poll_interval": 15}, ("timeout", "poll_interval")) == []
+
+
+def test_number_parsing():
+    assert options.number("15") == 15.0 and options.number(" 2 ", "int") == 2
+    assert options.number("1.0", "int") == 1 and options.number("1.5", "int") is None
+    assert options.number(True) is None and options.number([1]) is None and options.number("1e400") is None
+
+
+def test_a_probe_may_gate_one_vm_of_the_run_and_name_its_ca():
+    good = {"tcp": [{"host": "db01", "port": 1433, "vm": "db01"}],
+            "http": [{"url": "https://app01/health", "ca_file": "/etc/pki/corp-ca.pem", "vm": "app01"}]}
+    assert problems(health_checks=good) == []
+    bad = {"tcp": [{"host": "db01", "port": 1433, "vm": "db02"}], "http": [{"url": "https://a/", "ca_file": "", "vm": ""}]}
+    assert named(problems(health_checks=bad)) == ["failback_health_checks.tcp[0].vm",
+                                                  "failback_health_checks.http[0].ca_file",
+                                                  "failback_health_checks.http[0].vm"]
+    # a plan's VMs are known only to Site Recovery: the probe's vm is checked by the commit
+    assert problems(vms=[], recovery_plan="rp-app", health_checks={"tcp": [{"host": "db01", "port": 1, "vm": "x"}]}) == []

@@ -1,0 +1,129 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The run report, assembled in Python from the steps' results and the items Site Recovery shows after the run."""
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import report
+
+STARTED = 1764500000.0  # 2025-11-30T10:53:20Z
+FINISHED = STARTED + 300.0
+
+
+def job(state="Succeeded", start=STARTED + 60, errors=()):
+    return {"name": "job-%s" % state, "state": state, "start_time": "2025-11-30T10:54:20Z",
+            "end_time": "2025-11-30T10:58:20Z", "start_epoch": start, "duration_seconds": 240.0, "errors": list(errors)}
+
+
+def vm(name, action="reprotect", stage_after="replicating_to_onprem", **extra):
+    return dict({"name": name, "action": action, "stage_before": "running_in_azure", "stage_after": stage_after,
+                 "job": job() if action not in ("already_done", "none") else None}, **extra)
+
+
+POINT = {"name": "p1", "type": "CrashConsistent", "time": "2025-11-30T10:50:00Z"}
+
+
+def success_steps():
+    return {
+        "reprotect_to_onprem": {"changed": True, "vms": [vm("app01")]},
+        "failover_to_onprem": [{"changed": True, "vms": [
+            vm("app01", "failover", "failed_back", recovery_point=POINT, data_loss_window_seconds=260.0)]}, {}],
+        "commit": {"vms": [vm("app01", "commit", "failback_committed")]},
+        "reprotect_to_azure": {"vms": [vm("app01", "reprotect", "reprotected_to_azure")]},
+    }
+
+
+def test_the_keys_of_the_report_the_collection_always_wrote():
+    data = report.assemble("original-location", str(STARTED), FINISHED, "success", "", "", success_steps(),
+                           onprem={"vms": [{"name": "app01"}]}, verified_at=STARTED + 200,
+                           items=[{"name": "app01", "failback_stage": "reprotected_to_azure"}])
+    assert data["run"]["id"] == "original-location-20251130T105820Z"
+    assert (data["run"]["started"], data["run"]["finished"], data["run"]["duration_seconds"]) == (
+        "2025-11-30T10:53:20Z", "2025-11-30T10:58:20Z", 300.0)
+    assert data["run"]["result"] == "success" and data["run"]["failed_stage"] is None
+    entry = data["vms"][0]
+    assert [s["stage"] for s in entry["stages"]] == list(report.STEPS)
+    assert [s["result"] for s in entry["stages"]] == ["done"] * 4
+    assert entry["stages"][0] == {"stage": "reprotect_to_onprem", "action": "reprotect", "result": "done",
+                                  "start": "2025-11-30T10:54:20Z", "end": "2025-11-30T10:58:20Z",
+                                  "duration_seconds": 240.0, "job": "job-Succeeded", "errors": [],
+                                  "stage_after": "replicating_to_onprem"}
+    assert (entry["recovery_point"], entry["recovery_point_type"], entry["recovery_point_time"]) == (
+        "p1", "CrashConsistent", "2025-11-30T10:50:00Z")
+    assert entry["data_loss_window_seconds"] == 260.0 and entry["rto_seconds"] == 140.0
+    assert entry["final_stage"] == entry["stage"] == "reprotected_to_azure"
+    assert entry["failure"] is None and entry["rerun"].startswith("nothing")
+
+
+def test_a_skipped_step_and_the_retry_after_8038_stand_for_the_failover():
+    steps = {"reprotect_to_onprem": {"vms": [vm("app01", "already_done")]},
+             "failover_to_onprem": [
+                 {"failed": True, "vms": [vm("app01", "failover", "failover_failed",
+                                             job=job("Failed", errors=[{"code": "8038"}]))]},
+                 {"vms": [vm("app01", "failover", "failed_back")]}]}
+    entry = report.assemble("r", None, FINISHED, "success", "", "", steps)["vms"][0]
+    assert [(s["stage"], s["result"]) for s in entry["stages"]] == [("reprotect_to_onprem", "skipped"),
+                                                                    ("failover_to_onprem", "done")]
+    assert entry["final_stage"] == "failed_back" and entry["stage"] is None  # Site Recovery not read
+
+
+def test_a_failed_job_names_the_vm_its_step_and_the_remedy():
+    failed = vm("app01", "failover", "failover_failed", job=job("Failed", errors=[
+        {"code": "8038", "message": "no memory", "remedy": "vMotion it"}]), error_code="8038", remedy="vMotion it")
+    steps = {"failover_to_onprem": {"failed": True, "msg": "Failover to on-premises failed for app01.",
+                                    "vms": [failed, vm("db01", "failover", "failed_back")]}}
+    data = report.assemble("r", STARTED, FINISHED, "failed", "Stop - the failover to on-premises failed",
+                           "Failover to on-premises failed for app01.", steps,
+                           items=[{"name": "app01", "failback_stage": "failover_failed"},
+                                  {"name": "db01", "failback_stage": "failed_back"}])
+    app01, db01 = data["vms"]
+    assert app01["stages"][0]["result"] == "failed" and app01["stages"][0]["errors"][0]["code"] == "8038"
+    assert app01["failure"] == {"step": "failover_to_onprem", "message": "[8038] vMotion it"}
+    assert app01["rerun"].startswith("fail it over to on-premises again")
+    # db01 failed over: the run stopped for it too, at the run's failed task
+    assert db01["failure"] == {"step": "Stop - the failover to on-premises failed",
+                               "message": "Failover to on-premises failed for app01."}
+    assert db01["rerun"].startswith("verify the on-premises VM, then commit")
+    lines = report.lines(data)
+    assert lines[0] == ("app01 at failover_failed - failover_to_onprem failed: [8038] vMotion it; a re-run will fail "
+                        "it over to on-premises again, then verify it, commit and reprotect it to Azure.")
+    assert lines[1] == ("db01 at failed_back - the run stopped at 'Stop - the failover to on-premises failed' (the "
+                        "error above); a re-run will verify the on-premises VM, then commit (its failover is done) "
+                        "and reprotect it to Azure.")
+
+
+def test_an_error_that_is_not_a_job_error_still_names_each_vm_from_site_recovery():
+    # a throttled read ended the failover's wait: the module returned no per-VM result at all
+    steps = {"reprotect_to_onprem": {"vms": [vm("app01", "already_done")]},
+             "failover_to_onprem": [{"failed": True, "msg": "Could not read job: throttled", "error": {"kind": "azure"}},
+                                    {}]}
+    data = report.assemble("r", STARTED, FINISHED, "failed", "Stop - the failover to on-premises failed",
+                           "Could not read job: throttled", steps,
+                           items=[{"name": "app01", "failback_stage": "job_running"},
+                                  {"name": "db01", "failback_stage": "reprotected_to_azure"}])
+    app01, db01 = data["vms"]
+    assert [s["stage"] for s in app01["stages"]] == ["reprotect_to_onprem"]
+    assert app01["failure"]["message"] == "Could not read job: throttled"
+    assert app01["stage"] == "job_running" and app01["rerun"].startswith("wait for the job running on it")
+    assert db01["stages"] == [] and db01["failure"] is None  # done already: nothing failed for it
+
+
+def test_when_site_recovery_cannot_be_read_the_report_says_so():
+    data = report.assemble("r", "", FINISHED, "failed", "Lock the VMs for this run", "throttled", {},
+                           items=None, read_error="Site Recovery could not be read: throttled")
+    assert data["vms"] == [] and data["run"]["stages_read_error"].endswith("throttled")
+    assert data["run"]["duration_seconds"] == 0.0 and data["run"]["stages_read_from"] is None
+    entry = report.assemble("r", "", FINISHED, "failed", "x", "y", {"commit": {"vms": [vm("app01", "commit")]}},
+                            read_error="boom")["vms"][0]
+    assert entry["stage"] is None and "boom" in entry["rerun"] and entry["final_stage"] == "replicating_to_onprem"
+
+
+def test_older_failed_results_carry_their_vms_under_error():
+    assert report.vms_of({"failed": True, "error": {"vms": [{"name": "app01"}, {"no": "name"}]}}) == [{"name": "app01"}]
+    assert report.vms_of("skipped") == [] and report.vms_of({"vms": None, "error": "text"}) == []
+    assert report.step_result([{}, {"vms": [{"name": "a"}]}, {"skipped": True}]) == {"vms": [{"name": "a"}]}
+
+
+def test_rerun_for_every_stage():
+    assert report.rerun("running_in_azure").startswith("reprotect it to on-premises")
+    assert "inspect the item" in report.rerun("unknown") and "migration" in report.rerun("migration_completed")
+    assert "inspect the item" in report.rerun("a stage nobody knows")

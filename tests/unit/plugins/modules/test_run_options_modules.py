@@ -1,0 +1,106 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""run_options and failback_report as modules, and the modules that take intervals and timeouts refusing bad ones
+before their first request (no Azure answer is scripted: a request would fail differently)."""
+
+import pytest
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
+from ansible_collections.siterecovery.failback.plugins.modules import (
+    failback_report,
+    failover,
+    replicated_item_info,
+    reprotect,
+    run_options,
+)
+from ansible_collections.siterecovery.failback.tests.unit.helpers import run_module
+
+VAULT = {"resource_group": "rg-dr", "vault_name": "vault-dr", "subscription_id": "sub", "tenant": "t",
+         "client_id": "c", "secret": "Hunter2Hunter2", "arm_endpoint": "https://127.0.0.1:1", "authority_host": "https://127.0.0.1:1"}
+
+
+def no_network(monkeypatch, module):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the module reached for Azure before checking its options")
+    monkeypatch.setattr(module.FailbackModule, "azure", refuse)
+
+
+def test_run_options_lists_every_problem_and_changes_nothing(capsys):
+    failed, result = run_module(run_options.main, {"prefix": "original_location_", "options": {
+        "vms": ["app01"], "poll_interval": 0, "recovery_point_delay": 0, "tools_timeout": -1,
+        "health_checks": {"tcp": [{"host": "db01", "port": "http"}]}}}, capsys)
+    assert failed and result["changed"] is False
+    assert [p["option"] for p in result["problems"]] == [
+        "original_location_poll_interval", "original_location_recovery_point_delay", "original_location_tools_timeout",
+        "original_location_health_checks.tcp[0].port"]
+    assert result["msg"].startswith("Refusing to start the run; nothing was changed. 4 option problem(s)")
+
+
+def test_run_options_passes_good_options_in_check_mode(capsys):
+    failed, result = run_module(run_options.main, {"options": {"vms": ["app01"], "poll_interval": "15"}}, capsys,
+                                check_mode=True)
+    assert not failed and result["problems"] == [] and result["checked"] == ["poll_interval", "vms"]
+
+
+@pytest.mark.parametrize("module,args,option", [
+    (failover, {"vms": ["app01"], "poll_interval": 0}, "poll_interval"),
+    (failover, {"vms": ["app01"], "timeout": -1}, "timeout"),
+    (reprotect, {"vms": ["app01"], "direction": "to_onprem", "poll_interval": 0}, "poll_interval"),
+    (reprotect, {"vms": ["app01"], "direction": "to_azure", "agent_registration_timeout": -5},
+     "agent_registration_timeout"),
+    (reprotect, {"vms": ["app01"], "direction": "to_onprem", "placements": {"app01": {"master_taget": "mt"}}},
+     "placements.app01.master_taget"),
+    (reprotect, {"vms": ["app01"], "direction": "to_onprem", "placements": {"db01": {"master_target": "mt"}}},
+     "placements.db01"),
+    (replicated_item_info, {"vms": ["app01"], "wait_for_recovery_points": True, "poll_interval": 0}, "poll_interval"),
+    (replicated_item_info, {"vms": ["app01"], "wait_for_recovery_points": True, "timeout": -1}, "timeout"),
+])
+def test_a_direct_module_call_is_protected_too(monkeypatch, capsys, module, args, option):
+    no_network(monkeypatch, module)
+    failed, result = run_module(module.main, dict(VAULT, **args), capsys)
+    assert failed, result
+    assert [p["option"] for p in result["error"]["problems"]] == [option], result
+    assert "nothing was changed" in result["msg"]
+
+
+def test_failover_failure_returns_per_vm_results_at_the_top_level():
+    error = FailbackError("Failover to on-premises failed for app01.", vms=[
+        {"name": "app01", "job": {"state": "Failed", "errors": [{"code": "8038", "message": "m"}]}},
+        {"name": "db01", "job": {"state": "Succeeded", "errors": []}}])
+    out = failover.per_vm_failure(error)
+    assert [(vm["name"], vm["error_code"]) for vm in out["vms"]] == [("app01", "8038"), ("db01", None)]
+    assert out["short_of_memory"] == [{"name": "app01"}] and out["vmotion_fixes_all"] is True
+
+
+def test_failback_report_without_a_vault_still_reports(monkeypatch, capsys):
+    monkeypatch.delenv("AZURE_SITE_RECOVERY_RESOURCE_GROUP", raising=False)
+    monkeypatch.delenv("AZURE_SITE_RECOVERY_VAULT", raising=False)
+    failed, result = run_module(failback_report.main, {
+        "vms": ["app01"], "name": "original-location", "started": "1764500000", "result": "failed",
+        "failed_stage": "Stop - the failover to on-premises failed", "failed_message": "throttled",
+        "steps": {"reprotect_to_onprem": {"vms": [{"name": "app01", "action": "already_done", "job": None,
+                                                   "stage_before": "replicating_to_onprem"}]}}}, capsys,
+        check_mode=True)
+    assert not failed and result["changed"] is False
+    data = result["report"]
+    assert data["run"]["result"] == "failed" and data["run"]["stages_read_error"].startswith("no vault")
+    assert data["vms"][0]["failure"] == {"step": "Stop - the failover to on-premises failed", "message": "throttled"}
+    assert result["lines"][0].startswith("app01 at replicating_to_onprem - the run stopped at 'Stop - the failover")
+
+
+def test_failback_report_reads_the_stage_from_site_recovery_and_survives_a_failed_read(monkeypatch, capsys):
+    monkeypatch.setattr(failback_report.FailbackModule, "vault", lambda self, deadline=None: object())
+    monkeypatch.setattr(failback_report.asr_items, "select", lambda vault, vms=(), plan=None: [
+        (None, {"name": "app01", "failback_stage": "failed_back"})])
+    failed, result = run_module(failback_report.main, dict(VAULT, vms=["app01"], result="success"), capsys)
+    assert not failed and result["report"]["vms"][0]["stage"] == "failed_back"
+    assert result["report"]["run"]["stages_read_from"] == "site_recovery"
+
+    def throttled(vault, vms=(), plan=None):
+        raise FailbackError("Could not list the protected items: throttled")
+    monkeypatch.setattr(failback_report.asr_items, "select", throttled)
+    failed, result = run_module(failback_report.main, dict(VAULT, vms=["app01"], result="failed"), capsys)
+    assert not failed
+    assert result["report"]["run"]["stages_read_error"] == (
+        "Site Recovery could not be read: Could not list the protected items: throttled")
