@@ -16,6 +16,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import f
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import parallel
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import (
+    limits,
     placement,
     readiness,
     readiness_modern,
@@ -129,23 +130,31 @@ def _master_targets(vault, infra, inventory):
 
 
 def _onprem(inventory, item):
-    """(VM facts of the protected VM found by its instance UUID, instance UUID of another VM with its name).
+    """``(VM facts or None, instance UUID of a VM of that name that is not the one ASR records, [VMs of that name when
+    several have it])`` for the item's on-premises VM in vSphere.
 
-    The modernized flow's items record no instance UUID; their VM is then the one VM of that name."""
+    A modernized item names its VM's instance UUID (``items.recorded_instance_uuid``): the VM with that UUID. A classic
+    item records none - ``infrastructureVmId`` is the configuration server's own id of the machine, not
+    ``config.instanceUuid`` (docs/recorded-behaviour.md) - so its VM is the one VM of its name; several VMs of that
+    name are listed (``{name, moid, instance_uuid, host}``) and none is chosen."""
     if inventory is None or item is None:
-        return None, None
-    wanted = (item["onprem"].get("infrastructure_vm_id") or "").lower()
-    same_name = []
-    for row in inventory.vms.values():
-        if row.get("config.template"):
-            continue
-        if wanted and str(row.get("config.instanceUuid") or "").lower() == wanted:
-            return facts.vm_facts(inventory, row), None
-        if row["name"] == item["name"]:
-            same_name.append(row)
-    if not wanted and len(same_name) == 1:
-        return facts.vm_facts(inventory, same_name[0]), None
-    return None, same_name[0].get("config.instanceUuid") if same_name else None
+        return None, None, []
+    rows = [row for row in inventory.vms.values() if not row.get("config.template")]
+    same_name = [row for row in rows if row["name"] == item["name"]]
+    wanted = (item["onprem"].get("instance_uuid") or "").lower()
+    if wanted:
+        found = [row for row in rows if str(row.get("config.instanceUuid") or "").lower() == wanted]
+        if found:
+            return facts.vm_facts(inventory, found[0]), None, []
+        return None, (same_name[0].get("config.instanceUuid") if same_name else None), []
+    if len(same_name) == 1:
+        return facts.vm_facts(inventory, same_name[0]), None, []
+    several = []
+    for row in same_name:
+        host = inventory.host_of(row)
+        several.append({"name": row["name"], "moid": row["moid"], "instance_uuid": row.get("config.instanceUuid"),
+                        "host": host.get("name") if host else None})
+    return None, None, several
 
 
 def _place(entries, master_targets, params):
@@ -174,7 +183,7 @@ def _place(entries, master_targets, params):
             "datastores": [datastore] if datastore else list(e["item"]["onprem"]["datastores"])} for e in todo]
     mts = [{"name": name, "os_type": m["asr"].get("os_type"), "disk_count": m["asr"].get("disk_count") or 0,
             "datastores": [d["name"] for d in m["asr"].get("datastores") or []
-                           if (d.get("type") or "").lower() in readiness.FAILBACK_DATASTORE_TYPES]}
+                           if limits.is_failback_datastore_type(d.get("type"))]}
            for name, m in master_targets.items()]
     choice, problems = placement.place(vms, mts)
     for entry in todo:
@@ -189,7 +198,7 @@ def _place(entries, master_targets, params):
 
 def gather(vault, azure_vms, connect, params, now=None):
     """The readiness context (see ``domain.readiness``) for ``params`` (the module's parameters)."""
-    infra = fabric.describe(vault)
+    infra = fabric.describe(vault, now)  # ``now`` pins the heartbeat ages too (a test at the recorded time)
     now = now or fabric.now_utc()
     selected = _select(vault, params.get("vms") or [], params.get("recovery_plan"))
     inventory, vsphere = _vsphere(connect, params.get("hostname"))
@@ -200,13 +209,13 @@ def gather(vault, azure_vms, connect, params, now=None):
     entries = []
     for name, model, item, missing in selected:
         entry = {"name": name, "missing": missing, "item": None, "azure_vm": None, "onprem": None, "same_name_uuid": None,
-                 "appliance": params.get("appliance"),
+                 "same_name_vms": [], "appliance": params.get("appliance"),
                  "points": {}, "master_target": None, "master_target_source": None, "placement_problem": None}
         if item is not None:
             entry["item"] = dict(item, **item_extras(model))
             entry["points"] = point_facts(points.get(model.id.lower()), asr_items.point_evidence(model), now)
             entry["azure_vm"] = azure_vms.find(item)
-            entry["onprem"], entry["same_name_uuid"] = _onprem(inventory, item)
+            entry["onprem"], entry["same_name_uuid"], entry["same_name_vms"] = _onprem(inventory, item)
         entries.append(entry)
     _place(entries, master_targets, params)
     return {

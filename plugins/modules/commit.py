@@ -11,9 +11,17 @@ short_description: Commit the failback - ASR deletes the Azure VMs - once the on
 version_added: 0.1.0
 description:
   - Commits the failover to on-premises of VMs that failed back; ASR then deletes their Azure VMs.
-  - Refuses, changing nothing, unless each on-premises VM is verified powered on in vCenter.
-    O(force=true) commits anyway and says so in the result (C(forced)); use it only when you are sure
-    the on-premises copy is good.
+  - "Refuses, changing nothing (no Azure VM is deleted), unless the commit gate holds for every selected VM:
+    every protected disk ASR lists for the item is attached to the on-premises VM (matched by the VMDK's disk UUID
+    where ASR gives one - modernized items - else by capacity, and every VMDK recorded as the VM's - its failback
+    manifest, the VMDKs named after it in its directory - attached to it, not to the master target nor to nothing);
+    the VM is powered on; VMware Tools run in it (O(verification=tools)); and every health probe answers."
+  - The gate is checked here, in the module, so no role, playbook or template can commit without it. Options are
+    validated before anything is read.
+  - O(force=true) overrides the VMware Tools rule only, and says so in the result (C(forced)). It never overrides
+    the disk rule, the power state or the health probes.
+  - In check mode the module reads ASR, vCenter and the probes, changes nothing and predicts for each VM whether it
+    would be committed or refused, and why (C(refusals)); a predicted refusal is a warning, not a failure.
   - After the job, asks Compute whether each Azure VM is really gone and reports the managed disks and
     network interfaces left behind.
   - VMs already committed are left alone (C(changed=false)).
@@ -29,7 +37,8 @@ attributes:
   check_mode:
     support: full
   diff_mode:
-    support: none
+    support: full
+    details: The diff shows each VM's failback stage before and (predicted in check mode) after.
 options:
   vms:
     description: The VMs whose failback to commit, by name.
@@ -43,15 +52,41 @@ options:
     description: Commit every VM of this recovery plan.
     type: str
   force:
-    description: Commit even when an on-premises VM is not verified powered on. The result says which VMs were forced.
+    description:
+      - Commit even when VMware Tools are not running in an on-premises VM. The result says which VMs were forced.
+      - It does not override any other rule of the gate - every protected disk attached, the VM powered on, the
+        health probes answering.
     type: bool
     default: false
+  verification:
+    description:
+      - How vCenter must show each on-premises VM before its commit, besides every protected disk attached.
+      - V(tools) - powered on with VMware Tools running (C(guest.toolsRunningStatus) C(guestToolsRunning)).
+      - V(power) - powered on (for guests without VMware Tools; use O(health_checks) to prove the guest runs).
+    type: str
+    choices: [tools, power]
+    default: tools
+  health_checks:
+    description:
+      - Probes that must answer, from the controller, before the commit of the VMs they gate.
+      - C(tcp) - a list of C(host), C(port) (an integer 1-65535), optional C(timeout) (seconds) and C(vm).
+      - C(http) - a list of C(url) (http:// or https://), C(status) (a code or a list of codes, default 200),
+        C(validate_certs) (default true - the server's certificate is verified), C(ca_file), optional C(timeout)
+        and C(vm).
+      - A probe with C(vm) gates that VM only; without it, every VM. A probe retries until it answers or its timeout.
+      - Every probe is validated before anything is read or changed.
+    type: dict
+    default: {}
+  probe_timeout:
+    description: Seconds a health probe may take when it gives no C(timeout).
+    type: int
+    default: 60
   timeout:
     description: Seconds to wait for the commit jobs.
     type: int
     default: 1800
   poll_interval:
-    description: Seconds between reads of the ASR jobs.
+    description: Seconds between reads of the ASR jobs (at least 0.5).
     type: float
     default: 15
 notes:
@@ -67,6 +102,17 @@ EXAMPLES = r"""
     vms: [app01, db01]
   register: committed
 
+- name: Commit db01 once its disks are back, it runs and its database port and web page answer
+  siterecovery.failback.commit:
+    resource_group: rg-dr
+    vault_name: vault-dr
+    vms: [db01]
+    health_checks:
+      tcp:
+        - {host: db01.example.com, port: 1433}
+      http:
+        - {url: "https://db01.example.com/health", status: [200, 204], ca_file: /etc/pki/corp-ca.pem}
+
 - name: Report what the deleted Azure VMs left behind
   ansible.builtin.debug:
     msg: "{{ item.name }}: {{ item.leftovers }}"
@@ -77,8 +123,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 vms:
-  description: One entry per selected VM.
-  returned: success and on a failed job
+  description: One entry per selected VM (also when the gate refuses or a job fails).
+  returned: success, on a refusal (nothing changed) and on a failed job
   type: list
   elements: dict
   contains:
@@ -110,8 +156,34 @@ vms:
       description: The on-premises VM's power state as vCenter reported it before the commit.
       type: str
       sample: poweredOn
+    tools_running_status:
+      description: VMware Tools' running status in the on-premises VM, as vCenter reported it (failed-back VMs).
+      type: str
+      sample: guestToolsRunning
+    disks:
+      description:
+        - Each protected disk ASR lists for the item and the VMDK of the on-premises VM it matched (C(file) null
+          when it is not attached), C(matched_by) V(uuid) or V(capacity) (failed-back VMs).
+      type: list
+      elements: dict
+      sample: [{"id": "{5D628CF2-...}", "name": "Disk0", "capacity_gb": 40.0, "uuid": null,
+                "file": "[vmfs-01] app01/app01.vmdk", "matched_by": "capacity"}]
+    probes:
+      description: The answers of the VM's health probes (null when they did not run because another rule refused).
+      type: list
+      elements: dict
+      sample: [{"label": "tcp db01.example.com:1433", "vm": null, "ok": true, "fact": "connected"}]
+    refusals:
+      description:
+        - Why the VM is not (or would not be) committed - each with the C(rule) (V(stage_failed_back),
+          V(onprem_vm_found), V(protected_disks_known), V(protected_disks_attached), V(onprem_vm_powered_on),
+          V(vmware_tools_running), V(health_probes_answer)) and the C(message) naming the VM, what is wrong and the
+          fix. Empty when it passes.
+      type: list
+      elements: dict
+      sample: []
     forced:
-      description: Whether the commit ran although the on-premises VM was not verified powered on.
+      description: Whether the commit ran although VMware Tools were not verified running (O(force=true)).
       type: bool
       sample: false
     job:
@@ -127,11 +199,28 @@ vms:
       type: dict
       sample: {"disks": ["/subscriptions/.../disks/app01-osdisk"], "nics": []}
 forced:
-  description: The VMs committed although not verified powered on.
+  description: The VMs committed although VMware Tools were not verified running.
   returned: success
   type: list
   elements: str
   sample: []
+refused:
+  description: The VMs the gate refuses (in check mode, the VMs that would be refused).
+  returned: success and on a refusal
+  type: list
+  elements: str
+  sample: []
+diff:
+  description: Each VM's failback stage before and after (predicted in check mode), with C(--diff).
+  returned: diff mode
+  type: dict
+  sample: {"before": {"app01": "failed_back"}, "after": {"app01": "failback_committed"}}
+refusals:
+  description: In check mode, the messages of the predicted refusals.
+  returned: check mode, when a VM would be refused
+  type: list
+  elements: str
+  sample: ["VM web02: 1 of ASR's 2 protected disk(s) attached; ..."]
 api_calls:
   description: Resource Manager requests made.
   returned: success
@@ -144,28 +233,57 @@ duration_seconds:
   sample: 125.0
 """
 
+from ansible_collections.siterecovery.failback.plugins.module_utils import probes as health
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import commit
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import commit_gate, options
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
-from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.inventory import Inventory
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import verify
+
+
+def validated(params):
+    """The health probes, once every option is valid; raise naming each problem (nothing read yet)."""
+    probes, problems = commit_gate.validate_options(params["health_checks"], params["probe_timeout"], params["timeout"],
+                                                    params["poll_interval"], params["verification"])
+    if params.get("vms") and not params.get("items") and not params.get("recovery_plan"):
+        problems += commit_gate.unknown_probe_vms(probes, params["vms"])
+    if problems:
+        raise FailbackError(options.summary(problems, "the commit (nothing was read)"), problems=problems,
+                            rule="options_valid")
+    return probes
 
 
 def run(module):
     params = module.params
+    probes = validated(params)
     deadline = Deadline(params["timeout"])
     session = module.azure(deadline=deadline)
     vault = module.vault()
 
-    def onprem_check(names):
-        return commit.verify_onprem(Inventory(module.vsphere()), names) if names else {}
+    def gate_of(candidates):
+        return commit.gate(candidates, lambda: verify.read(module.vsphere()), health.run, probes,
+                           params["verification"], params["force"])
 
-    outcome = commit.ensure(
-        session, vault, module.selection(),
-        onprem_check, params["force"], module.check_mode, deadline, poll=params["poll_interval"],
-        azure_vms=AzureVms(session))
+    def check_selected(names):
+        return [p["message"] for p in commit_gate.unknown_probe_vms(probes, names)]
+
+    try:
+        outcome = commit.ensure(session, vault, module.selection(), gate_of, module.check_mode, deadline,
+                                poll=params["poll_interval"], azure_vms=AzureVms(session), check_selected=check_selected)
+    except FailbackError as error:  # per-VM results at the top level on failure as on success
+        vms = error.details.get("vms") or []
+        module.fail(error, changed=any(r.get("job") for r in vms), vms=vms, refused=error.details.get("refused", []))
+    if module.diff_mode:
+        outcome["diff"] = {"before": {r["name"]: r["stage_before"] for r in outcome["vms"]},
+                           "after": {r["name"]: "failback_committed" if r["action"] == "commit" else r["stage_before"]
+                                     for r in outcome["vms"]}}
     if outcome["forced"]:
-        module.ansible.warn("Committed without verifying the on-premises VM is running: %s." % ", ".join(outcome["forced"]))
+        module.ansible.warn("Committed without VMware Tools verified running (force: true): %s."
+                            % ", ".join(outcome["forced"]))
+    if outcome.get("refusals"):
+        module.ansible.warn("Check mode: the commit would be refused, changing nothing: " + " ".join(outcome["refusals"]))
     outcome["api_calls"] = session.stats["calls"]
     return outcome
 
@@ -176,6 +294,9 @@ def main():
         "items": {"type": "list", "elements": "str"},
         "recovery_plan": {"type": "str"},
         "force": {"type": "bool", "default": False},
+        "verification": {"type": "str", "choices": ["tools", "power"], "default": "tools"},
+        "health_checks": {"type": "dict", "default": {}},
+        "probe_timeout": {"type": "int", "default": 60},
         "timeout": {"type": "int", "default": 1800},
         "poll_interval": {"type": "float", "default": 15},
     }

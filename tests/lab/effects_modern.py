@@ -11,11 +11,12 @@ from pyVmomi import vim
 
 class ModernizedEffects:
     def create_vm_on_datastore(self, vm_name, datastore, num_cpu, memory_mb, guest_id, disk_sizes_gb, firmware="bios",
-                               host=None, uuid=None):
+                               host=None, uuid=None, disk_uuids=None):
         """Modernized alternate location: create ``vm_name`` (powered off, ``firmware`` bios or efi) with new thin
         VMDKs ``[datastore] vm_name/vm_name[_i].vmdk`` sized ``disk_sizes_gb``, on ``host`` or else on the connected
         host out of maintenance that mounts ``datastore`` with the most free memory. Returns its instance UUID. The VM
-        ASR created before (``uuid``) is left alone (a re-run after a cancelled failback reuses it)."""
+        ASR created before (``uuid``) is left alone (a re-run after a cancelled failback reuses it). ``disk_uuids``: the
+        ``backing.uuid`` of each new VMDK (what the item's ``diskUuid`` reports, as ASR knows the disks it created)."""
         from .effects import HOST_PATHS, EffectError
 
         with self.lock:
@@ -42,7 +43,8 @@ class ModernizedEffects:
             for index, size in enumerate(disk_sizes_gb):
                 backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
                     fileName="[%s] %s/%s%s.vmdk" % (datastore, vm_name, vm_name, "" if index == 0 else "_%d" % index),
-                    diskMode="persistent", thinProvisioned=True, datastore=ds_obj)
+                    diskMode="persistent", thinProvisioned=True, datastore=ds_obj,
+                    uuid=(disk_uuids or [None] * len(disk_sizes_gb))[index])
                 changes.append(vim.vm.device.VirtualDeviceSpec(
                     operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
                     fileOperation=vim.vm.device.VirtualDeviceSpec.FileOperation.create,

@@ -51,6 +51,32 @@ def guid(*parts, upper=False):
     return value.upper() if upper else value
 
 
+# the configuration server's ids of the machines it replicates (vmId = infrastructureVmId = the tail of
+# protectableItemId): time-based (version 1) UUIDs it mints itself, its own node and clock sequence in every one
+# (tests/recorded/asr: d3731098-963a-11eb-a892-000d3ad78fab and d375a4fa-963a-11eb-a892-000d3ad78fab, two VMs found
+# 17 ms apart by the vCenter discovery; a new one, 35dd7b4c-96c2-11eb-..., for the Azure VM at the reprotect to
+# on-premises). They are not the vCenter instance UUID. The lab's discovery moment is fixed so a spec always
+# normalizes to the same ids.
+DISCOVERY_TIME = datetime.datetime(2026, 1, 5, 9, 30, tzinfo=datetime.timezone.utc)
+DISCOVERY_STEP_SECONDS = 0.017
+REPROTECT_AFTER_SECONDS = 86400.0  # the reprotect of an item a spec starts after it (a day later)
+_UUID_EPOCH = datetime.datetime(1582, 10, 15, tzinfo=datetime.timezone.utc)
+
+
+def machine_id(configuration_server, when):
+    """The time-based UUID configuration server ``configuration_server`` (its name) mints at ``when`` (a datetime,
+    or Unix seconds): the time in 100 ns steps since 1582-10-15, the server's node and clock sequence."""
+    if not isinstance(when, datetime.datetime):
+        when = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
+    delta = when - _UUID_EPOCH
+    ticks = (delta.days * 86400 + delta.seconds) * 10 ** 7 + delta.microseconds * 10
+    seed = hashlib.sha256(("cs-node/%s" % configuration_server).encode()).digest()
+    node = int.from_bytes(seed[:6], "big") & ~(1 << 40)  # a unicast MAC, as the recorded 00-0d-3a-d7-8f-ab
+    clock_seq = int.from_bytes(seed[6:8], "big") & 0x3FFF
+    return str(uuid.UUID(fields=(ticks & 0xFFFFFFFF, (ticks >> 32) & 0xFFFF, ((ticks >> 48) & 0x0FFF) | 0x1000,
+                                 0x80 | (clock_seq >> 8), clock_seq & 0xFF, node)))
+
+
 def server_id(*parts):
     """A process server / master target id as ASR writes them: 8-4-4-16 upper-case hex, not a GUID
     (``30AE6187-5869-8E44-B8AF6AA66E3ECC8F``, tests/recorded/asr fact 8)."""
@@ -448,9 +474,23 @@ def _normalize_item(spec, asr, item, vms, datastores, now):
     if item["firmware"] not in FIRMWARE:
         raise SpecError("item %s: firmware %r is not one of %s" % (name, item["firmware"], ", ".join(FIRMWARE)))
     item["item_name"] = guid("item", name)
-    item["replica_id"] = guid("replica", name)  # ASR's id of the item's replica (InMage replicaId, EnableDr target)
-    item["vm_id"] = guid("vm", name)
-    item["infrastructure_vm_id"] = (vm["instance_uuid"] if vm else guid("physical", name))
+    if asr["flow"] == "modernized":  # internalIdentifier: name-based (recorded version-5 UUIDs)
+        item["replica_id"] = guid("replica", name)
+        item["vm_id"] = guid("vm", name)
+        item["failback_vm_id"] = item["vm_id"]
+        item["infrastructure_vm_id"] = (vm["instance_uuid"] if vm else guid("physical", name))
+    else:
+        # vmId / infrastructureVmId: the configuration server's id of the machine (machine_id above), minted at the
+        # discovery in the order of the items; failback_vm_id: the one of the Azure VM, minted at the reprotect to
+        # on-premises (an item a spec starts at a failback stage has it); the InMage replicaId, a failback job's
+        # recoveryVmId and the reprotect to Azure's EnableDr target are the first (recorded)
+        index = next(n for n, other in enumerate(asr["items"]) if other is item)
+        found = DISCOVERY_TIME + datetime.timedelta(seconds=index * DISCOVERY_STEP_SECONDS)
+        cs_name = asr["configuration_server"]["name"]
+        item["vm_id"] = machine_id(cs_name, found)
+        item["failback_vm_id"] = machine_id(cs_name, found + datetime.timedelta(seconds=REPROTECT_AFTER_SECONDS))
+        item["infrastructure_vm_id"] = item["vm_id"]
+        item["replica_id"] = item["vm_id"]
     # the on-prem VM's instance UUID as ASR records it (None until an alternate-location failback creates one)
     item["instance_uuid"] = vm["instance_uuid"] if vm else None
     item["multi_vm_group_id"] = guid("group", item["replication_group"]) if item["replication_group"] else item["vm_id"]

@@ -14,8 +14,9 @@ import datetime
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.items import health_errors
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
 
-MASTER_TARGET_DISK_LIMIT = 60
+MASTER_TARGET_DISK_LIMIT = limits.MASTER_TARGET_DISK_LIMIT  # defined in domain.limits
 GIB = 1024 ** 3
 
 

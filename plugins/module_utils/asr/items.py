@@ -79,6 +79,40 @@ def failed_back_before(provider, active_location, last_failover_time):
     return provider in stages.FORWARD and bool(last_failover_time) and (active_location or "").lower() == "primary"
 
 
+# a modernized item's ARM name (and its fabricDiscoveryMachineId's last segment) is "<vCenter>_<VM instance UUID>"
+# (item_get.InMageRcm.*: vcenter67_50158471-87c2-d4ad-caa2-abe22face6d8); some are named after the VM instead
+_DISCOVERED_MACHINE = re.compile(r"^.+_([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
+
+
+def discovery_type(provider, details):
+    """How the source machine was discovered, where the item's provider says it: ``discoveryType`` of a forward
+    item (InMageAzureV2 ``vCenter`` / ``Physical``, InMageRcm ``VCenter``); None (unknown) for a failback item.
+
+    An InMage item replicates the failed-over Azure VM back, and the configuration server registers that VM as
+    a new physical machine: the same VMware VM that was ``discoveryType: vCenter``, ``vCenterInfrastructureId:
+    "9"`` while it replicated to Azure (item_get.InMageAzureV2.UnplannedFailoverCommitted.V2ATestSwitchProtection)
+    is ``Physical`` with ``vCenterInfrastructureId: null`` from the reprotect on (item_get.InMage.*, both lists;
+    its vmNics are the Azure VM's 00:22:48 MACs). InMageRcmFailback details carry no ``discoveryType``."""
+    if provider not in stages.FORWARD:
+        return None
+    return plain(getattr(details, "discovery_type", None))
+
+
+def recorded_instance_uuid(item_name, provider, details):
+    """The vCenter instance UUID of a modernized item's VM, from its ARM name or ``fabricDiscoveryMachineId``
+    (``vcenter67_50158471-...``); None for classic items and for modernized items named otherwise.
+
+    Classic items record no instance UUID: ``infrastructureVmId`` / ``vmId`` are ids the configuration server
+    mints (time-based UUIDs, a new one after each reprotect; docs/recorded-behaviour.md)."""
+    if provider not in stages.MODERN_FORWARD + stages.MODERN_FAILBACK:
+        return None
+    for text in (item_name, ids.last(getattr(details, "fabric_discovery_machine_id", None))):
+        match = _DISCOVERED_MACHINE.match(text or "")
+        if match:
+            return match.group(1).lower()
+    return None
+
+
 def _disks(details):
     disks = getattr(details, "protected_disks", None) or getattr(details, "protected_managed_disks", None)
     return len(disks or [])
@@ -125,12 +159,14 @@ def normalize(item):
         and not _GUID.match(group_name) else None,
         "replication_group_id": group_id,
         "os_type": plain(getattr(details, "os_type", None) or getattr(os_details, "os_type", None)),
-        "discovery_type": plain(getattr(details, "discovery_type", None)),
+        "discovery_type": discovery_type(provider, details),
         "disk_count": _disks(details),
         "target_datastore": getattr(details, "target_data_store_name", None),
         "azure_vm": azure_vm_of(details),
         "onprem": {
+            # the configuration server's id of the machine (not the vCenter instance UUID), new after a reprotect
             "infrastructure_vm_id": getattr(details, "infrastructure_vm_id", None),
+            "instance_uuid": recorded_instance_uuid(item.name, provider, details),
             "vm_id": getattr(details, "vm_id", None),
             "vcenter_infrastructure_id": getattr(details, "v_center_infrastructure_id", None),
             "datastores": list(getattr(details, "datastores", None) or []),

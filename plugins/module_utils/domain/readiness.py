@@ -25,7 +25,9 @@ The context (every key optional unless said)::
                                 vm: master target facts (vsphere.facts) or None}}
     vms                 [{name, missing (message when the vault no longer protects it), item (normalized item
                           plus os_name, memory_mb, fabric_name), azure_vm, onprem (VM facts or None),
-                          same_name_uuid, points {has_point, count, app_consistent_count,
+                          same_name_uuid (instance UUID of a VM of its name that is not the one a modernized
+                          item names), same_name_vms ([{name, moid, instance_uuid, host}] when several VMs have
+                          its name), points {has_point, count, app_consistent_count,
                           latest_app_consistent_age_minutes} (domain.recovery_points.facts),
                           master_target, master_target_source, placement_problem}]
 """
@@ -34,17 +36,17 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, limits, stages
 
 BLOCKER = "blocker"
 WARNING = "warning"
-DISK_LIMIT = 60
+DISK_LIMIT = limits.MASTER_TARGET_DISK_LIMIT  # defined in domain.limits
 # Healthy classic configuration servers, process servers and master targets were read 8 to 13 minutes after their
 # last heartbeat (tests/recorded/asr, fact 17; 15 to 17 minutes on a 2017 server whose only fault was its version):
 # a heartbeat about every 15 minutes. Twice that is the oldest accepted by default.
 DEFAULT_HEARTBEAT_MAX_AGE_SECONDS = 1800
 UNHEALTHY = ("critical", "error")
-FAILBACK_DATASTORE_TYPES = ("vmfs", "vsan")
+FAILBACK_DATASTORE_TYPES = limits.FAILBACK_DATASTORE_TYPES  # compare with limits.is_failback_datastore_type
 UNSUPPORTED_RETENTION_FS = ("fat", "fat32")
 
 # The stages each rule applies in come from the steps it gates (domain.lifecycle): BEFORE_REPROTECT gates the
@@ -106,8 +108,22 @@ def _vm_host(vm, ctx):
     return (ctx.get("hosts") or {}).get(host or "")
 
 
+def _source(vm):
+    """'physical', 'vmware' or 'unknown': what Site Recovery says the VM's source machine is.
+
+    Only a forward item (InMageAzureV2, InMageRcm) says it, by ``discoveryType``. A failback item (InMage) reports
+    ``Physical`` for every source - it replicates the Azure VM, which the configuration server registers as a
+    physical machine (tests/recorded/asr: the same VMware VM is ``vCenter`` before the reprotect and ``Physical``
+    after it) - so there it is unknown, and vSphere decides (does the original VM exist)."""
+    item = vm.get("item") or {}
+    if item.get("provider") in stages.FAILBACK:
+        return "unknown"
+    value = _lower(item.get("discovery_type"))
+    return {"physical": "physical", "vcenter": "vmware"}.get(value, "unknown")
+
+
 def _is_physical(vm):
-    return _lower((vm.get("item") or {}).get("discovery_type")) == "physical"
+    return _source(vm) == "physical"
 
 
 def _vm_datastores(vm):
@@ -564,14 +580,34 @@ def replication_group(vm, ctx):
 # ---------------------------------------------------------------------- original location
 @rule("original_vm_present", needs_vsphere=True)
 def original_vm_present(vm, ctx):
+    """The original VM is the one VM of the item's name in the vSphere server (classic items record no instance UUID:
+    ``infrastructureVmId`` is the configuration server's id), or the VM whose instance UUID a modernized item names."""
     if ctx["location"] != "original" or _is_physical(vm) or vm.get("onprem"):
         return []
+    server = (ctx.get("vsphere") or {}).get("hostname")
+    several = vm.get("same_name_vms") or []
+    if len(several) > 1:
+        return [finding(vm["name"], "original_vm_present", BLOCKER, "%d VMs are named %s in vSphere server %s (%s): Site "
+                        "Recovery records no instance UUID of a classic VM, so the original cannot be told from the "
+                        "others." % (len(several), vm["name"], server, "; ".join(
+                            "%s, instance UUID %s, on host %s" % (v.get("moid"), v.get("instance_uuid"), v.get("host"))
+                            for v in several)),
+                        "Rename or remove every VM named %s but the original (then run the preflight again), or fail "
+                        "back to an alternate location (a new VM)." % vm["name"])]
     other = vm.get("same_name_uuid")
-    extra = (" A VM named %s exists, but it is another VM (instance UUID %s)." % (vm["name"], other)) if other else ""
+    recorded = ((vm.get("item") or {}).get("onprem") or {}).get("instance_uuid")
+    if other:
+        text = ("A VM named %s exists, but it is another VM (instance UUID %s%s)." % (
+            vm["name"], other, ", Site Recovery records %s" % recorded if recorded else ""))
+    elif recorded:
+        text = "No VM has the instance UUID Site Recovery records (%s)." % recorded
+    else:
+        text = "No VM of that name exists there."
+    if _source(vm) == "unknown":
+        text += (" Site Recovery does not say whether %s was a VMware VM or a physical server (a failback item reports "
+                 "every source as Physical); a physical server fails back only to an alternate location." % vm["name"])
     return [finding(vm["name"], "original_vm_present", BLOCKER, "Original-location failback needs the original VM %s, and "
-                    "vSphere server %s does not hold it (instance UUID %s).%s" % (
-                        vm["name"], (ctx.get("vsphere") or {}).get("hostname"),
-                        ((vm.get("item") or {}).get("onprem") or {}).get("infrastructure_vm_id"), extra),
+                    "vSphere server %s does not hold it. %s" % (vm["name"], server, text),
                     "Fail back to an alternate location (a new VM), or connect to the original vCenter.")]
 
 
@@ -619,7 +655,7 @@ def alternate_datastore(vm, ctx):
     if store is None:
         return [finding(vm["name"], "alternate_datastore", BLOCKER, "Datastore %s does not exist in vSphere server %s." % (
             name, (ctx.get("vsphere") or {}).get("hostname")), "Choose an existing VMFS or vSAN datastore.")]
-    if _lower(store.get("type")) not in FAILBACK_DATASTORE_TYPES:
+    if not limits.is_failback_datastore_type(store.get("type")):
         return [finding(vm["name"], "alternate_datastore", BLOCKER, "Datastore %s is %s: alternate-location failback creates "
                         "the VM only on VMFS or vSAN." % (name, store.get("type")), "Choose a VMFS or vSAN datastore.")]
     mt = _mt(vm, ctx)

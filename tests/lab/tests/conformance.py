@@ -172,7 +172,9 @@ def recorded_view(name):
 
 
 # --------------------------------------------------------------------------- scenarios
-# items of the small vaults (default.yml's VMs; physical where the recording's item is physical)
+# items of the small vaults (default.yml's VMs). The recorded items are all of VMware VMs: their InMage items (after
+# the reprotect) are compared with lab VMs of vCenter at the same stage, never with physical servers (an InMage item
+# says discoveryType Physical for both, so only a vCenter VM shows whether the lab sends what ASR sends for one)
 POINTS = [{"age_minutes": 3}, {"age_minutes": 20, "type": "ApplicationConsistent"},
           {"age_minutes": 40, "type": "ApplicationConsistent"}]
 # the recorded VMs are UEFI: so are the lab's here
@@ -183,17 +185,14 @@ CLASSIC = {
     "running": {"name": "app01", "stage": "running_in_azure"},
     "pending": {"name": "app02", "stage": "failed_over_to_azure"},
     "forward": {"name": "app01", "stage": "replicating_to_azure", "recovery_points": POINTS},
-    "onprem": {"name": "fs01", "source": "physical", "os": "Windows", "disk_sizes_gb": [30, 5],
-               "stage": "replicating_to_onprem", "master_target": "mt-win01", "datastore": "vmfs-01",
-               "recovery_points": POINTS},
+    "onprem": {"name": "app02", "stage": "replicating_to_onprem", "master_target": "mt-win01", "recovery_points": POINTS},
     "onprem2": {"name": "fs02", "source": "physical", "os": "Windows", "disk_sizes_gb": [30, 5],
                 "stage": "replicating_to_onprem", "master_target": "mt-win01", "datastore": "vmfs-01",
                 "recovery_points": POINTS},
     "back": {"name": "db01", "stage": "failed_back", "master_target": "mt-win01"},
     "back2": {"name": "web03", "stage": "failed_back", "master_target": "mt-lin01"},
     "back3": {"name": "app02", "stage": "failed_back", "master_target": "mt-win01"},
-    "committed": {"name": "fs03", "source": "physical", "os": "Windows", "disk_sizes_gb": [30, 5],
-                  "stage": "failback_committed", "master_target": "mt-win01", "datastore": "vmfs-01"},
+    "committed": {"name": "db01", "stage": "failback_committed", "master_target": "mt-win01"},
 }
 MODERN = {
     "forward": {"name": "db01", "stage": "replicating_to_azure", "recovery_points": POINTS},
@@ -253,8 +252,8 @@ class Scenarios:
         vault = self.vault("default.yml", [CLASSIC["running"], CLASSIC["onprem"], CLASSIC["committed"]])
         self.results["item_get.InMageAzureV2.UnplannedFailoverCommitted.V2ATestSwitchProtection"] = vault.get(
             vault.item("app01"))
-        self.results["item_get.InMage.replicating_to_onprem.V2ATestFailback"] = vault.get(vault.item("fs01"))
-        self.results["item_get.InMage.UnplannedFailoverCommitted.V2ATestReprotect"] = vault.get(vault.item("fs03"))
+        self.results["item_get.InMage.replicating_to_onprem.V2ATestFailback"] = vault.get(vault.item("app02"))
+        self.results["item_get.InMage.UnplannedFailoverCommitted.V2ATestReprotect"] = vault.get(vault.item("db01"))
         before = self.vault("default.yml", [CLASSIC["onprem"], CLASSIC["forward"]])
         self.results["items_list.V2ATestFailback.before_failover"] = before.get(
             before.container() + "/replicationProtectedItems")
@@ -284,7 +283,7 @@ class Scenarios:
         vault = self.vault("default.yml", [CLASSIC["onprem"], CLASSIC["onprem2"]])
         body = {"properties": {"failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": "NotRequired",
                                "providerSpecificDetails": {"instanceType": "InMage", "recoveryPointType": "LatestTime"}}}
-        first, accepted = vault.action("fs01", "unplannedFailover", body, hold=1)
+        first, accepted = vault.action("app02", "unplannedFailover", body, hold=1)
         self.results["lro_202.unplannedFailover.V2ATestFailback"] = accepted
         self.results["job.failback_failover.inprogress_first_poll.V2ATestFailback"] = vault.held(first)
         mid, _accepted = vault.action("fs02", "unplannedFailover", body, hold="FailoverTask")
@@ -314,7 +313,7 @@ class Scenarios:
         body = {"properties": {"failoverDirection": "RecoveryToPrimary", "providerSpecificDetails": {
             "instanceType": "InMageAzureV2", "masterTargetId": cs["id"], "processServerId": cs["id"],
             "runAsAccountId": "2", "policyId": policy}}}
-        job, accepted = vault.action("fs03", "reProtect", body, hold="ProtectReplicaTask")
+        job, accepted = vault.action("db01", "reProtect", body, hold="ProtectReplicaTask")
         self.results["lro_202.reProtect.to_azure.InMageAzureV2.V2ATestReprotect"] = accepted
         self.results["job.reprotect_to_azure.inprogress_first_poll.child_job.InMage.V2ATestReprotect"] = vault.held(job)
         self.results["job.reprotect_to_azure.succeeded.child_job.InMage.V2ATestReprotect"] = vault.finished(job)

@@ -37,7 +37,14 @@ ENUM_KEYS = frozenset((
     "failoverDirection", "code", "errorCategory", "customerResolvability", "clientAuthenticationType", "rpGroupType",
     "recoveryPointType", "isMultiVmSyncPoint", "enableMultiVmSync", "dataStores.type", "licenseType",
     "sqlServerLicenseType", "linuxLicenseType", "isLastUpgradeSuccessful", "isAgentRegistrationSuccessfulAfterFailover",
+    # values that say what a thing is, where the lab's scenario has the recorded kind of thing (an item's OS, which
+    # stack a job's item is on, an error's category, a disk's health code, a server's resource usage)
+    "osType", "primaryFabricProviderId", "recoveryFabricProviderId", "PrimaryFabricProviderId",
+    "RecoveryFabricProviderId", "category", "healthErrorCode", "diskUsageStatus", "processorUsageStatus",
+    "sourceIPAddressType", "targetIPAddressType", "testIPAddressType",
 ))
+# an ARM resource's type (the body itself or an element of a list), compared by value: "$.type", "$.value[].type"
+RESOURCE_TYPE = re.compile(r"^\$(\.value\[\])?\.type$")
 # keys compared by value inside jobs only (a task's name is its kind; elsewhere a name is data)
 JOB_ENUM_KEYS = frozenset(("name", "friendlyName", "taskId"))
 # ...except in a child task, whose name is the VM's
@@ -67,10 +74,18 @@ def _enum_value(value):
     return value
 
 
+def _qualified(path):
+    """``parent.key`` of a value's path, list marks dropped: ``$.a.dataStores[].type`` -> ``dataStores.type``."""
+    parts = path.split(".")
+    return ".".join(part.replace("[]", "") for part in parts[-2:]) if len(parts) > 2 else None
+
+
 def _is_enum(key, in_job, path=""):
     if key in ("name", "friendlyName") and path.rsplit(".", 1)[0].endswith(CHILD_TASK):
         return False
-    return key in ENUM_KEYS or (in_job and key in JOB_ENUM_KEYS)
+    if key == "type" and RESOURCE_TYPE.match(path):
+        return True
+    return key in ENUM_KEYS or _qualified(path) in ENUM_KEYS or (in_job and key in JOB_ENUM_KEYS)
 
 
 def _normalize_keys(key, value):
@@ -113,7 +128,7 @@ def diff(recorded, lab, path="$", key=None, in_job=False):
 def _list_diff(recorded, lab, path, key, in_job):
     found = set()
     scalars = all(not isinstance(v, (dict, list)) for v in recorded + lab)
-    if key is not None and _is_enum(key, in_job) and scalars:
+    if key is not None and _is_enum(key, in_job, path) and scalars:
         rec_values, lab_values = [_enum_value(v) for v in recorded], [_enum_value(v) for v in lab]
         if rec_values != lab_values:
             found.add((path, "values %s (ASR) vs %s (lab)" % (rec_values, lab_values)))

@@ -69,6 +69,47 @@ def test_the_comparison_can_fail():
         ("$.properties.location", "not sent by ASR")}
 
 
+def test_enum_keys_named_with_their_parent_and_resource_types_are_compared_by_value():
+    # "dataStores.type" in ENUM_KEYS never matched: diff() passed the bare key "type"
+    recorded_mt = {"masterTargetServers": [{"dataStores": [{"type": "VMFS", "symbolicName": "datastore1"}]}]}
+    lab_mt = {"masterTargetServers": [{"dataStores": [{"type": "NFS", "symbolicName": "nfs-01"}]}]}
+    assert shapes.diff(recorded_mt, lab_mt) == {
+        ("$.masterTargetServers[].dataStores[].type", "value 'VMFS' (ASR) vs 'NFS' (lab)")}
+    # an ARM resource's type says what it is; a "type" elsewhere stays data
+    item = {"type": "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
+                    "replicationProtectedItems", "properties": {"type": "x"}}
+    other = {"type": "Microsoft.RecoveryServices/vaults/replicationJobs", "properties": {"type": "y"}}
+    assert shapes.diff(item, other) == {("$.type", "value %r (ASR) vs %r (lab)" % (item["type"], other["type"]))}
+    assert shapes.diff({"value": [item]}, {"value": [other]}) == {
+        ("$.value[].type", "value %r (ASR) vs %r (lab)" % (item["type"], other["type"]))}
+    # what the service says a VM is: an InMage item of a vCenter VM is Physical, and the lab must say so too
+    inmage = {"providerSpecificDetails": {"discoveryType": "Physical", "vCenterInfrastructureId": None,
+                                          "osType": "Windows"}}
+    vcenter = {"providerSpecificDetails": {"discoveryType": "vCenter", "vCenterInfrastructureId": "9",
+                                           "osType": "Linux"}}
+    assert shapes.diff(inmage, vcenter) == {
+        ("$.providerSpecificDetails.discoveryType", "value 'Physical' (ASR) vs 'vCenter' (lab)"),
+        ("$.providerSpecificDetails.vCenterInfrastructureId", "type null (ASR) vs str (lab)"),
+        ("$.providerSpecificDetails.osType", "value 'Windows' (ASR) vs 'Linux' (lab)")}
+
+
+def test_the_recorded_inmage_items_of_a_vmware_vm_are_compared_with_a_vcenter_vm_of_the_lab(results):
+    """The recorded InMage items (V2A-W2K16-201, a VMware VM reprotected) against a lab VM of vCenter at the same
+    stage: Physical, no vCenter id, the configuration server's own ids (vmId = infrastructureVmId, replicaId = the
+    forward vmId), as recorded; never a physical lab item, which would agree for the wrong reason."""
+    for name in ("item_get.InMage.replicating_to_onprem.V2ATestFailback",
+                 "item_get.InMage.UnplannedFailoverCommitted.V2ATestReprotect"):
+        lab = results[name]
+        assert lab["properties"]["friendlyName"] in [vm["name"] for vm in conformance.UEFI["vcenter"]["datacenters"][0]["vms"]]
+        details, expected = lab["properties"]["providerSpecificDetails"], recorded.load(name)[0]["properties"][
+            "providerSpecificDetails"]
+        assert (details["discoveryType"], details["vCenterInfrastructureId"]) == (
+            expected["discoveryType"], expected["vCenterInfrastructureId"]) == ("Physical", None)
+        assert details["infrastructureVmId"] == details["vmId"] != details["replicaId"]
+        assert lab["properties"]["protectableItemId"].endswith("/" + details["vmId"])
+        assert details["datastores"] and expected["datastores"]
+
+
 def test_an_item_while_a_job_runs_shows_what_asr_shows(results):
     """The recorded list entry of an item whose job runs (EnableProtection, which the lab does not emulate): nothing
     is allowed and currentScenario names the job, its id and its start, instead of None."""

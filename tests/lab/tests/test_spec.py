@@ -174,5 +174,27 @@ def test_a_duplicate_name_is_resolved_by_the_folder_and_the_item_keeps_the_insta
     assert sorted(str(v["folder"]) for v in copies) == ["None", "Restored/app01-copy"]
     original = next(v for v in copies if v["folder"] is None)
     app01 = item(spec, "app01")
-    assert app01["instance_uuid"] == app01["infrastructure_vm_id"] == original["instance_uuid"]
+    assert app01["instance_uuid"] == original["instance_uuid"]  # the lab's own record, for its effects
+    # what ASR sends is the configuration server's id of the machine, never the instance UUID (tests/recorded/asr)
+    assert app01["infrastructure_vm_id"] == app01["vm_id"] != original["instance_uuid"]
     assert app01["firmware"] == "efi" and app01["original_location"]
+
+
+def test_classic_machine_ids_are_time_based_uuids_of_the_configuration_server():
+    """As recorded (d3731098-963a-11eb-a892-000d3ad78fab, d375a4fa-963a-11eb-a892-000d3ad78fab): version 1, one node
+    and clock sequence for every id, 17 ms apart in discovery order; the Azure VM's id at the reprotect is another."""
+    import itertools
+    import uuid
+
+    spec = specmod.load("default.yml")
+    items = spec["asr"]["items"]
+    ids = [uuid.UUID(i["vm_id"]) for i in items]
+    assert {u.version for u in ids} == {1} and len({(u.node, u.clock_seq) for u in ids}) == 1
+    assert [(b.time - a.time) for a, b in itertools.pairwise(ids)] == [170000] * (len(ids) - 1)  # 100 ns steps
+    vms = {v["name"]: v for dc in spec["vcenter"]["datacenters"] for v in dc["vms"]}
+    for entry in items:
+        assert entry["infrastructure_vm_id"] == entry["vm_id"] == entry["replica_id"]
+        assert entry["failback_vm_id"] != entry["vm_id"] and uuid.UUID(entry["failback_vm_id"]).version == 1
+        if entry["name"] in vms:
+            assert entry["vm_id"] != vms[entry["name"]]["instance_uuid"]
+    assert specmod.load("default.yml")["asr"]["items"][0]["vm_id"] == items[0]["vm_id"]  # a spec's ids are stable

@@ -117,8 +117,12 @@ def test_power_on_starts_tools_and_counts_memory_on_the_host(lab):
 
 
 def test_create_vm_on_datastore_for_a_modernized_alternate_location(lab):
-    created = lab.create_vm_on_datastore("web02", "vmfs-02", 2, 8192, "rhel8_64Guest", [40, 80], firmware="efi")
+    uuids = ["6000C290-0000-4000-8000-000000000040", "6000C290-0000-4000-8000-000000000080"]
+    created = lab.create_vm_on_datastore("web02", "vmfs-02", 2, 8192, "rhel8_64Guest", [40, 80], firmware="efi",
+                                         disk_uuids=uuids)
     vm = lab.vm("web02")
+    # each new VMDK has the backing.uuid ASR reports as its diskUuid
+    assert [d["uuid"].lower() for d in sorted(vm["disks"], key=lambda d: d["file"])] == [u.lower() for u in uuids]
     assert vm["instance_uuid"] == created  # what ASR records of the VM it created
     assert sorted(d["file"] for d in vm["disks"]) == ["[vmfs-02] web02/web02.vmdk", "[vmfs-02] web02/web02_1.vmdk"]
     assert [round(d["size_gb"]) for d in sorted(vm["disks"], key=lambda d: d["file"])] == [40, 80]

@@ -217,6 +217,7 @@ class Flows:
         def protect():
             with self.world.lock:
                 item["stage"] = "reprotecting_to_onprem"
+                item["vm_id"] = self.world.mint_vm_id()  # the Azure VM, a new machine to the configuration server
                 item["master_target"] = mt["vm"]
                 item["datastore"] = params.get("datastore")
                 item["process_server_id"] = params["process_server"]["id"]
@@ -237,6 +238,7 @@ class Flows:
         def failed(job):
             if item["stage"] == "reprotecting_to_onprem":
                 item["stage"] = "running_in_azure"
+                item["vm_id"] = item["spec"]["vm_id"]
             item["failed_scenario"] = "Reprotect"
 
         ip = "10.0.1.%d" % (10 + list(self.world.items).index(item["name"]))  # the Azure VM's IP, as recorded
@@ -367,6 +369,8 @@ class Flows:
 
     def protected_to_azure(self, item, params):
         item["stage"] = "reprotected_to_azure"
+        if not self.world.modernized:  # the on-prem VM again: the replica the configuration server knew (EnableDr)
+            item["vm_id"] = item["spec"]["vm_id"]
         item["failed_scenario"] = None
         item["forward_policy_id"] = params["policy"]["id"]
         item["master_target"] = None

@@ -35,7 +35,7 @@ from ..compute import iso
 from . import errors, modern
 from .flows import _task
 from .serialize import point_id
-from .serialize_modern import appliance_health
+from .serialize_modern import appliance_health, disk_uuid
 
 
 class ModernFlows:
@@ -134,7 +134,8 @@ class ModernFlows:
             cpu, memory, guest, firmware = self.flows.new_vm_shape(item)
             created = self.effects.create_vm_on_datastore(
                 item["name"], item["datastore"], cpu, memory, guest, list(item["spec"]["disk_sizes_gb"]),
-                firmware=firmware, uuid=item["instance_uuid"])
+                firmware=firmware, uuid=item["instance_uuid"],
+                disk_uuids=[disk_uuid(item, i) for i in range(len(item["spec"]["disk_sizes_gb"]))])
             with self.world.lock:
                 item["instance_uuid"] = created or item["instance_uuid"]
 

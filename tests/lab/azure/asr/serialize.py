@@ -268,7 +268,8 @@ def _pad(values, count):
 
 def disk_id(item, index):
     """A replicated disk's id as ASR writes it: an upper-case GUID in braces."""
-    return "{%s}" % str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/disk/%d" % (item["vm_id"], index))).upper()
+    # the same disk keeps its id across the reprotect (recorded) while vmId changes: keyed by the first vmId
+    return "{%s}" % str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/disk/%d" % (item["spec"]["vm_id"], index))).upper()
 
 
 def ip_of(world, item):
@@ -407,7 +408,8 @@ def _inmage_azure_v2(world, item, points):
     network = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/vnet-recovery" % (sub, rg)
     vm_state, vm_description = world.stage_row(item)[1:3]
     return {
-        "instanceType": "InMageAzureV2", "infrastructureVmId": spec["infrastructure_vm_id"],
+        # infrastructureVmId = vmId: the configuration server's id of the machine, not its instance UUID (recorded)
+        "instanceType": "InMageAzureV2", "infrastructureVmId": item["vm_id"],
         "vCenterInfrastructureId": "9" if spec["source"] != "physical" else None, "protectionStage": "DifferentialSync",
         "vmId": item["vm_id"], "vmProtectionState": vm_state, "vmProtectionStateDescription": vm_description,
         "resyncProgressPercentage": 0, "rpoInSeconds": rpo, "compressedDataRateInMB": 0.0,
@@ -431,7 +433,7 @@ def _inmage_azure_v2(world, item, points):
         "recoveryAzureVMName": avm.get("name", item["name"]), "recoveryAzureVMSize": avm.get("size", "Standard_D4s_v5"),
         "recoveryAzureStorageAccount": None,
         "recoveryAzureLogStorageAccountId": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/"
-                                            "storageAccounts/asrcache%s" % (sub, world.asr["resource_group"], item["vm_id"][:8]),
+                                            "storageAccounts/asrcache%s" % (sub, world.asr["resource_group"], spec["vm_id"][:8]),
         # the recorded items name no replica NIC, even failed over
         "vmNics": [vm_nic(mac, src["network"], recovery_network=network, rg=rg) for mac in src["macs"]],
         "selectedRecoveryAzureNetworkId": network, "selectedTfoAzureNetworkId": None,
@@ -495,11 +497,16 @@ def _inmage(world, item, points):
         "multiVmSyncStatus": "Enabled",
         "agentDetails": {"agentVersion": world.asr["configuration_server"]["version"], "agentUpdateStatus": "NotRequired",
                          "postUpdateRebootStatus": "NotRequired", "agentExpiryDate": NEVER_EXPIRES},
-        "vCenterInfrastructureId": "9" if spec["source"] != "physical" else None,
-        "infrastructureVmId": spec["infrastructure_vm_id"],
+        # the InMage item replicates the Azure VM, which the configuration server registered as a new physical
+        # machine: Physical, no vCenter, a new id, for a vCenter VM too (item_get.InMage.*, both recorded lists)
+        "vCenterInfrastructureId": None,
+        "infrastructureVmId": item["vm_id"],
         "vmNics": [vm_nic(mac, src["network"], selected=False) for mac in src["macs"]],
-        "discoveryType": "Physical" if spec["source"] == "physical" else "vCenter", "azureStorageAccountId": None,
-        "datastores": [item["datastore"]] if item["datastore"] else src["datastores"], "validationErrors": [],
+        "discoveryType": "Physical", "azureStorageAccountId": None,
+        # where the failback writes: the alternate datastore, else the original VM's datastores as ASR recorded them
+        # (recorded: ["datastore1"] while the VM's disks sit on the master target)
+        "datastores": [item["datastore"]] if item["datastore"] else (
+            sorted({d["datastore"] for d in spec["disks"]}) or src["datastores"]), "validationErrors": [],
         "lastRpoCalculatedTime": _ago(60), "lastUpdateReceivedTime": _ago(55), "replicaId": item["spec"]["replica_id"],
         "osVersion": None, "isAdditionalStatsAvailable": False, "totalDataTransferred": -1,
         "totalProgressHealth": "InProgress" if resyncing else "Completed"}

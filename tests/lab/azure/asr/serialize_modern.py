@@ -166,6 +166,16 @@ def _ip(world, item):
     return ip_of(world, item)
 
 
+def disk_uuid(item, index):
+    """The vSphere ``backing.uuid`` of an item's on-prem disk, as ``diskUuid`` reports it (recorded shape
+    ``6000C29b-29e4-...``): the source VM's disk's, else (alternate location) the one the lab gives the VMDK the
+    failover creates (``effects.create_vm_on_datastore``)."""
+    disks = item["spec"]["disks"]
+    if index < len(disks) and disks[index].get("uuid"):
+        return disks[index]["uuid"]
+    return "6000C29" + str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/vmdk/%d" % (item["vm_id"], index)))[7:]
+
+
 def _disk_name(item, index):
     return "\\\\.\\PHYSICALDRIVE%d" % index if item["spec"]["os"] == "Windows" else "/dev/sd%s" % "abcdefghij"[index % 10]
 
@@ -267,7 +277,6 @@ def inmage_rcm_failback(world, item, points, src):
     registered = modern.agent_registered(world, item, time.time()) if back else (False if item["pf_start"] else None)
     heartbeat = (time.time() - item["pf_start"] + AGENT_HEARTBEAT["forward"]) if back and item["pf_start"] \
         else AGENT_HEARTBEAT["failback"]
-    disks = [d.get("uuid") for d in spec["disks"]] + [None] * len(spec["disk_sizes_gb"])
     details = {
         "instanceType": "InMageRcmFailback", "internalIdentifier": item["vm_id"],
         "azureVirtualMachineId": avm.get("recorded_id"), "multiVmGroupName": spec["replication_group"],
@@ -283,7 +292,7 @@ def inmage_rcm_failback(world, item, points, src):
         "resyncProgressPercentage": None, "resyncProcessedBytes": None, "resyncTransferredBytes": None,
         "resyncProgressHealth": "None", "resyncRequired": "false", "resyncState": "None",
         "protectedDisks": [{"diskId": _disk_id(item, i), "diskName": _disk_name(item, i), "isOSDisk": str(i == 0).lower(),
-                            "capacityInBytes": _bytes(gb), "diskUuid": disks[i] or _disk_id(item, i)[1:-1].lower(),
+                            "capacityInBytes": _bytes(gb), "diskUuid": disk_uuid(item, i),
                             "dataPendingInLogDataStoreInMB": 0.0, "dataPendingAtSourceAgentInMB": 0.0,
                             "isInitialReplicationComplete": "false" if initial else "true",
                             "lastSyncTime": points[0]["time"] if points else (iso(item["pf_start"]) if item["pf_start"]

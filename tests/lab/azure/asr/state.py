@@ -84,7 +84,11 @@ class World:
     def _item(self, entry):
         policies = self.asr["policies"]
         stage = entry["stage"]
-        item = {"name": entry["name"], "item_name": entry["item_name"], "vm_id": entry["vm_id"], "spec": entry,
+        # vmId: the configuration server's id of the machine the item replicates - the on-prem VM forward, the Azure
+        # VM once reprotected to on-premises (a new id, recorded; minted again by each reprotect, World.mint_vm_id)
+        failback = self.stage_table[stage][0] == self.failback_provider
+        item = {"name": entry["name"], "item_name": entry["item_name"],
+                "vm_id": entry["failback_vm_id"] if failback else entry["vm_id"], "spec": entry,
                 "stage": stage,
                 "id": "%s/replicationProtectedItems/%s" % (self.container_id, entry["item_name"]),
                 "master_target": entry["master_target"], "datastore": entry["datastore"],
@@ -197,6 +201,12 @@ class World:
         if not item["spec"]["original_location"] or not item["spec"].get("instance_uuid"):
             return None
         return self.vms_by_uuid.get(item["spec"]["instance_uuid"].lower())
+
+    def mint_vm_id(self):
+        """A new vmId / infrastructureVmId as the configuration server mints it (a time-based UUID of now; the
+        modernized flow's internalIdentifier stays name-based)."""
+        from ...spec import machine_id
+        return machine_id(self.asr["configuration_server"]["name"], time.time())
 
     def master_target_uuid(self, mt):
         return mt.get("instance_uuid")

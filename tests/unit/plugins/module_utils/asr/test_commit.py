@@ -1,64 +1,124 @@
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""asr.commit: the Azure VM is deleted (failoverCommit) only for failed-back items whose on-premises VM
-is verified powered on, or with force; everything else is skipped or refused before any change."""
+"""asr.commit: the Azure VM is deleted (failoverCommit) only for failed-back items that pass the commit gate
+(domain.commit_gate: every protected disk attached, powered on, Tools or force, probes); everything else is skipped
+or refused before any change."""
 
 import pytest
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import commit
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import commit_gate
 from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.asr import fakes
 
-
-# ------------------------------------------------------------------------------------------------ verify_onprem
-class FakeInventory:
-    def __init__(self, rows):
-        self.rows = rows
-
-    def vm_by_name(self, name):
-        return self.rows.get(name)
+# ------------------------------------------------------------------------------------------------ helpers
+TWO_DISKS = ({"file": "[ds1] vm/vm.vmdk", "uuid": None, "capacity_bytes": 30 * 1024 ** 3, "backing": "flat"},
+             {"file": "[ds1] vm/vm_1.vmdk", "uuid": None, "capacity_bytes": 5 * 1024 ** 3, "backing": "flat"})
 
 
-def test_verify_onprem_reads_the_power_state():
-    # vSphere's VirtualMachinePowerState values
-    inventory = FakeInventory({"app01": {"name": "app01", "runtime.powerState": "poweredOn"},
-                               "web01": {"name": "web01", "runtime.powerState": "poweredOff"},
-                               "db01": {"name": "db01", "runtime.powerState": "suspended"},
-                               "new01": {"name": "new01"}})
-    assert commit.verify_onprem(inventory, ["app01", "web01", "db01", "new01", "ghost"]) == {
-        "app01": (True, "poweredOn"), "web01": (False, "poweredOff"), "db01": (False, "suspended"),
-        "new01": (False, "None"), "ghost": (False, "not found in vCenter")}
+def running_vm(power="poweredOn", tools="guestToolsRunning", disks=TWO_DISKS):
+    return {"found": True, "problem": None, "power_state": power, "tools_running_status": tools, "disks": list(disks),
+            "known": [], "elsewhere": []}
 
 
-def test_verify_onprem_of_nothing():
-    assert commit.verify_onprem(FakeInventory({}), []) == {}
+class FakeVms:
+    """vsphere.verify.OnPremVms answering from ``facts`` ({VM name: facts}); records what it was asked."""
+
+    def __init__(self, facts):
+        self.by_name = facts
+        self.asked = []
+
+    def facts(self, name, instance_uuid=None):
+        self.asked.append((name, instance_uuid))
+        return self.by_name.get(name, {"found": False, "problem": "it was not found in vCenter", "name": name})
 
 
-# ------------------------------------------------------------------------------------------------ plan
+class OnPrem:
+    """A gate_of for ensure: commit.gate over FakeVms and canned probe answers; records each call."""
+
+    def __init__(self, facts, answers=None, probes=(), force=False, verification="tools"):
+        self.vms = FakeVms(facts)
+        self.answers = answers or {}
+        self.probes = list(probes)
+        self.force = force
+        self.verification = verification
+        self.asked = []
+        self.reads = 0
+        self.probed = []
+
+    def read(self):
+        self.reads += 1
+        return self.vms
+
+    def run_probes(self, probes):
+        self.probed.append([p["label"] for p in probes])
+        return [{"label": p["label"], "vm": p.get("vm"), "ok": self.answers.get(p["label"], (True, "ok"))[0],
+                 "fact": self.answers.get(p["label"], (True, "ok"))[1]} for p in probes]
+
+    def __call__(self, candidates):
+        self.asked.append([item["name"] for _model, item in candidates])
+        return commit.gate(candidates, self.read, self.run_probes, self.probes, self.verification, self.force)
+
+
 def item(name, stage):
     return None, {"name": name, "item_name": "item-" + name, "failback_stage": stage}
 
 
-def refused(selected, onprem, force=False):
-    with pytest.raises(AzureError) as caught:
-        commit.plan(selected, onprem, force)
-    return caught.value
+def decision(name, **onprem):
+    disks = [{"id": "{D0}", "name": "Disk0", "capacity_bytes": 30 * 1024 ** 3, "uuid": None},
+             {"id": "{D1}", "name": "Disk1", "capacity_bytes": 5 * 1024 ** 3, "uuid": None}]
+    return commit_gate.decide(name, disks, running_vm(**onprem), probes=[])
 
 
-def test_plan_commits_a_failed_back_vm_that_runs_on_premises():
-    acting, results, forced = commit.plan([item("app01", "failed_back")], {"app01": (True, "poweredOn")}, False)
-    assert [i["name"] for _m, i in acting] == ["app01"]
-    assert results == [{"name": "app01", "item_name": "item-app01", "stage_before": "failed_back", "changed": True,
-                        "action": "commit", "onprem_power_state": "poweredOn", "forced": False, "job": None}]
-    assert forced == []
+# ------------------------------------------------------------------------------------------------ protected disks
+def test_protected_disks_of_the_fake_items():
+    assert [d["id"] for d in commit.protected_disks(fakes.inmage_item(fakes.FAILED_BACK))] == [
+        "{5D628CF2-6CAA-468D-9E7A-35881C0D00DE}", "{A0F5A31E-BE66-4F83-A382-F3478D1C800F}"]
+    assert commit.protected_disks(None) == []
 
 
-@pytest.mark.parametrize("stage", ["failback_committed", "reprotected_to_azure"])
+def test_the_onprem_vm_of_a_modernized_item_is_its_target_vm():
+    model = fakes.rcm_item(fakes.RCM_FAILED_BACK)
+    assert commit.onprem_name(model, {"name": "friendly"}) == "Rcm-W2K19-152"
+    assert commit.onprem_name(fakes.inmage_item(fakes.FAILED_BACK), {"name": "friendly"}) == "friendly"
+
+
+# ------------------------------------------------------------------------------------------------ gate
+def test_gate_reads_vcenter_once_and_probes_only_vms_that_pass_every_other_rule():
+    probes, _problems = commit_gate.validate_options({"tcp": [{"host": "a", "port": 1}, {"host": "b", "port": 2,
+                                                                                         "vm": "web01"}]})
+    onprem = OnPrem({"app01": running_vm(), "web01": running_vm(power="poweredOff")}, probes=probes)
+    app = fakes.inmage_item(fakes.FAILED_BACK, name="item-app01", friendly="app01")
+    web = fakes.inmage_item(fakes.FAILED_BACK, name="item-web01", friendly="web01")
+    decisions = onprem([(app, {"name": "app01", "item_name": "item-app01", "onprem": {"instance_uuid": "u1"}}),
+                        (web, {"name": "web01", "item_name": "item-web01", "onprem": {}})])
+    assert onprem.reads == 1 and onprem.vms.asked == [("app01", "u1"), ("web01", None)]
+    assert onprem.probed == [["tcp a:1"]]  # web01 is refused already: its probe does not run
+    assert decisions["item-app01"]["commit"] is True and decisions["item-app01"]["probes"][0]["ok"] is True
+    assert [r["rule"] for r in decisions["item-web01"]["refusals"]] == ["onprem_vm_powered_on"]
+
+
+def test_gate_of_nothing_reads_nothing():
+    onprem = OnPrem({})
+    assert onprem([]) == {} and onprem.reads == 0
+
+
+# ------------------------------------------------------------------------------------------------ plan
+def test_plan_commits_a_failed_back_vm_that_passes_the_gate():
+    acting, results, forced, refusals = commit.plan([item("app01", "failed_back")], {"item-app01": decision("app01")})
+    assert [i["name"] for _m, i in acting] == ["app01"] and refusals == [] and forced == []
+    assert {k: results[0][k] for k in ("action", "changed", "onprem_power_state", "tools_running_status", "forced")} == {
+        "action": "commit", "changed": True, "onprem_power_state": "poweredOn",
+        "tools_running_status": "guestToolsRunning", "forced": False}
+    assert [d["file"] for d in results[0]["disks"]] == ["[ds1] vm/vm.vmdk", "[ds1] vm/vm_1.vmdk"]
+
+
+@pytest.mark.parametrize("stage", ["failback_committed", "reprotected_to_azure", "protected_to_azure"])
 def test_plan_leaves_committed_vms_alone(stage):
-    acting, results, forced = commit.plan([item("app01", stage)], {}, False)
-    assert acting == [] and forced == []
+    acting, results, forced, refusals = commit.plan([item("app01", stage)], {})
+    assert acting == [] and forced == [] and refusals == []
     assert (results[0]["action"], results[0]["changed"], results[0]["onprem_power_state"]) == (
         "already_done", False, "not checked")
 
@@ -69,68 +129,44 @@ def test_plan_leaves_committed_vms_alone(stage):
     ("running_in_azure", "it was not failed back yet"),
     ("reprotecting_to_onprem", "its reprotect is still running"),
     ("job_running", "a job is running on it; wait for it and re-run"),
-    ("protected_to_azure", "there is nothing to commit"),
-    ("unknown", "there is nothing to commit"),
+    ("unknown", "its state is not one failback knows; inspect the item in the Azure portal"),
 ])
 def test_plan_refuses_vms_that_did_not_fail_back(stage, why):
-    error = refused([item("app01", stage)], {"app01": (True, "poweredOn")})
-    assert error.details["refusals"] == ["VM app01 is at stage %s: %s." % (stage, why)]
-    assert error.msg == "Refusing to commit the failback; nothing was changed: VM app01 is at stage %s: %s." % (stage, why)
+    _acting, results, _forced, refusals = commit.plan([item("app01", stage)], {})
+    assert refusals == ["VM app01 is at stage %s: %s." % (stage, why)]
+    assert results[0]["refusals"] == [{"rule": "stage_failed_back", "message": refusals[0]}]
 
 
-@pytest.mark.parametrize("fact", ["poweredOff", "suspended", "not found in vCenter"])
-def test_plan_refuses_to_delete_the_azure_vm_when_the_onprem_vm_is_not_running(fact):
-    error = refused([item("app01", "failed_back")], {"app01": (False, fact)})
-    assert error.details["refusals"] == [
-        "VM app01 is %s on-premises; the commit deletes its Azure VM, so it runs only when the on-premises VM is "
-        "verified powered on. Start it and re-run (or force: true, at the risk of losing the only running copy)." % fact]
-    assert error.details["vms"][0]["action"] == "none" and error.details["vms"][0]["changed"] is False
+def test_plan_without_a_decision_refuses():
+    _acting, results, _forced, refusals = commit.plan([item("app01", "failed_back")], {})
+    assert [r["rule"] for r in results[0]["refusals"]] == ["onprem_vm_found"] and len(refusals) == 1
 
 
-def test_plan_treats_an_unchecked_vm_as_not_running():
-    error = refused([item("app01", "failed_back")], {})
-    assert error.details["refusals"][0].startswith("VM app01 is not checked on-premises;")
-
-
-def test_plan_with_force_commits_and_says_so():
-    acting, results, forced = commit.plan([item("app01", "failed_back"), item("web01", "failed_back")],
-                                          {"app01": (False, "poweredOff"), "web01": (True, "poweredOn")}, True)
-    assert [i["name"] for _m, i in acting] == ["app01", "web01"]
-    assert forced == ["app01"]
-    assert [(r["forced"], r["action"], r["onprem_power_state"]) for r in results] == [
-        (True, "commit", "poweredOff"), (False, "commit", "poweredOn")]
-
-
-def test_force_does_not_override_the_stage():
-    error = refused([item("app01", "running_in_azure")], {}, force=True)
-    assert error.details["refusals"] == ["VM app01 is at stage running_in_azure: it was not failed back yet."]
+def test_plan_reports_forced_vms():
+    forced_decision = commit_gate.decide("app01", [], running_vm(), force=True, probes=[])
+    assert forced_decision["commit"] is False  # no protected disk known: force does not help
+    tools_off = decision("app01", tools="guestToolsNotRunning")
+    assert tools_off["commit"] is False
+    disks = [{"id": "{D0}", "name": "Disk0", "capacity_bytes": None, "uuid": None}]
+    forced = commit_gate.decide("app01", disks, running_vm(tools="guestToolsNotRunning"), force=True, probes=[])
+    acting, results, names, refusals = commit.plan([item("app01", "failed_back")], {"item-app01": forced})
+    assert len(acting) == 1 and names == ["app01"] and results[0]["forced"] is True and refusals == []
 
 
 def test_plan_lists_every_refusal_and_every_vm():
-    error = refused([item("app01", "failed_back"), item("web01", "failed_back"), item("db01", "job_running"),
-                     item("old01", "failback_committed")],
-                    {"app01": (True, "poweredOn"), "web01": (False, "poweredOff")})
-    assert [r.split(" ")[1] for r in error.details["refusals"]] == ["web01", "db01"]
-    assert error.msg == "Refusing to commit the failback; nothing was changed: " + " ".join(error.details["refusals"])
-    assert [(r["name"], r["action"]) for r in error.details["vms"]] == [
+    decisions = {"item-app01": decision("app01"), "item-web01": decision("web01", power="poweredOff")}
+    acting, results, _forced, refusals = commit.plan(
+        [item("app01", "failed_back"), item("web01", "failed_back"), item("db01", "job_running"),
+         item("old01", "failback_committed")], decisions)
+    assert [r.split(" ")[1] for r in refusals] == ["web01", "db01"]
+    assert [(r["name"], r["action"]) for r in results] == [
         ("app01", "commit"), ("web01", "none"), ("db01", "none"), ("old01", "already_done")]
+    assert len(acting) == 1
 
 
 # ------------------------------------------------------------------------------------------------ ensure
 OTHER_ITEM, OTHER_VM = "V2A-W2K16-301-new", "V2A-W2K16-301"
 COMMITTED_ITEM, COMMITTED_VM = "V2A-W2K16-401-new", "V2A-W2K16-401"
-
-
-class OnPrem:
-    """onprem_check: answers from ``facts`` and records what it was asked."""
-
-    def __init__(self, facts):
-        self.facts = facts
-        self.asked = []
-
-    def __call__(self, names):
-        self.asked.append(list(names))
-        return {name: self.facts[name] for name in names if name in self.facts}
 
 
 def setup(*items):
@@ -141,8 +177,8 @@ def setup(*items):
     return client, fakes.vault(client)
 
 
-def ensure(vault, onprem, force=False, check_mode=False, azure_vms=None, **selection):
-    return commit.ensure(None, vault, dict({"vms": [], "item_names": [], "plan": None}, **selection), onprem, force,
+def ensure(vault, onprem, check_mode=False, azure_vms=None, **selection):
+    return commit.ensure(None, vault, dict({"vms": [], "item_names": [], "plan": None}, **selection), onprem,
                          check_mode, fakes.deadline(), poll=1.0, azure_vms=azure_vms)
 
 
@@ -151,7 +187,7 @@ def test_ensure_commits_with_an_empty_body_and_reports_the_azure_vm_gone():
                           fakes.inmage_item(fakes.COMMITTED, name=COMMITTED_ITEM, friendly=COMMITTED_VM))
     azure = fakes.azure_vm(fakes.VM)
     azure_vms = fakes.FakeAzureVms({fakes.ITEM: azure}, after_forget={fakes.ITEM: dict(azure, exists=False)})
-    onprem = OnPrem({fakes.VM: (True, "poweredOn")})
+    onprem = OnPrem({fakes.VM: running_vm()})
     outcome = ensure(vault, onprem, azure_vms=azure_vms, vms=[fakes.VM, COMMITTED_VM])
     # asr-api.md 2.4 / lro_202.failoverCommit: POST failoverCommit with no body, on that item only
     assert client.actions == [("failover_commit", fakes.ITEM, None,
@@ -173,7 +209,7 @@ def test_ensure_reads_the_azure_vm_again_after_the_commit():
     _client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
     azure = fakes.azure_vm(fakes.VM)
     azure_vms = fakes.FakeAzureVms({fakes.ITEM: azure})  # Compute still shows it after the commit
-    outcome = ensure(vault, OnPrem({fakes.VM: (True, "poweredOn")}), azure_vms=azure_vms, vms=[fakes.VM])
+    outcome = ensure(vault, OnPrem({fakes.VM: running_vm()}), azure_vms=azure_vms, vms=[fakes.VM])
     assert outcome["vms"][0]["azure_vm_deleted"] is False
     assert azure_vms.calls.count(("forget",)) == 1
     assert azure_vms.calls.index(("forget",)) < max(i for i, c in enumerate(azure_vms.calls) if c[0] == "find")
@@ -182,7 +218,7 @@ def test_ensure_reads_the_azure_vm_again_after_the_commit():
 def test_ensure_without_a_recorded_azure_vm_has_no_leftovers():
     _client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
     azure_vms = fakes.FakeAzureVms({fakes.ITEM: None})
-    result = ensure(vault, OnPrem({fakes.VM: (True, "poweredOn")}), azure_vms=azure_vms, vms=[fakes.VM])["vms"][0]
+    result = ensure(vault, OnPrem({fakes.VM: running_vm()}), azure_vms=azure_vms, vms=[fakes.VM])["vms"][0]
     assert result["azure_vm_deleted"] is True
     assert result["leftovers"] == {"disks": [], "nics": []}
     assert not [c for c in azure_vms.calls if c[0] == "leftovers"]
@@ -190,18 +226,32 @@ def test_ensure_without_a_recorded_azure_vm_has_no_leftovers():
 
 def test_ensure_without_azure_vms_reports_no_azure_facts():
     _client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
-    result = ensure(vault, OnPrem({fakes.VM: (True, "poweredOn")}), vms=[fakes.VM])["vms"][0]
+    result = ensure(vault, OnPrem({fakes.VM: running_vm()}), vms=[fakes.VM])["vms"][0]
     assert result["action"] == "commit" and result["stage_after"] == "failback_committed"
     assert "azure_vm_deleted" not in result and "leftovers" not in result
 
 
 def test_ensure_check_mode_changes_nothing_and_predicts_the_commit():
     client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
-    outcome = ensure(vault, OnPrem({fakes.VM: (True, "poweredOn")}), check_mode=True, vms=[fakes.VM])
+    outcome = ensure(vault, OnPrem({fakes.VM: running_vm()}), check_mode=True, vms=[fakes.VM])
     assert client.actions == []
-    assert outcome == {"changed": True, "forced": [], "vms": [
-        {"name": fakes.VM, "item_name": fakes.ITEM, "stage_before": "failed_back", "changed": True, "action": "commit",
-         "onprem_power_state": "poweredOn", "forced": False, "job": None}]}
+    assert {k: outcome[k] for k in ("changed", "forced", "refused")} == {"changed": True, "forced": [], "refused": []}
+    assert "refusals" not in outcome
+    vm = outcome["vms"][0]
+    assert {k: vm[k] for k in ("name", "item_name", "stage_before", "changed", "action", "onprem_power_state", "forced",
+                               "job", "refusals")} == {
+        "name": fakes.VM, "item_name": fakes.ITEM, "stage_before": "failed_back", "changed": True, "action": "commit",
+        "onprem_power_state": "poweredOn", "forced": False, "job": None, "refusals": []}
+
+
+def test_ensure_check_mode_predicts_a_refusal_without_failing():
+    client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
+    outcome = ensure(vault, OnPrem({fakes.VM: running_vm(disks=TWO_DISKS[:1])}), check_mode=True, vms=[fakes.VM])
+    assert client.actions == []
+    assert outcome["changed"] is False and outcome["refused"] == [fakes.VM]
+    assert outcome["vms"][0]["action"] == "none"
+    assert [r["rule"] for r in outcome["vms"][0]["refusals"]] == ["protected_disks_attached"]
+    assert outcome["refusals"] == [outcome["vms"][0]["refusals"][0]["message"]]
 
 
 def test_ensure_with_nothing_to_commit():
@@ -217,22 +267,41 @@ def test_ensure_refuses_a_stopped_onprem_vm_before_any_commit():
     client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK),
                           fakes.inmage_item(fakes.FAILED_BACK, name=OTHER_ITEM, friendly=OTHER_VM))
     with pytest.raises(AzureError, match="VM V2A-W2K16-301 is poweredOff on-premises"):
-        ensure(vault, OnPrem({fakes.VM: (True, "poweredOn"), OTHER_VM: (False, "poweredOff")}),
+        ensure(vault, OnPrem({fakes.VM: running_vm(), OTHER_VM: running_vm(power="poweredOff")}),
                vms=[fakes.VM, OTHER_VM])
     assert client.actions == []
 
 
-def test_ensure_forced_commit_of_a_stopped_vm():
+def test_force_does_not_commit_a_stopped_vm_nor_one_missing_a_disk():
     client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
-    outcome = ensure(vault, OnPrem({fakes.VM: (False, "poweredOff")}), force=True, vms=[fakes.VM])
+    with pytest.raises(AzureError, match="VM V2A-W2K16-201 is poweredOff on-premises") as caught:
+        ensure(vault, OnPrem({fakes.VM: running_vm(power="poweredOff")}, force=True), vms=[fakes.VM])
+    assert caught.value.details["refused"] == [fakes.VM]
+    with pytest.raises(AzureError, match="1 of ASR's 2 protected disk"):
+        ensure(vault, OnPrem({fakes.VM: running_vm(disks=TWO_DISKS[1:])}, force=True), vms=[fakes.VM])
+    assert client.actions == []
+
+
+def test_ensure_forced_commit_when_tools_do_not_run():
+    client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
+    outcome = ensure(vault, OnPrem({fakes.VM: running_vm(tools="guestToolsNotRunning")}, force=True), vms=[fakes.VM])
     assert [a[0] for a in client.actions] == ["failover_commit"]
     assert outcome["forced"] == [fakes.VM] and outcome["vms"][0]["forced"] is True
+
+
+def test_a_probe_that_does_not_answer_stops_every_commit():
+    client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
+    probes, _problems = commit_gate.validate_options({"http": [{"url": "https://app/health"}]})
+    onprem = OnPrem({fakes.VM: running_vm()}, probes=probes, answers={"http https://app/health": (False, "status 503")})
+    with pytest.raises(AzureError, match="health probe"):
+        ensure(vault, onprem, vms=[fakes.VM])
+    assert client.actions == [] and onprem.probed == [["http https://app/health"]]
 
 
 def test_ensure_selects_by_item_name():
     client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK),
                           fakes.inmage_item(fakes.FAILED_BACK, name=OTHER_ITEM, friendly=OTHER_VM))
-    ensure(vault, OnPrem({OTHER_VM: (True, "poweredOn")}), item_names=[OTHER_ITEM])
+    ensure(vault, OnPrem({OTHER_VM: running_vm()}), item_names=[OTHER_ITEM])
     assert [a[1] for a in client.actions] == [OTHER_ITEM]
 
 
@@ -243,7 +312,7 @@ def test_a_failed_commit_job_raises_naming_the_vm_and_the_remedy():
                                                                action="Retry the commit.")])]
     client.after.pop(OTHER_ITEM)  # the failed item stays failed back
     with pytest.raises(AzureError) as caught:
-        ensure(vault, OnPrem({fakes.VM: (True, "poweredOn"), OTHER_VM: (True, "poweredOn")}), vms=[fakes.VM, OTHER_VM])
+        ensure(vault, OnPrem({fakes.VM: running_vm(), OTHER_VM: running_vm()}), vms=[fakes.VM, OTHER_VM])
     error = caught.value
     assert error.msg == ("Commit failed for V2A-W2K16-301. V2A-W2K16-301: [VmCommitFailed] The commit did not "
                          "complete. Remedy: Retry the commit.")
@@ -257,14 +326,14 @@ def test_a_job_that_ended_without_errors_is_reported_by_its_state():
     client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
     client.outcomes[fakes.ITEM] = ["Cancelled"]
     with pytest.raises(AzureError) as caught:
-        ensure(vault, OnPrem({fakes.VM: (True, "poweredOn")}), vms=[fakes.VM])
+        ensure(vault, OnPrem({fakes.VM: running_vm()}), vms=[fakes.VM])
     assert caught.value.msg == "Commit failed for V2A-W2K16-201. V2A-W2K16-201: Cancelled"
 
 
 def test_an_answer_without_a_job_is_not_a_failure():
     client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
     client.answer_200.add(fakes.ITEM)
-    outcome = ensure(vault, OnPrem({fakes.VM: (True, "poweredOn")}), vms=[fakes.VM])
+    outcome = ensure(vault, OnPrem({fakes.VM: running_vm()}), vms=[fakes.VM])
     assert outcome["changed"] is True and outcome["vms"][0]["job"] is None
     assert outcome["vms"][0]["stage_after"] == "failback_committed"
 
@@ -274,7 +343,7 @@ def test_every_failed_commit_is_named():
                           fakes.inmage_item(fakes.FAILED_BACK, name=OTHER_ITEM, friendly=OTHER_VM))
     client.outcomes = {fakes.ITEM: ["Failed"], OTHER_ITEM: ["Cancelled"]}
     with pytest.raises(AzureError) as caught:
-        ensure(vault, OnPrem({fakes.VM: (True, "poweredOn"), OTHER_VM: (True, "poweredOn")}), vms=[fakes.VM, OTHER_VM])
+        ensure(vault, OnPrem({fakes.VM: running_vm(), OTHER_VM: running_vm()}), vms=[fakes.VM, OTHER_VM])
     assert caught.value.msg == ("Commit failed for V2A-W2K16-201, V2A-W2K16-301. V2A-W2K16-201: Failed "
                                 "V2A-W2K16-301: Cancelled")
     assert caught.value.details["failed"] == [fakes.VM, OTHER_VM]
@@ -286,6 +355,16 @@ def test_the_commit_job_is_followed_from_its_first_not_started_poll():
     client.first_polls = ["NotStarted", "InProgress"]
     clock = FakeClock()
     outcome = commit.ensure(None, vault, {"vms": [fakes.VM], "item_names": [], "plan": None},
-                            OnPrem({fakes.VM: (True, "poweredOn")}), False, False, fakes.deadline(clock=clock))
+                            OnPrem({fakes.VM: running_vm()}), False, fakes.deadline(clock=clock))
     assert outcome["vms"][0]["job"]["state"] == "Succeeded"
     assert clock.sleeps == [15.0, 15.0]  # the default poll interval, on the fake clock
+
+
+def test_a_probe_for_a_vm_that_is_not_selected_is_refused_before_vcenter_is_read():
+    client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
+    onprem = OnPrem({fakes.VM: running_vm()})
+    with pytest.raises(AzureError, match="names VM db01") as caught:
+        commit.ensure(None, vault, {"vms": [], "item_names": [fakes.ITEM], "plan": None}, onprem, False,
+                      fakes.deadline(), check_selected=lambda names: ["probe names VM db01, not in %s" % names])
+    assert caught.value.details["rule"] == "options_valid"
+    assert onprem.asked == [] and client.actions == []

@@ -73,6 +73,7 @@ def test_normalize_forward_item_running_in_azure():
     assert result["azure_vm"] == {"id": VM_ID, "resource_group": "rg-recovery", "name": "app01",
                                   "disk_names": ["app01-osdisk", "app01-datadisk-0"]}
     assert result["onprem"] == {"infrastructure_vm_id": "infra-1", "vm_id": "vm-guid-1", "vcenter_infrastructure_id": "9",
+                                "instance_uuid": None,  # a classic item names no instance UUID
                                 "datastores": ["vmfs-01"], "master_target_id": "PS-1", "process_server_id": "PS-1"}
     assert result["failed_back_before"] is False
     assert result["failback_stage"] == "running_in_azure"

@@ -1,0 +1,312 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The commit gate: the rules that must hold for a VM before ASR deletes its Azure VM.
+
+Pure: plain data in, decisions out (no Ansible, no SDK, no network). The commit module is the only
+caller that can start a commit, and it asks :func:`decide` for every VM first.
+
+The rules, each named by its ``rule`` string in refusals:
+
+* ``onprem_vm_found`` - the on-premises VM exists in vCenter, once (a name two VMs share is resolved by the
+  instance UUID ASR records, ``infrastructureVmId``).
+* ``protected_disks_known`` - ASR's GET of the item lists its protected disks (InMage and InMageRcmFailback items
+  always do, tests/recorded/asr fact 2; a list leaves them empty, so the gate never decides on a list).
+* ``protected_disks_attached`` - every protected disk is attached to the on-premises VM: matched by disk UUID where
+  ASR gives one (InMageRcmFailback ``protectedDisks[].diskUuid`` is the VMDK's ``backing.uuid``), else by capacity
+  (InMage ``diskCapacityInBytes``: ASR gives no UUID nor file for classic disks); and every VMDK known to be the VM's
+  (its failback manifest, extraConfig ``siterecovery.failback.disks``, and the VMDKs named after it in its
+  directory) is attached to it, not to another VM (the master target) nor to nothing. **force never overrides it.**
+* ``onprem_vm_powered_on`` - vCenter says ``poweredOn``. force never overrides it.
+* ``vmware_tools_running`` - ``guest.toolsRunningStatus`` is ``guestToolsRunning`` (verification ``tools``, the
+  default; verification ``power`` skips it for guests without Tools). force overrides this rule only.
+* ``health_probes_answer`` - every TCP / HTTP probe of the VM (or of all VMs) answered. force never overrides it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+
+RULE_VM = "onprem_vm_found"
+RULE_DISKS_KNOWN = "protected_disks_known"
+RULE_DISKS = "protected_disks_attached"
+RULE_POWER = "onprem_vm_powered_on"
+RULE_TOOLS = "vmware_tools_running"
+RULE_PROBES = "health_probes_answer"
+FORCEABLE = (RULE_TOOLS,)
+
+VERIFICATIONS = ("tools", "power")
+POWERED_ON = "poweredOn"
+TOOLS_RUNNING = "guestToolsRunning"
+GB = 1024 ** 3
+# probe keys the commit gate adds to the run's health checks (domain.options checks the others)
+EXTRA_KEYS = {"tcp": ("vm",), "http": ("vm", "ca_file")}
+WHY_MANIFEST = "recorded in its failback manifest"
+WHY_NAMED = "named after the VM in its directory"
+
+DISK_FIX = ("The commit deletes the Azure VM, so it waits until every protected disk is back: re-run the failover "
+            "(siterecovery.failback.failover), or attach the VMDK to the VM (siterecovery.failback.master_target_disks "
+            "state: detached, reattach: true), then re-run the commit. force: true does not override this rule.")
+
+
+# ------------------------------------------------------------------------------------------------ options
+def _extra_keys(checks):
+    """The probe keys only the commit gate knows (``vm``, ``ca_file``), checked here; ``domain.options`` checks the
+    rest. Returns ``(checks without them, problems)``."""
+    if not isinstance(checks, dict):
+        return checks, []
+    stripped, problems = {}, []
+    for kind, entries in checks.items():
+        if kind not in EXTRA_KEYS or not isinstance(entries, list):
+            stripped[kind] = entries
+            continue
+        stripped[kind] = []
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                stripped[kind].append(entry)
+                continue
+            where = "health_checks.%s[%d]" % (kind, index)
+            for key in EXTRA_KEYS[kind]:
+                if key in entry and entry[key] is not None and not (isinstance(entry[key], str) and entry[key].strip()):
+                    problems.append(options.Problem(
+                        "%s.%s" % (where, key), "must be a non-empty %s" % ("VM name" if key == "vm" else "file path"),
+                        "give the name of the VM the probe gates, or leave vm out to gate every VM" if key == "vm"
+                        else "give the PEM file of the CA that signed the server's certificate", entry[key]))
+            stripped[kind].append({k: v for k, v in entry.items() if k not in EXTRA_KEYS[kind]})
+    return stripped, problems
+
+
+def _probe(kind, entry, default_timeout):
+    timeout = options.number(entry.get("timeout"), "int") if entry.get("timeout") is not None else default_timeout
+    if kind == "tcp":
+        port = options.number(entry.get("port"), "int")
+        return {"kind": "tcp", "host": entry["host"].strip(), "port": port, "timeout": timeout, "vm": entry.get("vm"),
+                "label": "tcp %s:%s" % (entry["host"].strip(), port)}
+    status = entry.get("status", 200)
+    statuses = [options.number(one, "int") for one in (status if isinstance(status, list) else [status])]
+    validate = entry.get("validate_certs", True)
+    if not isinstance(validate, bool):
+        validate = str(validate).lower() not in ("no", "false", "off", "0", "n")
+    return {"kind": "http", "url": entry["url"].strip(), "status": statuses, "validate_certs": validate,
+            "ca_file": entry.get("ca_file"), "timeout": timeout, "vm": entry.get("vm"),
+            "label": "http %s" % entry["url"].strip()}
+
+
+def validate_options(health_checks=None, probe_timeout=60, timeout=1800, poll_interval=15, verification="tools"):
+    """Check the commit's options before anything is read or changed, by the run's own rules (``domain.options``:
+    numbers, URLs, ports, status codes, known keys) plus the commit gate's (``verification``, a probe's ``vm`` and
+    ``ca_file``).
+
+    ``health_checks`` is ``{"tcp": [{host, port, timeout?, vm?}], "http": [{url, status?, validate_certs?,
+    ca_file?, timeout?, vm?}]}``; ``probe_timeout`` (s) is a probe's default timeout, ``timeout`` (s) the wait for
+    the commit jobs, ``poll_interval`` (s) the time between job reads.
+
+    Returns ``(probes, problems)``: the probes as plain dicts (``kind`` tcp|http, ``label``, ``timeout``, ``vm``
+    or None for every VM, and host/port or url/status/validate_certs/ca_file; empty when a problem was found) and
+    the problems (``domain.options.Problem``: option, rule, fix, value, message)."""
+    problems = options.check_module({"timeout": timeout, "poll_interval": poll_interval, "probe_timeout": probe_timeout},
+                                    ("timeout", "poll_interval", "probe_timeout"))
+    if verification not in VERIFICATIONS:
+        problems.append(options.Problem("verification", "must be one of %s" % ", ".join(VERIFICATIONS),
+                                        "give tools (the default) or power", verification))
+    stripped, extra = _extra_keys(health_checks)
+    problems += options.check_health_checks("health_checks", stripped) + extra
+    if problems:
+        return [], problems
+    default_timeout = options.number(probe_timeout, "int") or 0
+    probes = []
+    for kind in ("tcp", "http"):
+        for entry in (health_checks or {}).get(kind) or []:
+            probes.append(_probe(kind, entry, default_timeout))
+    return probes, []
+
+
+def probes_of(name, probes):
+    """The probes that gate VM ``name``: those naming it and those naming no VM."""
+    return [p for p in probes if p.get("vm") in (None, name)]
+
+
+def unknown_probe_vms(probes, names):
+    """Problems for probes naming a VM that is not among ``names`` (the VMs selected)."""
+    return [options.Problem("health_checks (%s).vm" % p["label"], "names VM %s, which is not selected for this commit"
+                            % p["vm"], "fix the vm key or select the VM", p["vm"])
+            for p in probes if p.get("vm") is not None and p["vm"] not in names]
+
+
+# ------------------------------------------------------------------------------------------------ disks
+def _uuid_key(value):
+    """A disk UUID as 32 lower-case hex digits ("6000C29b-29e4-..." and "6000c29b29e4..." are the same disk)."""
+    digits = re.sub(r"[^0-9a-fA-F]", "", value or "").lower()
+    return digits if len(digits) == 32 else None
+
+
+def _gb(capacity):
+    return round(capacity / float(GB), 1) if capacity else None
+
+
+def describe(disk):
+    """'Disk0 ({5D62...}, 40.0 GB)': a protected disk in ASR's terms."""
+    facts = [disk.get("id")] if disk.get("id") else []
+    facts += ["uuid %s" % disk["uuid"]] if disk.get("uuid") else []
+    facts += ["%s GB" % _gb(disk["capacity_bytes"])] if disk.get("capacity_bytes") else []
+    return "%s (%s)" % (disk.get("name") or disk.get("id") or "disk", ", ".join(facts)) if facts else str(
+        disk.get("name") or "disk")
+
+
+def match_disks(protected, attached):
+    """Pair each protected disk with a distinct disk attached to the VM.
+
+    ``protected``: ``[{id, name, capacity_bytes, uuid}]`` (uuid None when ASR gives none); ``attached``: the VM's
+    disks ``[{file, uuid, capacity_bytes}]``. A protected disk with a UUID matches only the attached disk with that
+    UUID; the others match an attached disk of the same capacity, then (a disk grown on-premises) the smallest
+    larger one left. Returns ``(pairs, missing)``: ``[(protected, attached)]`` and ``[protected]``."""
+    free = list(attached)
+    pairs, missing, by_size = [], [], []
+    for disk in protected:
+        key = _uuid_key(disk.get("uuid"))
+        if key is None:
+            by_size.append(disk)
+            continue
+        hit = next((a for a in free if _uuid_key(a.get("uuid")) == key), None)
+        if hit is None:
+            missing.append(disk)
+        else:
+            free.remove(hit)
+            pairs.append((disk, hit))
+    rest = []
+    for disk in by_size:
+        hit = next((a for a in free if disk.get("capacity_bytes") and a.get("capacity_bytes") == disk["capacity_bytes"]),
+                   None)
+        if hit is None:
+            rest.append(disk)
+        else:
+            free.remove(hit)
+            pairs.append((disk, hit))
+    for disk in sorted(rest, key=lambda d: -(d.get("capacity_bytes") or 0)):
+        fits = sorted((a for a in free if (a.get("capacity_bytes") or 0) >= (disk.get("capacity_bytes") or 0)),
+                      key=lambda a: a.get("capacity_bytes") or 0)
+        if fits:
+            free.remove(fits[0])
+            pairs.append((disk, fits[0]))
+        else:
+            missing.append(disk)
+    order = {id(d): i for i, d in enumerate(protected)}
+    pairs.sort(key=lambda p: order[id(p[0])])
+    missing.sort(key=lambda d: order[id(d)])
+    return pairs, missing
+
+
+def _holder_text(name, entry):
+    holder = entry.get("holder")
+    return "attached to %s, not to %s" % (holder, name) if holder else "attached to no VM"
+
+
+def disk_problems(name, protected, onprem):
+    """What the ``protected_disks_attached`` rule finds wrong for VM ``name`` (empty when it holds), and the per
+    disk report ``[{id, name, capacity_gb, uuid, file, matched_by}]`` (file None for a missing disk).
+
+    ``onprem`` (vsphere.verify.onprem_facts): ``disks`` (attached to the VM), ``known`` (VMDKs that are the VM's by
+    its manifest or name: ``[{file, uuid, holder, why}]``) and ``elsewhere`` (every disk attached to another VM:
+    ``[{file, uuid, holder}]``)."""
+    attached = onprem.get("disks") or []
+    pairs, missing = match_disks(protected, attached)
+    report = []
+    for disk, hit in pairs:
+        report.append({"id": disk.get("id"), "name": disk.get("name"), "capacity_gb": _gb(disk.get("capacity_bytes")),
+                       "uuid": disk.get("uuid"), "file": hit.get("file"),
+                       "matched_by": "uuid" if _uuid_key(disk.get("uuid")) else "capacity"})
+    problems = []
+    elsewhere = {}
+    for entry in onprem.get("elsewhere") or []:
+        if _uuid_key(entry.get("uuid")):
+            elsewhere.setdefault(_uuid_key(entry["uuid"]), entry)
+    for disk in missing:
+        report.append({"id": disk.get("id"), "name": disk.get("name"), "capacity_gb": _gb(disk.get("capacity_bytes")),
+                       "uuid": disk.get("uuid"), "file": None, "matched_by": None})
+        where = elsewhere.get(_uuid_key(disk.get("uuid"))) if _uuid_key(disk.get("uuid")) else None
+        if _uuid_key(disk.get("uuid")):
+            fact = ("its VMDK %s is %s" % (where["file"], _holder_text(name, where)) if where else
+                    "no disk of VM %s has that UUID" % name)
+        else:
+            fact = "no disk of VM %s of that capacity is left to match it (ASR gives no UUID for this disk)" % name
+        problems.append("protected disk %s is not attached: %s" % (describe(disk), fact))
+    attached_files = {a.get("file") for a in attached}
+    for entry in onprem.get("known") or []:
+        if entry.get("file") in attached_files:
+            continue
+        stale = (" (if it was removed from the VM on purpose, drop it from the VM's extraConfig %s)"
+                 % entry["manifest_key"] if entry.get("manifest_key") else "")
+        problems.append("VMDK %s (%s) is %s%s" % (entry["file"], entry.get("why") or "the VM's",
+                                                  _holder_text(name, entry), stale))
+    order = {disk.get("id") or index: index for index, disk in enumerate(protected)}
+    report.sort(key=lambda entry: order.get(entry["id"], len(order)))
+    return problems, report
+
+
+# ------------------------------------------------------------------------------------------------ decision
+def _refusal(rule, message):
+    return {"rule": rule, "message": message}
+
+
+def decide(name, protected, onprem, verification="tools", force=False, probes=None):
+    """Whether VM ``name`` may be committed, with every refusal.
+
+    ``protected``: ASR's protected disks of the item (``[{id, name, capacity_bytes, uuid}]``, asr.commit);
+    ``onprem``: vsphere.verify.onprem_facts (``found``, ``problem``, ``power_state``, ``tools_running_status``,
+    ``disks``, ``known``, ``elsewhere``) or None when vCenter was not read; ``probes``: the answers of the VM's
+    health probes ``[{label, ok, fact}]`` (None: not run yet). ``force`` overrides ``vmware_tools_running``
+    only.
+
+    Returns ``{name, commit, forced, refusals: [{rule, message}], disks, power_state, tools_running_status,
+    probes}``; ``commit`` is True only when no rule refuses (probes must have run and answered)."""
+    refusals = []
+    forced = False
+    result = {"name": name, "commit": False, "forced": False, "refusals": refusals, "disks": [],
+              "power_state": None, "tools_running_status": None, "probes": probes}
+    if not onprem or not onprem.get("found"):
+        fact = (onprem or {}).get("problem") or "it was not found in vCenter"
+        refusals.append(_refusal(RULE_VM, "VM %s: %s; the commit deletes its Azure VM, so it runs only when the "
+                                 "on-premises VM is there. Re-run the failover (or check the vCenter you connect to), "
+                                 "then the commit." % (name, fact)))
+        return result
+    result["power_state"] = onprem.get("power_state")
+    result["tools_running_status"] = onprem.get("tools_running_status")
+    if not protected:
+        refusals.append(_refusal(RULE_DISKS_KNOWN, "VM %s: ASR's item lists no protected disk, so the gate cannot "
+                                 "verify that every disk is back on-premises. Read the item again later (a list "
+                                 "leaves the disks out; its GET has them) and re-run." % name))
+    else:
+        problems, report = disk_problems(name, protected, onprem)
+        result["disks"] = report
+        if problems:
+            refusals.append(_refusal(RULE_DISKS, "VM %s: %d of ASR's %d protected disk(s) attached; %s. %s" % (
+                name, len([r for r in report if r["file"]]), len(protected), "; ".join(problems), DISK_FIX)))
+    if onprem.get("power_state") != POWERED_ON:
+        refusals.append(_refusal(RULE_POWER, "VM %s is %s on-premises; the commit deletes its Azure VM, so it runs "
+                                 "only when the on-premises VM is powered on. Start it (siterecovery.failback."
+                                 "onprem_vm) and re-run; force: true does not override this rule." % (
+                                     name, onprem.get("power_state"))))
+    elif verification == "tools" and onprem.get("tools_running_status") != TOOLS_RUNNING:
+        if force:
+            forced = True
+        else:
+            refusals.append(_refusal(RULE_TOOLS, "VM %s: VMware Tools are %s, so vCenter cannot say that its guest "
+                                     "came up. Wait for the guest (or check its console) and re-run; for a guest "
+                                     "without Tools use verification: power, or force: true to commit anyway." % (
+                                         name, onprem.get("tools_running_status") or "not reported")))
+    if probes is not None:
+        failed = [p for p in probes if not p.get("ok")]
+        if failed:
+            refusals.append(_refusal(RULE_PROBES, "VM %s: health probe(s) did not answer: %s. Check the application "
+                                     "(or the probe), then re-run; force: true does not override this rule." % (
+                                         name, "; ".join("%s: %s" % (p["label"], p.get("fact")) for p in failed))))
+    result["commit"] = not refusals and probes is not None
+    result["forced"] = forced and not refusals
+    return result
+
+
+def ready_for_probes(decision):
+    """True when only the probes are left to check (no other rule refuses)."""
+    return not decision["refusals"]

@@ -1,0 +1,180 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The commit gate on the whole lab (issue 13, item 8): the Azure VM is never deleted while a protected disk is
+missing on-premises, nor while the VM is off, nor when a probe fails; bad probe options are refused before any
+read; the healthy path commits once and a re-run changes nothing.
+
+Judged from outside: the emulator's GET /_lab/state (does the Azure VM still exist, the item's stage), vCenter
+through the property collector (lab.effects.vm), and the lab's call counters (CallWatch)."""
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+import requests
+from conftest import NO_MUTATIONS, run_check_mode, run_module, watch_calls
+
+FAST = {"poll_interval": 0.5}
+
+
+def control(lab, method, path, body=None):
+    env = lab.env()
+    response = requests.request(method, env["LAB_CONTROL_URL"] + path, json=body, verify=env["AZURE_CA_BUNDLE"],
+                                timeout=30)
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
+
+
+def lab_state(lab):
+    """The emulator's whole state, read through its control API (GET /_lab/state)."""
+    return control(lab, "GET", "/state")
+
+
+def azure_vm_exists(lab, key):
+    return key in lab_state(lab)["compute"]["virtual_machines"]
+
+
+def stage(lab, name):
+    return lab_state(lab)["items"][name]["stage"]
+
+
+def vcenter_disks(lab, name):
+    vm = lab.effects.vm(name)
+    return sorted(d["file"] for d in vm["disks"]) if vm else None
+
+
+def refused_without_change(lab, args):
+    """Run the commit, expect a refusal, and prove nothing reached the lab that could change it."""
+    watch = watch_calls(lab)
+    rc, result = run_module("commit", dict(FAST, **args), env=lab.env())
+    assert rc != 0, result
+    assert watch.mutations() == NO_MUTATIONS, result
+    return result
+
+
+def test_a_partially_moved_failover_is_never_committed_even_with_force(full_lab):
+    lab = full_lab("replicating.yml")
+    # web02 (alternate location, disks of 40 and 80 GB on mt-lin01): the failover job stops right after its first
+    # side effect - the first VMDK detached from the master target, attached to nothing
+    control(lab, "POST", "/jobs/stop_after_effect", {"effects": 1})
+    rc, failed = run_module("failover", dict(FAST, vms=["web02"]), env=lab.env())
+    assert rc != 0, failed
+    on_mt = [f for f in vcenter_disks(lab, "mt-lin01") if f.startswith("[vmfs-01] web02/")]
+    assert on_mt == ["[vmfs-01] web02/web02_1.vmdk"], failed["msg"]
+    assert on_mt == ["[vmfs-01] web02/web02_1.vmdk"]
+    # the re-run of the failover creates web02 from what is left on the master target and starts it
+    rc, rerun = run_module("failover", dict(FAST, vms=["web02"]), env=lab.env())
+    assert rc == 0, rerun
+    assert stage(lab, "web02") == "failed_back"
+    assert vcenter_disks(lab, "web02") == ["[vmfs-01] web02/web02_1.vmdk"]
+    assert lab.effects.vm("web02")["power_state"] == "poweredOn"
+
+    for force in (False, True):
+        result = refused_without_change(lab, {"vms": ["web02"], "force": force})
+        assert "VM web02: 1 of ASR's 2 protected disk(s) attached; protected disk Disk0 (" in result["msg"], result["msg"]
+        assert "40.0 GB) is not attached" in result["msg"]
+        assert "re-run the failover" in result["msg"] and "force: true does not override this rule" in result["msg"]
+        refusal = result["vms"][0]["refusals"]  # per-VM results at the top level on a refusal too
+        assert [r["rule"] for r in refusal] == ["protected_disks_attached"] and result["refused"] == ["web02"]
+        assert result["changed"] is False
+        assert azure_vm_exists(lab, "rg-recovery-web/web02")
+        assert stage(lab, "web02") == "failed_back"
+
+    # check mode predicts the refusal and changes nothing
+    rc, check = run_check_mode("commit", dict(FAST, vms=["web02"]), lab)
+    assert rc == 0 and check["changed"] is False and check["refused"] == ["web02"], check
+    assert [d["file"] for d in check["vms"][0]["disks"]] == [None, "[vmfs-01] web02/web02_1.vmdk"]
+    assert azure_vm_exists(lab, "rg-recovery-web/web02")
+
+
+def test_a_vm_powered_off_is_not_committed_even_with_force(full_lab):
+    lab = full_lab("replicating.yml")
+    rc, done = run_module("failover", dict(FAST, vms=["app01"]), env=lab.env())
+    assert rc == 0, done
+    lab.effects.power_off("app01")
+    assert lab.effects.vm("app01")["power_state"] == "poweredOff"
+    for force in (False, True):
+        result = refused_without_change(lab, {"vms": ["app01"], "force": force})
+        assert "VM app01 is poweredOff on-premises" in result["msg"], result["msg"]
+        assert [r["rule"] for r in result["vms"][0]["refusals"]] == ["onprem_vm_powered_on"]
+        assert azure_vm_exists(lab, "rg-recovery/app01") and stage(lab, "app01") == "failed_back"
+
+
+@pytest.mark.parametrize("checks, fragment", [
+    ({"tcp": [{"host": "app01.lab", "port": "http"}]},
+     "health_checks.tcp[0].port: must be a whole number (got 'http'); give the TCP port as a whole number"),
+    ({"http": [{"url": "htp//app01.lab/health"}]},
+     "health_checks.http[0].url: must start with http:// or https:// (got 'htp//app01.lab/health')"),
+    ({"http": [{"url": "https://app01.lab:99999/health"}]}, "health_checks.http[0].url: is not a valid URL"),
+], ids=["tcp-port-http", "malformed-url", "url-port"])
+def test_a_bad_probe_is_refused_before_any_read_or_change(full_lab, checks, fragment):
+    lab = full_lab("replicating.yml")
+    rc, done = run_module("failover", dict(FAST, vms=["app01"]), env=lab.env())
+    assert rc == 0, done
+    watch = watch_calls(lab)
+    rc, result = run_module("commit", dict(FAST, vms=["app01"], health_checks=checks), env=lab.env())
+    assert rc != 0, result
+    assert result["msg"].startswith("Refusing to start the commit (nothing was read); nothing was changed."), result
+    assert fragment in result["msg"], result["msg"]
+    calls = watch.since()
+    assert calls["arm"] == {} and not any(calls["soap"].values()), calls  # not even a read
+    assert azure_vm_exists(lab, "rg-recovery/app01") and stage(lab, "app01") == "failed_back"
+
+
+class _Health(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/health" else 503)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def app_endpoints():
+    """An HTTP server (/health answers 200, anything else 503) and a listening TCP port, standing in for the
+    application on the failed-back VM."""
+    server = HTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    yield {"http": "http://127.0.0.1:%d" % server.server_address[1], "tcp": listener.getsockname()[1]}
+    server.shutdown()
+    listener.close()
+
+
+def test_the_healthy_path_commits_once_and_a_rerun_changes_nothing(full_lab, app_endpoints):
+    lab = full_lab("replicating.yml")
+    rc, done = run_module("failover", dict(FAST, vms=["app01"]), env=lab.env())
+    assert rc == 0, done
+    disks = vcenter_disks(lab, "app01")
+    assert disks == ["[vmfs-01] app01/app01.vmdk", "[vmfs-01] app01/app01_1.vmdk"]
+    checks = {"tcp": [{"host": "127.0.0.1", "port": app_endpoints["tcp"]}],
+              "http": [{"url": app_endpoints["http"] + "/health", "vm": "app01"}]}
+
+    # a probe that does not answer as expected stops the commit
+    failing = {"http": [{"url": app_endpoints["http"] + "/down", "timeout": 2}]}
+    result = refused_without_change(lab, {"vms": ["app01"], "health_checks": failing})
+    assert "health probe(s) did not answer" in result["msg"] and "status 503, expected 200" in result["msg"], result["msg"]
+    assert azure_vm_exists(lab, "rg-recovery/app01")
+
+    rc, check = run_check_mode("commit", dict(FAST, vms=["app01"], health_checks=checks), lab)
+    assert rc == 0 and check["changed"] is True and check["refused"] == [], check
+    assert check["vms"][0]["action"] == "commit" and [p["ok"] for p in check["vms"][0]["probes"]] == [True, True]
+    assert azure_vm_exists(lab, "rg-recovery/app01") and stage(lab, "app01") == "failed_back"
+
+    rc, committed = run_module("commit", dict(FAST, vms=["app01"], health_checks=checks), env=lab.env())
+    assert rc == 0, committed
+    assert stage(lab, "app01") == "failback_committed"
+    assert not azure_vm_exists(lab, "rg-recovery/app01")
+    assert vcenter_disks(lab, "app01") == disks and lab.effects.vm("app01")["power_state"] == "poweredOn"
+
+    watch = watch_calls(lab)
+    rc, again = run_module("commit", dict(FAST, vms=["app01"], health_checks=checks), env=lab.env())
+    assert rc == 0 and again["changed"] is False and again["vms"][0]["action"] == "already_done", again
+    assert watch.mutations() == NO_MUTATIONS
