@@ -89,6 +89,14 @@ options:
     description: Seconds between reads of the ASR jobs (at least 0.5).
     type: float
     default: 15
+  assume_stages:
+    description:
+      - Check mode only (ignored otherwise) - C({VM name: stage}) that an earlier step of the same check-mode run
+        predicted (its RV(predicted_stages)). A VM the failover would bring back is then shown as committed, and its
+        gate (disks, power, Tools, probes) is left to the real run, which checks it before any commit; its result
+        says RV(vms[].assumed).
+    type: dict
+    default: {}
 notes:
   - The module is in both action groups, so C(module_defaults) for C(group/siterecovery.failback.azure) and
     C(group/siterecovery.failback.vsphere) both apply; it reads vCenter to verify the on-premises VMs.
@@ -141,9 +149,13 @@ vms:
       type: str
       sample: failed_back
     stage_after:
-      description: The failback stage after the job (absent in check mode and when nothing ran).
+      description: The failback stage after the job; in check mode, the stage the step would leave it at. Absent when nothing ran.
       type: str
       sample: failback_committed
+    assumed:
+      description: Check mode - the VM was planned from a stage an earlier step predicted (O(assume_stages)), not its own.
+      type: bool
+      sample: false
     action:
       description: V(commit), V(already_done) or V(none).
       type: str
@@ -221,6 +233,11 @@ refusals:
   type: list
   elements: str
   sample: ["VM web02: 1 of ASR's 2 protected disk(s) attached; ..."]
+predicted_stages:
+  description: Check mode - C({VM name: stage}) each VM would be at after this step (for the next step's O(assume_stages)).
+  returned: check mode
+  type: dict
+  sample: {"app01": "failback_committed"}
 api_calls:
   description: Resource Manager requests made.
   returned: success
@@ -234,7 +251,7 @@ duration_seconds:
 """
 
 from ansible_collections.siterecovery.failback.plugins.module_utils import probes as health
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import commit
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import commit, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import commit_gate, options
@@ -271,14 +288,13 @@ def run(module):
 
     try:
         outcome = commit.ensure(session, vault, module.selection(), gate_of, module.check_mode, deadline,
-                                poll=params["poll_interval"], azure_vms=AzureVms(session), check_selected=check_selected)
+                                poll=params["poll_interval"], azure_vms=AzureVms(session), check_selected=check_selected,
+                                assumed=params["assume_stages"])
     except FailbackError as error:  # per-VM results at the top level on failure as on success
         vms = error.details.get("vms") or []
         module.fail(error, changed=any(r.get("job") for r in vms), vms=vms, refused=error.details.get("refused", []))
     if module.diff_mode:
-        outcome["diff"] = {"before": {r["name"]: r["stage_before"] for r in outcome["vms"]},
-                           "after": {r["name"]: "failback_committed" if r["action"] == "commit" else r["stage_before"]
-                                     for r in outcome["vms"]}}
+        outcome["diff"] = runner.diff(outcome["vms"])
     if outcome["forced"]:
         module.ansible.warn("Committed without VMware Tools verified running (force: true): %s."
                             % ", ".join(outcome["forced"]))
@@ -299,6 +315,7 @@ def main():
         "probe_timeout": {"type": "int", "default": 60},
         "timeout": {"type": "int", "default": 1800},
         "poll_interval": {"type": "float", "default": 15},
+        "assume_stages": {"type": "dict", "default": {}},
     }
     module = FailbackModule(spec, azure=True, vault=True, vsphere=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])

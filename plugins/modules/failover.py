@@ -42,7 +42,8 @@ attributes:
   check_mode:
     support: full
   diff_mode:
-    support: none
+    support: full
+    details: The diff shows each VM's failback stage before and after (predicted in check mode).
 options:
   vms:
     description: The VMs to fail over, by name.
@@ -83,6 +84,14 @@ options:
     description: Seconds between reads of the ASR jobs, 0.5 to 3600.
     type: float
     default: 15
+  assume_stages:
+    description:
+      - Check mode only (ignored otherwise) - C({VM name: stage}) that an earlier step of the same check-mode run
+        predicted (its RV(predicted_stages)). A VM whose real stage is behind the one given is planned from the
+        given stage, so C(ansible-playbook --check) of a whole failback shows every step. What that earlier step
+        would create (recovery points, on-premises disks) is not checked then; its VM's result says RV(vms[].assumed).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -128,9 +137,13 @@ vms:
       type: str
       sample: replicating_to_onprem
     stage_after:
-      description: The failback stage after the job (absent in check mode and when nothing ran).
+      description: The failback stage after the job; in check mode, the stage the step would leave it at. Absent when nothing ran.
       type: str
       sample: failed_back
+    assumed:
+      description: Check mode - the VM was planned from a stage an earlier step predicted (O(assume_stages)), not its own.
+      type: bool
+      sample: false
     action:
       description: V(failover), V(cancel), V(already_done) or V(none).
       type: str
@@ -206,6 +219,20 @@ job_ids:
   type: list
   elements: str
   sample: ["3675597c-1899-4771-90c8-2a5be1c7f0f1"]
+verify_onprem:
+  description: >-
+    The VMs to verify on-premises next, each as C(name) - what M(siterecovery.failback.onprem_vm) takes: every VM of
+    the run; in check mode only those already failed back (the others are verified once the real failover brought
+    them back).
+  returned: success, when O(cancel=false)
+  type: list
+  elements: dict
+  sample: [{"name": "app01"}]
+predicted_stages:
+  description: Check mode - C({VM name: stage}) each VM would be at after this step (for the next step's O(assume_stages)).
+  returned: check mode
+  type: dict
+  sample: {"app01": "failed_back"}
 api_calls:
   description: Resource Manager requests made.
   returned: success
@@ -218,7 +245,7 @@ duration_seconds:
   sample: 230.1
 """
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import failover_outcome, options
@@ -237,12 +264,14 @@ def run(module):
     selection = module.selection()
     if params["cancel"]:
         outcome = failover.cancel(vault, selection, module.check_mode, deadline, poll=params["poll_interval"])
-        outcome["api_calls"] = session.stats["calls"]
-        return outcome
-    outcome = failover.ensure(
-        session, vault, selection,
-        params["recovery_point"], "Required" if params["source_site_operations"] == "required" else "NotRequired",
-        module.check_mode, deadline, poll=params["poll_interval"], azure_vms=AzureVms(session))
+    else:
+        outcome = failover.ensure(
+            session, vault, selection,
+            params["recovery_point"], "Required" if params["source_site_operations"] == "required" else "NotRequired",
+            module.check_mode, deadline, poll=params["poll_interval"], azure_vms=AzureVms(session),
+            assumed=params["assume_stages"])
+    if module.diff_mode:
+        outcome["diff"] = runner.diff(outcome["vms"])
     outcome["api_calls"] = session.stats["calls"]
     return outcome
 
@@ -274,6 +303,7 @@ def main():
         "cancel": {"type": "bool", "default": False},
         "timeout": {"type": "int", "default": 3600},
         "poll_interval": {"type": "float", "default": 15},
+        "assume_stages": {"type": "dict", "default": {}},
     }
     module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])

@@ -41,7 +41,8 @@ attributes:
   check_mode:
     support: full
   diff_mode:
-    support: none
+    support: full
+    details: The diff shows each VM's failback stage before and after (predicted in check mode).
 options:
   vms:
     description: The VMs to reprotect, by name (the protected item's friendly name).
@@ -112,6 +113,14 @@ options:
     description: Seconds between reads of the ASR jobs, 0.5 to 3600.
     type: float
     default: 15
+  assume_stages:
+    description:
+      - Check mode only (ignored otherwise) - C({VM name: stage}) that an earlier step of the same check-mode run
+        predicted (its RV(predicted_stages)). A VM whose real stage is behind the one given is planned from the
+        given stage, so C(ansible-playbook --check) of a whole failback shows every step. What that earlier step
+        would create (recovery points, on-premises disks) is not checked then; its VM's result says RV(vms[].assumed).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -160,9 +169,13 @@ vms:
       type: str
       sample: running_in_azure
     stage_after:
-      description: The failback stage after the job (absent in check mode and when nothing ran).
+      description: The failback stage after the job; in check mode, the stage the step would leave it at. Absent when nothing ran.
       type: str
       sample: replicating_to_onprem
+    assumed:
+      description: Check mode - the VM was planned from a stage an earlier step predicted (O(assume_stages)), not its own.
+      type: bool
+      sample: false
     action:
       description: V(reprotect) (done or, in check mode, to do), V(already_done) or V(none).
       type: str
@@ -210,6 +223,11 @@ vms:
       type: dict
       sample: {"name": "3c7b...", "scenario": "Reprotect", "state": "Succeeded", "duration_seconds": 212.0,
                "tasks": [], "errors": []}
+predicted_stages:
+  description: Check mode - C({VM name: stage}) each VM would be at after this step (for the next step's O(assume_stages)).
+  returned: check mode
+  type: dict
+  sample: {"app01": "replicating_to_onprem"}
 api_calls:
   description: Resource Manager requests made.
   returned: success
@@ -222,7 +240,7 @@ duration_seconds:
   sample: 215.2
 """
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import reprotect
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import reprotect, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
@@ -258,7 +276,9 @@ def run(module):
         session, vault, module.selection(),
         params["direction"], names, module.check_mode, deadline,
         agent_deadline=Deadline(params["agent_registration_timeout"]) if params["direction"] == "to_azure" else None,
-        poll=params["poll_interval"], record_azure_vm=record)
+        poll=params["poll_interval"], record_azure_vm=record, assumed=params["assume_stages"])
+    if module.diff_mode:
+        outcome["diff"] = runner.diff(outcome["vms"])
     outcome["api_calls"] = session.stats["calls"]
     return outcome
 
@@ -280,6 +300,7 @@ def main():
         "timeout": {"type": "int", "default": 3600},
         "agent_registration_timeout": {"type": "int", "default": 1200},
         "poll_interval": {"type": "float", "default": 15},
+        "assume_stages": {"type": "dict", "default": {}},
     }
     module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])

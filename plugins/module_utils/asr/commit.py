@@ -10,10 +10,10 @@ Azure VM is really gone and which of its disks and NICs remain."""
 from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import operations
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import operations, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import commit_gate, lifecycle, remedies
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import commit_gate, lifecycle
 
 STEP = lifecycle.step("commit")  # the stages it starts from, is done at, and why it refuses the others
 RULE_STAGE = "stage_failed_back"
@@ -74,47 +74,47 @@ def gate(candidates, read_onprem, run_probes, probes=(), verification="tools", f
     return decisions
 
 
-def plan(selected, decisions):
-    """``(acting, results, forced, refusals)`` from the items and their gate decisions."""
-    acting, results, refusals, forced = [], [], [], []
-    for model, item in selected:
-        stage = item["failback_stage"]
+WORDS = runner.Words("commit the failback", "Commit", "commit")
+
+
+def plan(selected, decisions, assumed=None):
+    """``(acting, results, forced, refusals)`` from the items and their gate decisions (``runner.decide``).
+
+    ``assumed``: check mode only, ``{VM name: stage}`` an earlier step of the run predicted; such a VM is not
+    failed back yet, so its gate is left to the real run (its result says ``assumed``)."""
+    forced = []
+
+    def check(model, item, result):
+        if result["assumed"]:
+            return None
         decision = decisions.get(item["item_name"])
-        result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
-                  "action": "none", "onprem_power_state": decision["power_state"] if decision else "not checked",
-                  "forced": False, "job": None, "refusals": []}
-        results.append(result)
-        action, _why = STEP.decide(stage)
-        if action == lifecycle.SKIP:
-            result["action"] = "already_done"
-            continue
-        if action == lifecycle.REFUSE:
-            message = STEP.refusal(item["name"], stage)
-            result["refusals"].append({"rule": RULE_STAGE, "message": message})
-            refusals.append(message)
-            continue
         if decision is None:
             decision = commit_gate.decide(item["name"], protected_disks(model), None)
-        result.update(tools_running_status=decision["tools_running_status"], disks=decision["disks"],
-                      probes=decision["probes"], refusals=list(decision["refusals"]))
+        result.update(onprem_power_state=decision["power_state"], tools_running_status=decision["tools_running_status"],
+                      disks=decision["disks"], probes=decision["probes"], refusals=list(decision["refusals"]))
         if decision["refusals"] or not decision["commit"]:
-            refusals.extend(r["message"] for r in decision["refusals"])
-            continue
+            return " ".join(r["message"] for r in decision["refusals"])
         if decision["forced"]:
             result["forced"] = True
             forced.append(item["name"])
-        result.update(action="commit", changed=True)
-        acting.append((model, item))
+        return None
+
+    def stage_refusal(result, message):
+        result["refusals"].append({"rule": RULE_STAGE, "message": message})
+
+    acting, results, refusals = runner.decide(STEP, WORDS, selected, check, extra={
+        "onprem_power_state": "not checked", "forced": False, "refusals": []}, assumed=assumed, on_refuse=stage_refusal)
     return acting, results, forced, refusals
 
 
-def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, azure_vms=None, check_selected=None):
+def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, azure_vms=None, check_selected=None,
+           assumed=None):
     """Commit every selected VM the gate lets through, or none: any refusal raises before the first change.
 
     ``gate_of(candidates) -> {item name: decision}`` (see :func:`gate`) reads vCenter once for all failed-back
     VMs; ``check_selected(vm names) -> [problem messages]`` checks the options against the VMs selected (a probe's
     ``vm``) before anything else is read. In check mode nothing is started and a refusal is a prediction
-    (``refused``), not a failure."""
+    (``refused``), not a failure; ``assumed`` (check mode only) are the stages an earlier step predicted."""
     selected = asr_items.select(vault, **selection)
     problems = check_selected([item["name"] for _model, item in selected]) if check_selected else []
     if problems:
@@ -123,37 +123,36 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
     recorded = {item["item_name"]: azure_vms.find(item) for _model, item in selected} if azure_vms else {}
     decisions = gate_of([(model, item) for model, item in selected
                          if STEP.decide(item["failback_stage"])[0] == lifecycle.ACT])
-    acting, results, forced, refusals = plan(selected, decisions)
+    acting, results, forced, refusals = plan(selected, decisions, assumed=assumed if check_mode else None)
     refused = [r["name"] for r in results if r["refusals"]]
     if refusals and not check_mode:
         raise AzureError("Refusing to commit the failback; nothing was changed (the Azure VMs are kept): "
                          + " ".join(refusals), refusals=refusals, vms=results, refused=refused)
     outcome = {"changed": bool(acting) and not refusals, "vms": results, "forced": forced, "refused": refused}
+    if check_mode:
+        outcome["predicted_stages"] = runner.predict(STEP, [dict(r, changed=r["changed"] and not r["refusals"])
+                                                            for r in results])
+        for result in results:
+            result["stage_after"] = outcome["predicted_stages"][result["name"]]
     if check_mode or not acting:
         if refusals:
             outcome["refusals"] = refusals
         return outcome
     started = {item["item_name"]: operations.item_action(vault, "failover_commit", model) for model, item in acting}
     summaries = operations.wait(vault, started.values(), deadline, poll=poll)
-    vault.forget("items")
-    after = {item["item_name"]: item for _model, item in asr_items.select(
-        vault, item_names=[r["item_name"] for r in results])}
     if azure_vms is not None:
         azure_vms.forget()
-    for result in results:
-        result["stage_after"] = after[result["item_name"]]["failback_stage"]
-        if result["action"] != "commit":
-            continue
-        result["job"] = operations.job_result(summaries.get(started[result["item_name"]]))
+    disk_names = {item["item_name"]: (item.get("azure_vm") or {}).get("disk_names") or [] for _model, item in selected}
+
+    def after(result, item):
+        if result["action"] != "commit" or azure_vms is None:
+            return
         vm = recorded.get(result["item_name"])
-        if azure_vms is not None:
-            still = azure_vms.find(after[result["item_name"]])
-            result["azure_vm_deleted"] = not (still and still.get("exists"))
-            result["leftovers"] = azure_vms.leftovers(vm) if vm else {"disks": [], "nics": []}
-    failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
-    if failed:
-        raise AzureError("Commit failed for %s. %s" % (
-            ", ".join(r["name"] for r in failed),
-            " ".join("%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
-            vms=results, failed=[r["name"] for r in failed])
+        still = azure_vms.find(item)
+        result["azure_vm_deleted"] = not (still and still.get("exists"))
+        # ASR's own names for the VM's disks (azureVMDiskDetails / targetManagedDiskId) count, not only name prefixes
+        names = disk_names[result["item_name"]] + ([vm["os_disk"]] if vm and vm.get("os_disk") else [])
+        result["leftovers"] = azure_vms.leftovers(vm, disk_names=names) if vm else {"disks": [], "nics": []}
+
+    runner.finish(vault, WORDS, results, {name: summaries.get(job) for name, job in started.items()}, after=after)
     return outcome

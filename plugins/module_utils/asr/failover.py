@@ -135,8 +135,9 @@ class ModernizedFailback:
 
 
 def provider(item):
-    """The failback flow an item takes: ModernizedFailback for InMageRcmFailback, else ClassicFailback."""
-    return ModernizedFailback if item["provider"] in stages.MODERN_FAILBACK else ClassicFailback
+    """The failback flow an item takes: ModernizedFailback for InMageRcmFailback (and for an InMageRcm item a
+    check-mode run assumes reprotected), else ClassicFailback."""
+    return ModernizedFailback if item["provider"] in stages.MODERN_FAILBACK + stages.MODERN_FORWARD else ClassicFailback
 
 
 WORDS = runner.Words("fail over to on-premises", "Failover to on-premises", "failover")
@@ -224,11 +225,12 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
     selected = asr_items.select(vault, **selection)
     acting, results, use_plan = plan(vault, selected, recovery_point, selection.get("plan"),
                                      assumed=assumed if check_mode else None)
-    if check_mode:
+    if check_mode:  # only the VMs already back can be verified on-premises now; the others would be after the job
         return {"changed": bool(acting), "vms": results, "recovery_plan": use_plan,
-                "predicted_stages": runner.predict(STEP, results)}
+                "predicted_stages": runner.predict(STEP, results),
+                "verify_onprem": [{"name": r["name"]} for r in results if not r["changed"]]}
     if not acting:
-        return {"changed": False, "vms": results, "recovery_plan": use_plan}
+        return {"changed": False, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results)}
     summaries = apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll)
 
     def after(result, item):
@@ -236,5 +238,10 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
         result["azure_vm_power_state"] = found["power_state"] if found else None
 
     runner.finish(vault, WORDS, results, {k: v for k, v in summaries.items() if v is not None}, after=after)
-    return {"changed": True, "vms": results, "recovery_plan": use_plan, "job_ids": sorted(
-        {ids.last(r["job"]["id"]) for r in results if r["job"]})}
+    return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results),
+            "job_ids": sorted({ids.last(r["job"]["id"]) for r in results if r["job"]})}
+
+
+def _verify(results):
+    """The VMs the next step verifies on-premises (each as ``{name}``, what onprem_vm takes): every VM of the run."""
+    return [{"name": r["name"]} for r in results]

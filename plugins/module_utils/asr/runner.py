@@ -13,6 +13,8 @@ success and carried by the AzureError (``vms``) on failure.
 
 from __future__ import annotations
 
+import copy
+
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import operations
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
@@ -27,20 +29,21 @@ class Words:
         self.refuse, self.failed, self.action = refuse, failed, action
 
 
-def decide(step, words, selected, check, extra=None, assumed=None):
+def decide(step, words, selected, check, extra=None, assumed=None, on_refuse=None):
     """Per item of ``selected`` (``(model, item)`` pairs from ``asr.items.select``): skip, refuse or act.
 
     ``check(model, item, result)`` runs for items at a stage the step starts from; it returns a refusal
     sentence (or raises AzureError, whose message is the refusal) or None to act, and may fill ``result``.
     ``extra``: keys every result starts with. ``assumed``: ``{VM name: stage}`` that an earlier step of the same
-    check-mode run predicted (see ``assume``). Returns ``(acting, results, refusals)``; ``acting`` holds the
+    check-mode run predicted (see ``assume``). ``on_refuse(result, sentence)`` hears of each refusal by stage.
+    Returns ``(acting, results, refusals)``; ``acting`` holds the
     ``(model, item)`` pairs to act on, each result of those has ``action`` = ``words.action``, ``changed`` True."""
     acting, results, refusals = [], [], []
     for model, item in selected:
         stage, assumed_here = assume(item, assumed)
         result = {"name": item["name"], "item_name": item["item_name"], "stage_before": stage, "changed": False,
                   "action": "none", "job": None, "assumed": assumed_here}
-        result.update(extra or {})
+        result.update(copy.deepcopy(extra or {}))  # each result its own lists
         results.append(result)
         action, _why = step.decide(stage)
         if action == lifecycle.SKIP:
@@ -48,6 +51,8 @@ def decide(step, words, selected, check, extra=None, assumed=None):
             continue
         if action == lifecycle.REFUSE:
             refusals.append(step.refusal(item["name"], stage))
+            if on_refuse is not None:
+                on_refuse(result, refusals[-1])
             continue
         try:
             refusal = check(model, item, result)
@@ -81,6 +86,13 @@ def predict(step, results):
     for result in results:
         result["stage_after"] = step.leads_to if result["changed"] else result["stage_before"]
     return {r["name"]: r["stage_after"] for r in results}
+
+
+def diff(results):
+    """The module's diff: each VM's stage before, and after (the prediction in check mode; the stage read again
+    after the jobs otherwise; unchanged where nothing ran)."""
+    return {"before": {r["name"]: r["stage_before"] for r in results},
+            "after": {r["name"]: r.get("stage_after", r["stage_before"]) for r in results}}
 
 
 def refuse(words, refusals, results):

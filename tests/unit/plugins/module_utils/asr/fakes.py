@@ -493,8 +493,8 @@ class FakeAzureVms:
         if self.after_forget is not None:
             self.vms = dict(self.after_forget)
 
-    def leftovers(self, vm):
-        self.calls.append(("leftovers", vm["id"]))
+    def leftovers(self, vm, disk_names=()):
+        self.calls.append(("leftovers", vm["id"], list(disk_names)))
         return self._leftovers
 
     def tag(self, vm_id, name):

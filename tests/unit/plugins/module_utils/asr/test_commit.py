@@ -200,7 +200,7 @@ def test_ensure_commits_with_an_empty_body_and_reports_the_azure_vm_gone():
     assert done["job"]["name"] == next(iter(client.jobs))
     assert done["azure_vm_deleted"] is True
     assert done["leftovers"] == {"disks": [{"name": "left-osdisk"}], "nics": [], "resource_groups": []}
-    assert ("leftovers", azure["id"]) in azure_vms.calls
+    assert ("leftovers", azure["id"], []) in azure_vms.calls
     assert (skipped["action"], skipped["stage_after"], skipped["job"]) == ("already_done", "failback_committed", None)
     assert "azure_vm_deleted" not in skipped and "leftovers" not in skipped
 
@@ -368,3 +368,20 @@ def test_a_probe_for_a_vm_that_is_not_selected_is_refused_before_vcenter_is_read
                       fakes.deadline(), check_selected=lambda names: ["probe names VM db01, not in %s" % names])
     assert caught.value.details["rule"] == "options_valid"
     assert onprem.asked == [] and client.actions == []
+
+
+def test_check_mode_commits_a_vm_an_earlier_step_predicted_failed_back_without_gating_it_yet():
+    # the failover of the same check-mode run predicted failed_back; vCenter cannot show its disks yet
+    acting, results, _forced, refusals = commit.plan([item("app01", "replicating_to_onprem")], {},
+                                                     assumed={"app01": "failed_back"})
+    assert refusals == [] and len(acting) == 1
+    assert (results[0]["action"], results[0]["assumed"], results[0]["refusals"]) == ("commit", True, [])
+    # a stage behind the real one is never assumed
+    _acting, results, _forced, refusals = commit.plan([item("app01", "failback_committed")], {},
+                                                      assumed={"app01": "failed_back"})
+    assert results[0]["action"] == "already_done" and refusals == []
+
+
+def test_refusals_of_two_vms_stay_apart():
+    _acting, results, _forced, refusals = commit.plan([item("app01", "job_running"), item("web01", "unknown")], {})
+    assert [len(r["refusals"]) for r in results] == [1, 1] and len(refusals) == 2

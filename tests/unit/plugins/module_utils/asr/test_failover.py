@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.asr import fakes
@@ -109,6 +109,7 @@ def test_classic_failover_sends_the_recorded_body_to_the_item():
         (fakes.RG, fakes.VAULT_NAME, fakes.FABRIC, fakes.CONTAINER, fakes.ITEM))]
     job = next(iter(client.jobs))
     assert outcome["changed"] is True and outcome["recovery_plan"] is None and outcome["job_ids"] == [job]
+    assert outcome["verify_onprem"] == [{"name": fakes.VM}]
     result = outcome["vms"][0]
     assert (result["action"], result["changed"], result["stage_before"], result["stage_after"], result["via_plan"]) == (
         "failover", True, "replicating_to_onprem", "failed_back", None)
@@ -197,9 +198,9 @@ def test_items_past_the_failover_are_left_alone(model, stage):
     client, vault = setup(model)
     outcome = ensure(vault, item_names=[model.name])
     assert client.actions == [] and "points/" + model.name not in client.reads
-    assert outcome == {"changed": False, "recovery_plan": None, "vms": [{
-        "name": model.properties.friendly_name, "item_name": model.name, "stage_before": stage, "changed": False,
-        "action": "already_done",
+    vm = model.properties.friendly_name
+    assert outcome == {"changed": False, "recovery_plan": None, "verify_onprem": [{"name": vm}], "vms": [{
+        "name": vm, "item_name": model.name, "stage_before": stage, "changed": False, "action": "already_done",
         "recovery_point": None, "data_loss_window_seconds": None, "job": None, "via_plan": None, "assumed": False}]}
 
 
@@ -270,6 +271,7 @@ def test_check_mode_predicts_and_starts_nothing():
     assert "job_ids" not in outcome
     # the prediction: where the failover would leave the VM, for the next step of a check-mode run
     assert outcome["vms"][0]["stage_after"] == "failed_back" and outcome["predicted_stages"] == {fakes.VM: "failed_back"}
+    assert outcome["verify_onprem"] == []  # the VM is verified on-premises once the real failover brought it back
 
 
 def test_a_failed_job_raises_with_the_error_and_its_remedy():
@@ -614,3 +616,20 @@ def test_an_assumed_stage_never_moves_a_vm_back_and_counts_only_in_check_mode():
         failover.ensure(None, vault, dict(SEL, vms=[fakes.FORWARD_VM]), "latest_processed", "NotRequired", False,
                         fakes.deadline(), assumed={fakes.FORWARD_VM: "replicating_to_onprem"})
     assert client.actions == []
+
+
+def test_a_modernized_vm_assumed_reprotected_is_planned_as_a_planned_failover():
+    client, vault = setup(fakes.rcm_forward_item(fakes.RUNNING_IN_AZURE))
+    outcome = failover.ensure(None, vault, dict(SEL, vms=[fakes.RCM_FORWARD_VM]), "latest_app_consistent", "NotRequired",
+                              True, fakes.deadline(), assumed={fakes.RCM_FORWARD_VM: "replicating_to_onprem"})
+    entry = outcome["vms"][0]
+    assert entry["action"] == "failover" and entry["assumed"] is True
+    assert entry["recovery_point"]["type"] == "ApplicationConsistent" and entry["data_loss_window_seconds"] == 0.0
+    assert client.actions == []
+
+
+def test_the_diff_shows_each_vms_stage_before_and_after():
+    results = [{"name": "app01", "stage_before": "replicating_to_onprem", "stage_after": "failed_back"},
+               {"name": "web01", "stage_before": "failed_back"}]
+    assert runner.diff(results) == {"before": {"app01": "replicating_to_onprem", "web01": "failed_back"},
+                                    "after": {"app01": "failed_back", "web01": "failed_back"}}
