@@ -31,6 +31,7 @@ extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
   - siterecovery.failback.vsphere
+  - siterecovery.failback.step
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.ACTION_GROUP_BOTH
 attributes:
@@ -89,14 +90,6 @@ options:
     description: Seconds between reads of the ASR jobs (at least 0.5).
     type: float
     default: 15
-  assume_stages:
-    description:
-      - Check mode only (ignored otherwise) - C({VM name: stage}) that an earlier step of the same check-mode run
-        predicted (its RV(predicted_stages)). A VM the failover would bring back is then shown as committed, and its
-        gate (disks, power, Tools, probes) is left to the real run, which checks it before any commit; its result
-        says RV(vms[].assumed).
-    type: dict
-    default: {}
 notes:
   - The module is in both action groups, so C(module_defaults) for C(group/siterecovery.failback.azure) and
     C(group/siterecovery.failback.vsphere) both apply; it reads vCenter to verify the on-premises VMs.
@@ -149,11 +142,14 @@ vms:
       type: str
       sample: failed_back
     stage_after:
-      description: The failback stage after the job; in check mode, the stage the step would leave it at. Absent when nothing ran.
+      description: >-
+        The failback stage after the job; in check mode, the stage the step would leave it at. Absent when
+        nothing ran.
       type: str
       sample: failback_committed
     assumed:
-      description: Check mode - the VM was planned from a stage an earlier step predicted (O(assume_stages)), not its own.
+      description: >-
+        Check mode - the VM was planned from a stage an earlier step predicted (O(assume_stages)), not its own.
       type: bool
       sample: false
     action:
@@ -234,7 +230,9 @@ refusals:
   elements: str
   sample: ["VM web02: 1 of ASR's 2 protected disk(s) attached; ..."]
 predicted_stages:
-  description: Check mode - C({VM name: stage}) each VM would be at after this step (for the next step's O(assume_stages)).
+  description: >-
+    Check mode - the stage each VM would be at after this step, by VM name (for the next step's
+    O(assume_stages)).
   returned: check mode
   type: dict
   sample: {"app01": "failback_committed"}

@@ -35,6 +35,7 @@ author:
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.step
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
 attributes:
@@ -113,14 +114,6 @@ options:
     description: Seconds between reads of the ASR jobs, 0.5 to 3600.
     type: float
     default: 15
-  assume_stages:
-    description:
-      - Check mode only (ignored otherwise) - C({VM name: stage}) that an earlier step of the same check-mode run
-        predicted (its RV(predicted_stages)). A VM whose real stage is behind the one given is planned from the
-        given stage, so C(ansible-playbook --check) of a whole failback shows every step. What that earlier step
-        would create (recovery points, on-premises disks) is not checked then; its VM's result says RV(vms[].assumed).
-    type: dict
-    default: {}
 """
 
 EXAMPLES = r"""
@@ -169,11 +162,14 @@ vms:
       type: str
       sample: running_in_azure
     stage_after:
-      description: The failback stage after the job; in check mode, the stage the step would leave it at. Absent when nothing ran.
+      description: >-
+        The failback stage after the job; in check mode, the stage the step would leave it at. Absent when
+        nothing ran.
       type: str
       sample: replicating_to_onprem
     assumed:
-      description: Check mode - the VM was planned from a stage an earlier step predicted (O(assume_stages)), not its own.
+      description: >-
+        Check mode - the VM was planned from a stage an earlier step predicted (O(assume_stages)), not its own.
       type: bool
       sample: false
     action:
@@ -224,7 +220,9 @@ vms:
       sample: {"name": "3c7b...", "scenario": "Reprotect", "state": "Succeeded", "duration_seconds": 212.0,
                "tasks": [], "errors": []}
 predicted_stages:
-  description: Check mode - C({VM name: stage}) each VM would be at after this step (for the next step's O(assume_stages)).
+  description: >-
+    Check mode - the stage each VM would be at after this step, by VM name (for the next step's
+    O(assume_stages)).
   returned: check mode
   type: dict
   sample: {"app01": "replicating_to_onprem"}

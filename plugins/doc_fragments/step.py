@@ -1,0 +1,21 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The options every lifecycle step (reprotect, failover, commit) shares for a whole-run check mode.
+    DOCUMENTATION = r"""
+options:
+  assume_stages:
+    description:
+      - Check mode only (ignored otherwise) - the stage of each VM, by VM name, that an earlier step of the same
+        check-mode run predicted (its C(predicted_stages)). A VM whose real stage is behind the one given is planned from the
+        given stage, so C(ansible-playbook --check) of a whole failback shows every step. What the earlier step
+        would create (recovery points, on-premises disks) is not checked then; the real run checks it before any
+        change, and the VM's result says C(assumed).
+    type: dict
+    default: {}
+"""
