@@ -25,6 +25,8 @@ GATED = (
     "plugins/module_utils/asr/providers/classic.py",     # classic request bodies
     "plugins/module_utils/asr/providers/modernized.py",  # modernized request bodies
     "plugins/module_utils/asr/reprotect.py",         # reprotect request bodies, placement
+    "plugins/module_utils/asr/runner.py",            # every ASR step: skip, refuse, act, verify
+    "plugins/module_utils/domain/commit_gate.py",    # whether the Azure VM may be deleted
     "plugins/module_utils/azure/jobs.py",            # starts every ASR begin_* call, reads its job
     "plugins/module_utils/vsphere/disks.py",         # reconfigure specs for disk moves
     "plugins/module_utils/vsphere/master_target.py",  # disk moves off the master target
