@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import (
     lifecycle,
     readiness,
-    readiness_modern,  # noqa: F401
+    readiness_modern,
     stages,
 )
 
@@ -99,4 +99,6 @@ def test_the_documented_step_table_is_the_one_the_code_prints():
     text = (ROOT / "docs" / "failback.md").read_text(encoding="utf-8")
     found = re.search(r"<!-- step-table:begin -->\n(.*?)<!-- step-table:end -->", text, re.S)
     assert found, "docs/failback.md has no step-table markers"
+    # the modernized flow's rules are registered too (importing readiness_modern registers them)
+    assert set(readiness_modern.RULE_IDS) <= {r["id"] for r in readiness.RULES}
     assert found.group(1) == lifecycle.markdown_table(readiness.RULES)
