@@ -18,4 +18,14 @@ options:
         change, and the VM's result says C(assumed).
     type: dict
     default: {}
+  per_vm:
+    description:
+      - A VM that cannot take this step, or whose job fails, stops alone - with the other VMs of its replication
+        group, which ASR moves together - and the other VMs go on. The module still fails, naming each VM that
+        stopped, its stage and why (C(error.stopped)), and returns the VMs that go on (C(error.continue_with)), so
+        a run can carry on with them and end failed.
+      - Off, the first refusal refuses the whole step and nothing changes. Ignored for a O(recovery_plan), which ASR
+        moves as one.
+    type: bool
+    default: false
 """

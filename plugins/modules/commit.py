@@ -287,7 +287,7 @@ def run(module):
     try:
         outcome = commit.ensure(session, vault, module.selection(), gate_of, module.check_mode, deadline,
                                 poll=params["poll_interval"], azure_vms=AzureVms(session), check_selected=check_selected,
-                                assumed=params["assume_stages"])
+                                assumed=params["assume_stages"], per_vm=params["per_vm"])
     except FailbackError as error:  # per-VM results at the top level on failure as on success
         vms = error.details.get("vms") or []
         module.fail(error, changed=any(r.get("job") for r in vms), vms=vms, refused=error.details.get("refused", []))
@@ -314,6 +314,7 @@ def main():
         "timeout": {"type": "int", "default": 1800},
         "poll_interval": {"type": "float", "default": 15},
         "assume_stages": {"type": "dict", "default": {}},
+        "per_vm": {"type": "bool", "default": False},
     }
     module = FailbackModule(spec, azure=True, vault=True, vsphere=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])

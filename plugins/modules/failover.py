@@ -267,7 +267,7 @@ def run(module):
             session, vault, selection,
             params["recovery_point"], "Required" if params["source_site_operations"] == "required" else "NotRequired",
             module.check_mode, deadline, poll=params["poll_interval"], azure_vms=AzureVms(session),
-            assumed=params["assume_stages"])
+            assumed=params["assume_stages"], per_vm=params["per_vm"])
     if module.diff_mode:
         outcome["diff"] = runner.diff(outcome["vms"])
     outcome["api_calls"] = session.stats["calls"]
@@ -302,6 +302,7 @@ def main():
         "timeout": {"type": "int", "default": 3600},
         "poll_interval": {"type": "float", "default": 15},
         "assume_stages": {"type": "dict", "default": {}},
+        "per_vm": {"type": "bool", "default": False},
     }
     module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])

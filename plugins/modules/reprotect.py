@@ -274,7 +274,8 @@ def run(module):
         session, vault, module.selection(),
         params["direction"], names, module.check_mode, deadline,
         agent_deadline=Deadline(params["agent_registration_timeout"]) if params["direction"] == "to_azure" else None,
-        poll=params["poll_interval"], record_azure_vm=record, assumed=params["assume_stages"])
+        poll=params["poll_interval"], record_azure_vm=record, assumed=params["assume_stages"],
+        per_vm=params["per_vm"])
     if module.diff_mode:
         outcome["diff"] = runner.diff(outcome["vms"])
     outcome["api_calls"] = session.stats["calls"]
@@ -299,6 +300,7 @@ def main():
         "agent_registration_timeout": {"type": "int", "default": 1200},
         "poll_interval": {"type": "float", "default": 15},
         "assume_stages": {"type": "dict", "default": {}},
+        "per_vm": {"type": "bool", "default": False},
     }
     module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])

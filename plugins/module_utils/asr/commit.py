@@ -108,13 +108,15 @@ def plan(selected, decisions, assumed=None):
 
 
 def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, azure_vms=None, check_selected=None,
-           assumed=None):
+           assumed=None, per_vm=False):
     """Commit every selected VM the gate lets through, or none: any refusal raises before the first change.
 
     ``gate_of(candidates) -> {item name: decision}`` (see :func:`gate`) reads vCenter once for all failed-back
     VMs; ``check_selected(vm names) -> [problem messages]`` checks the options against the VMs selected (a probe's
     ``vm``) before anything else is read. In check mode nothing is started and a refusal is a prediction
-    (``refused``), not a failure; ``assumed`` (check mode only) are the stages an earlier step predicted."""
+    (``refused``), not a failure; ``assumed`` (check mode only) are the stages an earlier step predicted.
+    ``per_vm``: a VM the gate refuses (or whose job fails) stops alone with its replication group, the others are
+    committed (``runner.PerVm``; not for a recovery plan); the step still fails, naming each VM that stopped."""
     selected = asr_items.select(vault, **selection)
     problems = check_selected([item["name"] for _model, item in selected]) if check_selected else []
     if problems:
@@ -123,7 +125,15 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
     recorded = {item["item_name"]: azure_vms.find(item) for _model, item in selected} if azure_vms else {}
     decisions = gate_of([(model, item) for model, item in selected
                          if STEP.decide(item["failback_stage"])[0] == lifecycle.ACT])
-    acting, results, forced, refusals = plan(selected, decisions, assumed=assumed if check_mode else None)
+    assumed = assumed if check_mode else None
+    per = runner.PerVm(WORDS, selected, per_vm and not selection.get("plan") and not check_mode)
+
+    def try_unit(unit):
+        _acting, unit_results, _forced, unit_refusals = plan(unit, decisions, assumed=assumed)
+        return unit_refusals, unit_results
+
+    selected = per.sift(selected, try_unit)
+    acting, results, forced, refusals = plan(selected, decisions, assumed=assumed)
     refused = [r["name"] for r in results if r["refusals"]]
     if refusals and not check_mode:
         raise AzureError("Refusing to commit the failback; nothing was changed (the Azure VMs are kept): "
@@ -137,6 +147,7 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
     if check_mode or not acting:
         if refusals:
             outcome["refusals"] = refusals
+        outcome["vms"] = per.conclude(results)
         return outcome
     started = {item["item_name"]: operations.item_action(vault, "failover_commit", model) for model, item in acting}
     summaries = operations.wait(vault, started.values(), deadline, poll=poll)
@@ -154,5 +165,9 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
         names = disk_names[result["item_name"]] + ([vm["os_disk"]] if vm and vm.get("os_disk") else [])
         result["leftovers"] = azure_vms.leftovers(vm, disk_names=names) if vm else {"disks": [], "nics": []}
 
-    runner.finish(vault, WORDS, results, {name: summaries.get(job) for name, job in started.items()}, after=after)
+    try:
+        runner.finish(vault, WORDS, results, {name: summaries.get(job) for name, job in started.items()}, after=after)
+    except AzureError as error:
+        per.conclude(results, error)
+    outcome["vms"] = per.conclude(results)
     return outcome

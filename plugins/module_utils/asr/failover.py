@@ -11,6 +11,7 @@ import datetime
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, recovery_points, stages
 
@@ -218,18 +219,26 @@ def _custom_id(vault, model, wanted):
 
 
 def ensure(session, vault, selection, recovery_point, source_site_operations, check_mode, deadline, poll=15.0,
-           azure_vms=None, assumed=None):
+           azure_vms=None, assumed=None, per_vm=False):
     """The failover module's whole job: ``{changed, vms, recovery_plan[, job_ids][, predicted_stages]}``; raises
     AzureError listing every refusal (nothing changed) or every failed job (per VM). ``assumed``: check mode only,
-    the stages an earlier step of the same run predicted."""
+    the stages an earlier step of the same run predicted. ``per_vm``: a VM that cannot fail over (or whose job
+    fails) stops alone with its replication group, the others go on (``runner.PerVm``; not for a recovery plan)."""
     selected = asr_items.select(vault, **selection)
-    acting, results, use_plan = plan(vault, selected, recovery_point, selection.get("plan"),
-                                     assumed=assumed if check_mode else None)
+    assumed = assumed if check_mode else None
+    gate = runner.PerVm(WORDS, selected, per_vm and not selection.get("plan"))
+    selected = gate.sift(selected, runner.trying(lambda unit: plan(vault, unit, recovery_point, None, assumed=assumed)))
+    try:
+        acting, results, use_plan = plan(vault, selected, recovery_point, selection.get("plan"), assumed=assumed)
+    except AzureError as error:
+        gate.conclude([], error)
     if check_mode:  # only the VMs already back can be verified on-premises now; the others would be after the job
-        return {"changed": bool(acting), "vms": results, "recovery_plan": use_plan,
-                "predicted_stages": runner.predict(STEP, results),
+        predicted = runner.predict(STEP, results)
+        results = gate.conclude(results)
+        return {"changed": bool(acting), "vms": results, "recovery_plan": use_plan, "predicted_stages": predicted,
                 "verify_onprem": [{"name": r["name"]} for r in results if not r["changed"]]}
     if not acting:
+        results = gate.conclude(results)
         return {"changed": False, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results)}
     summaries = apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll)
 
@@ -237,7 +246,11 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
         found = azure_vms.find(item) if azure_vms is not None else None
         result["azure_vm_power_state"] = found["power_state"] if found else None
 
-    runner.finish(vault, WORDS, results, {k: v for k, v in summaries.items() if v is not None}, after=after)
+    try:
+        runner.finish(vault, WORDS, results, {k: v for k, v in summaries.items() if v is not None}, after=after)
+    except AzureError as error:
+        gate.conclude(results, error)
+    results = gate.conclude(results)
     return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results),
             "job_ids": sorted({ids.last(r["job"]["id"]) for r in results if r["job"]})}
 

@@ -216,15 +216,27 @@ def apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=No
 
 
 def ensure(session, vault, selection, direction, names, check_mode, deadline, agent_deadline=None, poll=15.0,
-           record_azure_vm=None, assumed=None):
+           record_azure_vm=None, assumed=None, per_vm=False):
     """The module's whole job: ``{changed, vms[, predicted_stages]}``; raises AzureError when a job failed.
-    ``assumed``: check mode only, the stages an earlier step of the same run predicted (``runner.assume``)."""
+    ``assumed``: check mode only, the stages an earlier step of the same run predicted (``runner.assume``).
+    ``per_vm``: a VM that cannot be reprotected (or whose job fails) stops alone with its replication group, the
+    others go on (``runner.PerVm``; not for a recovery plan)."""
     selected = asr_items.select(vault, **selection)
-    actions, results = plan(vault, selected, direction, names, assumed=assumed if check_mode else None)
+    assumed = assumed if check_mode else None
+    gate = runner.PerVm(WORDS[direction], selected, per_vm and not selection.get("plan"))
+    selected = gate.sift(selected, runner.trying(lambda unit: plan(vault, unit, direction, names, assumed=assumed)))
+    try:
+        actions, results = plan(vault, selected, direction, names, assumed=assumed)
+    except AzureError as error:
+        gate.conclude([], error)
     if check_mode:
-        return {"changed": bool(actions), "vms": results, "predicted_stages": runner.predict(STEPS[direction], results)}
+        predicted = runner.predict(STEPS[direction], results)
+        return {"changed": bool(actions), "vms": gate.conclude(results), "predicted_stages": predicted}
     if not actions:
-        return {"changed": False, "vms": results}
+        return {"changed": False, "vms": gate.conclude(results)}
     apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=record_azure_vm)
-    runner.finish(vault, WORDS[direction], results, {})
-    return {"changed": True, "vms": results}
+    try:
+        runner.finish(vault, WORDS[direction], results, {})
+    except AzureError as error:
+        gate.conclude(results, error)
+    return {"changed": True, "vms": gate.conclude(results)}

@@ -124,3 +124,95 @@ def finish(vault, words, results, summaries, after=None):
             " ".join("%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
             vms=results, failed=[r["name"] for r in failed])
     return results
+
+
+def units(selected):
+    """The selection in independent units, in selection order: the VMs of one replication group together (ASR
+    keeps a group consistent, so its VMs move together), every other VM alone."""
+    found, groups = [], {}
+    for pair in selected:
+        group = pair[1].get("replication_group")
+        if not group:
+            found.append([pair])
+        elif group in groups:
+            groups[group].append(pair)
+        else:
+            groups[group] = [pair]
+            found.append(groups[group])
+    return found
+
+
+class PerVm:
+    """A step in per-VM mode: a VM that cannot take the step stops alone (with the rest of its replication group),
+    and the other VMs go on; the step still fails at its end, naming each VM that stopped, its stage and why.
+
+    Off (``enabled`` False, or a recovery plan, which ASR moves as one) it changes nothing: the first refusal
+    refuses the whole step, as before."""
+
+    def __init__(self, words, selected, enabled):
+        self.words, self.enabled = words, enabled
+        self.order = [item["name"] for _model, item in selected]
+        self.group = {item["name"]: item.get("replication_group") for _model, item in selected}
+        self.stopped = {}  # VM name -> (why, its result)
+
+    def sift(self, selected, try_plan):
+        """The pairs of ``selected`` that go on. ``try_plan(unit)`` plans one unit and returns ``(refusals,
+        results)``: a unit with a refusal stops, every VM of it, before anything changes."""
+        if not self.enabled:
+            return selected
+        going = []
+        for unit in units(selected):
+            refusals, results = try_plan(unit)
+            if not refusals:
+                going += unit
+                continue
+            by_name = {r["name"]: r for r in results}
+            for _model, item in unit:
+                result = by_name.get(item["name"]) or {"name": item["name"], "item_name": item["item_name"],
+                                                      "stage_before": item["failback_stage"], "changed": False,
+                                                      "action": "none", "job": None}
+                self.stopped[item["name"]] = (" ".join(refusals), result)
+        return going
+
+    def conclude(self, results, error=None):
+        """Every VM's result in selection order; raises AzureError when a VM stopped or its job failed (``error``,
+        the step's own failure), with ``stopped`` (``[{name, stage, why}]``) and ``continue_with`` (the VMs the next
+        step takes: those done, not of a replication group with a VM that stopped)."""
+        if error is not None and not self.enabled:
+            raise error
+        # a refusal of the VMs that went on (nothing changed for them) stops them all; a failed job, its VMs
+        failed = dict.fromkeys((error.details.get("failed") or [r["name"] for r in error.details.get("vms") or []])
+                               if error is not None else [])
+        by_name = {r["name"]: r for r in (error.details.get("vms") if error is not None else None) or results}
+        for name, (why, result) in self.stopped.items():
+            result["stopped"] = why
+            by_name[name] = result
+        if error is not None:
+            for name in failed:
+                by_name[name]["stopped"] = error.msg
+        halted = set(self.stopped) | set(failed)
+        held = {self.group[n] for n in halted if self.group.get(n)}
+        merged = [by_name[name] for name in self.order if name in by_name]
+        if not halted:
+            if error is not None:
+                raise error
+            return merged
+        going = [n for n in self.order if n not in halted and not (self.group.get(n) and self.group[n] in held)]
+        stopped = [{"name": n, "stage": by_name[n].get("stage_after", by_name[n]["stage_before"]),
+                    "why": by_name[n].get("stopped") or "the rest of its replication group %s stopped" % self.group[n]}
+                   for n in self.order if n not in going]
+        raise AzureError("%s stopped for %s; %s" % (
+            self.words.failed, "; ".join("%s (%s): %s" % (s["name"], s["stage"], s["why"]) for s in stopped),
+            "the other VMs go on: %s." % ", ".join(going) if going else "no VM goes on."),
+            vms=merged, failed=[s["name"] for s in stopped], stopped=stopped, continue_with=going)
+
+
+def trying(plan_unit):
+    """``try_plan`` for :meth:`PerVm.sift` from a step's ``plan_unit(unit)`` that raises AzureError to refuse."""
+    def try_plan(unit):
+        try:
+            plan_unit(unit)
+        except AzureError as error:
+            return error.details.get("refusals") or [error.msg], error.details.get("vms") or []
+        return [], []
+    return try_plan

@@ -385,3 +385,16 @@ def test_check_mode_commits_a_vm_an_earlier_step_predicted_failed_back_without_g
 def test_refusals_of_two_vms_stay_apart():
     _acting, results, _forced, refusals = commit.plan([item("app01", "job_running"), item("web01", "unknown")], {})
     assert [len(r["refusals"]) for r in results] == [1, 1] and len(refusals) == 2
+
+
+def test_per_vm_a_vm_the_gate_refuses_stops_alone_and_the_other_is_committed():
+    client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK),
+                          fakes.inmage_item(fakes.FAILED_BACK, name=OTHER_ITEM, friendly=OTHER_VM))
+    onprem = OnPrem({fakes.VM: running_vm(), OTHER_VM: running_vm(power="poweredOff")})
+    with pytest.raises(AzureError) as caught:
+        commit.ensure(None, vault, {"vms": [fakes.VM, OTHER_VM], "item_names": [], "plan": None}, onprem, False,
+                      fakes.deadline(), poll=1.0, per_vm=True)
+    details = caught.value.details
+    assert [a[:2] for a in client.actions] == [("failover_commit", fakes.ITEM)]  # the Azure VM of the stopped one stays
+    assert details["continue_with"] == [fakes.VM]
+    assert details["stopped"][0]["name"] == OTHER_VM and "poweredOff" in details["stopped"][0]["why"]

@@ -633,3 +633,74 @@ def test_the_diff_shows_each_vms_stage_before_and_after():
                {"name": "web01", "stage_before": "failed_back"}]
     assert runner.diff(results) == {"before": {"app01": "replicating_to_onprem", "web01": "failed_back"},
                                     "after": {"app01": "failed_back", "web01": "failed_back"}}
+
+
+# ------------------------------------------------------------------------------------------------ per-VM mode
+ITEM4, VM4 = "V2A-W2K16-501-new", "V2A-W2K16-501"
+
+
+def per_vm(vault, **sel):
+    return failover.ensure(None, vault, dict(SEL, **sel), "latest_processed", "NotRequired", False, fakes.deadline(),
+                           poll=1.0, per_vm=True)
+
+
+def test_per_vm_a_refused_vm_stops_alone_and_the_others_fail_over():
+    client, vault = setup(fakes.forward_item(fakes.RUNNING_IN_AZURE), fakes.inmage_item(name=ITEM2, friendly=VM2))
+    with pytest.raises(AzureError) as caught:
+        per_vm(vault, item_names=[fakes.FORWARD_ITEM, ITEM2])
+    details = caught.value.details
+    assert [a[1] for a in client.actions] == [ITEM2]  # the other VM failed over
+    assert details["continue_with"] == [VM2]
+    assert details["stopped"] == [{"name": fakes.FORWARD_VM, "stage": "running_in_azure", "why": (
+        "VM V2A-W2K19-202 is at stage running_in_azure: it is not reprotected to on-premises yet; reprotect it first.")}]
+    assert [(r["name"], r["action"], r.get("stage_after")) for r in details["vms"]] == [
+        (fakes.FORWARD_VM, "none", None), (VM2, "failover", "failed_back")]
+    assert caught.value.msg.startswith("Failover to on-premises stopped for V2A-W2K19-202 (running_in_azure): ")
+    assert caught.value.msg.endswith("the other VMs go on: V2A-W2K16-301.")
+
+
+def test_per_vm_a_failed_job_stops_its_vm_and_the_others_go_on():
+    client, vault = setup(fakes.inmage_item(), fakes.inmage_item(name=ITEM2, friendly=VM2))
+    client.outcomes[fakes.ITEM] = ["Failed"]
+    client.after.pop(fakes.ITEM)
+    with pytest.raises(AzureError) as caught:
+        per_vm(vault, vms=[fakes.VM, VM2])
+    details = caught.value.details
+    assert sorted(a[1] for a in client.actions) == [fakes.ITEM, ITEM2]
+    assert details["continue_with"] == [VM2] and details["failed"] == [fakes.VM]
+    assert details["stopped"][0]["name"] == fakes.VM and "Failed" in details["stopped"][0]["why"]
+
+
+def test_per_vm_a_replication_group_stops_as_a_unit():
+    # VM and VM2 form a group no recovery plan holds (refused); VM4 is alone and fails over
+    a, b = grouped(fakes.ITEM, fakes.VM), grouped(ITEM2, VM2)
+    client, vault = setup(a, b, fakes.inmage_item(name=ITEM4, friendly=VM4))
+    with pytest.raises(AzureError) as caught:
+        per_vm(vault, vms=[fakes.VM, VM2, VM4])
+    details = caught.value.details
+    assert [a[1] for a in client.actions] == [ITEM4]
+    assert details["continue_with"] == [VM4]
+    assert [s["name"] for s in details["stopped"]] == [fakes.VM, VM2]
+
+
+def test_per_vm_with_nothing_stopped_is_a_plain_success_and_off_refuses_the_whole_step():
+    client, vault = setup(fakes.inmage_item(), fakes.inmage_item(name=ITEM2, friendly=VM2))
+    outcome = per_vm(vault, vms=[fakes.VM, VM2])
+    assert outcome["changed"] is True and [r["name"] for r in outcome["vms"]] == [fakes.VM, VM2]
+    assert all("stopped" not in r for r in outcome["vms"])
+    client, vault = setup(fakes.forward_item(fakes.RUNNING_IN_AZURE), fakes.inmage_item(name=ITEM2, friendly=VM2))
+    with pytest.raises(AzureError, match="^Refusing to fail over"):
+        ensure(vault, item_names=[fakes.FORWARD_ITEM, ITEM2])
+    assert client.actions == []
+
+
+def test_units_keep_a_replication_group_together_in_selection_order():
+    pairs = [(None, {"name": n, "replication_group": g}) for n, g in
+             [("a", None), ("b", "g1"), ("c", None), ("d", "g1"), ("e", "g2")]]
+    assert [[p[1]["name"] for p in unit] for unit in runner.units(pairs)] == [["a"], ["b", "d"], ["c"], ["e"]]
+
+
+def test_per_vm_passes_on_an_error_that_names_no_vm():
+    gate = runner.PerVm(failover.WORDS, [(None, {"name": "a", "item_name": "ia", "replication_group": None})], True)
+    with pytest.raises(AzureError, match="^the service is down$"):
+        gate.conclude([], AzureError("the service is down"))
