@@ -12,11 +12,10 @@ verify is reported at once (it does not fix itself by waiting). Probes come vali
 from __future__ import annotations
 
 import socket
-import ssl
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+
+import requests
 
 RETRY_SECONDS = 2.0
 ATTEMPT_SECONDS = 10.0
@@ -49,39 +48,25 @@ def tcp(host, port, timeout, clock=time.monotonic, sleep=time.sleep, connect=soc
     return _wait(timeout, attempt, clock, sleep)
 
 
-def _context(url, validate_certs, ca_file):
-    if not url.lower().startswith("https:"):
-        return None
-    if not validate_certs:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    return ssl.create_default_context(cafile=ca_file)
+def _get(url, seconds, verify):
+    """One GET of ``url`` (requests, redirects followed), returning its status code."""
+    return requests.get(url, timeout=seconds, verify=verify,
+                        headers={"User-Agent": "siterecovery.failback-probe"}).status_code
 
 
-def http(url, statuses, timeout, validate_certs=True, ca_file=None, clock=time.monotonic, sleep=time.sleep,
-         opener=urllib.request.urlopen):
-    """``(ok, fact)``: whether a GET of ``url`` answered one of ``statuses`` within ``timeout`` seconds."""
-    try:
-        context = _context(url, validate_certs, ca_file)
-    except (OSError, ssl.SSLError) as error:
-        return False, "cannot load ca_file %s: %s" % (ca_file, error)
+def http(url, statuses, timeout, validate_certs=True, ca_file=None, clock=time.monotonic, sleep=time.sleep, get=_get):
+    """``(ok, fact)``: whether a GET of ``url`` answered one of ``statuses`` within ``timeout`` seconds.
+
+    TLS: verified against the system's CAs, or ``ca_file`` when given; ``validate_certs: false`` turns it off."""
+    verify = (ca_file or True) if validate_certs else False
 
     def attempt(seconds):
-        request = urllib.request.Request(url, method="GET", headers={"User-Agent": "siterecovery.failback-probe"})
         try:
-            with opener(request, timeout=seconds, context=context) as response:
-                status = response.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except urllib.error.URLError as error:
-            reason = error.reason
-            if isinstance(reason, ssl.SSLCertVerificationError):
-                return True, False, ("TLS certificate not verified (%s); give the probe a ca_file, or validate_certs: "
-                                     "false in a lab" % reason.verify_message)
-            return False, False, "no answer: %s" % reason
-        except (OSError, ValueError) as error:
+            status = get(url, seconds, verify)
+        except requests.exceptions.SSLError as error:
+            return True, False, ("TLS certificate not verified (%s); give the probe a ca_file, or validate_certs: "
+                                 "false in a lab" % error)
+        except (requests.exceptions.RequestException, OSError) as error:
             return False, False, "no answer: %s" % error
         if status in statuses:
             return True, True, "status %d" % status

@@ -4,10 +4,10 @@
 """probes: TCP and HTTP probes retry until they answer or their timeout; a bad certificate fails at once."""
 
 import socket
-import ssl
 import threading
-import urllib.error
 from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import requests
 
 from ansible_collections.siterecovery.failback.plugins.module_utils import probes
 from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
@@ -16,17 +16,6 @@ from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClo
 def clock_and_sleep():
     clock = FakeClock()
     return clock, clock.sleep
-
-
-class Answer:
-    def __init__(self, status):
-        self.status = status
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        return False
 
 
 def test_tcp_retries_until_the_port_opens():
@@ -55,34 +44,42 @@ def test_tcp_gives_up_at_its_timeout():
 
 def test_http_waits_for_the_expected_status():
     clock, sleep = clock_and_sleep()
-    answers = [urllib.error.HTTPError("http://app01/", 503, "busy", {}, None), Answer(200)]
+    answers = [requests.exceptions.ConnectionError("refused"), 503, 200]
+    asked = []
 
-    def opener(request, timeout, context):
+    def get(url, seconds, verify):
+        asked.append(verify)
         answer = answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
         return answer
 
-    assert probes.http("http://app01/", [200], 60, clock=clock, sleep=sleep, opener=opener) == (True, "status 200")
+    assert probes.http("http://app01/", [200], 60, clock=clock, sleep=sleep, get=get) == (True, "status 200")
+    assert asked == [True, True, True]  # verification is on by default
     clock2, sleep2 = clock_and_sleep()
-    ok, fact = probes.http("http://app01/", [200, 204], 3, clock=clock2, sleep=sleep2,
-                           opener=lambda request, timeout, context: Answer(500))
+    ok, fact = probes.http("http://app01/", [200, 204], 3, clock=clock2, sleep=sleep2, get=lambda *args: 500)
     assert ok is False and fact == "status 500, expected 200 or 204 (for 3 s)"
 
 
 def test_a_certificate_that_does_not_verify_fails_at_once():
     clock, sleep = clock_and_sleep()
-    error = ssl.SSLCertVerificationError(1, "certificate verify failed")
-    error.verify_message = "self-signed certificate"
 
-    def opener(request, timeout, context):
-        assert context.verify_mode == ssl.CERT_REQUIRED  # verification is on by default
-        raise urllib.error.URLError(error)
+    def get(url, seconds, verify):
+        assert verify == "/etc/ssl/app-ca.pem"  # the probe's ca_file is what verifies
+        raise requests.exceptions.SSLError("certificate verify failed: self-signed certificate")
 
-    ok, fact = probes.http("https://app01/", [200], 60, clock=clock, sleep=sleep, opener=opener)
+    ok, fact = probes.http("https://app01/", [200], 60, ca_file="/etc/ssl/app-ca.pem", clock=clock, sleep=sleep,
+                           get=get)
     assert ok is False and clock.sleeps == []
-    assert fact == "TLS certificate not verified (self-signed certificate); give the probe a ca_file, or " \
-                   "validate_certs: false in a lab"
+    assert fact == ("TLS certificate not verified (certificate verify failed: self-signed certificate); give the "
+                    "probe a ca_file, or validate_certs: false in a lab")
+
+
+def test_validate_certs_false_turns_verification_off():
+    seen = []
+    probes.http("https://app01/", [200], 5, validate_certs=False, get=lambda url, seconds, verify: seen.append(verify)
+                or 200)
+    assert seen == [False]
 
 
 def test_run_probes_a_real_local_server_side_by_side():
