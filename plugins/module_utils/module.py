@@ -80,6 +80,10 @@ class FailbackModule:
         if isinstance(error, FailbackError):
             result["error"] = error.to_dict()
             msg = error.msg
+            # per-VM results at the top level on failure as on success, and (per_vm) who stopped and who goes on
+            for key in ("vms", "stopped", "continue_with"):
+                if isinstance(error.details.get(key), list):
+                    result.setdefault(key, error.details[key])
         else:
             msg = str(error)
         self.ansible.fail_json(msg=msg, **self._timing(result))

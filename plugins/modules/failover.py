@@ -220,7 +220,7 @@ verify_onprem:
     The VMs to verify on-premises next, each as C(name) - what M(siterecovery.failback.onprem_vm) takes: every VM of
     the run; in check mode only those already failed back (the others are verified once the real failover brought
     them back).
-  returned: success, when O(cancel=false)
+  returned: success, when O(cancel=false); on a failure with O(per_vm=true), the VMs that go on
   type: list
   elements: dict
   sample: [{"name": "app01"}]
@@ -278,7 +278,9 @@ def per_vm_failure(error):
     """On a failure that carries per-VM results: those results at the top level (as on success), each with
     ``error_code`` and ``remedy``, and which VMs were short of memory (ASR error 8038) or failed otherwise."""
     vms = [dict(vm, **failover_outcome.per_vm(vm)) for vm in (error.details.get("vms") or [])]
-    return dict(failover_outcome.classify(vms), vms=vms)
+    # per_vm: the VMs that go on are verified on-premises next, as on success
+    return dict(failover_outcome.classify(vms), vms=vms,
+                verify_onprem=[{"name": name} for name in error.details.get("continue_with") or []])
 
 
 def main_body(module):

@@ -99,7 +99,7 @@ BOUNDARIES = [
     ("reprotect to azure", "reprotect to azure"),
 ]
 APP01_DISKS = ["[vmfs-01] app01/app01.vmdk", "[vmfs-01] app01/app01_1.vmdk"]
-REPROTECT_TASK = "Reprotect to on-premises (VMs already reprotected are left alone)"
+REPROTECT_TASK = "Stop - the reprotect to on-premises failed"
 # What the failed run must leave, per boundary: the task the report names, each stage's result in the report,
 # the stage the lab holds, the only ASR actions (POSTs) the run made, the on-prem VM (power, disks) and the disks
 # of app01 still on the master target as vCenter shows them, and whether the Azure VM still exists.
@@ -116,12 +116,12 @@ AFTER_FAILURE = {
         "lab_stage": "replicating_to_onprem", "actions": ["unplannedFailover"], "power": "poweredOff", "disks": [],
         "on_mt": APP01_DISKS, "azure_vm": True},
     "commit": {
-        "failed_task": "Commit the failback (ASR deletes the Azure VMs)",
+        "failed_task": "Stop - the commit failed",
         "stages": [("reprotect_to_onprem", "skipped"), ("failover_to_onprem", "skipped"), ("commit", "failed")],
         "lab_stage": "failed_back", "actions": ["failoverCommit"], "power": "poweredOn", "disks": APP01_DISKS,
         "on_mt": [], "azure_vm": True},
     "reprotect to azure": {
-        "failed_task": "Reprotect the failed-back VMs to Azure (retries until their agents register)",
+        "failed_task": "Stop - the reprotect to Azure failed",
         "stages": [("reprotect_to_onprem", "skipped"), ("failover_to_onprem", "skipped"), ("commit", "skipped"),
                    ("reprotect_to_azure", "failed")],
         "lab_stage": "failback_committed", "actions": ["reProtect"], "power": "poweredOn", "disks": APP01_DISKS,
