@@ -10,6 +10,7 @@ import sys
 import tempfile
 
 import pytest
+import requests
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, ROOT)
@@ -160,3 +161,17 @@ def run_playbook(playbook, extra_vars, env, timeout=900, options=()):
                            "siterecovery.failback." + playbook, "-e", json.dumps(extra_vars), *options],
                           env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def lab_control(lab, method, path, body=None):
+    """A request to the lab's control API (``LAB_CONTROL_URL``, tests/lab/README.md); its JSON answer or None."""
+    env = lab.env()
+    response = requests.request(method, env["LAB_CONTROL_URL"] + path, json=body, verify=env["AZURE_CA_BUNDLE"],
+                                timeout=30)
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
+
+
+def lab_state(lab):
+    """The emulator's whole state, read through its control API (GET /_lab/state)."""
+    return lab_control(lab, "GET", "/state")

@@ -13,23 +13,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-import requests
-from conftest import NO_MUTATIONS, run_check_mode, run_module, watch_calls
+from conftest import NO_MUTATIONS, lab_state, run_check_mode, run_module, watch_calls
+from conftest import lab_control as control
 
 FAST = {"poll_interval": 0.5}
-
-
-def control(lab, method, path, body=None):
-    env = lab.env()
-    response = requests.request(method, env["LAB_CONTROL_URL"] + path, json=body, verify=env["AZURE_CA_BUNDLE"],
-                                timeout=30)
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else None
-
-
-def lab_state(lab):
-    """The emulator's whole state, read through its control API (GET /_lab/state)."""
-    return control(lab, "GET", "/state")
 
 
 def azure_vm_exists(lab, key):

@@ -13,8 +13,8 @@ import threading
 import time
 
 import pytest
-import requests
-from conftest import FAST_TIMINGS, run_module, run_playbook
+from conftest import FAST_TIMINGS, lab_state, run_module, run_playbook
+from conftest import lab_control as control
 
 from tests.lab import spec as specmod
 from tests.lab.calls import NO_MUTATIONS, CallWatch
@@ -27,18 +27,6 @@ def vars_for(role, tmp_path, **extra):
     base = {"poll_interval": 0.5, "recovery_point_delay": 1, "report_dir": str(tmp_path / "reports"), "preflight": False}
     base.update(extra)
     return {"%s_%s" % (role, key): value for key, value in base.items()}
-
-
-def control(lab, method, path, body=None):
-    env = lab.env()
-    response = requests.request(method, env["LAB_CONTROL_URL"] + path, json=body, verify=env["AZURE_CA_BUNDLE"],
-                                timeout=10)
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else None
-
-
-def lab_state(lab):
-    return control(lab, "GET", "/state")
 
 
 def stages(lab):
