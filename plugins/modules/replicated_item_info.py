@@ -199,7 +199,9 @@ items:
       type: str
       sample: Windows
     discovery_type:
-      description: V(vCenter) or V(Physical).
+      description: >-
+        V(vCenter) or V(Physical), as a forward item (InMageAzureV2, InMageRcm) says; null for a failback item
+        (InMage), which Site Recovery reports as V(Physical) whatever the source was (it replicates the Azure VM).
       type: str
       sample: vCenter
     disk_count:
@@ -212,10 +214,13 @@ items:
       sample: vmfs-01
     onprem:
       description: >-
-        The on-premises side as Site Recovery knows it: infrastructure_vm_id, vm_id, vcenter_infrastructure_id,
-        datastores, master_target_id and process_server_id.
+        The on-premises side as Site Recovery knows it: infrastructure_vm_id and vm_id (the configuration server's
+        id of the machine, not the vCenter instance UUID), instance_uuid (the VM's instance UUID where the item
+        names it, modernized flow; else null), vcenter_infrastructure_id, datastores, master_target_id and
+        process_server_id.
       type: dict
-      sample: {"infrastructure_vm_id": "501f0000-...", "vm_id": "1a2b0000-...", "vcenter_infrastructure_id": "9",
+      sample: {"infrastructure_vm_id": "d3731098-963a-11eb-...", "instance_uuid": null, "vm_id": "d3731098-963a-11eb-...",
+               "vcenter_infrastructure_id": "9",
                "datastores": ["vmfs-01"], "master_target_id": null, "process_server_id": "30AE6187-..."}
     failback_stage:
       description: >-

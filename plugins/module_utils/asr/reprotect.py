@@ -15,7 +15,14 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import i
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, limits, placement, remedies, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import (
+    lifecycle,
+    limits,
+    options,
+    placement,
+    remedies,
+    stages,
+)
 
 STEPS = {"to_onprem": lifecycle.step("reprotect_to_onprem"), "to_azure": lifecycle.step("reprotect_to_azure")}
 WORDS = {"to_onprem": runner.Words("reprotect to on-premises", "Reprotect to on-premises", "reprotect"),
@@ -50,8 +57,7 @@ def _fabric_details(vault, model):
 
 def _place(names, vm):
     """The names for one VM: its ``placements`` entry over the module-level defaults."""
-    chosen = {key: names.get(key) for key in ("master_target", "process_server", "datastore", "retention_volume",
-                                              "run_as_account", "appliance", "log_storage_account_id")}
+    chosen = {key: names.get(key) for key in options.PLACEMENT_KEYS}
     chosen.update({k: v for k, v in (names.get("placements") or {}).get(vm, {}).items() if v is not None})
     return chosen
 

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 LOCATIONS = ("original", "alternate")
 MEMORY_REMEDIATIONS = ("vmotion", "fail")
 RECOVERY_POINT_KEYWORDS = ("latest_processed", "latest_app_consistent")
-# The per-VM names of ``placements``, as the reprotect module reads them (asr/reprotect.py _place).
+# The per-VM names of ``placements``; the reprotect reads exactly these (asr/reprotect.py _place).
 PLACEMENT_KEYS = ("master_target", "process_server", "datastore", "retention_volume", "run_as_account", "appliance",
                   "log_storage_account_id")
 HEALTH_CHECK_KINDS = ("tcp", "http")
