@@ -15,7 +15,14 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import requests
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import MissingLibraryError
+
+try:
+    import requests
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised by the sanity import test
+    requests = None
+    REQUESTS_IMPORT_ERROR = exc
 
 RETRY_SECONDS = 2.0
 ATTEMPT_SECONDS = 10.0
@@ -58,6 +65,8 @@ def http(url, statuses, timeout, validate_certs=True, ca_file=None, clock=time.m
     """``(ok, fact)``: whether a GET of ``url`` answered one of ``statuses`` within ``timeout`` seconds.
 
     TLS: verified against the system's CAs, or ``ca_file`` when given; ``validate_certs: false`` turns it off."""
+    if REQUESTS_IMPORT_ERROR is not None:  # pragma: no cover - requests comes with the Azure SDK
+        raise MissingLibraryError("requests", REQUESTS_IMPORT_ERROR)
     verify = (ca_file or True) if validate_certs else False
 
     def attempt(seconds):

@@ -168,9 +168,9 @@ class PerVm:
                 continue
             by_name = {r["name"]: r for r in results}
             for _model, item in unit:
-                result = by_name.get(item["name"]) or {"name": item["name"], "item_name": item["item_name"],
-                                                      "stage_before": item["failback_stage"], "changed": False,
-                                                      "action": "none", "job": None}
+                result = by_name.get(item["name"]) or {
+                    "name": item["name"], "item_name": item["item_name"], "stage_before": item["failback_stage"],
+                    "changed": False, "action": "none", "job": None}
                 self.stopped[item["name"]] = (" ".join(refusals), result)
         return going
 

@@ -689,7 +689,7 @@ def test_per_vm_with_nothing_stopped_is_a_plain_success_and_off_refuses_the_whol
     assert outcome["changed"] is True and [r["name"] for r in outcome["vms"]] == [fakes.VM, VM2]
     assert all("stopped" not in r for r in outcome["vms"])
     client, vault = setup(fakes.forward_item(fakes.RUNNING_IN_AZURE), fakes.inmage_item(name=ITEM2, friendly=VM2))
-    with pytest.raises(AzureError, match="^Refusing to fail over"):
+    with pytest.raises(AzureError, match=r"^Refusing to fail over"):
         ensure(vault, item_names=[fakes.FORWARD_ITEM, ITEM2])
     assert client.actions == []
 
@@ -702,5 +702,5 @@ def test_units_keep_a_replication_group_together_in_selection_order():
 
 def test_per_vm_passes_on_an_error_that_names_no_vm():
     gate = runner.PerVm(failover.WORDS, [(None, {"name": "a", "item_name": "ia", "replication_group": None})], True)
-    with pytest.raises(AzureError, match="^the service is down$"):
+    with pytest.raises(AzureError, match=r"^the service is down$"):
         gate.conclude([], AzureError("the service is down"))
