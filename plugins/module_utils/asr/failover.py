@@ -56,7 +56,7 @@ def _plans_of(vault, item_ids):
     return result
 
 
-def _route_groups(vault, acting, plan_name, refusals):
+def route_groups(vault, acting, plan_name, refusals):
     """Items of a user replication group fail over through their recovery plan (ASR refuses them
     one by one). Returns the plan to use, if the whole plan is being failed back."""
     grouped = [item for _model, item in acting if item["replication_group"]]
@@ -156,7 +156,7 @@ def plan(vault, selected, recovery_point, plan_name, assumed=None):
 
     acting, results, refusals = runner.decide(STEP, WORDS, selected, check, extra={
         "recovery_point": None, "data_loss_window_seconds": None, "via_plan": None}, assumed=assumed)
-    use_plan = _route_groups(vault, acting, plan_name, refusals)
+    use_plan = route_groups(vault, acting, plan_name, refusals)
     if use_plan and recovery_point not in classic.RECOVERY_POINT_TYPES:
         refusals.append("Recovery plan %s fails over to latest_processed or latest_app_consistent only." % use_plan)
     runner.refuse(WORDS, refusals, results)

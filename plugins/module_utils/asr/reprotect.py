@@ -10,7 +10,7 @@ until the agent-registration deadline, as the docs say to.
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations, runner
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover, ids, operations, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
@@ -171,7 +171,7 @@ def auto_place(vault, selected, names):
     return dict(names, placements=placements), problems
 
 
-def plan(vault, selected, direction, names, assumed=None):
+def plan(vault, selected, direction, names, assumed=None, selection_plan=None):
     """Decide per item: act (with its request body), skip, or refuse; raise listing every refusal.
 
     Returns ``(actions, results)``: ``actions`` are ``(model, item, body, result)`` of the items to reprotect."""
@@ -182,6 +182,12 @@ def plan(vault, selected, direction, names, assumed=None):
         startable = [s for s in selected if step.decide(s[1]["failback_stage"])[0] == lifecycle.ACT]
         names, problems = auto_place(vault, startable, names)
         problems += _check_groups(startable, names)
+        # a replication group fails over through its recovery plan, whole: refuse now what the failover would
+        # refuse after this reprotect (selected by VM name, part of a group, no plan holding exactly the selection)
+        if not selection_plan:
+            failover.route_groups(vault, [(m, i) for m, i in selected
+                                          if i["replication_group"] and step.decide(i["failback_stage"])[0] != lifecycle.REFUSE],
+                                  None, problems)
     bodies = {}
 
     def check(model, item, result):
@@ -230,9 +236,11 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
     selected = asr_items.select(vault, **selection)
     assumed = assumed if check_mode else None
     gate = runner.PerVm(WORDS[direction], selected, per_vm and not selection.get("plan"))
-    selected = gate.sift(selected, runner.trying(lambda unit: plan(vault, unit, direction, names, assumed=assumed)))
+    in_plan = selection.get("plan")
+    selected = gate.sift(selected, runner.trying(lambda unit: plan(vault, unit, direction, names, assumed=assumed,
+                                                                  selection_plan=in_plan)))
     try:
-        actions, results = plan(vault, selected, direction, names, assumed=assumed)
+        actions, results = plan(vault, selected, direction, names, assumed=assumed, selection_plan=in_plan)
     except AzureError as error:
         gate.conclude([], error)
     if check_mode:

@@ -58,13 +58,31 @@ def _job_failed(job):
     return bool(job) and job.get("state") not in ("Succeeded",)
 
 
-def _stage_entry(step, vm):
+def _refused(vm, step_failed):
+    """Why the step did not act for the VM although it should have: it stopped alone (per VM), the commit gate
+    refused it, the step refused it by its stage (action none), or the step failed before any job for it ran."""
+    if vm.get("stopped"):
+        return vm["stopped"]
+    if vm.get("refusals"):
+        return " ".join(r.get("message", "") for r in vm["refusals"] if isinstance(r, dict))
+    if vm.get("action") == "already_done":
+        return None
+    if vm.get("action") in (None, "none") or (step_failed and not vm.get("job")):
+        return "the step refused it before any change"
+    return None
+
+
+def _stage_entry(step, vm, step_failed=False):
+    """One step of one VM for the report: ``result`` failed (its job failed), refused (the step did not act for
+    it: never taken for done), skipped (already done) or done."""
     job = vm.get("job") or None
     failed = _job_failed(job)
-    return {
+    refused = None if failed else _refused(vm, step_failed)
+    entry = {
         "stage": step,
         "action": vm.get("action") or "none",
-        "result": "failed" if failed else ("skipped" if vm.get("action") == "already_done" else "done"),
+        "result": "failed" if failed else "refused" if refused else (
+            "skipped" if vm.get("action") == "already_done" else "done"),
         "start": job.get("start_time") if job else None,
         "end": job.get("end_time") if job else None,
         "duration_seconds": job.get("duration_seconds") if job else None,
@@ -72,9 +90,14 @@ def _stage_entry(step, vm):
         "errors": (job.get("errors") or []) if job else [],
         "stage_after": vm.get("stage_after", vm.get("stage_before")),
     }
+    if refused:
+        entry["refused"] = refused
+    return entry
 
 
 def _failure_text(vm, entry):
+    if entry.get("refused"):
+        return entry["refused"]
     if vm.get("remedy") or vm.get("error_code"):
         code = vm.get("error_code")
         return "%s%s" % ("[%s] " % code if code else "", vm.get("remedy") or "")
@@ -90,12 +113,13 @@ def _vm_entry(vm_name, steps, verified, verified_at):
     entry = {"name": vm_name, "stages": []}
     failure = None
     for step in STEPS:
+        step_failed = isinstance(steps.get(step), dict) and bool(steps[step].get("failed"))
         for vm in vms_of(steps.get(step)):
             if vm["name"] != vm_name:
                 continue
-            stage = _stage_entry(step, vm)
+            stage = _stage_entry(step, vm, step_failed)
             entry["stages"].append(stage)
-            if stage["result"] == "failed" and failure is None:
+            if stage["result"] in ("failed", "refused") and failure is None:
                 failure = {"step": step, "message": _failure_text(vm, stage)}
             job = vm.get("job") or None
             if step == "failover_to_onprem" and vm.get("recovery_point"):

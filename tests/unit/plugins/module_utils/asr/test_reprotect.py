@@ -218,7 +218,9 @@ def test_the_fabric_of_the_item_is_missing():
 
 
 def test_a_replication_group_must_share_one_master_target():
-    client, vault = classic_setup(running_in_azure(group="grp-sql"), running_in_azure(ITEM2, VM2, group="grp-sql"))
+    a, b = running_in_azure(group="grp-sql"), running_in_azure(ITEM2, VM2, group="grp-sql")
+    client, vault = classic_setup(a, b)
+    client.plans = [fakes.recovery_plan("rp-sql", [a, b])]  # the group's plan: the failover will go through it
     split = names(placements={fakes.FORWARD_VM: {"master_target": fakes.PS}, VM2: {"master_target": fakes.CS}})
     assert refusals(vault, given=split, vms=[fakes.FORWARD_VM, VM2]) == [
         "Replication group grp-sql would use master targets PwsTestCS, V2A-PS-200; all its VMs must fail back through "
@@ -657,3 +659,18 @@ def test_the_reprotect_job_is_followed_until_it_ends():
                                fakes.deadline(clock=clock))
     assert outcome["vms"][0]["job"]["state"] == "Succeeded"
     assert clock.sleeps == [15.0, 15.0]  # the default poll interval, on the fake clock
+
+
+@pytest.mark.parametrize("plans, why", [
+    ([], "no recovery plan holds it; create one"),
+    (["rp-sql"], "give recovery_plan: rp-sql (it also fails over %s)" % VM2),
+])
+def test_part_of_a_replication_group_is_refused_before_its_reprotect(plans, why):
+    # the failover would refuse it (ASR fails a group over through its recovery plan): refuse before any change
+    a, b = running_in_azure(group="grp-sql"), running_in_azure(ITEM2, VM2, group="grp-sql")
+    client, vault = classic_setup(a, b)
+    client.plans = [fakes.recovery_plan(name, [a, b]) for name in plans]
+    found = refusals(vault, given=names(master_target=fakes.PS), vms=[fakes.FORWARD_VM])
+    assert found == ["VM %s is in replication group grp-sql, whose VMs fail over together through a recovery plan "
+                     "(ASR refuses them one by one): %s." % (fakes.FORWARD_VM, why)]
+    assert client.actions == []

@@ -127,3 +127,31 @@ def test_rerun_for_every_stage():
     assert report.rerun("running_in_azure").startswith("reprotect it to on-premises")
     assert "inspect the item" in report.rerun("unknown") and "migration" in report.rerun("migration_completed")
     assert "inspect the item" in report.rerun("a stage nobody knows")
+
+
+def test_a_refused_step_is_never_reported_done():
+    gate = {"rule": "protected_disks_attached", "message": "VM web02 has 1 of ASR's 2 protected disks attached."}
+    steps = {
+        "reprotect_to_onprem": {"vms": [vm("web02")]},
+        "failover_to_onprem": {"vms": [vm("web02", "failover", "failed_back")]},
+        # the commit gate refused web02 (a refusal changes nothing: no job)
+        "commit": {"failed": True, "vms": [dict(vm("web02", "commit", "failed_back"), job=None, refusals=[gate])]},
+    }
+    entry = report.assemble("r", STARTED, FINISHED, "failed", "Stop - the commit failed", "refused", steps)["vms"][0]
+    assert [(s["stage"], s["result"]) for s in entry["stages"]] == [
+        ("reprotect_to_onprem", "done"), ("failover_to_onprem", "done"), ("commit", "refused")]
+    assert entry["stages"][2]["refused"] == gate["message"]
+    assert entry["failure"] == {"step": "commit", "message": gate["message"]}
+
+
+def test_a_vm_that_stopped_per_vm_or_a_step_refused_as_a_whole_is_refused():
+    stopped = dict(vm("app01", "none", "running_in_azure"), stopped="VM app01 is in replication group rg-app ...")
+    steps = {"reprotect_to_onprem": {"failed": True, "vms": [stopped, vm("web01")]}}
+    found = {e["name"]: e["stages"][0]["result"] for e in report.assemble(
+        "r", STARTED, FINISHED, "failed", "x", "y", steps)["vms"]}
+    assert found == {"app01": "refused", "web01": "done"}
+    # a step that refused every VM: those it would have acted on did nothing either
+    steps = {"failover_to_onprem": {"failed": True, "vms": [dict(vm("app01", "failover", "replicating_to_onprem"),
+                                                                 job=None)]}}
+    entry = report.assemble("r", STARTED, FINISHED, "failed", "x", "y", steps)["vms"][0]
+    assert entry["stages"][0]["result"] == "refused"
