@@ -74,8 +74,10 @@ options:
     description:
       - The recovery point the failover will use. V(latest_app_consistent) also checks that each
         replicating VM has an application-consistent point, no older than O(app_consistent_max_age_minutes).
+      - The name or ARM id of one recovery point (what M(siterecovery.failback.failover) takes for a single VM) is
+        checked like V(latest_processed) here; the failover refuses it before any change when the VM has no such
+        point.
     type: str
-    choices: [latest_processed, latest_app_consistent]
     default: latest_processed
   app_consistent_max_age_minutes:
     description:
@@ -257,8 +259,7 @@ def main():
         "master_target": {"type": "str"},
         "datastore": {"type": "str"},
         "appliance": {"type": "str"},
-        "recovery_point": {"type": "str", "default": "latest_processed",
-                           "choices": ["latest_processed", "latest_app_consistent"]},
+        "recovery_point": {"type": "str", "default": "latest_processed"},
         "app_consistent_max_age_minutes": {"type": "int"},
         "heartbeat_max_age_seconds": {"type": "int", "default": 1800},
     }

@@ -73,9 +73,31 @@ checked:
   sample: [vms, poll_interval]
 """
 
+import os
+import tempfile
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options as options_domain
+
+
+def report_dir_problems(path, option):
+    """The report directory must be creatable and writable here (where the report role writes it), or the run
+    would do everything and then fail without its report. Leaves nothing behind (a probe directory is removed)."""
+    if not isinstance(path, str) or not path.strip():
+        return []  # check_run names an empty path
+    existing = os.path.abspath(os.path.expanduser(path))
+    while not os.path.exists(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        return [options_domain.Problem(option, "must be a directory (%s is a file)" % existing,
+                                       "give a directory path", path)]
+    try:  # a directory made and removed at once: the only sure test (root passes os.access even on /proc)
+        tempfile.TemporaryDirectory(dir=existing, prefix=".failback-probe-").cleanup()
+    except OSError as error:
+        return [options_domain.Problem(option, "must be a directory this run can create (%s: %s)" % (
+            existing, error.strerror or error), "give a directory this user can create and write", path)]
+    return []
 
 
 def main():
@@ -84,6 +106,8 @@ def main():
                            supports_check_mode=True)
     given = module.params["options"]
     problems = options_domain.check_run(given, prefix=module.params["prefix"])
+    if "report_dir" in given:
+        problems += report_dir_problems(given["report_dir"], module.params["prefix"] + "report_dir")
     result = {"changed": False, "problems": [dict(p) for p in problems], "checked": sorted(given)}
     if problems:
         module.fail_json(msg=options_domain.summary(problems), **result)

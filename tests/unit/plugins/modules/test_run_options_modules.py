@@ -104,3 +104,17 @@ def test_failback_report_reads_the_stage_from_site_recovery_and_survives_a_faile
     assert not failed
     assert result["report"]["run"]["stages_read_error"] == (
         "Site Recovery could not be read: Could not list the protected items: throttled")
+
+
+def test_a_report_dir_that_cannot_be_written_is_refused_at_the_start(tmp_path, capsys):
+    afile = tmp_path / "not-a-dir"
+    afile.write_text("x")
+    failed, result = run_module(run_options.main, {"prefix": "alternate_location_",
+                                                   "options": {"report_dir": str(afile / "reports")}}, capsys)
+    assert failed and [p["option"] for p in result["problems"]] == ["alternate_location_report_dir"]
+    assert "is a file" in result["problems"][0]["rule"]
+    # the review's example: nobody, root included, creates a directory under /proc
+    problems = run_options.report_dir_problems("/proc/nope", "report_dir")
+    assert [p["option"] for p in problems] == ["report_dir"] and "/proc" in problems[0]["rule"]
+    assert run_options.report_dir_problems(str(tmp_path / "a" / "b"), "report_dir") == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-dir"]  # the check left nothing behind
