@@ -237,8 +237,11 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
     assumed = assumed if check_mode else None
     gate = runner.PerVm(WORDS[direction], selected, per_vm and not selection.get("plan"))
     in_plan = selection.get("plan")
-    selected = gate.sift(selected, runner.trying(lambda unit: plan(vault, unit, direction, names, assumed=assumed,
-                                                                  selection_plan=in_plan)))
+
+    def plan_unit(unit):
+        return plan(vault, unit, direction, names, assumed=assumed, selection_plan=in_plan)
+
+    selected = gate.sift(selected, runner.trying(plan_unit))
     try:
         actions, results = plan(vault, selected, direction, names, assumed=assumed, selection_plan=in_plan)
     except AzureError as error:
