@@ -98,7 +98,7 @@ def test_refusals_change_nothing(full_lab):
     rc, result = run_module("commit", dict(FAST, vms=["app01"]), env=env)
     assert rc != 0 and "VM app01 is at stage replicating_to_onprem" in result["msg"]
     rc, result = run_module("reprotect", dict(ONPREM, vms=["web03"], master_target="mt-win01"), env=env)
-    assert rc != 0 and "VM web03 runs Linux but master target mt-win01 is Windows" in result["msg"], result
+    assert rc != 0 and "VM web03 runs Linux but master target mt-win01 runs Windows" in result["msg"], result
     rc, result = run_module("reprotect", dict(ONPREM, vms=["app02", "db01"], placements={"db01": {"master_target": "mt-lin01"}}),
                             env=env)
     assert rc != 0 and "Replication group rg-app would use master targets mt-lin01, mt-win01" in result["msg"]

@@ -74,8 +74,8 @@ REFUSALS = [
     ("original-unsupported.yml", {"master_target": "mt-win01", "vms": [{"name": "db01"}]}, "VM db01 is poweredOn"),
     ("default.yml", {"vms": [{"name": "web02", "master_target": "mt-lin01", "location": "alternate",
                               "datastore": "nfs-01", "disk_sizes_gb": [40]}]}, "datastore nfs-01 is NFS"),
-    ("mt-full.yml", {"master_target": "mt-win01", "vms": [{"name": "db01"}]}, "would have 61 disks attached"
-     " (58 now + 3), above the limit of 60"),
+    ("mt-full.yml", {"master_target": "mt-win01", "vms": [{"name": "db01"}]}, "would hold 61 disks"
+     " (58 now + 3); the limit is 60"),
     ("mt-snapshots.yml", {"master_target": "mt-win01", "vms": [{"name": "app01"}]}, "has 1 snapshot(s)"),
     ("datastore-unreachable.yml", {"master_target": "mt-win01", "vms": [{"name": "app02"}]},
      "datastore vmfs-02 is not mounted on ESXi host esx03.lab of master target mt-win01"),

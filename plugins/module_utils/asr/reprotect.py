@@ -21,6 +21,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.domain impor
     options,
     placement,
     remedies,
+    rules,
     stages,
 )
 
@@ -93,11 +94,9 @@ def _build_onprem(vault, model, item, names):
     if not place["master_target"]:
         raise AzureError("VM %s: no master target was chosen for it." % item["name"], rule="master_target_required")
     mt = classic.master_target(details, place["master_target"])
-    mt_os = plain(mt.os_type)
-    if item["os_type"] and mt_os and item["os_type"].lower() != mt_os.lower():
-        raise AzureError("VM %s runs %s but master target %s is %s: a %s VM fails back only through a %s master "
-                         "target." % (item["name"], item["os_type"], mt.name, mt_os, item["os_type"],
-                                      item["os_type"]), rule="master_target_os")
+    broken = rules.master_target_os(item["name"], item["os_type"], mt.name, plain(mt.os_type))
+    if broken:
+        raise AzureError("VM " + broken.sentence(), rule=broken.rule)
     if item["discovery_type"] == "Physical" and not place["datastore"]:
         raise AzureError("VM %s is a physical server: it fails back as a new VMware VM (alternate location), so give "
                          "a datastore." % item["name"], rule="physical_needs_datastore")

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, limits, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, limits, rules, stages
 
 BLOCKER = "blocker"
 WARNING = "warning"
@@ -475,14 +475,11 @@ mt_tools = _mt_vm_rule(
 @rule("mt_os", when=BEFORE_REPROTECT)
 def mt_os(vm, ctx):
     mt = _mt(vm, ctx)
-    vm_os = _vm_os(vm)
-    mt_os_type = _lower(((mt or {}).get("asr") or {}).get("os_type")) or _lower(((mt or {}).get("vm") or {}).get("os_family"))
-    if not mt or not vm_os or not mt_os_type or vm_os == mt_os_type:
+    if not mt:
         return []
-    return [finding(vm["name"], "mt_os", BLOCKER, "%s runs %s but master target %s runs %s." % (
-        vm["name"], vm_os.capitalize(), mt["name"], mt_os_type.capitalize()),
-        "Use a %s master target: Windows VMs fail back through a Windows master target, Linux VMs through a Linux one."
-        % vm_os.capitalize())]
+    mt_os_type = _lower((mt.get("asr") or {}).get("os_type")) or _lower((mt.get("vm") or {}).get("os_family"))
+    broken = rules.master_target_os(vm["name"], _vm_os(vm), mt["name"], mt_os_type)
+    return [finding(vm["name"], broken.rule, BLOCKER, broken.message, broken.remedy)] if broken else []
 
 
 @rule("mt_version", when=BEFORE_REPROTECT)
@@ -512,11 +509,9 @@ def mt_disk_limit(vm, ctx):
             total += (other.get("item") or {}).get("disk_count") or 0
         if other is vm:
             break
-    if total <= DISK_LIMIT:
-        return []
-    return [finding(vm["name"], "mt_disk_limit", BLOCKER, "Master target %s would hold %d disks with %s's %d (it has %d; the "
-                    "limit is %d)." % (mt["name"], total, vm["name"], vm["item"].get("disk_count") or 0, base, DISK_LIMIT),
-                    "Use another master target for this VM, or add one.")]
+    adding = vm["item"].get("disk_count") or 0
+    broken = rules.master_target_disks(mt["name"], total - adding, adding, vm=vm["name"])
+    return [finding(vm["name"], broken.rule, BLOCKER, broken.message, broken.remedy)] if broken else []
 
 
 def _retention_problem(volume, invalid):

@@ -10,7 +10,7 @@ VM before anything changes, so a refusal changes nothing.
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, rules
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError, fault_message
@@ -84,10 +84,9 @@ def _check_master_target(inventory, mt_row, planned_new):
     if mt["snapshot_count"]:
         problems.append("Master target %s has %d snapshot(s); ASR fails reprotect and failback through a master target "
                         "with snapshots. Delete its snapshots and re-run." % (mt["name"], mt["snapshot_count"]))
-    if mt["disk_count"] + planned_new > limits.MASTER_TARGET_DISK_LIMIT:
-        problems.append("Master target %s would have %d disks attached (%d now + %d), above the limit of %d. Use another "
-                        "master target for some VMs." % (mt["name"], mt["disk_count"] + planned_new, mt["disk_count"],
-                                                         planned_new, limits.MASTER_TARGET_DISK_LIMIT))
+    broken = rules.master_target_disks(mt["name"], mt["disk_count"], planned_new)
+    if broken:
+        problems.append(broken.sentence())
     return problems
 
 

@@ -161,8 +161,8 @@ def linux_fabric():
 def test_a_windows_vm_is_refused_a_linux_master_target():
     client, vault = classic_setup(running_in_azure(), fabric=linux_fabric())
     assert refusals(vault, given=names(master_target="mt-linux01"), vms=[fakes.FORWARD_VM]) == [
-        "VM V2A-W2K19-202 runs Windows but master target mt-linux01 is Linux: a Windows VM fails back only through a "
-        "Windows master target."]
+        "VM V2A-W2K19-202 runs Windows but master target mt-linux01 runs Linux. Use a Windows master target: Windows "
+        "VMs fail back through a Windows master target, Linux VMs through a Linux one."]
     assert client.actions == []
 
 

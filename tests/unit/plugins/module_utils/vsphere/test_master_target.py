@@ -362,8 +362,8 @@ def test_sixty_one_disks_on_a_master_target_are_refused():
     big_master_target(world, 58)
     add_app(world, sizes=(40, 80, 20))
     assert refusals(world, [{"name": "app01", "master_target": "mt-big"}]) == [
-        "Master target mt-big would have 61 disks attached (58 now + 3), above the limit of 60. Use another "
-        "master target for some VMs."]
+        "Master target mt-big would hold 61 disks (58 now + 3); the limit is 60. Use another master target for this "
+        "VM, or add one."]
 
 
 def test_the_disk_limit_counts_every_vm_sent_to_the_same_master_target():
@@ -372,8 +372,8 @@ def test_the_disk_limit_counts_every_vm_sent_to_the_same_master_target():
     add_app(world, "app01")
     add_app(world, "app02")
     assert refusals(world, [{"name": "app01"}, {"name": "app02"}], master_target="mt-big") == [
-        "Master target mt-big would have 61 disks attached (57 now + 4), above the limit of 60. Use another "
-        "master target for some VMs."]
+        "Master target mt-big would hold 61 disks (57 now + 4); the limit is 60. Use another master target for this "
+        "VM, or add one."]
 
 
 def test_the_disk_limit_allows_several_vms_up_to_sixty():
