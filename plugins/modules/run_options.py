@@ -86,7 +86,7 @@ def report_dir_problems(path, option):
     would do everything and then fail without its report. Leaves nothing behind (a probe directory is removed)."""
     if not isinstance(path, str) or not path.strip():
         return []  # check_run names an empty path
-    existing = os.path.abspath(os.path.expanduser(path))
+    existing = os.path.abspath(path)
     while not os.path.exists(existing) and os.path.dirname(existing) != existing:
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
