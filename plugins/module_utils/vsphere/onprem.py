@@ -138,13 +138,42 @@ def search(client, inventory, wants, deadline):
         row = inventory.vm_by_name(want.name)
         if row is None and want.location == "alternate" and want.datastore:
             names.add(want.datastore)
-        elif row is not None and want.location == "original" and want.master_target:
+        elif row is not None:  # its own directory: VMDKs of it a stopped job or run left attached to nothing
             names.add(facts.datastore_of_file(row.get("config.files.vmPathName")))
     names = sorted(n for n in names if n and inventory.datastore_by_name(n) is not None)
     if not names:
         return master_target.Found()
     sizes = {}
     return master_target.Found(diskops.search_vmdks(client, inventory, names, deadline, sizes=sizes), sizes)
+
+
+def _plan_existing(inventory, want, row, found, detach_requests):
+    """A VM that exists: its disks come back from the master target (original location with one), or none of its
+    own VMDKs may be left attached to nothing. Returns its problems."""
+    if want.master_target and want.location == "original":
+        detach_requests.append(master_target.Request(
+            {"name": want.name, "master_target": want.master_target, "location": "original"}, {}))
+        return []
+    return _stray_disks(inventory, want, row, found)
+
+
+def _stray_disks(inventory, want, row, found):
+    """An existing VM's own VMDKs (``[ds] name/name[_N].vmdk``, in the directory of its .vmx) that no VM holds: a
+    job or a run stopped between detaching and attaching them. The VM must not run without them (its commit would
+    be refused, or worse): a refusal naming each, and the repair."""
+    vmx = row.get("config.files.vmPathName") or ""
+    directory = vmx.rpartition("/")[0] + "/" if "/" in vmx else None
+    if not directory:
+        return []
+    pattern = re.compile(r"^%s(_\d+)?\.vmdk$" % re.escape(want.name))
+    attached = {f for f in inventory.attached_files() if f}
+    strays = sorted((directory + name for name in found.get(directory, [])
+                     if pattern.match(name) and directory + name not in attached), key=diskops.natural_key)
+    if not strays:
+        return []
+    return ["VM %s: its VMDK(s) %s are attached to no VM; it is not started without them. Attach them to %s "
+            "(siterecovery.failback.master_target_disks with state: detached and reattach: true, or the vSphere "
+            "client: add existing hard disk), then re-run." % (want.name, ", ".join(strays), want.name)]
 
 
 def _own_disks(inventory, want, mt_row, found, holders):
@@ -312,11 +341,9 @@ def plan(inventory, wants, remediation, found=None, port_groups=None):
             host_row, problems = _plan_create(inventory, want, result, entry, found, port_groups)
             vm_memory, vm_power = want.memory_mb, "poweredOff"
         else:
-            host_row, problems = inventory.host_of(row), []
-            vm_memory, vm_power = row.get("config.hardware.memoryMB") or 0, str(row.get("runtime.powerState"))
-            if want.master_target and want.location == "original":
-                detach_requests.append(master_target.Request(
-                    {"name": want.name, "master_target": want.master_target, "location": "original"}, {}))
+            host_row, vm_memory, vm_power = inventory.host_of(row), row.get("config.hardware.memoryMB") or 0, str(
+                row.get("runtime.powerState"))
+            problems = _plan_existing(inventory, want, row, found, detach_requests)
         if not problems and vm_power != "poweredOn":
             problems = _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_memory, result, entry)
         refusals += problems

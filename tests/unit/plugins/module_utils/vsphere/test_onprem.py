@@ -121,6 +121,15 @@ def timeline(world):
     return ["%s %s" % (e[1], e[2]) if e[0] == "call" else "wait %d" % len(e[1]) for e in world.events]
 
 
+# an existing VM's own directory is searched first for VMDKs of it attached to nothing (read-only)
+SEARCHED = ["SearchDatastoreSubFolders_Task vmfs-01", "wait 1"]
+
+
+def changes(world):
+    """The calls that change something: every call but the read-only datastore searches."""
+    return [c for c in world.calls if c[0] != "SearchDatastoreSubFolders_Task"]
+
+
 def assert_nothing_destroyed(world, files_before):
     for _target, args in world.calls_of("ReconfigVM_Task"):
         assert all(c.fileOperation not in (DESTROY, REPLACE) for c in args["spec"].deviceChange)
@@ -161,7 +170,7 @@ def test_a_powered_off_vm_that_fits_in_its_hosts_free_memory_is_powered_on_there
     add_app(world, memory_mb=4096)  # exactly the free memory
     outcome = ensure(world, [{"name": "app01"}], tools_deadline=deadline(300))
     assert world.calls_of("PowerOnVM_Task") == [("app01", {})]
-    assert timeline(world) == ["PowerOnVM_Task app01", "wait 1"]
+    assert timeline(world) == [*SEARCHED, "PowerOnVM_Task app01", "wait 1"]
     assert outcome == {"changed": True, "tasks": ["power on app01"], "power_on_seconds": 4.25,
                        "vms": [entry(powered_on=True, changed=True, host="esx01", power_state="poweredOn",
                                      tools_running_status="guestToolsRunning", tools_status="toolsOk")]}
@@ -172,7 +181,7 @@ def test_a_power_on_reads_the_inventory_once_to_plan_and_once_to_report():
     add_app(world)
     ensure(world, [{"name": "app01"}])
     assert [t for t, _paths in world.reads if t is vim.VirtualMachine] == [vim.VirtualMachine] * 2
-    assert len([p for t, p in world.reads if t is None and "info.state" in p]) == 1  # one read for the task
+    assert len([p for t, p in world.reads if t is None and "info.state" in p]) == 2  # the search's, the power-on's
 
 
 def test_a_vm_that_needs_one_mb_more_than_its_host_has_free_is_refused_with_error_8038():
@@ -195,7 +204,7 @@ def test_vms_powered_on_on_one_host_share_its_free_memory():
     add_app(world, "app02", memory_mb=2048)
     outcome = ensure(world, [{"name": "app01"}, {"name": "app02"}])
     assert outcome["tasks"] == ["power on app01", "power on app02"]
-    assert timeline(world) == ["PowerOnVM_Task app01", "PowerOnVM_Task app02", "wait 2"]
+    assert timeline(world) == [*SEARCHED, "PowerOnVM_Task app01", "PowerOnVM_Task app02", "wait 2"]
 
 
 def test_the_second_vm_is_refused_when_the_first_took_the_memory():
@@ -211,7 +220,7 @@ def test_a_powered_on_vm_is_left_alone():
     add_app(world, power=POWERED_ON)
     vm(world, "app01")["guest.toolsRunningStatus"] = TOOLS_RUNNING
     outcome = ensure(world, [{"name": "app01"}])
-    assert world.calls == []
+    assert changes(world) == []
     assert outcome == {"changed": False, "tasks": [], "power_on_seconds": None,
                        "vms": [entry(host="esx01", power_state="poweredOn", tools_running_status="guestToolsRunning",
                                      tools_status=None)]}
@@ -272,7 +281,7 @@ def test_vmotion_moves_the_vm_to_the_host_of_its_cluster_that_can_take_it_then_p
     assert target == "app01"
     assert args["spec"].host == host(world, "esx02")["obj"]
     assert args["spec"].pool._moId == "resgroup-" + cluster(world, "cl1")["moid"]
-    assert timeline(world) == ["RelocateVM_Task app01", "wait 1", "PowerOnVM_Task app01", "wait 1"]
+    assert timeline(world) == [*SEARCHED, "RelocateVM_Task app01", "wait 1", "PowerOnVM_Task app01", "wait 1"]
     assert outcome["tasks"] == ["vMotion app01 to esx02", "power on app01"]
     assert outcome["vms"] == [entry(vmotion_to="esx02", powered_on=True, changed=True, host="esx02",
                                     power_state="poweredOn", tools_running_status="guestToolsRunning",
@@ -282,7 +291,7 @@ def test_vmotion_moves_the_vm_to_the_host_of_its_cluster_that_can_take_it_then_p
 def test_vmotion_check_mode_names_the_host_and_moves_nothing():
     world = crowded()
     outcome = ensure(world, [{"name": "app01"}], remediation="vmotion", check_mode=True)
-    assert world.calls == []
+    assert changes(world) == []
     assert outcome["vms"][0]["vmotion_to"] == "esx02" and outcome["vms"][0]["host"] == "esx01"
     assert outcome["changed"] is True and outcome["tasks"] == []
 
@@ -330,7 +339,7 @@ def test_vmotion_of_two_vms_counts_the_memory_the_first_one_takes():
     add_host(world, "esx08", 7000)
     outcome = ensure(world, [{"name": "app01"}, {"name": "app02"}], remediation="vmotion")
     assert [v["vmotion_to"] for v in outcome["vms"]] == ["esx02", "esx08"]
-    assert timeline(world) == ["RelocateVM_Task app01", "RelocateVM_Task app02", "wait 2",
+    assert timeline(world) == [*SEARCHED, "RelocateVM_Task app01", "RelocateVM_Task app02", "wait 2",
                                "PowerOnVM_Task app01", "PowerOnVM_Task app02", "wait 2"]
 
 
@@ -728,8 +737,9 @@ def test_check_mode_does_not_wait_for_tools():
     world = site()
     add_app(world)
     outcome = ensure(world, [{"name": "app01"}], check_mode=True, tools_deadline=deadline(3))
-    assert world.calls == [] and outcome["vms"][0]["tools_running_status"] == "guestToolsNotRunning"
-    assert [paths for _type, paths in world.reads if _type is None] == []
+    assert changes(world) == [] and outcome["vms"][0]["tools_running_status"] == "guestToolsNotRunning"
+    # no wait for Tools: the only object read is the read-only search's task
+    assert [paths for _type, paths in world.reads if _type is None and "info.state" not in paths] == []
 
 
 # -- the plan on its own -----------------------------------------------------------------------------
@@ -928,3 +938,17 @@ def test_original_location_a_fault_at_each_change_is_repaired_by_a_rerun(fail_at
     assert world.files == files
     assert_nothing_destroyed(world, files)
     assert ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])["changed"] is False
+
+
+def test_an_existing_vm_with_its_own_vmdk_attached_to_nothing_is_not_started():
+    # a failover stopped between detaching a VMDK from the master target and attaching it to the VM (new-user review
+    # of issue 13): the VM exists with one of its two disks; powering it on would run it without the other
+    world = site()
+    add_app(world)
+    loose = "[vmfs-01] app01/app01_2.vmdk"
+    world.files.add(loose)  # on the datastore, attached to no VM
+    found = refusals(world, [{"name": "app01"}])
+    assert found == ["VM app01: its VMDK(s) %s are attached to no VM; it is not started without them. Attach them to "
+                     "app01 (siterecovery.failback.master_target_disks with state: detached and reattach: true, or the "
+                     "vSphere client: add existing hard disk), then re-run." % loose]
+    assert changes(world) == []
