@@ -165,3 +165,21 @@ def test_the_healthy_path_commits_once_and_a_rerun_changes_nothing(full_lab, app
     rc, again = run_module("commit", dict(FAST, vms=["app01"], health_checks=checks), env=lab.env())
     assert rc == 0 and again["changed"] is False and again["vms"][0]["action"] == "already_done", again
     assert watch.mutations() == NO_MUTATIONS
+
+
+def test_the_verification_refuses_a_vm_with_a_vmdk_of_its_own_attached_to_nothing(full_lab):
+    # the new-user review's case: the re-run of a part-way failover left web02 with one of its two disks; the
+    # on-premises verification must not call it verified (nor start it), and must name the loose VMDK
+    lab = full_lab("replicating.yml")
+    control(lab, "POST", "/jobs/stop_after_effect", {"effects": 1})
+    rc, failed = run_module("failover", dict(FAST, vms=["web02"]), env=lab.env())
+    assert rc != 0, failed
+    rc, rerun = run_module("failover", dict(FAST, vms=["web02"]), env=lab.env())
+    assert rc == 0, rerun
+    assert vcenter_disks(lab, "web02") == ["[vmfs-01] web02/web02_1.vmdk"]
+    watch = watch_calls(lab)
+    rc, verified = run_module("onprem_vm", {"vms": [{"name": "web02"}], "tools_timeout": 60}, env=lab.env())
+    assert rc != 0, verified
+    assert "[vmfs-01] web02/web02.vmdk are attached to no VM" in verified["msg"], verified["msg"]
+    assert watch.mutations() == NO_MUTATIONS
+    assert azure_vm_exists(lab, "rg-recovery-web/web02")
