@@ -15,22 +15,12 @@ import time
 import pytest
 from conftest import FAST_TIMINGS, lab_state, run_module, run_playbook
 from conftest import lab_control as control
+from test_roles import FINAL, stages, vars_for
 
 from tests.lab import spec as specmod
 from tests.lab.calls import NO_MUTATIONS, CallWatch
 
 LOCK_TAG = "siterecovery-failback-lock"
-FINAL = "reprotected_to_azure"
-
-
-def vars_for(role, tmp_path, **extra):
-    base = {"poll_interval": 0.5, "recovery_point_delay": 1, "report_dir": str(tmp_path / "reports"), "preflight": False}
-    base.update(extra)
-    return {"%s_%s" % (role, key): value for key, value in base.items()}
-
-
-def stages(lab):
-    return {name: item["stage"] for name, item in lab_state(lab)["items"].items()}
 
 
 def reports(tmp_path):

@@ -112,16 +112,6 @@ def stages_of(*step_names):
     return tuple(found)
 
 
-def still_to_run(stage):
-    """The failback steps an item at ``stage`` has still to go through, in order (empty when none can start)."""
-    names = []
-    for name in FAILBACK:
-        action, _why = BY_NAME[name].decide(stage)
-        if action == ACT or names:
-            names.append(name)
-    return names
-
-
 def gates(rules):
     """``{step name: [rule id, ...]}``: the preflight rules that gate each step.
 
@@ -132,11 +122,6 @@ def gates(rules):
         found[item.name] = [r["id"] for r in rules
                             if r["when"] is None or set(r["when"]) & set(item.starts_from)]
     return found
-
-
-def nothing_to_do(stage):
-    """Whether every failback step skips an item at ``stage`` (a re-run leaves it alone)."""
-    return all(BY_NAME[name].decide(stage)[0] == SKIP for name in FAILBACK)
 
 
 def markdown_table(rules=()):

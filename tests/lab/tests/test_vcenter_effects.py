@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """ASR's side effects in the lab vCenter, checked through pyVmomi reads."""
 
+import contextlib
 import json
 
 import pytest
@@ -16,17 +17,26 @@ class Stop(Exception):
     pass
 
 
-@pytest.fixture
-def lab(tmp_path):
-    spec = specmod.load("default.yml")
+@contextlib.contextmanager
+def effects_of(tmp_path, spec_name):
+    """The lab's vCenter effects on a simulator started from ``spec_name``; ``labels`` collects each effect."""
+    spec = specmod.load(spec_name)
     inventory = tmp_path / "vcenter.json"
     inventory.write_text(json.dumps(specmod.launcher_inventories(spec)["vcenter"]))
     with Simulator(str(inventory), workdir=str(tmp_path)) as sim:
         effects = VCenterEffects({"vcenter": sim.info}, spec=spec)
         effects.labels = []
         effects.on_effect = effects.labels.append
+        try:
+            yield effects, spec
+        finally:
+            effects.close()
+
+
+@pytest.fixture
+def lab(tmp_path):
+    with effects_of(tmp_path, "default.yml") as (effects, _spec):
         yield effects
-        effects.close()
 
 
 def files(effects, vm):
@@ -147,15 +157,8 @@ def test_a_uefi_source_is_uefi_in_vcenter(lab):
 
 @pytest.fixture
 def duplicate(tmp_path):
-    spec = specmod.load("duplicate-name.yml")
-    inventory = tmp_path / "vcenter.json"
-    inventory.write_text(json.dumps(specmod.launcher_inventories(spec)["vcenter"]))
-    with Simulator(str(inventory), workdir=str(tmp_path)) as sim:
-        effects = VCenterEffects({"vcenter": sim.info}, spec=spec)
-        effects.labels = []
-        effects.on_effect = effects.labels.append
-        yield effects, spec
-        effects.close()
+    with effects_of(tmp_path, "duplicate-name.yml") as found:
+        yield found
 
 
 def test_effects_act_on_the_vm_whose_instance_uuid_asr_recorded(duplicate):

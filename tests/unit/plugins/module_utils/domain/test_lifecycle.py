@@ -60,17 +60,6 @@ def test_a_committed_failback_cannot_be_cancelled_and_an_uncommitted_one_can():
     assert action == R and "cannot be cancelled" in why
 
 
-def test_still_to_run_walks_the_failback_from_any_stage():
-    assert lifecycle.still_to_run("running_in_azure") == list(lifecycle.FAILBACK)
-    assert lifecycle.still_to_run("replicating_to_onprem") == ["failover", "verify_onprem", "commit",
-                                                               "reprotect_to_azure"]
-    assert lifecycle.still_to_run("failback_committed") == ["reprotect_to_azure"]
-    assert lifecycle.still_to_run("reprotected_to_azure") == []
-    assert lifecycle.still_to_run("job_running") == []
-    assert lifecycle.nothing_to_do("protected_to_azure") and lifecycle.nothing_to_do("reprotected_to_azure")
-    assert not lifecycle.nothing_to_do("failback_committed") and not lifecycle.nothing_to_do("job_running")
-
-
 def test_readiness_stages_come_from_the_steps():
     assert readiness.BEFORE_REPROTECT == ("running_in_azure",)
     assert set(readiness.REPLICATING) == {"replicating_to_onprem", "failover_failed"}
