@@ -16,7 +16,6 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr.items im
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
 
-MASTER_TARGET_DISK_LIMIT = limits.MASTER_TARGET_DISK_LIMIT  # defined in domain.limits
 GIB = 1024 ** 3
 
 
@@ -106,7 +105,7 @@ def master_target(fabric, server, now):
         "last_heartbeat": _iso(server.last_heartbeat),
         "heartbeat_age_seconds": age_seconds(server.last_heartbeat, now),
         "disk_count": server.disk_count,
-        "disk_limit": MASTER_TARGET_DISK_LIMIT,
+        "disk_limit": limits.MASTER_TARGET_DISK_LIMIT,
         "datastores": [{"name": d.symbolic_name, "type": plain(d.type), "capacity_gb": _gb(d.capacity),
                         "free_gb": _gb(d.free_space)} for d in server.data_stores or []],
         "retention_volumes": [{"name": v.volume_name, "capacity_gb": _bytes_to_gb(v.capacity_in_bytes),

@@ -79,7 +79,7 @@ def _build_onprem_modernized(vault, model, item, details, place):
         raise AzureError("VM %s: give log_storage_account_id - the modernized reprotect caches changes in an Azure "
                          "storage account." % item["name"], rule="log_storage_required")
     agent = modernized.appliance(details, place["appliance"], place["datastore"])
-    modernized.check_datastore(agent, place["datastore"])
+    modernized.check_datastore(agent, place["datastore"], item["name"])
     body = modernized.reprotect_to_onprem(agent, place["datastore"], place["log_storage_account_id"],
                                           _optional_policy(vault, model, "InMageRcmFailback"))
     return body, {"appliance": agent.name, "datastore": place["datastore"], "master_target": None,
@@ -97,16 +97,16 @@ def _build_onprem(vault, model, item, names):
     broken = rules.master_target_os(item["name"], item["os_type"], mt.name, plain(mt.os_type))
     if broken:
         raise AzureError("VM " + broken.sentence(), rule=broken.rule)
-    if item["discovery_type"] == "Physical" and not place["datastore"]:
-        raise AzureError("VM %s is a physical server: it fails back as a new VMware VM (alternate location), so give "
-                         "a datastore." % item["name"], rule="physical_needs_datastore")
+    broken = rules.physical_server(item["name"], item["discovery_type"] == "Physical", place["datastore"])
+    if broken:
+        raise AzureError(broken.sentence(), rule=broken.rule)
     try:
         ps, why = classic.process_server(details, place["process_server"], own=fabric.properties.friendly_name)
     except AzureError as error:
         raise AzureError("VM %s: %s" % (item["name"], error.msg), **error.details) from error
     volume = classic.retention_volume(mt, place["retention_volume"])
     if place["datastore"]:
-        classic.datastore(mt, place["datastore"])
+        classic.datastore(mt, place["datastore"], item["name"])
     account = classic.run_as_account(details, place["run_as_account"])
     body = classic.reprotect_to_onprem(mt, ps, volume, _policy_for(vault, model, "InMage"), place["datastore"], account)
     return body, {"master_target": mt.name, "process_server": ps.friendly_name, "process_server_reason": why,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
 
-DISK_LIMIT = limits.MASTER_TARGET_DISK_LIMIT  # defined in domain.limits
-
 
 def _units(vms):
     """Replication groups and single VMs, biggest first."""
@@ -24,7 +22,7 @@ def _units(vms):
     return sorted(units.values(), key=lambda members: -sum(m["disk_count"] for m in members))
 
 
-def place(vms, master_targets, limit=DISK_LIMIT):
+def place(vms, master_targets, limit=limits.MASTER_TARGET_DISK_LIMIT):
     """``vms``: [{name, os_type, datastores, disk_count, group}]; ``master_targets``: [{name, os_type,
     datastores, disk_count}]. Returns ``(choice {vm name: master target name}, problems)``."""
     used = {mt["name"]: mt["disk_count"] for mt in master_targets}

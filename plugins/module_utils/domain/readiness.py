@@ -36,17 +36,15 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, limits, rules, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, rules, stages
 
 BLOCKER = "blocker"
 WARNING = "warning"
-DISK_LIMIT = limits.MASTER_TARGET_DISK_LIMIT  # defined in domain.limits
 # Healthy classic configuration servers, process servers and master targets were read 8 to 13 minutes after their
 # last heartbeat (tests/recorded/asr, fact 17; 15 to 17 minutes on a 2017 server whose only fault was its version):
 # a heartbeat about every 15 minutes. Twice that is the oldest accepted by default.
 DEFAULT_HEARTBEAT_MAX_AGE_SECONDS = 1800
 UNHEALTHY = ("critical", "error")
-FAILBACK_DATASTORE_TYPES = limits.FAILBACK_DATASTORE_TYPES  # compare with limits.is_failback_datastore_type
 UNSUPPORTED_RETENTION_FS = ("fat", "fat32")
 
 # The stages each rule applies in come from the steps it gates (domain.lifecycle): BEFORE_REPROTECT gates the
@@ -313,10 +311,8 @@ def azure_vm_present(vm, ctx):
 
 @rule("physical_alternate_only")
 def physical_alternate_only(vm, ctx):
-    if not _is_physical(vm) or ctx["location"] != "original":
-        return []
-    return [finding(vm["name"], "physical_alternate_only", BLOCKER, "%s is a physical server: it fails back only as a new "
-                    "VMware VM (alternate location)." % vm["name"], "Run the failback with location alternate and a datastore.")]
+    # at the alternate location without a datastore, alternate_datastore says it once
+    return _broken(vm, rules.physical_server(vm["name"], _is_physical(vm), ctx["location"] == "alternate" or None))
 
 
 @rule("physical_os_supported")
@@ -478,8 +474,7 @@ def mt_os(vm, ctx):
     if not mt:
         return []
     mt_os_type = _lower((mt.get("asr") or {}).get("os_type")) or _lower((mt.get("vm") or {}).get("os_family"))
-    broken = rules.master_target_os(vm["name"], _vm_os(vm), mt["name"], mt_os_type)
-    return [finding(vm["name"], broken.rule, BLOCKER, broken.message, broken.remedy)] if broken else []
+    return _broken(vm, rules.master_target_os(vm["name"], _vm_os(vm), mt["name"], mt_os_type))
 
 
 @rule("mt_version", when=BEFORE_REPROTECT)
@@ -510,8 +505,22 @@ def mt_disk_limit(vm, ctx):
         if other is vm:
             break
     adding = vm["item"].get("disk_count") or 0
-    broken = rules.master_target_disks(mt["name"], total - adding, adding, vm=vm["name"])
-    return [finding(vm["name"], broken.rule, BLOCKER, broken.message, broken.remedy)] if broken else []
+    return _broken(vm, rules.master_target_disks(mt["name"], total - adding, adding, vm=vm["name"]))
+
+
+def _broken(vm, broken, rule_id=None):
+    """A ``rules.Broken`` (or None) as the VM's blocker findings, under the preflight's ``rule_id`` when the
+    preflight rule groups several step rules (``alternate_datastore``)."""
+    return [finding(vm["name"], rule_id or broken.rule, BLOCKER, broken.message, broken.remedy)] if broken else []
+
+
+def _mounted(host, ctx):
+    """The datastore names an ESXi host mounts (the hosts' read, else the host row itself)."""
+    return [d["name"] for d in ((ctx.get("hosts") or {}).get(host["name"], host)).get("datastores") or []]
+
+
+def _where(master_target, host):
+    return "ESXi host %s of master target %s" % (host, master_target)
 
 
 def _retention_problem(volume, invalid):
@@ -612,29 +621,19 @@ def datastore_reachable(vm, ctx):
     host = ((mt or {}).get("vm") or {}).get("host")
     if ctx["location"] != "original" or not host or not vm.get("onprem"):
         return []
-    mounted = {d["name"] for d in ((ctx.get("hosts") or {}).get(host["name"], host)).get("datastores") or []}
-    missing = [d for d in _vm_datastores(vm) if d not in mounted]
-    if not missing:
-        return []
-    return [finding(vm["name"], "datastore_reachable", BLOCKER, "Master target %s's host %s does not mount %s, where %s's "
-                    "disks are (error 8061)." % (mt["name"], host["name"], ", ".join(missing), vm["name"]),
-                    "Choose a master target whose host mounts every datastore of the VM, or mount them on its host.")]
+    return _broken(vm, rules.datastore_reach(vm["name"], _vm_datastores(vm), _mounted(host, ctx),
+                                             _where(mt["name"], host["name"])))
 
 
 @rule("original_disk_types", when=BEFORE_REPROTECT, needs_vsphere=True)
 def original_disk_types(vm, ctx):
     if ctx["location"] != "original" or not vm.get("onprem"):
         return []
-    bad = []
+    found = []
     for disk in vm["onprem"].get("disks") or []:
-        if disk.get("backing") == "rdm":
-            bad.append("%s is a raw device mapping" % (disk.get("file") or disk.get("key")))
-        elif _lower(disk.get("datastore_type")) == "vsan":
-            bad.append("%s is on vSAN datastore %s" % (disk.get("file"), disk.get("datastore")))
-    if not bad:
-        return []
-    return [finding(vm["name"], "original_disk_types", BLOCKER, "Original-location failback of %s cannot use its disks: %s." % (
-        vm["name"], "; ".join(bad)), "Fail back to an alternate location on a VMFS or vSAN datastore (new VMDKs).")]
+        found += _broken(vm, rules.original_disk(vm["name"], disk.get("file") or disk.get("key"), disk.get("backing"),
+                                                 disk.get("datastore"), disk.get("datastore_type")))
+    return found
 
 
 # ---------------------------------------------------------------------- alternate location
@@ -650,16 +649,12 @@ def alternate_datastore(vm, ctx):
     if store is None:
         return [finding(vm["name"], "alternate_datastore", BLOCKER, "Datastore %s does not exist in vSphere server %s." % (
             name, (ctx.get("vsphere") or {}).get("hostname")), "Choose an existing VMFS or vSAN datastore.")]
-    if not limits.is_failback_datastore_type(store.get("type")):
-        return [finding(vm["name"], "alternate_datastore", BLOCKER, "Datastore %s is %s: alternate-location failback creates "
-                        "the VM only on VMFS or vSAN." % (name, store.get("type")), "Choose a VMFS or vSAN datastore.")]
+    broken = rules.datastore_kind(vm["name"], name, store.get("type"))
     mt = _mt(vm, ctx)
     host = ((mt or {}).get("vm") or {}).get("host")
-    if host and name not in {d["name"] for d in ((ctx.get("hosts") or {}).get(host["name"], host)).get("datastores") or []}:
-        return [finding(vm["name"], "alternate_datastore", BLOCKER, "Master target %s's host %s does not mount datastore %s: "
-                        "the new VM is created on that host." % (mt["name"], host["name"], name),
-                        "Choose a datastore the master target's host mounts, or another master target.")]
-    return []
+    if broken is None and host:
+        broken = rules.datastore_reach(vm["name"], [name], _mounted(host, ctx), _where(mt["name"], host["name"]))
+    return _broken(vm, broken, "alternate_datastore")
 
 
 @rule("name_clash", when=BEFORE_REPROTECT, needs_vsphere=True)

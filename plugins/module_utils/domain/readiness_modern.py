@@ -14,7 +14,6 @@ from __future__ import annotations
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, readiness
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain.readiness import BLOCKER, WARNING, finding, rule
 
-APPLIANCE_DISK_LIMIT = limits.MASTER_TARGET_DISK_LIMIT  # an appliance protects 60 disks too (domain.limits)
 RULE_IDS = ("appliance_available", "appliance_health", "appliance_datastore", "appliance_disk_limit",
             "modernized_guest_changes")
 readiness.MODERN_ONLY.extend(RULE_IDS)
@@ -81,11 +80,11 @@ def appliance_disk_limit(vm, ctx):
     total = sum((e.get("item") or {}).get("disk_count", 0) for e in ctx.get("vms") or []
                 if readiness.flow_of(e) == "modernized" and not e.get("missing"))
     appliances = [a for a in _candidates(vm, ctx) if _healthy(a, ctx)] or _candidates(vm, ctx)
-    if not appliances or total <= APPLIANCE_DISK_LIMIT * len(appliances):
+    if not appliances or total <= limits.MASTER_TARGET_DISK_LIMIT * len(appliances):
         return []
     return [finding(vm["name"], "appliance_disk_limit", WARNING,
                     "The VMs of this run have %d disks; %d appliance(s) take at most %d." % (
-                        total, len(appliances), APPLIANCE_DISK_LIMIT * len(appliances)),
+                        total, len(appliances), limits.MASTER_TARGET_DISK_LIMIT * len(appliances)),
                     "Fail back in smaller batches or add a replication appliance.")]
 
 

@@ -5,7 +5,10 @@
 once: plain values in, ``None`` or a :class:`Broken` (what is wrong, and the fix) out.
 
 Sources: a Windows VM fails back through a Windows master target and a Linux VM through a Linux one ("Reprotect
-from Azure to on-premises", Microsoft Learn); a master target protects at most 60 disks (``domain.limits``).
+from Azure to on-premises", Microsoft Learn); a master target protects at most 60 disks (``domain.limits``); failback
+writes only to VMFS or vSAN datastores that the master target's ESXi host mounts (error 8061, "Troubleshoot
+failback", Microsoft Learn); original-location failback cannot reuse raw device mappings or vSAN disks, and a
+physical server fails back only as a new VMware VM ("Reprotect from Azure to on-premises"; "Fail back VMware VMs").
 """
 
 from __future__ import annotations
@@ -46,3 +49,48 @@ def master_target_disks(master_target, has, adding, limit=limits.MASTER_TARGET_D
     whose = " with %s's %d" % (vm, adding) if vm else " (%d now + %d)" % (has, adding)
     return Broken("mt_disk_limit", "Master target %s would hold %d disks%s; the limit is %d." % (
         master_target, has + adding, whose, limit), "Use another master target for this VM, or add one.")
+
+
+def datastore_kind(vm, datastore, kind):
+    """Rule ``datastore_type``: failback writes ``vm``'s disks only to a VMFS or vSAN ``datastore`` (``kind`` as
+    vSphere or ASR spells it, any case)."""
+    if limits.is_failback_datastore_type(kind):
+        return None
+    return Broken("datastore_type", "VM %s: datastore %s is %s; failback writes disks only to VMFS or vSAN "
+                  "datastores." % (vm, datastore, kind or "of an unknown type"), "Choose a VMFS or vSAN datastore.")
+
+
+def datastore_reach(vm, needed, mounted, where):
+    """Rule ``datastore_reachable``: every datastore in ``needed`` is one of ``mounted``, the datastores the
+    machine that writes ``vm``'s disks reaches; ``where`` names it (e.g. "ESXi host esx-01 of master target
+    mt-01", "the ESXi host of replication appliance app-01"). ASR's error 8061 when it does not hold."""
+    missing = sorted(set(needed) - set(mounted))
+    if not missing:
+        return None
+    return Broken("datastore_reachable", "VM %s: datastore %s is not mounted on %s (ASR error 8061; it mounts %s)." % (
+        vm, ", ".join(missing), where, ", ".join(mounted) or "nothing"),
+        "Choose a master target (or replication appliance) whose host mounts it, or mount it there.")
+
+
+def original_disk(vm, disk_file, backing, datastore, kind):
+    """Rule ``original_disk_types``: original-location failback reuses ``vm``'s own disk only when it is a
+    VMDK (not a raw device mapping, ``backing == "rdm"``) on a datastore that is not vSAN."""
+    if backing == "rdm":
+        why = "disk %s is a raw device mapping" % disk_file
+    elif limits.datastore_type(kind) == "vsan":
+        why = "disk %s is on vSAN datastore %s" % (disk_file, datastore)
+    else:
+        return None
+    return Broken("original_disk_types", "VM %s: %s; original-location failback cannot use it." % (vm, why),
+                  "Fail back to an alternate location on a VMFS or vSAN datastore (new VMDKs).")
+
+
+def physical_server(vm, physical, datastore):
+    """Rule ``physical_alternate_only``: a physical server (``physical`` True; None = unknown, holds) fails back
+    only as a new VMware VM, on the ``datastore`` an alternate-location run names (None at the original
+    location)."""
+    if not physical or datastore:
+        return None
+    return Broken("physical_alternate_only", "VM %s is a physical server: it fails back only as a new VMware VM "
+                  "(alternate location) on a datastore." % vm,
+                  "Run the failback with location alternate and a datastore.")

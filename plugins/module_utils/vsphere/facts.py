@@ -15,7 +15,6 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk 
 
 MB = 1024 * 1024
 GB = 1024 * MB
-MASTER_TARGET_DISK_LIMIT = limits.MASTER_TARGET_DISK_LIMIT  # kept for callers; defined in domain.limits
 _DATASTORE_RE = re.compile(r"^\[([^\]]+)\]")
 LINUX_GUESTS = ("rhel", "centos", "ubuntu", "debian", "sles", "oracle", "linux", "other26xLinux", "other3xLinux",
                 "other4xLinux", "otherLinux", "fedora", "asianux", "mandriva", "opensuse", "suse", "rocky", "alma",
@@ -152,8 +151,8 @@ def master_target_facts(inventory, row):
     facts = vm_facts(inventory, row)
     types = [c["type"] for c in facts["scsi_controllers"]]
     facts.update({
-        "disk_count": len(facts["disks"]), "disk_limit": MASTER_TARGET_DISK_LIMIT,
-        "disk_slots_left": max(0, MASTER_TARGET_DISK_LIMIT - len(facts["disks"])),
+        "disk_count": len(facts["disks"]), "disk_limit": limits.MASTER_TARGET_DISK_LIMIT,
+        "disk_slots_left": max(0, limits.MASTER_TARGET_DISK_LIMIT - len(facts["disks"])),
         "has_lsi_logic_controller": any(is_lsi_logic(t) for t in types),
         "only_lsi_logic_controllers": bool(types) and all(is_lsi_logic(t) for t in types),
         "tools_installed": facts["tools_status"] not in (None, "toolsNotInstalled"),

@@ -18,8 +18,6 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.inve
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim, vmodl
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.tasks import wait_for_tasks
 
-FAILBACK_DATASTORE_TYPES = limits.FAILBACK_DATASTORE_TYPES  # kept for callers; compare with limits.is_failback_datastore_type
-
 
 class Found(dict):
     """What a datastore search found: ``{"[ds] folder/": [file name, ...]}``, and in ``sizes`` the
@@ -104,13 +102,9 @@ def _inspect_original(inventory, req, vm_row, mt, found):
     owned += [dict(d, size_gb=getattr(found, "sizes", {}).get(d["file"], 0))
               for d in diskops.orphans(req.name, directory, found, inventory.attached_files()) if d["file"] not in known]
     for disk in vm["disks"]:
-        if disk["backing"] == "rdm":
-            problems.append("VM %s: disk %s is a raw device mapping; original-location failback cannot use RDM "
-                            "disks. Fail back to an alternate location instead." % (req.name, disk["file"]))
-        elif disk["datastore_type"] == "vsan":
-            problems.append("VM %s: disk %s is on vSAN datastore %s; original-location failback cannot use vSAN "
-                            "disks. Fail back to an alternate location instead."
-                            % (req.name, disk["file"], disk["datastore"]))
+        broken = rules.original_disk(req.name, disk["file"], disk["backing"], disk["datastore"], disk["datastore_type"])
+        if broken:
+            problems.append(broken.sentence())
     to_move = [d for d in owned if d["where"] != "mt"]
     if vm["power_state"] != "poweredOff" and any(d["where"] == "vm" for d in to_move):
         problems.append("VM %s is %s; its disks can only be moved to the master target while it is powered off "
@@ -132,9 +126,8 @@ def _inspect_alternate(inventory, req, vm_row, mt, mt_datastores, found):
         (facts.datastore_facts(d) for d in inventory.datastores.values() if d["name"] == req.datastore), None)
     if target is None:
         problems.append("VM %s: datastore %s does not exist." % (req.name, req.datastore))
-    elif not limits.is_failback_datastore_type(target["type"]):
-        problems.append("VM %s: datastore %s is %s; failback creates disks only on VMFS or vSAN datastores. "
-                        "Choose a VMFS or vSAN datastore." % (req.name, req.datastore, target["type"]))
+    elif rules.datastore_kind(req.name, req.datastore, target["type"]):
+        problems.append(rules.datastore_kind(req.name, req.datastore, target["type"]).sentence())
     on_mt = {m["file"] for m in mt["disks"]}
     holders = _holders(inventory)
     owned = []
@@ -203,11 +196,10 @@ def plan_attach(inventory, requests, found=None):
             owned, to_move, wanted, problems = _inspect_original(inventory, req, vm_row, mt, found)
         else:
             owned, to_move, wanted, problems = _inspect_alternate(inventory, req, vm_row, mt, mt_datastores, found)
-        unreachable = [d for d in wanted if d not in mt_datastores]
-        if unreachable:
-            problems.append("VM %s: datastore %s is not mounted on ESXi host %s of master target %s (ASR error 8061). "
-                            "Choose a master target whose host mounts it." % (
-                                req.name, ", ".join(unreachable), (mt["host"] or {}).get("name"), mt["name"]))
+        broken = rules.datastore_reach(req.name, wanted, list(mt_datastores), "ESXi host %s of master target %s" % (
+            (mt["host"] or {}).get("name"), mt["name"]))
+        if broken:
+            problems.append(broken.sentence())
         per_mt_new[mt_row["moid"]] = per_mt_new.get(mt_row["moid"], 0) + len(to_move)
         refusals += problems
         staged.append((req, vm_row, mt_row, owned, to_move))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import time
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, rules
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts, master_target
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
@@ -252,15 +252,11 @@ def _datastore_problems(inventory, want, host_row):
     row = inventory.datastore_by_name(want.datastore)
     if row is None:
         return ["VM %s: datastore %s does not exist." % (want.name, want.datastore)]
-    mounted = {d["name"] for d in inventory.datastore_rows(host_row.get("datastore"))}
-    if want.datastore not in mounted:
-        return ["VM %s: datastore %s is not mounted on ESXi host %s, where the VM is created (the master target's "
-                "host). Choose a master target whose host mounts it." % (want.name, want.datastore, host_row["name"])]
-    kind = str(row.get("summary.type") or "other")
-    if not limits.is_failback_datastore_type(kind):
-        return ["VM %s: datastore %s is %s; failback uses only VMFS or vSAN datastores. Choose a VMFS or vSAN "
-                "datastore." % (want.name, want.datastore, kind)]
-    return []
+    mounted = [d["name"] for d in inventory.datastore_rows(host_row.get("datastore"))]
+    broken = (rules.datastore_reach(want.name, [want.datastore], mounted,
+                                    "ESXi host %s, where the VM is created (the master target's host)" % host_row["name"])
+              or rules.datastore_kind(want.name, want.datastore, str(row.get("summary.type") or "other")))
+    return [broken.sentence()] if broken else []
 
 
 def _resolve_networks(want, host_row, mt_row, port_groups):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import rules
 
 TEMPORARY_STORAGE = {"volumeOptions": [{"volumeLabel": "Temporary Storage", "onlyExcludeIfSingleVolume": "Yes"}]}
 
@@ -94,16 +94,17 @@ def retention_volume(mt, name=None):
     return max(volumes, key=lambda v: v.free_space_in_bytes or 0)
 
 
-def datastore(mt, name):
-    for ds in mt.data_stores or []:
-        if ds.symbolic_name == name:
-            if not limits.is_failback_datastore_type(plain(ds.type)):
-                raise AzureError("Datastore %s is %s; failback writes only to VMFS or vSAN datastores." % (name, plain(ds.type)),
-                                 rule="datastore_type")
-            return ds
-    raise AzureError("Datastore %s is not visible to master target %s (its host mounts: %s). Choose a datastore its "
-                     "ESXi host mounts, or another master target." % (name, mt.name, _names(mt.data_stores, "symbolic_name")),
-                     rule="datastore_unreachable")
+def datastore(mt, name, vm):
+    """The datastore ``name`` as master target ``mt`` reports it; raises on rules ``datastore_reachable`` and
+    ``datastore_type`` (``domain.rules``)."""
+    stores = list(mt.data_stores or [])
+    found = next((ds for ds in stores if ds.symbolic_name == name), None)
+    where = "the ESXi host of master target %s" % mt.name
+    broken = (rules.datastore_reach(vm, [name], [ds.symbolic_name for ds in stores], where) if found is None
+              else rules.datastore_kind(vm, name, plain(found.type)))
+    if broken:
+        raise AzureError(broken.sentence(), rule=broken.rule)
+    return found
 
 
 def run_as_account(details, name=None):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import rules
 
 RECOVERY_POINT_TYPES = {"latest_processed": "CrashConsistent", "latest_app_consistent": "ApplicationConsistent"}
 HEALTHY = ("Normal", "None", None)
@@ -37,10 +38,12 @@ def appliance(details, name=None, datastore=None):
     return min(fits, key=lambda a: (a.protected_item_count or 0, a.name))
 
 
-def check_datastore(agent, datastore):
-    if datastore not in (agent.accessible_datastores or []):
-        raise AzureError("Replication appliance %s cannot reach datastore %s (it reaches: %s)." % (
-            agent.name, datastore, ", ".join(agent.accessible_datastores or []) or "nothing"), rule="datastore_unreachable")
+def check_datastore(agent, datastore, vm):
+    """Rule ``datastore_reachable`` (``domain.rules``) for the replication appliance ``agent``."""
+    broken = rules.datastore_reach(vm, [datastore], agent.accessible_datastores or [],
+                                   "the ESXi host of replication appliance %s" % agent.name)
+    if broken:
+        raise AzureError(broken.sentence(), rule=broken.rule)
 
 
 def reprotect_to_onprem(agent, datastore_name, log_storage_account_id, policy_id=None):

@@ -6,6 +6,7 @@ before their first request (no Azure answer is scripted: a request would fail di
 
 import pytest
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options as options_domain
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.modules import (
     failback_report,
@@ -110,7 +111,8 @@ def test_a_report_dir_that_cannot_be_written_is_refused_at_the_start(tmp_path, c
     afile = tmp_path / "not-a-dir"
     afile.write_text("x")
     failed, result = run_module(run_options.main, {"prefix": "alternate_location_",
-                                                   "options": {"report_dir": str(afile / "reports")}}, capsys)
+                                                   "options": {"vms": ["web02"], "report_dir": str(afile / "reports")}},
+                                capsys)
     assert failed and [p["option"] for p in result["problems"]] == ["alternate_location_report_dir"]
     assert "is a file" in result["problems"][0]["rule"]
     # the review's example: nobody, root included, creates a directory under /proc
@@ -118,3 +120,45 @@ def test_a_report_dir_that_cannot_be_written_is_refused_at_the_start(tmp_path, c
     assert [p["option"] for p in problems] == ["report_dir"] and "/proc" in problems[0]["rule"]
     assert run_options.report_dir_problems(str(tmp_path / "a" / "b"), "report_dir") == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-dir"]  # the check left nothing behind
+
+
+def test_run_options_fills_every_default_from_options_py_and_returns_the_options_normalized(tmp_path, capsys):
+    failed, result = run_module(run_options.main, {"prefix": "original_location_", "location": "original", "options": {
+        "vms": ["app01"], "poll_interval": "20", "tools_timeout": "0", "commit": "no",
+        "report_dir": str(tmp_path / "reports")}}, capsys, check_mode=True)
+    assert not failed and result["changed"] is False, result
+    got = result["options"]
+    assert sorted(got) == sorted(options_domain.OPTIONS)
+    assert (got["poll_interval"], got["tools_timeout"], got["commit"]) == (20.0, 0, False)
+    assert isinstance(got["tools_timeout"], int) and isinstance(got["poll_interval"], float)
+    # the options not given: their defaults, as options.py declares them
+    assert got["recovery_point_delay"] == 30.0 and got["memory_remediation"] == "vmotion" and got["placements"] == {}
+    assert got["location"] == "original" and got["preflight"] is True and got["owner"] == ""
+    assert result["checked"] == ["commit", "location", "poll_interval", "report_dir", "tools_timeout", "vms"]
+
+
+def test_run_options_checks_the_defaults_with_what_was_given(capsys):
+    # nothing selects VMs: the defaults (no VMs, no plan) are refused as an empty run, naming the variable
+    failed, result = run_module(run_options.main, {"prefix": "alternate_location_", "location": "alternate"}, capsys)
+    assert failed and [p["option"] for p in result["problems"]] == ["alternate_location_vms"]
+    assert "options" not in result
+
+
+def test_run_options_refuses_a_misspelled_option_given_directly(capsys):
+    failed, result = run_module(run_options.main, {"prefix": "failback_", "options": {
+        "vms": ["app01"], "pol_interval": 5, "timeout": 60}}, capsys)
+    assert failed and [p["option"] for p in result["problems"]] == ["failback_pol_interval"]
+    assert result["problems"][0]["rule"] == "is not an option of the run"
+
+
+def test_run_options_refuses_a_bad_location(capsys):
+    failed, result = run_module(run_options.main, {"prefix": "failback_", "location": "elsewhere",
+                                                   "options": {"vms": ["app01"]}}, capsys)
+    assert failed and [p["option"] for p in result["problems"]] == ["failback_location"]
+
+
+def test_run_options_reads_a_list_given_as_text_as_ansible_does(capsys):
+    # -e original_location_vms=app01,db01 gives text: a list option splits it at its commas
+    failed, result = run_module(run_options.main, {"prefix": "original_location_", "options": {
+        "vms": "app01, db01", "report_dir": "./failback-reports"}}, capsys, check_mode=True)
+    assert not failed and result["options"]["vms"] == ["app01", "db01"], result

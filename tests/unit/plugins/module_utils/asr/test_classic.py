@@ -141,29 +141,31 @@ def test_retention_volume_default_is_the_one_with_most_free_space():
 
 # ------------------------------------------------------------------------------------------------ datastore
 def test_datastore_visible_to_the_master_target():
-    assert classic.datastore(mt(), "DS-77").uuid == "5c5d35b2-509cd314-afbf-f8bc124d5eea"
+    assert classic.datastore(mt(), "DS-77", "vm1").uuid == "5c5d35b2-509cd314-afbf-f8bc124d5eea"
 
 
 @pytest.mark.parametrize("kind", ["VMFS", "vsan", "VSAN", "vSAN"])
 def test_failback_writes_to_vmfs_and_vsan(kind):
     target = mt_with([volume("F", 1)], [{"symbolicName": "ds", "type": kind}])
-    assert classic.datastore(target, "ds").type == kind
+    assert classic.datastore(target, "ds", "vm1").type == kind
 
 
 @pytest.mark.parametrize("kind", ["NFS", "NFS41", "vvol", None])
 def test_failback_refuses_other_datastore_types(kind):
     target = mt_with([volume("F", 1)], [{"symbolicName": "ds", "type": kind}])
-    error = refusal(classic.datastore, target, "ds")
+    error = refusal(classic.datastore, target, "ds", "vm1")
     assert error.details["rule"] == "datastore_type"
-    assert error.msg == "Datastore ds is %s; failback writes only to VMFS or vSAN datastores." % kind
+    assert error.msg == ("VM vm1: datastore ds is %s; failback writes disks only to VMFS or vSAN datastores. Choose a "
+                         "VMFS or vSAN datastore." % (kind or "of an unknown type"))
 
 
 def test_datastore_not_mounted_on_the_master_target_host():
-    error = refusal(classic.datastore, mt(), "DS-99")
-    assert error.details["rule"] == "datastore_unreachable"
-    assert "(its host mounts: DS-77, datastore1)" in error.msg
+    error = refusal(classic.datastore, mt(), "DS-99", "vm1")
+    assert error.details["rule"] == "datastore_reachable"
+    assert error.msg.startswith("VM vm1: datastore DS-99 is not mounted on the ESXi host of master target V2A-PS-200 "
+                                 "(ASR error 8061; it mounts datastore1, DS-77).")
     # the configuration server's master target mounts nothing (fabrics_list)
-    assert "(its host mounts: none)" in refusal(classic.datastore, mt(fakes.CS), "datastore1").msg
+    assert "(ASR error 8061; it mounts nothing)" in refusal(classic.datastore, mt(fakes.CS), "datastore1", "vm1").msg
 
 
 # ------------------------------------------------------------------------------------------------ run-as account

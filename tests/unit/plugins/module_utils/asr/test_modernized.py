@@ -24,8 +24,8 @@ def test_appliance_choice_is_healthy_reaching_and_least_loaded():
     assert modernized.appliance(details(), name="app-a").id == "a1"
     with pytest.raises(AzureError, match="No healthy replication appliance reaches datastore vmfs-03"):
         modernized.appliance(details(), datastore="vmfs-03")
-    with pytest.raises(AzureError, match="cannot reach datastore vmfs-02"):
-        modernized.check_datastore(modernized.appliance(details(), name="app-a"), "vmfs-02")
+    with pytest.raises(AzureError, match="datastore vmfs-02 is not mounted on the ESXi host of replication appliance app-a"):
+        modernized.check_datastore(modernized.appliance(details(), name="app-a"), "vmfs-02", "vm1")
 
 
 def test_request_bodies_deserialize_into_the_sdk_inputs():
@@ -177,14 +177,15 @@ def test_no_reaching_appliance_is_refused_with_what_each_one_reaches():
 
 def test_check_datastore_passes_a_reachable_datastore_and_names_what_is_reachable_otherwise():
     agent = modernized.appliance(recorded_details(), name="Rcm-App-150")
-    assert modernized.check_datastore(agent, "DS-84-85") is None
+    assert modernized.check_datastore(agent, "DS-84-85", "vm1") is None
     with pytest.raises(AzureError) as info:
-        modernized.check_datastore(agent, "datastore-84")
-    assert info.value.details["rule"] == "datastore_unreachable"
-    assert "(it reaches: datastore-85, SharedDS-84-85, DS-84-85, DS-5TB-84-85)" in info.value.msg
+        modernized.check_datastore(agent, "datastore-84", "vm1")
+    assert info.value.details["rule"] == "datastore_reachable"
+    assert "(ASR error 8061; it mounts datastore-85, SharedDS-84-85, DS-84-85, DS-5TB-84-85)" in info.value.msg
     lonely = modernized.appliance(agents(("l", "app-l", "Normal", None, 0)), name="app-l")
-    with pytest.raises(AzureError, match=r"cannot reach datastore vmfs-01 \(it reaches: nothing\)"):
-        modernized.check_datastore(lonely, "vmfs-01")
+    with pytest.raises(AzureError, match=r"vmfs-01 is not mounted on the ESXi host of replication appliance app-l "
+                                             r"\(ASR error 8061; it mounts nothing\)"):
+        modernized.check_datastore(lonely, "vmfs-01", "vm1")
 
 
 LOG = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/log"

@@ -146,7 +146,8 @@ def test_a_named_retention_volume_and_datastore_are_checked():
     assert refusals(vault, given=names(master_target=fakes.PS, retention_volume="R"), vms=[fakes.FORWARD_VM]) == [
         "Master target V2A-PS-200 has no retention volume R (it has: F)."]
     assert refusals(vault, given=names(master_target=fakes.CS, datastore="datastore1"), vms=[fakes.FORWARD_VM])[0] \
-        .startswith("Datastore datastore1 is not visible to master target PwsTestCS")
+        .startswith("VM V2A-W2K19-202: datastore datastore1 is not mounted on the ESXi host of master target PwsTestCS "
+                    "(ASR error 8061; it mounts nothing).")
     assert client.actions == []
 
 
@@ -184,8 +185,8 @@ def test_a_master_target_without_os_is_not_refused():
 def test_a_physical_server_needs_a_datastore():
     client, vault = classic_setup(running_in_azure(details={"discoveryType": "Physical"}))
     assert refusals(vault, given=names(master_target=fakes.PS), vms=[fakes.FORWARD_VM]) == [
-        "VM V2A-W2K19-202 is a physical server: it fails back as a new VMware VM (alternate location), so give a "
-        "datastore."]
+        "VM V2A-W2K19-202 is a physical server: it fails back only as a new VMware VM (alternate location) on a "
+        "datastore. Run the failback with location alternate and a datastore."]
     ensure(vault, given=names(master_target=fakes.PS, datastore="DS-77"), vms=[fakes.FORWARD_VM])
     assert body_of(client)["datastoreName"] == "DS-77"
 
@@ -359,8 +360,9 @@ def test_modernized_named_appliance_must_reach_the_datastore():
     client, vault = rcm_setup(rcm_running_in_azure())
     found = refusals(vault, given=names(appliance=fakes.APPLIANCE_150[1], datastore="datastore-84",
                                         log_storage_account_id=fakes.LOG_STORAGE), vms=[fakes.RCM_FORWARD_VM])
-    assert found == ["Replication appliance Rcm-App-150 cannot reach datastore datastore-84 (it reaches: datastore-85, "
-                     "SharedDS-84-85, DS-84-85, DS-5TB-84-85)."]
+    assert found == ["VM Rcm-W2K16-153: datastore datastore-84 is not mounted on the ESXi host of replication appliance "
+                     "Rcm-App-150 (ASR error 8061; it mounts datastore-85, SharedDS-84-85, DS-84-85, DS-5TB-84-85). Choose "
+                     "a master target (or replication appliance) whose host mounts it, or mount it there."]
     assert client.actions == []
 
 

@@ -458,7 +458,7 @@ def test_datastore_reachable():
     vm_of(ctx, "app01")["item"]["onprem"]["datastores"] = ["vmfs-01", "vmfs-09"]
     result = run(ctx)
     assert found(result, "datastore_reachable") == ["app01"]
-    assert "does not mount vmfs-09" in message(result, "datastore_reachable")
+    assert "datastore vmfs-09 is not mounted on ESXi host esx01" in message(result, "datastore_reachable")
 
 
 @pytest.mark.parametrize("disk", [{"file": "[vmfs-01] a.vmdk", "backing": "rdm", "datastore": "vmfs-01"},
@@ -472,7 +472,8 @@ def test_original_disk_types(disk):
 
 # ---------------------------------------------------------------------- alternate location
 @pytest.mark.parametrize(("datastore", "blocked", "text"), [
-    ("vmfs-01", False, None), ("vsan-01", True, "does not mount"), ("nfs-01", True, "NFS"), (None, True, "needs a target"),
+    ("vmfs-01", False, None), ("vsan-01", True, "is not mounted on ESXi host esx01"),
+    ("nfs-01", True, "NFS"), (None, True, "needs a target"),
     ("gone", True, "does not exist")])
 def test_alternate_datastore(datastore, blocked, text):
     ctx = site()

@@ -414,7 +414,7 @@ def test_an_rdm_disk_is_refused_for_original_location():
                             rdm_disk(2001, 1000, 1, "[vmfs-01] app01/app01_rdm.vmdk")])
     assert refusals(world, [{"name": "app01"}]) == [
         "VM app01: disk [vmfs-01] app01/app01_rdm.vmdk is a raw device mapping; original-location failback cannot "
-        "use RDM disks. Fail back to an alternate location instead."]
+        "use it. Fail back to an alternate location on a VMFS or vSAN datastore (new VMDKs)."]
 
 
 def test_a_vsan_disk_is_refused_for_original_location():
@@ -422,7 +422,7 @@ def test_a_vsan_disk_is_refused_for_original_location():
     add_app(world, datastore="vsan-01", sizes=(40,))
     assert refusals(world, [{"name": "app01"}]) == [
         "VM app01: disk [vsan-01] app01/app01.vmdk is on vSAN datastore vsan-01; original-location failback cannot "
-        "use vSAN disks. Fail back to an alternate location instead."]
+        "use it. Fail back to an alternate location on a VMFS or vSAN datastore (new VMDKs)."]
 
 
 def test_an_rdm_on_vsan_is_reported_once_as_an_rdm():
@@ -432,7 +432,7 @@ def test_an_rdm_on_vsan_is_reported_once_as_an_rdm():
     found = refusals(world, [{"name": "app01"}])
     assert [r for r in found if "app01.vmdk" in r] == [
         "VM app01: disk [vsan-01] app01/app01.vmdk is a raw device mapping; original-location failback cannot "
-        "use RDM disks. Fail back to an alternate location instead."]
+        "use it. Fail back to an alternate location on a VMFS or vSAN datastore (new VMDKs)."]
 
 
 def test_vmfs_and_nfs_flat_disks_are_not_refused_as_vsan():
@@ -448,8 +448,8 @@ def test_a_datastore_the_master_targets_host_does_not_mount_is_refused():
     world = site()
     add_app(world, "app02", datastore="vmfs-02", on="esx02")
     assert refusals(world, [{"name": "app02"}]) == [
-        "VM app02: datastore vmfs-02 is not mounted on ESXi host esx01 of master target mt-win01 (ASR error 8061). "
-        "Choose a master target whose host mounts it."]
+        "VM app02: datastore vmfs-02 is not mounted on ESXi host esx01 of master target mt-win01 (ASR error 8061; it mounts "
+        "nfs-01, vmfs-01, vsan-01). Choose a master target (or replication appliance) whose host mounts it, or mount it there."]
 
 
 @pytest.mark.parametrize("state", [HOST_STATE.disconnected, HOST_STATE.notResponding])
@@ -483,8 +483,8 @@ def test_a_master_target_without_a_host_is_refused_and_its_datastores_are_unreac
     world.vms[next(m for m, r in world.vms.items() if r["name"] == "mt-win01")]["runtime.host"] = None
     add_app(world)
     assert refusals(world, [{"name": "app01"}]) == [
-        "VM app01: datastore vmfs-01 is not mounted on ESXi host None of master target mt-win01 (ASR error 8061). "
-        "Choose a master target whose host mounts it.",
+        "VM app01: datastore vmfs-01 is not mounted on ESXi host None of master target mt-win01 (ASR error 8061; it mounts "
+        "nothing). Choose a master target (or replication appliance) whose host mounts it, or mount it there.",
         "Master target mt-win01 has no ESXi host in the inventory"]
 
 
@@ -663,7 +663,7 @@ def test_alternate_location_on_nfs_is_refused():
     world = site()
     assert refusals(world, [{"name": "web02", "location": "alternate", "datastore": "nfs-01",
                              "disk_sizes_gb": [40]}]) == [
-        "VM web02: datastore nfs-01 is NFS; failback creates disks only on VMFS or vSAN datastores. Choose a VMFS "
+        "VM web02: datastore nfs-01 is NFS; failback writes disks only to VMFS or vSAN datastores. Choose a VMFS "
         "or vSAN datastore."]
 
 
@@ -671,8 +671,8 @@ def test_alternate_location_on_a_datastore_the_host_does_not_mount_is_refused():
     world = site()
     assert refusals(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-02",
                              "disk_sizes_gb": [40]}]) == [
-        "VM web02: datastore vmfs-02 is not mounted on ESXi host esx01 of master target mt-win01 (ASR error 8061). "
-        "Choose a master target whose host mounts it."]
+        "VM web02: datastore vmfs-02 is not mounted on ESXi host esx01 of master target mt-win01 (ASR error 8061; it mounts "
+        "nfs-01, vmfs-01, vsan-01). Choose a master target (or replication appliance) whose host mounts it, or mount it there."]
 
 
 def test_alternate_location_on_a_missing_datastore_is_refused():
@@ -680,8 +680,8 @@ def test_alternate_location_on_a_missing_datastore_is_refused():
     assert refusals(world, [{"name": "web02", "location": "alternate", "datastore": "vmfs-09",
                              "disk_sizes_gb": [40]}]) == [
         "VM web02: datastore vmfs-09 does not exist.",
-        "VM web02: datastore vmfs-09 is not mounted on ESXi host esx01 of master target mt-win01 (ASR error 8061). "
-        "Choose a master target whose host mounts it."]
+        "VM web02: datastore vmfs-09 is not mounted on ESXi host esx01 of master target mt-win01 (ASR error 8061; it mounts "
+        "nfs-01, vmfs-01, vsan-01). Choose a master target (or replication appliance) whose host mounts it, or mount it there."]
 
 
 def test_alternate_location_without_sizes_or_a_vm_is_refused():

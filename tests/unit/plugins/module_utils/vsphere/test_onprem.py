@@ -825,7 +825,8 @@ def test_a_datastore_the_master_targets_host_does_not_mount_is_refused():
         "VM web02: no disk under [vmfs-09] web02/ is attached to master target mt-lin01 or left on datastore vmfs-09; "
         "the VM would boot without its data. Reprotect it first (or attach its disks with master_target_disks).")
     assert "VM web02: datastore vmfs-09 is not mounted on ESXi host esx01, where the VM is created (the master " \
-           "target's host). Choose a master target whose host mounts it." in refusals(world, [web02(datastore="vmfs-09")])
+           "target's host) (ASR error 8061; it mounts vmfs-01, vmfs-02). Choose a master target (or replication " \
+           "appliance) whose host mounts it, or mount it there." in refusals(world, [web02(datastore="vmfs-09")])
 
 
 def test_an_nfs_datastore_is_refused_for_the_new_vm():
@@ -834,7 +835,8 @@ def test_an_nfs_datastore_is_refused_for_the_new_vm():
     host(world, "esx01")["datastore"].append(next(d for d in world.datastores.values() if d["name"] == "nfs-01")["obj"])
     world.files.add("[nfs-01] web02/web02.vmdk")
     assert refusals(world, [web02(datastore="nfs-01")]) == [
-        "VM web02: datastore nfs-01 is NFS; failback uses only VMFS or vSAN datastores. Choose a VMFS or vSAN datastore."]
+        "VM web02: datastore nfs-01 is NFS; failback writes disks only to VMFS or vSAN datastores. Choose a VMFS or "
+        "vSAN datastore."]
 
 
 def test_a_vmdk_of_the_vm_attached_to_another_vm_is_refused():
