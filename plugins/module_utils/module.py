@@ -81,8 +81,8 @@ class FailbackModule:
             result["error"] = error.to_dict()
             msg = error.msg
             # per-VM results at the top level on failure as on success, and (per_vm) who stopped and who goes on
-            for key in ("vms", "stopped", "continue_with"):
-                if isinstance(error.details.get(key), list):
+            for key in ("vms", "stopped", "continue_with", "predicted_stages"):
+                if isinstance(error.details.get(key), (list, dict)):
                     result.setdefault(key, error.details[key])
         else:
             msg = str(error)

@@ -21,7 +21,10 @@ description:
   - O(force=true) overrides the VMware Tools rule only, and says so in the result (C(forced)). It never overrides
     the disk rule, the power state or the health probes.
   - In check mode the module reads ASR, vCenter and the probes, changes nothing and predicts for each VM whether it
-    would be committed or refused, and why (C(refusals)); a predicted refusal is a warning, not a failure.
+    would be committed. A VM the gate would refuse fails the task as the real run would (with O(per_vm), it stops
+    alone and C(continue_with) names the others), and the failure carries C(predicted_stages) for the next step.
+    A VM an earlier step of a check-mode run only predicted (O(assume_stages)) is not on-premises yet, so its gate
+    is left to the real run.
   - After the job, asks Compute whether each Azure VM is really gone and reports the managed disks and
     network interfaces left behind.
   - VMs already committed are left alone (C(changed=false)).
@@ -213,7 +216,7 @@ forced:
   elements: str
   sample: []
 refused:
-  description: The VMs the gate refuses (in check mode, the VMs that would be refused).
+  description: The VMs the gate refuses (in check mode too).
   returned: success and on a refusal
   type: list
   elements: str
@@ -223,17 +226,11 @@ diff:
   returned: diff mode
   type: dict
   sample: {"before": {"app01": "failed_back"}, "after": {"app01": "failback_committed"}}
-refusals:
-  description: In check mode, the messages of the predicted refusals.
-  returned: check mode, when a VM would be refused
-  type: list
-  elements: str
-  sample: ["VM web02: 1 of ASR's 2 protected disk(s) attached; ..."]
 predicted_stages:
   description: >-
     Check mode - the stage each VM would be at after this step, by VM name (for the next step's
     O(assume_stages)).
-  returned: check mode
+  returned: check mode (on success, and on a failure that stops VMs)
   type: dict
   sample: {"app01": "failback_committed"}
 api_calls:
@@ -296,8 +293,6 @@ def run(module):
     if outcome["forced"]:
         module.ansible.warn("Committed without VMware Tools verified running (force: true): %s."
                             % ", ".join(outcome["forced"]))
-    if outcome.get("refusals"):
-        module.ansible.warn("Check mode: the commit would be refused, changing nothing: " + " ".join(outcome["refusals"]))
     outcome["api_calls"] = session.stats["calls"]
     return outcome
 

@@ -98,10 +98,10 @@ RETURN = r"""
 report:
   description: >-
     The report - C(run) (id, name, started, finished, duration_seconds, result, failed_stage, failed_message,
-    stages_read_from, stages_read_error) and C(vms), one per VM (name, stages[] with stage, action, result, start,
-    end, duration_seconds, job, errors, stage_after; recovery_point, recovery_point_type, recovery_point_time,
-    data_loss_window_seconds, rto_seconds when known; final_stage; stage, next_step, failure {step, message},
-    rerun).
+    check_mode, stages_read_from, stages_read_error) and C(vms), one per VM (name, stages[] with stage, action,
+    result, start, end, duration_seconds, job, errors, stage_after; recovery_point, recovery_point_type,
+    recovery_point_time, data_loss_window_seconds, rto_seconds when known; final_stage; stage, next_step, failure
+    {step, message}, rerun; in check mode predicted_stage, where the run would leave the VM).
   returned: always
   type: dict
   sample: {"run": {"id": "original-location-20261130T101500Z", "result": "failed"},
@@ -145,7 +145,8 @@ def build(module):
     items, error = read_items(module)
     data = report.assemble(params["name"], params["started"], time.time(), params["result"], params["failed_stage"],
                            params["failed_message"], params["steps"] or {}, onprem=params["onprem"],
-                           verified_at=params["verified_at"], items=items, read_error=error)
+                           verified_at=params["verified_at"], items=items, read_error=error,
+                           check_mode=module.check_mode)
     return {"changed": False, "report": data, "lines": report.lines(data)}
 
 

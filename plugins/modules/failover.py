@@ -228,7 +228,7 @@ predicted_stages:
   description: >-
     Check mode - the stage each VM would be at after this step, by VM name (for the next step's
     O(assume_stages)).
-  returned: check mode
+  returned: check mode (on success, and on a failure that stops VMs)
   type: dict
   sample: {"app01": "failed_back"}
 api_calls:

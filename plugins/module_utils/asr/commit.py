@@ -113,8 +113,9 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
 
     ``gate_of(candidates) -> {item name: decision}`` (see :func:`gate`) reads vCenter once for all failed-back
     VMs; ``check_selected(vm names) -> [problem messages]`` checks the options against the VMs selected (a probe's
-    ``vm``) before anything else is read. In check mode nothing is started and a refusal is a prediction
-    (``refused``), not a failure; ``assumed`` (check mode only) are the stages an earlier step predicted.
+    ``vm``) before anything else is read. In check mode nothing is started, and a refusal fails as
+    it would in the real run (with ``predicted_stages``); ``assumed`` (check mode only) are the stages an earlier
+    step predicted, whose gate is left to the real run.
     ``per_vm``: a VM the gate refuses (or whose job fails) stops alone with its replication group, the others are
     committed (``runner.PerVm``; not for a recovery plan); the step still fails, naming each VM that stopped."""
     selected = asr_items.select(vault, **selection)
@@ -126,7 +127,7 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
     decisions = gate_of([(model, item) for model, item in selected
                          if STEP.decide(item["failback_stage"])[0] == lifecycle.ACT])
     assumed = assumed if check_mode else None
-    per = runner.PerVm(WORDS, selected, per_vm and not selection.get("plan") and not check_mode)
+    per = runner.PerVm(WORDS, selected, per_vm and not selection.get("plan"))
 
     def try_unit(unit):
         _acting, unit_results, _forced, unit_refusals = plan(unit, decisions, assumed=assumed)
@@ -135,19 +136,16 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
     selected = per.sift(selected, try_unit)
     acting, results, forced, refusals = plan(selected, decisions, assumed=assumed)
     refused = [r["name"] for r in results if r["refusals"]]
-    if refusals and not check_mode:
+    predicted = runner.predict(STEP, results) if check_mode else None
+    if refusals:
         raise AzureError("Refusing to commit the failback; nothing was changed (the Azure VMs are kept): "
-                         + " ".join(refusals), refusals=refusals, vms=results, refused=refused)
-    outcome = {"changed": bool(acting) and not refusals, "vms": results, "forced": forced, "refused": refused}
+                         + " ".join(refusals), refusals=refusals, vms=results, refused=refused,
+                         **({"predicted_stages": predicted} if check_mode else {}))
+    outcome = {"changed": bool(acting), "vms": results, "forced": forced, "refused": refused}
     if check_mode:
-        outcome["predicted_stages"] = runner.predict(STEP, [dict(r, changed=r["changed"] and not r["refusals"])
-                                                            for r in results])
-        for result in results:
-            result["stage_after"] = outcome["predicted_stages"][result["name"]]
+        outcome["predicted_stages"] = predicted
     if check_mode or not acting:
-        if refusals:
-            outcome["refusals"] = refusals
-        outcome["vms"] = per.conclude(results)
+        outcome["vms"] = per.conclude(results, predicted=predicted)
         return outcome
     started = {item["item_name"]: operations.item_action(vault, "failover_commit", model) for model, item in acting}
     summaries = operations.wait(vault, started.values(), deadline, poll=poll)

@@ -234,7 +234,7 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
         gate.conclude([], error)
     if check_mode:  # only the VMs already back can be verified on-premises now; the others would be after the job
         predicted = runner.predict(STEP, results)
-        results = gate.conclude(results)
+        results = gate.conclude(results, predicted=predicted)
         return {"changed": bool(acting), "vms": results, "recovery_plan": use_plan, "predicted_stages": predicted,
                 "verify_onprem": [{"name": r["name"]} for r in results if not r["changed"]]}
     if not acting:

@@ -247,7 +247,7 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
         gate.conclude([], error)
     if check_mode:
         predicted = runner.predict(STEPS[direction], results)
-        return {"changed": bool(actions), "vms": gate.conclude(results), "predicted_stages": predicted}
+        return {"changed": bool(actions), "vms": gate.conclude(results, predicted=predicted), "predicted_stages": predicted}
     if not actions:
         return {"changed": False, "vms": gate.conclude(results)}
     apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=record_azure_vm)

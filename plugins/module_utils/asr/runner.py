@@ -174,10 +174,12 @@ class PerVm:
                 self.stopped[item["name"]] = (" ".join(refusals), result)
         return going
 
-    def conclude(self, results, error=None):
+    def conclude(self, results, error=None, predicted=None):
         """Every VM's result in selection order; raises AzureError when a VM stopped or its job failed (``error``,
         the step's own failure), with ``stopped`` (``[{name, stage, why}]``) and ``continue_with`` (the VMs the next
-        step takes: those done, not of a replication group with a VM that stopped)."""
+        step takes: those done, not of a replication group with a VM that stopped). ``predicted`` (check mode,
+        ``{VM name: stage}`` from :func:`predict`) goes with that failure as ``predicted_stages``, so the next step
+        of a check-mode run plans the VMs that go on from where this one would leave them."""
         if error is not None and not self.enabled:
             raise error
         # a refusal of the VMs that went on (nothing changed for them) stops them all; a failed job, its VMs
@@ -204,7 +206,8 @@ class PerVm:
         raise AzureError("%s stopped for %s; %s" % (
             self.words.failed, "; ".join("%s (%s): %s" % (s["name"], s["stage"], s["why"]) for s in stopped),
             "the other VMs go on: %s." % ", ".join(going) if going else "no VM goes on."),
-            vms=merged, failed=[s["name"] for s in stopped], stopped=stopped, continue_with=going)
+            vms=merged, failed=[s["name"] for s in stopped], stopped=stopped, continue_with=going,
+            **({"predicted_stages": predicted} if predicted is not None else {}))
 
 
 def trying(plan_unit):

@@ -54,6 +54,14 @@ def step_result(value):
     return with_vms[-1] if with_vms else {}
 
 
+def _per_vm_only(steps):
+    """Whether every step that failed stopped some VMs and went on with the others (``continue_with``), and one
+    did: the run's failure is then those VMs', not everyone's."""
+    failed = [attempt for value in steps.values() for attempt in (value if isinstance(value, list) else [value])
+              if isinstance(attempt, dict) and attempt.get("failed")]
+    return bool(failed) and all(isinstance(a.get("continue_with"), list) and a["continue_with"] for a in failed)
+
+
 def _job_failed(job):
     return bool(job) and job.get("state") not in ("Succeeded",)
 
@@ -114,10 +122,12 @@ def _vm_entry(vm_name, steps, verified, verified_at):
     failure = None
     for step in STEPS:
         step_failed = isinstance(steps.get(step), dict) and bool(steps[step].get("failed"))
+        going = (steps[step].get("continue_with") or []) if step_failed else []
         for vm in vms_of(steps.get(step)):
             if vm["name"] != vm_name:
                 continue
-            stage = _stage_entry(step, vm, step_failed)
+            # a step that failed per VM (it stopped another VM) still took this one on: not refused
+            stage = _stage_entry(step, vm, step_failed and vm_name not in going)
             entry["stages"].append(stage)
             if stage["result"] in ("failed", "refused") and failure is None:
                 failure = {"step": step, "message": _failure_text(vm, stage)}
@@ -134,7 +144,7 @@ def _vm_entry(vm_name, steps, verified, verified_at):
 
 
 def assemble(name, started, finished, result, failed_stage, failed_message, steps, onprem=None, verified_at=None,
-             items=None, read_error=None):
+             items=None, read_error=None, check_mode=False):
     """The report dict.
 
     ``started`` / ``finished``: epoch seconds (``started`` None or empty: the run had not started its clock);
@@ -142,10 +152,14 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
     names in ``STEPS`` (a missing or empty one did not run); ``onprem``: the on-premises verification's result
     (``vms`` with ``name``); ``verified_at``: epoch when the on-premises VMs were verified; ``items``: the items as
     replicated_item_info normalizes them after the run (``name``, ``failback_stage``), or None when not read;
-    ``read_error``: why they could not be read.
+    ``read_error``: why they could not be read. ``check_mode``: the run changed nothing and its steps only
+    predicted; each VM gets ``predicted_stage`` (where the run would leave it). When the run failed only because
+    VMs stopped per VM (each failed step went on with the others, ``continue_with``), a VM that failed in no step
+    is not blamed for the run's failure.
     """
     finished = float(finished)
     started = float(started) if started not in (None, "") else finished
+    per_vm_only = _per_vm_only(steps or {})
     steps = {step: step_result((steps or {}).get(step)) for step in STEPS}
     names = []
     for name_seen in [vm["name"] for step in STEPS for vm in vms_of(steps[step])] + [
@@ -158,7 +172,9 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
     for vm_name in names:
         entry, failure = _vm_entry(vm_name, steps, verified, verified_at)
         current = now_stage.get(vm_name)
-        if result == "failed" and failure is None and current != "reprotected_to_azure":
+        if check_mode:
+            entry["predicted_stage"] = entry.get("final_stage")
+        if result == "failed" and failure is None and current != "reprotected_to_azure" and not per_vm_only:
             failure = {"step": failed_stage or "unknown step", "message": failed_message or ""}
         entry["final_stage"] = current or entry.get("final_stage")
         entry.update(stage=current, next_step=stages.NEXT.get(current) if current else None, failure=failure,
@@ -171,7 +187,7 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
                 "name": name, "started": _iso(started), "finished": _iso(finished),
                 "duration_seconds": round(finished - started, 1), "result": result,
                 "failed_stage": failed_stage or None, "failed_message": failed_message or None,
-                "stages_read_from": "site_recovery" if items is not None else None,
+                "check_mode": bool(check_mode), "stages_read_from": "site_recovery" if items is not None else None,
                 "stages_read_error": read_error},
         "vms": vms,
     }
@@ -192,6 +208,8 @@ def lines(report):
         failure = vm.get("failure")
         if not failure:
             what = "nothing failed for it"
+            if report["run"].get("check_mode") and vm.get("predicted_stage"):
+                what += ", and the run would take it to %s (check mode: nothing was changed)" % vm["predicted_stage"]
         elif failure["message"] and failure["message"] == run_message:
             what = "the run stopped at '%s' (the error above)" % failure["step"]
         else:

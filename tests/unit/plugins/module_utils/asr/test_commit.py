@@ -244,14 +244,28 @@ def test_ensure_check_mode_changes_nothing_and_predicts_the_commit():
         "onprem_power_state": "poweredOn", "forced": False, "job": None, "refusals": []}
 
 
-def test_ensure_check_mode_predicts_a_refusal_without_failing():
+def test_ensure_check_mode_fails_on_a_refusal_as_the_real_run_would_with_the_prediction():
     client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
-    outcome = ensure(vault, OnPrem({fakes.VM: running_vm(disks=TWO_DISKS[:1])}), check_mode=True, vms=[fakes.VM])
+    with pytest.raises(AzureError, match="1 of ASR's 2 protected disk") as caught:
+        ensure(vault, OnPrem({fakes.VM: running_vm(disks=TWO_DISKS[:1])}), check_mode=True, vms=[fakes.VM])
     assert client.actions == []
-    assert outcome["changed"] is False and outcome["refused"] == [fakes.VM]
-    assert outcome["vms"][0]["action"] == "none"
-    assert [r["rule"] for r in outcome["vms"][0]["refusals"]] == ["protected_disks_attached"]
-    assert outcome["refusals"] == [outcome["vms"][0]["refusals"][0]["message"]]
+    details = caught.value.details
+    assert details["refused"] == [fakes.VM] and details["vms"][0]["action"] == "none"
+    assert [r["rule"] for r in details["vms"][0]["refusals"]] == ["protected_disks_attached"]
+    assert details["predicted_stages"] == {fakes.VM: "failed_back"}
+
+
+def test_per_vm_in_check_mode_the_refused_vm_stops_and_the_other_is_predicted_committed():
+    client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK),
+                          fakes.inmage_item(fakes.FAILED_BACK, name=OTHER_ITEM, friendly=OTHER_VM))
+    onprem = OnPrem({fakes.VM: running_vm(), OTHER_VM: running_vm(power="poweredOff")})
+    with pytest.raises(AzureError) as caught:
+        commit.ensure(None, vault, {"vms": [fakes.VM, OTHER_VM], "item_names": [], "plan": None}, onprem, True,
+                      fakes.deadline(), poll=1.0, per_vm=True)
+    details = caught.value.details
+    assert client.actions == []
+    assert details["continue_with"] == [fakes.VM] and [s["name"] for s in details["stopped"]] == [OTHER_VM]
+    assert details["predicted_stages"] == {fakes.VM: "failback_committed"}
 
 
 def test_ensure_with_nothing_to_commit():

@@ -155,3 +155,39 @@ def test_a_vm_that_stopped_per_vm_or_a_step_refused_as_a_whole_is_refused():
                                                                  job=None)]}}
     entry = report.assemble("r", STARTED, FINISHED, "failed", "x", "y", steps)["vms"][0]
     assert entry["stages"][0]["result"] == "refused"
+
+
+def test_a_vm_the_step_took_on_while_it_stopped_another_is_not_refused_even_without_a_job():
+    """Check mode (no job ever runs): the commit stopped app01 per VM and went on with web01."""
+    stopped = dict(vm("app01", "none", "failed_back"), job=None, stopped="VM app01: health probe(s) did not answer")
+    steps = {"commit": {"failed": True, "continue_with": ["web01"],
+                        "vms": [stopped, dict(vm("web01", "commit", "failed_back"), job=None,
+                                              stage_after="failback_committed")]}}
+    found = {e["name"]: (e["stages"][0]["result"], e["final_stage"]) for e in report.assemble(
+        "r", STARTED, FINISHED, "failed", "x", "y", steps)["vms"]}
+    assert found == {"app01": ("refused", "failed_back"), "web01": ("done", "failback_committed")}
+
+
+def test_check_mode_predicts_each_vm_and_blames_only_the_vm_that_stopped():
+    stopped = dict(vm("app01", "none", "failed_back"), job=None, stopped="VM app01: health probe(s) did not answer")
+    steps = {"commit": {"failed": True, "continue_with": ["web01"],
+                        "vms": [stopped, dict(vm("web01", "commit", "failed_back"), job=None,
+                                              stage_after="failback_committed")]},
+             "reprotect_to_azure": {"vms": [dict(vm("web01", "reprotect", "failback_committed"), job=None,
+                                                 stage_after="reprotected_to_azure")]}}
+    items = [{"name": "app01", "failback_stage": "failed_back"}, {"name": "web01", "failback_stage": "failed_back"}]
+    data = report.assemble("r", STARTED, FINISHED, "failed", "Fail the run when a VM stopped", "Stopped per VM - app01",
+                           steps, items=items, check_mode=True)
+    by_name = {e["name"]: e for e in data["vms"]}
+    assert data["run"]["check_mode"] is True
+    assert by_name["web01"]["predicted_stage"] == "reprotected_to_azure" and by_name["web01"]["failure"] is None
+    assert by_name["app01"]["failure"]["step"] == "commit"
+    web01 = next(line for line in report.lines(data) if line.startswith("web01"))
+    assert "would take it to reprotected_to_azure (check mode" in web01
+    # a step that failed for every VM without detail (throttled) after web01's reprotect: the run's failure is its
+    steps["failover_to_onprem"] = [{"failed": True, "msg": "throttled"}, {"skipped": True}]
+    steps.pop("commit"), steps.pop("reprotect_to_azure")
+    steps["reprotect_to_onprem"] = {"vms": [vm("web01")]}
+    data = report.assemble("r", STARTED, FINISHED, "failed", "Stop - the failover failed", "throttled", steps,
+                           items=items[1:])
+    assert data["vms"][0]["failure"] == {"step": "Stop - the failover failed", "message": "throttled"}
