@@ -14,13 +14,25 @@ description:
     the names in C(placements) - and fails listing every problem, each naming the option, the rule and the fix.
   - The C(siterecovery.failback.failback) role calls it as its first task, before the preflight, the lock or
     any step, so a bad option can no longer stop a run after a step changed something.
+  - Its action plugin collects the run's options from the task's variables by their prefix (O(prefix)), so
+    C(original_location_vms) set as an extra var, a play var, an inventory var or an C(include_role) var is seen
+    with Ansible's usual precedence; options given in O(options) win over the variables.
+  - Fills the default of every option left unset, and returns the options of the run, checked and normalized
+    (RV(options)). The list of options, their types and defaults exist once, in the collection's
+    C(module_utils/domain/options.py).
+  - Warns about a variable of another role's prefix (for example C(failback_vms) while C(original_location)
+    runs) - it is not read.
   - Makes no request to Azure or vSphere and changes nothing.
-  - Options left out are not checked.
 author:
   - Site Recovery Failback maintainers (@siterecovery)
 extends_documentation_fragment:
   - siterecovery.failback.attributes
 attributes:
+  action:
+    description: Indicates this has a corresponding action plugin, so some parts of the options can be executed
+      on the controller.
+    support: full
+    details: The action plugin reads the run's options from the task's variables by their prefix.
   check_mode:
     support: full
   diff_mode:
@@ -28,27 +40,44 @@ attributes:
 options:
   options:
     description:
-      - The run's options by their name without prefix - V(vms), V(recovery_plan), V(location), V(placements),
-        V(recovery_point), V(memory_remediation), V(health_checks), V(poll_interval), V(recovery_point_delay),
-        V(recovery_point_timeout), V(tools_timeout), V(timeout), V(agent_registration_timeout), V(commit),
-        V(reprotect_to_azure), V(preflight), V(lock_break), V(cancel_on_failure), V(report_dir).
+      - The run's options by their name without prefix - V(vms), V(recovery_plan), V(location),
+        V(master_target), V(process_server), V(datastore), V(retention_volume), V(placements), V(recovery_point),
+        V(memory_remediation), V(health_checks), V(commit), V(reprotect_to_azure), V(preflight), V(report_dir),
+        V(poll_interval), V(recovery_point_delay), V(owner), V(lock_break), V(cancel_on_failure), V(appliance),
+        V(log_storage_account_id), V(tools_timeout); also V(recovery_point_timeout), V(timeout) and
+        V(agent_registration_timeout). Any other name is refused.
+      - The action plugin fills this from the variables named O(prefix) + option (what you give here wins).
+        An option given neither way takes its default.
       - V(poll_interval) and V(recovery_point_delay) are at least 0.5 seconds; timeouts are whole seconds from 0 to
         7 days; C(health_checks.tcp[].port) is 1 to 65535; C(health_checks.http[].url) is an http or https URL
         with a host; C(placements) keys are VMs of the run (when it names its VMs) and each entry has only
         V(master_target), V(process_server), V(datastore), V(retention_volume), V(run_as_account),
         V(appliance) and V(log_storage_account_id).
     type: dict
-    required: true
+    default: {}
   prefix:
-    description: Put before each option's name in the messages, so they name the variable the user set.
+    description:
+      - The prefix of the variables the action plugin reads (V(original_location_), V(alternate_location_) or
+        V(failback_)); also put before each option's name in the messages, so they name the variable the user set.
     type: str
     default: ""
+  location:
+    description:
+      - V(original) or V(alternate) - the run's location when the role sets it (the variable O(prefix) + V(location)
+        is read otherwise).
+    type: str
 """
 
 EXAMPLES = r"""
-- name: Check the run's options before anything else
+- name: Check the run's options (original_location_vms, ... from the task's variables) before anything else
   siterecovery.failback.run_options:
     prefix: original_location_
+    location: original
+  register: failback_run
+
+- name: Check options given directly (the others take their defaults)
+  siterecovery.failback.run_options:
+    prefix: failback_
     options:
       vms: [app01]
       poll_interval: 15
@@ -66,11 +95,19 @@ problems:
             "fix": "give a number of seconds between reads of the ASR jobs from 0.5 to 3600",
             "message": "failback_poll_interval: must be at least 0.5 (got 0); give a number of ..."}]
 checked:
-  description: The names of the options checked.
+  description: The names of the options the run set (the others took their defaults).
   returned: always
   type: list
   elements: str
   sample: [vms, poll_interval]
+options:
+  description:
+    - Every option of the run by its name without prefix, with its default when unset; booleans and numbers
+      converted to their type.
+  returned: success
+  type: dict
+  sample: {"location": "original", "vms": ["app01"], "recovery_plan": "", "poll_interval": 15.0,
+           "tools_timeout": 600, "commit": true, "report_dir": "./failback-reports"}
 """
 
 import os
@@ -101,17 +138,23 @@ def report_dir_problems(path, option):
 
 
 def main():
-    module = AnsibleModule(argument_spec={"options": {"type": "dict", "required": True},
-                                          "prefix": {"type": "str", "default": ""}},
+    module = AnsibleModule(argument_spec={"options": {"type": "dict", "default": {}},
+                                          "prefix": {"type": "str", "default": ""},
+                                          "location": {"type": "str"}},
                            supports_check_mode=True)
-    given = module.params["options"]
-    problems = options_domain.check_run(given, prefix=module.params["prefix"])
-    if "report_dir" in given:
-        problems += report_dir_problems(given["report_dir"], module.params["prefix"] + "report_dir")
+    prefix = module.params["prefix"]
+    given = options_domain.split_lists(module.params["options"])
+    if module.params["location"] is not None:
+        given["location"] = module.params["location"]
+    run = options_domain.with_defaults(given)
+    problems = options_domain.unknown_options(given, prefix)
+    problems += options_domain.check_run({name: value for name, value in run.items() if name in
+                                          options_domain.OPTIONS or name in options_domain.EXTRA_OPTIONS}, prefix=prefix)
+    problems += report_dir_problems(run["report_dir"], prefix + "report_dir")
     result = {"changed": False, "problems": [dict(p) for p in problems], "checked": sorted(given)}
     if problems:
         module.fail_json(msg=options_domain.summary(problems), **result)
-    module.exit_json(**result)
+    module.exit_json(options=options_domain.normalize(run), **result)
 
 
 if __name__ == "__main__":

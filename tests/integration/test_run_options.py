@@ -9,11 +9,13 @@ re-run finishes the failback."""
 import glob
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
-from conftest import FAST_TIMINGS, lab_state, run_module, run_playbook
+from conftest import COLLECTIONS, FAST_TIMINGS, lab_state, run_module, run_playbook
 from conftest import lab_control as control
 from test_roles import FINAL, stages, vars_for
 
@@ -131,6 +133,82 @@ def test_good_options_pass_the_check(shared_lab, tmp_path):
                             tmp_dir=str(tmp_path))
     assert rc == 0 and result["problems"] == [] and result["changed"] is False, result
     assert watch.since()["arm"] == {}
+
+
+PRECEDENCE_PLAY = [{
+    "hosts": "all", "gather_facts": False,
+    "vars": {"original_location_poll_interval": 6, "original_location_recovery_point_delay": "{{ play_delay }}",
+             "play_delay": 2,
+             "original_location_health_checks": {"tcp": [{"host": "{{ inventory_hostname }}.lab", "port": 443}]}},
+    "tasks": [
+        {"name": "read the options as the failback role does", "siterecovery.failback.run_options": {
+            "prefix": "original_location_", "location": "original"},
+         "vars": {"original_location_commit": False, "original_location_owner": "task-var"},
+         "register": "result"},
+        {"name": "save", "ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": "{{ out }}"},
+         "check_mode": False},
+    ],
+}]
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["run", "check mode"])
+def test_the_options_are_read_with_ansibles_precedence_and_unset_ones_take_their_default(tmp_path, check):
+    """-e beats task vars (include_role vars are task vars), which beat play vars, which beat the inventory; an
+    option nobody set takes the default of domain/options.py; a failback_ variable is named, not read."""
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": {"app01": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+        "original_location_vms": ["inventory-vm"], "original_location_poll_interval": 5,
+        "original_location_tools_timeout": 7, "original_location_owner": "inventory",
+        "failback_preflight": False}}}}))
+    play = tmp_path / "play.yml"
+    play.write_text(json.dumps(PRECEDENCE_PLAY))
+    out = tmp_path / "result.json"
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
+    command = [os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", str(inventory), str(play),
+               "-e", "original_location_vms=app01,db01",
+               "-e", json.dumps({"out": str(out), "original_location_commit": True,
+                                 "original_location_report_dir": str(tmp_path / "r")})]
+    proc = subprocess.run(command + (["--check"] if check else []), env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(out.read_text())
+    got = result["options"]
+    assert got["vms"] == ["app01", "db01"]  # -e (as key=value text) beats the inventory
+    assert got["commit"] is True  # -e beats a task var
+    assert got["owner"] == "task-var"  # a task var beats the inventory
+    assert got["poll_interval"] == 6.0  # a play var beats the inventory
+    assert got["recovery_point_delay"] == 2.0  # templated
+    assert got["health_checks"] == {"tcp": [{"host": "app01.lab", "port": 443}]}
+    assert got["tools_timeout"] == 7  # the inventory
+    assert got["memory_remediation"] == "vmotion" and got["preflight"] is True  # unset: the defaults
+    assert got["location"] == "original" and result["changed"] is False
+    assert "failback_preflight (this run reads original_location_preflight)" in proc.stdout + proc.stderr
+    assert not os.path.exists(str(tmp_path / "r"))  # the report directory is probed, not made
+
+
+@pytest.mark.parametrize("form", ["roles: with vars", "include_role with vars"])
+def test_role_vars_and_include_role_vars_reach_the_option_check_through_the_location_role(tmp_path, form):
+    """The location roles pass no option on: the failback role's first task reads the user's variables itself,
+    set here on the role (the role READMEs' form) or on an include_role; a bad one is refused naming it."""
+    given = {"alternate_location_vms": ["web02"], "alternate_location_datastore": "vmfs-01",
+             "alternate_location_tools_timeout": -1, "alternate_location_report_dir": str(tmp_path / "reports")}
+    play = {"hosts": "localhost", "gather_facts": False,
+            "vars": {"ansible_python_interpreter": sys.executable}}
+    if form == "roles: with vars":
+        play["roles"] = [{"role": "siterecovery.failback.alternate_location", "vars": given}]
+    else:
+        play["tasks"] = [{"name": "fail back", "ansible.builtin.include_role": {
+            "name": "siterecovery.failback.alternate_location"}, "vars": given}]
+    path = tmp_path / "play.yml"
+    path.write_text(json.dumps([play]))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                           str(path)], env=env, capture_output=True, text=True, timeout=300, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
+    assert "1 option problem(s): - alternate_location_tools_timeout: must be at least 0 (got -1)" in out, out[-3000:]
+    assert not os.path.exists(str(tmp_path / "reports"))  # refused before the preflight and the report
 
 
 def _hold_then_throttle(lab, stop):

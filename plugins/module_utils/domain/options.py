@@ -7,6 +7,10 @@ Pure Python: plain values in (as a user wrote them in YAML or JSON: numbers may 
 problems out. Each problem names the option, the rule and the fix, so a run refuses once listing all of them
 instead of failing on the first one after a step already changed something.
 
+``OPTIONS`` is the one list of a run's options, their types and defaults: the run_options module fills the
+defaults from it, its action plugin reads the variables it names, and a unit test holds the roles'
+``meta/argument_specs.yml`` to it.
+
 Where the rules come from:
 
 * ``placements``: the per-VM names the reprotect module reads (``asr/reprotect.py`` ``_place``: master target,
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import namedtuple
 from urllib.parse import urlsplit
 
 LOCATIONS = ("original", "alternate")
@@ -57,6 +62,93 @@ NUMBERS = {
                                    "seconds during which an 'agent not registered' failure is retried"),
     "probe_timeout": ("int", 0, False, MAX_TIMEOUT, "seconds each health probe may take"),
 }
+
+
+# One option of a failback run in the terms of a role's meta/argument_specs.yml: ``kind`` is its ``type`` (str,
+# path, list, dict, bool, int or float), ``default`` its default, ``elements`` and ``choices`` as there.
+Option = namedtuple("Option", "kind default elements choices", defaults=(None, None))
+
+
+# Every option of a failback run, ONCE: its type and default. The original_location and alternate_location roles
+# read them with their prefix (``original_location_vms``), the failback role with ``failback_``; the run_options
+# action plugin collects them from the task's variables and the run_options module fills the defaults from here.
+# Each role's meta/argument_specs.yml documents them (for ansible-doc); a unit test
+# (tests/unit/plugins/test_option_specs.py) fails when one of them lacks an option, has one more, or differs in
+# type, default or choices. ``location`` is the failback role's own: the two location roles set it themselves.
+OPTIONS = {
+    "location": Option("str", "original", choices=LOCATIONS),
+    "vms": Option("list", [], elements="str"),
+    "recovery_plan": Option("str", ""),
+    "master_target": Option("str", ""),
+    "process_server": Option("str", ""),
+    "datastore": Option("str", ""),
+    "retention_volume": Option("str", ""),
+    "placements": Option("dict", {}),
+    "recovery_point": Option("str", "latest_processed"),
+    "memory_remediation": Option("str", "vmotion", choices=MEMORY_REMEDIATIONS),
+    "health_checks": Option("dict", {}),
+    "commit": Option("bool", True),
+    "reprotect_to_azure": Option("bool", True),
+    "preflight": Option("bool", True),
+    "report_dir": Option("path", "./failback-reports"),
+    "poll_interval": Option("float", 15),
+    "recovery_point_delay": Option("float", 30),
+    "owner": Option("str", ""),
+    "lock_break": Option("bool", False),
+    "cancel_on_failure": Option("bool", False),
+    "appliance": Option("str", ""),
+    "log_storage_account_id": Option("str", ""),
+    "tools_timeout": Option("int", 600),
+}
+# The options a user sets on original_location / alternate_location (each role sets ``location`` itself).
+LOCATION_ROLE_OPTIONS = tuple(name for name in OPTIONS if name != "location")
+# The prefixes of the roles that take a run's options.
+PREFIXES = ("original_location_", "alternate_location_", "failback_")
+# Options ``run_options`` also takes when given directly (a step's own waits; no role option sets them).
+EXTRA_OPTIONS = ("recovery_point_timeout", "timeout", "agent_registration_timeout")
+
+
+def with_defaults(given):
+    """``given`` (the options a user set, by name without prefix) completed with the default of every other
+    option of ``OPTIONS`` (a fresh copy of each list or dict default). Returns a new dict."""
+    options = {name: _copy(option.default) for name, option in OPTIONS.items() if name not in given}
+    options.update(given)
+    return options
+
+
+def _copy(value):
+    return list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
+
+
+def split_lists(given):
+    """``given`` with each list option given as text split at its commas, as Ansible reads a ``type: list``
+    (``-e original_location_vms=app01,db01`` names two VMs); an empty text is an empty list. Returns a new dict."""
+    out = dict(given)
+    for name, value in given.items():
+        if name in OPTIONS and OPTIONS[name].kind == "list" and isinstance(value, str):
+            out[name] = [part.strip() for part in value.split(",") if part.strip()]
+    return out
+
+
+def unknown_options(given, prefix=""):
+    """Problems of the names in ``given`` that are not options of a run (a misspelled one would be ignored)."""
+    known = tuple(OPTIONS) + EXTRA_OPTIONS
+    return [Problem(prefix + name, "is not an option of the run", "use one of %s (check the spelling)" % ", ".join(
+        prefix + key for key in known), given[name]) for name in sorted(given) if name not in known]
+
+
+def normalize(options):
+    """``options`` (checked by :func:`check_run`, so every value is valid) with each bool and number as its
+    type: ``"yes"`` -> True, ``"15"`` -> 15.0 for a float option, ``"600"`` -> 600 for an int one. Other values
+    are returned as given."""
+    out = dict(options)
+    for name, value in options.items():
+        kind = OPTIONS[name].kind if name in OPTIONS else NUMBERS[name][0] if name in NUMBERS else None
+        if kind == "bool" and not _is_bool(value) and value is not None:
+            out[name] = str(value).lower() in ("yes", "true", "on", "1", "y")
+        elif kind in ("int", "float") and value is not None and number(value, kind) is not None:
+            out[name] = number(value, kind)
+    return out
 
 
 class Problem(dict):

@@ -1,0 +1,81 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin of ``siterecovery.failback.run_options``: collects a failback run's options from the task's
+variables by their prefix and hands them to the module, which fills the defaults, checks them and returns them.
+
+Why on the controller: the options are variables (``original_location_vms`` from ``-e``, a play, the inventory or
+an ``include_role``'s ``vars``), and only the controller sees the task's variables with Ansible's precedence. The
+list of options is ``OPTIONS`` in ``module_utils/domain/options.py``: the roles no longer rename each option
+through three layers.
+"""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options as options_domain
+
+display = Display()
+
+
+def collect(variables, prefix, resolve):
+    """The run's options set as variables, and the variables of another prefix that are set (and not read).
+
+    ``variables``: the task's variables (a mapping of names; only membership is used); ``prefix``: the prefix of
+    the variables to read (``original_location_``); ``resolve(name)``: the variable's value, templated.
+
+    Returns ``(given, ignored)``: ``given`` is ``{option: value}`` for each option of ``OPTIONS`` whose variable
+    ``prefix + option`` is defined (an unset one is left out, so the module gives it its default); ``ignored`` is
+    the sorted names of the variables of another known prefix (``PREFIXES``) naming an option a user sets
+    (``LOCATION_ROLE_OPTIONS``: ``failback_location`` is set by the location roles themselves). With an empty
+    ``prefix`` nothing is read (the options are then given directly).
+    """
+    if not prefix:
+        return {}, []
+    given = {name: resolve(prefix + name) for name in options_domain.OPTIONS if prefix + name in variables}
+    ignored = sorted(other + name for other in options_domain.PREFIXES if other != prefix
+                     for name in options_domain.LOCATION_ROLE_OPTIONS if other + name in variables)
+    return given, ignored
+
+
+def ignored_warning(ignored, prefix):
+    """The warning for variables of another prefix: each named with the variable this run reads instead."""
+    renames = []
+    for variable in ignored:
+        other = next(known for known in options_domain.PREFIXES if variable.startswith(known))
+        renames.append("%s (this run reads %s)" % (variable, prefix + variable[len(other):]))
+    return "Not read by this run, which reads the variables named %s...: %s." % (prefix, ", ".join(renames))
+
+
+class ActionModule(ActionBase):
+    """Reads ``prefix + option`` for every option of the run from the task's variables (templated), merges the
+    options given in ``options`` over them, and runs the module on the result; check mode runs as a normal run
+    (the module changes nothing either way)."""
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("options", "prefix", "location"))
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars if task_vars is not None else {}
+        result = super().run(tmp, task_vars)
+        del tmp  # tmp no longer has any effect
+        validation, args = self.validate_argument_spec(argument_spec={
+            "options": {"type": "dict", "default": {}},
+            "prefix": {"type": "str", "default": ""},
+            "location": {"type": "str"},
+        })
+        del validation  # a bad argument has already raised
+        prefix = args["prefix"]
+        templar = self._templar.copy_with_new_env(available_variables=task_vars)
+        given, ignored = collect(task_vars, prefix, templar.resolve_variable_expression)
+        given.update(args["options"])
+        if ignored:
+            display.warning(ignored_warning(ignored, prefix))
+        module_args = {"prefix": prefix, "options": given}
+        if args["location"] is not None:
+            module_args["location"] = args["location"]
+        result.update(self._execute_module(module_name="siterecovery.failback.run_options", module_args=module_args,
+                                           task_vars=task_vars))
+        return result

@@ -1,0 +1,111 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The run_options action plugin: the run's options collected from the task's variables by their prefix,
+templated, handed to the module; a variable of another role's prefix is named in a warning, never read."""
+
+from unittest import mock
+
+import pytest
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.play_context import PlayContext
+from ansible.playbook.task import Task
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.siterecovery.failback.plugins.action import run_options as action
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+
+
+def resolve_from(variables):
+    return lambda name: variables[name]
+
+
+def test_collect_reads_only_the_options_set_with_the_prefix():
+    variables = {"original_location_vms": ["app01"], "original_location_poll_interval": "20",
+                 "original_location_unknown": 1, "vms": ["x"], "recovery_plan": "rp"}
+    given, ignored = action.collect(variables, "original_location_", resolve_from(variables))
+    # an unset option is left out (the module gives it its default); a name that is no option is not read
+    assert given == {"vms": ["app01"], "poll_interval": "20"}
+    assert ignored == []
+
+
+def test_collect_names_the_variables_of_another_prefix():
+    variables = {"failback_vms": ["app01"], "alternate_location_datastore": "vmfs-01",
+                 "failback_location": "original", "failback_option_prefix": "original_location_",
+                 "failback_resource_group": "rg-dr", "original_location_vms": ["db01"]}
+    given, ignored = action.collect(variables, "original_location_", resolve_from(variables))
+    assert given == {"vms": ["db01"]}
+    # failback_location and failback_option_prefix are the location role's own; the vault names are no options
+    assert ignored == ["alternate_location_datastore", "failback_vms"]
+    assert action.ignored_warning(ignored, "original_location_") == (
+        "Not read by this run, which reads the variables named original_location_...: alternate_location_datastore "
+        "(this run reads original_location_datastore), failback_vms (this run reads original_location_vms).")
+
+
+def test_collect_reads_every_option_of_options_py():
+    variables = {"failback_" + name: "value-%s" % name for name in options.OPTIONS}
+    given, ignored = action.collect(variables, "failback_", resolve_from(variables))
+    assert sorted(given) == sorted(options.OPTIONS) and ignored == []
+    assert given["tools_timeout"] == "value-tools_timeout"
+
+
+def test_collect_without_a_prefix_reads_nothing():
+    variables = {"vms": ["app01"], "failback_vms": ["db01"]}
+    assert action.collect(variables, "", resolve_from(variables)) == ({}, [])
+
+
+def run_action(args, task_vars, check_mode=False):
+    """Run the action plugin with a real templar over ``task_vars``; returns (the module args it sent, result)."""
+    task = Task()
+    task.args = args
+    task.action = "siterecovery.failback.run_options"
+    context = PlayContext()
+    context.check_mode = check_mode
+    plugin = action.ActionModule(task, mock.MagicMock(), context, DataLoader(), Templar(loader=DataLoader()), None)
+    sent = {}
+
+    def execute(module_name, module_args, task_vars):
+        sent.update(module_name=module_name, module_args=module_args)
+        return {"changed": False, "problems": []}
+
+    with mock.patch.object(plugin, "_execute_module", side_effect=execute):
+        result = plugin.run(task_vars=task_vars)
+    return sent, result
+
+
+def test_the_action_templates_the_variables_and_hands_them_to_the_module():
+    task_vars = {
+        "original_location_vms": [trust_as_template("{{ first }}")],
+        "first": "app01",
+        "original_location_poll_interval": trust_as_template("{{ interval }}"),
+        "interval": 20,
+        "original_location_health_checks": {"tcp": [{"host": trust_as_template("{{ first }}.lab"), "port": 443}]},
+    }
+    sent, result = run_action({"prefix": "original_location_", "location": "original"}, task_vars)
+    assert sent["module_name"] == "siterecovery.failback.run_options"
+    assert sent["module_args"]["prefix"] == "original_location_" and sent["module_args"]["location"] == "original"
+    given = sent["module_args"]["options"]
+    assert given == {"vms": ["app01"], "poll_interval": 20,
+                     "health_checks": {"tcp": [{"host": "app01.lab", "port": 443}]}}
+    assert result["changed"] is False
+
+
+def test_options_given_directly_win_over_the_variables():
+    sent, _result = run_action({"prefix": "failback_", "options": {"poll_interval": 5}},
+                               {"failback_poll_interval": 20, "failback_vms": ["app01"]})
+    assert sent["module_args"]["options"] == {"poll_interval": 5, "vms": ["app01"]}
+    assert "location" not in sent["module_args"]
+
+
+def test_a_variable_of_another_prefix_is_warned_about(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(action.display, "warning", warnings.append)
+    sent, _result = run_action({"prefix": "original_location_"}, {"failback_vms": ["app01"]})
+    assert sent["module_args"]["options"] == {}
+    assert warnings == ["Not read by this run, which reads the variables named original_location_...: failback_vms "
+                        "(this run reads original_location_vms)."]
+
+
+def test_an_unknown_argument_is_refused():
+    with pytest.raises(Exception, match="vms"):
+        run_action({"prefix": "failback_", "vms": ["app01"]}, {})
