@@ -24,6 +24,16 @@ description:
     the most free memory that mounts all its datastores; with V(fail) it stops with the 8038 remedy.
   - Every VM is checked, and every disk's slot, network and datastore resolved, before anything
     changes; a refusal changes nothing and names the VM, the rule and the fix.
+  - A VM that exists with fewer disks than it should (a failover job, or a run, stopped between detaching
+    its VMDKs and attaching them to it) is repaired - its own VMDKs (C([datastore] name/name.vmdk),
+    C(name_1.vmdk)... in the directory of its .vmx), found attached to no VM by a datastore search,
+    are attached to it as they are (never created; vSphere reads their capacity and disk UUID from the
+    VMDK) in disk order, the order of their names, so its disks come back in their original order. A
+    disk that is attached where an earlier VMDK belongs (a VM created from part of its disks, its second
+    disk on SCSI 0:0) is moved behind it in the same reconfigure; for that a running VM is powered off
+    first (its guest started without its first disk), then powered on again. Every slot is planned
+    (LSI Logic controllers added on free buses as needed, at most 4 controllers, 60 disks) and checked
+    before the first change; a VMDK of the VM attached to another VM is refused by name.
   - A run that failed after its first change is completed by running it again - for example a VM
     whose VMDKs were detached from the master target but which was not created is created from its
     VMDKs where they are (C([datastore] name/), attached to no VM), found by a datastore search.
@@ -38,7 +48,8 @@ attributes:
   check_mode:
     support: full
   diff_mode:
-    support: none
+    support: full
+    details: Each VM's disks by SCSI slot before and after (predicted in check mode).
 options:
   vms:
     description: The VMs to bring up.
@@ -153,6 +164,18 @@ vms:
       description: Disks moved from the master target to the VM.
       type: int
       sample: 2
+    disks_attached:
+      description:
+        - The VM's own VMDKs that were (or would be) attached to it as they are, found attached to no VM in its
+          directory (a failover or a run that stopped part-way), in disk order.
+      type: list
+      elements: str
+      sample: ["[vmfs-01] web02/web02.vmdk"]
+    powered_off:
+      description:
+        - Whether the VM was (or would be) powered off to put its disks in disk order (then powered on again).
+      type: bool
+      sample: false
     vmotion_to:
       description: The host the VM was moved to for memory, or null.
       type: str
@@ -183,6 +206,14 @@ tasks:
   type: list
   elements: str
   sample: ["detach disks from mt-win01", "attach 2 disk(s) to app01", "power on app01"]
+diff:
+  description:
+    - Each VM's disks by virtual device node (V(scsi<bus>:<unit>), in disk order) before and after; null for a VM
+      that does not exist. Predicted in check mode.
+  returned: when diff mode is on
+  type: dict
+  sample: {"before": {"web02": {"scsi0:0": "[vmfs-01] web02/web02_1.vmdk"}},
+           "after": {"web02": {"scsi0:0": "[vmfs-01] web02/web02.vmdk", "scsi0:1": "[vmfs-01] web02/web02_1.vmdk"}}}
 power_on_seconds:
   description: How long the power-on tasks took, or null when nothing was powered on.
   returned: success
@@ -202,10 +233,14 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere impo
 
 def run(module):
     params = module.params
-    return onprem.ensure(
+    outcome = onprem.ensure(
         module.vsphere(), params["vms"], {"location": params["location"]}, params["memory_remediation"],
         module.check_mode, Deadline(params["timeout"]),
         Deadline(params["tools_timeout"]) if params["wait_for_tools"] else None)
+    diff = outcome.pop("diff")
+    if module.diff_mode:
+        outcome["diff"] = diff
+    return outcome
 
 
 def main():

@@ -15,6 +15,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from conftest import NO_MUTATIONS, lab_state, run_check_mode, run_module, watch_calls
 from conftest import lab_control as control
+from pyVmomi import vim
+
+from tests.lab.effects import Site
 
 FAST = {"poll_interval": 0.5}
 
@@ -69,9 +72,10 @@ def test_a_partially_moved_failover_is_never_committed_even_with_force(full_lab)
         assert azure_vm_exists(lab, "rg-recovery-web/web02")
         assert stage(lab, "web02") == "failed_back"
 
-    # check mode predicts the refusal and changes nothing
+    # check mode fails on the refusal as the real run would, with the per-VM prediction, and changes nothing
     rc, check = run_check_mode("commit", dict(FAST, vms=["web02"]), lab)
-    assert rc == 0 and check["changed"] is False and check["refused"] == ["web02"], check
+    assert rc != 0 and check["changed"] is False and check["refused"] == ["web02"], check
+    assert check["predicted_stages"] == {"web02": "failed_back"} and "1 of ASR's 2 protected disk(s)" in check["msg"]
     assert [d["file"] for d in check["vms"][0]["disks"]] == [None, "[vmfs-01] web02/web02_1.vmdk"]
     assert azure_vm_exists(lab, "rg-recovery-web/web02")
 
@@ -167,19 +171,66 @@ def test_the_healthy_path_commits_once_and_a_rerun_changes_nothing(full_lab, app
     assert watch.mutations() == NO_MUTATIONS
 
 
-def test_the_verification_refuses_a_vm_with_a_vmdk_of_its_own_attached_to_nothing(full_lab):
-    # the new-user review's case: the re-run of a part-way failover left web02 with one of its two disks; the
-    # on-premises verification must not call it verified (nor start it), and must name the loose VMDK
+WEB02 = ["[vmfs-01] web02/web02.vmdk", "[vmfs-01] web02/web02_1.vmdk"]
+
+
+def vcenter_layout(lab):
+    """Every VM's disks in disk order, read from vCenter through the property collector:
+    ``{vm name: [(bus, unit, file, capacity in KB, backing uuid)]}``."""
+    site = Site("vcenter", lab.effects.endpoints["vcenter"])
+    try:
+        result = {}
+        for row in site.read(vim.VirtualMachine, ["name", "config.hardware.device"]):
+            devices = row.get("config.hardware.device") or []
+            buses = {d.key: d.busNumber for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController)}
+            result[row["name"]] = sorted((buses.get(d.controllerKey), d.unitNumber, d.backing.fileName, d.capacityInKB,
+                                          d.backing.uuid) for d in devices if isinstance(d, vim.vm.device.VirtualDisk))
+        return result
+    finally:
+        site.close()
+
+
+def test_the_verification_repairs_a_vm_with_a_vmdk_of_its_own_attached_to_nothing_then_it_commits(full_lab):
+    # the new-user review's case (issue 13): the re-run of a part-way failover left web02 with one of its two disks,
+    # its first VMDK on the datastore attached to nothing; the on-premises verification (the role's onprem_vm step)
+    # attaches it again, in disk order, and only then may the commit delete the Azure VM
     lab = full_lab("replicating.yml")
+    own = {f: (capacity, uuid) for _bus, _unit, f, capacity, uuid in vcenter_layout(lab)["mt-lin01"] if f in WEB02}
+    assert sorted(own) == WEB02
     control(lab, "POST", "/jobs/stop_after_effect", {"effects": 1})
     rc, failed = run_module("failover", dict(FAST, vms=["web02"]), env=lab.env())
     assert rc != 0, failed
     rc, rerun = run_module("failover", dict(FAST, vms=["web02"]), env=lab.env())
     assert rc == 0, rerun
-    assert vcenter_disks(lab, "web02") == ["[vmfs-01] web02/web02_1.vmdk"]
-    watch = watch_calls(lab)
-    rc, verified = run_module("onprem_vm", {"vms": [{"name": "web02"}], "tools_timeout": 60}, env=lab.env())
-    assert rc != 0, verified
-    assert "[vmfs-01] web02/web02.vmdk are attached to no VM" in verified["msg"], verified["msg"]
-    assert watch.mutations() == NO_MUTATIONS
-    assert azure_vm_exists(lab, "rg-recovery-web/web02")
+    partway = vcenter_layout(lab)
+    assert [(bus, unit, f) for bus, unit, f, _c, _u in partway["web02"]] == [(0, 0, WEB02[1])]
+    assert not any(f == WEB02[0] for disks in partway.values() for _b, _u, f, _c, _i in disks)  # attached to nothing
+    verify = {"vms": [{"name": "web02"}], "tools_timeout": 60}
+
+    # check mode reports the repair (and the diff) and changes nothing
+    rc, check = run_check_mode("onprem_vm", verify, lab, diff=True)
+    assert rc == 0 and check["changed"] is True, check
+    assert check["vms"][0]["disks_attached"] == [WEB02[0]] and check["vms"][0]["powered_off"] is True, check
+    assert check["diff"]["after"] == {"web02": {"scsi0:0": WEB02[0], "scsi0:1": WEB02[1]}}, check["diff"]
+    assert vcenter_layout(lab) == partway
+
+    rc, repaired = run_module("onprem_vm", verify, env=lab.env())
+    assert rc == 0, repaired
+    after = vcenter_layout(lab)
+    # every disk in order, each VMDK attached exactly once (none lost, none duplicated), as the same disk it was
+    assert [(bus, unit, f) for bus, unit, f, _c, _u in after["web02"]] == [(0, 0, WEB02[0]), (0, 1, WEB02[1])]
+    attached = [f for disks in after.values() for _b, _u, f, _c, _i in disks]
+    assert [attached.count(f) for f in WEB02] == [1, 1], after
+    assert {f: (capacity, uuid) for _b, _u, f, capacity, uuid in after["web02"]} == own
+    vm = lab.effects.vm("web02")
+    assert vm["power_state"] == "poweredOn" and vm["tools_running_status"] == "guestToolsRunning", vm
+    rc, again = run_module("onprem_vm", verify, env=lab.env())
+    assert rc == 0 and again["changed"] is False, again
+
+    # the Azure VM was kept until now; the commit gate finds every protected disk and the commit goes through
+    assert azure_vm_exists(lab, "rg-recovery-web/web02") and stage(lab, "web02") == "failed_back"
+    rc, committed = run_module("commit", dict(FAST, vms=["web02"]), env=lab.env())
+    assert rc == 0, committed
+    assert stage(lab, "web02") == "failback_committed"
+    assert not azure_vm_exists(lab, "rg-recovery-web/web02")
+    assert vcenter_layout(lab)["web02"] == after["web02"]

@@ -47,8 +47,9 @@ WHY_MANIFEST = "recorded in its failback manifest"
 WHY_NAMED = "named after the VM in its directory"
 
 DISK_FIX = ("The commit deletes the Azure VM, so it waits until every protected disk is back: re-run the failover "
-            "(siterecovery.failback.failover), or attach the VMDK to the VM (siterecovery.failback.master_target_disks "
-            "state: detached, reattach: true), then re-run the commit. force: true does not override this rule.")
+            "(siterecovery.failback.failover) and the on-premises verification (siterecovery.failback.onprem_vm, "
+            "which attaches the VM's own VMDKs left attached to nothing) - a re-run of the failback does both - then "
+            "re-run the commit. force: true does not override this rule.")
 
 
 # ------------------------------------------------------------------------------------------------ options

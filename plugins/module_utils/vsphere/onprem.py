@@ -12,7 +12,10 @@ phase's tasks started together and awaited with one property read per poll.
 Every state a failure after the first change leaves is one the same call repairs: an
 alternate-location VM whose VMDKs were detached from the master target but which was not
 created is created on a re-run from its VMDKs where they are (``[datastore] name/``, attached to
-nothing); no VMDK is created, destroyed or attached twice.
+nothing); a VM that exists with fewer disks than it should (a failover job or a run stopped between
+detaching its VMDKs and attaching them to it) gets its own VMDKs (``[ds] name/name[_N].vmdk`` in the
+directory of its .vmx, attached to no VM) attached as they are, in disk order; no VMDK is created,
+destroyed or attached twice.
 """
 
 from __future__ import annotations
@@ -80,9 +83,11 @@ class Plan:
         self.power_ons = []    # vm names
         self.results = {}
         self.existing = set()  # VMDK files known to exist (never created)
+        self.repairs = {}      # vm name -> Repair (an existing VM's own VMDKs attached to no VM)
 
     def changed(self):
-        return bool(self.creates or (self.disk_plan and self.disk_plan.changed()) or self.vmotions or self.power_ons)
+        return bool(self.creates or (self.disk_plan and self.disk_plan.changed()) or self.vmotions or self.power_ons
+                    or self.repairs)
 
 
 class Create:
@@ -97,6 +102,22 @@ class Create:
     def __init__(self, want, mt_row, host, disks, controllers, nics):
         self.want, self.mt_row, self.host, self.disks = want, mt_row, host, disks
         self.controllers, self.nics = controllers, nics
+
+
+class Repair:
+    """Attaching an existing VM's own VMDKs that are attached to no VM, resolved at plan time.
+
+    ``row``: the VM's inventory row; ``attach``: the loose VMDKs in disk order, each ``{file, size_gb (its
+    capacity as the datastore search reported it, 0 when unknown), uuid (None: vSphere reads it from the VMDK),
+    position (bus, unit), slot (controller key, unit)}``; ``moves``: the VM's own disks attached on a slot that
+    breaks disk order, each ``{file, key, size_gb, uuid, before (bus, unit), position, slot}`` (taken off without
+    a file operation and attached again on ``slot`` in the same reconfigure, which needs the VM powered off);
+    ``controllers``: the LSI Logic controllers to add ``[{key, bus, type}]``; ``power_off``: the VM runs and must
+    be powered off for ``moves``.
+    """
+
+    def __init__(self, row, attach, moves, controllers, power_off):
+        self.row, self.attach, self.moves, self.controllers, self.power_off = row, attach, moves, controllers, power_off
 
 
 class PortGroups:
@@ -147,33 +168,133 @@ def search(client, inventory, wants, deadline):
     return master_target.Found(diskops.search_vmdks(client, inventory, names, deadline, sizes=sizes), sizes)
 
 
-def _plan_existing(inventory, want, row, found, detach_requests):
-    """A VM that exists: its disks come back from the master target (original location with one), or none of its
-    own VMDKs may be left attached to nothing. Returns its problems."""
+def _plan_existing(inventory, want, row, found, detach_requests, result, entry):
+    """A VM that exists: its disks come back from the master target (original location with one), or its own
+    VMDKs left attached to no VM are attached to it (:func:`_plan_repair`). Returns its problems."""
     if want.master_target and want.location == "original":
         detach_requests.append(master_target.Request(
             {"name": want.name, "master_target": want.master_target, "location": "original"}, {}))
         return []
-    return _stray_disks(inventory, want, row, found)
+    return _plan_repair(inventory, want, row, found, result, entry)
 
 
-def _stray_disks(inventory, want, row, found):
+def _position(disk):
+    """A disk's place in disk order: ``(bus, unit)``; ``None`` when its controller is not a SCSI controller."""
+    return None if disk["controller_bus"] is None else (disk["controller_bus"], disk["unit"])
+
+
+def _positions():
+    """Every SCSI slot a disk may take, in disk order: bus 0 units 0-6, 8-15, then bus 1... (domain.limits)."""
+    return [(bus, unit) for bus in limits.SCSI_BUSES for unit in limits.SCSI_UNITS]
+
+
+def _ordered_slots(own, occupied):
+    """Positions for ``own`` (the VM's own VMDKs in disk order: ``{file, position}`` with position None for a
+    VMDK attached to no VM) such that their order by (bus, unit) is their disk order.
+
+    First keeping every attached disk where it is (a hot add, any power state): each loose VMDK takes the first
+    free position between its attached neighbours. When that cannot be done (an attached disk sits where an
+    earlier VMDK belongs: a VM created from part of its disks), every own disk is laid out again from the first
+    free position, around ``occupied`` (the positions of the VM's other disks).
+    Returns one (bus, unit) per entry of ``own`` (None when no slot is left)."""
+    taken = set(occupied) | {d["position"] for d in own if d["position"] is not None}
+    placed, previous = [], None
+    for index, disk in enumerate(own):
+        if disk["position"] is not None:
+            if previous is not None and disk["position"] <= previous:
+                break
+            placed.append(disk["position"])
+            previous = disk["position"]
+            continue
+        upper = next((d["position"] for d in own[index + 1:] if d["position"] is not None), None)
+        free = next((p for p in _positions() if p not in taken and (previous is None or p > previous)
+                     and (upper is None or p < upper)), None)
+        if free is None:
+            break
+        taken.add(free)
+        placed.append(free)
+        previous = free
+    else:
+        return placed
+    taken, placed = set(occupied), []
+    for _disk in own:
+        free = next((p for p in _positions() if p not in taken), None)
+        if free is not None:
+            taken.add(free)
+        placed.append(free)
+    return placed
+
+
+def _loose_vmdks(inventory, want, row, directory, pattern, found):
+    """The VM's own VMDKs in ``directory`` (names matching ``pattern``) that the datastore search found and no VM
+    holds, in the search's order; a refusal naming each one another VM holds. Returns ``(files, problems)``."""
+    holders = {}
+    for other in inventory.vms.values():
+        for disk in facts.disks(other.get("config.hardware.device")):
+            holders.setdefault(disk["file"], (other["moid"], other["name"]))
+    loose, problems = [], []
+    for name in found.get(directory, []):
+        file_name = directory + name
+        moid, holder = holders.get(file_name, (None, None))
+        if not pattern.match(name) or moid == row["moid"]:
+            continue
+        if holder is not None:
+            problems.append("VM %s: its VMDK %s is attached to VM %s; it is attached to %s only when no other VM "
+                            "holds it. Detach it from %s (without deleting it) and re-run."
+                            % (want.name, file_name, holder, want.name, holder))
+        else:
+            loose.append(file_name)
+    return loose, problems
+
+
+def _plan_repair(inventory, want, row, found, result, entry):
     """An existing VM's own VMDKs (``[ds] name/name[_N].vmdk``, in the directory of its .vmx) that no VM holds: a
-    job or a run stopped between detaching and attaching them. The VM must not run without them (its commit would
-    be refused, or worse): a refusal naming each, and the repair."""
-    vmx = row.get("config.files.vmPathName") or ""
-    directory = vmx.rpartition("/")[0] + "/" if "/" in vmx else None
+    failover job or a run stopped between detaching them and attaching them to it. Plans each one's SCSI slot (disk
+    order follows the VMDK names, so the VM's disks come back in their original order) and records a
+    :class:`Repair`; a VMDK of it that another VM holds is refused by name. Returns its problems."""
+    directory = diskops.vm_directory(row.get("config.files.vmPathName"))
     if not directory:
         return []
     pattern = re.compile(r"^%s(_\d+)?\.vmdk$" % re.escape(want.name))
-    attached = {f for f in inventory.attached_files() if f}
-    strays = sorted((directory + name for name in found.get(directory, [])
-                     if pattern.match(name) and directory + name not in attached), key=diskops.natural_key)
-    if not strays:
-        return []
-    return ["VM %s: its VMDK(s) %s are attached to no VM; it is not started without them. Attach them to %s "
-            "(siterecovery.failback.master_target_disks with state: detached and reattach: true, or the vSphere "
-            "client: add existing hard disk), then re-run." % (want.name, ", ".join(strays), want.name)]
+    devices = row.get("config.hardware.device")
+    mine = {d["file"]: d for d in facts.disks(devices) if d["file"]}
+    loose, problems = _loose_vmdks(inventory, want, row, directory, pattern, found)
+    if problems or not loose:
+        return problems
+    problems = master_target._host_problems(inventory, row, "VM")
+    own_attached = [d for d in mine.values() if d["backing"] == "flat" and d["file"].startswith(directory)
+                    and pattern.match(d["file"][len(directory):]) and _position(d) is not None]
+    own = sorted([{"file": d["file"], "position": _position(d), "disk": d} for d in own_attached]
+                 + [{"file": f, "position": None, "disk": None} for f in loose], key=lambda d: diskops.natural_key(d["file"]))
+    occupied = {_position(d) for d in mine.values() if _position(d) is not None} - {o["position"] for o in own}
+    positions = _ordered_slots(own, occupied)
+    if None in positions:
+        count = len(mine) + len(loose)
+        problems.append("VM %s would have %d disks with its VMDK(s) %s; a VM takes at most %d (%d SCSI controllers x "
+                        "%d disks, unit %d is the controller's). Free a SCSI slot on it and re-run." % (
+                            want.name, count, ", ".join(loose), limits.SCSI_MAX_DISKS, limits.SCSI_MAX_CONTROLLERS,
+                            limits.SCSI_UNITS_PER_CONTROLLER, limits.SCSI_RESERVED_UNIT))
+    if problems:
+        return problems
+    controllers = {c["bus"]: c for c in facts.controllers(devices)}
+    new_controllers = []
+    for bus in sorted({p[0] for p in positions} - set(controllers)):
+        controller = {"key": diskops.NEW_VM_CONTROLLER_KEYS[bus], "bus": bus, "type": "lsilogic"}
+        controllers[bus] = controller
+        new_controllers.append(controller)
+    attach, moves = [], []
+    for disk, position in zip(own, positions, strict=True):
+        slot = (controllers[position[0]]["key"], position[1])
+        if disk["disk"] is None:
+            attach.append({"file": disk["file"], "size_gb": found.sizes.get(disk["file"], 0), "uuid": None,
+                           "position": position, "slot": slot})
+        elif position != disk["position"]:
+            moves.append({"file": disk["file"], "key": disk["disk"]["key"], "size_gb": disk["disk"]["size_gb"],
+                          "uuid": disk["disk"]["uuid"], "before": disk["position"], "position": position, "slot": slot})
+    power_off = bool(moves) and str(row.get("runtime.powerState")) != "poweredOff"
+    result.repairs[want.name] = Repair(row, attach, moves, new_controllers, power_off)
+    entry.update(disks_attached=[d["file"] for d in attach], powered_off=power_off, changed=True)
+    return []
 
 
 def _own_disks(inventory, want, mt_row, found, holders):
@@ -311,6 +432,16 @@ def _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_
     return []
 
 
+def _power_after_repair(repair, power_state, host_row, vm_memory, planned_memory):
+    """The power state of an existing VM once its :class:`Repair` ran: powered off when it moves disks (its memory
+    on its host is free meanwhile, then taken again by the power-on planned after)."""
+    if repair is None or not repair.power_off:
+        return power_state
+    if host_row is not None and power_state == "poweredOn":
+        planned_memory[host_row["moid"]] = planned_memory.get(host_row["moid"], 0) - vm_memory
+    return "poweredOff"
+
+
 def plan(inventory, wants, remediation, found=None, port_groups=None):
     """Check every VM, then plan; raise listing every refusal (nothing changed).
 
@@ -325,8 +456,8 @@ def plan(inventory, wants, remediation, found=None, port_groups=None):
     detach_requests = []
     for want in wants:
         row = inventory.vm_by_name(want.name)
-        entry = {"name": want.name, "created": False, "disks_returned": 0, "vmotion_to": None, "powered_on": False,
-                 "changed": False}
+        entry = {"name": want.name, "created": False, "disks_returned": 0, "disks_attached": [], "powered_off": False,
+                 "vmotion_to": None, "powered_on": False, "changed": False}
         result.results[want.name] = entry
         same_name = [r for r in inventory.vms.values() if r["name"] == want.name and not r.get("config.template")]
         if row is None and same_name:
@@ -339,7 +470,9 @@ def plan(inventory, wants, remediation, found=None, port_groups=None):
         else:
             host_row, vm_memory, vm_power = inventory.host_of(row), row.get("config.hardware.memoryMB") or 0, str(
                 row.get("runtime.powerState"))
-            problems = _plan_existing(inventory, want, row, found, detach_requests)
+            problems = _plan_existing(inventory, want, row, found, detach_requests, result, entry)
+            vm_power = _power_after_repair(result.repairs.get(want.name), vm_power, host_row, vm_memory,
+                                           planned_memory)
         if not problems and vm_power != "poweredOn":
             problems = _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_memory, result, entry)
         refusals += problems
@@ -399,6 +532,27 @@ def _create_vm(create, existing):
             "create %s on %s" % (want.name, create.host["name"]))
 
 
+def _repair_vm(name, repair, existing):
+    """Start the one reconfigure that attaches an existing VM's loose VMDKs as they are (no file operation, no
+    backing uuid nor capacity of our own: vSphere reads both from the VMDK) on their planned slots, with the LSI
+    Logic controllers they need; a disk that sits out of disk order is taken off (no file operation) and attached
+    again on its slot in the same reconfigure."""
+    devices = {d.key: d for d in repair.row.get("config.hardware.device") or []}
+    changes = [diskops.controller_spec(c) for c in repair.controllers]
+    changes += [diskops.remove_spec(devices[m["key"]]) for m in repair.moves]
+    for index, disk in enumerate(repair.moves + repair.attach):
+        changes.append(diskops.attach_spec(disk, disk["slot"], -500 - index))
+    spec = vim.vm.ConfigSpec(deviceChange=changes)
+    if not diskops.never_destroys(spec) or diskops.creates_existing(spec, existing) or any(
+            c.fileOperation for c in changes):
+        raise VSphereError("Internal safety check: attaching VM %s's VMDKs would create or destroy a VMDK; they are "
+                           "attached as they are. Refused." % name)
+    label = "attach %d disk(s) to %s" % (len(repair.attach), name)
+    if repair.moves:
+        label += " (moving %d to keep disk order)" % len(repair.moves)
+    return repair.row["obj"].ReconfigVM_Task(spec=spec), label
+
+
 def _wait_all(client, pairs, deadline, after_failure=""):
     if not pairs:
         return []
@@ -426,6 +580,13 @@ def apply(client, inventory, planned, deadline):
                           "creates the VM with them.")
     if planned.disk_plan is not None and planned.disk_plan.changed():
         done += master_target.apply(client, planned.disk_plan, deadline)
+    if planned.repairs:
+        done += _wait_all(client, [(r.row["obj"].PowerOffVM_Task(), "power off %s to put its disks in order" % name)
+                                   for name, r in planned.repairs.items() if r.power_off], deadline,
+                          " No disk was attached yet: a re-run attaches them.")
+        done += _wait_all(client, [_repair_vm(name, r, planned.existing) for name, r in planned.repairs.items()],
+                          deadline, " The VMDKs not attached are still on the datastore, attached to no VM: a re-run "
+                          "attaches them.")
     after = Inventory(client) if (planned.creates or planned.vmotions) else inventory
     pairs = []
     for name, _row, host in planned.vmotions:
@@ -459,18 +620,70 @@ def wait_for_tools(client, inventory, names, deadline, poll=1.0):
             for name, row in statuses.items()}
 
 
+def _slot_name(bus, unit):
+    """'scsi0:1': a disk's virtual device node, as the VM's .vmx names it."""
+    return "scsi%s:%s" % ("?" if bus is None else bus, "?" if unit is None else unit)
+
+
+def disk_layout(inventory, names):
+    """``{vm name: {"scsi<bus>:<unit>": VMDK file}}`` for each VM of ``names`` (None for a VM that does not
+    exist): its disks in disk order, as vCenter shows them."""
+    result = {}
+    for name in names:
+        row = inventory.vm_by_name(name)
+        result[name] = None if row is None else {
+            _slot_name(d["controller_bus"], d["unit"]): d["file"]
+            for d in sorted(facts.disks(row.get("config.hardware.device")),
+                            key=lambda d: (d["controller_bus"] is None, d["controller_bus"] or 0, d["unit"] or 0))}
+    return result
+
+
+def predicted_layout(inventory, planned, names):
+    """What :func:`disk_layout` would show after :func:`apply` of ``planned`` (check mode's diff)."""
+    result = disk_layout(inventory, names)
+    for name in names:
+        create = planned.create_plans.get(name)
+        if create is not None:
+            buses = {c["key"]: c["bus"] for c in create.controllers}
+            result[name] = {_slot_name(buses.get(d["slot"][0]), d["slot"][1]): d["file"] for d in create.disks}
+        repair = planned.repairs.get(name)
+        if repair is not None:
+            layout = {k: v for k, v in result[name].items() if v not in {m["file"] for m in repair.moves}}
+            for disk in repair.moves + repair.attach:
+                layout[_slot_name(*disk["position"])] = disk["file"]
+            result[name] = _in_slot_order(layout)
+    for disk_result in (planned.disk_plan.results if planned.disk_plan is not None else []):
+        name = disk_result["name"]
+        if result.get(name) is not None:
+            files = set(result[name].values())
+            for index, disk in enumerate(d for d in disk_result["disks"] if d["after"] == "vm" and d["file"] not in files):
+                result[name]["returned%d" % index] = disk["file"]
+    return result
+
+
+def _in_slot_order(layout):
+    def key(slot):
+        bus, _colon, unit = slot[len("scsi"):].partition(":")
+        return (int(bus), int(unit)) if bus.isdigit() and unit.isdigit() else (99, 99)
+    return {slot: layout[slot] for slot in sorted(layout, key=key)}
+
+
 def ensure(client, entries, defaults, remediation, check_mode, deadline, tools_deadline=None):
-    """The module's whole job: returns ``{changed, vms, tasks, power_on_seconds}``."""
+    """The module's whole job: returns ``{changed, vms, tasks, power_on_seconds, diff}``; ``diff`` holds each VM's
+    disks before and after (:func:`disk_layout`; predicted in check mode)."""
     wants = [Want(entry, defaults) for entry in entries]
     inventory = Inventory(client)
     planned = plan(inventory, wants, remediation, search(client, inventory, wants, deadline))
+    names = [w.name for w in wants]
     outcome = {"changed": planned.changed(), "vms": [planned.results[w.name] for w in wants], "tasks": [],
-               "power_on_seconds": None}
+               "power_on_seconds": None, "diff": {"before": disk_layout(inventory, names)}}
     if check_mode or not planned.changed():
         after = inventory
+        outcome["diff"]["after"] = predicted_layout(inventory, planned, names)
     else:
         outcome["tasks"], outcome["power_on_seconds"] = apply(client, inventory, planned, deadline)
         after = Inventory(client)
+        outcome["diff"]["after"] = disk_layout(after, names)
     names = [w.name for w in wants if after.vm_by_name(w.name) is not None]
     tools = {}
     if tools_deadline is not None and not check_mode:

@@ -1,7 +1,8 @@
 package main
 
 // The guard sits in front of the simulator's SOAP handler and works around
-// two govmomi 0.24 simulator defects that matter for disk-moving workflows:
+// govmomi 0.24 simulator defects that matter for disk-moving workflows (the
+// third, a VMDK's own capacity and uuid, is in vmdkfacts.go):
 //
 //  1. VirtualMachine.updateDiskLayouts type-asserts every disk backing to
 //     VirtualDiskFlatVer2BackingInfo and panics on anything else. It runs on
@@ -93,7 +94,8 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 			defer g.mu.Unlock()
 			body = g.rewriteRDMBackings(body)
 			g.hideRDMs()
-			defer g.afterTask()
+			before, created := snapshotAttachments(), createdFiles(method, body)
+			defer g.afterTask(before, created)
 			serve(body)
 		default:
 			g.mu.RLock()
@@ -137,10 +139,14 @@ func (g *guard) serveFetch(w http.ResponseWriter, r *http.Request, body []byte, 
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-// afterTask runs even if the simulator handler panicked.
-func (g *guard) afterTask() {
+// afterTask runs even if the simulator handler panicked. before and
+// created are the disk devices before the task and the files it creates
+// (vmdkfacts.go).
+func (g *guard) afterTask(before map[attachment]bool, created map[string]bool) {
 	g.restoreRDMs()
+	restoreVmdkFacts(before, created)
 	assignDiskUUIDs()
+	rememberVmdkFacts()
 	restorePinnedFreeSpace()
 	reconcileBackReferences()
 	emulateGuestAndHostMemory()

@@ -55,6 +55,7 @@ func buildInventory(ctx context.Context, u *url.URL, spec *Spec, g *guard) error
 		}
 	}
 	recordPowerStates()
+	rememberVmdkFacts()
 	building = false
 	return nil
 }

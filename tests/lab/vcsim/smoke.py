@@ -356,6 +356,20 @@ def check_disk_moves(si):
             disk_by_file(app, "[vmfs-01] app01/app01_rdm.vmdk").backing,
             vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo))
 
+    # 3b. as vSphere's "add existing hard disk": file name only, no capacity, no uuid. vCenter reads both from the
+    # VMDK (its descriptor's size and ddb.uuid); the launcher must too (vmdkfacts.go), or a VMDK detached and
+    # attached again comes back as another, empty disk
+    d = disk_by_file(app, path)
+    if d is not None:
+        ok = attempt("detach from A and attach again with file name only",
+                     lambda: reconfig(app, [remove_disk_spec(d)]) is None and reconfig(
+                         app, [add_existing_disk_spec(a_ctrl.key, 1, flat_backing(path), 0)]) is None)
+        again = disk_by_file(app, path)
+        check("an existing VMDK attached keeps its own capacity and uuid",
+              ok and again is not None and again.capacityInKB == 20 << 20
+              and again.backing.uuid == "6000C291-aaaa-bbbb-cccc-000000000002",
+              again and (again.capacityInKB, again.backing.uuid))
+
     # 4. plain reconfigure of the RDM VM (no device change)
     ok = attempt("non-device reconfigure of RDM VM",
                  lambda: reconfig(app, numCPUs=4, extraConfig=[vim.option.OptionValue(key="lab.mark", value="1")]) or True)

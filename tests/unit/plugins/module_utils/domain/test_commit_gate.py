@@ -74,7 +74,7 @@ def test_a_partially_moved_failover_is_never_committed_even_forced(force):
     message = decision["refusals"][0]["message"]
     assert message.startswith("VM app01: 1 of ASR's 2 protected disk(s) attached; protected disk Disk0 "
                               "({A0F5A31E-BE66-4F83-A382-F3478D1C800F}, 30.0 GB) is not attached")
-    assert "re-run the failover" in message and "reattach: true" in message
+    assert "re-run the failover" in message and "siterecovery.failback.onprem_vm" in message
     assert "force: true does not override this rule" in message
     assert [(d["name"], d["file"]) for d in decision["disks"]] == [("Disk2", "[ds1] app01/app01_1.vmdk"),
                                                                    ("Disk0", None)]

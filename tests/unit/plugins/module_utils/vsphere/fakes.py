@@ -142,6 +142,9 @@ class FakeVirtualMachine(vim.VirtualMachine):
     def PowerOnVM_Task(self, host=None):
         return self.world.power_on(self._moId)
 
+    def PowerOffVM_Task(self):
+        return self.world.power_off(self._moId)
+
     def RelocateVM_Task(self, spec, priority=None):
         return self.world.relocate(self._moId, spec)
 
@@ -439,6 +442,18 @@ class FakeVSphere:
             row["guest.toolsStatus"] = (vim.vm.GuestInfo.ToolsStatus.toolsOk if row["boots_tools"]
                                         else vim.vm.GuestInfo.ToolsStatus.toolsNotRunning)
         return self._task("PowerOnVM_Task", row["name"], {}, effect)
+
+    def power_off(self, moid):
+        row = self.vms[moid]
+
+        def effect():
+            if str(row["runtime.powerState"]) == str(POWERED_OFF):  # as vSphere: InvalidPowerState
+                raise vim.fault.InvalidPowerState(msg="The VM is powered off", requestedState=POWERED_OFF,
+                                                  existingState=POWERED_OFF)
+            row["runtime.powerState"] = POWERED_OFF
+            row["guest.toolsRunningStatus"] = TOOLS_NOT_RUNNING
+            row["guest.toolsStatus"] = vim.vm.GuestInfo.ToolsStatus.toolsNotRunning
+        return self._task("PowerOffVM_Task", row["name"], {}, effect)
 
     def relocate(self, moid, spec):
         row = self.vms[moid]

@@ -138,8 +138,8 @@ def assert_nothing_destroyed(world, files_before):
 
 def entry(**changes):
     """A result entry of a VM left as it was, with ``changes``."""
-    result = {"name": "app01", "created": False, "disks_returned": 0, "vmotion_to": None, "powered_on": False,
-              "changed": False}
+    result = {"name": "app01", "created": False, "disks_returned": 0, "disks_attached": [], "powered_off": False,
+              "vmotion_to": None, "powered_on": False, "changed": False}
     result.update(changes)
     return result
 
@@ -173,7 +173,8 @@ def test_a_powered_off_vm_that_fits_in_its_hosts_free_memory_is_powered_on_there
     assert timeline(world) == [*SEARCHED, "PowerOnVM_Task app01", "wait 1"]
     assert outcome == {"changed": True, "tasks": ["power on app01"], "power_on_seconds": 4.25,
                        "vms": [entry(powered_on=True, changed=True, host="esx01", power_state="poweredOn",
-                                     tools_running_status="guestToolsRunning", tools_status="toolsOk")]}
+                                     tools_running_status="guestToolsRunning", tools_status="toolsOk")],
+                       "diff": {"before": {"app01": {"scsi0:0": APP0}}, "after": {"app01": {"scsi0:0": APP0}}}}
 
 
 def test_a_power_on_reads_the_inventory_once_to_plan_and_once_to_report():
@@ -223,7 +224,8 @@ def test_a_powered_on_vm_is_left_alone():
     assert changes(world) == []
     assert outcome == {"changed": False, "tasks": [], "power_on_seconds": None,
                        "vms": [entry(host="esx01", power_state="poweredOn", tools_running_status="guestToolsRunning",
-                                     tools_status=None)]}
+                                     tools_status=None)],
+                       "diff": {"before": {"app01": {"scsi0:0": APP0}}, "after": {"app01": {"scsi0:0": APP0}}}}
 
 
 def test_a_suspended_vm_is_powered_on():
@@ -429,7 +431,8 @@ def test_alternate_location_creates_the_vm_on_the_master_targets_host_with_its_v
                                "ReconfigVM_Task mt-lin01", "wait 1", "CreateVM_Task web02", "wait 1",
                                "PowerOnVM_Task web02", "wait 1"]
     assert outcome["tasks"] == ["detach web02's disks from mt-lin01", "create web02 on esx01", "power on web02"]
-    assert outcome["vms"] == [{"name": "web02", "created": True, "disks_returned": 2, "vmotion_to": None,
+    assert outcome["vms"] == [{"name": "web02", "created": True, "disks_returned": 2, "disks_attached": [],
+                               "powered_off": False, "vmotion_to": None,
                                "powered_on": True, "changed": True, "host": "esx01", "power_state": "poweredOn",
                                "tools_running_status": "guestToolsRunning", "tools_status": "toolsOk"}]
     assert world.disk_files("web02") == [WEB0, WEB1]
@@ -474,9 +477,11 @@ def test_check_mode_plans_the_creation_and_creates_nothing():
     outcome = ensure(world, [web02()], check_mode=True, tools_deadline=deadline(300))
     assert changing_calls(world) == []
     assert outcome == {"changed": True, "tasks": [], "power_on_seconds": None,
-                       "vms": [{"name": "web02", "created": True, "disks_returned": 2, "vmotion_to": None,
+                       "vms": [{"name": "web02", "created": True, "disks_returned": 2, "disks_attached": [],
+                               "powered_off": False, "vmotion_to": None,
                                 "powered_on": True, "changed": True, "host": None, "power_state": None,
-                                "tools_running_status": None, "tools_status": None}]}
+                                "tools_running_status": None, "tools_status": None}],
+                       "diff": {"before": {"web02": None}, "after": {"web02": {"scsi0:0": WEB0, "scsi0:1": WEB1}}}}
 
 
 @pytest.mark.parametrize("missing", ["master_target", "datastore", "num_cpu", "memory_mb", "guest_id"])
@@ -942,15 +947,240 @@ def test_original_location_a_fault_at_each_change_is_repaired_by_a_rerun(fail_at
     assert ensure(world, [{"name": "app01", "master_target": "mt-lin01"}])["changed"] is False
 
 
-def test_an_existing_vm_with_its_own_vmdk_attached_to_nothing_is_not_started():
-    # a failover stopped between detaching a VMDK from the master target and attaching it to the VM (new-user review
-    # of issue 13): the VM exists with one of its two disks; powering it on would run it without the other
+# -- an existing VM with fewer disks than it should: its own VMDKs attached to no VM are attached again -------------
+# (issue 13: a failover job or a run stopped between detaching a VM's VMDKs and attaching them to it)
+
+APP2 = "[vmfs-01] app01/app01_2.vmdk"
+
+
+def loose(world, *files):
+    """VMDKs on the datastore, attached to no VM."""
+    world.files.update(files)
+
+
+def slots(world, name):
+    """The VM's disks in disk order, read from the fake vCenter: [(bus, unit, file)]."""
+    devices = world.devices(name)
+    buses = {d.key: d.busNumber for d in devices if isinstance(d, DEV.VirtualSCSIController)}
+    return sorted((buses.get(d.controllerKey), d.unitNumber, d.backing.fileName) for d in devices
+                  if isinstance(d, DEV.VirtualDisk))
+
+
+def disk_changes(spec):
+    """(operation, file operation, file, controller key, unit, backing uuid, capacity in KB) of each disk change."""
+    return [(c.operation, c.fileOperation, c.device.backing.fileName, c.device.controllerKey, c.device.unitNumber,
+             c.device.backing.uuid, c.device.capacityInKB) for c in spec.deviceChange
+            if isinstance(c.device, DEV.VirtualDisk)]
+
+
+def test_an_existing_vm_gets_its_own_vmdks_attached_to_nothing_back_in_disk_order_then_starts():
+    # the new-user review of issue 13: the VM existed with one of its disks; it used to be started (later: refused)
+    world = site()
+    add_app(world)  # app01.vmdk on SCSI 0:0
+    loose(world, APP1, APP2)
+    files = set(world.files)
+    outcome = ensure(world, [{"name": "app01"}])
+    (target, args), = world.calls_of("ReconfigVM_Task")
+    assert target == "app01"
+    # attached as they are: no file operation, no uuid nor capacity of our own (vSphere reads both from the VMDK)
+    assert disk_changes(args["spec"]) == [(ADD, None, APP1, 1000, 1, None, 0), (ADD, None, APP2, 1000, 2, None, 0)]
+    assert timeline(world) == [*SEARCHED, "ReconfigVM_Task app01", "wait 1", "PowerOnVM_Task app01", "wait 1"]
+    assert outcome["tasks"] == ["attach 2 disk(s) to app01", "power on app01"]
+    assert outcome["vms"] == [entry(disks_attached=[APP1, APP2], powered_on=True, changed=True, host="esx01",
+                                    power_state="poweredOn", tools_running_status="guestToolsRunning",
+                                    tools_status="toolsOk")]
+    assert slots(world, "app01") == [(0, 0, APP0), (0, 1, APP1), (0, 2, APP2)]
+    assert outcome["diff"] == {"before": {"app01": {"scsi0:0": APP0}},
+                               "after": {"app01": {"scsi0:0": APP0, "scsi0:1": APP1, "scsi0:2": APP2}}}
+    assert world.files == files
+    assert_nothing_destroyed(world, files)
+    again = ensure(world, [{"name": "app01"}])
+    assert again["changed"] is False and again["tasks"] == []
+
+
+def test_the_vmdks_follow_their_names_in_natural_order_not_the_searchs():
+    world = site()
+    add_app(world, power=POWERED_ON)
+    names = ["[vmfs-01] app01/app01_%d.vmdk" % i for i in (10, 2, 1, 11)]
+    loose(world, *names)
+    ensure(world, [{"name": "app01"}])
+    assert [f for _bus, _unit, f in slots(world, "app01")] == [APP0] + [
+        "[vmfs-01] app01/app01_%d.vmdk" % i for i in (1, 2, 10, 11)]
+    assert [u for _bus, u, _f in slots(world, "app01")] == [0, 1, 2, 3, 4]
+
+
+def test_a_running_vm_whose_disks_stay_in_order_gets_them_hot_added_and_is_not_restarted():
+    world = site(esx01_free_mb=0)
+    add_app(world, power=POWERED_ON)
+    loose(world, APP1)
+    outcome = ensure(world, [{"name": "app01"}])
+    assert timeline(world) == [*SEARCHED, "ReconfigVM_Task app01", "wait 1"]
+    assert outcome["tasks"] == ["attach 1 disk(s) to app01"]
+    assert outcome["vms"][0]["powered_off"] is False and outcome["vms"][0]["powered_on"] is False
+
+
+def test_a_loose_vmdk_takes_the_first_free_slot_between_its_attached_neighbours():
+    world = site()
+    add_app(world, devices=[lsi_logic(1000, 0), flat_disk(2000, 1000, 0, APP0, 40), flat_disk(2001, 1000, 5, APP2, 20)])
+    loose(world, APP1)
+    ensure(world, [{"name": "app01"}])
+    assert slots(world, "app01") == [(0, 0, APP0), (0, 1, APP1), (0, 5, APP2)]
+    assert world.calls_of("PowerOffVM_Task") == []
+
+
+def test_a_loose_vmdk_with_no_slot_between_its_neighbours_moves_the_later_disk_of_a_vm_that_is_off():
+    world = site()
+    add_app(world, devices=[lsi_logic(1000, 0), flat_disk(2000, 1000, 0, APP0, 40),
+                            flat_disk(2001, 1000, 1, APP2, 20, "6000C29-a2")])
+    loose(world, APP1)
+    files = set(world.files)
+    ensure(world, [{"name": "app01"}])
+    (_target, args), = world.calls_of("ReconfigVM_Task")
+    assert [(c.operation, c.fileOperation, c.device.key) for c in args["spec"].deviceChange
+            if c.operation == REMOVE] == [(REMOVE, None, 2001)]
+    assert disk_changes(args["spec"])[1:] == [(ADD, None, APP2, 1000, 2, "6000C29-a2", 20 * GB_IN_KB),
+                                              (ADD, None, APP1, 1000, 1, None, 0)]
+    assert slots(world, "app01") == [(0, 0, APP0), (0, 1, APP1), (0, 2, APP2)]
+    assert world.calls_of("PowerOffVM_Task") == []  # it was off
+    assert_nothing_destroyed(world, files)
+
+
+def partway_alternate(power=POWERED_ON, esx01_free_mb=4096):
+    """web02 as a failover that stopped after moving one of its two disks leaves it, re-run: created from what was
+    left on the master target (web02_1.vmdk, on SCSI 0:0), started; web02.vmdk (its first disk) on the datastore,
+    attached to no VM."""
+    world = site(esx01_free_mb=esx01_free_mb)
+    add_app(world, "web02", power=power, devices=[lsi_logic(1000, 0), flat_disk(2000, 1000, 0, WEB1, 80, "6000C29-w1")])
+    loose(world, WEB0)
+    return world
+
+
+def test_a_vm_created_from_part_of_its_disks_is_powered_off_to_get_its_first_disk_back_in_front():
+    # issue 13: an alternate-location failover job stopped after moving one of web02's two disks
+    world = partway_alternate()
+    files = set(world.files)
+    outcome = ensure(world, [{"name": "web02"}])
+    assert timeline(world) == [*SEARCHED, "PowerOffVM_Task web02", "wait 1", "ReconfigVM_Task web02", "wait 1",
+                               "PowerOnVM_Task web02", "wait 1"]
+    (_target, args), = world.calls_of("ReconfigVM_Task")
+    assert [(c.operation, c.fileOperation, c.device.key) for c in args["spec"].deviceChange
+            if c.operation == REMOVE] == [(REMOVE, None, 2000)]
+    # web02_1.vmdk off SCSI 0:0 and on again at 0:1 (its own uuid and capacity); web02.vmdk as it is at 0:0
+    assert disk_changes(args["spec"])[1:] == [(ADD, None, WEB1, 1000, 1, "6000C29-w1", 80 * GB_IN_KB),
+                                              (ADD, None, WEB0, 1000, 0, None, 0)]
+    assert slots(world, "web02") == [(0, 0, WEB0), (0, 1, WEB1)]
+    assert outcome["tasks"] == ["power off web02 to put its disks in order",
+                                "attach 1 disk(s) to web02 (moving 1 to keep disk order)", "power on web02"]
+    assert outcome["vms"][0] | {"name": "app01"} == entry(
+        disks_attached=[WEB0], powered_off=True, powered_on=True, changed=True, host="esx01", power_state="poweredOn",
+        tools_running_status="guestToolsRunning", tools_status="toolsOk")
+    assert outcome["diff"] == {"before": {"web02": {"scsi0:0": WEB1}},
+                               "after": {"web02": {"scsi0:0": WEB0, "scsi0:1": WEB1}}}
+    assert world.files == files
+    assert_nothing_destroyed(world, files)
+    assert ensure(world, [{"name": "web02"}])["changed"] is False
+
+
+def test_check_mode_reports_the_repair_and_changes_nothing():
+    world = partway_alternate()
+    outcome = ensure(world, [{"name": "web02"}], check_mode=True, tools_deadline=deadline(300))
+    assert changes(world) == []
+    assert outcome["changed"] is True and outcome["tasks"] == []
+    vm_entry = outcome["vms"][0]
+    assert (vm_entry["disks_attached"], vm_entry["powered_off"], vm_entry["powered_on"]) == ([WEB0], True, True)
+    assert outcome["diff"] == {"before": {"web02": {"scsi0:0": WEB1}},
+                               "after": {"web02": {"scsi0:0": WEB0, "scsi0:1": WEB1}}}
+    assert slots(world, "web02") == [(0, 0, WEB1)]
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3])  # 1 power off web02, 2 attach to web02, 3 power on web02
+def test_a_fault_at_each_change_of_the_repair_is_repaired_by_a_rerun(fail_at):
+    world = partway_alternate()
+    files = set(world.files)
+    world.fail_change = fail_at
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [{"name": "web02"}])
+    assert "injected fault at change %d" % fail_at in info.value.msg
+    world.fail_change = None
+    ensure(world, [{"name": "web02"}])
+    assert slots(world, "web02") == [(0, 0, WEB0), (0, 1, WEB1)]
+    assert str(vm(world, "web02")["runtime.powerState"]) == "poweredOn"
+    attached = [f for row in world.vms.values() for f in world.disk_files(row["name"])]
+    assert attached.count(WEB0) == 1 and attached.count(WEB1) == 1  # none lost, none attached twice
+    assert world.files == files
+    assert_nothing_destroyed(world, files)
+    assert ensure(world, [{"name": "web02"}])["changed"] is False
+
+
+def test_a_running_vm_powered_off_for_its_disks_frees_its_memory_for_the_power_on():
+    world = partway_alternate(esx01_free_mb=0)  # web02's 4096 MB are among the host's used memory
+    outcome = ensure(world, [{"name": "web02"}])
+    assert outcome["vms"][0]["powered_on"] is True
+
+
+def test_a_vmdk_of_the_vm_that_another_vm_holds_is_refused_by_name():
     world = site()
     add_app(world)
-    loose = "[vmfs-01] app01/app01_2.vmdk"
-    world.files.add(loose)  # on the datastore, attached to no VM
-    found = refusals(world, [{"name": "app01"}])
-    assert found == ["VM app01: its VMDK(s) %s are attached to no VM; it is not started without them. Attach them to "
-                     "app01 (siterecovery.failback.master_target_disks with state: detached and reattach: true, or the "
-                     "vSphere client: add existing hard disk), then re-run." % loose]
+    loose(world, APP2)
+    world.add_vm("app01-old", host(world, "esx01"), [lsi_logic(1000, 0), flat_disk(2000, 1000, 0, APP1)])
+    assert refusals(world, [{"name": "app01"}]) == [
+        "VM app01: its VMDK %s is attached to VM app01-old; it is attached to app01 only when no other VM holds it. "
+        "Detach it from app01-old (without deleting it) and re-run." % APP1]
+
+
+def test_vmdks_not_named_after_the_vm_or_in_another_directory_are_left_alone():
+    world = site()
+    add_app(world, power=POWERED_ON)
+    loose(world, "[vmfs-01] app01/app01-old.vmdk", "[vmfs-01] app01/other.vmdk", "[vmfs-02] app01/app01_1.vmdk",
+          "[vmfs-01] app011/app011_1.vmdk")
+    outcome = ensure(world, [{"name": "app01"}])
+    assert outcome["changed"] is False and changes(world) == []
+
+
+def test_a_vm_with_no_free_slot_for_its_vmdk_is_refused_before_any_change():
+    world = site()
+    devices = [lsi_logic(1000 + bus, bus) for bus in range(4)]
+    devices += [flat_disk(2000 + i, 1000 + i // 15, (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15)[i % 15],
+                          APP0 if i == 0 else "[vmfs-01] app01/data%d.vmdk" % i) for i in range(60)]
+    add_app(world, devices=devices)
+    loose(world, APP1)
+    assert refusals(world, [{"name": "app01"}]) == [
+        "VM app01 would have 61 disks with its VMDK(s) %s; a VM takes at most 60 (4 SCSI controllers x 15 disks, "
+        "unit 7 is the controller's). Free a SCSI slot on it and re-run." % APP1]
+
+
+def test_a_vmdk_beyond_a_full_controller_gets_a_new_lsi_logic_controller_on_the_next_bus():
+    world = site()
+    names = [APP0] + ["[vmfs-01] app01/app01_%d.vmdk" % i for i in range(1, 16)]
+    units = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15)
+    add_app(world, devices=[lsi_logic(1000, 0)] + [flat_disk(2000 + i, 1000, u, n)
+                                                   for i, (n, u) in enumerate(zip(names[:15], units, strict=True))])
+    loose(world, names[15])
+    ensure(world, [{"name": "app01"}])
+    (_target, args), = world.calls_of("ReconfigVM_Task")
+    controller, disk = args["spec"].deviceChange
+    assert (type(controller.device), controller.device.busNumber, controller.operation) == (
+        DEV.VirtualLsiLogicController, 1, ADD)
+    assert (disk.device.controllerKey, disk.device.unitNumber, disk.fileOperation) == (controller.device.key, 0, None)
+    assert slots(world, "app01")[-1] == (1, 0, names[15])
+
+
+def test_a_repair_on_a_host_that_is_not_connected_is_refused():
+    world = site()
+    add_host(world, "esx09", 65536, state=HOST_STATE.disconnected)
+    add_app(world, on="esx09", power=POWERED_ON)
+    loose(world, APP1)
+    assert refusals(world, [{"name": "app01"}]) == [
+        "VM app01: its ESXi host esx09 is disconnected; disks cannot be detached or attached until the host (and "
+        "vCenter) is connected. Reconnect it and re-run."]
+
+
+def test_a_repair_that_would_create_a_vmdk_is_refused_before_it_is_sent(monkeypatch):
+    world = partway_alternate(power=POWERED_OFF)
+    real = diskops.attach_spec
+    monkeypatch.setattr(diskops, "attach_spec", lambda disk, slot, key, create=False: real(disk, slot, key, create=True))
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [{"name": "web02"}])
+    assert info.value.msg == ("Internal safety check: attaching VM web02's VMDKs would create or destroy a VMDK; they "
+                              "are attached as they are. Refused.")
     assert changes(world) == []
