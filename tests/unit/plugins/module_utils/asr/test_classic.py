@@ -163,7 +163,7 @@ def test_datastore_not_mounted_on_the_master_target_host():
     error = refusal(classic.datastore, mt(), "DS-99", "vm1")
     assert error.details["rule"] == "datastore_reachable"
     assert error.msg.startswith("VM vm1: datastore DS-99 is not mounted on the ESXi host of master target V2A-PS-200 "
-                                 "(ASR error 8061; it mounts datastore1, DS-77).")
+                                "(ASR error 8061; it mounts datastore1, DS-77).")
     # the configuration server's master target mounts nothing (fabrics_list)
     assert "(ASR error 8061; it mounts nothing)" in refusal(classic.datastore, mt(fakes.CS), "datastore1", "vm1").msg
 

@@ -184,7 +184,7 @@ def test_check_datastore_passes_a_reachable_datastore_and_names_what_is_reachabl
     assert "(ASR error 8061; it mounts datastore-85, SharedDS-84-85, DS-84-85, DS-5TB-84-85)" in info.value.msg
     lonely = modernized.appliance(agents(("l", "app-l", "Normal", None, 0)), name="app-l")
     with pytest.raises(AzureError, match=r"vmfs-01 is not mounted on the ESXi host of replication appliance app-l "
-                                             r"\(ASR error 8061; it mounts nothing\)"):
+                                         r"\(ASR error 8061; it mounts nothing\)"):
         modernized.check_datastore(lonely, "vmfs-01", "vm1")
 
 
