@@ -18,10 +18,10 @@ done_step() {  # done_step "result"
   echo "bootstrap       ${1} ($(( $(date +%s) - step_started )) s)"
 }
 
-# 1. Debian packages: git and venv for the tooling, Go and govmomi's sources for the lab's
+# 1. Debian packages: git, venv and shellcheck (ansible-test sanity runs it) for the tooling, Go and govmomi's sources for the lab's
 #    vCenter simulator (tests/lab/vcsim/build.sh lists the same Go packages).
-step 1 "Debian packages (git, python3-venv, Go 1.19, govmomi 0.24 sources)"
-packages=(git python3-venv golang-go golang-github-vmware-govmomi-dev golang-github-google-uuid-dev)
+step 1 "Debian packages (git, python3-venv, shellcheck, Go 1.19, govmomi 0.24 sources)"
+packages=(git python3-venv shellcheck golang-go golang-github-vmware-govmomi-dev golang-github-google-uuid-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -15,10 +15,11 @@ if tar -tzf "$tarball" | grep -E '^(\.venv|\.ci|\.git|tests/lab/\.build|\.ansibl
   exit 1
 fi
 ANSIBLE_COLLECTIONS_PATH=$work/installed ansible-galaxy collection install --offline -p "$work/installed" "$tarball" >/dev/null
-modules=$(cd plugins/modules && ls *.py | sed 's/\.py$//')
+modules=$(cd plugins/modules && find . -maxdepth 1 -name '*.py' -printf '%f\n' | LC_ALL=C sort | sed 's/\.py$//')
 for module in $modules; do
   out=$(ANSIBLE_COLLECTIONS_PATH=$work/installed ansible-doc -t module "siterecovery.failback.$module")
-  grep -q "EXAMPLES" <<<"$out" && grep -q "RETURN VALUES" <<<"$out" || {
-    echo "build: ansible-doc did not render EXAMPLES and RETURN VALUES for $module" >&2; exit 1; }
+  if ! grep -q "EXAMPLES" <<<"$out" || ! grep -q "RETURN VALUES" <<<"$out"; then
+    echo "build: ansible-doc did not render EXAMPLES and RETURN VALUES for $module" >&2; exit 1
+  fi
 done
 echo "installed the artifact and rendered the docs of $(wc -w <<<"$modules") module(s)"

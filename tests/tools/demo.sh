@@ -33,7 +33,10 @@ run alternate_location '{"alternate_location_vms": ["web02"], "alternate_locatio
 
 echo
 echo "== demo done in $(( $(date +%s) - started )) s =="
-for report in $(ls -1t "$reports"/original-location-*.md | head -1) $(ls -1t "$reports"/alternate-location-*.md | head -1); do
+newest() {  # the newest file of a name pattern in the reports directory
+  find "$reports" -maxdepth 1 -name "$1" -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2-
+}
+for report in "$(newest 'original-location-*.md')" "$(newest 'alternate-location-*.md')"; do
   echo "-- ${report}"
   sed -n '1,12p' "$report"
 done

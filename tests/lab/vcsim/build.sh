@@ -43,7 +43,8 @@ fi
 # The binary's stamp: a digest of the sources it was built from (content, not times), so a
 # binary copied from another checkout or built from other sources is never taken as current.
 sources_digest() {
-    (cd "$here" && cat $(ls *.go build.sh | LC_ALL=C sort)) | sha256sum | cut -c1-64
+    (cd "$here" && find . -maxdepth 1 \( -name '*.go' -o -name build.sh \) -print0 | LC_ALL=C sort -z |
+        xargs -0 cat --) | sha256sum | cut -c1-64
 }
 
 if ((force == 0)) && [[ -x "$out" ]]; then
@@ -60,7 +61,7 @@ cache="${GOCACHE:-$out_dir/gocache}"
 echo "build.sh: building $out" >&2
 (
     cd "$here"
-    GOPATH="$gopath" GO111MODULE=off GOFLAGS= GOCACHE="$cache" CGO_ENABLED=0 \
+    GOPATH="$gopath" GO111MODULE=off GOFLAGS='' GOCACHE="$cache" CGO_ENABLED=0 \
         "$go_bin" build -o "$out.tmp" .
 )
 mv -f "$out.tmp" "$out"
