@@ -9,8 +9,10 @@ trap 'rm -rf "$work"' EXIT
 dest=$work/ansible_collections/siterecovery/failback
 mkdir -p "$dest"
 # Tracked and new (not ignored) files only: build outputs and venvs stay out.
-(cd "$root" && git ls-files -co --exclude-standard -z | xargs -0 -I{} sh -c 'test -e "{}" && echo "{}"' \
-  | tar -cf - -T -) | tar -xf - -C "$dest"
+# A tracked file deleted in the working tree (not yet committed) is left out, not an error.
+(cd "$root" && git ls-files -co --exclude-standard -z | while IFS= read -r -d '' file; do
+  if [ -e "$file" ]; then printf '%s\0' "$file"; fi
+done | tar -cf - --null -T -) | tar -xf - -C "$dest"
 # ansible-test reads the git metadata of the collection; give the copy its own repository.
 (cd "$dest" && git init -q && git add -A && git -c user.email=ci@localhost -c user.name=ci commit -qm sanity)
 cd "$dest"
