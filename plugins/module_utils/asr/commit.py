@@ -164,7 +164,8 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
         result["leftovers"] = azure_vms.leftovers(vm, disk_names=names) if vm else {"disks": [], "nics": []}
 
     try:
-        runner.finish(vault, WORDS, results, {name: summaries.get(job) for name, job in started.items()}, after=after)
+        runner.finish(vault, WORDS, results, {name: summaries.get(job) for name, job in started.items()}, after=after,
+                      step=STEP)
     except AzureError as error:
         per.conclude(results, error)
     outcome["vms"] = per.conclude(results)

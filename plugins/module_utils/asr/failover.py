@@ -209,7 +209,8 @@ def cancel(vault, selection, check_mode, deadline, poll=15.0):
         return {"changed": bool(acting), "vms": results}
     started = {item["item_name"]: operations.item_action(vault, "failover_cancel", model) for model, item in acting}
     summaries = operations.wait(vault, started.values(), deadline, poll=poll)
-    runner.finish(vault, CANCEL_WORDS, results, {name: summaries.get(job) for name, job in started.items()})
+    runner.finish(vault, CANCEL_WORDS, results, {name: summaries.get(job) for name, job in started.items()},
+                  step=CANCEL)
     return {"changed": True, "vms": results}
 
 
@@ -247,7 +248,8 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
         result["azure_vm_power_state"] = found["power_state"] if found else None
 
     try:
-        runner.finish(vault, WORDS, results, {k: v for k, v in summaries.items() if v is not None}, after=after)
+        runner.finish(vault, WORDS, results, {k: v for k, v in summaries.items() if v is not None}, after=after,
+                      step=STEP)
     except AzureError as error:
         gate.conclude(results, error)
     results = gate.conclude(results)

@@ -252,7 +252,7 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
         return {"changed": False, "vms": gate.conclude(results)}
     apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=record_azure_vm)
     try:
-        runner.finish(vault, WORDS[direction], results, {})
+        runner.finish(vault, WORDS[direction], results, {}, step=STEPS[direction])
     except AzureError as error:
         gate.conclude(results, error)
     return {"changed": True, "vms": gate.conclude(results)}

@@ -102,11 +102,15 @@ def refuse(words, refusals, results):
                          refusals=refusals, vms=results)
 
 
-def finish(vault, words, results, summaries, after=None):
+def finish(vault, words, results, summaries, after=None, step=None):
     """After the jobs: read every item again, record each one's stage and job, verify.
 
     ``summaries``: ``{item name: job summary}`` of the items acted on; ``after(result, item)`` adds what a step
-    reads after its jobs. Raises AzureError naming every VM whose job did not succeed, with its remedy."""
+    reads after its jobs; ``step`` (a ``lifecycle.Step``): an item acted on must now be where the step leads
+    (``leads_to``, ``passes_through`` or ``done_at``), else the step failed for it whatever its job said - a
+    request ASR answered without a job, or a job lost to a retried request, is never taken for done (an item
+    still ``job_running`` after its own job succeeded holds: another job of ASR's runs on it). Raises AzureError
+    naming every VM whose job did not succeed or that is not where the step leads, with its remedy."""
     vault.forget("items")
     now = {item["item_name"]: item for _model, item in asr_items.select(
         vault, item_names=[r["item_name"] for r in results])}
@@ -118,11 +122,23 @@ def finish(vault, words, results, summaries, after=None):
         if after is not None:
             after(result, item)
     failed = [r for r in results if r["job"] and r["job"]["state"] != "Succeeded"]
+    why = {r["name"]: remedies.summary(r["job"]["errors"]) or r["job"]["state"] for r in failed}
+    if step is not None:
+        reached = {step.leads_to, step.passes_through, *step.done_at} - {None}
+        for result in results:
+            if result["action"] != words.action or result in failed or result["stage_after"] in reached:
+                continue
+            if result["stage_after"] == "job_running" and result["job"]:
+                continue
+            failed.append(result)
+            why[result["name"]] = "it is at stage %s, not %s, after the request%s; re-run to see where it stands." % (
+                result["stage_after"], step.leads_to, " (job %s %s)" % (result["job"]["name"], result["job"]["state"])
+                if result["job"] else " (Site Recovery named no job for it)")
     if failed:
-        raise AzureError("%s failed for %s. %s" % (
-            words.failed, ", ".join(r["name"] for r in failed),
-            " ".join("%s: %s" % (r["name"], remedies.summary(r["job"]["errors"]) or r["job"]["state"]) for r in failed)),
-            vms=results, failed=[r["name"] for r in failed])
+        names = [r["name"] for r in failed]
+        raise AzureError("%s failed for %s. %s" % (words.failed, ", ".join(names),
+                                                   " ".join("%s: %s" % (name, why[name]) for name in names)),
+                         vms=results, failed=names)
     return results
 
 

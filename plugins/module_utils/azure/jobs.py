@@ -54,13 +54,15 @@ def job_name_from_headers(headers):
 def start(begin, *args, **kwargs):
     """Call an SDK ``begin_*`` method without the SDK's poller and return the job name.
 
-    Returns ``(job_name, status_code)``; a 200 answer carries no job (the name is None).
+    Returns ``(job_name, status_code)``; a 200 answer carries no job (the name is None). azure-core calls the
+    hook once per attempt: a throttled (429) or failed (5xx) attempt that its retry policy repeats comes first,
+    and only the last answer, the one the SDK returns, names the job.
     """
     seen = {}
 
     def hook(response):
-        seen.setdefault("status", response.http_response.status_code)
-        seen.setdefault("headers", dict(response.http_response.headers))
+        seen["status"] = response.http_response.status_code
+        seen["headers"] = dict(response.http_response.headers)
 
     try:
         begin(*args, polling=False, raw_response_hook=hook, **kwargs)

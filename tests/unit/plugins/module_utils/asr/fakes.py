@@ -375,6 +375,7 @@ class FakeSiteRecovery:
         for name in members:
             if name in self.after:
                 self.items = [self.after[name] if m.name == name else m for m in self.items]
+                self.gets.pop(name, None)  # the GET answers what ASR made of the item too
         if target in self.answer_200:
             hook(_PipelineResponse(200, {}))
             return

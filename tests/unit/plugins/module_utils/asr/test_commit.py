@@ -352,6 +352,32 @@ def test_an_answer_without_a_job_is_not_a_failure():
     assert outcome["vms"][0]["stage_after"] == "failback_committed"
 
 
+def test_an_answer_without_a_job_that_left_the_item_where_it_was_is_a_failure():
+    """A request answered without a job (or whose job was lost to a retried request) is done only when the item
+    is where the step leads: read again, it is still failed_back, so the commit failed for it."""
+    client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
+    client.answer_200.add(fakes.ITEM)
+    client.after.clear()
+    with pytest.raises(AzureError) as caught:
+        ensure(vault, OnPrem({fakes.VM: running_vm()}), vms=[fakes.VM])
+    assert caught.value.msg == ("Commit failed for V2A-W2K16-201. V2A-W2K16-201: it is at stage failed_back, not "
+                                "failback_committed, after the request (Site Recovery named no job for it); re-run to "
+                                "see where it stands.")
+    assert caught.value.details["failed"] == [fakes.VM]
+
+
+def test_a_succeeded_job_that_left_the_item_where_it_was_is_a_failure_but_another_running_job_is_not():
+    client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
+    client.after.clear()
+    with pytest.raises(AzureError, match="it is at stage failed_back, not failback_committed, after the request "
+                                         r"\(job \S+ Succeeded\)"):
+        ensure(vault, OnPrem({fakes.VM: running_vm()}), vms=[fakes.VM])
+    client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK))
+    client.after[fakes.ITEM] = fakes.inmage_item(fakes.running("TestFailover"))
+    outcome = ensure(vault, OnPrem({fakes.VM: running_vm()}), vms=[fakes.VM])
+    assert outcome["vms"][0]["stage_after"] == "job_running" and outcome["vms"][0]["job"]["state"] == "Succeeded"
+
+
 def test_every_failed_commit_is_named():
     client, vault = setup(fakes.inmage_item(fakes.FAILED_BACK),
                           fakes.inmage_item(fakes.FAILED_BACK, name=OTHER_ITEM, friendly=OTHER_VM))

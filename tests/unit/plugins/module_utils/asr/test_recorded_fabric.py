@@ -138,9 +138,12 @@ def test_a_process_servers_health_is_printed_as_its_value():
 
 
 # ------------------------------------------------------------------------------------------ the accepted requests
-def vault_of(item_file, fabric_file, policies, mappings):
+def vault_of(item_file, fabric_file, policies, mappings, after=None):
+    """``after(name, friendly)``: the model ASR makes of each item once the action starts."""
     client = fakes.FakeSiteRecovery(items=rec.models_of("item", item_file), fabrics=rec.models_of("fabric", fabric_file),
                                     policies=rec.models_of("policy", policies), mappings=rec.models_of("mapping", mappings))
+    for model in client.items if after else ():
+        client.after[model.name] = after(model.name, model.properties.friendly_name)
     return client, fakes.vault(client)
 
 
@@ -150,7 +153,9 @@ names = fakes.reprotect_names
 def test_classic_reprotect_back_to_azure_is_the_accepted_request():
     client, vault = vault_of("item_get.InMage.UnplannedFailoverCommitted.V2ATestReprotect",
                              "fabric_get.VMware.healthy.v2aFailbackReprotect", "policies.classic.V2ATestFailback",
-                             "container_mappings_list.V2ATestFailback")
+                             "container_mappings_list.V2ATestFailback",
+                             after=lambda name, friendly: fakes.forward_item(
+                                 name=name, friendly=friendly, lastSuccessfulFailoverTime="2021-04-06T12:30:00Z"))
     outcome = reprotect.ensure(None, vault, {"vms": ["V2A-W2K16-201"]}, "to_azure",
                                names(process_server="V2A-PS-200", run_as_account="2"), False, fakes.deadline(), poll=0.01)
     assert outcome["vms"][0]["stage_before"] == "failback_committed"
@@ -161,7 +166,8 @@ def test_classic_reprotect_back_to_azure_is_the_accepted_request():
 def test_modernized_reprotect_to_onprem_is_the_accepted_request():
     client, vault = vault_of("item_get.InMageRcm.UnplannedFailoverCommitted.TestV2ARCMReprotect",
                              "fabric_get.InMageRcm.TestV2ARCMFailback", "policies.modernized.TestV2ARCMFailback",
-                             "container_mappings_list.modernized.TestV2ARCMFailback")
+                             "container_mappings_list.modernized.TestV2ARCMFailback",
+                             after=lambda name, friendly: fakes.rcm_item(name=name, friendly=friendly))
     storage = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/V2A-ECY/providers/" \
               "Microsoft.Storage/storageAccounts/v2aecystor"
     outcome = reprotect.ensure(None, vault, {"vms": ["Rcm-W2K19-152"]}, "to_onprem",

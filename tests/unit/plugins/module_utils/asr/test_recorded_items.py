@@ -297,6 +297,8 @@ def forward_vault(process_servers=None, mt_disks=None, list_sparse=True):
                                     policies=rec.models_of("policy", "policies.classic.V2ATestFailback"),
                                     mappings=rec.models_of("mapping", "container_mappings_list.V2ATestFailback"))
     client.gets[INMAGE_ITEM] = rec.sdk("item", get)
+    # what ASR makes of it once the reprotect starts: the InMage (failback) item
+    client.after[INMAGE_ITEM] = fakes.inmage_item(name=INMAGE_ITEM, friendly=VM)
     return client, fakes.vault(client)
 
 

@@ -44,6 +44,11 @@ def rcm_setup(*items, agents=None, mappings=None, process_servers=False):
     client = fakes.FakeSiteRecovery(items=items, fabrics=[fakes.rcm_fabric(agents, process_servers)],
                                     policies=fakes.rcm_policies(),
                                     mappings=fakes.rcm_mappings() if mappings is None else mappings)
+    for m in items:  # what ASR does: to on-premises the item becomes InMageRcmFailback; to Azure InMageRcm again
+        friendly = m.properties.friendly_name
+        client.after[m.name] = fakes.rcm_item(name=m.name, friendly=friendly) \
+            if m.properties.provider_specific_details.instance_type == "InMageRcm" else \
+            fakes.rcm_forward_item(name=m.name, friendly=friendly, lastSuccessfulFailoverTime="2021-08-26T07:42:34Z")
     return client, fakes.vault(client)
 
 

@@ -59,6 +59,17 @@ def test_start_calls_without_the_sdk_poller_and_returns_the_job():
     assert seen["polling"] is False
 
 
+@pytest.mark.parametrize("first", [429, 500, 503])
+def test_start_takes_the_job_of_the_last_attempt_after_a_retried_answer(first):
+    """azure-core's retry policy repeats a throttled or failed POST and calls the hook for each attempt."""
+    def begin(**kwargs):
+        kwargs["raw_response_hook"](FakePipelineResponse(first, {"x-ms-request-id": "4b9e-plain-guid",
+                                                                 "Retry-After": "1"}))
+        kwargs["raw_response_hook"](FakePipelineResponse(202, {"Location": VAULT + "/operationresults/" + JOB}))
+
+    assert jobs.start(begin) == (JOB, 202)
+
+
 def test_a_202_without_a_job_is_an_error():
     def begin(**kwargs):
         kwargs["raw_response_hook"](FakePipelineResponse(202, {}))
