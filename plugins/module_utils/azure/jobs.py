@@ -165,25 +165,46 @@ def get(client, resource_group, vault, job_name):
         raise from_exception(exc, "read ASR job", job_name) from exc
 
 
+TRANSIENT_STATUS = frozenset((408, 429, 500, 502, 503, 504))
+TRANSIENT_ERRORS = frozenset(("ServiceRequestError", "ServiceResponseError"))
+
+
+def transient(error):
+    """Whether a failed read may answer on the next poll: throttled (429), a 408 or 5xx the session's retry policy
+    gave up on, or the connection (azure-core's ServiceRequestError / ServiceResponseError)."""
+    details = getattr(error, "details", {}) or {}
+    return details.get("status") in TRANSIENT_STATUS or details.get("error_type") in TRANSIENT_ERRORS
+
+
 def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll=30.0):
     """Wait until every job finished (or stopped for a manual action); one GET per job per poll.
 
-    Returns {job_name: summary}. On expiry raises :class:`DeadlineExceeded` whose
-    partial holds the latest summary of every job.
+    A read that fails transiently (:func:`transient`: throttled, 5xx, connection) does not end the wait: the job
+    goes on in Azure, so the next poll reads it again, until the deadline. Returns {job_name: summary}. On expiry
+    raises :class:`DeadlineExceeded` whose partial holds the latest summary of every job (and the last failed
+    read, when that is all there is).
     """
     latest = {}
+    unread = {}
     pending = list(dict.fromkeys(job_names))
     interval = poll
     while pending:
         for name in pending:
-            latest[name] = get(client, resource_group, vault, name)
-        pending = [n for n in pending if latest[n]["state"] not in FINISHED + STOPPED]
+            try:
+                latest[name] = get(client, resource_group, vault, name)
+                unread.pop(name, None)
+            except AzureError as error:
+                if not transient(error):
+                    raise
+                unread[name] = error.msg
+        pending = [n for n in pending if n in unread or latest[n]["state"] not in FINISHED + STOPPED]
         if not pending:
             break
         if deadline.expired():
             raise DeadlineExceeded(
                 "%d ASR job(s) still running after %.0f s: %s. They go on in Azure; re-run to continue from "
                 "their result, or raise the timeout." % (len(pending), deadline.elapsed(), ", ".join(
+                    "%s (not read: %s)" % (n, unread[n]) if n in unread else
                     "%s (%s, %s)" % (n, latest[n]["scenario"], latest[n]["target"]) for n in pending)),
                 partial=latest)
         deadline.sleep(interval)

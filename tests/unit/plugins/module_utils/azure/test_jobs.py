@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import pytest
+from azure.core.exceptions import HttpResponseError, ServiceResponseError
 from azure.mgmt.recoveryservicessiterecovery import models
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure import jobs
@@ -123,6 +124,8 @@ class FakeJobs:
         self.gets.append(name)
         seq = self.states[name]
         state = seq.pop(0) if len(seq) > 1 else seq[0]
+        if isinstance(state, Exception):
+            raise state
         return job_model(state)
 
 
@@ -144,6 +147,32 @@ def test_wait_stops_at_a_suspended_plan_job():
     client = FakeClient({"a": ["Suspended"]})
     clock = FakeClock()
     assert jobs.wait(client, "rg", "v", ["a"], Deadline(60, clock=clock, sleeper=clock.sleep))["a"]["state"] == "Suspended"
+
+
+def throttled():
+    error = HttpResponseError(message="(SubscriptionRequestsThrottled) Number of requests exceeded the limit.")
+    error.status_code = 429
+    return error
+
+
+def test_wait_reads_a_throttled_job_again_at_the_next_poll():
+    client = FakeClient({"a": ["InProgress", throttled(), throttled(), ServiceResponseError("reset"), "Succeeded"]})
+    clock = FakeClock()
+    result = jobs.wait(client, "rg", "v", ["a"], Deadline(600, clock=clock, sleeper=clock.sleep), poll=1)
+    assert result["a"]["state"] == "Succeeded" and client.replication_jobs.gets == ["a"] * 5
+
+
+def test_wait_gives_up_on_a_throttled_job_at_its_deadline_and_on_any_other_error_at_once():
+    client = FakeClient({"a": ["InProgress", throttled()]})
+    clock = FakeClock()
+    with pytest.raises(DeadlineExceeded, match=r"a \(not read: Could not read ASR job a: \(SubscriptionRequestsThrottled"):
+        jobs.wait(client, "rg", "v", ["a"], Deadline(30, clock=clock, sleeper=clock.sleep), poll=10)
+    forbidden = HttpResponseError(message="(AuthorizationFailed) no")
+    forbidden.status_code = 403
+    client = FakeClient({"a": ["InProgress", forbidden]})
+    with pytest.raises(AzureError, match="AuthorizationFailed"):
+        jobs.wait(client, "rg", "v", ["a"], Deadline(600, clock=clock, sleeper=clock.sleep), poll=1)
+    assert len(client.replication_jobs.gets) == 2
 
 
 def test_wait_deadline_reports_every_job_in_partial():
