@@ -12,6 +12,7 @@ leaves the world half-done exactly as a crashed job would.
 Documented failures raise :class:`EffectError` with ASR's provider error code.
 """
 
+import re
 import ssl
 import threading
 import time
@@ -448,17 +449,26 @@ class VCenterEffects(ModernizedEffects):
         host_obj = mt_row["runtime.host"]
         pool = mt_row["resourcePool"]
         folder = mt_row["parent"]
-        controller = vim.vm.device.VirtualLsiLogicController(
-            key=-100, busNumber=0, sharedBus=vim.vm.device.VirtualSCSIController.Sharing.noSharing)
-        changes = [vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
-                                                   device=controller)]
-        for unit, disk in enumerate(sorted(disks, key=lambda d: d["file"])):
+        # the VM's disks in the order of their names (name.vmdk, name_1.vmdk, ... name_10.vmdk), 15 per SCSI
+        # controller (unit 7 is the controller's own), as many controllers as they need (at most 4, as vSphere)
+        ordered = sorted(disks, key=lambda d: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", d["file"])])
+        units = [u for u in range(16) if u != 7]
+        if len(ordered) > 4 * len(units):
+            raise EffectError("NoFreeScsiSlot", "VM %s would need %d disks; a VM takes at most %d" % (
+                vm_name, len(ordered), 4 * len(units)))
+        changes = []
+        for bus in range(max(1, -(-len(ordered) // len(units)))):
+            controller = vim.vm.device.VirtualLsiLogicController(
+                key=-100 - bus, busNumber=bus, sharedBus=vim.vm.device.VirtualSCSIController.Sharing.noSharing)
+            changes.append(vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
+                                                           device=controller))
+        for index, disk in enumerate(ordered):
             backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(fileName=disk["file"], diskMode="persistent",
                                                                     thinProvisioned=True, uuid=disk.get("uuid"))
             changes.append(vim.vm.device.VirtualDeviceSpec(
                 operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
-                device=vim.vm.device.VirtualDisk(key=-101 - unit, controllerKey=-100,
-                                                 unitNumber=unit if unit < 7 else unit + 1, backing=backing,
+                device=vim.vm.device.VirtualDisk(key=-200 - index, controllerKey=-100 - index // len(units),
+                                                 unitNumber=units[index % len(units)], backing=backing,
                                                  capacityInKB=int(disk["size_gb"] * 1048576))))
         config = vim.vm.ConfigSpec(name=vm_name, numCPUs=num_cpu, memoryMB=memory_mb, guestId=guest_id,
                                    firmware=firmware,

@@ -97,6 +97,21 @@ def test_alternate_location_creates_disks_then_the_vm_on_the_master_target_host(
     assert info.value.code == 78052
 
 
+def test_alternate_location_creates_a_16_disk_vm_in_name_order_on_two_controllers(lab):
+    """As vSphere allows: 15 disks per SCSI controller (unit 7 is the controller's), the disks in the order of their
+    names (web02_10 after web02_9), a second controller for the 16th (new-user try of issue 13)."""
+    lab.check_reprotect("web02", "mt-lin01", "vmfs-01", original_location=False)
+    lab.prepare_alternate_location("web02", "mt-lin01", "vmfs-01", [1] * 16)
+    lab.create_vm_from_master_target("web02", "mt-lin01", "vmfs-01", 2, 4096, "rhel8_64Guest")
+    _site, row = lab._find_vm("web02")
+    bus = {c.key: c.busNumber for c in lab._controllers(row)}
+    slots = sorted((bus[d["controller_key"]], d["unit"], d["file"]) for d in lab._disks(row))
+    names = ["web02.vmdk"] + ["web02_%d.vmdk" % n for n in range(1, 16)]
+    units = [u for u in range(16) if u != 7]
+    assert slots == [(0, u, "[vmfs-01] web02/" + n) for u, n in zip(units, names[:15], strict=True)] + [
+        (1, 0, "[vmfs-01] web02/web02_15.vmdk")]
+
+
 def test_datastore_not_reachable_from_the_master_target_host_is_8061(lab):
     # esx03 (web01's host) does not mount vmfs-02; put a master target there by asking about web01's host
     with pytest.raises(EffectError) as info:
