@@ -36,8 +36,8 @@ def test_a_commit_whose_retried_request_started_a_failing_job_fails_naming_the_j
 
 
 @pytest.mark.parametrize("answer", ANSWERS, ids=["429", "500"])
-def test_a_reprotect_whose_retried_request_started_a_failing_job_fails_and_changes_nothing_on_premises(full_lab,
-                                                                                                      answer):
+def test_a_reprotect_whose_retried_request_started_a_failing_job_fails_and_changes_nothing_on_premises(
+        full_lab, answer):
     lab = full_lab("default.yml")
     before = lab.effects.vm("web01")
     fail_once(lab, "reProtect", answer, "web01", "LabReprotectFailed")

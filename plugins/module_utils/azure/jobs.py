@@ -120,11 +120,12 @@ def _top_level_error(job):
 
 
 def _unique(errors):
-    """A failed task's error is also listed at job level (with its taskId): report each error once."""
+    """A failed task's error is also listed at job level (with a taskId that need not be the task's name): report
+    each error once, by code and message, in the first place it appears."""
     seen = set()
     result = []
     for error in errors:
-        key = (error["task"], str(error["code"]), error["message"], str(error["provider_error_code"]))
+        key = (str(error["code"]), error["message"], str(error["provider_error_code"]), error.get("provider_message"))
         if key not in seen:
             seen.add(key)
             result.append(error)

@@ -29,7 +29,7 @@ RERUN = {
     "failover_failed": "fail it over to on-premises again, then verify it, commit and reprotect it to Azure",
     "failed_back": "verify the on-premises VM, then commit (its failover is done) and reprotect it to Azure",
     "failback_committed": "reprotect it to Azure (its failback is committed)",
-    "reprotected_to_azure": "nothing: its failback is complete",
+    "reprotected_to_azure": "change nothing: its failback is complete",
     "job_running": "wait for the job running on it, then go on from its result",
 }
 

@@ -79,7 +79,7 @@ def test_a_202_without_a_job_is_an_error():
         jobs.start(begin)
 
 
-def job_model(state, tasks=None):
+def job_model(state, tasks=None, errors=None):
     return models.Job({
         "name": JOB, "id": VAULT + "/replicationJobs/" + JOB,
         "properties": {
@@ -88,9 +88,17 @@ def job_model(state, tasks=None):
             "startTime": "2026-11-26T12:02:36Z",
             "endTime": "2026-11-26T12:06:11Z" if state != "InProgress" else None,
             "targetObjectName": "app01", "allowedActions": ["Cancel"] if state == "InProgress" else [],
-            "tasks": tasks or [],
+            "tasks": tasks or [], "errors": errors or [],
         },
     })
+
+
+def test_an_error_listed_at_job_level_and_on_its_task_is_reported_once():
+    error = {"serviceErrorDetails": {"code": "LabFailoverFailed", "message": "Injected failover failure"},
+             "errorLevel": "Error"}
+    task = {"name": "VmFoStartVmOnSecondary", "state": "Failed", "errors": [error]}
+    summary = jobs.summarize(job_model("Failed", [task], errors=[dict(error, taskId="task-7")]))
+    assert [(e["code"], e["message"]) for e in summary["errors"]] == [("LabFailoverFailed", "Injected failover failure")]
 
 
 def test_summary_carries_tasks_timings_and_provider_error_codes():

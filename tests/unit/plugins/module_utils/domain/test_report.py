@@ -51,7 +51,7 @@ def test_the_keys_of_the_report_the_collection_always_wrote():
         "p1", "CrashConsistent", "2025-11-30T10:50:00Z")
     assert entry["data_loss_window_seconds"] == 260.0 and entry["rto_seconds"] == 140.0
     assert entry["final_stage"] == entry["stage"] == "reprotected_to_azure"
-    assert entry["failure"] is None and entry["rerun"].startswith("nothing")
+    assert entry["failure"] is None and entry["rerun"].startswith("change nothing")
 
 
 def test_a_skipped_step_and_the_retry_after_8038_stand_for_the_failover():
