@@ -6,8 +6,9 @@
 Azure: the fabric list, the vCenter list, the item list (plus the plan list for a plan), one list
 of the subscription's VMs, then a GET of each selected item (the list leaves its disks, OS, master
 target and recovery-point facts empty) and, for classic VMs replicating to on-premises, the item's
-recovery-point list (the only place point types are named), both concurrently. vSphere: one login
-and the six property reads of :class:`Inventory`, whatever the number of VMs.
+recovery-point list (the only place point types are named), both concurrently. vSphere: one login,
+the six property reads of :class:`Inventory` and one of the networks (which hosts have each), whatever the
+number of VMs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import f
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import parallel
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import (
+    identity,
     limits,
     placement,
     readiness,
@@ -25,6 +27,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.domain impor
 )
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim
 
 # importing readiness_modern registers the modernized flow's rules next to the classic ones
 MODERN_RULES = readiness_modern.RULE_IDS
@@ -35,9 +38,13 @@ def _details(model):
 
 
 def item_extras(model):
-    """Facts of an item (its GET) that ``items.normalize`` leaves out: OS name, memory, validation errors, fabric."""
+    """Facts of an item (its GET) that ``items.normalize`` leaves out: OS name, memory, validation errors, fabric,
+    and the capacity of each protected disk in bytes (``protectedDisks[].diskCapacityInBytes``, InMageRcmFailback
+    ``capacityInBytes``; the rule alternate_datastore_space)."""
     details = _details(model)
     return {
+        "disk_capacities_bytes": [getattr(d, "disk_capacity_in_bytes", None) or getattr(d, "capacity_in_bytes", None)
+                                  for d in getattr(details, "protected_disks", None) or []],
         "os_name": getattr(details, "os_name", None) or getattr(details, "os_version", None),
         "memory_mb": getattr(details, "source_vm_ram_size_in_mb", None),
         "validation_errors": asr_items.health_errors(getattr(details, "validation_errors", None)),
@@ -97,12 +104,37 @@ def _vsphere(connect, hostname):
     return inventory, {"connected": True, "error": None, "hostname": hostname, "is_vcenter": inventory.is_vcenter}
 
 
-def _hosts(inventory):
+def _networks(inventory):
+    """``({host moid: [network names]}, {network moid: name})``: the networks (standard and distributed port groups)
+    of each ESXi host, for the rule of ``domain.hosts``, in one read (``Network.host``); none without hosts."""
+    if not inventory.hosts:
+        return {}, {}
+    by_host, names = {}, {}
+    for row in inventory.client.retrieve(vim.Network, ["name", "host"]):
+        names[row["moid"]] = row["name"]
+        for ref in row.get("host") or []:
+            by_host.setdefault(ref._moId, []).append(row["name"])
+    return {moid: sorted(found) for moid, found in by_host.items()}, names
+
+
+def _run_needs(inventory, onprem, names):
+    """Add to a VM's facts what an ESXi host must offer to run it (``domain.hosts``): ``file_datastores``, the
+    datastore of every file (its .vmx directory and every disk), and ``networks``, the network of every adapter."""
+    row = inventory.vms.get(onprem["moid"]) if inventory is not None and onprem else None
+    if row is None:
+        return
+    files = [row.get("config.files.vmPathName")] + [d.get("file") for d in onprem.get("disks") or []]
+    onprem["file_datastores"] = sorted({facts.datastore_of_file(f) for f in files if f} - {None, ""})
+    onprem["networks"] = sorted({names[r._moId] for r in row.get("network") or [] if r._moId in names})
+
+
+def _hosts(inventory, networks):
     result = {}
     datastores = {}
     for row in inventory.hosts.values():
         host = facts.host_facts(inventory, row)
         host["vms"] = sorted(vm["name"] for vm in inventory.vms_on_host(row))
+        host["networks"] = networks.get(row["moid"], [])
         result[host["name"]] = host
     for row in inventory.datastores.values():
         store = facts.datastore_facts(row)
@@ -131,30 +163,27 @@ def _master_targets(vault, infra, inventory):
 
 def _onprem(inventory, item):
     """``(VM facts or None, instance UUID of a VM of that name that is not the one ASR records, [VMs of that name when
-    several have it])`` for the item's on-premises VM in vSphere.
+    several have it and none can be chosen], warning or None)`` for the item's on-premises VM in vSphere.
 
-    A modernized item names its VM's instance UUID (``items.recorded_instance_uuid``): the VM with that UUID. A classic
-    item records none - ``infrastructureVmId`` is the configuration server's own id of the machine, not
+    The VM is the one ``domain.identity.resolve`` finds - the rule master_target_disks, onprem_vm and the commit gate
+    use too: a modernized item names its VM's instance UUID (``items.recorded_instance_uuid``), which wins over any
+    name; a classic item records none - ``infrastructureVmId`` is the configuration server's own id of the machine, not
     ``config.instanceUuid`` (docs/recorded-behaviour.md) - so its VM is the one VM of its name; several VMs of that
-    name are listed (``{name, moid, instance_uuid, host}``) and none is chosen."""
+    name are listed (``{name, moid, instance_uuid, host, folder, vmx, power_state}``) and none is chosen. Before a
+    reprotect, a VM found by name that does not carry the UUID a modernized item records is another VM (its UUID is
+    returned; the rule original_vm_present refuses it)."""
     if inventory is None or item is None:
-        return None, None, []
-    rows = [row for row in inventory.vms.values() if not row.get("config.template")]
-    same_name = [row for row in rows if row["name"] == item["name"]]
-    wanted = (item["onprem"].get("instance_uuid") or "").lower()
-    if wanted:
-        found = [row for row in rows if str(row.get("config.instanceUuid") or "").lower() == wanted]
-        if found:
-            return facts.vm_facts(inventory, found[0]), None, []
-        return None, (same_name[0].get("config.instanceUuid") if same_name else None), []
-    if len(same_name) == 1:
-        return facts.vm_facts(inventory, same_name[0]), None, []
-    several = []
-    for row in same_name:
-        host = inventory.host_of(row)
-        several.append({"name": row["name"], "moid": row["moid"], "instance_uuid": row.get("config.instanceUuid"),
-                        "host": host.get("name") if host else None})
-    return None, None, several
+        return None, None, [], None
+    wanted = item["onprem"].get("instance_uuid")
+    found = inventory.resolve_vm(item["name"], wanted)
+    if found.how == identity.AMBIGUOUS:
+        return None, None, [{k: c.get(k) for k in ("name", "moid", "instance_uuid", "host", "folder", "vmx",
+                                                   "power_state")} for c in found.same_name], None
+    if found.vm is None:
+        return None, None, [], None
+    if found.uuid_missing:
+        return None, found.vm.get("instance_uuid"), [], None
+    return facts.vm_facts(inventory, found.vm["row"]), None, [], found.warning()
 
 
 def _place(entries, master_targets, params):
@@ -179,12 +208,20 @@ def _place(entries, master_targets, params):
         return
     datastore = params.get("datastore") if params.get("location") == "alternate" else None
     vms = [{"name": e["name"], "os_type": e["item"]["os_type"], "group": e["item"]["replication_group"],
-            "disk_count": e["item"]["disk_count"],
+            "disk_count": e["item"]["disk_count"], "alternate": bool(datastore), "memory_mb": e["item"].get("memory_mb"),
             "datastores": [datastore] if datastore else list(e["item"]["onprem"]["datastores"])} for e in todo]
-    mts = [{"name": name, "os_type": m["asr"].get("os_type"), "disk_count": m["asr"].get("disk_count") or 0,
-            "datastores": [d["name"] for d in m["asr"].get("datastores") or []
-                           if limits.is_failback_datastore_type(d.get("type"))]}
-           for name, m in master_targets.items()]
+    limit = {"heartbeat_max_age_seconds": params.get("heartbeat_max_age_seconds",
+                                                     readiness.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS)}
+    mts = []
+    for name, m in master_targets.items():
+        # powered off, or its agent silent: skipped, and the refusal says so
+        broken = readiness.mt_problem(dict(m, name=name), limit, unknown_heartbeat_holds=True)
+        host = (m.get("vm") or {}).get("host")
+        mts.append({"name": name, "os_type": m["asr"].get("os_type"), "disk_count": m["asr"].get("disk_count") or 0,
+                    "datastores": [d["name"] for d in m["asr"].get("datastores") or []
+                                   if limits.is_failback_datastore_type(d.get("type"))],
+                    "unusable": broken.message if broken else None,
+                    "host": dict(host, datastores=[d["name"] for d in host.get("datastores") or []]) if host else None})
     choice, problems = placement.place(vms, mts)
     for entry in todo:
         if entry["name"] in choice:
@@ -202,20 +239,23 @@ def gather(vault, azure_vms, connect, params, now=None):
     now = now or fabric.now_utc()
     selected = _select(vault, params.get("vms") or [], params.get("recovery_plan"))
     inventory, vsphere = _vsphere(connect, params.get("hostname"))
-    hosts, datastores = _hosts(inventory) if inventory else ({}, {})
+    networks, network_names = _networks(inventory) if inventory else ({}, {})
+    hosts, datastores = _hosts(inventory, networks) if inventory else ({}, {})
     master_targets = _master_targets(vault, infra, inventory)
     listed = [model for _name, model, item, _missing in selected if item is not None and needs_points(item)]
     points = dict(zip((m.id.lower() for m in listed), parallel(vault.recovery_points, listed), strict=True))
     entries = []
     for name, model, item, missing in selected:
         entry = {"name": name, "missing": missing, "item": None, "azure_vm": None, "onprem": None, "same_name_uuid": None,
-                 "same_name_vms": [], "appliance": params.get("appliance"),
+                 "same_name_vms": [], "same_name_warning": None, "appliance": params.get("appliance"),
                  "points": {}, "master_target": None, "master_target_source": None, "placement_problem": None}
         if item is not None:
             entry["item"] = dict(item, **item_extras(model))
             entry["points"] = point_facts(points.get(model.id.lower()), asr_items.point_evidence(model), now)
             entry["azure_vm"] = azure_vms.find(item)
-            entry["onprem"], entry["same_name_uuid"], entry["same_name_vms"] = _onprem(inventory, item)
+            entry["onprem"], entry["same_name_uuid"], entry["same_name_vms"], entry["same_name_warning"] = _onprem(
+                inventory, item)
+            _run_needs(inventory, entry["onprem"], network_names)
         entries.append(entry)
     _place(entries, master_targets, params)
     return {

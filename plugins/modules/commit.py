@@ -15,7 +15,8 @@ description:
     every protected disk ASR lists for the item is attached to the on-premises VM (matched by the VMDK's disk UUID
     where ASR gives one - modernized items - else by capacity, and every VMDK recorded as the VM's - its failback
     manifest, the VMDKs named after it in its directory - attached to it, not to the master target nor to nothing);
-    the VM is powered on; VMware Tools run in it (O(verification=tools)); and every health probe answers."
+    the VM is powered on; VMware Tools run in it (its O(verification) is V(tools), the default); and every health
+    probe answers (a VM verified by V(probe) needs at least one)."
   - The gate is checked here, in the module, so no role, playbook or template can commit without it. Options are
     validated before anything is read.
   - O(force=true) overrides the VMware Tools rule only, and says so in the result (C(forced)). It never overrides
@@ -64,11 +65,15 @@ options:
     default: false
   verification:
     description:
-      - How vCenter must show each on-premises VM before its commit, besides every protected disk attached.
+      - "How each on-premises VM is verified before its commit, besides every protected disk attached - one mode for
+        every VM, or a dictionary C({default: <mode>, per_vm: {<vm>: <mode>}})."
       - V(tools) - powered on with VMware Tools running (C(guest.toolsRunningStatus) C(guestToolsRunning)).
-      - V(power) - powered on (for guests without VMware Tools; use O(health_checks) to prove the guest runs).
-    type: str
-    choices: [tools, power]
+      - V(power_only) - powered on (a guest without VMware Tools). V(power), its former name, is still accepted.
+      - V(probe) - powered on, and the health probes are the proof that the guest came up - O(health_checks) must
+        have a probe naming the VM (C(vm)), else the module refuses before reading anything.
+      - Checked before anything is read. A C(per_vm) key that is not among the VMs committed is ignored (a run
+        passes its whole verification to the commit of the VMs still going).
+    type: raw
     default: tools
   health_checks:
     description:
@@ -257,6 +262,8 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere impo
 
 def validated(params):
     """The health probes, once every option is valid; raise naming each problem (nothing read yet)."""
+    # the verification's per_vm keys are not held to the VMs selected: a run passes its whole verification to the
+    # commit of the VMs still going (run_options checked the keys against the run's VMs at its start)
     probes, problems = commit_gate.validate_options(params["health_checks"], params["probe_timeout"], params["timeout"],
                                                     params["poll_interval"], params["verification"])
     if params.get("vms") and not params.get("items") and not params.get("recovery_plan"):
@@ -303,7 +310,7 @@ def main():
         "items": {"type": "list", "elements": "str"},
         "recovery_plan": {"type": "str"},
         "force": {"type": "bool", "default": False},
-        "verification": {"type": "str", "choices": ["tools", "power"], "default": "tools"},
+        "verification": {"type": "raw", "default": "tools"},
         "health_checks": {"type": "dict", "default": {}},
         "probe_timeout": {"type": "int", "default": 60},
         "timeout": {"type": "int", "default": 1800},

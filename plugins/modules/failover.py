@@ -217,9 +217,10 @@ job_ids:
   sample: ["3675597c-1899-4771-90c8-2a5be1c7f0f1"]
 verify_onprem:
   description: >-
-    The VMs to verify on-premises next, each as C(name) - what M(siterecovery.failback.onprem_vm) takes: every VM of
-    the run; in check mode only those already failed back (the others are verified once the real failover brought
-    them back).
+    The VMs to verify on-premises next, each as C(name) - what M(siterecovery.failback.onprem_vm) takes - with
+    C(instance_uuid) when Site Recovery records the VM's (modernized items; it identifies the VM when a stale copy
+    shares its name): every VM of the run; in check mode only those already failed back (the others are verified
+    once the real failover brought them back).
   returned: success, when O(cancel=false); on a failure with O(per_vm=true), the VMs that go on
   type: list
   elements: dict

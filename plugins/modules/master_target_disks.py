@@ -54,6 +54,12 @@ options:
           - The VM's name. For alternate location the VM may not exist; the new VMDKs are named after it.
         type: str
         required: true
+      instance_uuid:
+        description:
+          - The VM's vCenter instance UUID (C(config.instanceUuid)), which identifies it whatever its name. A classic
+            (InMage) item records none, so without it the VM is the one VM called O(vms[].name); give it when a stale
+            copy shares the name - such a name is otherwise refused, naming every VM that has it.
+        type: str
       master_target:
         description: The master target VM (name, MOID or instance UUID). Defaults to O(master_target).
         type: str
@@ -150,6 +156,17 @@ vms:
       description: Whether this VM's disks moved (or would move, in check mode).
       type: bool
       sample: true
+    warnings:
+      description:
+        - Other VMs of the same name, left alone (the VM was identified by its instance UUID, or as the one VM of
+          the name); each sentence names them by folder, .vmx, instance UUID, host and power state.
+      returned: when another VM has the VM's name
+      type: list
+      elements: str
+      sample:
+        - >-
+          VM app01 was identified by the instance UUID 5015... (vm-12 (folder DC1/vm, ...)); another VM of the same
+          name is left alone: vm-40 (folder DC1/vm/Restored/app01-copy, ...). Rename or remove it when it is stale.
     disks:
       description: >-
         Each of the VM's disks, where it was (V(vm), V(mt) or V(none) - attached nowhere, or not created yet) and
@@ -203,6 +220,7 @@ def run(module):
 def main():
     vm_spec = {
         "name": {"type": "str", "required": True},
+        "instance_uuid": {"type": "str"},
         "master_target": {"type": "str"},
         "location": {"type": "str", "choices": ["original", "alternate"]},
         "datastore": {"type": "str"},

@@ -14,11 +14,26 @@ description:
   - Original location - with O(vms[].master_target), disks of the VM still attached to the master
     target are detached from it (no file is deleted) and attached back to the VM on their slots.
   - Alternate location - a VM that does not exist yet is created on the master target's ESXi host
-    and the chosen datastore, with the given CPU, memory, firmware, guest OS and networks, and the
-    VMDKs that failback replicated to the master target (detached from it first). Each network must
-    be a port group (standard or distributed) of that host. The VMDKs are attached as they are (never
-    created) in disk order on as many LSI Logic controllers as they need (15 disks each, unit 7 is the
-    controller's; at most 4 controllers, 60 disks).
+    and the chosen datastore, with the given CPU and memory, and the VMDKs that failback replicated to
+    the master target (detached from it first). The VMDKs are attached as they are (never created) in
+    disk order on as many SCSI controllers as they need (15 disks each, unit 7 is the controller's; at
+    most 4 controllers, 60 disks).
+  - Alternate location - the new VM's firmware, guest OS and SCSI controller type follow the source machine as
+    Site Recovery reports it (O(vms[].source), what M(siterecovery.failback.replicated_item_info) returns as
+    C(source)) - C(firmwareType) V(UEFI) gives V(efi), V(BIOS) gives V(bios) (else the Azure VM generation, V(V2)
+    gives V(efi)); the guest OS id comes from the OS name (a table; an unknown Linux gets the generic
+    V(otherLinux64Guest), an unknown Windows is refused); Windows guests get LSI Logic SAS controllers (Windows
+    Server 2008 and later have no driver for the parallel LSI Logic), others LSI Logic. O(vms[].firmware),
+    O(vms[].guest_id) and O(vms[].scsi_type) win over what Site Recovery reports. When it reports nothing usable
+    (failback-direction items, InMage and InMageRcmFailback, carry no firmware) and none is given, the VM is
+    refused before any change. Secure boot is left off - Site Recovery does not report the source's - and Site
+    Recovery reports neither the source's controller types nor its disks' bus and unit, so disk order is the
+    order of the VMDK names.
+  - Alternate location - one network adapter (VMXNET 3) per network, each a port group (standard or distributed)
+    of the master target's ESXi host, where the VM is created - O(vms[].networks), or the networks of the source's
+    NICs as Site Recovery reports them (modernized items; classic items name no network) through
+    O(vms[].network_map) / O(network_map). A port group the host does not have, a name two port groups of the host
+    carry (the switches are named), and a source NIC whose network is not reported are refused before any change.
   - Before powering on, compares the host's free memory with the VM's memory (error 8038 of ASR).
     With O(memory_remediation=vmotion) it moves the VM to the connected host of the same cluster with
     the most free memory that mounts all its datastores; with V(fail) it stops with the 8038 remedy.
@@ -37,7 +52,8 @@ description:
   - A run that failed after its first change is completed by running it again - for example a VM
     whose VMDKs were detached from the master target but which was not created is created from its
     VMDKs where they are (C([datastore] name/), attached to no VM), found by a datastore search.
-  - Reports the host, power state, VMware Tools status and how long power-on took.
+  - Reports the host, power state, VMware Tools status and how long power-on took. A failure after a change (a
+    VM powered on whose VMware Tools do not run) reports C(changed=true).
 author:
   - Site Recovery Failback maintainers (@siterecovery)
 extends_documentation_fragment:
@@ -61,6 +77,13 @@ options:
         description: The VM's name.
         type: str
         required: true
+      instance_uuid:
+        description:
+          - The VM's vCenter instance UUID (C(config.instanceUuid)), which identifies it whatever its name. Site
+            Recovery records it for a modernized item (the failover module returns it in C(verify_onprem));
+            a classic item records none, so its VM is the one VM called O(vms[].name). Give it when a stale copy
+            shares the VM's name - without it such a name is refused, naming every VM that has it.
+        type: str
       location:
         description: V(original) or V(alternate). Defaults to O(location).
         type: str
@@ -80,18 +103,64 @@ options:
         description: Alternate location - memory of the new VM in MB.
         type: int
       guest_id:
-        description: Alternate location - the guest OS id of the new VM, for example V(windows2019srv_64Guest).
+        description:
+          - Alternate location - the guest OS id of the new VM, for example V(windows2019srv_64Guest). Default - from
+            the OS name in O(vms[].source).
         type: str
       firmware:
-        description: Alternate location - V(bios) or V(efi).
+        description:
+          - Alternate location - V(bios) or V(efi). Default - from O(vms[].source) (C(firmware_type), else
+            C(azure_vm_generation)); refused when neither is given nor reported.
         type: str
         choices: [bios, efi]
+      scsi_type:
+        description:
+          - Alternate location - the type of the new VM's SCSI controllers. Default - V(lsilogic-sas) for a Windows
+            guest OS id, V(lsilogic) otherwise.
+        type: str
+        choices: [lsilogic, lsilogic-sas, pvscsi]
       networks:
         description:
           - Alternate location - port groups for the new VM's network adapters, in order. Each must be a
-            port group of the master target's ESXi host (where the VM is created).
+            port group of the master target's ESXi host (where the VM is created). Default - the source's NICs'
+            networks from O(vms[].source) through O(vms[].network_map).
         type: list
         elements: str
+      network_map:
+        description:
+          - Alternate location - a mapping of source network to target port group for the networks Site Recovery reports for
+            the source's NICs (O(vms[].source) C(networks)); a network not in it keeps its name. Merged over
+            O(network_map). Every key must be a network of the source; not together with O(vms[].networks).
+        type: dict
+      source:
+        description:
+          - Alternate location - the source machine as Site Recovery reports it - the C(source) that
+            M(siterecovery.failback.replicated_item_info) returns for the VM's item. Read the item before the
+            reprotect to on-premises to have its firmware (only forward items carry it).
+        type: dict
+        suboptions:
+          firmware_type:
+            description: C(firmwareType) - V(UEFI) or V(BIOS).
+            type: str
+          azure_vm_generation:
+            description: C(azureVmGeneration) or C(targetGeneration) - V(V1) or V(V2).
+            type: str
+          os_type:
+            description: C(osType) - V(Windows) or V(Linux).
+            type: str
+          os_name:
+            description: The OS name (C(discoveredVmDetails.osName) or C(osVersion)).
+            type: str
+          networks:
+            description: The vSphere network of each source NIC, in order (null where Site Recovery names none).
+            type: list
+            elements: raw
+  network_map:
+    description:
+      - Alternate location - a mapping of source network to target port group for every VM created; a VM's own
+        O(vms[].network_map) wins for the networks it maps.
+    type: dict
+    default: {}
   location:
     description: The failback location for VMs that do not give their own.
     type: str
@@ -105,9 +174,25 @@ options:
     choices: [fail, vmotion]
     default: fail
   wait_for_tools:
-    description: Wait until VMware Tools run in every VM; fail (after powering on) if they do not in O(tools_timeout).
+    description:
+      - Wait until VMware Tools run in every VM verified by V(tools) (O(verification)); fail (after powering on,
+        with C(changed=true)) if they do not in O(tools_timeout).
     type: bool
     default: true
+  verification:
+    description:
+      - "How each VM is verified once powered on - one mode for every VM, or a dictionary
+        C({default: <mode>, per_vm: {<vm>: <mode>}}). The commit module takes the same value."
+      - V(tools) - VMware Tools must run (with O(wait_for_tools), waited for up to O(tools_timeout)). A VM in which
+        vCenter already says Tools are not installed (C(guest.toolsStatus) C(toolsNotInstalled)) is refused before
+        any change, as its verification could never pass, and an existing VM that reports it after its power-on
+        fails at once; a VM this call creates has no Tools status yet (vCenter says C(toolsNotInstalled) until
+        its guest's Tools first report), so it is waited for.
+      - V(power_only) - powered on; Tools are not waited for (a guest without VMware Tools).
+      - V(probe) - powered on; the health probes of the commit (its O(health_checks) with C(vm)) are the proof
+        that the guest came up, so Tools are not waited for here.
+    type: raw
+    default: tools
   tools_timeout:
     description: Seconds to wait for VMware Tools.
     type: int
@@ -139,6 +224,32 @@ EXAMPLES = r"""
         memory_mb: 4096
         guest_id: rhel8_64Guest
         networks: [Prod-VLAN10]
+
+- name: Read what Site Recovery reports about the source (before the reprotect to on-premises)
+  siterecovery.failback.replicated_item_info:
+    vms: [web03]
+  register: web03_item
+
+- name: Alternate location - create web03 like its source (firmware, guest OS), its network mapped
+  siterecovery.failback.onprem_vm:
+    vms:
+      - name: web03
+        location: alternate
+        master_target: mt-win01
+        datastore: vmfs-01
+        num_cpu: 4
+        memory_mb: 8192
+        source: "{{ web03_item['items'][0].source }}"
+        network_map: {VM Network: DPG-Prod-VLAN10}
+
+- name: Power on app01 and db01; db01 has no VMware Tools, so it is verified by power state only
+  siterecovery.failback.onprem_vm:
+    vms:
+      - name: app01
+      - name: db01
+    verification:
+      default: tools
+      per_vm: {db01: power_only}
 """
 
 RETURN = r"""
@@ -160,6 +271,17 @@ vms:
       description: Whether the VM was (or would be) created.
       type: bool
       sample: false
+    warnings:
+      description:
+        - Other VMs of the same name, left alone (the VM was identified by its instance UUID, or as the one VM of
+          the name); each sentence names them by folder, .vmx, instance UUID, host and power state.
+      returned: when another VM has the VM's name
+      type: list
+      elements: str
+      sample:
+        - >-
+          VM app01 was identified by the instance UUID 5015... (vm-12 (folder DC1/vm, ...)); another VM of the same
+          name is left alone: vm-40 (folder DC1/vm/Restored/app01-copy, ...). Rename or remove it when it is stale.
     disks_returned:
       description: Disks moved from the master target to the VM.
       type: int
@@ -227,16 +349,30 @@ duration_seconds:
 """
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import verification as verifications
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import onprem
 
 
 def run(module):
     params = module.params
-    outcome = onprem.ensure(
-        module.vsphere(), params["vms"], {"location": params["location"]}, params["memory_remediation"],
-        module.check_mode, Deadline(params["timeout"]),
-        Deadline(params["tools_timeout"]) if params["wait_for_tools"] else None)
+    # probe VMs are proved by the commit gate's probes, which this module does not run: no probe rule here; a per_vm
+    # key may name a VM of the run that is not among these VMs (the roles pass the run's verification as is)
+    problems = verifications.check("verification", params["verification"])
+    if problems:
+        raise FailbackError(options.summary(problems, "the on-premises verification (nothing was read)"),
+                            problems=problems, rule="options_valid")
+    try:
+        outcome = onprem.ensure(
+            module.vsphere(), params["vms"], {"location": params["location"], "network_map": params["network_map"]},
+            params["memory_remediation"],
+            module.check_mode, Deadline(params["timeout"]),
+            Deadline(params["tools_timeout"]) if params["wait_for_tools"] else None, params["verification"])
+    except FailbackError as error:  # powered on (or changed) before the failure: changed is true
+        module.fail(error, changed=bool(error.details.get("changed")))
+        return None
     diff = outcome.pop("diff")
     if module.diff_mode:
         outcome["diff"] = diff
@@ -246,6 +382,7 @@ def run(module):
 def main():
     vm_spec = {
         "name": {"type": "str", "required": True},
+        "instance_uuid": {"type": "str"},
         "location": {"type": "str", "choices": ["original", "alternate"]},
         "master_target": {"type": "str"},
         "datastore": {"type": "str"},
@@ -253,13 +390,20 @@ def main():
         "memory_mb": {"type": "int"},
         "guest_id": {"type": "str"},
         "firmware": {"type": "str", "choices": ["bios", "efi"]},
+        "scsi_type": {"type": "str", "choices": ["lsilogic", "lsilogic-sas", "pvscsi"]},
         "networks": {"type": "list", "elements": "str"},
+        "network_map": {"type": "dict"},
+        "source": {"type": "dict", "options": {
+            "firmware_type": {"type": "str"}, "azure_vm_generation": {"type": "str"}, "os_type": {"type": "str"},
+            "os_name": {"type": "str"}, "networks": {"type": "list", "elements": "raw"}}},
     }
     spec = {
         "vms": {"type": "list", "elements": "dict", "required": True, "options": vm_spec},
         "location": {"type": "str", "choices": ["original", "alternate"], "default": "original"},
+        "network_map": {"type": "dict", "default": {}},
         "memory_remediation": {"type": "str", "choices": ["fail", "vmotion"], "default": "fail"},
         "wait_for_tools": {"type": "bool", "default": True},
+        "verification": {"type": "raw", "default": "tools"},
         "tools_timeout": {"type": "int", "default": 300},
         "timeout": {"type": "int", "default": 900},
     }

@@ -217,10 +217,12 @@ api_calls:
   type: int
   sample: 4
 property_reads:
-  description: vSphere property-collector calls made (six, or none when vSphere did not answer).
+  description:
+    - vSphere property-collector calls made - seven (six of the inventory, one of the networks the hosts have), or
+      none when vSphere did not answer.
   returned: success
   type: int
-  sample: 6
+  sample: 7
 duration_seconds:
   description: Time the module took, in seconds.
   returned: always

@@ -208,6 +208,21 @@ items:
       description: The number of disks Site Recovery protects for the item.
       type: int
       sample: 2
+    source:
+      description:
+        - What Site Recovery reports about the source machine, in its own words; give it to
+          M(siterecovery.failback.onprem_vm) as O(siterecovery.failback.onprem_vm#module:vms[].source) to create the
+          alternate-location VM like the source. A key the item's provider does not carry is null.
+        - C(firmware_type) (V(UEFI) or V(BIOS)) and C(azure_vm_generation) (V(V1) or V(V2)) are on forward items only
+          (InMageAzureV2, InMageRcm); failback items (InMage, InMageRcmFailback) carry neither, so read the item
+          before the reprotect to on-premises.
+        - C(os_type), C(os_name) (vCenter's guest OS name for modernized items, the guest's caption for
+          InMageAzureV2), and C(networks) - the vSphere network of each source NIC, in order (InMageRcm
+          C(sourceNetworkId), InMageRcmFailback C(networkName); null for classic items, which name the guest's
+          adapter, not a network).
+      type: dict
+      sample: {"firmware_type": "UEFI", "azure_vm_generation": "V2", "os_type": "Windows",
+               "os_name": "Microsoft Windows Server 2016 or later (64-bit)", "networks": ["VM Network"]}
     target_datastore:
       description: Modernized flow, failback direction - the datastore the appliance writes to (null otherwise).
       type: str

@@ -44,7 +44,7 @@ options:
         V(master_target), V(process_server), V(datastore), V(retention_volume), V(placements), V(recovery_point),
         V(memory_remediation), V(health_checks), V(commit), V(reprotect_to_azure), V(preflight), V(report_dir),
         V(poll_interval), V(recovery_point_delay), V(owner), V(lock_break), V(cancel_on_failure), V(appliance),
-        V(log_storage_account_id), V(tools_timeout); also V(recovery_point_timeout), V(timeout) and
+        V(log_storage_account_id), V(tools_timeout), V(verification); also V(recovery_point_timeout), V(timeout) and
         V(agent_registration_timeout). Any other name is refused.
       - The action plugin fills this from the variables named O(prefix) + option (what you give here wins).
         An option given neither way takes its default.
@@ -132,8 +132,9 @@ def report_dir_problems(path, option):
     try:  # a directory made and removed at once: the only sure test (root passes os.access even on /proc)
         tempfile.TemporaryDirectory(dir=existing, prefix=".failback-probe-").cleanup()
     except OSError as error:
-        return [options_domain.Problem(option, "must be a directory this run can create (%s: %s)" % (
-            existing, error.strerror or error), "give a directory this user can create and write", path)]
+        return [options_domain.Problem(option, "must be a directory this run can create (a directory cannot be made "
+                                       "in %s: %s)" % (existing, error.strerror or error),
+                                       "give a directory this user can create and write", path)]
     return []
 
 

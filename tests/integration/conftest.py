@@ -16,6 +16,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, ROOT)
 COLLECTIONS = os.path.join(ROOT, ".venv", "collections")
 
+from tests.lab import dvs  # noqa: E402
 from tests.lab import spec as specmod  # noqa: E402
 from tests.lab.calls import NO_MUTATIONS, CallWatch  # noqa: E402
 from tests.lab.vcenter import Simulator  # noqa: E402
@@ -96,6 +97,7 @@ def start_vcenter(spec_name, workdir):
         json.dump(specmod.launcher_inventories(spec)["vcenter"], handle)
     simulator = Simulator(path, workdir=str(workdir))
     simulator.start()
+    dvs.apply(simulator.info, spec)  # the spec's distributed switches, if any (tests/lab/dvs.py)
     return simulator, spec
 
 

@@ -58,7 +58,8 @@ def test_8038_is_refused_by_default_and_remediated_by_vmotion(lab_vcenter):
 def test_alternate_location_creates_the_vm_on_the_master_target_host(lab_vcenter):
     sim = lab_vcenter("replicating.yml")
     args = {"vms": [{"name": "web02", "location": "alternate", "master_target": "mt-lin01", "datastore": "vmfs-01",
-                     "num_cpu": 2, "memory_mb": 4096, "guest_id": "rhel8_64Guest", "networks": ["Prod-VLAN10"]}]}
+                     "num_cpu": 2, "memory_mb": 4096, "guest_id": "rhel8_64Guest", "firmware": "bios",
+                     "networks": ["Prod-VLAN10"]}]}
     rc, check = run_check_mode("onprem_vm", args, sim)
     assert rc == 0 and check["changed"] is True and check["vms"][0]["created"] is True, check
     rc, applied = run_module("onprem_vm", args, env=sim.env())

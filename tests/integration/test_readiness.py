@@ -43,8 +43,8 @@ def test_default_site_is_ready(full_lab):
     assert {vm: p["master_target"] for vm, p in result["placement"].items()} == {
         "app01": "mt-win01", "app02": "mt-win01", "db01": "mt-win01", "web01": "mt-lin01", "web03": "mt-lin01"}
     # fabrics, vCenters, items, Azure VMs, then one GET per VM (the item list is sparse: tests/recorded/asr fact 2);
-    # no recovery-point list before reprotect; six property reads
-    assert (result["api_calls"], result["property_reads"]) == (4 + len(ORIGINAL), 6)
+    # no recovery-point list before reprotect; six property reads of the inventory and one of the networks
+    assert (result["api_calls"], result["property_reads"]) == (4 + len(ORIGINAL), 7)
 
     alternate = check(lab, vms=["web02", "fs01"], location="alternate", datastore="vmfs-01")
     assert blockers(alternate) == [] and all(v["ready"] for v in alternate["verdicts"])

@@ -12,7 +12,7 @@ ALL = ["app01", "app02", "db01", "web01", "web03", "web02", "fs01"]
 KEYS = {"name", "item_name", "id", "provider", "protection_state", "protection_state_description", "active_location",
         "allowed_operations", "replication_health", "failover_health", "health_errors", "current_scenario",
         "current_job", "policy_id", "last_successful_failover_time", "failover_recovery_point_id", "replication_group",
-        "replication_group_id", "os_type", "discovery_type", "disk_count", "target_datastore",
+        "replication_group_id", "os_type", "discovery_type", "disk_count", "target_datastore", "source",
         "onprem", "failback_stage", "next_step",
         "failed_back_before", "azure_vm", "recovery_points", "latest_recovery_point",
         "latest_app_consistent_recovery_point"}

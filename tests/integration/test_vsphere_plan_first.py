@@ -24,7 +24,8 @@ WEB02_16 = ["[vmfs-01] web02/web02.vmdk"] + ["[vmfs-01] web02/web02_%d.vmdk" % i
 def web02(**changes):
     """onprem_vm's entry for web02 at the alternate location, created on mt-lin01's host (esx02.lab)."""
     entry = {"name": "web02", "location": "alternate", "master_target": "mt-lin01", "datastore": "vmfs-01",
-             "num_cpu": 2, "memory_mb": 4096, "guest_id": "rhel8_64Guest", "networks": ["Prod-VLAN10"]}
+             "num_cpu": 2, "memory_mb": 4096, "guest_id": "rhel8_64Guest", "firmware": "bios",
+             "networks": ["Prod-VLAN10"]}
     entry.update(changes)
     return {"vms": [entry], "wait_for_tools": False}
 

@@ -8,6 +8,7 @@ import json
 import os
 import tempfile
 
+from tests.lab import dvs
 from tests.lab import spec as specmod
 from tests.lab.effects import VCenterEffects
 from tests.lab.vcenter import Simulator
@@ -36,6 +37,7 @@ class Lab:
                 os.makedirs(simulator.workdir, exist_ok=True)
                 simulator.start()
                 self.simulators[key] = simulator
+            dvs.apply(self.simulators["vcenter"].info, self.spec)  # the spec's distributed switches, if any
             self.effects = VCenterEffects({key: sim.info for key, sim in self.simulators.items()}, spec=self.spec)
             from tests.lab.azure import AzureEmulator
             self.azure = AzureEmulator(self.spec, effects=self.effects, workdir=os.path.join(self.workdir, "azure"))

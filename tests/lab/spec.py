@@ -474,6 +474,10 @@ def _normalize_item(spec, asr, item, vms, datastores, now):
     if item["firmware"] not in FIRMWARE:
         raise SpecError("item %s: firmware %r is not one of %s" % (name, item["firmware"], ", ".join(FIRMWARE)))
     item["item_name"] = guid("item", name)
+    if asr["flow"] == "modernized" and vm is not None and item["source"] != "physical":
+        # recorded: a modernized item is named after the machine the appliance discovered, <vCenter>_<instance UUID>
+        # (vcenter67_50158471-87c2-..., tests/recorded/asr): how the service names the VM it protects
+        item["item_name"] = "%s_%s" % (spec["vcenter"]["name"], vm["instance_uuid"])
     if asr["flow"] == "modernized":  # internalIdentifier: name-based (recorded version-5 UUIDs)
         item["replica_id"] = guid("replica", name)
         item["vm_id"] = guid("vm", name)

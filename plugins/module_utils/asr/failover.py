@@ -237,10 +237,10 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
         predicted = runner.predict(STEP, results)
         results = gate.conclude(results, predicted=predicted)
         return {"changed": bool(acting), "vms": results, "recovery_plan": use_plan, "predicted_stages": predicted,
-                "verify_onprem": [{"name": r["name"]} for r in results if not r["changed"]]}
+                "verify_onprem": _verify([r for r in results if not r["changed"]], selected)}
     if not acting:
         results = gate.conclude(results)
-        return {"changed": False, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results)}
+        return {"changed": False, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results, selected)}
     summaries = apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll)
 
     def after(result, item):
@@ -253,10 +253,14 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
     except AzureError as error:
         gate.conclude(results, error)
     results = gate.conclude(results)
-    return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results),
+    return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results, selected),
             "job_ids": sorted({ids.last(r["job"]["id"]) for r in results if r["job"]})}
 
 
-def _verify(results):
-    """The VMs the next step verifies on-premises (each as ``{name}``, what onprem_vm takes): every VM of the run."""
-    return [{"name": r["name"]} for r in results]
+def _verify(results, selected):
+    """The VMs the next step verifies on-premises (each as ``{name}``, what onprem_vm takes, plus ``instance_uuid``
+    when the item records its VM's - a modernized item, ``items.recorded_instance_uuid``: onprem_vm then acts on that
+    VM whatever other VM shares its name, domain.identity): every VM of ``results``."""
+    uuids = {item["item_name"]: (item.get("onprem") or {}).get("instance_uuid") for _model, item in selected}
+    return [dict({"name": r["name"]}, **({"instance_uuid": uuids[r.get("item_name")]} if uuids.get(r.get("item_name"))
+                                         else {})) for r in results]

@@ -113,6 +113,36 @@ def recorded_instance_uuid(item_name, provider, details):
     return None
 
 
+def source_facts(provider, details):
+    """What ASR reports about the source machine, in its own words (``domain.source_vm`` decides from them):
+    ``{firmware_type, azure_vm_generation, os_type, os_name, networks}``, None where the provider does not say.
+
+    Where the service puts them (tests/recorded/asr): ``firmwareType`` on forward items only (InMageAzureV2 with
+    ``azureVmGeneration``, InMageRcm with ``targetGeneration``); ``osType`` (InMage: ``osDetails.osType``);
+    ``discoveredVmDetails.osName`` (modernized: vCenter's guest OS name) or ``osVersion`` (InMageAzureV2);
+    ``networks``, one per NIC in ASR's order: InMageRcm ``vmNics[].sourceNetworkId``, InMageRcmFailback
+    ``vmNics[].networkName``; None for classic items, whose ``vMNetworkName`` is the guest's adapter name
+    (item_get.InMage.*, item_get.InMageAzureV2.*), not a vSphere network."""
+    os_details = getattr(details, "os_details", None)
+    discovered = getattr(details, "discovered_vm_details", None)
+    nics = list(getattr(details, "vm_nics", None) or [])
+    if provider == "InMageRcm":
+        networks = [getattr(n, "source_network_id", None) for n in nics
+                    if str(getattr(n, "is_selected_for_failover", "true")).lower() != "false"]
+    elif provider == "InMageRcmFailback":
+        networks = [getattr(n, "network_name", None) for n in nics]
+    else:
+        networks = None
+    return {
+        "firmware_type": getattr(details, "firmware_type", None),
+        "azure_vm_generation": (getattr(details, "azure_vm_generation", None)
+                                or getattr(details, "target_generation", None)),
+        "os_type": plain(getattr(details, "os_type", None) or getattr(os_details, "os_type", None)),
+        "os_name": getattr(discovered, "os_name", None) or getattr(details, "os_version", None),
+        "networks": networks,
+    }
+
+
 def _disks(details):
     disks = getattr(details, "protected_disks", None) or getattr(details, "protected_managed_disks", None)
     return len(disks or [])
@@ -161,6 +191,7 @@ def normalize(item):
         "os_type": plain(getattr(details, "os_type", None) or getattr(os_details, "os_type", None)),
         "discovery_type": discovery_type(provider, details),
         "disk_count": _disks(details),
+        "source": source_facts(provider, details),
         "target_datastore": getattr(details, "target_data_store_name", None),
         "azure_vm": azure_vm_of(details),
         "onprem": {

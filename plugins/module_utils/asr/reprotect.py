@@ -10,6 +10,7 @@ until the agent-registration deadline, as the docs say to.
 
 from __future__ import annotations
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric as asr_fabric
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover, ids, operations, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
@@ -147,18 +148,29 @@ def _check_groups(selected, names):
             % (group, ", ".join(sorted(str(m) for m in mts))) for group, mts in sorted(groups.items()) if len(mts) > 1]
 
 
-def auto_place(vault, selected, names):
+def auto_place(vault, selected, names, now=None):
     """Choose a master target for every VM that has none (placement by OS, datastore reach and the
-    60-disk budget, one per replication group); returns names with the choices as placements."""
+    60-disk budget, one per replication group); returns names with the choices as placements.
+
+    A master target whose agent's last heartbeat (the fabric's ``lastHeartbeat``) is known and older than the
+    preflight's default limit is skipped, and a refusal says why (``rules.master_target_running``; this step reads no vSphere,
+    so the power state is the preflight's to check). ``now``: the time to age the heartbeats at (a test's)."""
     unplaced = [(model, item) for model, item in selected if not _place(names, item["name"])["master_target"]
                 and item["provider"] not in stages.MODERN_FORWARD]
     if not unplaced:
         return names, []
     details = _fabric_details(vault, unplaced[0][0])[1]
-    master_targets = [{"name": mt.name, "os_type": plain(mt.os_type), "disk_count": mt.disk_count or 0,
-                       "datastores": [d.symbolic_name for d in mt.data_stores or []
-                                      if limits.is_failback_datastore_type(plain(d.type))]}
-                      for mt in details.master_target_servers or []]
+    now = now or asr_fabric.now_utc()
+    master_targets = []
+    for mt in details.master_target_servers or []:
+        age = asr_fabric.age_seconds(getattr(mt, "last_heartbeat", None), now)
+        # an unknown heartbeat is the preflight's to judge (mt_heartbeat); a known stale one rules the master target out
+        broken = rules.master_target_running(mt.name, None, age, rules.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS) if (
+            age is not None) else None
+        master_targets.append({"name": mt.name, "os_type": plain(mt.os_type), "disk_count": mt.disk_count or 0,
+                               "datastores": [d.symbolic_name for d in mt.data_stores or []
+                                              if limits.is_failback_datastore_type(plain(d.type))],
+                               "unusable": broken.message if broken else None})
     vms = [{"name": item["name"], "os_type": item["os_type"], "group": item["replication_group"],
             "disk_count": item["disk_count"],
             "datastores": [_place(names, item["name"])["datastore"]] if _place(names, item["name"])["datastore"]
@@ -170,7 +182,7 @@ def auto_place(vault, selected, names):
     return dict(names, placements=placements), problems
 
 
-def plan(vault, selected, direction, names, assumed=None, selection_plan=None):
+def plan(vault, selected, direction, names, assumed=None, selection_plan=None, now=None):
     """Decide per item: act (with its request body), skip, or refuse; raise listing every refusal.
 
     Returns ``(actions, results)``: ``actions`` are ``(model, item, body, result)`` of the items to reprotect."""
@@ -179,7 +191,7 @@ def plan(vault, selected, direction, names, assumed=None, selection_plan=None):
     problems = []
     if direction == "to_onprem":
         startable = [s for s in selected if step.decide(s[1]["failback_stage"])[0] == lifecycle.ACT]
-        names, problems = auto_place(vault, startable, names)
+        names, problems = auto_place(vault, startable, names, now=now)
         problems += _check_groups(startable, names)
         # a replication group fails over through its recovery plan, whole: refuse now what the failover would
         # refuse after this reprotect (selected by VM name, part of a group, no plan holding exactly the selection)
@@ -227,8 +239,9 @@ def apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=No
 
 
 def ensure(session, vault, selection, direction, names, check_mode, deadline, agent_deadline=None, poll=15.0,
-           record_azure_vm=None, assumed=None, per_vm=False):
+           record_azure_vm=None, assumed=None, per_vm=False, now=None):
     """The module's whole job: ``{changed, vms[, predicted_stages]}``; raises AzureError when a job failed.
+    ``now``: the time master target heartbeats are aged at for automatic placement (a test's; default the clock).
     ``assumed``: check mode only, the stages an earlier step of the same run predicted (``runner.assume``).
     ``per_vm``: a VM that cannot be reprotected (or whose job fails) stops alone with its replication group, the
     others go on (``runner.PerVm``; not for a recovery plan)."""
@@ -238,11 +251,11 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
     in_plan = selection.get("plan")
 
     def plan_unit(unit):
-        return plan(vault, unit, direction, names, assumed=assumed, selection_plan=in_plan)
+        return plan(vault, unit, direction, names, assumed=assumed, selection_plan=in_plan, now=now)
 
     selected = gate.sift(selected, runner.trying(plan_unit))
     try:
-        actions, results = plan(vault, selected, direction, names, assumed=assumed, selection_plan=in_plan)
+        actions, results = plan(vault, selected, direction, names, assumed=assumed, selection_plan=in_plan, now=now)
     except AzureError as error:
         gate.conclude([], error)
     if check_mode:

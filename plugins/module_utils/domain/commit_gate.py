@@ -18,9 +18,11 @@ The rules, each named by its ``rule`` string in refusals:
   (its failback manifest, extraConfig ``siterecovery.failback.disks``, and the VMDKs named after it in its
   directory) is attached to it, not to another VM (the master target) nor to nothing. **force never overrides it.**
 * ``onprem_vm_powered_on`` - vCenter says ``poweredOn``. force never overrides it.
-* ``vmware_tools_running`` - ``guest.toolsRunningStatus`` is ``guestToolsRunning`` (verification ``tools``, the
-  default; verification ``power`` skips it for guests without Tools). force overrides this rule only.
-* ``health_probes_answer`` - every TCP / HTTP probe of the VM (or of all VMs) answered. force never overrides it.
+* ``vmware_tools_running`` - ``guest.toolsRunningStatus`` is ``guestToolsRunning`` (the VM's verification
+  ``tools``, the default; ``power_only`` and ``probe`` skip it for guests without Tools, ``domain.verification``).
+  force overrides this rule only.
+* ``health_probes_answer`` - every TCP / HTTP probe of the VM (or of all VMs) answered; a VM verified by ``probe``
+  needs at least one probe. force never overrides it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import verification as verifications
 
 RULE_VM = "onprem_vm_found"
 RULE_DISKS_KNOWN = "protected_disks_known"
@@ -37,7 +40,7 @@ RULE_TOOLS = "vmware_tools_running"
 RULE_PROBES = "health_probes_answer"
 FORCEABLE = (RULE_TOOLS,)
 
-VERIFICATIONS = ("tools", "power")
+VERIFICATIONS = verifications.MODES
 POWERED_ON = "poweredOn"
 TOOLS_RUNNING = "guestToolsRunning"
 GB = 1024 ** 3
@@ -95,10 +98,14 @@ def _probe(kind, entry, default_timeout):
             "label": "http %s" % entry["url"].strip()}
 
 
-def validate_options(health_checks=None, probe_timeout=60, timeout=1800, poll_interval=15, verification="tools"):
+def validate_options(health_checks=None, probe_timeout=60, timeout=1800, poll_interval=15, verification="tools",
+                     vms=None):
     """Check the commit's options before anything is read or changed, by the run's own rules (``domain.options``:
     numbers, URLs, ports, status codes, known keys) plus the commit gate's (``verification``, a probe's ``vm`` and
     ``ca_file``).
+
+    ``verification`` is a mode or ``{default, per_vm: {vm: mode}}`` (``domain.verification``); a VM verified by
+    ``probe`` must have a probe naming it. ``vms``: the VMs selected by name (a ``per_vm`` key must be one), or None.
 
     ``health_checks`` is ``{"tcp": [{host, port, timeout?, vm?}], "http": [{url, status?, validate_certs?,
     ca_file?, timeout?, vm?}]}``; ``probe_timeout`` (s) is a probe's default timeout, ``timeout`` (s) the wait for
@@ -109,9 +116,7 @@ def validate_options(health_checks=None, probe_timeout=60, timeout=1800, poll_in
     the problems (``domain.options.Problem``: option, rule, fix, value, message)."""
     problems = options.check_module({"timeout": timeout, "poll_interval": poll_interval, "probe_timeout": probe_timeout},
                                     ("timeout", "poll_interval", "probe_timeout"))
-    if verification not in VERIFICATIONS:
-        problems.append(options.Problem("verification", "must be one of %s" % ", ".join(VERIFICATIONS),
-                                        "give tools (the default) or power", verification))
+    problems += verifications.check("verification", verification, vms, verifications.probe_vm_names(health_checks))
     stripped, extra = _extra_keys(health_checks)
     problems += options.check_health_checks("health_checks", stripped) + extra
     if problems:
@@ -162,8 +167,11 @@ def match_disks(protected, attached):
     ``protected``: ``[{id, name, capacity_bytes, uuid}]`` (uuid None when ASR gives none); ``attached``: the VM's
     disks ``[{file, uuid, capacity_bytes}]``. A protected disk with a UUID matches only the attached disk with that
     UUID; the others match an attached disk of the same capacity, then (a disk grown on-premises) the smallest
-    larger one left. Returns ``(pairs, missing)``: ``[(protected, attached)]`` and ``[protected]``."""
+    larger one left - only a disk that is the VM's own VMDK (``own_by`` set, vsphere.verify; a disk without the
+    key counts as the VM's): ASR names no file nor UUID for those, and a blank disk of the same size is not the
+    VM's data. Returns ``(pairs, missing)``: ``[(protected, attached)]`` and ``[protected]``."""
     free = list(attached)
+    sized = [a for a in attached if a.get("own_by", "given")]
     pairs, missing, by_size = [], [], []
     for disk in protected:
         key = _uuid_key(disk.get("uuid"))
@@ -178,15 +186,16 @@ def match_disks(protected, attached):
             pairs.append((disk, hit))
     rest = []
     for disk in by_size:
-        hit = next((a for a in free if disk.get("capacity_bytes") and a.get("capacity_bytes") == disk["capacity_bytes"]),
-                   None)
+        hit = next((a for a in free if a in sized and disk.get("capacity_bytes")
+                    and a.get("capacity_bytes") == disk["capacity_bytes"]), None)
         if hit is None:
             rest.append(disk)
         else:
             free.remove(hit)
             pairs.append((disk, hit))
     for disk in sorted(rest, key=lambda d: -(d.get("capacity_bytes") or 0)):
-        fits = sorted((a for a in free if (a.get("capacity_bytes") or 0) >= (disk.get("capacity_bytes") or 0)),
+        fits = sorted((a for a in free if a in sized and (a.get("capacity_bytes") or 0) >= (disk.get("capacity_bytes")
+                                                                                            or 0)),
                       key=lambda a: a.get("capacity_bytes") or 0)
         if fits:
             free.remove(fits[0])
@@ -231,7 +240,11 @@ def disk_problems(name, protected, onprem):
             fact = ("its VMDK %s is %s" % (where["file"], _holder_text(name, where)) if where else
                     "no disk of VM %s has that UUID" % name)
         else:
-            fact = "no disk of VM %s of that capacity is left to match it (ASR gives no UUID for this disk)" % name
+            strangers = [a["file"] for a in attached if not a.get("own_by", "given") and a.get("file")]
+            fact = "no disk of VM %s of that capacity is left to match it (ASR gives no UUID for this disk)%s" % (
+                name, "; attached %s %s not the VM's own VMDK (not in its failback manifest, not named after it), so "
+                "it is not taken for it" % (", ".join(strangers), "is" if len(strangers) == 1 else "are")
+                if strangers else "")
         problems.append("protected disk %s is not attached: %s" % (describe(disk), fact))
     attached_files = {a.get("file") for a in attached}
     for entry in onprem.get("known") or []:
@@ -256,16 +269,18 @@ def decide(name, protected, onprem, verification="tools", force=False, probes=No
 
     ``protected``: ASR's protected disks of the item (``[{id, name, capacity_bytes, uuid}]``, asr.commit);
     ``onprem``: vsphere.verify.onprem_facts (``found``, ``problem``, ``power_state``, ``tools_running_status``,
-    ``disks``, ``known``, ``elsewhere``) or None when vCenter was not read; ``probes``: the answers of the VM's
-    health probes ``[{label, ok, fact}]`` (None: not run yet). ``force`` overrides ``vmware_tools_running``
-    only.
+    ``disks``, ``known``, ``elsewhere``) or None when vCenter was not read; ``verification``: the run's
+    verification (a mode or ``{default, per_vm}``, ``domain.verification``), of which this VM's mode applies;
+    ``probes``: the answers of the VM's health probes ``[{label, ok, fact}]`` (None: not run yet). ``force``
+    overrides ``vmware_tools_running`` only.
 
     Returns ``{name, commit, forced, refusals: [{rule, message}], disks, power_state, tools_running_status,
-    probes}``; ``commit`` is True only when no rule refuses (probes must have run and answered)."""
+    verification, probes}``; ``commit`` is True only when no rule refuses (probes must have run and answered)."""
     refusals = []
     forced = False
+    mode = verifications.mode_of(verification, name)
     result = {"name": name, "commit": False, "forced": False, "refusals": refusals, "disks": [],
-              "power_state": None, "tools_running_status": None, "probes": probes}
+              "power_state": None, "tools_running_status": None, "verification": mode, "probes": probes}
     if not onprem or not onprem.get("found"):
         fact = (onprem or {}).get("problem") or "it was not found in vCenter"
         refusals.append(_refusal(RULE_VM, "VM %s: %s; the commit deletes its Azure VM, so it runs only when the "
@@ -289,14 +304,19 @@ def decide(name, protected, onprem, verification="tools", force=False, probes=No
                                  "only when the on-premises VM is powered on. Start it (siterecovery.failback."
                                  "onprem_vm) and re-run; force: true does not override this rule." % (
                                      name, onprem.get("power_state"))))
-    elif verification == "tools" and onprem.get("tools_running_status") != TOOLS_RUNNING:
+    elif mode == verifications.TOOLS and onprem.get("tools_running_status") != TOOLS_RUNNING:
         if force:
             forced = True
         else:
             refusals.append(_refusal(RULE_TOOLS, "VM %s: VMware Tools are %s, so vCenter cannot say that its guest "
                                      "came up. Wait for the guest (or check its console) and re-run; for a guest "
-                                     "without Tools use verification: power, or force: true to commit anyway." % (
+                                     "without Tools give it verification power_only or probe (with a health probe "
+                                     "naming it), or force: true to commit anyway." % (
                                          name, onprem.get("tools_running_status") or "not reported")))
+    if probes is not None and mode == verifications.PROBE and not probes:
+        refusals.append(_refusal(RULE_PROBES, "VM %s is verified by probe, but no health probe gates it: nothing "
+                                 "proves that its guest came up. Add a health probe with vm: %s and re-run; force: "
+                                 "true does not override this rule." % (name, name)))
     if probes is not None:
         failed = [p for p in probes if not p.get("ok")]
         if failed:

@@ -64,7 +64,7 @@ NUMBERS = {
 }
 
 
-# One option of a failback run in the terms of a role's meta/argument_specs.yml: ``kind`` is its ``type`` (str,
+# One option of a failback run in the terms of a role's meta/argument_specs.yml: ``kind`` is its ``type`` (str, raw,
 # path, list, dict, bool, int or float), ``default`` its default, ``elements`` and ``choices`` as there.
 Option = namedtuple("Option", "kind default elements choices", defaults=(None, None))
 
@@ -99,6 +99,9 @@ OPTIONS = {
     "appliance": Option("str", ""),
     "log_storage_account_id": Option("str", ""),
     "tools_timeout": Option("int", 600),
+    # how each VM is verified on-premises (onprem_vm, the commit gate): a mode, or {default, per_vm}
+    # (domain.verification); raw, as a role's argument spec types a value that is a string or a dictionary
+    "verification": Option("raw", "tools"),
 }
 # The options a user sets on original_location / alternate_location (each role sets ``location`` itself).
 LOCATION_ROLE_OPTIONS = tuple(name for name in OPTIONS if name != "location")
@@ -413,6 +416,12 @@ def check_run(options, prefix=""):
     if "health_checks" in options:
         problems += check_health_checks(name("health_checks"), options["health_checks"],
                                         vms if vms and not _text(plan) else None)
+    if "verification" in options:
+        # imported here: domain.verification builds its problems with this module's Problem
+        from ansible_collections.siterecovery.failback.plugins.module_utils.domain import verification
+        problems += verification.check(name("verification"), options["verification"],
+                                       vms if vms and not _text(plan) else None,
+                                       verification.probe_vm_names(options.get("health_checks")))
     return problems
 
 

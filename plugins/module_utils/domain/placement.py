@@ -6,11 +6,17 @@
 A VM (or a whole replication group, which must share one master target) goes to a master
 target of the same OS whose ESXi host reaches every datastore it needs and whose disk count
 stays within 60; among those, the one with the most room left.
+
+A master target that cannot serve now is skipped, and the refusal says why: one its caller marks ``unusable``
+(powered off in vSphere, or its agent's last heartbeat older than the limit - ``domain.readiness``
+``mt_running``), and, for VMs created at an alternate location on its ESXi host, one whose host cannot run them
+(``domain.hosts``: connected, out of maintenance mode, the VMs' memory, the datastore) when the caller gives the
+host.
 """
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts, limits
 
 
 def _units(vms):
@@ -22,9 +28,22 @@ def _units(vms):
     return sorted(units.values(), key=lambda members: -sum(m["disk_count"] for m in members))
 
 
+def _host_problem(mt, members, needed):
+    """Why the ESXi host of ``mt`` cannot run the alternate-location VMs ``members`` (None when it can, or when the
+    caller gave no host): the one rule of ``domain.hosts``, without the cluster (the VMs are created there)."""
+    if not mt.get("host") or not all(m.get("alternate") for m in members):
+        return None
+    memory = sum(m.get("memory_mb") or 0 for m in members)
+    why = hosts.reasons({"name": members[0]["name"], "memory_mb": memory, "datastores": sorted(needed)}, mt["host"],
+                        same_cluster=False)
+    return "its ESXi host %s cannot run them: %s" % (mt["host"]["name"], ", ".join(why)) if why else None
+
+
 def place(vms, master_targets, limit=limits.MASTER_TARGET_DISK_LIMIT):
-    """``vms``: [{name, os_type, datastores, disk_count, group}]; ``master_targets``: [{name, os_type,
-    datastores, disk_count}]. Returns ``(choice {vm name: master target name}, problems)``."""
+    """``vms``: [{name, os_type, datastores, disk_count, group, alternate (created on the master target's host),
+    memory_mb}]; ``master_targets``: [{name, os_type, datastores, disk_count, unusable (why it cannot serve now, or
+    None), host (``domain.hosts``' host shape, optional)}]. Returns ``(choice {vm name: master target name},
+    problems)``; a problem names every master target skipped and why."""
     used = {mt["name"]: mt["disk_count"] for mt in master_targets}
     choice = {}
     problems = []
@@ -41,16 +60,22 @@ def place(vms, master_targets, limit=limits.MASTER_TARGET_DISK_LIMIT):
                 label, ", ".join(sorted(os_types))))
             continue
         os_type = os_types.pop()
+        skipped = {}
+        for mt in master_targets:
+            why = mt.get("unusable") or _host_problem(mt, members, needed)
+            if why:
+                skipped[mt["name"]] = why
         fits = [mt for mt in master_targets
-                if (mt.get("os_type") or "").lower() == os_type and needed <= set(mt["datastores"])
-                and used[mt["name"]] + disks <= limit]
+                if mt["name"] not in skipped and (mt.get("os_type") or "").lower() == os_type
+                and needed <= set(mt["datastores"]) and used[mt["name"]] + disks <= limit]
         if not fits:
+            listed = "; ".join("%s %s, %d/%d disks, reaches %s%s" % (
+                mt["name"], mt.get("os_type"), used[mt["name"]], limit, ", ".join(mt["datastores"]) or "nothing",
+                ", skipped: %s" % skipped[mt["name"]] if mt["name"] in skipped else "") for mt in master_targets)
             problems.append("No master target can take %s: it needs a %s master target whose host reaches %s with room "
                             "for %d more disk(s) (master targets: %s)." % (
                                 label, os_type or "matching", ", ".join(sorted(needed)) or "its datastores", disks,
-                                "; ".join("%s %s, %d/%d disks, reaches %s" % (
-                                    mt["name"], mt.get("os_type"), used[mt["name"]], limit,
-                                    ", ".join(mt["datastores"]) or "nothing") for mt in master_targets) or "none"))
+                                listed or "none"))
             continue
         best = max(fits, key=lambda mt: (limit - used[mt["name"]], mt["name"]))
         used[best["name"]] += disks

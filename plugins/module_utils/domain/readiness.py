@@ -26,8 +26,9 @@ The context (every key optional unless said)::
     vms                 [{name, missing (message when the vault no longer protects it), item (normalized item
                           plus os_name, memory_mb, fabric_name), azure_vm, onprem (VM facts or None),
                           same_name_uuid (instance UUID of a VM of its name that is not the one a modernized
-                          item names), same_name_vms ([{name, moid, instance_uuid, host}] when several VMs have
-                          its name), points {has_point, count, app_consistent_count,
+                          item names), same_name_vms ([{name, moid, instance_uuid, host, folder, vmx, power_state}]
+                          when several VMs have its name and none can be chosen: domain.identity), same_name_warning
+                          (the other VMs of its name when its VM was chosen), points {has_point, count, app_consistent_count,
                           latest_app_consistent_age_minutes} (domain.recovery_points.facts),
                           master_target, master_target_source, placement_problem}]
 """
@@ -36,14 +37,14 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, rules, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts, identity, lifecycle, rules, stages
 
 BLOCKER = "blocker"
 WARNING = "warning"
 # Healthy classic configuration servers, process servers and master targets were read 8 to 13 minutes after their
 # last heartbeat (tests/recorded/asr, fact 17; 15 to 17 minutes on a 2017 server whose only fault was its version):
 # a heartbeat about every 15 minutes. Twice that is the oldest accepted by default.
-DEFAULT_HEARTBEAT_MAX_AGE_SECONDS = 1800
+DEFAULT_HEARTBEAT_MAX_AGE_SECONDS = rules.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS
 UNHEALTHY = ("critical", "error")
 UNSUPPORTED_RETENTION_FS = ("fat", "fat32")
 
@@ -585,19 +586,23 @@ def replication_group(vm, ctx):
 @rule("original_vm_present", needs_vsphere=True)
 def original_vm_present(vm, ctx):
     """The original VM is the one VM of the item's name in the vSphere server (classic items record no instance UUID:
-    ``infrastructureVmId`` is the configuration server's id), or the VM whose instance UUID a modernized item names."""
+    ``infrastructureVmId`` is the configuration server's id), or the VM whose instance UUID a modernized item names
+    (``domain.identity``); other VMs of the name beside the one found are a warning."""
+    if ctx["location"] == "original" and vm.get("onprem") and vm.get("same_name_warning"):
+        return [finding(vm["name"], "original_vm_present", WARNING, vm["same_name_warning"],
+                        "Nothing to do for the failback; rename or remove the stale copy to keep names unique.")]
     if ctx["location"] != "original" or _is_physical(vm) or vm.get("onprem"):
         return []
     server = (ctx.get("vsphere") or {}).get("hostname")
     several = vm.get("same_name_vms") or []
     if len(several) > 1:
-        return [finding(vm["name"], "original_vm_present", BLOCKER, "%d VMs are named %s in vSphere server %s (%s): Site "
-                        "Recovery records no instance UUID of a classic VM, so the original cannot be told from the "
-                        "others." % (len(several), vm["name"], server, "; ".join(
-                            "%s, instance UUID %s, on host %s" % (v.get("moid"), v.get("instance_uuid"), v.get("host"))
-                            for v in several)),
-                        "Rename or remove every VM named %s but the original (then run the preflight again), or fail "
-                        "back to an alternate location (a new VM)." % vm["name"])]
+        # the same sentence master_target_disks, onprem_vm and the commit refuse with (domain.identity); never the
+        # advice to fail back to an alternate location: that would create one more VM of the name
+        recorded = ((vm.get("item") or {}).get("onprem") or {}).get("instance_uuid")
+        text = identity.Resolution(vm["name"], identity.AMBIGUOUS, None, several, recorded).refusal()
+        return [finding(vm["name"], "original_vm_present", BLOCKER, "In vSphere server %s: %s" % (server, text),
+                        "Rename or remove every VM named %s but the one Site Recovery protects (the stale copy), then "
+                        "run the preflight again." % vm["name"])]
     other = vm.get("same_name_uuid")
     recorded = ((vm.get("item") or {}).get("onprem") or {}).get("instance_uuid")
     if other:
@@ -672,19 +677,20 @@ def name_clash(vm, ctx):
 
 
 def _candidates(vm, host, needed, ctx):
-    """Hosts of the same cluster, connected, mounting the VM's datastores, with room for it; most free first."""
-    wanted = set(_vm_datastores(vm)) if ctx["location"] == "original" else {ctx.get("datastore")} - {None}
-    result = []
-    for other in (ctx.get("hosts") or {}).values():
-        if other["name"] == host["name"] or not host.get("cluster") or other.get("cluster") != host.get("cluster"):
-            continue
-        if _lower(other.get("connection_state")) != "connected" or other.get("maintenance_mode"):
-            continue
-        if not wanted <= {d["name"] for d in other.get("datastores") or []}:
-            continue
-        if (other.get("memory_free_mb") or 0) >= needed:
-            result.append(other)
-    return sorted(result, key=lambda h: (-(h.get("memory_free_mb") or 0), h["name"]))
+    """The host the 8038 remedy would move the VM to, by the one rule of ``domain.hosts`` (connected, out of
+    maintenance mode, the memory, every datastore of every file of the VM, every network of it, its cluster), and
+    why each other host cannot run it: ``(host or None, {host name: [reasons]})``."""
+    onprem = vm.get("onprem") or {}
+    if ctx["location"] == "original":
+        wanted = onprem.get("file_datastores") or _vm_datastores(vm)
+        networks = onprem.get("networks") or []
+    else:  # the new VM: its datastore; its networks are given to onprem_vm, which checks them on the host
+        wanted, networks = [d for d in [ctx.get("datastore")] if d], []
+    needs = {"name": vm["name"], "memory_mb": needed, "cluster": host.get("cluster"), "datastores": wanted,
+             "networks": networks}
+    offers = [dict(h, datastores=[d["name"] for d in h.get("datastores") or []])
+              for h in (ctx.get("hosts") or {}).values()]
+    return hosts.choose(needs, offers, exclude={host["name"]})
 
 
 @rule("host_memory", needs_vsphere=True)
@@ -698,14 +704,66 @@ def host_memory(vm, ctx):
     free = host.get("memory_free_mb")
     if not needed or free is None or free >= needed:
         return []
-    options = _candidates(vm, host, needed, ctx)
-    remedy = ("vMotion %s to host %s (%d MB free, same cluster, mounts its datastores) before the failover "
-              "(onprem_vm memory_remediation: vmotion), or free memory on %s." % (
-                  vm["name"], options[0]["name"], options[0]["memory_free_mb"], host["name"]) if options else
-              "Free memory on %s or add memory to it: no other connected host of its cluster mounts the VM's datastores "
-              "with %d MB free." % (host["name"], needed))
+    best, rejected = _candidates(vm, host, needed, ctx)
+    remedy = ("vMotion %s to host %s (%d MB free, same cluster, mounts every datastore of its files, has its "
+              "networks) before the failover (onprem_vm memory_remediation: vmotion), or free memory on %s." % (
+                  vm["name"], best["name"], best["memory_free_mb"], host["name"]) if best else
+              "Free memory on %s or add memory to it: no other host can run %s (%s)." % (
+                  host["name"], vm["name"], hosts.explain(rejected) or "there is no other host"))
     return [finding(vm["name"], "host_memory", BLOCKER, "Host %s has %d MB free, %s needs %d MB to power on (error 8038)." % (
         host["name"], free, vm["name"], needed), remedy)]
+
+
+# ---------------------------------------------------------------------- master target running, datastore space
+def _heartbeat_limit(ctx):
+    return ctx.get("heartbeat_max_age_seconds", DEFAULT_HEARTBEAT_MAX_AGE_SECONDS)
+
+
+def mt_problem(mt, ctx, unknown_heartbeat_holds=False):
+    """A ``rules.Broken`` when master target entry ``mt`` ({name, asr, vm}) is powered off or its agent's heartbeat
+    is stale (rules ``mt_powered_on``, ``mt_heartbeat``); None when it runs (or is not registered: the rule
+    master_target_available says that). Also what automatic placement skips a master target for - with
+    ``unknown_heartbeat_holds``, as an unknown heartbeat is then the rule mt_heartbeat's to report."""
+    if not mt or mt.get("asr") is None:
+        return None
+    power = (mt.get("vm") or {}).get("power_state") if mt.get("vm") else None
+    age = mt["asr"].get("heartbeat_age_seconds")
+    if age is None and unknown_heartbeat_holds:
+        age = 0
+    return rules.master_target_running(mt["name"], power, age, _heartbeat_limit(ctx))
+
+
+def _mt_running_rule(rule_id):
+    def check(vm, ctx):
+        broken = mt_problem(_mt(vm, ctx), ctx)
+        return _broken(vm, broken) if broken is not None and broken.rule == rule_id else []
+    check.__name__ = rule_id
+    return rule(rule_id)(check)
+
+
+# Source: a master target receives the VM's disks during the reprotect and hands them back at the failover
+# ("Reprotect from Azure to on-premises", Microsoft Learn: the master target must be running); its agent reports to
+# the configuration server every 15 minutes or so (tests/recorded/asr, fact 17; the limit is cs_heartbeat's).
+mt_powered_on = _mt_running_rule("mt_powered_on")
+mt_heartbeat = _mt_running_rule("mt_heartbeat")
+
+
+@rule("alternate_datastore_space", when=BEFORE_REPROTECT, needs_vsphere=True)
+def alternate_datastore_space(vm, ctx):
+    """The alternate-location datastore holds the disks of this VM and of every VM before it that goes there."""
+    name = ctx.get("datastore")
+    store = (ctx.get("datastores") or {}).get(name or "")
+    if ctx["location"] != "alternate" or store is None or store.get("free_gb") is None:
+        return []
+    if not sum(c or 0 for c in (vm.get("item") or {}).get("disk_capacities_bytes") or []):
+        return []
+    needed = 0
+    for other in ctx.get("vms") or []:
+        if _stage(other) in BEFORE_REPROTECT and not other.get("missing"):
+            needed += sum(c or 0 for c in (other.get("item") or {}).get("disk_capacities_bytes") or [])
+        if other is vm:
+            break
+    return _broken(vm, rules.datastore_space(vm["name"], name, store["free_gb"] * 1024 ** 3, needed))
 
 
 # ---------------------------------------------------------------------- evaluation
@@ -716,7 +774,8 @@ RULE_IDS = tuple(r["id"] for r in RULES)
 # replication appliance) has its own rules in domain/readiness_modern.py.
 CLASSIC_ONLY = ("cs_running", "cs_heartbeat", "vm_in_cs_database", "original_infrastructure", "master_target_available",
                 "mt_snapshots", "mt_controller", "mt_enable_uuid", "mt_tools", "mt_os", "mt_version", "mt_disk_limit",
-                "mt_retention_volume", "replication_group", "datastore_reachable", "name_clash")
+                "mt_retention_volume", "replication_group", "datastore_reachable", "name_clash", "mt_powered_on",
+                "mt_heartbeat")
 MODERN_ONLY = []
 
 

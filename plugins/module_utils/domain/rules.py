@@ -15,6 +15,11 @@ from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits
 
+# Healthy configuration servers, process servers and master targets were read 8 to 13 minutes after their last
+# heartbeat (tests/recorded/asr, fact 17): a heartbeat about every 15 minutes. Twice that is the oldest accepted by
+# default (domain.readiness takes it from here; its option heartbeat_max_age_seconds overrides it).
+DEFAULT_HEARTBEAT_MAX_AGE_SECONDS = 1800
+
 
 class Broken:
     """A rule that does not hold: ``message`` names the objects and the rule, ``remedy`` the fix."""
@@ -94,3 +99,38 @@ def physical_server(vm, physical, datastore):
     return Broken("physical_alternate_only", "VM %s is a physical server: it fails back only as a new VMware VM "
                   "(alternate location) on a datastore." % vm,
                   "Run the failback with location alternate and a datastore.")
+
+
+def master_target_running(master_target, power_state, heartbeat_age_seconds, max_age_seconds):
+    """Rules ``mt_powered_on`` and ``mt_heartbeat``: the master target VM is powered on (``power_state`` as vSphere
+    says it; None = vSphere not read, holds) and its agent's last heartbeat to Site Recovery (``lastHeartbeat`` of
+    the fabric's master target, as an age in seconds; None = never or unknown) is at most ``max_age_seconds`` old.
+    A master target that is off, or whose agent has stopped reporting, cannot take disks: the reprotect (and the
+    failover) through it fail. The first rule that does not hold, else None."""
+    if power_state is not None and power_state != "poweredOn":
+        return Broken("mt_powered_on", "Master target %s is %s in vSphere: it cannot receive or hand back disks." % (
+            master_target, power_state), "Power the master target on (and wait for its agent's heartbeat), or choose "
+            "another master target.")
+    if heartbeat_age_seconds is None or heartbeat_age_seconds > max_age_seconds:
+        return Broken("mt_heartbeat", "Master target %s last sent a heartbeat to Site Recovery %s ago (the limit is %d "
+                      "s): its agent is not reporting." % (
+                          master_target, "%d s" % heartbeat_age_seconds if heartbeat_age_seconds is not None
+                          else "an unknown time", max_age_seconds),
+                      "Check the master target's agent services and its connection to the configuration server, "
+                      "or choose another master target.")
+    return None
+
+
+def datastore_space(vm, datastore, free_bytes, needed_bytes):
+    """Rule ``alternate_datastore_space``: the alternate-location ``datastore`` has ``free_bytes`` (vSphere's
+    ``summary.freeSpace``) for ``vm``'s disks, ``needed_bytes`` - the sum of the protected disks' capacities ASR
+    reports (``diskCapacityInBytes``). ASR reports no provisioning type for them (tests/recorded/asr: InMage and
+    InMageAzureV2 ``protectedDisks`` carry only capacities), so each VMDK is counted at its full size: what a thick
+    VMDK takes, and what a thin one grows to. Unknown (None) on either side holds."""
+    if free_bytes is None or not needed_bytes or free_bytes >= needed_bytes:
+        return None
+    gib = 1024.0 ** 3
+    return Broken("alternate_datastore_space", "VM %s: datastore %s has %.1f GB free; its disks need %.1f GB (the "
+                  "capacities Site Recovery reports, each counted in full)." % (
+                      vm, datastore, free_bytes / gib, needed_bytes / gib),
+                  "Free space on %s or choose a datastore with at least %.1f GB free." % (datastore, needed_bytes / gib))

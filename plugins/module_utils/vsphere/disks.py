@@ -121,10 +121,17 @@ def remove_spec(device):
     return vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.remove, device=device)
 
 
+CONTROLLER_CLASSES = {"lsilogic": "VirtualLsiLogicController", "lsilogic-sas": "VirtualLsiLogicSASController",
+                      "pvscsi": "ParaVirtualSCSIController"}  # facts.controller_type's names
+
+
 def controller_spec(controller):
+    """Add a SCSI controller ``{key, bus, type}`` (type as :func:`facts.controller_type` names it; LSI Logic when
+    absent)."""
+    device_class = getattr(vim.vm.device, CONTROLLER_CLASSES[controller.get("type") or "lsilogic"])
     return vim.vm.device.VirtualDeviceSpec(
         operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
-        device=vim.vm.device.VirtualLsiLogicController(
+        device=device_class(
             key=controller["key"], busNumber=controller["bus"],
             sharedBus=vim.vm.device.VirtualSCSIController.Sharing.noSharing))
 

@@ -9,6 +9,7 @@ question the failback modules ask, whatever the number of VMs.
 
 from __future__ import annotations
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import identity
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import lookup
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim
@@ -43,14 +44,51 @@ class Inventory:
     def find_vms(self, identifiers, kind="VM"):
         """Resolve names, MOIDs or instance/BIOS UUIDs to VM rows (templates excluded)."""
         rows = [row for row in self.vms.values() if not row.get("config.template")]
-        found, problems = lookup.resolve(identifiers, rows, kind=kind, uuid_paths=("config.instanceUuid", "config.uuid"))
+        candidates = {c["moid"]: c for c in self.candidates()}
+        found, problems = lookup.resolve(identifiers, rows, kind=kind, uuid_paths=("config.instanceUuid", "config.uuid"),
+                                         candidate=lambda row: candidates[row["moid"]])
         if problems:
             raise VSphereError(" ".join(problems), not_found=[i for i in identifiers if i not in found])
         return found
 
-    def vm_by_name(self, name):
-        matches = [row for row in self.vms.values() if row["name"] == name and not row.get("config.template")]
-        return matches[0] if len(matches) == 1 else None
+    def folder_path(self, row):
+        """The inventory path of a VM's folder, ``DC1/vm/Restored/app01-copy`` (its datacenter, then folders)."""
+        parts, parent, seen = [], row.get("parent"), 0
+        while parent is not None and seen < 64:
+            seen += 1
+            moid = parent._moId
+            nxt = self.folders.get(moid) or self.datacenters.get(moid)
+            if nxt is None:
+                break
+            parts.append(nxt["name"])
+            if moid in self.datacenters:
+                break
+            parent = nxt.get("parent")
+        return "/".join(reversed(parts)) or None
+
+    def candidates(self):
+        """Every VM that is not a template as ``domain.identity`` candidates (``row``: its property row)."""
+        result = []
+        for row in self.vms.values():
+            if row.get("config.template"):
+                continue
+            host = self.host_of(row)
+            result.append({"moid": row["moid"], "name": row["name"], "instance_uuid": row.get("config.instanceUuid"),
+                           "folder": self.folder_path(row), "vmx": row.get("config.files.vmPathName"),
+                           "host": host["name"] if host else None, "power_state": str(row.get("runtime.powerState"))
+                           if row.get("runtime.powerState") else None, "row": row})
+        return result
+
+    def resolve_vm(self, name, instance_uuid=None):
+        """The VM ``name`` (or carrying ``instance_uuid``) as a ``domain.identity.Resolution`` (``vm["row"]``: its
+        row): the one decision every module makes (see that module)."""
+        return identity.resolve(name, self.candidates(), instance_uuid)
+
+    def vm_by_name(self, name, instance_uuid=None):
+        """The row of the VM :meth:`resolve_vm` finds; None when it finds none or the name is ambiguous (a step
+        refuses an ambiguous name from :meth:`resolve_vm` before it reads with this)."""
+        found = self.resolve_vm(name, instance_uuid)
+        return found.vm["row"] if found.vm is not None else None
 
     def host_of(self, vm_row):
         host = vm_row.get("runtime.host")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import identity
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim
 
@@ -21,22 +22,32 @@ def _norm_uuid(value):
     return (value or "").replace("-", "").lower()
 
 
-def resolve(identifiers, rows, kind="VM", uuid_paths=("config.instanceUuid",)):
+def _candidate(row):
+    """A property row as a ``domain.identity`` candidate, with what the row holds."""
+    power = row.get("runtime.powerState")
+    return {"moid": row["moid"], "name": row.get("name"), "instance_uuid": row.get("config.instanceUuid"),
+            "folder": row.get("folder"), "vmx": row.get("config.files.vmPathName"), "host": row.get("host"),
+            "power_state": str(power) if power else None, "row": row}
+
+
+def resolve(identifiers, rows, kind="VM", uuid_paths=("config.instanceUuid",), candidate=None):
     """Match each identifier against rows (dicts with moid, name and the uuid paths).
 
-    Order of matching: MOID, then UUID (for identifiers shaped like one), then name.
+    Order of matching: MOID, then UUID (for identifiers shaped like one), then name - a name by
+    ``domain.identity.resolve`` (the one rule for names; an ambiguous name is refused naming every VM of it).
+    ``candidate(row)``: the row as an identity candidate (folder, host, ...; default: what the row holds).
     Returns (found, problems): found maps identifier -> row, problems lists
     readable messages for identifiers that are unknown or ambiguous.
     """
+    candidate = candidate or _candidate
     by_moid = {}
-    by_name = {}
     by_uuid = {}
     for row in rows:
         by_moid[row["moid"]] = row
-        by_name.setdefault(row.get("name"), []).append(row)
         for path in uuid_paths:
             if row.get(path):
                 by_uuid.setdefault(_norm_uuid(row[path]), []).append(row)
+    candidates = None
     found = {}
     problems = []
     for ident in identifiers:
@@ -44,14 +55,20 @@ def resolve(identifiers, rows, kind="VM", uuid_paths=("config.instanceUuid",)):
             found[ident] = by_moid[ident]
             continue
         matches = by_uuid.get(_norm_uuid(ident), []) if UUID_RE.match(ident or "") else []
-        matches = matches or by_name.get(ident, [])
         if len(matches) == 1:
             found[ident] = matches[0]
-        elif not matches:
-            problems.append("%s '%s' was not found by MOID, instance UUID or name." % (kind, ident))
+            continue
+        candidates = candidates if candidates is not None else [candidate(row) for row in rows]
+        decided = identity.resolve(ident, candidates)
+        if decided.found:
+            found[ident] = decided.vm["row"]
+        elif decided.how == identity.AMBIGUOUS:
+            problems.append("%s name '%s' is ambiguous: %d VMs have it: %s. Nothing was changed. Rename or remove the "
+                            "stale copy, or give the MOID or instance UUID instead." % (
+                                kind, ident, len(decided.same_name),
+                                "; ".join(identity.describe(c) for c in decided.same_name)))
         else:
-            problems.append("%s name '%s' is ambiguous: it matches %s. Give the MOID or instance UUID instead."
-                            % (kind, ident, ", ".join(sorted(r["moid"] for r in matches))))
+            problems.append("%s '%s' was not found by MOID, instance UUID or name." % (kind, ident))
     return found, problems
 
 

@@ -41,6 +41,7 @@ class Request:
         self.location = entry.get("location") or defaults.get("location") or "original"
         self.datastore = entry.get("datastore") or defaults.get("datastore")
         self.disk_sizes_gb = entry.get("disk_sizes_gb") or []
+        self.instance_uuid = entry.get("instance_uuid")  # the VM's identity when two VMs share its name
         if not self.master_target:
             raise VSphereError("VM %s: no master_target given (per VM or for the module)." % self.name,
                                vm=self.name, rule="master_target_required")
@@ -167,7 +168,7 @@ def orphan_search(client, inventory, requests, deadline):
     Returns a :class:`Found` (read-only: SearchDatastoreSubFolders tasks)."""
     names = set()
     for req in requests:
-        row = inventory.vm_by_name(req.name)
+        row = inventory.vm_by_name(req.name, req.instance_uuid)
         if req.location == "original" and row is not None:
             names.add(facts.datastore_of_file(row.get("config.files.vmPathName")))
         elif req.location == "alternate" and req.datastore:
@@ -187,9 +188,9 @@ def plan_attach(inventory, requests, found=None):
     refusals = []
     per_mt_new = {}
     staged = []
-    for req in requests:
+    rows, warnings = _resolve(inventory, requests, refusals)
+    for req, vm_row in [(r, rows[r.name]) for r in requests if r.name in rows]:
         mt_row = inventory.find_vms([req.master_target], kind="Master target")[req.master_target]
-        vm_row = inventory.vm_by_name(req.name)
         mt = facts.master_target_facts(inventory, mt_row)
         mt_datastores = {d["name"]: d for d in (mt["host"] or {}).get("datastores", [])}
         if req.location == "original":
@@ -210,6 +211,7 @@ def plan_attach(inventory, requests, found=None):
                            refusals=list(dict.fromkeys(refusals)))
     for req, vm_row, mt_row, owned, to_move in staged:
         _stage_attach(inventory, plan, req, vm_row, mt_row, owned, to_move)
+    _warn(plan, warnings)
     plan.existing = _existing_files(inventory, found)
     for moid, (mt_row, wanted, creates) in plan.mt_changes.items():
         try:
@@ -259,9 +261,9 @@ def plan_detach(inventory, requests, reattach, found=None):
     attached = inventory.attached_files()
     plan = Plan()
     refusals = []
-    for req in requests:
+    rows, warnings = _resolve(inventory, requests, refusals)
+    for req, vm_row in [(r, rows[r.name]) for r in requests if r.name in rows]:
         mt_row = inventory.find_vms([req.master_target], kind="Master target")[req.master_target]
-        vm_row = inventory.vm_by_name(req.name)
         mt_disks = facts.disks(mt_row.get("config.hardware.device"))
         if req.location == "original":
             if vm_row is None:
@@ -316,7 +318,30 @@ def plan_detach(inventory, requests, reattach, found=None):
         raise VSphereError("Refusing to detach disks; nothing was changed: " + " ".join(dict.fromkeys(refusals)),
                            refusals=list(dict.fromkeys(refusals)))
     plan.existing = _existing_files(inventory, found)
+    _warn(plan, warnings)
     return plan
+
+
+def _resolve(inventory, requests, refusals):
+    """``({VM name: its row, or None when it does not exist}, {VM name: [warning]})`` for the requests by
+    ``domain.identity`` (its instance UUID wins over its name); a name several VMs share is left out and refused into
+    ``refusals``, naming each VM of it; the warnings name the other VMs of a name whose VM was found."""
+    rows, warnings = {}, {}
+    for req in requests:
+        found = inventory.resolve_vm(req.name, req.instance_uuid)
+        if found.refusal():
+            refusals.append(found.refusal("give the instance UUID of the right one as instance_uuid"))
+            continue
+        if found.warning():
+            warnings[req.name] = [found.warning()]
+        rows[req.name] = found.vm["row"] if found.vm is not None else None
+    return rows, warnings
+
+
+def _warn(plan, warnings):
+    for result in plan.results:
+        if warnings.get(result["name"]):
+            result["warnings"] = warnings[result["name"]]
 
 
 def _reconfigure(row, changes, options=None, existing=()):
@@ -424,9 +449,10 @@ def ensure(client, entries, defaults, state, reattach, check_mode, deadline):
 
 def _disk_map(inventory, requests):
     names = sorted({r.name for r in requests} | {r.master_target for r in requests})
+    uuids = {r.name: r.instance_uuid for r in requests}
     result = {}
     for name in names:
-        row = inventory.vm_by_name(name)
+        row = inventory.vm_by_name(name, uuids.get(name))
         result[name] = sorted(d["file"] for d in facts.disks(row.get("config.hardware.device"))) if row else None
     return result
 

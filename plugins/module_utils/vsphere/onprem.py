@@ -23,7 +23,9 @@ from __future__ import annotations
 import re
 import time
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, rules
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts as hosts_rule
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, rules, source_vm
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import verification as verifications
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts, master_target
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
@@ -40,9 +42,14 @@ class Want:
     def __init__(self, entry, defaults):
         self.name = entry["name"]
         for key in ("location", "master_target", "datastore", "num_cpu", "memory_mb", "guest_id", "firmware",
-                    "networks", "disk_sizes_gb"):
+                    "networks", "disk_sizes_gb", "instance_uuid", "scsi_type"):
             setattr(self, key, entry.get(key) if entry.get(key) is not None else defaults.get(key))
         self.location = self.location or "original"
+        # what ASR reports about the source machine (replicated_item_info's ``source``), and the user's
+        # {source network: target port group}: the VM's own map over the module-wide one
+        self.source = entry.get("source") or {}
+        self.own_network_map = dict(entry.get("network_map") or {})
+        self.network_map = dict(defaults.get("network_map") or {}, **self.own_network_map)
 
 
 def _free_mb(host_row, planned):
@@ -51,27 +58,47 @@ def _free_mb(host_row, planned):
     return total - used - planned.get(host_row["moid"], 0)
 
 
-def _vmotion_target(inventory, vm_row, host_row, memory_mb, planned):
-    """The connected host of the same cluster with the most free memory (at least ``memory_mb``)
-    that mounts every datastore of the VM; None when there is none."""
+def _networks_of_hosts(client):
+    """``({host moid: {network moid}}, {network moid: name})``: the networks (standard and distributed port groups)
+    each ESXi host has, read when a VM must move (two reads)."""
+    names = {row["moid"]: row["name"] for row in client.retrieve(vim.Network, ["name"])}
+    return {row["moid"]: {ref._moId for ref in row.get("network") or []}
+            for row in client.retrieve(vim.HostSystem, ["name", "network"])}, names
+
+
+def vm_needs(inventory, vm_row, memory_mb):
+    """The VM as ``domain.hosts`` reads it: its memory, its cluster (moid), the datastore of every file (the
+    .vmx directory and every disk) and the network (moid) of every adapter."""
+    host_row = inventory.host_of(vm_row)
+    cluster = inventory.cluster_of(host_row) if host_row is not None else None
+    files = [vm_row.get("config.files.vmPathName")] + [d["file"] for d in facts.disks(vm_row.get("config.hardware.device"))]
+    return {"name": vm_row["name"], "memory_mb": memory_mb, "cluster": cluster["moid"] if cluster else None,
+            "cluster_name": cluster["name"] if cluster else None,
+            "datastores": sorted({facts.datastore_of_file(f) for f in files if f} - {None, ""}),
+            "networks": sorted(ref._moId for ref in vm_row.get("network") or [])}
+
+
+def host_offers(inventory, host_row, planned, networks):
+    """An ESXi host as ``domain.hosts`` reads it (cluster and networks by moid, free memory less ``planned``)."""
     cluster = inventory.cluster_of(host_row)
-    if cluster is None:
-        return None
-    wanted = {facts.datastore_of_file(d["file"]) for d in facts.disks(vm_row.get("config.hardware.device"))}
-    best = None
-    for candidate in inventory.hosts.values():
-        parent = candidate.get("parent")
-        if candidate["moid"] == host_row["moid"] or parent is None or parent._moId != cluster["moid"]:
-            continue
-        if str(candidate.get("runtime.connectionState")) != "connected" or candidate.get("runtime.inMaintenanceMode"):
-            continue
-        mounted = {d["name"] for d in inventory.datastore_rows(candidate.get("datastore"))}
-        if not wanted <= mounted:
-            continue
-        free = _free_mb(candidate, planned)
-        if free >= memory_mb and (best is None or free > best[1]):
-            best = (candidate, free)
-    return best[0] if best else None
+    return {"name": host_row["name"], "moid": host_row["moid"], "cluster": cluster["moid"] if cluster else None,
+            "connection_state": str(host_row.get("runtime.connectionState")),
+            "maintenance_mode": bool(host_row.get("runtime.inMaintenanceMode")),
+            "memory_free_mb": _free_mb(host_row, planned),
+            "datastores": [d["name"] for d in inventory.datastore_rows(host_row.get("datastore"))],
+            "networks": sorted(networks.get(host_row["moid"], ()))}
+
+
+def _vmotion_target(inventory, vm_row, host_row, memory_mb, planned):
+    """The host the 8038 remedy moves the VM to: by ``domain.hosts`` (connected, not in maintenance, the memory,
+    every datastore of every file of the VM, every network of it, the same cluster), the one with the most free
+    memory. Returns ``(host row or None, {host name: [why it cannot run the VM]})``. Checked here, before the
+    vMotion is asked for: a real vCenter refuses what the simulator may accept."""
+    networks, names = _networks_of_hosts(inventory.client)
+    vm = vm_needs(inventory, vm_row, memory_mb)
+    candidates = [host_offers(inventory, row, planned, networks) for row in inventory.hosts.values()]
+    chosen, rejected = hosts_rule.choose(vm, candidates, exclude={host_row["name"]}, network_names=names)
+    return (inventory.hosts[chosen["moid"]] if chosen else None), rejected
 
 
 class Plan:
@@ -84,6 +111,7 @@ class Plan:
         self.results = {}
         self.existing = set()  # VMDK files known to exist (never created)
         self.repairs = {}      # vm name -> Repair (an existing VM's own VMDKs attached to no VM)
+        self.instance_uuids = {}  # vm name -> the instance UUID that identifies it (None: its unique name)
 
     def changed(self):
         return bool(self.creates or (self.disk_plan and self.disk_plan.changed()) or self.vmotions or self.power_ons
@@ -95,13 +123,16 @@ class Create:
 
     ``host``: the master target's ESXi host row (the VM is created there); ``disks``: its VMDKs in disk
     order, each ``{file, size_gb, uuid, where (mt|none), slot (controller key, unit)}``;
-    ``controllers``: the LSI Logic controllers to add (``disks.new_vm_slots``); ``nics``: one
-    ``(port group name, network moref, backing)`` per network, resolved on ``host``.
+    ``controllers``: the SCSI controllers to add (``disks.new_vm_slots``, of ``shape["scsi_type"]``); ``nics``: one
+    ``(port group name, network moref, backing)`` per network, resolved on ``host``; ``shape``: ``{firmware
+    (efi|bios), guest_id, scsi_type}`` (:func:`_shape`).
     """
 
-    def __init__(self, want, mt_row, host, disks, controllers, nics):
+    def __init__(self, want, mt_row, host, disks, controllers, nics, shape=None):
         self.want, self.mt_row, self.host, self.disks = want, mt_row, host, disks
         self.controllers, self.nics = controllers, nics
+        self.shape = shape or {"firmware": want.firmware or "bios", "guest_id": want.guest_id,
+                               "scsi_type": want.scsi_type or source_vm.DEFAULT_SCSI}
 
 
 class Repair:
@@ -140,6 +171,14 @@ class PortGroups:
                 result.setdefault(self._names[ref._moId], []).append(ref)
         return result
 
+    def switch_of(self, network):
+        """Where a port group lives, as vSphere names it: ``distributed switch <name>`` or ``a standard switch``."""
+        if isinstance(network, vim.dvs.DistributedVirtualPortgroup):
+            row = self.client.retrieve(None, ["config.distributedVirtualSwitch"], objects=[network])[0]
+            switch = self.client.retrieve(None, ["name"], objects=[row["config.distributedVirtualSwitch"]])[0]
+            return "distributed switch %s" % switch["name"]
+        return "a standard switch"
+
     def backing(self, name, network):
         """The NIC backing for ``network``: a distributed port group needs its key and its switch's UUID."""
         if isinstance(network, vim.dvs.DistributedVirtualPortgroup):
@@ -156,7 +195,7 @@ def search(client, inventory, wants, deadline):
     VM's directory. Read-only (SearchDatastoreSubFolders tasks); returns a ``master_target.Found``."""
     names = set()
     for want in wants:
-        row = inventory.vm_by_name(want.name)
+        row = inventory.vm_by_name(want.name, want.instance_uuid)
         if row is None and want.location == "alternate" and want.datastore:
             names.add(want.datastore)
         elif row is not None:  # its own directory: VMDKs of it a stopped job or run left attached to nothing
@@ -329,7 +368,7 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
     if want.location != "alternate":
         return None, ["VM %s does not exist; original-location failback needs it. Use location: alternate to create it "
                       "on the master target's host." % want.name]
-    missing = [k for k in ("master_target", "datastore", "num_cpu", "memory_mb", "guest_id") if not getattr(want, k)]
+    missing = [k for k in ("master_target", "datastore", "num_cpu", "memory_mb") if not getattr(want, k)]
     if missing:
         return None, ["VM %s does not exist and cannot be created without %s." % (want.name, ", ".join(missing))]
     mt_row = inventory.find_vms([want.master_target], kind="Master target")[want.master_target]
@@ -349,6 +388,8 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
                         "boot without its data. Reprotect it first (or attach its disks with master_target_disks)."
                         % (want.name, prefix, mt_row["name"], want.datastore))
     problems += _datastore_problems(inventory, want, host_row)
+    shape, shape_problems = _shape(want)
+    problems += shape_problems
     slots = diskops.new_vm_slots(len(own))
     if slots is None:
         problems.append("VM %s has %d disks; a VM takes at most %d (%d SCSI controllers x %d disks, unit %d is the "
@@ -358,15 +399,27 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
         controllers = []
     else:
         controllers, taken = slots
+        controllers = [dict(c, type=shape["scsi_type"]) for c in controllers]
         own = [dict(d, slot=slot) for d, slot in zip(own, taken, strict=True)]
     nics, nic_problems = _resolve_networks(want, host_row, mt_row, port_groups)
     problems += nic_problems
     if problems:
         return host_row, problems
     result.creates.append((want, mt_row, own))
-    result.create_plans[want.name] = Create(want, mt_row, host_row, own, controllers, nics)
+    result.create_plans[want.name] = Create(want, mt_row, host_row, own, controllers, nics, shape)
     entry.update(created=True, disks_returned=len(own), changed=True)
     return host_row, []
+
+
+def _shape(want):
+    """``({firmware, guest_id, scsi_type}, problems)`` of a VM to create: the user's ``firmware`` / ``guest_id`` /
+    ``scsi_type`` win, else what ASR reports about the source (``want.source``, decided by ``domain.source_vm``);
+    a refusal names the VM and what to set when ASR reports nothing usable. Secure boot stays off: ASR does not
+    report the source's."""
+    firmware, firmware_problem = source_vm.firmware(want.source, want.firmware)
+    guest, guest_problem = source_vm.guest_id(want.source, want.guest_id)
+    problems = ["VM %s cannot be created: %s" % (want.name, p) for p in (firmware_problem, guest_problem) if p]
+    return {"firmware": firmware, "guest_id": guest, "scsi_type": source_vm.scsi_type(guest, want.scsi_type)}, problems
 
 
 def _datastore_problems(inventory, want, host_row):
@@ -381,15 +434,32 @@ def _datastore_problems(inventory, want, host_row):
 
 
 def _resolve_networks(want, host_row, mt_row, port_groups):
-    """One ``(name, network, backing)`` per network of ``want``, each a port group of ``host_row``."""
-    if not want.networks:
-        return [], []
+    """One ``(name, network, backing)`` per NIC of the new VM, each a port group (standard or distributed) of
+    ``host_row``, the host the VM is created on: ``want.networks`` (target port groups, in order), else the networks
+    of the source's NICs as ASR reports them (``want.source["networks"]``) through ``want.network_map`` ({source
+    network: target port group}; an unmapped network keeps its name). Refused, naming the VM and the fix: a
+    port group the host does not have; a name more than one port group of the host carries (the switches named);
+    a source NIC whose network ASR does not name; a key of the VM's own ``network_map`` that no source NIC is on,
+    or a ``network_map`` next to ``networks``. Returns ``(nics, problems)``."""
+    if want.networks and want.own_network_map:
+        return [], ["VM %s: network_map maps the source's networks (as ASR reports them), networks names the port "
+                    "groups directly; give one of them." % want.name]
+    names, problems = source_vm.target_networks(want.source, want.networks, want.network_map)
+    problems = ["VM %s: %s" % (want.name, p) for p in problems]
+    unused = [] if want.networks else source_vm.unused_map_keys(want.source, want.own_network_map)
+    if unused:
+        problems.append("VM %s: network_map maps %s, but ASR reports its NICs on %s. Map the networks ASR reports "
+                        "(replicated_item_info's source.networks)." % (
+                            want.name, ", ".join(unused), ", ".join(n for n in want.source.get("networks") or [] if n)
+                            or "no network"))
+    if not names or problems:
+        return [], problems
     if port_groups is None:
         return [], ["VM %s: the port groups of ESXi host %s were not read; networks cannot be checked."
                     % (want.name, host_row["name"])]
     available = port_groups.of(host_row)
-    nics, problems = [], []
-    for name in want.networks:
+    nics = []
+    for name in names:
         matches = available.get(name, [])
         if len(matches) == 1:
             nics.append((name, matches[0], port_groups.backing(name, matches[0])))
@@ -399,8 +469,10 @@ def _resolve_networks(want, host_row, mt_row, port_groups):
                             "that has %s." % (want.name, name, host_row["name"], mt_row["name"],
                                               ", ".join(sorted(available)) or "no port group", name))
         else:
-            problems.append("VM %s: %d port groups of ESXi host %s are called %s; rename one so the network is "
-                            "unambiguous." % (want.name, len(matches), host_row["name"], name))
+            problems.append("VM %s: %d port groups of ESXi host %s are called %s (on %s), so the NIC's network is "
+                            "ambiguous. Rename one of them, or map the network to a port group with a unique name "
+                            "(network_map)." % (want.name, len(matches), host_row["name"], name,
+                                                " and ".join(sorted(port_groups.switch_of(m) for m in matches))))
     return nics, problems
 
 
@@ -419,11 +491,13 @@ def _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_
             return ["VM %s would be created on the master target's host %s, which has %d MB free of the %d MB it "
                     "needs. Free memory on that host or use another master target. %s"
                     % (want.name, host_row["name"], free, vm_memory, ERROR_8038)]
-        target = _vmotion_target(inventory, row, host_row, vm_memory, planned_memory)
+        target, rejected = _vmotion_target(inventory, row, host_row, vm_memory, planned_memory)
         if target is None:
-            return ["VM %s needs %d MB but ESXi host %s has %d MB free, and no other connected host of its cluster has "
-                    "the memory and mounts all its datastores. %s"
-                    % (want.name, vm_memory, host_row["name"], free, ERROR_8038)]
+            return ["VM %s needs %d MB but ESXi host %s has %d MB free, and no other host can run it (a host must be "
+                    "connected, out of maintenance mode, in its cluster, with the memory, every datastore of its "
+                    "files and every network of it): %s. %s"
+                    % (want.name, vm_memory, host_row["name"], free, hosts_rule.explain(rejected) or "there is none",
+                       ERROR_8038)]
         result.vmotions.append((want.name, row, target))
         entry.update(vmotion_to=target["name"], changed=True)
     planned_memory[target["moid"]] = planned_memory.get(target["moid"], 0) + vm_memory
@@ -448,21 +522,23 @@ def plan(inventory, wants, remediation, found=None, port_groups=None):
     ``found``: :func:`search`'s answer (VMDKs attached to nothing); ``port_groups``: a :class:`PortGroups`
     (read only when a VM is created with networks; None refuses such a VM)."""
     found = found if found is not None else master_target.Found()
-    if port_groups is None and any(w.networks for w in wants):
+    if port_groups is None and any(w.networks or w.source.get("networks") for w in wants):
         port_groups = PortGroups(inventory.client)
     result = Plan()
     refusals = []
     planned_memory = {}
     detach_requests = []
     for want in wants:
-        row = inventory.vm_by_name(want.name)
+        identified = inventory.resolve_vm(want.name, want.instance_uuid)  # domain.identity: every module's rule
+        row = identified.vm["row"] if identified.vm is not None else None
+        result.instance_uuids[want.name] = want.instance_uuid
         entry = {"name": want.name, "created": False, "disks_returned": 0, "disks_attached": [], "powered_off": False,
                  "vmotion_to": None, "powered_on": False, "changed": False}
         result.results[want.name] = entry
-        same_name = [r for r in inventory.vms.values() if r["name"] == want.name and not r.get("config.template")]
-        if row is None and same_name:
-            refusals.append("VM %s: %d VMs have that name; rename the ones that are not this VM and re-run."
-                            % (want.name, len(same_name)))
+        if identified.warning():
+            entry["warnings"] = [identified.warning()]
+        if identified.refusal():
+            refusals.append(identified.refusal("give the instance UUID of the right one as instance_uuid"))
             continue
         if row is None:
             host_row, problems = _plan_create(inventory, want, result, entry, found, port_groups)
@@ -519,8 +595,8 @@ def _create_vm(create, existing):
                                                                 connected=False))
         changes.append(vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
                                                        device=nic))
-    config = vim.vm.ConfigSpec(name=want.name, numCPUs=want.num_cpu, memoryMB=want.memory_mb, guestId=want.guest_id,
-                               firmware=want.firmware or "bios", deviceChange=changes,
+    config = vim.vm.ConfigSpec(name=want.name, numCPUs=want.num_cpu, memoryMB=want.memory_mb,
+                               guestId=create.shape["guest_id"], firmware=create.shape["firmware"], deviceChange=changes,
                                files=vim.vm.FileInfo(vmPathName="[%s] %s/%s.vmx" % (want.datastore, want.name,
                                                                                     want.name)))
     if not diskops.never_destroys(config) or diskops.creates_existing(config, existing) or any(
@@ -561,12 +637,22 @@ def _wait_all(client, pairs, deadline, after_failure=""):
     failed = [s for s in summaries if s["state"] == "error"]
     if failed:
         raise VSphereError("vSphere task(s) failed: " + "; ".join("%s: %s" % (s["label"], s["error"]) for s in failed)
-                           + after_failure, failed=[s["label"] for s in failed])
+                           + after_failure, failed=[s["label"] for s in failed], changed=len(failed) < len(pairs))
     return [s["label"] for s in summaries]
 
 
 def apply(client, inventory, planned, deadline):
+    """Run the planned changes in phases; returns ``(task labels, power-on seconds or None)``. A failure raises
+    with ``changed`` True when a task of this or an earlier phase succeeded (a re-run repairs the state left)."""
     done = []
+    try:
+        return _apply(client, inventory, planned, deadline, done)
+    except VSphereError as error:
+        error.details["changed"] = bool(done) or bool(error.details.get("changed"))
+        raise
+
+
+def _apply(client, inventory, planned, deadline, done):
     creates = [planned.create_plans[want.name] for want, _mt, _own in planned.creates]
     if creates:
         # one reconfigure per master target takes the VMs' VMDKs off it; then every VM is created
@@ -590,7 +676,7 @@ def apply(client, inventory, planned, deadline):
     after = Inventory(client) if (planned.creates or planned.vmotions) else inventory
     pairs = []
     for name, _row, host in planned.vmotions:
-        row = after.vm_by_name(name)
+        row = after.vm_by_name(name, planned.instance_uuids.get(name))
         cluster = after.cluster_of(after.hosts[host["moid"]])
         pool = cluster["obj"].resourcePool if cluster else None
         pairs.append((row["obj"].RelocateVM_Task(spec=vim.vm.RelocateSpec(host=host["obj"], pool=pool)),
@@ -598,20 +684,27 @@ def apply(client, inventory, planned, deadline):
     done += _wait_all(client, pairs, deadline)
     started = time.monotonic()
     after = Inventory(client) if planned.creates else after
-    pairs = [(after.vm_by_name(name)["obj"].PowerOnVM_Task(), "power on %s" % name) for name in planned.power_ons]
+    pairs = [(after.vm_by_name(name, planned.instance_uuids.get(name))["obj"].PowerOnVM_Task(), "power on %s" % name)
+             for name in planned.power_ons]
     done += _wait_all(client, pairs, deadline)
     return done, round(time.monotonic() - started, 3) if pairs else None
 
 
-def wait_for_tools(client, inventory, names, deadline, poll=1.0):
-    """Wait until VMware Tools run in every VM of ``names`` (one property read per poll for all)."""
-    rows = [inventory.vm_by_name(name) for name in names]
+def wait_for_tools(client, inventory, names, deadline, poll=1.0, settled=(), uuids=None):
+    """Wait until VMware Tools run in every VM of ``names`` (one property read per poll for all).
+
+    A VM of ``settled`` (VMs this call did not create: vCenter knows their Tools) whose ``guest.toolsStatus`` is
+    ``toolsNotInstalled`` is not waited for: Tools will never run in it. A VM just created has no Tools status
+    yet (vCenter says ``toolsNotInstalled`` until its guest's Tools first report), so it is waited for.
+    ``uuids``: ``{name: instance UUID}`` identifying VMs whose name others share (domain.identity)."""
+    rows = [inventory.vm_by_name(name, (uuids or {}).get(name)) for name in names]
     objects = [row["obj"] for row in rows if row is not None]
     statuses = {}
     while objects:
         statuses = {row["name"]: row for row in client.retrieve(None, ["name", "guest.toolsRunningStatus",
                                                                        "guest.toolsStatus"], objects=objects)}
-        waiting = [name for name, row in statuses.items() if row.get("guest.toolsRunningStatus") != "guestToolsRunning"]
+        waiting = [name for name, row in statuses.items() if row.get("guest.toolsRunningStatus") != "guestToolsRunning"
+                   and not (name in settled and verifications.tools_never_run(row.get("guest.toolsStatus")))]
         if not waiting or deadline.expired():
             break
         deadline.sleep(poll)
@@ -625,12 +718,12 @@ def _slot_name(bus, unit):
     return "scsi%s:%s" % ("?" if bus is None else bus, "?" if unit is None else unit)
 
 
-def disk_layout(inventory, names):
+def disk_layout(inventory, names, uuids=None):
     """``{vm name: {"scsi<bus>:<unit>": VMDK file}}`` for each VM of ``names`` (None for a VM that does not
-    exist): its disks in disk order, as vCenter shows them."""
+    exist): its disks in disk order, as vCenter shows them. ``uuids``: ``{name: instance UUID}`` (domain.identity)."""
     result = {}
     for name in names:
-        row = inventory.vm_by_name(name)
+        row = inventory.vm_by_name(name, (uuids or {}).get(name))
         result[name] = None if row is None else {
             _slot_name(d["controller_bus"], d["unit"]): d["file"]
             for d in sorted(facts.disks(row.get("config.hardware.device")),
@@ -640,7 +733,7 @@ def disk_layout(inventory, names):
 
 def predicted_layout(inventory, planned, names):
     """What :func:`disk_layout` would show after :func:`apply` of ``planned`` (check mode's diff)."""
-    result = disk_layout(inventory, names)
+    result = disk_layout(inventory, names, planned.instance_uuids)
     for name in names:
         create = planned.create_plans.get(name)
         if create is not None:
@@ -668,28 +761,63 @@ def _in_slot_order(layout):
     return {slot: layout[slot] for slot in sorted(layout, key=key)}
 
 
-def ensure(client, entries, defaults, remediation, check_mode, deadline, tools_deadline=None):
+def _tools_refusals(inventory, wants, verification):
+    """Refusals, before any change, of the VMs verified by ``tools`` in which vCenter already says VMware Tools are
+    not installed (``guest.toolsStatus`` ``toolsNotInstalled``): their verification could never pass."""
+    refusals = []
+    for want in wants:
+        row = inventory.vm_by_name(want.name, want.instance_uuid)
+        mode = verifications.mode_of(verification, want.name)
+        if row is not None and verifications.waits_for_tools(mode) and verifications.tools_never_run(
+                row.get("guest.toolsStatus")):
+            refusals.append("VM %s: vCenter says VMware Tools are not installed in it (guest.toolsStatus "
+                            "toolsNotInstalled), so its verification tools can never pass. Install VMware Tools in "
+                            "it, or verify it by power_only or probe (verification: {per_vm: {%s: power_only}})."
+                            % (want.name, want.name))
+    return refusals
+
+
+def ensure(client, entries, defaults, remediation, check_mode, deadline, tools_deadline=None, verification=None):
     """The module's whole job: returns ``{changed, vms, tasks, power_on_seconds, diff}``; ``diff`` holds each VM's
-    disks before and after (:func:`disk_layout`; predicted in check mode)."""
+    disks before and after (:func:`disk_layout`; predicted in check mode).
+
+    ``verification``: a mode or ``{default, per_vm}`` (``domain.verification``; None is ``tools``). Only VMs verified
+    by ``tools`` are waited for (when ``tools_deadline`` is given); then one in which vCenter already says Tools are
+    not installed is refused before any change. A failure after the first change carries ``changed`` True."""
     wants = [Want(entry, defaults) for entry in entries]
     inventory = Inventory(client)
-    planned = plan(inventory, wants, remediation, search(client, inventory, wants, deadline))
+    # Tools are verified only when waited for (wait_for_tools); check mode refuses as the real run would
+    tools_refusals = _tools_refusals(inventory, wants, verification) if tools_deadline is not None else []
+    try:
+        planned = plan(inventory, wants, remediation, search(client, inventory, wants, deadline))
+    except VSphereError as error:
+        if not tools_refusals:
+            raise
+        refusals = (error.details.get("refusals") or [error.msg]) + tools_refusals
+        raise VSphereError("Refusing to bring the VMs up; nothing was changed: " + " ".join(refusals),
+                           refusals=refusals) from error
+    if tools_refusals:
+        raise VSphereError("Refusing to bring the VMs up; nothing was changed: " + " ".join(tools_refusals),
+                           refusals=tools_refusals)
     names = [w.name for w in wants]
+    uuids = {w.name: w.instance_uuid for w in wants}
     outcome = {"changed": planned.changed(), "vms": [planned.results[w.name] for w in wants], "tasks": [],
-               "power_on_seconds": None, "diff": {"before": disk_layout(inventory, names)}}
+               "power_on_seconds": None, "diff": {"before": disk_layout(inventory, names, uuids)}}
     if check_mode or not planned.changed():
         after = inventory
         outcome["diff"]["after"] = predicted_layout(inventory, planned, names)
     else:
         outcome["tasks"], outcome["power_on_seconds"] = apply(client, inventory, planned, deadline)
         after = Inventory(client)
-        outcome["diff"]["after"] = disk_layout(after, names)
-    names = [w.name for w in wants if after.vm_by_name(w.name) is not None]
+        outcome["diff"]["after"] = disk_layout(after, names, uuids)
+    waited = [w.name for w in wants if after.vm_by_name(w.name, w.instance_uuid) is not None
+              and verifications.waits_for_tools(verifications.mode_of(verification, w.name))]
     tools = {}
     if tools_deadline is not None and not check_mode:
-        tools = wait_for_tools(client, after, names, tools_deadline)
+        tools = wait_for_tools(client, after, waited, tools_deadline, settled=set(waited) - set(planned.create_plans),
+                               uuids=uuids)
     for entry in outcome["vms"]:
-        row = after.vm_by_name(entry["name"])
+        row = after.vm_by_name(entry["name"], uuids.get(entry["name"]))
         if row is not None:
             host = after.host_of(row)
             entry.update(host=host["name"] if host else None, power_state=str(row.get("runtime.powerState")),
@@ -698,11 +826,21 @@ def ensure(client, entries, defaults, remediation, check_mode, deadline, tools_d
             entry.update(tools.get(entry["name"], {}))
         else:  # check mode for a VM to be created
             entry.update(host=None, power_state=None, tools_running_status=None, tools_status=None)
-    not_running = [e["name"] for e in outcome["vms"]
-                   if tools_deadline is not None and not check_mode and e["tools_running_status"] != "guestToolsRunning"]
+    not_running = [e["name"] for e in outcome["vms"] if tools_deadline is not None and not check_mode
+                   and e["name"] in waited and e["tools_running_status"] != "guestToolsRunning"]
     if not_running:
-        raise VSphereError("VMware Tools are not running in %s after %.0f s: the VM is on but its guest has not "
-                           "come up. Check the console; do not commit the failback until it runs."
-                           % (", ".join(not_running), tools_deadline.elapsed()), not_running=not_running,
-                           vms=outcome["vms"], tasks=outcome["tasks"])
+        never = [n for n in not_running if verifications.tools_never_run(tools.get(n, {}).get("tools_status"))
+                 and n not in planned.create_plans]
+        late = [n for n in not_running if n not in never]
+        parts = []
+        if late:
+            parts.append("VMware Tools are not running in %s after %.0f s: the VM is on but its guest has not come up. "
+                         "Check the console; do not commit the failback until it runs." % (
+                             ", ".join(late), tools_deadline.elapsed()))
+        if never:
+            parts.append("vCenter says VMware Tools are not installed in %s (guest.toolsStatus toolsNotInstalled): its "
+                         "verification tools cannot pass. Install VMware Tools, or verify it by power_only or probe." %
+                         ", ".join(never))
+        raise VSphereError(" ".join(parts), not_running=not_running, not_installed=never, vms=outcome["vms"],
+                           tasks=outcome["tasks"], changed=bool(outcome["tasks"]))
     return outcome

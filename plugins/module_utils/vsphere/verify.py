@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import commit_gate
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import commit_gate, identity
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim
 
 VM_PATHS = ("name", "config.template", "config.instanceUuid", "runtime.powerState", "guest.toolsRunningStatus",
-            "config.hardware.device", "config.extraConfig", "config.files.vmPathName")
+            "config.hardware.device", "config.extraConfig", "config.files.vmPathName", "parent", "runtime.host")
 
 
 def vm_disks(devices):
@@ -44,38 +44,76 @@ class OnPremVms:
 
     ``rows``: property-collector rows with :data:`VM_PATHS` (from :func:`read`)."""
 
-    def __init__(self, rows):
+    def __init__(self, rows, client=None):
         self.rows = [row for row in rows if not row.get("config.template")]
         self.disks = {row["moid"]: vm_disks(row.get("config.hardware.device")) for row in self.rows}
+        self.client = client
+        self._places = None
+
+    def _where(self):
+        """``({folder or datacenter moid: (name, parent)}, {host moid: name})``: read (three property reads) only when
+        a name is shared, to name each VM of it."""
+        if self._places is None:
+            parents, hosts = {}, {}
+            if self.client is not None:
+                for vim_type in (vim.Folder, vim.Datacenter):
+                    for row in self.client.retrieve(vim_type, ["name", "parent"]):
+                        parents[row["moid"]] = (row["name"], row.get("parent"), vim_type is vim.Datacenter)
+                hosts = {row["moid"]: row["name"] for row in self.client.retrieve(vim.HostSystem, ["name"])}
+            self._places = parents, hosts
+        return self._places
+
+    def _candidate(self, row, shared):
+        power = row.get("runtime.powerState")
+        candidate = {"moid": row["moid"], "name": row["name"], "instance_uuid": row.get("config.instanceUuid"),
+                     "vmx": row.get("config.files.vmPathName"), "power_state": str(power) if power else None,
+                     "folder": None, "host": None, "row": row}
+        if shared:
+            parents, hosts = self._where()
+            parts, parent = [], row.get("parent")
+            while parent is not None and parent._moId in parents and len(parts) < 64:
+                name, parent, is_datacenter = parents[parent._moId]
+                parts.append(name)
+                if is_datacenter:
+                    break
+            host = row.get("runtime.host")
+            candidate.update(folder="/".join(reversed(parts)) or None,
+                             host=hosts.get(host._moId) if host is not None else None)
+        return candidate
+
+    def resolve(self, name, instance_uuid=None):
+        """The VM called ``name`` - or carrying ``instance_uuid`` - by ``domain.identity.resolve`` (the rule every
+        module uses); candidates of a shared name carry their folder and host."""
+        names = [row["name"] for row in self.rows]
+        return identity.resolve(name, [self._candidate(row, names.count(row["name"]) > 1 and row["name"] == name)
+                                       for row in self.rows], instance_uuid)
 
     def find(self, name, instance_uuid=None):
-        """``(row, problem)``: the only VM called ``name``, or among several the one whose instance UUID is
-        ``instance_uuid`` (what a modernized item records, ``asr.items.recorded_instance_uuid``; a classic item
-        records none: its ``infrastructureVmId`` is the configuration server's own id, docs/recorded-behaviour.md)."""
-        found = [row for row in self.rows if row["name"] == name]
-        if len(found) > 1 and instance_uuid:
-            found = [row for row in found if (row.get("config.instanceUuid") or "").lower() == instance_uuid.lower()]
-        if not found:
-            return None, "it was not found in vCenter"
-        if len(found) > 1:
-            return None, ("%d VMs are named %s (%s) and ASR records none of their instance UUIDs, so the gate cannot "
-                          "tell which one failed back; rename or remove the stale copies" % (
-                              len(found), name, ", ".join("%s %s" % (r["moid"], r.get("config.instanceUuid"))
-                                                          for r in sorted(found, key=lambda r: r["moid"]))))
-        return found[0], None
+        """``(row, problem, warning)``: the VM :meth:`resolve` finds, or the reason there is none (not found, or a
+        name several VMs share and none carries ``instance_uuid`` - what a modernized item records,
+        ``asr.items.recorded_instance_uuid``; a classic item records none: its ``infrastructureVmId`` is the
+        configuration server's own id, docs/recorded-behaviour.md); ``warning`` names the other VMs of the name."""
+        found = self.resolve(name, instance_uuid)
+        if found.how == identity.NOT_FOUND:
+            return None, "it was not found in vCenter", None
+        if found.how == identity.AMBIGUOUS:
+            return None, found.refusal(prefix=False), None
+        return found.vm["row"], None, found.warning()
 
     def facts(self, name, instance_uuid=None):
         """Plain facts of VM ``name`` for the commit gate: ``{found, problem, name, moid, power_state,
-        tools_running_status, disks, known, elsewhere}``.
+        tools_running_status, disks, known, elsewhere, warnings}`` (``warnings``: the other VMs of the name, left
+        alone).
 
-        ``disks``: attached to it (:func:`vm_disks`); ``elsewhere``: every disk attached to another VM, with
-        ``holder`` (that VM's name); ``known``: VMDKs that are the VM's although not attached to it - the ones its
+        ``disks``: attached to it (:func:`vm_disks`), each with ``own_by`` (:func:`_own_by`); ``elsewhere``: every
+        disk attached to another VM, with ``holder`` (that VM's name); ``known``: VMDKs that are the VM's although
+        not attached to it - the ones its
         failback manifest (extraConfig ``siterecovery.failback.disks``) records and the ones named after it
         (``name.vmdk``, ``name_N.vmdk``) in its directory that another VM holds - with ``why`` and ``holder``."""
-        row, problem = self.find(name, instance_uuid)
+        row, problem, warning = self.find(name, instance_uuid)
         if row is None:
-            return {"found": False, "problem": problem, "name": name}
-        own = self.disks[row["moid"]]
+            return {"found": False, "problem": problem, "name": name, "warnings": []}
+        own = _own_by(self.disks[row["moid"]], name, row)
         own_files = {d["file"] for d in own}
         elsewhere = [dict(disk, holder=other["name"]) for other in self.rows if other["moid"] != row["moid"]
                      for disk in self.disks[other["moid"]]]
@@ -98,9 +136,33 @@ class OnPremVms:
         return {"found": True, "problem": None, "name": name, "moid": row["moid"],
                 "power_state": str(row.get("runtime.powerState")) if row.get("runtime.powerState") else None,
                 "tools_running_status": row.get("guest.toolsRunningStatus"), "disks": own, "known": known,
-                "elsewhere": elsewhere}
+                "elsewhere": elsewhere, "warnings": [warning] if warning else []}
+
+
+def _own_by(disks, name, row):
+    """The VM's attached disks, each with ``own_by``: why it is the VM's own VMDK - V(manifest) (its failback
+    manifest, extraConfig ``siterecovery.failback.disks``, records the file, and the disk UUID when it recorded
+    one), V(name) (no manifest: ``name.vmdk`` / ``name_N.vmdk`` in the VM's directory) - or None. ASR names no file
+    nor UUID for a classic protected disk, so the commit gate takes only such a disk for one by capacity: a blank
+    disk of the same size put in its place is not the VM's data."""
+    manifest = {e["file"]: e for e in diskops.manifest(row.get("config.extraConfig")) if e.get("file")}
+    directory = diskops.vm_directory(row.get("config.files.vmPathName"))
+    named = re.compile(r"^%s(_\d+)?\.vmdk$" % re.escape(name))
+    found = []
+    for disk in disks:
+        file_name = disk.get("file") or ""
+        entry = manifest.get(file_name)
+        if manifest:
+            same = entry is not None and (not entry.get("uuid") or not disk.get("uuid")
+                                          or str(entry["uuid"]).lower() == str(disk["uuid"]).lower())
+            why = "manifest" if same else None
+        else:
+            why = "name" if directory and file_name.startswith(directory) and named.match(file_name[len(directory):]) \
+                else None
+        found.append(dict(disk, own_by=why))
+    return found
 
 
 def read(client):
     """One property-collector read of every VM (:data:`VM_PATHS`) as :class:`OnPremVms`."""
-    return OnPremVms(client.retrieve(vim.VirtualMachine, VM_PATHS))
+    return OnPremVms(client.retrieve(vim.VirtualMachine, VM_PATHS), client)

@@ -161,6 +161,13 @@ def _disk_id(item, index):
     return disk_id(item, index)
 
 
+def _vcenter_os_name(spec):
+    """discoveredVmDetails.osName as recorded: vCenter's guest OS name of the VM ("Microsoft Windows Server 2016 or
+    later (64-bit)" in item_get.InMageRcm*.TestV2ARCM*), not the guest's own caption."""
+    name = spec["os_name"]
+    return ("Microsoft %s (64-bit)" % name) if spec["os"] == "Windows" else "%s (64-bit)" % name
+
+
 def _ip(world, item):
     from .serialize import ip_of
     return ip_of(world, item)
@@ -205,7 +212,9 @@ def inmage_rcm(world, item, points, src):
                                           uuid.uuid5(uuid.NAMESPACE_URL, item["id"] + "/failover"))
     return {
         "instanceType": "InMageRcm", "internalIdentifier": item["vm_id"],
-        "fabricDiscoveryMachineId": "%s/machines/%s" % (_site_id(world), spec["infrastructure_vm_id"]),
+        # recorded: .../machines/vcenter67_<instance UUID> for a VMware VM (the item's own name)
+        "fabricDiscoveryMachineId": "%s/machines/%s" % (_site_id(world), item["item_name"] if "_" in item["item_name"]
+                                                        else spec["infrastructure_vm_id"]),
         "multiVmGroupName": spec["replication_group"],  # null without a user group (recorded)
         "discoveryType": "Physical" if spec["source"] == "physical" else "VCenter",
         "processServerId": ps["id"] if ps else None, "processorCoreCount": src["cpu"],
@@ -259,7 +268,7 @@ def _discovered(world, item, src):
     return {"vCenterId": _vcenter_id(world), "vCenterFQDN": "",
             "datastores": src["datastores"] or ([item["datastore"]] if item.get("datastore") else []),
             "ipAddresses": [_ip(world, item)], "vmwareToolsStatus": "OK",
-            "powerStatus": "ON", "vmFqdn": item["name"], "osName": item["spec"]["os_name"],
+            "powerStatus": "ON", "vmFqdn": item["name"], "osName": _vcenter_os_name(item["spec"]),
             "createdTimestamp": _ago(90 * 86400), "updatedTimestamp": _ago(600),
             "isDeleted": vm is None and item["spec"]["source"] != "physical", "lastDiscoveryTimeInUtc": _ago(600)}
 

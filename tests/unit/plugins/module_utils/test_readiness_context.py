@@ -22,8 +22,10 @@ def model(details):
 def test_facts_of_a_failback_item():
     extras = readiness_context.item_extras(model({
         "instanceType": "InMage", "osVersion": "Windows Server 2019", "sourceVmRamSizeInMB": 16384,
+        "protectedDisks": [{"diskId": "d0", "diskCapacityInBytes": 42949672960}, {"diskId": "d1"}],
         "validationErrors": [{"errorCode": "VmNotInConfigurationServerDatabase", "summaryMessage": "gone"}]}))
     assert extras == {"os_name": "Windows Server 2019", "memory_mb": 16384, "fabric_name": "fab",
+                      "disk_capacities_bytes": [42949672960, None],
                       "validation_errors": [{"code": "VmNotInConfigurationServerDatabase", "level": None,
                                              "category": None, "message": "gone", "recommended_action": None}]}
     assert readiness_context.item_extras(model({"instanceType": "InMage"}))["os_name"] is None

@@ -704,3 +704,15 @@ def test_per_vm_passes_on_an_error_that_names_no_vm():
     gate = runner.PerVm(failover.WORDS, [(None, {"name": "a", "item_name": "ia", "replication_group": None})], True)
     with pytest.raises(AzureError, match=r"^the service is down$"):
         gate.conclude([], AzureError("the service is down"))
+
+
+def test_verify_onprem_carries_the_instance_uuid_a_modernized_item_records():
+    # onprem_vm acts on the VM of that UUID when a stale copy shares its name (domain.identity); a classic item
+    # records none, so its entry stays {name}
+    modern = {"item_name": "vcenter67_50158471-87c2-d4ad-caa2-abe22face6d8",
+              "onprem": {"instance_uuid": "50158471-87c2-d4ad-caa2-abe22face6d8"}}
+    classic = {"item_name": "d3731098-963a-11eb-a892-000d3ad78fab", "onprem": {"instance_uuid": None}}
+    results = [{"name": "Rcm-W2K19-152", "item_name": modern["item_name"]},
+               {"name": "V2A-W2K16-201", "item_name": classic["item_name"]}]
+    assert failover._verify(results, [(None, modern), (None, classic)]) == [
+        {"name": "Rcm-W2K19-152", "instance_uuid": "50158471-87c2-d4ad-caa2-abe22face6d8"}, {"name": "V2A-W2K16-201"}]

@@ -48,13 +48,16 @@ class FakeInventory:
 
     def __init__(self, vms):
         self.vms = {row["moid"]: dict(row, **{"config.template": False}) for row in vms}
-        self.hosts, self.datastores = {}, {}
+        self.hosts, self.datastores, self.folders, self.datacenters = {}, {}, {}, {}
 
     def host_of(self, row):
         return None
 
-    def vm_by_name(self, name):
-        return None
+    # the one identity rule, as the real inventory applies it (domain.identity)
+    folder_path = inventory_mod.Inventory.folder_path
+    candidates = inventory_mod.Inventory.candidates
+    resolve_vm = inventory_mod.Inventory.resolve_vm
+    vm_by_name = inventory_mod.Inventory.vm_by_name
 
     def vms_on_host(self, row):
         return []
@@ -65,7 +68,7 @@ def vm_row(moid, name, instance_uuid):
 
 
 def context_entry(item, vms):
-    onprem, other, several = readiness_context._onprem(FakeInventory(vms), item)
+    onprem, other, several, _warning = readiness_context._onprem(FakeInventory(vms), item)
     return {"name": item["name"], "item": item, "onprem": onprem, "same_name_uuid": other, "same_name_vms": several}
 
 
@@ -149,10 +152,12 @@ def test_two_vms_of_the_name_are_refused_naming_both_and_the_fix():
     assert context_entry(item, vms)["onprem"] is None
     [found] = original_vm_present(item, vms)
     assert found["severity"] == "blocker"
-    assert "2 VMs are named V2A-W2K16-201 in vSphere server vcenter67" in found["message"]
-    assert "vm-1, instance UUID %s" % INSTANCE_UUID in found["message"]
-    assert "vm-7, instance UUID 50157777-0000-0000-0000-000000000007" in found["message"]
-    assert found["remedy"].startswith("Rename or remove every VM named V2A-W2K16-201 but the original")
+    assert found["message"].startswith("In vSphere server vcenter67: VM V2A-W2K16-201: 2 VMs have that name and Site "
+                                       "Recovery records no instance UUID for a classic")
+    assert "vm-1 (instance UUID %s)" % INSTANCE_UUID in found["message"]
+    assert "vm-7 (instance UUID 50157777-0000-0000-0000-000000000007)" in found["message"]
+    assert found["remedy"].startswith("Rename or remove every VM named V2A-W2K16-201 but the one Site Recovery protects")
+    assert "alternate" not in found["message"] + found["remedy"]  # a new VM of the name would be one more copy
 
 
 def test_no_vm_of_the_name_blocks_and_says_what_is_unknown():

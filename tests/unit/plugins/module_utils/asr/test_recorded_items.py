@@ -302,6 +302,8 @@ def forward_vault(process_servers=None, mt_disks=None, list_sparse=True):
     return client, fakes.vault(client)
 
 
+# when fabric_get.VMware.healthy.v2aFailbackReprotect was read (its master targets' heartbeats were minutes old)
+FABRIC_READ = datetime.datetime(2021, 4, 5, 18, 2, 34, tzinfo=datetime.timezone.utc)
 NAMES = {"master_target": "V2A-PS-200", "process_server": None, "datastore": "datastore1", "retention_volume": None,
          "run_as_account": "windowsuser", "appliance": None, "log_storage_account_id": None, "placements": {}}
 SELECT = {"vms": [VM], "item_names": [], "plan": None}
@@ -341,14 +343,27 @@ def test_the_60_disk_budget_counts_the_disks_of_the_get():
     _client, vault = forward_vault(mt_disks=59)
     names = dict(NAMES, master_target=None)
     with pytest.raises(AzureError) as caught:
-        reprotect.ensure(None, vault, SELECT, "to_onprem", names, True, fakes.deadline())
+        reprotect.ensure(None, vault, SELECT, "to_onprem", names, True, fakes.deadline(), now=FABRIC_READ)
     assert caught.value.details["refusals"][0].startswith(
         "No master target can take VM V2A-W2K16-201: it needs a windows master target whose host reaches datastore1 "
         "with room for 2 more disk(s)")
     # within budget, placement chooses the master target whose host reaches the VM's datastore
     _client, vault = forward_vault(mt_disks=58)
-    outcome = reprotect.ensure(None, vault, SELECT, "to_onprem", names, True, fakes.deadline())
+    outcome = reprotect.ensure(None, vault, SELECT, "to_onprem", names, True, fakes.deadline(), now=FABRIC_READ)
     assert outcome["vms"][0]["master_target"] == "V2A-PS-200"
+
+
+def test_placement_skips_master_targets_whose_agents_stopped_reporting_and_says_why():
+    # the recorded master targets read years after their last heartbeat: neither is chosen, each named with why
+    _client, vault = forward_vault(mt_disks=0)
+    names = dict(NAMES, master_target=None)
+    later = FABRIC_READ + datetime.timedelta(hours=5)
+    with pytest.raises(AzureError) as caught:
+        reprotect.ensure(None, vault, SELECT, "to_onprem", names, True, fakes.deadline(), now=later)
+    refusal = caught.value.details["refusals"][0]
+    assert refusal.startswith("No master target can take VM V2A-W2K16-201")
+    assert "V2A-PS-200 Windows, 0/60 disks, reaches datastore1, DS-77, skipped: Master target V2A-PS-200 last sent a " \
+           "heartbeat to Site Recovery" in refusal and "(the limit is 1800 s): its agent is not reporting." in refusal
 
 
 # ---------------------------------------------------------------------------------------- every recorded item
@@ -403,3 +418,23 @@ def test_azure_disk_names_come_from_where_the_service_puts_them(name, expected):
     model = rec.one("item", name)
     assert asr_items.azure_disk_names(model.properties.provider_specific_details) == expected
     assert asr_items.normalize(model)["azure_vm"]["disk_names"] == expected
+
+
+# -- what ASR reports about the source machine (items.source_facts), per provider, as recorded -----------------
+
+@pytest.mark.parametrize("name, expected", [
+    ("item_get.InMageAzureV2.UnplannedFailoverCommitted.V2ATestSwitchProtection",
+     {"firmware_type": "UEFI", "azure_vm_generation": "V2", "os_type": "Windows",
+      "os_name": "Microsoft Windows Server 2016 Datacenter", "networks": None}),
+    ("item_get.InMageRcm.UnplannedFailoverCommitted.TestV2ARCMReprotect",
+     {"firmware_type": "UEFI", "azure_vm_generation": "V2", "os_type": "Windows",
+      "os_name": "Microsoft Windows Server 2016 or later (64-bit)", "networks": ["VM Network"]}),
+    ("item_get.InMageRcmFailback.replicating_to_onprem.TestV2ARCMFailback",
+     {"firmware_type": None, "azure_vm_generation": None, "os_type": "Windows",
+      "os_name": "Microsoft Windows Server 2016 or later (64-bit)", "networks": [None]}),
+    # the classic failback item: no firmware, no OS name, and vMNetworkName is the guest's adapter, not a network
+    ("item_get.InMage.replicating_to_onprem.V2ATestFailback",
+     {"firmware_type": None, "azure_vm_generation": None, "os_type": "Windows", "os_name": None, "networks": None}),
+])
+def test_source_facts_are_read_where_each_provider_puts_them(name, expected):
+    assert asr_items.normalize(rec.one("item", name))["source"] == expected

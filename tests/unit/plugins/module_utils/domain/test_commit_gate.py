@@ -185,6 +185,24 @@ def test_match_disks_pairs_exact_sizes_before_larger_ones():
     assert [(p["id"], a["file"]) for p, a in pairs] == [("a", "small")] and [m["id"] for m in missing] == ["b"]
 
 
+def test_match_disks_by_capacity_takes_only_the_vms_own_vmdks():
+    protected = [{"id": "a", "name": "Disk0", "capacity_bytes": 10}, {"id": "b", "name": "Disk1", "capacity_bytes": 20}]
+    attached = [{"file": "[ds] app01/app01.vmdk", "capacity_bytes": 10, "own_by": "name"},
+                {"file": "[ds] app01/blank.vmdk", "capacity_bytes": 20, "own_by": None}]
+    pairs, missing = gate.match_disks(protected, attached)
+    assert [(p["id"], a["file"]) for p, a in pairs] == [("a", "[ds] app01/app01.vmdk")] and [m["id"] for m in missing] == ["b"]
+    problems_found, _report = gate.disk_problems("app01", protected, {"disks": attached})
+    assert problems_found == ["protected disk Disk1 (b, 0.0 GB) is not attached: no disk of VM app01 of that capacity is "
+                              "left to match it (ASR gives no UUID for this disk); attached [ds] app01/blank.vmdk is not "
+                              "the VM's own VMDK (not in its failback manifest, not named after it), so it is not taken "
+                              "for it"], problems_found
+    # a disk UUID ASR gives decides alone, whatever the file is called
+    pairs, missing = gate.match_disks([{"id": "c", "uuid": "6000C29a-9b99-4cb2-8c1e-0f5d3a6b7c8d"}],
+                                      [{"file": "[ds] x/y.vmdk", "uuid": "6000c29a-9b99-4cb2-8c1e-0f5d3a6b7c8d",
+                                        "own_by": None}])
+    assert len(pairs) == 1 and missing == []
+
+
 # ------------------------------------------------------------------------------------------------ options
 def problems(**options):
     return [p["message"] for p in gate.validate_options(**options)[1]]
@@ -244,7 +262,7 @@ def test_each_kind_of_bad_probe_is_refused(checks, fragment):
     ({"poll_interval": "fast"}, "poll_interval: must be a number"),
     ({"timeout": -1}, "timeout: must be at least 0"),
     ({"probe_timeout": "1m"}, "probe_timeout: must be a whole number"),
-    ({"verification": "guest"}, "verification: must be one of tools, power"),
+    ({"verification": "guest"}, "verification: must be one of tools, power_only, probe"),
     ({"health_checks": ["tcp"]}, "health_checks: must be a dictionary"),
 ])
 def test_each_bad_option_is_refused(options, fragment):

@@ -81,10 +81,12 @@ def site():
         "master_targets": {
             "mt-win01": {"name": "mt-win01", "vm": mt_vm("mt-win01", esx01),
                          "asr": {"os_type": "Windows", "version": "9.62.7172.1", "disk_count": 2, "validation_errors": [],
+                                 "heartbeat_age_seconds": 540,
                                  "retention_volumes": [{"name": "R:", "capacity_gb": 500, "free_gb": 420,
                                                         "threshold_percentage": 80}]}},
             "mt-lin01": {"name": "mt-lin01", "vm": mt_vm("mt-lin01", esx02, os_family="linux"),
                          "asr": {"os_type": "Linux", "version": "9.62.7172.1", "disk_count": 2, "validation_errors": [],
+                                 "heartbeat_age_seconds": 540,
                                  "retention_volumes": [{"name": "/mnt/retention", "capacity_gb": 500, "free_gb": 450,
                                                         "threshold_percentage": 80}]}},
         },
@@ -125,7 +127,7 @@ def test_a_ready_site_has_no_blocker_only_the_recovery_point_warning():
 
 def test_rule_ids_are_unique_and_are_the_documented_ones():
     documented = documented_rule_ids()
-    assert len(documented) == 33 and len(set(documented)) == len(documented)  # the table of docs/readiness.md
+    assert len(documented) == 36 and len(set(documented)) == len(documented)  # the table of docs/readiness.md
     assert len(set(readiness.RULE_IDS)) == len(readiness.RULE_IDS)
     assert sorted(readiness.RULE_IDS) == sorted(documented)
 
@@ -521,7 +523,9 @@ def test_host_memory_edges():
     ctx["hosts"]["esx01"]["memory_free_mb"] = 100
     ctx["hosts"]["esx02"]["memory_free_mb"] = 100
     result = run(ctx)
-    assert "no other connected host" in next(f["remedy"] for f in result["findings"] if f["rule"] == "host_memory")
+    assert next(f["remedy"] for f in result["findings"] if f["rule"] == "host_memory").startswith(
+        "Free memory on esx01 or add memory to it: no other host can run app01 (esx02 (it has 100 MB free of the "
+        "16384 MB the VM needs)")
     vm_of(ctx, "app01")["onprem"]["power_state"] = "poweredOn"  # already running: its memory is counted
     assert found(run(ctx), "host_memory") == ["web01"]  # web01 (8192 MB on esx01) still needs room
 

@@ -271,15 +271,20 @@ class FakeVSphere:
         self.hosts[row["moid"]] = row
         return row
 
-    def add_network(self, name, hosts=None, distributed=False):
-        """A port group; ``hosts``: the names of the hosts that have it (None: every host)."""
+    def add_network(self, name, hosts=None, distributed=False, switch="dvs-1"):
+        """A port group; ``hosts``: the names of the hosts that have it (None: every host); ``switch``: the
+        distributed switch's name (and moid) of a distributed one."""
         n = self._id()
         obj = (moref(vim.dvs.DistributedVirtualPortgroup, "dvportgroup-%d" % n) if distributed
                else moref(vim.Network, "network-%d" % n))
         self.networks[obj._moId] = {"moid": obj._moId, "obj": obj, "name": name, "hosts": hosts,
                                     "key": "dvportgroup-%d" % n,
-                                    "config.distributedVirtualSwitch": vim.DistributedVirtualSwitch("dvs-1"),
+                                    "config.distributedVirtualSwitch": vim.DistributedVirtualSwitch(switch),
                                     "uuid": "50 2a dv s0 00 00 00 01"}
+        if distributed:
+            self.switches = getattr(self, "switches", {})
+            self.switches.setdefault(switch, {"name": switch, "uuid": "50 2a dv s0 00 00 00 %02d"
+                                              % (len(self.switches) + 1)})
         return obj
 
     def _host_networks(self, host_name):
@@ -340,9 +345,9 @@ class FakeVSphere:
                     row.update({"info.state": vim.TaskInfo.State.running, "info.error": None, "info.result": None})
                 rows.append(row)
             return rows
-        if objects is not None and any(o._moId in self.networks or o._moId == "dvs-1" for o in objects):
-            by_switch = {"dvs-1": next(n for n in self.networks.values())}
-            return [dict(self.networks.get(o._moId) or by_switch[o._moId], obj=o, moid=o._moId) for o in objects]
+        switches = getattr(self, "switches", {})
+        if objects is not None and any(o._moId in self.networks or o._moId in switches for o in objects):
+            return [dict(self.networks.get(o._moId) or switches[o._moId], obj=o, moid=o._moId) for o in objects]
         if objects is not None:
             rows = [self._snapshot(self.vms[o._moId]) for o in objects if o._moId in self.vms]
             for row in rows:

@@ -28,7 +28,9 @@ def test_resolves_by_moid_uuid_and_name():
 def test_ambiguous_name_names_the_candidates_and_the_fix():
     found, problems = lookup.resolve(["web"], ROWS)
     assert found == {}
-    assert problems == ["VM name 'web' is ambiguous: it matches vm-3, vm-4. Give the MOID or instance UUID instead."]
+    assert problems == ["VM name 'web' is ambiguous: 2 VMs have it: vm-3 (instance UUID 5003cccc-1111-2222-3333-444455556666); "
+                        "vm-4 (instance UUID 5003dddd-1111-2222-3333-444455556666). Nothing was changed. Rename or remove "
+                        "the stale copy, or give the MOID or instance UUID instead."]
 
 
 def test_unknown_identifier_is_reported():

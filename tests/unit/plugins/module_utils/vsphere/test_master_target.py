@@ -1141,3 +1141,42 @@ def test_alternate_reattach_finds_the_vmdks_a_stopped_run_left_attached_to_nothi
     assert [(d[0], d[3]) for d in added_disks(vm_spec)] == [(WEB0, None), (WEB1, None)]
     assert [(d["file"], d["before"], d["after"]) for d in result["vms"][0]["disks"]] == [
         (WEB0, "none", "vm"), (WEB1, "none", "vm")]
+
+
+# -- identity: a stale copy of the VM's name (issue 14) -------------------------------------------
+
+def disk_files_of(row):
+    return sorted(d.backing.fileName for d in row["config.hardware.device"] if isinstance(d, DEV.VirtualDisk))
+
+
+def test_a_stale_copy_of_the_name_is_refused_naming_both_then_the_instance_uuid_picks_the_vm():
+    # fault: "VM app01 was not found ... Use location: alternate" on every re-run, with a stale powered-off copy of
+    # app01 in another folder (the look-up by name saw two VMs and answered "none")
+    world = site()
+    original = add_app(world)
+    stale = add_app(world, datastore="vmfs-02", on="esx02")
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [{"name": "app01"}])
+    assert changing_calls(world) == []
+    message = info.value.msg
+    assert message.startswith("Refusing to attach disks; nothing was changed: VM app01: 2 VMs have that name")
+    for row in (original, stale):
+        assert "%s (folder dc1/vm, %s, instance UUID %s, host %s, poweredOff)" % (
+            row["moid"], row["config.files.vmPathName"], row["config.instanceUuid"],
+            "esx01" if row is original else "esx02") in message
+    assert "give the instance UUID of the right one as instance_uuid" in message
+    assert "not found" not in message and "alternate" not in message
+    before_stale = disk_files_of(stale)
+    outcome = ensure(world, [{"name": "app01", "instance_uuid": original["config.instanceUuid"].upper()}])
+    assert outcome["changed"] is True
+    assert disk_files_of(original) == [] and disk_files_of(stale) == before_stale == [
+        "[vmfs-02] app01/app01.vmdk", "[vmfs-02] app01/app01_1.vmdk"]
+    assert world.disk_files("mt-win01") == sorted([MT_OS, APP0, APP1])  # the original's disks, not the copy's
+    assert stale["moid"] in outcome["vms"][0]["warnings"][0] and "left alone" in outcome["vms"][0]["warnings"][0]
+
+
+def test_a_name_no_other_vm_has_carries_no_warning():
+    world = site()
+    add_app(world)
+    outcome = ensure(world, [{"name": "app01"}])
+    assert outcome["changed"] is True and "warnings" not in outcome["vms"][0]

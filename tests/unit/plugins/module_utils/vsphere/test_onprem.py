@@ -257,7 +257,7 @@ def test_a_failed_power_on_names_the_vm():
     with pytest.raises(VSphereError) as info:
         ensure(world, [{"name": "app01"}])
     assert info.value.msg == "vSphere task(s) failed: power on app01: The VM is powered on"
-    assert info.value.details == {"failed": ["power on app01"]}
+    assert info.value.details == {"failed": ["power on app01"], "changed": False}  # its only task failed
 
 
 # -- vMotion for memory ----------------------------------------------------------------------------
@@ -322,8 +322,11 @@ def test_vmotion_takes_a_host_with_exactly_the_memory_needed():
 def test_vmotion_needs_the_memory_and_is_refused_without_a_host_that_has_it():
     world = crowded(need_mb=8193)
     assert refusals(world, [{"name": "app01"}], remediation="vmotion") == [
-        "VM app01 needs 8193 MB but ESXi host esx01 has 4096 MB free, and no other connected host of its cluster "
-        "has the memory and mounts all its datastores. " + ERROR_8038]
+        "VM app01 needs 8193 MB but ESXi host esx01 has 4096 MB free, and no other host can run it (a host must be "
+        "connected, out of maintenance mode, in its cluster, with the memory, every datastore of its files and every "
+        "network of it): esx02 (it has 8192 MB free of the 8193 MB the VM needs); esx03 (it does not mount datastore "
+        "vmfs-01); esx04 (it is in maintenance mode); esx05 (it is disconnected); esx06 (it is not in cluster cl1); "
+        "esx07 (it is not in cluster cl1). " + ERROR_8038]
 
 
 def test_vmotion_needs_every_datastore_of_the_vm_mounted():
@@ -352,8 +355,10 @@ def test_vmotion_is_refused_for_a_host_outside_any_cluster():
     host(world, "esx09")["parent"] = world.add_standalone("esx09", dc)["obj"]
     add_app(world, memory_mb=6144, on="esx09")
     assert refusals(world, [{"name": "app01"}], remediation="vmotion") == [
-        "VM app01 needs 6144 MB but ESXi host esx09 has 4096 MB free, and no other connected host of its cluster "
-        "has the memory and mounts all its datastores. " + ERROR_8038]
+        "VM app01 needs 6144 MB but ESXi host esx09 has 4096 MB free, and no other host can run it (a host must be "
+        "connected, out of maintenance mode, in its cluster, with the memory, every datastore of its files and every "
+        "network of it): esx01 (the VM's host is in no cluster, so no host shares one with it, it has 4096 MB free of "
+        "the 6144 MB the VM needs). " + ERROR_8038]
 
 
 def test_without_vmotion_remediation_a_vm_short_of_memory_is_refused_even_if_another_host_could_take_it():
@@ -376,7 +381,8 @@ def test_a_host_that_left_its_cluster_after_the_plan_gets_no_resource_pool():
 
 def web02(**changes):
     want = {"name": "web02", "location": "alternate", "master_target": "mt-lin01", "datastore": "vmfs-01",
-            "num_cpu": 2, "memory_mb": 4096, "guest_id": "rhel8_64Guest", "networks": ["Prod-VLAN10", "Backup-VLAN20"]}
+            "num_cpu": 2, "memory_mb": 4096, "guest_id": "rhel8_64Guest", "firmware": "bios",
+            "networks": ["Prod-VLAN10", "Backup-VLAN20"]}
     want.update(changes)
     return want
 
@@ -484,7 +490,7 @@ def test_check_mode_plans_the_creation_and_creates_nothing():
                        "diff": {"before": {"web02": None}, "after": {"web02": {"scsi0:0": WEB0, "scsi0:1": WEB1}}}}
 
 
-@pytest.mark.parametrize("missing", ["master_target", "datastore", "num_cpu", "memory_mb", "guest_id"])
+@pytest.mark.parametrize("missing", ["master_target", "datastore", "num_cpu", "memory_mb"])
 def test_a_vm_to_create_needs_each_setting(missing):
     world = alternate_site()
     assert refusals(world, [web02(**{missing: None})]) == [
@@ -494,8 +500,7 @@ def test_a_vm_to_create_needs_each_setting(missing):
 def test_a_vm_to_create_names_every_missing_setting():
     world = alternate_site()
     assert refusals(world, [{"name": "web02", "location": "alternate", "num_cpu": 0}]) == [
-        "VM web02 does not exist and cannot be created without master_target, datastore, num_cpu, memory_mb, "
-        "guest_id."]
+        "VM web02 does not exist and cannot be created without master_target, datastore, num_cpu, memory_mb."]
 
 
 def test_a_missing_vm_is_refused_for_original_location():
@@ -551,10 +556,11 @@ def test_a_port_group_of_another_host_is_refused_on_the_host_the_vm_is_created_o
 
 def test_two_port_groups_of_one_name_on_the_host_are_refused_as_ambiguous():
     world = alternate_site()
-    world.add_network("Prod-VLAN10", distributed=True)
+    world.add_network("Prod-VLAN10", distributed=True, switch="DSwitch-A")
     assert refusals(world, [web02(networks=["Prod-VLAN10"])]) == [
-        "VM web02: 2 port groups of ESXi host esx01 are called Prod-VLAN10; rename one so the network is "
-        "unambiguous."]
+        "VM web02: 2 port groups of ESXi host esx01 are called Prod-VLAN10 (on a standard switch and distributed "
+        "switch DSwitch-A), so the NIC's network is ambiguous. Rename one of them, or map the network to a port group "
+        "with a unique name (network_map)."]
 
 
 def test_a_distributed_port_group_is_connected_by_switch_uuid_and_port_group_key():
@@ -572,7 +578,7 @@ def test_a_failed_creation_stops_before_power_on():
     world.faults[("CreateVM_Task", "web02")] = vim.fault.DuplicateName(msg="web02 exists")
     with pytest.raises(VSphereError) as info:
         ensure(world, [web02()])
-    assert info.value.details == {"failed": ["create web02 on esx01"]}
+    assert info.value.details == {"failed": ["create web02 on esx01"], "changed": True}  # detached from the MT first
     assert world.calls_of("PowerOnVM_Task") == []
 
 
@@ -858,7 +864,15 @@ def test_two_vms_of_the_name_are_refused_rather_than_a_third_created():
     add_app(world, "web02")
     add_app(world, "web02")
     assert refusals(world, [web02()]) == [
-        "VM web02: 2 VMs have that name; rename the ones that are not this VM and re-run."]
+        "VM web02: 2 VMs have that name and Site Recovery records no instance UUID for a classic (InMage/InMageAzureV2) "
+        "VM, so the VM it fails back cannot be told from the others: vm-10 (folder dc1/vm, [vmfs-01] web02/web02.vmx, "
+        "instance UUID 50030000-0000-0000-0000-000000000010, host esx01, poweredOff); vm-11 (folder dc1/vm, [vmfs-01] "
+        "web02/web02.vmx, instance UUID 50030000-0000-0000-0000-000000000011, host esx01, poweredOff). Nothing was "
+        "changed. Rename or remove the stale copy (keep the VM Site Recovery protects), or give the instance UUID of "
+        "the right one as instance_uuid, and re-run."]
+    # the instance UUID picks vm-11 (an existing VM: no third one is created); the name is no longer refused
+    picked = refusals(world, [web02(instance_uuid="50030000-0000-0000-0000-000000000011")])
+    assert picked and not [r for r in picked if "VMs have that name" in r or "cannot be created" in r]
 
 
 def test_two_vms_created_from_one_master_target_are_detached_in_one_reconfigure():
@@ -1184,3 +1198,130 @@ def test_a_repair_that_would_create_a_vmdk_is_refused_before_it_is_sent(monkeypa
     assert info.value.msg == ("Internal safety check: attaching VM web02's VMDKs would create or destroy a VMDK; they "
                               "are attached as they are. Refused.")
     assert changes(world) == []
+
+
+# -- issue 14: the new VM's firmware, guest OS, controllers and networks from what ASR reports --------------------
+
+# what replicated_item_info returns as ``source`` for the recorded InMageRcm item (item_get.InMageRcm.*)
+RCM_SOURCE = {"firmware_type": "UEFI", "azure_vm_generation": "V2", "os_type": "Windows",
+              "os_name": "Microsoft Windows Server 2016 or later (64-bit)", "networks": ["VM Network"]}
+
+
+def from_asr(**changes):
+    """web02 created from ASR's facts alone: no firmware, guest_id, networks of its own."""
+    return web02(**dict({"firmware": None, "guest_id": None, "networks": None, "source": dict(RCM_SOURCE)}, **changes))
+
+
+def created_config(world):
+    (_name, args), = world.calls_of("CreateVM_Task")
+    return args["config"]
+
+
+def test_a_uefi_source_is_created_efi_with_its_guest_os_and_an_lsi_logic_sas_controller():
+    world = alternate_site()
+    world.add_network("VM Network")
+    ensure(world, [from_asr()])
+    config = created_config(world)
+    assert (config.firmware, config.guestId) == ("efi", "windows9Server64Guest")
+    assert config.bootOptions is None  # secure boot: ASR does not report the source's, so it is left off
+    controller, = [c.device for c in config.deviceChange if isinstance(c.device, DEV.VirtualSCSIController)]
+    assert (type(controller), controller.busNumber) == (DEV.VirtualLsiLogicSASController, 0)
+    nic, = [c.device for c in config.deviceChange if isinstance(c.device, DEV.VirtualVmxnet3)]
+    assert nic.backing.deviceName == "VM Network"
+
+
+def test_the_users_firmware_guest_id_and_scsi_type_win_over_asr():
+    world = alternate_site()
+    world.add_network("VM Network")
+    ensure(world, [from_asr(firmware="bios", guest_id="windows2019srv_64Guest", scsi_type="pvscsi")])
+    config = created_config(world)
+    assert (config.firmware, config.guestId) == ("bios", "windows2019srv_64Guest")
+    assert [type(c.device) for c in config.deviceChange if isinstance(c.device, DEV.VirtualSCSIController)] == [
+        DEV.ParaVirtualSCSIController]
+
+
+def test_sixteen_disks_of_a_windows_source_take_two_lsi_logic_sas_controllers():
+    world = site(mt_devices=[lsi_logic(1001, 1), lsi_logic(1002, 2)]
+                 + [flat_disk(2100 + i, 1001, i if i < 7 else i + 1, "[vmfs-01] web02/web02%s.vmdk"
+                              % ("_%d" % i if i else ""), 1) for i in range(15)]
+                 + [flat_disk(2200, 1002, 0, "[vmfs-01] web02/web02_15.vmdk", 1)])
+    ensure(world, [from_asr(source=dict(RCM_SOURCE, networks=[]))])
+    config = created_config(world)
+    controllers = [c.device for c in config.deviceChange if isinstance(c.device, DEV.VirtualSCSIController)]
+    sas = DEV.VirtualLsiLogicSASController
+    assert [(type(c), c.busNumber) for c in controllers] == [(sas, 0), (sas, 1)]
+    disks = [c.device for c in config.deviceChange if isinstance(c.device, DEV.VirtualDisk)]
+    assert [(d.controllerKey, d.unitNumber) for d in disks][6:9] == [(-300, 6), (-300, 8), (-300, 9)]
+    assert (disks[-1].controllerKey, disks[-1].unitNumber, disks[-1].backing.fileName) == (
+        -290, 0, "[vmfs-01] web02/web02_15.vmdk")
+
+
+def test_a_source_asr_reports_no_firmware_for_is_refused_before_any_change():
+    world = alternate_site()
+    world.add_network("VM Network")
+    problems = refusals(world, [from_asr(source=dict(RCM_SOURCE, firmware_type=None, azure_vm_generation=None))])
+    assert problems == [
+        "VM web02 cannot be created: ASR reports no firmwareType nor VM generation for the source machine "
+        "(failback-direction items, InMage and InMageRcmFailback, carry none; the forward item read before the "
+        "reprotect does). Set firmware: efi (UEFI) or bios for it, as the source VM had."]
+    assert world.disk_files("mt-lin01")[:3] == [MT_OS, WEB0, WEB1]
+
+
+def test_a_source_network_is_mapped_to_the_users_port_group():
+    world = alternate_site()
+    dvpg = world.add_network("DPG-Prod", distributed=True, switch="DSwitch-A")
+    ensure(world, [from_asr(network_map={"VM Network": "DPG-Prod"})])
+    nic, = [c.device for c in created_config(world).deviceChange if isinstance(c.device, DEV.VirtualVmxnet3)]
+    assert nic.backing.port.portgroupKey == dvpg._moId
+
+
+def test_a_module_wide_network_map_applies_and_the_vms_own_map_wins():
+    world = alternate_site()
+    world.add_network("A")
+    world.add_network("B")
+    ensure(world, [from_asr(network_map={"VM Network": "B"})], network_map={"VM Network": "A"})
+    nic, = [c.device for c in created_config(world).deviceChange if isinstance(c.device, DEV.VirtualVmxnet3)]
+    assert nic.backing.deviceName == "B"
+
+
+def test_a_mapped_port_group_the_host_does_not_have_is_refused():
+    world = alternate_site()
+    add_host(world, "esx02", 32768)
+    world.add_network("DPG-Prod", hosts=["esx02"])
+    problems = refusals(world, [from_asr(network_map={"VM Network": "DPG-Prod"})])
+    assert problems == [
+        "VM web02: network DPG-Prod is not a port group of ESXi host esx01, where the VM is created (the host of "
+        "master target mt-lin01). That host has: Backup-VLAN20, Prod-VLAN10. Use one of them, or a master target on "
+        "a host that has DPG-Prod."]
+
+
+def test_one_port_group_name_on_two_distributed_switches_is_refused_naming_both():
+    world = alternate_site()
+    world.add_network("DPG-Prod", distributed=True, switch="DSwitch-A")
+    world.add_network("DPG-Prod", distributed=True, switch="DSwitch-B")
+    assert refusals(world, [from_asr(network_map={"VM Network": "DPG-Prod"})]) == [
+        "VM web02: 2 port groups of ESXi host esx01 are called DPG-Prod (on distributed switch DSwitch-A and "
+        "distributed switch DSwitch-B), so the NIC's network is ambiguous. Rename one of them, or map the network to "
+        "a port group with a unique name (network_map)."]
+
+
+def test_a_map_key_no_source_nic_is_on_is_refused():
+    world = alternate_site()
+    world.add_network("VM Network")
+    assert refusals(world, [from_asr(network_map={"VM Netwrok": "Prod-VLAN10"})]) == [
+        "VM web02: network_map maps VM Netwrok, but ASR reports its NICs on VM Network. Map the networks ASR reports "
+        "(replicated_item_info's source.networks)."]
+
+
+def test_networks_and_a_network_map_together_are_refused():
+    world = alternate_site()
+    assert refusals(world, [from_asr(networks=["Prod-VLAN10"], network_map={"VM Network": "Prod-VLAN10"})]) == [
+        "VM web02: network_map maps the source's networks (as ASR reports them), networks names the port groups "
+        "directly; give one of them."]
+
+
+def test_a_source_nic_whose_network_asr_does_not_name_is_refused():
+    world = alternate_site()
+    assert refusals(world, [from_asr(source=dict(RCM_SOURCE, networks=[None]))]) == [
+        "VM web02: ASR does not name the network of source NIC 0. Give networks: [port group, ...] for every NIC, in "
+        "order."]

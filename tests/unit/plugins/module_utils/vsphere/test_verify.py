@@ -42,13 +42,34 @@ def test_facts_of_a_vm_with_one_disk_back_and_one_on_the_master_target():
     assert facts["found"] is True and facts["moid"] == "vm-1"
     assert (facts["power_state"], facts["tools_running_status"]) == ("poweredOn", "guestToolsRunning")
     assert facts["disks"] == [
-        {"file": "[vmfs-01] web02/web02_1.vmdk", "uuid": "6000C29a-1", "capacity_bytes": 80 * 1024 ** 3, "backing": "flat"}]
+        {"file": "[vmfs-01] web02/web02_1.vmdk", "uuid": "6000C29a-1", "capacity_bytes": 80 * 1024 ** 3, "backing": "flat",
+         "own_by": "name"}]
     # named after the VM in its directory, held by the master target; the RDM mapping is not named like a disk of it
     assert facts["known"] == [{"file": "[vmfs-01] web02/web02.vmdk", "uuid": "6000C29a-0", "holder": "mt-lin01",
                                "why": "named after the VM in its directory"}]
     assert [(d["file"], d["holder"], d["backing"]) for d in facts["elsewhere"]] == [
         ("[vmfs-01] mt-lin01/mt-lin01.vmdk", "mt-lin01", "flat"), ("[vmfs-01] web02/web02.vmdk", "mt-lin01", "flat"),
         ("[vmfs-01] web02/web02_rdm.vmdk", "mt-lin01", "rdm")]
+
+
+def test_a_disk_is_the_vms_own_by_its_manifest_or_else_by_its_name():
+    """A blank disk put in the place of one of the VM's VMDKs is not its own: the commit gate does not take it
+    for a protected disk of the same capacity (new-user try of issue 13)."""
+    named = [flat_disk(2000, 1000, 0, "[vmfs-01] app01/app01.vmdk", 60, "u0"),
+             flat_disk(2001, 1000, 1, "[vmfs-01] app01/blank-250.vmdk", 250, "u9"),
+             flat_disk(2002, 1000, 2, "[vmfs-02] elsewhere/app01_1.vmdk", 250, "u8")]
+    facts = verify.OnPremVms([row("vm-1", "app01", named)]).facts("app01")
+    assert [(d["file"], d["own_by"]) for d in facts["disks"]] == [
+        ("[vmfs-01] app01/app01.vmdk", "name"), ("[vmfs-01] app01/blank-250.vmdk", None),
+        ("[vmfs-02] elsewhere/app01_1.vmdk", None)]
+    # with a manifest, only what it records counts, and a file it records with another disk UUID does not
+    manifest = json.dumps([{"file": "[vmfs-01] app01/app01.vmdk", "uuid": "u7"},
+                           {"file": "[vmfs-02] elsewhere/app01_1.vmdk", "uuid": "U8"}])
+    facts = verify.OnPremVms([row("vm-1", "app01", named, extra={"siterecovery.failback.disks": manifest})]).facts(
+        "app01")
+    assert [(d["file"], d["own_by"]) for d in facts["disks"]] == [
+        ("[vmfs-01] app01/app01.vmdk", None), ("[vmfs-01] app01/blank-250.vmdk", None),
+        ("[vmfs-02] elsewhere/app01_1.vmdk", "manifest")]
 
 
 def test_the_failback_manifest_names_vmdks_attached_nowhere():
@@ -65,10 +86,16 @@ def test_the_failback_manifest_names_vmdks_attached_nowhere():
 def test_a_shared_name_is_resolved_by_the_instance_uuid_asr_records():
     rows = [row("vm-1", "app01", [], uuid="AAAA"), row("vm-2", "app01", [], uuid="bbbb")]
     vms = verify.OnPremVms(rows)
-    assert vms.facts("app01", "BBBB")["moid"] == "vm-2"
+    chosen = vms.facts("app01", "BBBB")
+    assert chosen["moid"] == "vm-2"
+    assert len(chosen["warnings"]) == 1 and "vm-1 (" in chosen["warnings"][0] and "left alone" in chosen["warnings"][0]
     ambiguous = vms.facts("app01")
     assert ambiguous["found"] is False
-    assert ambiguous["problem"] == ("2 VMs are named app01 (vm-1 AAAA, vm-2 bbbb) and ASR records none of their instance "
-                                    "UUIDs, so the gate cannot tell which one failed back; rename or remove the stale "
-                                    "copies")
-    assert vms.facts("ghost") == {"found": False, "problem": "it was not found in vCenter", "name": "ghost"}
+    assert ambiguous["problem"] == (
+        "2 VMs have that name and Site Recovery records no instance UUID for a classic (InMage/InMageAzureV2) VM, so "
+        "the VM it fails back cannot be told from the others: vm-1 ([vmfs-01] app01/app01.vmx, instance UUID AAAA, "
+        "poweredOn); vm-2 ([vmfs-01] app01/app01.vmx, instance UUID bbbb, poweredOn). Nothing was changed. Rename or "
+        "remove the stale copy (keep the VM Site Recovery protects), and re-run.")
+    assert "alternate" not in ambiguous["problem"]
+    assert vms.facts("ghost") == {"found": False, "problem": "it was not found in vCenter", "name": "ghost",
+                                  "warnings": []}
