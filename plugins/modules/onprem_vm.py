@@ -189,8 +189,9 @@ options:
         fails at once; a VM this call creates has no Tools status yet (vCenter says C(toolsNotInstalled) until
         its guest's Tools first report), so it is waited for.
       - V(power_only) - powered on; Tools are not waited for (a guest without VMware Tools).
-      - V(probe) - powered on; the health probes of the commit (its O(health_checks) with C(vm)) are the proof
-        that the guest came up, so Tools are not waited for here.
+      - V(probe) - powered on; the health probes of the commit
+        (O(siterecovery.failback.commit#module:health_checks) with C(vm)) are the proof that the guest came up,
+        so Tools are not waited for here.
     type: raw
     default: tools
   tools_timeout:
