@@ -211,29 +211,25 @@ def test_role_vars_and_include_role_vars_reach_the_option_check_through_the_loca
     assert not os.path.exists(str(tmp_path / "reports"))  # refused before the preflight and the report
 
 
-def _hold_then_throttle(lab, stop):
-    """Once the failover job runs (its POST reached the emulator), throttle every read of the jobs long enough
-    that the failover's wait gives up (eleven 429s: its retries), then let the job go on."""
+def _hold_then_fault(lab, stop, fault):
+    """Once the failover job runs (its POST reached the emulator), make the reads of the jobs answer ``fault``,
+    then let the job go on."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not stop.is_set():
         requests_seen = control(lab, "GET", "/stats")["requests"]
         if any(key.startswith("POST ") and key.endswith("/unplannedFailover") for key in requests_seen):
-            control(lab, "POST", "/faults", {"method": "GET", "path_regex": "/replicationJobs/", "kind": "throttle",
-                                             "retry_after": 0, "times": 11})
+            control(lab, "POST", "/faults", dict(fault, method="GET", path_regex="/replicationJobs/"))
             control(lab, "POST", "/jobs/release", {})
             return
         time.sleep(0.05)
 
 
-def test_a_throttled_read_during_the_failover_wait_releases_the_locks_and_writes_the_report(full_lab, tmp_path):
-    lab = full_lab("default.yml", overrides={"asr": {"items": [
-        {"name": "app01", "stage": "replicating_to_onprem", "master_target": "mt-win01",
-         "recovery_points": [{"age_minutes": 2}]}]}})
-    # the failover job waits at its first task until the throttle is in place, so its wait meets the throttle
+def _failover_meeting(lab, tmp_path, fault):
+    """Run original_location for app01 (reprotected) while the failover's job reads answer ``fault``."""
     control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1})
     control(lab, "DELETE", "/stats")
     stop = threading.Event()
-    injector = threading.Thread(target=_hold_then_throttle, args=(lab, stop), daemon=True)
+    injector = threading.Thread(target=_hold_then_fault, args=(lab, stop, fault), daemon=True)
     injector.start()
     args = vars_for("original_location", tmp_path, vms=["app01"])
     try:
@@ -242,31 +238,49 @@ def test_a_throttled_read_during_the_failover_wait_releases_the_locks_and_writes
         stop.set()
         injector.join(timeout=30)
         control(lab, "POST", "/jobs/release", {})
+    return args, rc, out
+
+
+REPROTECTED = {"asr": {"items": [{"name": "app01", "stage": "replicating_to_onprem", "master_target": "mt-win01",
+                                  "recovery_points": [{"age_minutes": 2}]}]}}
+
+
+def test_a_throttled_read_during_the_failover_wait_is_read_again_and_the_run_finishes(full_lab, tmp_path):
+    """The issue's example: reads of the failover job throttled (429) more times than the session retries. The job
+    goes on in Azure, so the wait reads it again at its next poll: the run finishes, once, its locks released."""
+    lab = full_lab("default.yml", overrides=REPROTECTED)
+    _args, rc, out = _failover_meeting(lab, tmp_path, {"kind": "throttle", "retry_after": 0, "times": 15})
+    assert rc == 0, out[-4000:]
+    requests_seen = control(lab, "GET", "/stats")["requests"]
+    assert sum(n for key, n in requests_seen.items() if key.endswith("/unplannedFailover")) == 1
+    assert control(lab, "GET", "/faults")["value"] == []  # every 429 was met
+    assert stages(lab)["app01"] == FINAL
+    assert LOCK_TAG not in json.dumps(lab_state(lab))
+
+
+def test_a_failed_read_during_the_failover_wait_releases_the_locks_and_writes_the_report(full_lab, tmp_path):
+    """A read that is not transient (403) ends the run: no template error in any rescue, the locks released, the
+    report written naming where app01 stands and what a re-run does; the re-run finishes."""
+    lab = full_lab("default.yml", overrides=REPROTECTED)
+    args, rc, out = _failover_meeting(lab, tmp_path, {"kind": "status", "status": 403, "times": 3})
     assert rc != 0, out[-4000:]
     assert "has no attribute" not in out, out[-4000:]  # no template error in any rescue
     requests_seen = control(lab, "GET", "/stats")["requests"]
     assert sum(n for key, n in requests_seen.items() if key.endswith("/unplannedFailover")) == 1
-    # the throttle was met (all eleven 429s used up) and nothing after the failover ran
-    assert control(lab, "GET", "/faults")["value"] == []
     assert not any(key.endswith(("/failoverCommit", "/reProtect")) for key in requests_seen)
-    # the run released its locks: no lock tag on any Azure VM
     assert LOCK_TAG not in json.dumps(lab_state(lab))
-    # the report was written; it says where app01 stands as Site Recovery shows it, what failed and what a
-    # re-run will do
     files = reports(tmp_path)
     assert files, out[-4000:]
     with open(files[-1]) as handle:
         report = json.load(handle)
     assert report["run"]["result"] == "failed"
     assert report["run"]["failed_stage"] == "Stop - the failover to on-premises failed"
-    assert "throttl" in (report["run"]["failed_message"] or "").lower() or "429" in report["run"]["failed_message"]
+    assert "403" in (report["run"]["failed_message"] or "") or "read ASR job" in report["run"]["failed_message"]
     entry = {vm["name"]: vm for vm in report["vms"]}["app01"]
     assert entry["stage"] in ("job_running", "failed_back", "replicating_to_onprem"), entry
     assert entry["failure"]["step"] == "Stop - the failover to on-premises failed"
-    assert entry["rerun"]
-    # the failure names the VM with its stage, what failed and what a re-run will do
     assert "app01 at %s - the run stopped at" % entry["stage"] in out and "a re-run will" in out, out[-4000:]
-    # and a re-run finishes the failback from where it stands
+    control(lab, "DELETE", "/faults")
     deadline = time.monotonic() + 120
     while stages(lab)["app01"] == "job_running" and time.monotonic() < deadline:
         time.sleep(0.5)
