@@ -12,6 +12,8 @@ through three layers.
 
 from __future__ import annotations
 
+import os
+
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -38,6 +40,16 @@ def collect(variables, prefix, resolve):
     ignored = sorted(other + name for other in options_domain.PREFIXES if other != prefix
                      for name in options_domain.LOCATION_ROLE_OPTIONS if other + name in variables)
     return given, ignored
+
+
+def on_controller(given, cwd):
+    """``given`` with its report directory made absolute against ``cwd``, the directory ansible-playbook runs in
+    (a relative path, the default ``./failback-reports`` too, would otherwise be taken relative to wherever a
+    module or file task runs: the collection's playbooks directory). ``~`` is the controller user's home."""
+    path = given.get("report_dir", options_domain.OPTIONS["report_dir"].default)
+    if isinstance(path, str) and path.strip():
+        given = dict(given, report_dir=os.path.normpath(os.path.join(cwd, os.path.expanduser(path))))
+    return given
 
 
 def ignored_warning(ignored, prefix):
@@ -71,6 +83,8 @@ class ActionModule(ActionBase):
         templar = self._templar.copy_with_new_env(available_variables=task_vars)
         given, ignored = collect(task_vars, prefix, templar.resolve_variable_expression)
         given.update(args["options"])
+        if prefix:  # a run's options (not a direct check of given options): the report goes where the user is
+            given = on_controller(given, os.getcwd())
         if ignored:
             display.warning(ignored_warning(ignored, prefix))
         module_args = {"prefix": prefix, "options": given}

@@ -153,7 +153,9 @@ class Repair:
 
 class PortGroups:
     """The port groups (standard or distributed) of each ESXi host, read once when a VM is created
-    with networks: ``of(host_row)`` -> ``{name: [network moref, ...]}``."""
+    with networks: ``of(host_row)`` -> ``{name: [network moref, ...]}``. A distributed switch's uplink port
+    group (its ``config.uplinkPortgroup``) carries the hosts' physical adapters, not VMs: vCenter refuses a VM NIC
+    on it (InvalidArgument), so it is no port group a VM can take and is left out (new-user try of issue 14)."""
 
     def __init__(self, client):
         self.client = client
@@ -162,7 +164,11 @@ class PortGroups:
 
     def of(self, host_row):
         if self._hosts is None:
-            self._names = {row["moid"]: row["name"] for row in self.client.retrieve(vim.Network, ["name"])}
+            uplinks = {ref._moId for row in self.client.retrieve(vim.DistributedVirtualSwitch,
+                                                                 ["config.uplinkPortgroup"])
+                       for ref in row.get("config.uplinkPortgroup") or []}
+            self._names = {row["moid"]: row["name"] for row in self.client.retrieve(vim.Network, ["name"])
+                           if row["moid"] not in uplinks}
             self._hosts = {row["moid"]: row.get("network") or []
                            for row in self.client.retrieve(vim.HostSystem, ["name", "network"])}
         result = {}

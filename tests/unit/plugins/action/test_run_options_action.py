@@ -4,6 +4,7 @@
 """The run_options action plugin: the run's options collected from the task's variables by their prefix,
 templated, handed to the module; a variable of another role's prefix is named in a warning, never read."""
 
+import os
 from unittest import mock
 
 import pytest
@@ -86,22 +87,37 @@ def test_the_action_templates_the_variables_and_hands_them_to_the_module():
     assert sent["module_args"]["prefix"] == "original_location_" and sent["module_args"]["location"] == "original"
     given = sent["module_args"]["options"]
     assert given == {"vms": ["app01"], "poll_interval": 20,
-                     "health_checks": {"tcp": [{"host": "app01.lab", "port": 443}]}}
+                     "health_checks": {"tcp": [{"host": "app01.lab", "port": 443}]},
+                     "report_dir": os.path.join(os.getcwd(), "failback-reports")}
     assert result["changed"] is False
 
 
 def test_options_given_directly_win_over_the_variables():
     sent, _result = run_action({"prefix": "failback_", "options": {"poll_interval": 5}},
                                {"failback_poll_interval": 20, "failback_vms": ["app01"]})
-    assert sent["module_args"]["options"] == {"poll_interval": 5, "vms": ["app01"]}
+    assert sent["module_args"]["options"] == {"poll_interval": 5, "vms": ["app01"],
+                                              "report_dir": os.path.join(os.getcwd(), "failback-reports")}
     assert "location" not in sent["module_args"]
+
+
+@pytest.mark.parametrize("given, expected", [
+    ({}, "/runs/here/failback-reports"), ({"report_dir": "out/r"}, "/runs/here/out/r"),
+    ({"report_dir": "/var/failback"}, "/var/failback"), ({"report_dir": "../up"}, "/runs/up"),
+    ({"report_dir": ""}, None), ({"report_dir": 5}, None)])
+def test_the_report_directory_is_where_ansible_playbook_runs(given, expected):
+    """Not relative to wherever a file task runs (the collection's playbooks directory, new-user try of issue 14);
+    an empty or wrong value is left for the module to refuse."""
+    found = action.on_controller(given, "/runs/here")
+    assert found.get("report_dir") == (expected if expected is not None else given.get("report_dir"))
+    home = action.on_controller({"report_dir": "~/reports"}, "/runs/here")["report_dir"]
+    assert home == os.path.join(os.path.expanduser("~"), "reports")
 
 
 def test_a_variable_of_another_prefix_is_warned_about(monkeypatch):
     warnings = []
     monkeypatch.setattr(action.display, "warning", warnings.append)
     sent, _result = run_action({"prefix": "original_location_"}, {"failback_vms": ["app01"]})
-    assert sent["module_args"]["options"] == {}
+    assert sent["module_args"]["options"] == {"report_dir": os.path.join(os.getcwd(), "failback-reports")}
     assert warnings == ["Not read by this run, which reads the variables named original_location_...: failback_vms "
                         "(this run reads original_location_vms)."]
 

@@ -271,9 +271,10 @@ class FakeVSphere:
         self.hosts[row["moid"]] = row
         return row
 
-    def add_network(self, name, hosts=None, distributed=False, switch="dvs-1"):
+    def add_network(self, name, hosts=None, distributed=False, switch="dvs-1", uplink=False):
         """A port group; ``hosts``: the names of the hosts that have it (None: every host); ``switch``: the
-        distributed switch's name (and moid) of a distributed one."""
+        distributed switch's name (and moid) of a distributed one; ``uplink``: it is that switch's uplink port
+        group (``config.uplinkPortgroup``)."""
         n = self._id()
         obj = (moref(vim.dvs.DistributedVirtualPortgroup, "dvportgroup-%d" % n) if distributed
                else moref(vim.Network, "network-%d" % n))
@@ -284,7 +285,9 @@ class FakeVSphere:
         if distributed:
             self.switches = getattr(self, "switches", {})
             self.switches.setdefault(switch, {"name": switch, "uuid": "50 2a dv s0 00 00 00 %02d"
-                                              % (len(self.switches) + 1)})
+                                              % (len(self.switches) + 1), "config.uplinkPortgroup": []})
+            if uplink:
+                self.switches[switch]["config.uplinkPortgroup"].append(obj)
         return obj
 
     def _host_networks(self, host_name):
@@ -357,7 +360,9 @@ class FakeVSphere:
             return rows
         table = {vim.VirtualMachine: self.vms, vim.HostSystem: self.hosts, vim.Datastore: self.datastores,
                  vim.ComputeResource: self.computes, vim.Folder: self.folders, vim.Datacenter: self.datacenters,
-                 vim.Network: self.networks}[obj_type]
+                 vim.Network: self.networks,
+                 vim.DistributedVirtualSwitch: {k: dict(v, moid=k) for k, v in getattr(self, "switches", {}).items()}
+                 }[obj_type]
         rows = [self._snapshot(row) for row in table.values()]
         if obj_type is vim.HostSystem:
             for row in rows:

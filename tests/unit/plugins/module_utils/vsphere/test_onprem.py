@@ -1305,6 +1305,18 @@ def test_one_port_group_name_on_two_distributed_switches_is_refused_naming_both(
         "a port group with a unique name (network_map)."]
 
 
+def test_an_uplink_port_group_is_no_port_group_a_vm_can_take():
+    """vCenter refuses a VM NIC on a distributed switch's uplink port group: it is neither offered nor accepted, so
+    the refusal comes before any change (new-user try of issue 14: the VMDKs were detached, then the create failed)."""
+    world = alternate_site()
+    world.add_network("DSwitch-A-DVUplinks-55", distributed=True, switch="DSwitch-A", uplink=True)
+    before = world.disk_files("mt-lin01")
+    found = refusals(world, [web02(networks=["DSwitch-A-DVUplinks-55"])])
+    assert len(found) == 1 and "network DSwitch-A-DVUplinks-55 is not a port group of ESXi host esx01" in found[0]
+    assert "DSwitch-A-DVUplinks-55" not in found[0].split("That host has:")[1].split(". Use one")[0]
+    assert world.disk_files("mt-lin01") == before
+
+
 def test_a_map_key_no_source_nic_is_on_is_refused():
     world = alternate_site()
     world.add_network("VM Network")
