@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the readiness rules need, gathered in few calls: fixed lists plus per-VM reads (no Ansible imports).
 
-Azure: the fabric list, the vCenter list, the item list (plus the plan list for a plan), one list
+Azure: the fabric list, the vCenter list, the item list (plus the plan list for a plan, or when a VM of a
+replication group is named without one), one list
 of the subscription's VMs, then a GET of each selected item (the list leaves its disks, OS, master
 target and recovery-point facts empty) and, for classic VMs replicating to on-premises, the item's
 recovery-point list (the only place point types are named), both concurrently. vSphere: one login,
@@ -23,6 +24,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.domain impor
     readiness,
     readiness_modern,
     recovery_points,
+    rules,
     stages,
 )
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
@@ -187,16 +189,24 @@ def _onprem(inventory, item):
 
 
 def _place(entries, master_targets, params):
-    """Choose the master target of each VM: the one given, else the one ASR recorded for a failback item, else
-    automatic placement (domain.placement) among the fabric's master targets for the VMs still to reprotect."""
+    """Choose the master target of each VM: the one given (its ``placements`` entry, else the run's; by name or id,
+    as the reprotect finds it), else the one ASR recorded for a failback item, else automatic placement
+    (domain.placement) among the fabric's master targets for the VMs still to reprotect - on the datastore named
+    for each VM at an alternate location."""
+    def names(entry):  # what gather gave it, else the run's names (an entry built without them)
+        return entry.get("placement") or placement.names_for(params, entry["name"])
+
     by_id = {(m["asr"].get("id") or "").lower(): name for name, m in master_targets.items()}
+    registered = [dict(m["asr"], name=name) for name, m in master_targets.items()]
     todo = []
     for entry in entries:
         item = entry.get("item")
         if item is None:
             continue
-        if params.get("master_target"):
-            entry["master_target"], entry["master_target_source"] = params["master_target"], "given"
+        given = names(entry)["master_target"]
+        if given:
+            found = rules.find_master_target(given, registered)[0]
+            entry["master_target"], entry["master_target_source"] = (found["name"] if found else given), "given"
         elif item["provider"] in stages.FAILBACK and by_id.get((item["onprem"].get("master_target_id") or "").lower()):
             # a failback item's masterTargetId is its failback master target; a forward item's (its GET has one) is the
             # process server that replicated it to Azure (recorded: masterTargetId = processServerId), not a choice
@@ -206,10 +216,13 @@ def _place(entries, master_targets, params):
             todo.append(entry)
     if not todo:
         return
-    datastore = params.get("datastore") if params.get("location") == "alternate" else None
+
+    def datastore(entry):
+        return names(entry)["datastore"] if params.get("location") == "alternate" else None
+
     vms = [{"name": e["name"], "os_type": e["item"]["os_type"], "group": e["item"]["replication_group"],
-            "disk_count": e["item"]["disk_count"], "alternate": bool(datastore), "memory_mb": e["item"].get("memory_mb"),
-            "datastores": [datastore] if datastore else list(e["item"]["onprem"]["datastores"])} for e in todo]
+            "disk_count": e["item"]["disk_count"], "alternate": bool(datastore(e)), "memory_mb": e["item"].get("memory_mb"),
+            "datastores": [datastore(e)] if datastore(e) else list(e["item"]["onprem"]["datastores"])} for e in todo]
     limit = {"heartbeat_max_age_seconds": params.get("heartbeat_max_age_seconds",
                                                      readiness.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS)}
     mts = []
@@ -233,6 +246,21 @@ def _place(entries, master_targets, params):
             entry["placement_problem"] = " ".join(mine) or "Automatic placement found no master target for %s." % entry["name"]
 
 
+def _plans(vault, entries, params):
+    """``({plan name: set of lower-case item ids}, {lower-case item id: VM name})`` of the recovery plans holding a VM
+    of a replication group that is named without a plan (the rule replication_group_plan): the plan list, read
+    only then (one list call; the item list is read already). ``(None, None)`` otherwise."""
+    grouped = {e["item"]["id"].lower() for e in entries if e.get("item") and e["item"].get("replication_group")}
+    if params.get("recovery_plan") or not grouped:
+        return None, None
+    plans = {}
+    for plan in vault.plans():
+        members = {(arm_id or "").lower() for arm_id, _group in asr_items.plan_members(plan)}
+        if members & grouped:
+            plans[plan.name] = members
+    return plans, {(m.id or "").lower(): m.properties.friendly_name for m in vault.items()}
+
+
 def gather(vault, azure_vms, connect, params, now=None):
     """The readiness context (see ``domain.readiness``) for ``params`` (the module's parameters)."""
     infra = fabric.describe(vault, now)  # ``now`` pins the heartbeat ages too (a test at the recorded time)
@@ -246,8 +274,10 @@ def gather(vault, azure_vms, connect, params, now=None):
     points = dict(zip((m.id.lower() for m in listed), parallel(vault.recovery_points, listed), strict=True))
     entries = []
     for name, model, item, missing in selected:
+        # the names the reprotect will use for it: the run's, with its placements entry over them
+        chosen = placement.names_for(params, name)
         entry = {"name": name, "missing": missing, "item": None, "azure_vm": None, "onprem": None, "same_name_uuid": None,
-                 "same_name_vms": [], "same_name_warning": None, "appliance": params.get("appliance"),
+                 "same_name_vms": [], "same_name_warning": None, "appliance": chosen["appliance"], "placement": chosen,
                  "points": {}, "master_target": None, "master_target_source": None, "placement_problem": None}
         if item is not None:
             entry["item"] = dict(item, **item_extras(model))
@@ -258,7 +288,8 @@ def gather(vault, azure_vms, connect, params, now=None):
             _run_needs(inventory, entry["onprem"], network_names)
         entries.append(entry)
     _place(entries, master_targets, params)
-    return {
+    plans, item_names = _plans(vault, entries, params)
+    ctx = {
         "location": params["location"], "datastore": params.get("datastore"),
         "recovery_point": params.get("recovery_point") or "latest_processed",
         "app_consistent_max_age_minutes": params.get("app_consistent_max_age_minutes"),
@@ -267,7 +298,11 @@ def gather(vault, azure_vms, connect, params, now=None):
         "configuration_servers": infra["configuration_servers"], "vcenters": infra["vcenters"],
         "hosts": hosts, "datastores": datastores, "master_targets": master_targets, "vms": entries,
         "appliances": infra.get("appliances") or [],
+        "process_servers": infra.get("process_servers") or [], "run_as_accounts": infra.get("run_as_accounts") or [],
     }
+    if plans is not None:
+        ctx["plans"], ctx["item_names"] = plans, item_names
+    return ctx
 
 
 def run(vault, azure_vms, connect, params, now=None):

@@ -15,8 +15,9 @@ description:
     configuration server, vCenter and ESXi hosts, the Azure VMs, the recovery points, the master
     target, the datastores, the host memory - and reports each problem as a finding with a stable
     rule id, a severity (V(blocker) or V(warning)), a message naming the objects and a remedy.
-  - Changes nothing. Reads the vault's fabrics, vCenters and items (and recovery plans for a plan)
-    in one list call each, the subscription's VMs in one (paged) call, and vCenter in six
+  - Changes nothing. Reads the vault's fabrics, vCenters and items (and recovery plans, for a plan
+    or when a VM of a replication group is named without one) in one list call each, the
+    subscription's VMs in one (paged) call, and vCenter in six
     property-collector reads, whatever the number of VMs; then each selected item with a GET (the item
     list leaves disks, OS, master target and recovery-point facts empty) and, for classic VMs
     replicating to on-premises, their recovery-point lists (the only place point types are named), at
@@ -24,6 +25,10 @@ description:
   - When O(master_target) is not given, each VM is checked against the master target Site Recovery
     recorded for it, else against the one automatic placement chooses (same OS, host reaching the
     VM's datastores, at most 60 disks, one per replication group).
+  - Each VM is checked with the names the reprotect to on-premises will use for it - O(placements) over the
+    run-wide O(master_target), O(process_server), O(datastore), O(retention_volume), O(run_as_account),
+    O(appliance) and O(log_storage_account_id) - by the same rules the reprotect applies, and every name that
+    does not hold is reported, not only the first.
   - A vSphere login failure is reported as the finding V(vsphere_connected), not as a module
     failure; the vSphere checks are then skipped. The module fails only when Azure cannot be read
     or the recovery plan does not exist.
@@ -70,6 +75,32 @@ options:
     description:
       - Modernized flow - the replication appliance the VMs will reprotect through; default any registered one.
     type: str
+  process_server:
+    description:
+      - Classic flow - the process server the reprotect to on-premises will use; default the only healthy one.
+    type: str
+  retention_volume:
+    description:
+      - Classic flow - the master target's retention volume the reprotect will use; default the one with the most
+        free space.
+    type: str
+  run_as_account:
+    description:
+      - Classic flow - the run-as account (name or id) the reprotect will use; default the configuration server's first.
+    type: str
+  log_storage_account_id:
+    description:
+      - Modernized flow - the ARM id of the storage account the reprotect caches changes in; the modernized reprotect
+        needs one.
+    type: str
+  placements:
+    description:
+      - Per VM, the names the reprotect will use for it instead of the run-wide ones, as
+        M(siterecovery.failback.reprotect) takes them - a dictionary keyed by VM name, each entry a dictionary of
+        C(master_target), C(process_server), C(datastore), C(retention_volume), C(run_as_account), C(appliance) and
+        C(log_storage_account_id); a null value keeps the run-wide one.
+    type: dict
+    default: {}
   recovery_point:
     description:
       - The recovery point the failover will use. V(latest_app_consistent) also checks that each
@@ -116,6 +147,15 @@ EXAMPLES = r"""
     recovery_point: latest_app_consistent
     app_consistent_max_age_minutes: 60
   register: plan_readiness
+
+- name: The names one VM will fail back with, checked as the reprotect will check them
+  siterecovery.failback.readiness:
+    vms: [web02]
+    location: alternate
+    datastore: vmfs-01
+    placements:
+      web02: {master_target: mt-lin01, datastore: vmfs-02, retention_volume: /mnt/retention}
+  register: web02_readiness
 """
 
 RETURN = r"""
@@ -212,7 +252,10 @@ placement:
   type: dict
   sample: {"app01": {"master_target": "mt-win01", "source": "placement"}}
 api_calls:
-  description: Resource Manager requests made (they do not grow with the number of VMs).
+  description:
+    - Resource Manager requests made - the lists (fabrics, vCenters, items, Azure VMs, and recovery plans for a plan or
+      a VM of a replication group named without one), then one GET per VM and one recovery-point list per classic VM
+      replicating to on-premises.
   returned: success
   type: int
   sample: 4
@@ -233,11 +276,17 @@ duration_seconds:
 from ansible_collections.siterecovery.failback.plugins.module_utils import readiness_context
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
 def check(module):
     params = module.params
+    # placements as the reprotect refuses them (unknown keys, VMs not in the run), before any request
+    problems = options.check_placements("placements", params["placements"], params["vms"] or None)
+    if problems:
+        raise FailbackError(options.summary(problems, "the readiness check (nothing was read)"), problems=problems)
     session = module.azure(deadline=Deadline(300))
     vault = module.vault()
     clients = []
@@ -261,6 +310,11 @@ def main():
         "master_target": {"type": "str"},
         "datastore": {"type": "str"},
         "appliance": {"type": "str"},
+        "process_server": {"type": "str"},
+        "retention_volume": {"type": "str"},
+        "run_as_account": {"type": "str"},
+        "log_storage_account_id": {"type": "str"},
+        "placements": {"type": "dict", "default": {}},
         "recovery_point": {"type": "str", "default": "latest_processed"},
         "app_consistent_max_age_minutes": {"type": "int"},
         "heartbeat_max_age_seconds": {"type": "int", "default": 1800},

@@ -13,6 +13,9 @@ import pytest
 from conftest import COLLECTIONS, ROOT, run_module
 
 ORIGINAL = ["app01", "app02", "db01", "web01", "web03"]
+# app02 and db01 are replication group rg-app, which fails over only through its recovery plan rp-app (with app01
+# and web01): named without it they are refused (rule replication_group_plan), as the reprotect refuses them
+UNGROUPED = ["app01", "web01", "web03"]
 NO_POINTS_YET = {"timings": {"initial_replication_seconds": 3600, "recovery_point_seconds": 3600}}
 
 
@@ -35,16 +38,22 @@ def blockers(result):
 
 def test_default_site_is_ready(full_lab):
     lab = full_lab("default.yml")
-    result = check(lab, vms=ORIGINAL, location="original")
+    result = check(lab, vms=UNGROUPED, location="original")
     assert blockers(result) == [], result["findings"]
     assert {f["rule"] for f in result["findings"]} == {"recovery_point"}  # before reprotect: a warning, no more
-    assert [v["vm"] for v in result["verdicts"]] == ORIGINAL and all(v["ready"] for v in result["verdicts"])
-    assert result["summary"]["ready"] == 5 and result["summary"]["blockers"] == 0
+    assert [v["vm"] for v in result["verdicts"]] == UNGROUPED and all(v["ready"] for v in result["verdicts"])
+    assert result["summary"]["ready"] == 3 and result["summary"]["blockers"] == 0
     assert {vm: p["master_target"] for vm, p in result["placement"].items()} == {
-        "app01": "mt-win01", "app02": "mt-win01", "db01": "mt-win01", "web01": "mt-lin01", "web03": "mt-lin01"}
+        "app01": "mt-win01", "web01": "mt-lin01", "web03": "mt-lin01"}
     # fabrics, vCenters, items, Azure VMs, then one GET per VM (the item list is sparse: tests/recorded/asr fact 2);
     # no recovery-point list before reprotect; six property reads of the inventory and one of the networks
-    assert (result["api_calls"], result["property_reads"]) == (4 + len(ORIGINAL), 7)
+    assert (result["api_calls"], result["property_reads"]) == (4 + len(UNGROUPED), 7)
+
+    grouped = check(lab, vms=ORIGINAL, location="original")
+    assert blockers(grouped) == ["replication_group_plan"] and tripped(grouped, "replication_group_plan") == ["app02", "db01"]
+    assert {vm: p["master_target"] for vm, p in grouped["placement"].items()} == {
+        "app01": "mt-win01", "app02": "mt-win01", "db01": "mt-win01", "web01": "mt-lin01", "web03": "mt-lin01"}
+    assert grouped["api_calls"] == 5 + len(ORIGINAL)  # and the plan list, once
 
     alternate = check(lab, vms=["web02", "fs01"], location="alternate", datastore="vmfs-01")
     assert blockers(alternate) == [] and all(v["ready"] for v in alternate["verdicts"])
@@ -54,7 +63,7 @@ def test_default_site_is_ready(full_lab):
     assert blockers(plan) == [] and plan["api_calls"] == 5 + 4
     assert "recovery plan rp-app" in plan["findings"][0]["message"]
 
-    rc, checked = run_module("readiness", {"vms": ORIGINAL, "location": "original"}, env=lab.env(), check=True)
+    rc, checked = run_module("readiness", {"vms": UNGROUPED, "location": "original"}, env=lab.env(), check=True)
     assert rc == 0 and checked["verdicts"] == result["verdicts"]
 
 
@@ -201,7 +210,9 @@ def test_preflight_playbook(full_lab, tmp_path, spec, fails):
     reports = tmp_path / "reports"
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false", **lab.env())
-    extra = {"preflight_vms": ["app01", "app02", "db01"], "preflight_location": "original",
+    # the recovery plan: its replication group rg-app (app02, db01) fails back only through it (rp-app: db01, app02,
+    # app01, web01; web01 on the Linux master target)
+    extra = {"preflight_recovery_plan": "rp-app", "preflight_location": "original",
              "preflight_report_dir": str(reports)}
     proc = subprocess.run([os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", "localhost,", "-c", "local",
                            os.path.join(ROOT, "playbooks", "preflight.yml"), "-e", json.dumps(extra)],

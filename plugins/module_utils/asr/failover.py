@@ -13,7 +13,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import i
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, recovery_points, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, recovery_points, rules, stages
 
 STEP = lifecycle.step("failover")
 CANCEL = lifecycle.step("cancel")
@@ -64,19 +64,11 @@ def route_groups(vault, acting, plan_name, refusals):
         return plan_name
     selected_ids = {item["id"].lower() for _model, item in acting}
     plans = _plans_of(vault, {item["id"].lower() for item in grouped})
-    whole = [name for name, members in plans.items() if members <= selected_ids]
-    if len(whole) == 1:
-        return whole[0]
-    names = {model.id.lower(): model.properties.friendly_name for model in vault.items()}
-    for item in grouped:
-        holding = sorted(name for name, members in plans.items() if item["id"].lower() in members)
-        extra = sorted({names.get(m, m) for name in holding for m in plans[name] - selected_ids})
-        refusals.append("VM %s is in replication group %s, whose VMs fail over together through a recovery plan "
-                        "(ASR refuses them one by one): %s." % (
-                            item["name"], item["replication_group"],
-                            "give recovery_plan: %s (it also fails over %s)" % (", ".join(holding), ", ".join(extra))
-                            if holding else "no recovery plan holds it; create one"))
-    return None
+    names = {model.id.lower(): model.properties.friendly_name for model in vault.items()}  # the cached list
+    # the preflight's rule replication_group_plan is this one (domain.rules.route_groups): the same sentences
+    use, broken = rules.route_groups(grouped, selected_ids, plans, names)
+    refusals.extend(b.message for b in broken.values())
+    return use
 
 
 class ClassicFailback:

@@ -19,7 +19,6 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import (
     lifecycle,
     limits,
-    options,
     placement,
     remedies,
     rules,
@@ -58,10 +57,9 @@ def _fabric_details(vault, model):
 
 
 def _place(names, vm):
-    """The names for one VM: its ``placements`` entry over the module-level defaults."""
-    chosen = {key: names.get(key) for key in options.PLACEMENT_KEYS}
-    chosen.update({k: v for k, v in (names.get("placements") or {}).get(vm, {}).items() if v is not None})
-    return chosen
+    """The names for one VM: its ``placements`` entry over the module-level defaults (``placement.names_for``, the
+    merge the preflight makes too)."""
+    return placement.names_for(names, vm)
 
 
 def _optional_policy(vault, model, instance_type):
@@ -72,15 +70,14 @@ def _optional_policy(vault, model, instance_type):
 
 
 def _build_onprem_modernized(vault, model, item, details, place):
-    """Modernized: reprotect through a replication appliance straight into the on-premises disks."""
-    if not place["datastore"]:
-        raise AzureError("VM %s: give datastore - the modernized reprotect names the datastore the appliance writes to."
-                         % item["name"], rule="datastore_required")
-    if not place["log_storage_account_id"]:
-        raise AzureError("VM %s: give log_storage_account_id - the modernized reprotect caches changes in an Azure "
-                         "storage account." % item["name"], rule="log_storage_required")
-    agent = modernized.appliance(details, place["appliance"], place["datastore"])
-    modernized.check_datastore(agent, place["datastore"], item["name"])
+    """Modernized: reprotect through a replication appliance straight into the on-premises disks. The rules are the
+    preflight's (``domain.rules``: modernized_datastore, log_storage_account, choose_appliance); every one that does
+    not hold is named in one refusal."""
+    missing = [b for b in (rules.modernized_datastore(item["name"], place["datastore"]),
+                           rules.log_storage_account(item["name"], place["log_storage_account_id"])) if b is not None]
+    if missing:
+        raise AzureError(" ".join(b.sentence() for b in missing), rule=missing[0].rule)
+    agent = modernized.appliance(details, place["appliance"], place["datastore"], vm=item["name"])
     body = modernized.reprotect_to_onprem(agent, place["datastore"], place["log_storage_account_id"],
                                           _optional_policy(vault, model, "InMageRcmFailback"))
     return body, {"appliance": agent.name, "datastore": place["datastore"], "master_target": None,
@@ -94,21 +91,34 @@ def _build_onprem(vault, model, item, names):
         return _build_onprem_modernized(vault, model, item, details, place)
     if not place["master_target"]:
         raise AzureError("VM %s: no master target was chosen for it." % item["name"], rule="master_target_required")
-    mt = classic.master_target(details, place["master_target"])
-    broken = rules.master_target_os(item["name"], item["os_type"], mt.name, plain(mt.os_type))
-    if broken:
-        raise AzureError("VM " + broken.sentence(), rule=broken.rule)
-    broken = rules.physical_server(item["name"], item["discovery_type"] == "Physical", place["datastore"])
-    if broken:
-        raise AzureError(broken.sentence(), rule=broken.rule)
-    try:
-        ps, why = classic.process_server(details, place["process_server"], own=fabric.properties.friendly_name)
-    except AzureError as error:
-        raise AzureError("VM %s: %s" % (item["name"], error.msg), **error.details) from error
-    volume = classic.retention_volume(mt, place["retention_volume"])
-    if place["datastore"]:
-        classic.datastore(mt, place["datastore"], item["name"])
-    account = classic.run_as_account(details, place["run_as_account"])
+    # every name is checked by the preflight's own rules (domain.rules), and every one that does not hold is named
+    # in one refusal, in the preflight's sentences
+    refused = []
+
+    def attempt(func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except AzureError as error:
+            refused.append((error.msg, error.details.get("rule")))
+            return None
+
+    def hold(broken):
+        if broken is not None:
+            refused.append((broken.sentence(), broken.rule))
+
+    mt = attempt(classic.master_target, details, place["master_target"])
+    if mt is not None:
+        hold(rules.master_target_os(item["name"], item["os_type"], mt.name, plain(mt.os_type)))
+    hold(rules.physical_server(item["name"], item["discovery_type"] == "Physical", place["datastore"]))
+    chosen = attempt(classic.process_server, details, place["process_server"], own=fabric.properties.friendly_name,
+                     vm=item["name"])
+    volume = attempt(classic.retention_volume, mt, place["retention_volume"]) if mt is not None else None
+    if mt is not None and place["datastore"]:
+        attempt(classic.datastore, mt, place["datastore"], item["name"])
+    account = attempt(classic.run_as_account, details, place["run_as_account"])
+    if refused:
+        raise AzureError(" ".join(message for message, _rule in refused), rule=refused[0][1])
+    ps, why = chosen
     body = classic.reprotect_to_onprem(mt, ps, volume, _policy_for(vault, model, "InMage"), place["datastore"], account)
     return body, {"master_target": mt.name, "process_server": ps.friendly_name, "process_server_reason": why,
                   "retention_volume": volume.volume_name, "datastore": place["datastore"],

@@ -16,7 +16,17 @@ host.
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts, limits
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts, limits, options
+
+
+def names_for(given, vm):
+    """The names the reprotect to on-premises uses for ``vm`` - and the preflight checks for it: ``given`` holds the
+    run-wide names (``options.PLACEMENT_KEYS``: master_target, process_server, datastore, retention_volume,
+    run_as_account, appliance, log_storage_account_id; None or absent when unset) and ``placements`` ({VM name:
+    {key: name}}); a name of the VM's own entry wins unless it is None. Returns a new dict of every key."""
+    chosen = {key: given.get(key) for key in options.PLACEMENT_KEYS}
+    chosen.update({k: v for k, v in ((given.get("placements") or {}).get(vm) or {}).items() if v is not None})
+    return chosen
 
 
 def _units(vms):

@@ -11,7 +11,12 @@ no SDK, no Ansible, no clock (ages arrive computed).
 The context (every key optional unless said)::
 
     location            'original' | 'alternate' (required)
-    datastore           target datastore name (alternate location)
+    datastore           target datastore name (alternate location), for a context without per-VM ``placement``
+    process_servers     [{name, id, fabric_name, health, service_status}] (asr.fabric.describe)
+    run_as_accounts     [{name, id, fabric_name}]
+    plans               {plan name: set of lower-case item ids} of the recovery plans holding a VM of a replication
+                        group, read when the VMs are named without a plan (rule replication_group_plan)
+    item_names          {lower-case item id: VM name} of the vault's items
     recovery_point      'latest_processed' | 'latest_app_consistent'
     app_consistent_max_age_minutes, heartbeat_max_age_seconds
     plan                recovery plan name, when the VMs come from one
@@ -30,7 +35,10 @@ The context (every key optional unless said)::
                           when several VMs have its name and none can be chosen: domain.identity), same_name_warning
                           (the other VMs of its name when its VM was chosen), points {has_point, count, app_consistent_count,
                           latest_app_consistent_age_minutes} (domain.recovery_points.facts),
-                          master_target, master_target_source, placement_problem}]
+                          master_target, master_target_source, placement_problem,
+                          placement: the names the reprotect to on-premises uses for the VM - run-wide, overridden by its
+                          ``placements`` entry (domain.placement.names_for: master_target, process_server, datastore,
+                          retention_volume, run_as_account, appliance, log_storage_account_id)}]
 """
 
 from __future__ import annotations
@@ -95,6 +103,16 @@ def _stage(vm):
 def _mt(vm, ctx):
     """The master target entry the VM fails back through, or None."""
     return (ctx.get("master_targets") or {}).get(vm.get("master_target") or "")
+
+
+def named(vm, ctx, key):
+    """The name ``key`` (one of ``domain.options.PLACEMENT_KEYS``) the reprotect to on-premises uses for ``vm``: its
+    ``placement`` (the run-wide names with its ``placements`` entry over them, as the reprotect merges them), else the
+    context's run-wide name (a context built without placements)."""
+    placement = vm.get("placement")
+    if placement is not None:
+        return placement.get(key)
+    return ctx.get(key)
 
 
 def _vm_host(vm, ctx):
@@ -414,14 +432,18 @@ def master_target_available(vm, ctx):
         return []
     mt = _mt(vm, ctx)
     if mt is None or mt.get("asr") is None:
-        known = ", ".join(sorted(n for n, m in (ctx.get("master_targets") or {}).items() if m.get("asr"))) or "none"
-        return [finding(vm["name"], "master_target_available", BLOCKER, "Master target %s is not registered with the "
-                        "configuration server (master targets: %s)." % (name, known),
-                        "Choose a registered master target, or install and register this one.")]
+        # the reprotect's own rule (rules.find_master_target), so both say the same sentence
+        _found, broken = rules.find_master_target(name, _registered(ctx))
+        return _broken(vm, broken, "master_target_available")
     if (ctx.get("vsphere") or {}).get("connected") and mt.get("vm") is None:
         return [finding(vm["name"], "master_target_available", BLOCKER, "Master target %s is not a VM of vSphere server %s."
                         % (name, ctx["vsphere"].get("hostname")), "Connect to the vCenter that runs the master target.")]
     return []
+
+
+def _registered(ctx):
+    """The master targets the configuration server registered: [{name, id, ...}] (ASR's view)."""
+    return [dict(m["asr"], name=n) for n, m in sorted((ctx.get("master_targets") or {}).items()) if m.get("asr")]
 
 
 def _mt_vm_rule(rule_id, test, message, remedy):
@@ -509,10 +531,15 @@ def mt_disk_limit(vm, ctx):
     return _broken(vm, rules.master_target_disks(mt["name"], total - adding, adding, vm=vm["name"]))
 
 
-def _broken(vm, broken, rule_id=None):
+def _broken(vm, broken, rule_id=None, remedy=None):
     """A ``rules.Broken`` (or None) as the VM's blocker findings, under the preflight's ``rule_id`` when the
-    preflight rule groups several step rules (``alternate_datastore``)."""
-    return [finding(vm["name"], rule_id or broken.rule, BLOCKER, broken.message, broken.remedy)] if broken else []
+    preflight rule groups several step rules (``alternate_datastore``); ``remedy`` when the rule's message names
+    the fix itself (its remedy is empty)."""
+    return [finding(vm["name"], rule_id or broken.rule, BLOCKER, broken.message, broken.remedy or remedy)] if broken else []
+
+
+# the same, for the modernized flow's rules (domain.readiness_modern)
+as_findings = _broken
 
 
 def _mounted(host, ctx):
@@ -537,10 +564,20 @@ def _retention_problem(volume, invalid):
 
 @rule("mt_retention_volume", when=BEFORE_REPROTECT)
 def mt_retention_volume(vm, ctx):
+    """A usable retention volume on the master target: the one named (``retention_volume``, checked by the
+    reprotect's own rule ``rules.choose_retention_volume``), else any."""
     mt = _mt(vm, ctx)
     asr = (mt or {}).get("asr")
+    wanted = named(vm, ctx, "retention_volume")
     if asr is None:
-        return []
+        if not wanted or not vm.get("master_target"):
+            return []
+        held = "; ".join("%s: %s" % (m["name"], ", ".join(v["name"] for v in m.get("retention_volumes") or []) or "none")
+                         for m in _registered(ctx))
+        return [finding(vm["name"], "mt_retention_volume", BLOCKER, "Retention volume %s of %s cannot be used: its master "
+                        "target %s is not registered (the registered master targets' retention volumes - %s)." % (
+                            wanted, vm["name"], vm["master_target"], held or "none"),
+                        "Name a retention volume of the registered master target the VM fails back through.")]
     invalid = {}
     for error in asr.get("validation_errors") or []:
         text = " ".join(str(error.get(k) or "") for k in ("code", "message"))
@@ -548,6 +585,14 @@ def mt_retention_volume(vm, ctx):
         if match:
             invalid[_lower(match.group(1))] = match.group(2).upper()
     volumes = asr.get("retention_volumes") or []
+    if wanted:
+        volume, broken = rules.choose_retention_volume(mt["name"], volumes, wanted)
+        problem = _retention_problem(volume, invalid) if volume else None
+        if problem:
+            return [finding(vm["name"], "mt_retention_volume", BLOCKER, "Master target %s's retention volume is not usable: "
+                            "%s." % (mt["name"], problem),
+                            "Name a usable retention volume (not FAT/FAT32, below its usage threshold), or free space on it.")]
+        return _broken(vm, broken)
     problems = [p for p in (_retention_problem(v, invalid) for v in volumes) if p]
     if volumes and len(problems) < len(volumes):
         return []
@@ -644,9 +689,13 @@ def original_disk_types(vm, ctx):
 # ---------------------------------------------------------------------- alternate location
 @rule("alternate_datastore", when=BEFORE_REPROTECT, needs_vsphere=True)
 def alternate_datastore(vm, ctx):
-    if ctx["location"] != "alternate":
+    """The datastore the reprotect names for the VM (its ``placements`` entry, else the run's): required at an
+    alternate location; wherever one is named, it exists, is VMFS or vSAN, and the master target's host mounts it
+    (the reprotect checks the last two against ASR's view of the master target: ``rules.datastore_kind``,
+    ``rules.datastore_reach``)."""
+    name = named(vm, ctx, "datastore")
+    if ctx["location"] != "alternate" and not name:
         return []
-    name = ctx.get("datastore")
     if not name:
         return [finding(vm["name"], "alternate_datastore", BLOCKER, "Alternate-location failback of %s needs a target "
                         "datastore." % vm["name"], "Give the datastore (VMFS or vSAN) the new VM is created on.")]
@@ -685,7 +734,7 @@ def _candidates(vm, host, needed, ctx):
         wanted = onprem.get("file_datastores") or _vm_datastores(vm)
         networks = onprem.get("networks") or []
     else:  # the new VM: its datastore; its networks are given to onprem_vm, which checks them on the host
-        wanted, networks = [d for d in [ctx.get("datastore")] if d], []
+        wanted, networks = [d for d in [named(vm, ctx, "datastore")] if d], []
     needs = {"name": vm["name"], "memory_mb": needed, "cluster": host.get("cluster"), "datastores": wanted,
              "networks": networks}
     offers = [dict(h, datastores=[d["name"] for d in h.get("datastores") or []])
@@ -751,7 +800,7 @@ mt_heartbeat = _mt_running_rule("mt_heartbeat")
 @rule("alternate_datastore_space", when=BEFORE_REPROTECT, needs_vsphere=True)
 def alternate_datastore_space(vm, ctx):
     """The alternate-location datastore holds the disks of this VM and of every VM before it that goes there."""
-    name = ctx.get("datastore")
+    name = named(vm, ctx, "datastore")
     store = (ctx.get("datastores") or {}).get(name or "")
     if ctx["location"] != "alternate" or store is None or store.get("free_gb") is None:
         return []
@@ -759,11 +808,61 @@ def alternate_datastore_space(vm, ctx):
         return []
     needed = 0
     for other in ctx.get("vms") or []:
-        if _stage(other) in BEFORE_REPROTECT and not other.get("missing"):
+        if _stage(other) in BEFORE_REPROTECT and not other.get("missing") and named(other, ctx, "datastore") == name:
             needed += sum(c or 0 for c in (other.get("item") or {}).get("disk_capacities_bytes") or [])
         if other is vm:
             break
     return _broken(vm, rules.datastore_space(vm["name"], name, store["free_gb"] * 1024 ** 3, needed))
+
+
+# ---------------------------------------------------------------------- the other names of the reprotect
+def _fabric_of(vm, ctx, key):
+    """The entries of ``ctx[key]`` of the VM's configuration server (by the item's fabric)."""
+    fabric = (vm.get("item") or {}).get("fabric_name")
+    return [e for e in ctx.get(key) or [] if not fabric or e.get("fabric_name") in (None, fabric)]
+
+
+@rule("process_server", when=BEFORE_REPROTECT)
+def process_server(vm, ctx):
+    """The process server the reprotect to on-premises moves the VM's data through, by the reprotect's own rule
+    (``rules.choose_process_server``): the one named, else the only healthy one (the configuration server's own
+    set apart when several are). Not judged from a context without the fabric's process servers."""
+    if "process_servers" not in ctx:
+        return []
+    fabric = (vm.get("item") or {}).get("fabric_name")
+    own = next((cs["name"] for cs in ctx.get("configuration_servers") or [] if cs.get("fabric_name") == fabric), None)
+    _server, _why, broken = rules.choose_process_server(_fabric_of(vm, ctx, "process_servers"),
+                                                        named(vm, ctx, "process_server"), own, vm["name"])
+    return _broken(vm, broken, remedy="Name a healthy process server of the configuration server (process_server), or "
+                   "restore the health of one.")
+
+
+@rule("run_as_account", when=BEFORE_REPROTECT)
+def run_as_account(vm, ctx):
+    """A named run-as account is one the configuration server knows (the reprotect's rule
+    ``rules.find_run_as_account``)."""
+    wanted = named(vm, ctx, "run_as_account")
+    if not wanted:
+        return []
+    return _broken(vm, rules.find_run_as_account(wanted, _fabric_of(vm, ctx, "run_as_accounts"))[1])
+
+
+REPROTECT_STEP = lifecycle.step("reprotect_to_onprem")
+
+
+@rule("replication_group_plan")
+def replication_group_plan(vm, ctx):
+    """A VM of a replication group named without a recovery plan: the VMs named must hold every VM of one plan
+    holding it, as the reprotect (and the failover) refuse otherwise (``rules.route_groups``). The reprotect weighs
+    the VMs of a replication group it does not refuse by stage. Not judged from a context without ``plans``."""
+    if ctx.get("plan") or "plans" not in ctx or not (vm.get("item") or {}).get("replication_group"):
+        return []
+    grouped = [{"name": o["name"], "id": (o["item"].get("id") or ""), "replication_group": o["item"]["replication_group"]}
+               for o in ctx.get("vms") or [] if not o.get("missing") and (o.get("item") or {}).get("replication_group")
+               and REPROTECT_STEP.decide(_stage(o))[0] != lifecycle.REFUSE]
+    _plan, broken = rules.route_groups(grouped, {g["id"].lower() for g in grouped}, ctx["plans"],
+                                       ctx.get("item_names") or {})
+    return _broken(vm, broken.get(vm["name"]))
 
 
 # ---------------------------------------------------------------------- evaluation
@@ -775,7 +874,7 @@ RULE_IDS = tuple(r["id"] for r in RULES)
 CLASSIC_ONLY = ("cs_running", "cs_heartbeat", "vm_in_cs_database", "original_infrastructure", "master_target_available",
                 "mt_snapshots", "mt_controller", "mt_enable_uuid", "mt_tools", "mt_os", "mt_version", "mt_disk_limit",
                 "mt_retention_volume", "replication_group", "datastore_reachable", "name_clash", "mt_powered_on",
-                "mt_heartbeat")
+                "mt_heartbeat", "process_server", "run_as_account")
 MODERN_ONLY = []
 
 

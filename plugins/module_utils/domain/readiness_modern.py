@@ -11,68 +11,59 @@ heartbeat_age_seconds, accessible_datastores, protected_item_count}] and each VM
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, readiness
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain.readiness import BLOCKER, WARNING, finding, rule
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, readiness, rules
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain.readiness import WARNING, finding, rule
 
 RULE_IDS = ("appliance_available", "appliance_health", "appliance_datastore", "appliance_disk_limit",
-            "modernized_guest_changes")
+            "modernized_guest_changes", "log_storage_account")
 readiness.MODERN_ONLY.extend(RULE_IDS)
 
 
 def _candidates(vm, ctx):
     named = vm.get("appliance")
     appliances = ctx.get("appliances") or []
-    return [a for a in appliances if a["name"] == named] if named else appliances
+    return [a for a in appliances if rules.same_name(named, a.get("name"), a.get("id"))] if named else appliances
 
 
 def _target_datastore(vm, ctx):
-    return ctx.get("datastore") or ((vm.get("item") or {}).get("target_datastore"))
+    return readiness.named(vm, ctx, "datastore")
+
+
+def _limit(ctx):
+    return ctx.get("heartbeat_max_age_seconds", readiness.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS)
 
 
 def _healthy(appliance, ctx):
-    age = appliance.get("heartbeat_age_seconds")
-    limit = ctx.get("heartbeat_max_age_seconds", readiness.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS)
-    return appliance.get("health") in ("Normal", None) and (age is None or age <= limit)
+    return rules.appliance_healthy(appliance, _limit(ctx))
 
 
+def _appliance_problem(vm, ctx, *rule_ids):
+    """The reprotect's own choice of the replication appliance (``rules.choose_appliance``: the one named, else any
+    registered one; healthy - here with its heartbeat within the limit too - and reaching the datastore) as the VM's
+    findings when the rule it breaks is one of ``rule_ids`` (reported under the first)."""
+    broken = rules.choose_appliance(vm["name"], ctx.get("appliances") or [], vm.get("appliance"),
+                                    _target_datastore(vm, ctx), _limit(ctx))[1]
+    return readiness.as_findings(vm, broken, rule_ids[0]) if broken is not None and broken.rule in rule_ids else []
+
+
+# Source: the modernized reprotect names a replication appliance (reprotectAgentId) that must be registered, healthy
+# and reach the datastore it writes to (asr-api.md 2.7; one that does not reach it: ASR error 8061).
 @rule("appliance_available", when=readiness.BEFORE_REPROTECT)
 def appliance_available(vm, ctx):
-    if _candidates(vm, ctx):
-        return []
-    return [finding(vm["name"], "appliance_available", BLOCKER,
-                    "No replication appliance %s is registered in the vault for %s." % (
-                        ("named %s" % vm["appliance"]) if vm.get("appliance") else "at all", vm["name"]),
-                    "Register a replication appliance on-premises (or name a registered one) before reprotecting.")]
+    return _appliance_problem(vm, ctx, "appliance_available")
 
 
 @rule("appliance_health", when=readiness.BEFORE_REPROTECT)
 def appliance_health(vm, ctx):
-    candidates = _candidates(vm, ctx)
-    if not candidates or any(_healthy(a, ctx) for a in candidates):
-        return []
-    return [finding(vm["name"], "appliance_health", BLOCKER,
-                    "No healthy replication appliance for %s: %s." % (vm["name"], "; ".join(
-                        "%s is %s, last heartbeat %s s ago" % (a["name"], a.get("health"), a.get("heartbeat_age_seconds"))
-                        for a in candidates)),
-                    "Restore the appliance's services and connectivity to Azure (heartbeat within %d s), then re-run."
-                    % ctx.get("heartbeat_max_age_seconds", readiness.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS))]
+    return _appliance_problem(vm, ctx, "appliance_health")
 
 
 @rule("appliance_datastore", when=readiness.BEFORE_REPROTECT)
 def appliance_datastore(vm, ctx):
-    datastore = _target_datastore(vm, ctx)
-    candidates = [a for a in _candidates(vm, ctx) if _healthy(a, ctx)]
-    if not datastore:
-        return [finding(vm["name"], "appliance_datastore", BLOCKER,
-                        "The modernized reprotect of %s needs the datastore the appliance writes to." % vm["name"],
-                        "Give the datastore (a VMFS or vSAN datastore the appliance reaches).")]
-    if not candidates or any(datastore in (a.get("accessible_datastores") or []) for a in candidates):
-        return []
-    return [finding(vm["name"], "appliance_datastore", BLOCKER,
-                    "No healthy replication appliance reaches datastore %s for %s (%s)." % (
-                        datastore, vm["name"], "; ".join("%s reaches %s" % (a["name"], ", ".join(
-                            a.get("accessible_datastores") or []) or "nothing") for a in candidates)),
-                    "Choose a datastore an appliance reaches, or give the appliance access to it.")]
+    missing = rules.modernized_datastore(vm["name"], _target_datastore(vm, ctx))
+    if missing is not None:
+        return readiness.as_findings(vm, missing)
+    return _appliance_problem(vm, ctx, "appliance_datastore", "datastore_reachable")
 
 
 @rule("appliance_disk_limit", when=readiness.BEFORE_REPROTECT)
@@ -94,3 +85,9 @@ def modernized_guest_changes(vm, ctx):
                     "%s fails back through the modernized flow: static IP addresses are not kept and changes made in "
                     "Azure to /etc/fstab or LVM are carried back." % vm["name"],
                     "Plan the on-premises IP configuration and check fstab/LVM after failback.")]
+
+
+@rule("log_storage_account", when=readiness.BEFORE_REPROTECT)
+def log_storage_account(vm, ctx):
+    """The run names the storage account the modernized reprotect caches changes in (the reprotect's own rule)."""
+    return readiness.as_findings(vm, rules.log_storage_account(vm["name"], readiness.named(vm, ctx, "log_storage_account_id")))

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Safety rules that both the preflight report (``domain.readiness``) and a step's own gate apply, each defined
-once: plain values in, ``None`` or a :class:`Broken` (what is wrong, and the fix) out.
+once: plain values in, ``None`` or a :class:`Broken` (what is wrong, and the fix) out - or, for a rule that also
+chooses (a process server, a retention volume, a replication appliance), the choice or the Broken.
 
 Sources: a Windows VM fails back through a Windows master target and a Linux VM through a Linux one ("Reprotect
 from Azure to on-premises", Microsoft Learn); a master target protects at most 60 disks (``domain.limits``); failback
@@ -28,8 +29,9 @@ class Broken:
         self.rule, self.message, self.remedy = rule, message, remedy
 
     def sentence(self):
-        """Message and fix in one sentence, for a step's refusal."""
-        return "%s %s" % (self.message, self.remedy)
+        """Message and fix in one sentence, for a step's refusal (the message alone when it names the fix itself:
+        an empty ``remedy``)."""
+        return "%s %s" % (self.message, self.remedy) if self.remedy else self.message
 
 
 def _family(os_type):
@@ -41,7 +43,7 @@ def master_target_os(vm, vm_os, master_target, master_target_os_type):
     mine, theirs = _family(vm_os), _family(master_target_os_type)
     if not mine or not theirs or mine == theirs:
         return None
-    return Broken("mt_os", "%s runs %s but master target %s runs %s." % (
+    return Broken("mt_os", "VM %s runs %s but master target %s runs %s." % (
         vm, mine.capitalize(), master_target, theirs.capitalize()),
         "Use a %s master target: Windows VMs fail back through a Windows master target, Linux VMs through a Linux "
         "one." % mine.capitalize())
@@ -134,3 +136,206 @@ def datastore_space(vm, datastore, free_bytes, needed_bytes):
                   "capacities Site Recovery reports, each counted in full)." % (
                       vm, datastore, free_bytes / gib, needed_bytes / gib),
                   "Free space on %s or choose a datastore with at least %.1f GB free." % (datastore, needed_bytes / gib))
+
+
+# ---------------------------------------------------------------------- names a reprotect to on-premises takes
+# Each function takes plain values (what the fabric lists, as dicts) and returns what it chose, or a Broken:
+# ``readiness`` reports the Broken as a finding before anything changes, and the reprotect step refuses with its
+# ``sentence()``. A dict may carry the caller's own object under ``model`` (an SDK model); it is returned as is.
+def _listed(values):
+    return ", ".join(sorted(str(v) for v in values)) or "none"
+
+
+def same_name(name, *values):
+    """A name or ARM id compared as Azure does, without regard to case."""
+    return (name or "").lower() in {(v or "").lower() for v in values if v is not None}
+
+
+def find_master_target(name, registered):
+    """``(entry, None)`` for master target ``name`` (its name or ARM id, any case) among ``registered`` ([{name,
+    id}], the configuration server's master targets as the fabric lists them), else ``(None, Broken)``: rule
+    ``master_target_available``."""
+    for entry in registered:
+        if same_name(name, entry.get("name"), entry.get("id")):
+            return entry, None
+    return None, Broken("master_target_available", "Master target %s is not registered with the configuration server "
+                        "(registered: %s)." % (name, _listed(e.get("name") for e in registered)),
+                        "Choose a registered master target, or install and register this one.")
+
+
+# A process server that cannot move data: its health (Critical, or the Error the 2017 fabric shows) or its service
+# says so. Warning is tolerated (a load warning does not stop replication), and heartbeat ages are not used here:
+# healthy ones are 8 to 13 minutes old when read (tests/recorded/asr, fact 17).
+UNHEALTHY_PROCESS_SERVER = ("critical", "error")
+
+
+def process_server_problem(server):
+    """Why process server ``server`` ({health, service_status}) cannot serve, or None: its health (Critical/Error) or
+    a service not Running."""
+    health, status = server.get("health"), server.get("service_status")
+    if str(health or "").lower() in UNHEALTHY_PROCESS_SERVER:
+        return "health %s" % health
+    if status is not None and str(status).lower() != "running":
+        return "service %s" % status
+    return None
+
+
+def choose_process_server(servers, name=None, own=None, vm=None):
+    """Rule ``process_server``: ``(server, why it was chosen, None)`` or ``(None, None, Broken)``.
+
+    ``servers``: [{name (friendly name), id, health, service_status}] of the configuration server whose friendly
+    name is ``own``. The one called ``name`` (friendly name or id); without a name, the only healthy one - the
+    configuration server's own included, which is what the recorded reprotect to on-premises used
+    (lro_202.reProtect.to_onprem.InMage...); when several are healthy, the only one that is not the configuration
+    server's own. ``vm``: the VM the choice is for (its name starts the refusal), or None."""
+    lead = "VM %s: " % vm if vm else ""
+    if name:
+        for server in servers:
+            if same_name(name, server.get("name"), server.get("id")):
+                return server, "named", None
+        return None, None, Broken("process_server", "%sProcess server %s is not registered (registered: %s)." % (
+            lead, name, _listed(s.get("name") for s in servers)),
+            "Name a registered process server (its name or id), or leave process_server out to use the only healthy one.")
+    healthy = [s for s in servers if process_server_problem(s) is None]
+    sick = "; ".join("%s: %s" % (s.get("name"), process_server_problem(s)) for s in servers if process_server_problem(s))
+    if len(healthy) == 1:
+        mine = " (the configuration server's own)" if same_name(own, healthy[0].get("name")) else ""
+        return healthy[0], "the only healthy process server%s%s" % (mine, " (not healthy: %s)" % sick if sick else ""), None
+    others = [s for s in healthy if not same_name(own, s.get("name"))]
+    if len(others) == 1:
+        return others[0], ("the only healthy process server besides configuration server %s's own, which stays with "
+                           "replication to Azure (healthy: %s)" % (own, _listed(s.get("name") for s in healthy))), None
+    if not healthy:
+        why = "none of its process servers is healthy (%s)" % (sick or "it reports none")
+        fix = ""
+    else:
+        why = "%d process servers are healthy (%s): besides configuration server %s's own, %s remain, so the choice is " \
+              "yours" % (len(healthy), _listed(s.get("name") for s in healthy), own, _listed(s.get("name") for s in others))
+        fix = ""
+    return None, None, Broken("process_server", "%sName the process server to use (process_server): %s." % (lead, why), fix)
+
+
+def choose_retention_volume(master_target, volumes, name=None):
+    """Rule ``mt_retention_volume`` as the reprotect applies it: ``(volume, None)`` or ``(None, Broken)``.
+    ``volumes``: [{name, free_bytes}] of ``master_target`` (its ``retentionVolumes``); the one called ``name``
+    (exactly), else the one with the most free space."""
+    if name:
+        for volume in volumes:
+            if volume.get("name") == name:
+                return volume, None
+        return None, Broken("mt_retention_volume", "Master target %s has no retention volume %s (it has: %s)." % (
+            master_target, name, _listed(v.get("name") for v in volumes)),
+            "Name one of its retention volumes, or leave retention_volume out to use the one with the most free space.")
+    if not volumes:
+        return None, Broken("mt_retention_volume", "Master target %s reports no retention volume; it can take 15 "
+                            "minutes to appear after the master target is installed." % master_target,
+                            "Wait for it (then refresh the configuration server), or choose another master target.")
+    return max(volumes, key=lambda v: v.get("free_bytes") or 0), None
+
+
+def find_run_as_account(name, accounts):
+    """Rule ``run_as_account``: ``(account, None)`` for ``name`` (account name or id, any case) among ``accounts``
+    ([{name, id}] of the configuration server), else ``(None, Broken)``."""
+    for account in accounts:
+        if same_name(name, account.get("name"), account.get("id")):
+            return account, None
+    return None, Broken("run_as_account", "Run-as account %s is not known to the configuration server (accounts: %s)."
+                        % (name, _listed(a.get("name") for a in accounts)),
+                        "Name an account the configuration server knows (its name or id), or leave run_as_account out.")
+
+
+# ProtectionHealth of a replication appliance that can serve: Normal, or not reported (asr-api.md 3.1).
+HEALTHY_APPLIANCE = ("Normal", "None", None)
+
+
+def appliance_healthy(appliance, max_age_seconds=None):
+    """Whether a replication appliance ({health, heartbeat_age_seconds}) is Normal (or reports no health) and, with
+    ``max_age_seconds``, heard from within it (an unknown age holds)."""
+    age = appliance.get("heartbeat_age_seconds")
+    fresh = max_age_seconds is None or age is None or age <= max_age_seconds
+    return appliance.get("health") in HEALTHY_APPLIANCE and fresh
+
+
+def choose_appliance(vm, appliances, name=None, datastore=None, max_age_seconds=None):
+    """Rules ``appliance_available``, ``appliance_health``, ``appliance_datastore`` (and ``datastore_reachable`` for
+    a named appliance) of the modernized reprotect: ``(appliance, None)`` or ``(None, Broken)``.
+
+    ``appliances``: [{name, id, health, heartbeat_age_seconds, accessible_datastores, protected_item_count}] (the
+    InMageRcm fabric's reprotect agents). The one called ``name`` (name or id, any case) or, without a name, every
+    registered one; among those, a healthy one (``appliance_healthy``) that reaches ``datastore`` (when given), the
+    one with the fewest protected items (an unreported count is 0), then by name. ``vm``: the VM it is for."""
+    for_vm = " for %s" % vm if vm else ""
+    candidates = [a for a in appliances if same_name(name, a.get("name"), a.get("id"))] if name else list(appliances)
+    if not candidates:
+        message = ("Replication appliance %s is not registered in the vault (appliances: %s)." % (
+            name, _listed(a.get("name") for a in appliances)) if name
+            else "No replication appliance is registered in the vault.")
+        return None, Broken("appliance_available", message, "Register a replication appliance on-premises (or name a "
+                            "registered one) before reprotecting.")
+    healthy = [a for a in candidates if appliance_healthy(a, max_age_seconds)]
+    fits = [a for a in healthy if not datastore or datastore in (a.get("accessible_datastores") or [])]
+    if fits:
+        return min(fits, key=lambda a: (a.get("protected_item_count") or 0, a.get("name") or "")), None
+    if not healthy:
+        ages = ["" if a.get("heartbeat_age_seconds") is None else ", last heartbeat %s s ago" % a["heartbeat_age_seconds"]
+                for a in candidates]
+        states = "; ".join("%s is %s%s" % (a.get("name"), a.get("health"), age) for a, age in zip(candidates, ages, strict=True))
+        within = " (a heartbeat within %d s)" % max_age_seconds if max_age_seconds is not None else ""
+        return None, Broken("appliance_health", "No healthy replication appliance%s: %s." % (for_vm, states),
+                            "Restore the appliance's services and connectivity to Azure%s, or name a healthy appliance, "
+                            "then re-run." % within)
+    if name:
+        return None, datastore_reach(vm, [datastore], healthy[0].get("accessible_datastores") or [],
+                                     "the ESXi host of replication appliance %s" % healthy[0].get("name"))
+    return None, Broken("appliance_datastore", "No healthy replication appliance reaches datastore %s%s "
+                        "(appliances: %s)." % (datastore, for_vm, "; ".join("%s %s reaches %s" % (
+                            a.get("name"), a.get("health"), ", ".join(a.get("accessible_datastores") or []) or "nothing")
+                            for a in candidates)),
+                        "Choose a datastore an appliance reaches, or give the appliance access to it.")
+
+
+def modernized_datastore(vm, datastore):
+    """Rule ``appliance_datastore``, its first half: the modernized reprotect names the datastore the replication
+    appliance writes ``vm``'s disks to (InMageRcmReprotectInput ``datastoreName``, asr-api.md 2.7)."""
+    if datastore:
+        return None
+    return Broken("appliance_datastore", "VM %s: the modernized reprotect names the datastore the replication appliance "
+                  "writes to, and none was given." % vm,
+                  "Give datastore (for the run or in placements): a VMFS or vSAN datastore an appliance reaches.")
+
+
+def log_storage_account(vm, account_id):
+    """Rule ``log_storage_account``: the modernized reprotect caches ``vm``'s changes in an Azure storage account
+    (InMageRcmReprotectInput ``logStorageAccountId``, asr-api.md 2.7), which the run must name."""
+    if account_id:
+        return None
+    return Broken("log_storage_account", "VM %s: the modernized reprotect caches changes in an Azure storage account, "
+                  "and no log_storage_account_id was given." % vm,
+                  "Give log_storage_account_id (for the run or in placements): the ARM id of a storage account in the "
+                  "vault's region.")
+
+
+def route_groups(grouped, selected_ids, plans, names):
+    """Rule ``replication_group_plan``: the VMs of a replication group fail over together through a recovery plan
+    (ASR refuses them one by one), so a run that names them without a plan must hold every VM of one plan.
+
+    ``grouped``: [{name, id, replication_group}] of the VMs of a replication group the run acts on without a
+    recovery plan; ``selected_ids``: the lower-case ARM ids of the VMs it acts on; ``plans``: {plan name: set of the
+    lower-case ids of its items} of the plans holding any of them; ``names``: {lower-case id: VM name}. Returns
+    ``(plan, {})`` when exactly one plan is held whole (the run may go through it), else ``(None, {VM name: Broken})``
+    for every grouped VM (the sentence is the message; it names the fix)."""
+    whole = [name for name, members in plans.items() if members <= selected_ids]
+    if len(whole) == 1:
+        return whole[0], {}
+    found = {}
+    for item in grouped:
+        holding = sorted(name for name, members in plans.items() if item["id"].lower() in members)
+        extra = sorted({names.get(m, m) for name in holding for m in plans[name] - selected_ids})
+        found[item["name"]] = Broken("replication_group_plan", "VM %s is in replication group %s, whose VMs fail over "
+                                     "together through a recovery plan (ASR refuses them one by one): %s." % (
+                                         item["name"], item["replication_group"],
+                                         "give recovery_plan: %s (it also fails over %s)" % (
+                                             ", ".join(holding), ", ".join(extra)) if holding
+                                         else "no recovery plan holds it; create one"),
+                                     "Fail back through the recovery plan (recovery_plan), or select every VM of one plan.")
+    return None, found

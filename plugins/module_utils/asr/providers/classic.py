@@ -15,83 +15,45 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.domain impor
 TEMPORARY_STORAGE = {"volumeOptions": [{"volumeLabel": "Temporary Storage", "onlyExcludeIfSingleVolume": "Yes"}]}
 
 
-def _names(objects, attr):
-    return ", ".join(sorted(str(getattr(o, attr, None)) for o in objects or [])) or "none"
+def _entries(objects, **attributes):
+    """SDK models as the plain dicts ``domain.rules`` takes: ``{key: the model's attribute}`` for each of
+    ``attributes``, plus the model itself under ``model``."""
+    return [dict({key: plain(getattr(o, attr, None)) for key, attr in attributes.items()}, model=o) for o in objects or []]
+
+
+def _refuse(broken):
+    raise AzureError(broken.sentence(), rule=broken.rule)
 
 
 def master_target(details, name):
-    for mt in details.master_target_servers or []:
-        if _same(name, mt.name, mt.id):
-            return mt
-    raise AzureError("Master target %s is not registered with the configuration server (registered: %s)."
-                     % (name, _names(details.master_target_servers, "name")), rule="master_target_unknown")
+    """The master target called ``name`` (name or id, any case); refuses by rule ``master_target_available``
+    (``domain.rules.find_master_target``, the preflight's rule too)."""
+    found, broken = rules.find_master_target(name, _entries(details.master_target_servers, name="name", id="id"))
+    if broken:
+        _refuse(broken)
+    return found["model"]
 
 
-# A process server that cannot move data: its health (Critical, or the Error the 2017 fabric shows) or its service
-# says so. Warning is tolerated (a load warning does not stop replication), and heartbeat ages are not used here:
-# healthy ones are 8 to 13 minutes old when read (tests/recorded/asr, fact 17).
-UNHEALTHY = ("critical", "error")
-
-
-def _same(name, *values):
-    """ASR names and ids compared as Azure does, without regard to case."""
-    return (name or "").lower() in {(v or "").lower() for v in values}
-
-
-def _ps_problem(ps):
-    """Why a process server cannot serve, or None: its health (Critical/Error) or a service not Running."""
-    health = plain(ps.health)
-    status = plain(ps.ps_service_status)
-    if str(health or "").lower() in UNHEALTHY:
-        return "health %s" % health
-    if status is not None and str(status).lower() != "running":
-        return "service %s" % status
-    return None
-
-
-def process_server(details, name=None, own=None):
-    """``(process server, why it was chosen)``: the one called ``name`` (friendly name or id); without a name, the
-    only healthy one - the configuration server's own (``own``, its friendly name) included, which is what the
-    recorded reprotect to on-premises used (lro_202.reProtect.to_onprem.InMage...); when several are healthy, the
-    only one that is not the configuration server's own. Refuses naming every candidate and why otherwise."""
-    servers = list(details.process_servers or [])
-    if name:
-        for ps in servers:
-            if _same(name, ps.friendly_name, ps.id):
-                return ps, "named"
-        raise AzureError("Process server %s is not registered (registered: %s)." % (name, _names(servers, "friendly_name")),
-                         rule="process_server_unknown")
-    healthy = [ps for ps in servers if _ps_problem(ps) is None]
-    sick = "; ".join("%s: %s" % (ps.friendly_name, _ps_problem(ps)) for ps in servers if _ps_problem(ps))
-    if len(healthy) == 1:
-        ps = healthy[0]
-        mine = " (the configuration server's own)" if _same(own, ps.friendly_name) else ""
-        return ps, "the only healthy process server%s%s" % (mine, " (not healthy: %s)" % sick if sick else "")
-    others = [ps for ps in healthy if not _same(own, ps.friendly_name)]
-    if len(others) == 1:
-        return others[0], ("the only healthy process server besides configuration server %s's own, which stays with "
-                           "replication to Azure (healthy: %s)" % (own, _names(healthy, "friendly_name")))
-    if not healthy:
-        why = "none of its process servers is healthy (%s)" % (sick or "it reports none")
-    else:
-        why = "%d process servers are healthy (%s): besides configuration server %s's own, %s remain, so the choice is " \
-              "yours" % (len(healthy), _names(healthy, "friendly_name"), own, _names(others, "friendly_name"))
-    raise AzureError("Name the process server to use (process_server): %s." % why,
-                     rule="process_server_ambiguous" if healthy else "process_server_unhealthy")
+def process_server(details, name=None, own=None, vm=None):
+    """``(process server, why it was chosen)`` by rule ``process_server`` (``domain.rules.choose_process_server``,
+    the preflight's rule too): the one called ``name``, else the only healthy one, else the only healthy one that is
+    not configuration server ``own``'s; refuses naming every candidate and why. ``vm`` starts the refusal."""
+    found, why, broken = rules.choose_process_server(_entries(
+        details.process_servers, name="friendly_name", id="id", health="health", service_status="ps_service_status"),
+        name, own, vm)
+    if broken:
+        _refuse(broken)
+    return found["model"], why
 
 
 def retention_volume(mt, name=None):
-    volumes = list(mt.retention_volumes or [])
-    if name:
-        for volume in volumes:
-            if volume.volume_name == name:
-                return volume
-        raise AzureError("Master target %s has no retention volume %s (it has: %s)."
-                         % (mt.name, name, _names(volumes, "volume_name")), rule="retention_volume_unknown")
-    if not volumes:
-        raise AzureError("Master target %s reports no retention volume; it can take 15 minutes to appear after the "
-                         "master target is installed." % mt.name, rule="retention_volume_missing")
-    return max(volumes, key=lambda v: v.free_space_in_bytes or 0)
+    """Master target ``mt``'s retention volume called ``name``, else the one with the most free space (rule
+    ``mt_retention_volume``, ``domain.rules.choose_retention_volume``)."""
+    found, broken = rules.choose_retention_volume(mt.name, _entries(
+        mt.retention_volumes, name="volume_name", free_bytes="free_space_in_bytes"), name)
+    if broken:
+        _refuse(broken)
+    return found["model"]
 
 
 def datastore(mt, name, vm):
@@ -103,19 +65,20 @@ def datastore(mt, name, vm):
     broken = (rules.datastore_reach(vm, [name], [ds.symbolic_name for ds in stores], where) if found is None
               else rules.datastore_kind(vm, name, plain(found.type)))
     if broken:
-        raise AzureError(broken.sentence(), rule=broken.rule)
+        _refuse(broken)
     return found
 
 
 def run_as_account(details, name=None):
+    """The run-as account called ``name`` (rule ``run_as_account``, ``domain.rules.find_run_as_account``); without a
+    name, the configuration server's first one, or None."""
     accounts = list(details.run_as_accounts or [])
     if name is None:
         return accounts[0] if accounts else None
-    for account in accounts:
-        if _same(name, account.account_name, account.account_id):
-            return account
-    raise AzureError("Run-as account %s is not known to the configuration server (accounts: %s)."
-                     % (name, _names(accounts, "account_name")), rule="run_as_account_unknown")
+    found, broken = rules.find_run_as_account(name, _entries(accounts, name="account_name", id="account_id"))
+    if broken:
+        _refuse(broken)
+    return found["model"]
 
 
 def reprotect_to_onprem(mt, ps, volume, profile_id, datastore_name=None, account=None):

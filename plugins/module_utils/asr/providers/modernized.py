@@ -11,31 +11,21 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import rules
 
 RECOVERY_POINT_TYPES = {"latest_processed": "CrashConsistent", "latest_app_consistent": "ApplicationConsistent"}
-HEALTHY = ("Normal", "None", None)
 
 
-def _names(objects, attr="name"):
-    return ", ".join(sorted(str(getattr(o, attr, None)) for o in objects or [])) or "none"
-
-
-def appliance(details, name=None, datastore=None):
-    """The reprotect agent (replication appliance) called ``name``; without a name, the healthy one that
-    reaches ``datastore`` with the fewest protected items."""
-    agents = list(details.reprotect_agents or [])
-    if name:
-        for agent in agents:
-            if name.lower() in ((agent.name or "").lower(), (agent.id or "").lower()):
-                return agent
-        raise AzureError("Replication appliance %s is not registered in the vault (appliances: %s)." % (
-            name, _names(agents)), rule="appliance_unknown")
-    fits = [a for a in agents if plain(a.health) in HEALTHY
-            and (not datastore or datastore in (a.accessible_datastores or []))]
-    if not fits:
-        raise AzureError("No healthy replication appliance reaches datastore %s (appliances: %s)." % (
-            datastore, "; ".join("%s %s reaches %s" % (a.name, plain(a.health),
-                                                       ", ".join(a.accessible_datastores or []) or "nothing")
-                                 for a in agents) or "none"), rule="appliance_none")
-    return min(fits, key=lambda a: (a.protected_item_count or 0, a.name))
+def appliance(details, name=None, datastore=None, vm=None):
+    """The reprotect agent (replication appliance) called ``name`` - healthy and reaching ``datastore`` - or, without
+    a name, the healthy one that reaches ``datastore`` with the fewest protected items: the rules
+    ``appliance_available``, ``appliance_health`` and ``appliance_datastore`` the preflight applies too
+    (``domain.rules.choose_appliance``). This step reads no heartbeat age: the preflight judges it. ``vm``: the VM
+    the refusal names."""
+    agents = [{"name": a.name, "id": a.id, "health": plain(a.health),
+               "accessible_datastores": list(a.accessible_datastores or []),
+               "protected_item_count": a.protected_item_count, "model": a} for a in details.reprotect_agents or []]
+    found, broken = rules.choose_appliance(vm, agents, name, datastore)
+    if broken:
+        raise AzureError(broken.sentence(), rule=broken.rule)
+    return found["model"]
 
 
 def check_datastore(agent, datastore, vm):

@@ -31,9 +31,10 @@ def test_master_target_by_name():
 
 def test_unknown_master_target_names_the_registered_ones_sorted():
     error = refusal(classic.master_target, details(), "mt-linux01")
-    assert error.details["rule"] == "master_target_unknown"
+    assert error.details["rule"] == "master_target_available"  # the preflight's rule (domain.rules)
     assert error.msg == ("Master target mt-linux01 is not registered with the configuration server "
-                         "(registered: PwsTestCS, V2A-PS-200).")
+                         "(registered: PwsTestCS, V2A-PS-200). Choose a registered master target, or install and "
+                         "register this one.")
 
 
 def test_no_master_target_at_all():
@@ -51,8 +52,10 @@ def test_process_server_by_name_or_id_in_any_case():
 
 def test_unknown_process_server():
     error = refusal(classic.process_server, details(), "ps-azure-01")
-    assert error.details["rule"] == "process_server_unknown"
-    assert error.msg == "Process server ps-azure-01 is not registered (registered: PwsTestCS, V2A-PS-200)."
+    assert error.details["rule"] == "process_server"
+    assert error.msg == ("Process server ps-azure-01 is not registered (registered: PwsTestCS, V2A-PS-200). Name a "
+                         "registered process server (its name or id), or leave process_server out to use the only "
+                         "healthy one.")
 
 
 def test_two_healthy_ones_the_one_that_is_not_the_configuration_servers_own():
@@ -65,7 +68,7 @@ def test_two_healthy_ones_the_one_that_is_not_the_configuration_servers_own():
 
 def test_two_healthy_ones_and_no_configuration_server_to_set_apart_are_ambiguous():
     error = refusal(classic.process_server, details(), own="other")
-    assert error.details["rule"] == "process_server_ambiguous"
+    assert error.details["rule"] == "process_server"
     assert error.msg == ("Name the process server to use (process_server): 2 process servers are healthy (PwsTestCS, "
                          "V2A-PS-200): besides configuration server other's own, PwsTestCS, V2A-PS-200 remain, so the "
                          "choice is yours.")
@@ -94,7 +97,7 @@ def test_none_healthy():
     stopped = [{"friendlyName": fakes.CS, "id": fakes.CS_PS_ID, "health": "Normal", "psServiceStatus": "Stopped"},
                {"friendlyName": fakes.PS, "id": fakes.PS_ID, "health": "Error", "psServiceStatus": "Running"}]
     error = refusal(classic.process_server, details(process_servers=stopped), own=fakes.CS)
-    assert error.details["rule"] == "process_server_unhealthy"
+    assert error.details["rule"] == "process_server"
     assert error.msg == ("Name the process server to use (process_server): none of its process servers is healthy "
                          "(PwsTestCS: service Stopped; V2A-PS-200: health Error).")
     assert refusal(classic.process_server, details(process_servers=[])).msg.endswith(
@@ -121,13 +124,14 @@ def test_retention_volume_by_name():
 
 def test_unknown_retention_volume():
     error = refusal(classic.retention_volume, mt(), "R")
-    assert error.details["rule"] == "retention_volume_unknown"
-    assert error.msg == "Master target V2A-PS-200 has no retention volume R (it has: F)."
+    assert error.details["rule"] == "mt_retention_volume"
+    assert error.msg == ("Master target V2A-PS-200 has no retention volume R (it has: F). Name one of its retention "
+                         "volumes, or leave retention_volume out to use the one with the most free space.")
 
 
 def test_no_retention_volume_reported_yet():
     error = refusal(classic.retention_volume, mt_with([]))
-    assert error.details["rule"] == "retention_volume_missing"
+    assert error.details["rule"] == "mt_retention_volume"
     assert "15 minutes" in error.msg and "mt" in error.msg
 
 
@@ -181,10 +185,10 @@ def test_run_as_account_default_is_the_first_or_none():
 
 def test_unknown_run_as_account():
     error = refusal(classic.run_as_account, details(), "root")
-    assert error.details["rule"] == "run_as_account_unknown"
-    assert error.msg.endswith("(accounts: linuxuser, vcenteruser, windowsuser).")
+    assert error.details["rule"] == "run_as_account"
+    assert "(accounts: linuxuser, vcenteruser, windowsuser)." in error.msg
     # a name is looked up even when no account is known
-    assert refusal(classic.run_as_account, details(accounts=[]), "root").msg.endswith("(accounts: none).")
+    assert "(accounts: none)." in refusal(classic.run_as_account, details(accounts=[]), "root").msg
 
 
 # ------------------------------------------------------------------------------------------------ bodies

@@ -51,7 +51,8 @@ def vm(name, provider="InMageRcm", disks=2, stage_ops=("ReverseReplicate",)):
 
 
 def run(vms, appliances, **ctx):
-    base = {"location": "original", "datastore": "vmfs-01", "vms": vms, "appliances": appliances,
+    base = {"location": "original", "datastore": "vmfs-01", "log_storage_account_id": "/sa/log", "vms": vms,
+            "appliances": appliances,
             "vsphere": {"connected": False}, "heartbeat_max_age_seconds": 900}
     base.update(ctx)
     return readiness.evaluate(base)["findings"]
@@ -128,15 +129,24 @@ def test_without_a_datastore_any_healthy_appliance_will_do():
 def test_a_named_appliance_is_found_by_name_or_by_id():
     assert modernized.appliance(recorded_details(), name="Rcm-App-151").id == RCM_APP_151
     assert modernized.appliance(recorded_details(), name=RCM_APP_151).name == "Rcm-App-151"
-    # the name wins over health and datastores: the user chose it
+    # a named appliance is held to the preflight's rules too (domain.rules.choose_appliance): healthy, and reaching
+    # the datastore (ASR's reprotect through a Critical appliance, or to a datastore it does not reach, fails)
     critical = agents(("c", "app-c", "Critical", [], 0))
-    assert modernized.appliance(critical, name="app-c", datastore="vmfs-09").id == "c"
+    with pytest.raises(AzureError) as info:
+        modernized.appliance(critical, name="app-c", datastore="vmfs-09", vm="vm1")
+    assert info.value.details["rule"] == "appliance_health"
+    assert info.value.msg.startswith("No healthy replication appliance for vm1: app-c is Critical.")
+    with pytest.raises(AzureError) as info:
+        modernized.appliance(recorded_details(), name="Rcm-App-150", datastore="datastore-84", vm="vm1")
+    assert info.value.details["rule"] == "datastore_reachable"
+    assert info.value.msg.startswith("VM vm1: datastore datastore-84 is not mounted on the ESXi host of replication "
+                                     "appliance Rcm-App-150")
 
 
 def test_an_unknown_appliance_name_is_refused_listing_the_registered_ones():
     with pytest.raises(AzureError) as info:
         modernized.appliance(recorded_details(), name="Rcm-App-152")
-    assert info.value.details["rule"] == "appliance_unknown"
+    assert info.value.details["rule"] == "appliance_available"
     assert "Replication appliance Rcm-App-152 is not registered" in info.value.msg
     assert "(appliances: Rcm-App-150, Rcm-App-151)" in info.value.msg
     with pytest.raises(AzureError, match=r"\(appliances: none\)"):
@@ -169,9 +179,15 @@ def test_no_reaching_appliance_is_refused_with_what_each_one_reaches():
     rows = [("w", "app-w", "Warning", ["vmfs-01"], 0), ("c", "app-c", "Critical", None, 0)]
     with pytest.raises(AzureError) as info:
         modernized.appliance(agents(*rows), datastore="vmfs-01")
-    assert info.value.details["rule"] == "appliance_none"
-    assert "app-w Warning reaches vmfs-01; app-c Critical reaches nothing" in info.value.msg
-    with pytest.raises(AzureError, match=r"reaches datastore vmfs-01 \(appliances: none\)"):
+    assert info.value.details["rule"] == "appliance_health"  # none is healthy: that is what is named
+    assert "No healthy replication appliance: app-w is Warning; app-c is Critical." in info.value.msg
+    rows[0] = ("w", "app-w", "Normal", ["vmfs-02"], 0)
+    with pytest.raises(AzureError) as info:
+        modernized.appliance(agents(*rows), datastore="vmfs-01")
+    assert info.value.details["rule"] == "appliance_datastore"
+    assert "reaches datastore vmfs-01 (appliances: app-w Normal reaches vmfs-02; app-c Critical reaches nothing)" in \
+        info.value.msg
+    with pytest.raises(AzureError, match=r"No replication appliance is registered in the vault"):
         modernized.appliance(agents(), datastore="vmfs-01")
 
 

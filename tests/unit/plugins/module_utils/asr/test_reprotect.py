@@ -149,7 +149,8 @@ def test_placements_override_the_defaults_but_not_with_none():
 def test_a_named_retention_volume_and_datastore_are_checked():
     client, vault = classic_setup(running_in_azure())
     assert refusals(vault, given=names(master_target=fakes.PS, retention_volume="R"), vms=[fakes.FORWARD_VM]) == [
-        "Master target V2A-PS-200 has no retention volume R (it has: F)."]
+        "Master target V2A-PS-200 has no retention volume R (it has: F). Name one of its retention volumes, or leave "
+        "retention_volume out to use the one with the most free space."]
     assert refusals(vault, given=names(master_target=fakes.CS, datastore="datastore1"), vms=[fakes.FORWARD_VM])[0] \
         .startswith("VM V2A-W2K19-202: datastore datastore1 is not mounted on the ESXi host of master target PwsTestCS "
                     "(ASR error 8061; it mounts nothing).")
@@ -374,10 +375,15 @@ def test_modernized_named_appliance_must_reach_the_datastore():
 def test_modernized_reprotect_needs_a_datastore_and_a_log_storage_account():
     client, vault = rcm_setup(rcm_running_in_azure())
     assert refusals(vault, given=names(log_storage_account_id=fakes.LOG_STORAGE), vms=[fakes.RCM_FORWARD_VM]) == [
-        "VM Rcm-W2K16-153: give datastore - the modernized reprotect names the datastore the appliance writes to."]
+        "VM Rcm-W2K16-153: the modernized reprotect names the datastore the replication appliance writes to, and none "
+        "was given. Give datastore (for the run or in placements): a VMFS or vSAN datastore an appliance reaches."]
     assert refusals(vault, given=names(datastore="SharedDS-84-85"), vms=[fakes.RCM_FORWARD_VM]) == [
-        "VM Rcm-W2K16-153: give log_storage_account_id - the modernized reprotect caches changes in an Azure storage "
-        "account."]
+        "VM Rcm-W2K16-153: the modernized reprotect caches changes in an Azure storage account, and no "
+        "log_storage_account_id was given. Give log_storage_account_id (for the run or in placements): the ARM id of "
+        "a storage account in the vault's region."]
+    # both missing: both named in one refusal
+    [both] = refusals(vault, given=names(), vms=[fakes.RCM_FORWARD_VM])
+    assert "names the datastore" in both and "no log_storage_account_id was given" in both
     assert client.actions == []
 
 

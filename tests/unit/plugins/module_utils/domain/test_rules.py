@@ -15,7 +15,7 @@ def test_master_target_os(vm_os, mt_os, holds):
     broken = rules.master_target_os("app01", vm_os, "mt-01", mt_os)
     assert (broken is None) is holds
     if broken:
-        assert broken.rule == "mt_os" and broken.message.startswith("app01 runs ")
+        assert broken.rule == "mt_os" and broken.message.startswith("VM app01 runs ")
         assert broken.sentence() == broken.message + " " + broken.remedy
 
 
