@@ -294,6 +294,8 @@ def gather(vault, azure_vms, connect, params, now=None):
         "recovery_point": params.get("recovery_point") or "latest_processed",
         "app_consistent_max_age_minutes": params.get("app_consistent_max_age_minutes"),
         "heartbeat_max_age_seconds": params.get("heartbeat_max_age_seconds", readiness.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS),
+        "memory_remediation": params.get("memory_remediation") or "fail",
+        "verification": params.get("verification"),
         "plan": params.get("recovery_plan"), "vsphere": vsphere,
         "configuration_servers": infra["configuration_servers"], "vcenters": infra["vcenters"],
         "hosts": hosts, "datastores": datastores, "master_targets": master_targets, "vms": entries,

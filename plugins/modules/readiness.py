@@ -121,6 +121,21 @@ options:
         their last heartbeat, so the default is twice the 15 minutes that suggests.
     type: int
     default: 1800
+  memory_remediation:
+    description:
+      - What the run does when the VM's host is short of memory for its power-on (error 8038), as the run's option
+        of that name. With V(vmotion) and a host that can run the VM, rule C(host_memory) is a warning naming that
+        host (the run moves the VM there); with V(fail), or no such host, it is a blocker.
+    type: str
+    choices: [vmotion, fail]
+    default: fail
+  verification:
+    description:
+      - How the run verifies each on-premises VM, as the run's option of that name - a mode (V(tools), V(power_only),
+        V(probe)) or C({default, per_vm}). Rule C(onprem_tools) blocks a VM verified by V(tools) whose vCenter says
+        VMware Tools are not installed (the run would stop after the failover).
+    type: raw
+    default: tools
 notes:
   - Exactly one of O(vms) and O(recovery_plan) is required.
   - Ages are computed against the clock of the controller that runs the module.
@@ -318,6 +333,8 @@ def main():
         "recovery_point": {"type": "str", "default": "latest_processed"},
         "app_consistent_max_age_minutes": {"type": "int"},
         "heartbeat_max_age_seconds": {"type": "int", "default": 1800},
+        "memory_remediation": {"type": "str", "choices": ["vmotion", "fail"], "default": "fail"},
+        "verification": {"type": "raw", "default": "tools"},
     }
     module = FailbackModule(spec, vsphere=True, azure=True, vault=True, supports_check_mode=True,
                             required_one_of=[["vms", "recovery_plan"]], mutually_exclusive=[["vms", "recovery_plan"]])

@@ -179,3 +179,38 @@ def test_a_guest_without_tools_stops_the_run_at_once_then_fails_back_and_commits
     assert rc == 0, out[-4000:]
     assert lab.azure.state()["items"]["web01"]["stage"] == "failback_committed"
     assert vcenter(lab.simulators["vcenter"])["web01"][0] == "poweredOn"
+
+
+def test_the_preflight_stops_a_guest_without_tools_before_any_change_unless_verified_by_power(full_lab, tmp_path):
+    """New-user try of issue 14: vCenter says toolsNotInstalled before the run starts, so the preflight says it (rule
+    onprem_tools) instead of the run failing web01 over and stopping after; nothing is written, not even the lock."""
+    lab = full_lab("hosts-tools.yml")
+    run_vars = {"original_location_vms": ["web01"], "original_location_poll_interval": 0.5,
+                "original_location_recovery_point_delay": 1, "original_location_preflight": True,
+                "original_location_reprotect_to_azure": False, "original_location_commit": False,
+                "original_location_report_dir": str(tmp_path / "reports")}
+    before = lab.azure.state()["items"]["web01"]["stage"]
+    watch = watch_calls(lab)
+    rc, out = run_playbook("original_location", run_vars, lab.env())
+    assert rc != 0 and "[onprem_tools] web01: vCenter says VMware Tools are not installed" in out, out[-4000:]
+    assert watch.mutations() == NO_MUTATIONS  # no ARM write (not even the run lock), no vSphere change
+    assert lab.azure.state()["items"]["web01"]["stage"] == before
+    run_vars["original_location_verification"] = {"per_vm": {"web01": "power_only"}}
+    rc, out = run_playbook("original_location", run_vars, lab.env())
+    assert rc == 0, out[-4000:]
+    assert lab.azure.state()["items"]["web01"]["stage"] == "failed_back"
+
+
+def test_the_preflight_lets_the_run_move_a_vm_short_of_memory_to_a_host_that_can_run_it(full_lab, tmp_path):
+    """memory_remediation: vmotion (the run's default) and a host that can run app01: the preflight warns, the run
+    vMotions app01 there and powers it on (it blocked the run before: new-user try of issue 14)."""
+    lab = full_lab("memory-short.yml")
+    run_vars = {"original_location_vms": ["app01"], "original_location_poll_interval": 0.5,
+                "original_location_recovery_point_delay": 1, "original_location_preflight": True,
+                "original_location_reprotect_to_azure": False, "original_location_commit": False,
+                "original_location_report_dir": str(tmp_path / "reports")}
+    rc, out = run_playbook("original_location", run_vars, lab.env())
+    assert rc == 0, out[-4000:]
+    assert "the run will vMotion it to host" in out
+    app01 = lab.effects.vm("app01")
+    assert app01["power_state"] == "poweredOn" and lab.effects.host_of("app01")["name"] != "esx01.lab"

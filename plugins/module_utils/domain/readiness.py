@@ -45,7 +45,14 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts, identity, lifecycle, rules, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import (
+    hosts,
+    identity,
+    lifecycle,
+    rules,
+    stages,
+    verification,
+)
 
 BLOCKER = "blocker"
 WARNING = "warning"
@@ -754,6 +761,13 @@ def host_memory(vm, ctx):
     if not needed or free is None or free >= needed:
         return []
     best, rejected = _candidates(vm, host, needed, ctx)
+    if best and ctx.get("memory_remediation") == "vmotion":
+        return [finding(vm["name"], "host_memory", WARNING, "Host %s has %d MB free, %s needs %d MB to power on "
+                        "(error 8038); the run will vMotion it to host %s (%d MB free, same cluster, mounts every "
+                        "datastore of its files, has its networks) before it powers it on." % (
+                            host["name"], free, vm["name"], needed, best["name"], best["memory_free_mb"]),
+                        "Nothing, or free memory on %s to keep the VM there (memory_remediation: fail stops "
+                        "instead)." % host["name"])]
     remedy = ("vMotion %s to host %s (%d MB free, same cluster, mounts every datastore of its files, has its "
               "networks) before the failover (onprem_vm memory_remediation: vmotion), or free memory on %s." % (
                   vm["name"], best["name"], best["memory_free_mb"], host["name"]) if best else
@@ -761,6 +775,22 @@ def host_memory(vm, ctx):
                   host["name"], vm["name"], hosts.explain(rejected) or "there is no other host"))
     return [finding(vm["name"], "host_memory", BLOCKER, "Host %s has %d MB free, %s needs %d MB to power on (error 8038)." % (
         host["name"], free, vm["name"], needed), remedy)]
+
+
+@rule("onprem_tools", needs_vsphere=True)
+def onprem_tools(vm, ctx):
+    """A VM the run verifies by VMware Tools whose vCenter already says Tools are not installed would be failed
+    over, then stop at the verification: say it now (domain.verification)."""
+    onprem = vm.get("onprem") or {}
+    mode = verification.mode_of(ctx.get("verification"), vm["name"])
+    if ctx["location"] != "original" or not verification.waits_for_tools(mode) or not verification.tools_never_run(
+            onprem.get("tools_status")):
+        return []
+    return [finding(vm["name"], "onprem_tools", BLOCKER, "vCenter says VMware Tools are not installed in %s, and the "
+                    "run verifies it by Tools: it would fail it over, then stop waiting for them." % vm["name"],
+                    "Verify it by its power state or a health probe (the run's verification: {per_vm: {%s: "
+                    "power_only}}, e.g. original_location_verification), or install VMware Tools in it."
+                    % vm["name"])]
 
 
 # ---------------------------------------------------------------------- master target running, datastore space

@@ -127,7 +127,7 @@ def test_a_ready_site_has_no_blocker_only_the_recovery_point_warning():
 
 def test_rule_ids_are_unique_and_are_the_documented_ones():
     documented = documented_rule_ids()
-    assert len(documented) == 39 and len(set(documented)) == len(documented)  # the table of docs/readiness.md
+    assert len(documented) == 40 and len(set(documented)) == len(documented)  # the table of docs/readiness.md
     assert len(set(readiness.RULE_IDS)) == len(readiness.RULE_IDS)
     assert sorted(readiness.RULE_IDS) == sorted(documented)
 
@@ -542,3 +542,33 @@ def test_evaluate_does_not_change_the_context():
     before = copy.deepcopy(ctx)
     run(ctx)
     assert ctx == before
+
+
+def test_onprem_tools_blocks_a_vm_verified_by_tools_without_them_and_names_the_per_vm_choice():
+    ctx = site()
+    vm_of(ctx, "web01")["onprem"]["tools_status"] = "toolsNotInstalled"
+    assert found(run(ctx), "onprem_tools") == ["web01"]
+    assert "verification: {per_vm: {web01: power_only}}" in next(
+        f["remedy"] for f in run(ctx)["findings"] if f["rule"] == "onprem_tools")
+    for choice in ({"per_vm": {"web01": "power_only"}}, "probe", {"default": "power_only"}):
+        ctx["verification"] = choice
+        assert found(run(ctx), "onprem_tools") == []
+    ctx.update(verification={"default": "power_only", "per_vm": {"web01": "tools"}}, location="alternate")
+    assert found(run(ctx), "onprem_tools") == []  # the new VM does not exist yet
+
+
+def test_host_memory_is_a_warning_when_the_run_will_vmotion_the_vm_to_a_host_that_can_run_it():
+    ctx = site()
+    ctx["hosts"]["esx01"]["memory_free_mb"] = 16383  # app01 needs 16384; esx02 can run it
+    ctx["memory_remediation"] = "vmotion"
+    result = run(ctx)
+    assert found(result, "host_memory") == [] and found(result, "host_memory", readiness.WARNING) == ["app01"]
+    assert "the run will vMotion it to host esx02" in message(result, "host_memory")
+    # no host can run it: a blocker whatever the remediation
+    ctx["hosts"]["esx02"]["memory_free_mb"] = 100
+    assert "app01" in found(run(ctx), "host_memory")
+    # memory_remediation: fail stops the run, as before
+    ctx = site()
+    ctx["hosts"]["esx01"]["memory_free_mb"] = 16383
+    ctx["memory_remediation"] = "fail"
+    assert found(run(ctx), "host_memory") == ["app01"]
