@@ -103,7 +103,8 @@ def test_failed_verification_cancels_the_failback_only_when_asked(full_lab, tmp_
         {"name": "DC1", "vms": [{"name": "app01", "tools_status": "toolsNotInstalled"}]}]}})
     args = {"original_location_" + k: v for k, v in {
         "vms": ["app01"], "datastore": "vmfs-01", "log_storage_account_id": LOG, "poll_interval": 0.5,
-        "recovery_point_delay": 1, "report_dir": str(tmp_path), "tools_timeout": 3, "cancel_on_failure": True}.items()}
+        "recovery_point_delay": 1, "report_dir": str(tmp_path), "tools_timeout": 3, "cancel_on_failure": True,
+        "preflight": False}.items()}  # the preflight would stop it first (rule onprem_tools): this is the way back
     rc, out = run_playbook("original_location", args, lab.env())
     assert rc != 0
     assert "The failback was cancelled" in out, out[-3000:]
