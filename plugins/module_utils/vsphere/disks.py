@@ -244,10 +244,22 @@ def search_vmdks(client, inventory, datastore_names, deadline, sizes=None):
     return found
 
 
+def named_after(vm_name):
+    """The names a VM's own VMDKs take in its directory: ``name.vmdk``, ``name_N.vmdk`` (a compiled pattern)."""
+    return re.compile(r"^%s(_\d+)?\.vmdk$" % re.escape(vm_name))
+
+
+def is_named_after(vm_name, directory, file_name):
+    """Whether ``file_name`` (``[datastore] path``) is one of VM ``vm_name``'s own VMDK names in ``directory``."""
+    file_name = file_name or ""
+    return bool(directory) and file_name.startswith(directory) and bool(
+        named_after(vm_name).match(file_name[len(directory):]))
+
+
 def orphans(vm_name, directory, found, attached_files):
     """VMDKs named after the VM (name.vmdk, name_N.vmdk) in its directory and attached to no VM:
     what a disk move that stopped between detach and attach leaves behind."""
-    pattern = re.compile(r"^%s(_\d+)?\.vmdk$" % re.escape(vm_name))
+    pattern = named_after(vm_name)
     return [{"file": directory + name, "size_gb": 0, "uuid": None, "bus": None, "unit": None, "where": "none"}
             for name in sorted(found.get(directory, [])) if pattern.match(name)
             and directory + name not in attached_files]

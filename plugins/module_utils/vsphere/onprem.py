@@ -20,7 +20,6 @@ destroyed or attached twice.
 
 from __future__ import annotations
 
-import re
 import time
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts as hosts_rule
@@ -58,14 +57,6 @@ def _free_mb(host_row, planned):
     return total - used - planned.get(host_row["moid"], 0)
 
 
-def _networks_of_hosts(client):
-    """``({host moid: {network moid}}, {network moid: name})``: the networks (standard and distributed port groups)
-    each ESXi host has, read when a VM must move (two reads)."""
-    names = {row["moid"]: row["name"] for row in client.retrieve(vim.Network, ["name"])}
-    return {row["moid"]: {ref._moId for ref in row.get("network") or []}
-            for row in client.retrieve(vim.HostSystem, ["name", "network"])}, names
-
-
 def vm_needs(inventory, vm_row, memory_mb):
     """The VM as ``domain.hosts`` reads it: its memory, its cluster (moid), the datastore of every file (the
     .vmx directory and every disk) and the network (moid) of every adapter."""
@@ -89,12 +80,12 @@ def host_offers(inventory, host_row, planned, networks):
             "networks": sorted(networks.get(host_row["moid"], ()))}
 
 
-def _vmotion_target(inventory, vm_row, host_row, memory_mb, planned):
+def _vmotion_target(inventory, vm_row, host_row, memory_mb, planned, port_groups):
     """The host the 8038 remedy moves the VM to: by ``domain.hosts`` (connected, not in maintenance, the memory,
     every datastore of every file of the VM, every network of it, the same cluster), the one with the most free
     memory. Returns ``(host row or None, {host name: [why it cannot run the VM]})``. Checked here, before the
     vMotion is asked for: a real vCenter refuses what the simulator may accept."""
-    networks, names = _networks_of_hosts(inventory.client)
+    networks, names = port_groups.host_networks()
     vm = vm_needs(inventory, vm_row, memory_mb)
     candidates = [host_offers(inventory, row, planned, networks) for row in inventory.hosts.values()]
     chosen, rejected = hosts_rule.choose(vm, candidates, exclude={host_row["name"]}, network_names=names)
@@ -162,7 +153,8 @@ class PortGroups:
         self._hosts = None
         self._names = None
 
-    def of(self, host_row):
+    def _read(self):
+        """The two reads (and the switches' uplink port groups), once for the whole plan."""
         if self._hosts is None:
             uplinks = {ref._moId for row in self.client.retrieve(vim.DistributedVirtualSwitch,
                                                                  ["config.uplinkPortgroup"])
@@ -171,6 +163,15 @@ class PortGroups:
                            if row["moid"] not in uplinks}
             self._hosts = {row["moid"]: row.get("network") or []
                            for row in self.client.retrieve(vim.HostSystem, ["name", "network"])}
+
+    def host_networks(self):
+        """``({host moid: {network moid}}, {network moid: name})`` for ``domain.hosts`` (the 8038 remedy), from the
+        same reads as :meth:`of`."""
+        self._read()
+        return {moid: {ref._moId for ref in refs} for moid, refs in self._hosts.items()}, dict(self._names)
+
+    def of(self, host_row):
+        self._read()
         result = {}
         for ref in self._hosts.get(host_row["moid"], []):
             if ref._moId in self._names:
@@ -300,7 +301,7 @@ def _plan_repair(inventory, want, row, found, result, entry):
     directory = diskops.vm_directory(row.get("config.files.vmPathName"))
     if not directory:
         return []
-    pattern = re.compile(r"^%s(_\d+)?\.vmdk$" % re.escape(want.name))
+    pattern = diskops.named_after(want.name)
     devices = row.get("config.hardware.device")
     mine = {d["file"]: d for d in facts.disks(devices) if d["file"]}
     loose, problems = _loose_vmdks(inventory, want, row, directory, pattern, found)
@@ -346,7 +347,7 @@ def _own_disks(inventory, want, mt_row, found, holders):
     """The VM's VMDKs ``[datastore] name/name[_N].vmdk``: on the master target, or on the datastore
     attached to nothing. Returns ``(disks in disk order, problems)``."""
     directory = "[%s] %s/" % (want.datastore, want.name)
-    pattern = re.compile(r"^%s(_\d+)?\.vmdk$" % re.escape(want.name))
+    pattern = diskops.named_after(want.name)
     problems = []
     own = [dict(d, where="mt") for d in facts.disks(mt_row.get("config.hardware.device"))
            if d["file"] and d["file"].startswith(directory)]
@@ -482,7 +483,8 @@ def _resolve_networks(want, host_row, mt_row, port_groups):
     return nics, problems
 
 
-def _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_memory, result, entry):
+def _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_memory, result, entry,
+                port_groups):
     """Where the VM powers on: its host, or (vmotion remediation) a host of its cluster with the memory."""
     if str(host_row.get("runtime.connectionState")) != "connected":
         return ["VM %s: its ESXi host %s is %s; it cannot be powered on until the host is connected."
@@ -497,7 +499,7 @@ def _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_
             return ["VM %s would be created on the master target's host %s, which has %d MB free of the %d MB it "
                     "needs. Free memory on that host or use another master target. %s"
                     % (want.name, host_row["name"], free, vm_memory, ERROR_8038)]
-        target, rejected = _vmotion_target(inventory, row, host_row, vm_memory, planned_memory)
+        target, rejected = _vmotion_target(inventory, row, host_row, vm_memory, planned_memory, port_groups)
         if target is None:
             return ["VM %s needs %d MB but ESXi host %s has %d MB free, and no other host can run it (a host must be "
                     "connected, out of maintenance mode, in its cluster, with the memory, every datastore of its "
@@ -526,9 +528,9 @@ def plan(inventory, wants, remediation, found=None, port_groups=None):
     """Check every VM, then plan; raise listing every refusal (nothing changed).
 
     ``found``: :func:`search`'s answer (VMDKs attached to nothing); ``port_groups``: a :class:`PortGroups`
-    (read only when a VM is created with networks; None refuses such a VM)."""
+    (read once, on first use: a VM created with networks, or the 8038 remedy)."""
     found = found if found is not None else master_target.Found()
-    if port_groups is None and any(w.networks or w.source.get("networks") for w in wants):
+    if port_groups is None:  # read on first use only: a VM created with networks, or one that must move (8038)
         port_groups = PortGroups(inventory.client)
     result = Plan()
     refusals = []
@@ -556,7 +558,8 @@ def plan(inventory, wants, remediation, found=None, port_groups=None):
             vm_power = _power_after_repair(result.repairs.get(want.name), vm_power, host_row, vm_memory,
                                            planned_memory)
         if not problems and vm_power != "poweredOn":
-            problems = _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_memory, result, entry)
+            problems = _plan_power(inventory, want, row, host_row, vm_memory, remediation, planned_memory, result, entry,
+                                   port_groups)
         refusals += problems
     if detach_requests:
         try:

@@ -9,8 +9,6 @@ The facts are plain dicts for ``domain.commit_gate.decide``.
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import commit_gate, identity
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.sdk import vim
@@ -124,12 +122,11 @@ class OnPremVms:
                 known.append({"file": entry["file"], "uuid": entry.get("uuid"), "holder": holders.get(entry["file"]),
                               "why": commit_gate.WHY_MANIFEST, "manifest_key": diskops.MANIFEST_KEY})
         directory = diskops.vm_directory(row.get("config.files.vmPathName"))
-        named = re.compile(r"^%s(_\d+)?\.vmdk$" % re.escape(name))
         listed = {k["file"] for k in known}
         for disk in elsewhere:
             file_name = disk.get("file") or ""
-            if (directory and file_name.startswith(directory) and named.match(file_name[len(directory):])
-                    and file_name not in own_files and file_name not in listed):
+            if (diskops.is_named_after(name, directory, file_name) and file_name not in own_files
+                    and file_name not in listed):
                 known.append({"file": file_name, "uuid": disk.get("uuid"), "holder": disk["holder"],
                               "why": commit_gate.WHY_NAMED})
                 listed.add(file_name)
@@ -147,7 +144,6 @@ def _own_by(disks, name, row):
     disk of the same size put in its place is not the VM's data."""
     manifest = {e["file"]: e for e in diskops.manifest(row.get("config.extraConfig")) if e.get("file")}
     directory = diskops.vm_directory(row.get("config.files.vmPathName"))
-    named = re.compile(r"^%s(_\d+)?\.vmdk$" % re.escape(name))
     found = []
     for disk in disks:
         file_name = disk.get("file") or ""
@@ -157,8 +153,7 @@ def _own_by(disks, name, row):
                                           or str(entry["uuid"]).lower() == str(disk["uuid"]).lower())
             why = "manifest" if same else None
         else:
-            why = "name" if directory and file_name.startswith(directory) and named.match(file_name[len(directory):]) \
-                else None
+            why = "name" if diskops.is_named_after(name, directory, file_name) else None
         found.append(dict(disk, own_by=why))
     return found
 

@@ -125,3 +125,15 @@ def test_without_waiting_for_tools_a_vm_without_them_is_powered_on():
     vm(world, "app01")["guest.toolsStatus"] = NOT_INSTALLED
     outcome = onprem.ensure(world, [{"name": "app01"}], {"location": "original"}, "fail", False, deadline(), None)
     assert outcome["vms"][0]["power_state"] == "poweredOn" and outcome["changed"] is True
+
+
+def test_the_hosts_networks_are_read_once_for_every_vm_the_8038_remedy_moves():
+    """One read of the networks and of the hosts' networks for the whole plan, however many VMs must move (they
+    were read again for each VM)."""
+    world = crowded(need_mb=2048)
+    add_host(world, "esx11", 30000)
+    add_app(world, "db01", memory_mb=3072)
+    add_app(world, "web01", memory_mb=3072)
+    outcome = ensure(world, [{"name": "app01"}, {"name": "db01"}, {"name": "web01"}], remediation="vmotion")
+    assert sum(1 for v in outcome["vms"] if v["vmotion_to"]) >= 2
+    assert sum(1 for obj_type, _paths in world.reads if obj_type is vim.Network) == 1
