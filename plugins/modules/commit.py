@@ -14,7 +14,11 @@ description:
   - "Refuses, changing nothing (no Azure VM is deleted), unless the commit gate holds for every selected VM:
     every protected disk ASR lists for the item is attached to the on-premises VM (matched by the VMDK's disk UUID
     where ASR gives one - modernized items - else by capacity, and every VMDK recorded as the VM's - its failback
-    manifest, the VMDKs named after it in its directory - attached to it, not to the master target nor to nothing);
+    manifest or O(protected_disk_files), the VMDKs named after it in its directory - attached to it, not to the
+    master target nor to nothing); for a classic item, a record of the VM's VMDKs - its failback manifest, which
+    this collection writes when its reprotect moves the VM's disks to the master target or
+    M(siterecovery.failback.onprem_vm) creates the VM, else O(protected_disk_files) (a blank disk named like one
+    of its VMDKs must not stand for it);
     the VM is powered on; VMware Tools run in it (its O(verification) is V(tools), the default); and every health
     probe answers (a VM verified by V(probe) needs at least one)."
   - The gate is checked here, in the module, so no role, playbook or template can commit without it. Options are
@@ -84,6 +88,18 @@ options:
         and C(vm).
       - A probe with C(vm) gates that VM only; without it, every VM. A probe retries until it answers or its timeout.
       - Every probe is validated before anything is read or changed.
+    type: dict
+    default: {}
+  protected_disk_files:
+    description:
+      - "The VMDK files of each classic (InMage) VM's protected disks, as C({<vm>: ['[datastore] folder/name.vmdk',
+        ...]}), for a VM that carries no failback manifest (its reprotect to on-premises ran outside this
+        collection). ASR names no file nor UUID for a classic disk; without a record the commit refuses (rule
+        C(protected_disks_recorded)), as a blank disk named like one of the VM's VMDKs could stand in for it."
+      - Name a VMDK only after checking in vCenter that it holds the VM's data. Each file listed must be attached to
+        the VM, and a disk attached to it that is not listed is not taken for a protected disk.
+      - Ignored for a VM with a failback manifest (written before the failover, it wins) and for modernized items
+        (ASR gives each disk's UUID). Checked before anything is read; a VM must be one of O(vms) when they are given.
     type: dict
     default: {}
   probe_timeout:
@@ -265,9 +281,11 @@ def validated(params):
     # the verification's per_vm keys are not held to the VMs selected: a run passes its whole verification to the
     # commit of the VMs still going (run_options checked the keys against the run's VMs at its start)
     probes, problems = commit_gate.validate_options(params["health_checks"], params["probe_timeout"], params["timeout"],
-                                                    params["poll_interval"], params["verification"])
+                                                    params["poll_interval"], params["verification"],
+                                                    protected_disk_files=params["protected_disk_files"])
     if params.get("vms") and not params.get("items") and not params.get("recovery_plan"):
         problems += commit_gate.unknown_probe_vms(probes, params["vms"])
+        problems += options.check_disk_files("protected_disk_files", params["protected_disk_files"], params["vms"])
     if problems:
         raise FailbackError(options.summary(problems, "the commit (nothing was read)"), problems=problems,
                             rule="options_valid")
@@ -283,7 +301,7 @@ def run(module):
 
     def gate_of(candidates):
         return commit.gate(candidates, lambda: verify.read(module.vsphere()), health.run, probes,
-                           params["verification"], params["force"])
+                           params["verification"], params["force"], params["protected_disk_files"])
 
     def check_selected(names):
         return [p["message"] for p in commit_gate.unknown_probe_vms(probes, names)]
@@ -312,6 +330,7 @@ def main():
         "force": {"type": "bool", "default": False},
         "verification": {"type": "raw", "default": "tools"},
         "health_checks": {"type": "dict", "default": {}},
+        "protected_disk_files": {"type": "dict", "default": {}},
         "probe_timeout": {"type": "int", "default": 60},
         "timeout": {"type": "int", "default": 1800},
         "poll_interval": {"type": "float", "default": 15},

@@ -44,15 +44,16 @@ options:
         V(master_target), V(process_server), V(datastore), V(retention_volume), V(placements), V(recovery_point),
         V(memory_remediation), V(health_checks), V(commit), V(reprotect_to_azure), V(preflight), V(report_dir),
         V(poll_interval), V(recovery_point_delay), V(owner), V(lock_break), V(cancel_on_failure), V(appliance),
-        V(log_storage_account_id), V(tools_timeout), V(verification); also V(recovery_point_timeout), V(timeout) and
-        V(agent_registration_timeout). Any other name is refused.
+        V(log_storage_account_id), V(tools_timeout), V(verification), V(protected_disk_files); also
+        V(recovery_point_timeout), V(timeout) and V(agent_registration_timeout). Any other name is refused.
       - The action plugin fills this from the variables named O(prefix) + option (what you give here wins).
         An option given neither way takes its default.
       - V(poll_interval) and V(recovery_point_delay) are at least 0.5 seconds; timeouts are whole seconds from 0 to
         7 days; C(health_checks.tcp[].port) is 1 to 65535; C(health_checks.http[].url) is an http or https URL
         with a host; C(placements) keys are VMs of the run (when it names its VMs) and each entry has only
         V(master_target), V(process_server), V(datastore), V(retention_volume), V(run_as_account),
-        V(appliance) and V(log_storage_account_id).
+        V(appliance) and V(log_storage_account_id); C(protected_disk_files) keys are VMs of the run and each value
+        a non-empty list of C([datastore] path.vmdk) files.
     type: dict
     default: {}
   prefix:

@@ -7,6 +7,7 @@ agree with each protected item's stage. See README.md for the format."""
 import copy
 import datetime
 import hashlib
+import json
 import os
 import uuid
 
@@ -462,6 +463,7 @@ def _normalize_item(spec, asr, item, vms, datastores, now):
     item.setdefault("protection_disabled", False)
     item.setdefault("migration_completed", False)
     item.setdefault("in_cs_database", True)
+    item.setdefault("failback_manifest", True)
     # original location: the source VM still exists (ASR knows it by identity, so a stray VM of the
     # same name is not it: such a spec says original_location: false)
     item.setdefault("original_location", vm is not None and item["source"] != "physical")
@@ -574,6 +576,8 @@ def _apply_stages(spec, asr, vms, datastores):
                     for i, size in enumerate(item["disk_sizes_gb"])])
             continue
         vm = _item_vm(vms, item)
+        if stage in (*DISKS_ON_MASTER_TARGET, "failed_back") and item["failback_manifest"]:
+            _record_manifest(vm)
         if stage in DISKS_ON_MASTER_TARGET:
             vm["power_state"] = "poweredOff"
             mt_vm = vms[mts[item["master_target"]]["vm"]][0]
@@ -586,6 +590,19 @@ def _apply_stages(spec, asr, vms, datastores):
             vm["power_state"] = "poweredOff"
         if vm["power_state"] != "poweredOn":
             vm["tools_running_status"] = "guestToolsNotRunning"
+
+
+MANIFEST_KEY = "siterecovery.failback.disks"
+
+
+def _record_manifest(vm):
+    """What the collection's reprotect leaves on a classic original-location VM whose disks it moved to the master
+    target: extraConfig ``siterecovery.failback.disks``, a compact JSON list of each flat disk's ``{bus, file,
+    size_gb, unit, uuid}`` as it sat on the VM (the record the commit gate trusts over a disk's name)."""
+    disks = [{"bus": d["bus"], "file": "[%s] %s" % (d["datastore"], d["file"]),
+              "size_gb": d.get("size_gb") or d["size_mb"] / 1024.0, "unit": d["unit"], "uuid": d.get("uuid")}
+             for d in vm["disks"] if d["backing"] == "flat"]
+    vm["extra_config"][MANIFEST_KEY] = json.dumps(disks, sort_keys=True, separators=(",", ":"))
 
 
 def _item_vm(vms, item):

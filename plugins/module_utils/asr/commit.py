@@ -44,19 +44,22 @@ def onprem_name(model, item):
     return item["name"]
 
 
-def gate(candidates, read_onprem, run_probes, probes=(), verification="tools", force=False):
+def gate(candidates, read_onprem, run_probes, probes=(), verification="tools", force=False, disk_files=None):
     """The commit gate of every failed-back VM: ``{item name: commit_gate.decide(...)}``.
 
     ``candidates``: ``[(item GET model, normalized item)]``; ``read_onprem()`` -> ``vsphere.verify.OnPremVms`` (one
     vCenter read for all); ``run_probes(probes)`` -> ``[{label, vm, ok, fact}]``. Probes run only for VMs that pass
-    every other rule, each probe once."""
+    every other rule, each probe once. ``disk_files``: ``{VM name: [VMDK file]}``, the operator's record of a
+    classic VM's disks where the VM carries no failback manifest (option ``protected_disk_files``)."""
     if not candidates:
         return {}
     vms = read_onprem()
     staged = []
     for model, item in candidates:
         # a modernized item names its VM's instance UUID (items.recorded_instance_uuid); a classic one records none
-        facts = vms.facts(onprem_name(model, item), (item.get("onprem") or {}).get("instance_uuid"))
+        name = onprem_name(model, item)
+        given = (disk_files or {}).get(item["name"], (disk_files or {}).get(name))
+        facts = vms.facts(name, (item.get("onprem") or {}).get("instance_uuid"), given)
         disks = protected_disks(model)
         staged.append((item, disks, facts, commit_gate.decide(item["name"], disks, facts, verification, force)))
     wanted = []

@@ -17,6 +17,11 @@ The rules, each named by its ``rule`` string in refusals:
   (InMage ``diskCapacityInBytes``: ASR gives no UUID nor file for classic disks); and every VMDK known to be the VM's
   (its failback manifest, extraConfig ``siterecovery.failback.disks``, and the VMDKs named after it in its
   directory) is attached to it, not to another VM (the master target) nor to nothing. **force never overrides it.**
+* ``protected_disks_recorded`` - for a classic item (a protected disk without a UUID), something other than the
+  disks' names says which VMDKs hold the VM's data: its failback manifest (written before the failover, when this
+  collection moved its disks to the master target or created it from them), else the operator's list
+  (``protected_disk_files``). Without either, a blank disk named like the VM's could stand in for one of its
+  disks. force never overrides it.
 * ``onprem_vm_powered_on`` - vCenter says ``poweredOn``. force never overrides it.
 * ``vmware_tools_running`` - ``guest.toolsRunningStatus`` is ``guestToolsRunning`` (the VM's verification
   ``tools``, the default; ``power_only`` and ``probe`` skip it for guests without Tools, ``domain.verification``).
@@ -35,6 +40,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.domain impor
 RULE_VM = "onprem_vm_found"
 RULE_DISKS_KNOWN = "protected_disks_known"
 RULE_DISKS = "protected_disks_attached"
+RULE_RECORDED = "protected_disks_recorded"
 RULE_POWER = "onprem_vm_powered_on"
 RULE_TOOLS = "vmware_tools_running"
 RULE_PROBES = "health_probes_answer"
@@ -48,6 +54,7 @@ GB = 1024 ** 3
 EXTRA_KEYS = {"tcp": ("vm",), "http": ("vm", "ca_file")}
 WHY_MANIFEST = "recorded in its failback manifest"
 WHY_NAMED = "named after the VM in its directory"
+WHY_GIVEN = "named in protected_disk_files"
 
 DISK_FIX = ("The commit deletes the Azure VM, so it waits until every protected disk is back: re-run the failover "
             "(siterecovery.failback.failover) and the on-premises verification (siterecovery.failback.onprem_vm, "
@@ -99,13 +106,15 @@ def _probe(kind, entry, default_timeout):
 
 
 def validate_options(health_checks=None, probe_timeout=60, timeout=1800, poll_interval=15, verification="tools",
-                     vms=None):
+                     vms=None, protected_disk_files=None):
     """Check the commit's options before anything is read or changed, by the run's own rules (``domain.options``:
     numbers, URLs, ports, status codes, known keys) plus the commit gate's (``verification``, a probe's ``vm`` and
     ``ca_file``).
 
-    ``verification`` is a mode or ``{default, per_vm: {vm: mode}}`` (``domain.verification``); a VM verified by
-    ``probe`` must have a probe naming it. ``vms``: the VMs selected by name (a ``per_vm`` key must be one), or None.
+    ``protected_disk_files``: ``{vm: [VMDK file]}`` (``domain.options.check_disk_files``; a key must be one of
+    ``vms`` when given). ``verification`` is a mode or ``{default, per_vm: {vm: mode}}`` (``domain.verification``);
+    a VM verified by ``probe`` must have a probe naming it. ``vms``: the VMs selected by name (a ``per_vm`` key
+    must be one), or None.
 
     ``health_checks`` is ``{"tcp": [{host, port, timeout?, vm?}], "http": [{url, status?, validate_certs?,
     ca_file?, timeout?, vm?}]}``; ``probe_timeout`` (s) is a probe's default timeout, ``timeout`` (s) the wait for
@@ -119,6 +128,7 @@ def validate_options(health_checks=None, probe_timeout=60, timeout=1800, poll_in
     problems += verifications.check("verification", verification, vms, verifications.probe_vm_names(health_checks))
     stripped, extra = _extra_keys(health_checks)
     problems += options.check_health_checks("health_checks", stripped) + extra
+    problems += options.check_disk_files("protected_disk_files", protected_disk_files, vms)
     if problems:
         return [], problems
     default_timeout = options.number(probe_timeout, "int") or 0
@@ -217,7 +227,7 @@ def disk_problems(name, protected, onprem):
     """What the ``protected_disks_attached`` rule finds wrong for VM ``name`` (empty when it holds), and the per
     disk report ``[{id, name, capacity_gb, uuid, file, matched_by}]`` (file None for a missing disk).
 
-    ``onprem`` (vsphere.verify.onprem_facts): ``disks`` (attached to the VM), ``known`` (VMDKs that are the VM's by
+    ``onprem`` (vsphere.verify.OnPremVms.facts): ``disks`` (attached to the VM), ``known`` (VMDKs that are the VM's by
     its manifest or name: ``[{file, uuid, holder, why}]``) and ``elsewhere`` (every disk attached to another VM:
     ``[{file, uuid, holder}]``)."""
     attached = onprem.get("disks") or []
@@ -259,6 +269,20 @@ def disk_problems(name, protected, onprem):
     return problems, report
 
 
+def unrecorded_message(name, onprem):
+    """The ``protected_disks_recorded`` refusal of VM ``name``: why, and the disks now attached to it (to check)."""
+    attached = [d["file"] for d in onprem.get("disks") or [] if d.get("file") and d.get("backing", "flat") == "flat"]
+    return ("VM %s: ASR names no file nor UUID for a classic (InMage) protected disk, and nothing records which "
+            "VMDKs hold this VM's disks: the VM carries no failback manifest (extraConfig siterecovery.failback.disks, "
+            "which this collection writes before the failover, when its reprotect moves the VM's disks to the master "
+            "target or onprem_vm creates the VM from them - here the reprotect ran elsewhere) and protected_disk_files "
+            "names none for it. A blank disk named like one of its VMDKs could stand in for it, and the commit deletes "
+            "the Azure VM. Check in vCenter that each disk of the VM holds its data (attached now: %s), name those "
+            "VMDKs in protected_disk_files (e.g. protected_disk_files: {%s: ['[datastore] %s/%s.vmdk', ...]}; "
+            "failback_protected_disk_files in a failback run) and re-run; force: true does not override this rule."
+            % (name, ", ".join(attached) or "none", name, name, name))
+
+
 # ------------------------------------------------------------------------------------------------ decision
 def _refusal(rule, message):
     return {"rule": rule, "message": message}
@@ -268,8 +292,8 @@ def decide(name, protected, onprem, verification="tools", force=False, probes=No
     """Whether VM ``name`` may be committed, with every refusal.
 
     ``protected``: ASR's protected disks of the item (``[{id, name, capacity_bytes, uuid}]``, asr.commit);
-    ``onprem``: vsphere.verify.onprem_facts (``found``, ``problem``, ``power_state``, ``tools_running_status``,
-    ``disks``, ``known``, ``elsewhere``) or None when vCenter was not read; ``verification``: the run's
+    ``onprem``: vsphere.verify.OnPremVms.facts (``found``, ``problem``, ``power_state``, ``tools_running_status``,
+    ``disks``, ``known``, ``elsewhere``, ``recorded``) or None when vCenter was not read; ``verification``: the run's
     verification (a mode or ``{default, per_vm}``, ``domain.verification``), of which this VM's mode applies;
     ``probes``: the answers of the VM's health probes ``[{label, ok, fact}]`` (None: not run yet). ``force``
     overrides ``vmware_tools_running`` only.
@@ -299,6 +323,8 @@ def decide(name, protected, onprem, verification="tools", force=False, probes=No
         if problems:
             refusals.append(_refusal(RULE_DISKS, "VM %s: %d of ASR's %d protected disk(s) attached; %s. %s" % (
                 name, len([r for r in report if r["file"]]), len(protected), "; ".join(problems), DISK_FIX)))
+    if protected and any(_uuid_key(d.get("uuid")) is None for d in protected) and not onprem.get("recorded"):
+        refusals.append(_refusal(RULE_RECORDED, unrecorded_message(name, onprem)))
     if onprem.get("power_state") != POWERED_ON:
         refusals.append(_refusal(RULE_POWER, "VM %s is %s on-premises; the commit deletes its Azure VM, so it runs "
                                  "only when the on-premises VM is powered on. Start it (siterecovery.failback."

@@ -102,6 +102,9 @@ OPTIONS = {
     # how each VM is verified on-premises (onprem_vm, the commit gate): a mode, or {default, per_vm}
     # (domain.verification); raw, as a role's argument spec types a value that is a string or a dictionary
     "verification": Option("raw", "tools"),
+    # the VMDKs of each classic VM's protected disks, for a VM whose disks this collection did not record (its
+    # reprotect ran elsewhere): {vm: [file]} (domain.commit_gate rule protected_disks_recorded)
+    "protected_disk_files": Option("dict", {}),
 }
 # The options a user sets on original_location / alternate_location (each role sets ``location`` itself).
 LOCATION_ROLE_OPTIONS = tuple(name for name in OPTIONS if name != "location")
@@ -344,6 +347,40 @@ def check_placements(option, placements, vms=None):
     return problems
 
 
+_VMDK_FILE = re.compile(r"^\[[^\]]+\] ?\S.*\.vmdk$")
+
+
+def check_disk_files(option, value, vms=None):
+    """Problems of ``protected_disk_files`` ``{vm: ["[datastore] folder/name.vmdk", ...]}``: the VMDK files of a
+    classic VM's protected disks, as the operator checked them (``domain.commit_gate`` rule
+    ``protected_disks_recorded``); each VM (when the run names its VMs in ``vms``) a VM of the run, each file a
+    vSphere datastore path (``[datastore] path``, vSphere's ``backing.fileName``) ending in ``.vmdk``, named once."""
+    if value in (None, ""):
+        return []
+    example = "give e.g. {app01: ['[vmfs-01] app01/app01.vmdk', '[vmfs-01] app01/app01_1.vmdk']}"
+    if not isinstance(value, dict):
+        return [Problem(option, "must be a dictionary of VM name to a list of VMDK files", example, value)]
+    problems = []
+    for vm, files in value.items():
+        where = "%s.%s" % (option, vm)
+        if vms is not None and vm not in vms:
+            problems.append(Problem(where, "names a VM that is not in this run (its VMs: %s)" % (", ".join(vms) or "none"),
+                                    "use the VM's name as in vms, or drop the entry", vm))
+        if not isinstance(files, list) or not files:
+            problems.append(Problem(where, "must be a non-empty list of VMDK files", example, files))
+            continue
+        for index, file_name in enumerate(files):
+            if not isinstance(file_name, str) or not _VMDK_FILE.match(file_name.strip()):
+                problems.append(Problem("%s[%d]" % (where, index), "must be a VMDK's datastore path, as vCenter "
+                                        "shows a disk's file: [datastore] folder/name.vmdk",
+                                        "copy the disk's file from the VM's settings in vCenter", file_name))
+        texts = [f.strip() for f in files if isinstance(f, str)]
+        twice = sorted({f for f in texts if texts.count(f) > 1})
+        if twice:
+            problems.append(Problem(where, "names %s more than once" % ", ".join(twice), "name each VMDK once", files))
+    return problems
+
+
 def _choice(option, value, choices):
     if value in choices:
         return []
@@ -416,6 +453,9 @@ def check_run(options, prefix=""):
     if "health_checks" in options:
         problems += check_health_checks(name("health_checks"), options["health_checks"],
                                         vms if vms and not _text(plan) else None)
+    if "protected_disk_files" in options:
+        problems += check_disk_files(name("protected_disk_files"), options["protected_disk_files"],
+                                     vms if vms and not _text(plan) else None)
     if "verification" in options:
         # imported here: domain.verification builds its problems with this module's Problem
         from ansible_collections.siterecovery.failback.plugins.module_utils.domain import verification

@@ -607,7 +607,10 @@ def _create_vm(create, existing):
     config = vim.vm.ConfigSpec(name=want.name, numCPUs=want.num_cpu, memoryMB=want.memory_mb,
                                guestId=create.shape["guest_id"], firmware=create.shape["firmware"], deviceChange=changes,
                                files=vim.vm.FileInfo(vmPathName="[%s] %s/%s.vmx" % (want.datastore, want.name,
-                                                                                    want.name)))
+                                                                                    want.name)),
+                               # its failback manifest: the VMDKs ASR's failover wrote for it, recorded before
+                               # anything can stand in for one (the commit gate's rule protected_disks_recorded)
+                               extraConfig=[diskops.manifest_option(create.disks)])
     if not diskops.never_destroys(config) or diskops.creates_existing(config, existing) or any(
             c.fileOperation for c in changes if isinstance(c.device, vim.vm.device.VirtualDisk)):
         raise VSphereError("Internal safety check: creating VM %s would create or destroy a VMDK; its VMDKs are "
@@ -621,13 +624,19 @@ def _repair_vm(name, repair, existing):
     """Start the one reconfigure that attaches an existing VM's loose VMDKs as they are (no file operation, no
     backing uuid nor capacity of our own: vSphere reads both from the VMDK) on their planned slots, with the LSI
     Logic controllers they need; a disk that sits out of disk order is taken off (no file operation) and attached
-    again on its slot in the same reconfigure."""
+    again on its slot in the same reconfigure. A VM with a failback manifest (one this collection created) has the
+    attached VMDKs added to it in the same reconfigure; a VM without one is not given one here (a record written
+    after the failover would prove nothing)."""
     devices = {d.key: d for d in repair.row.get("config.hardware.device") or []}
     changes = [diskops.controller_spec(c) for c in repair.controllers]
     changes += [diskops.remove_spec(devices[m["key"]]) for m in repair.moves]
     for index, disk in enumerate(repair.moves + repair.attach):
         changes.append(diskops.attach_spec(disk, disk["slot"], -500 - index))
     spec = vim.vm.ConfigSpec(deviceChange=changes)
+    recorded = diskops.manifest(repair.row.get("config.extraConfig"))
+    if recorded and repair.attach:  # a VM this collection created: its manifest gains the VMDKs attached now
+        files = {entry.get("file") for entry in recorded}
+        spec.extraConfig = [diskops.manifest_option(recorded + [d for d in repair.attach if d["file"] not in files])]
     if not diskops.never_destroys(spec) or diskops.creates_existing(spec, existing) or any(
             c.fileOperation for c in changes):
         raise VSphereError("Internal safety check: attaching VM %s's VMDKs would create or destroy a VMDK; they are "

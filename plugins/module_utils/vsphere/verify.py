@@ -98,29 +98,35 @@ class OnPremVms:
             return None, found.refusal(prefix=False), None
         return found.vm["row"], None, found.warning()
 
-    def facts(self, name, instance_uuid=None):
+    def facts(self, name, instance_uuid=None, given_files=None):
         """Plain facts of VM ``name`` for the commit gate: ``{found, problem, name, moid, power_state,
-        tools_running_status, disks, known, elsewhere, warnings}`` (``warnings``: the other VMs of the name, left
-        alone).
+        tools_running_status, disks, known, elsewhere, recorded, warnings}`` (``warnings``: the other VMs of the
+        name, left alone).
 
+        ``recorded``: what says which VMDKs are the VM's - V(manifest) (its failback manifest, extraConfig
+        ``siterecovery.failback.disks``, which this collection writes when it moves the VM's disks to the master
+        target or creates the VM from them), V(operator) (no manifest; ``given_files``, the operator's list of the
+        VM's VMDK files, option ``protected_disk_files``) or None (nothing: only the names of its disks).
         ``disks``: attached to it (:func:`vm_disks`), each with ``own_by`` (:func:`_own_by`); ``elsewhere``: every
         disk attached to another VM, with ``holder`` (that VM's name); ``known``: VMDKs that are the VM's although
-        not attached to it - the ones its
-        failback manifest (extraConfig ``siterecovery.failback.disks``) records and the ones named after it
-        (``name.vmdk``, ``name_N.vmdk``) in its directory that another VM holds - with ``why`` and ``holder``."""
+        not attached to it - the ones the record lists (attached to another VM, to none, or deleted) and the ones
+        named after it (``name.vmdk``, ``name_N.vmdk``) in its directory that another VM holds - with ``why`` and
+        ``holder``."""
         row, problem, warning = self.find(name, instance_uuid)
         if row is None:
             return {"found": False, "problem": problem, "name": name, "warnings": []}
-        own = _own_by(self.disks[row["moid"]], name, row)
+        record, recorded = _record(row, given_files)
+        own = _own_by(self.disks[row["moid"]], name, row, record, recorded)
         own_files = {d["file"] for d in own}
         elsewhere = [dict(disk, holder=other["name"]) for other in self.rows if other["moid"] != row["moid"]
                      for disk in self.disks[other["moid"]]]
         holders = {d["file"]: d["holder"] for d in elsewhere}
         known = []
-        for entry in diskops.manifest(row.get("config.extraConfig")):
-            if entry.get("file") and entry["file"] not in own_files:
-                known.append({"file": entry["file"], "uuid": entry.get("uuid"), "holder": holders.get(entry["file"]),
-                              "why": commit_gate.WHY_MANIFEST, "manifest_key": diskops.MANIFEST_KEY})
+        for entry in record:
+            if entry["file"] not in own_files:
+                known.append(dict({"file": entry["file"], "uuid": entry.get("uuid"), "holder": holders.get(entry["file"])},
+                                  **({"why": commit_gate.WHY_MANIFEST, "manifest_key": diskops.MANIFEST_KEY}
+                                     if recorded == "manifest" else {"why": commit_gate.WHY_GIVEN})))
         directory = diskops.vm_directory(row.get("config.files.vmPathName"))
         listed = {k["file"] for k in known}
         for disk in elsewhere:
@@ -133,25 +139,36 @@ class OnPremVms:
         return {"found": True, "problem": None, "name": name, "moid": row["moid"],
                 "power_state": str(row.get("runtime.powerState")) if row.get("runtime.powerState") else None,
                 "tools_running_status": row.get("guest.toolsRunningStatus"), "disks": own, "known": known,
-                "elsewhere": elsewhere, "warnings": [warning] if warning else []}
+                "elsewhere": elsewhere, "recorded": recorded, "warnings": [warning] if warning else []}
 
 
-def _own_by(disks, name, row):
-    """The VM's attached disks, each with ``own_by``: why it is the VM's own VMDK - V(manifest) (its failback
-    manifest, extraConfig ``siterecovery.failback.disks``, records the file, and the disk UUID when it recorded
-    one), V(name) (no manifest: ``name.vmdk`` / ``name_N.vmdk`` in the VM's directory) - or None. ASR names no file
-    nor UUID for a classic protected disk, so the commit gate takes only such a disk for one by capacity: a blank
-    disk of the same size put in its place is not the VM's data."""
-    manifest = {e["file"]: e for e in diskops.manifest(row.get("config.extraConfig")) if e.get("file")}
+def _record(row, given_files):
+    """``(entries, source)``: the VM's failback manifest (``[{file, uuid?, ...}]``, source V(manifest)), else the
+    operator's ``given_files`` (``[{file}]``, V(operator)), else ``([], None)``. The manifest wins: it was written
+    before the failover, when the VM's disks were its own."""
+    entries = [e for e in diskops.manifest(row.get("config.extraConfig")) if isinstance(e, dict) and e.get("file")]
+    if entries:
+        return entries, "manifest"
+    given = [{"file": f.strip()} for f in given_files or [] if isinstance(f, str) and f.strip()]
+    return (given, "operator") if given else ([], None)
+
+
+def _own_by(disks, name, row, record, source):
+    """The VM's attached disks, each with ``own_by``: why it is the VM's own VMDK - ``source`` (V(manifest) or
+    V(operator): the record, :func:`_record`, lists the file, and the disk UUID when it recorded one), V(name) (no
+    record: ``name.vmdk`` / ``name_N.vmdk`` in the VM's directory) - or None. ASR names no file nor UUID for a
+    classic protected disk, so the commit gate takes only such a disk for one by capacity: a blank disk of the same
+    size put in its place is not the VM's data."""
+    by_file = {e["file"]: e for e in record}
     directory = diskops.vm_directory(row.get("config.files.vmPathName"))
     found = []
     for disk in disks:
         file_name = disk.get("file") or ""
-        entry = manifest.get(file_name)
-        if manifest:
+        entry = by_file.get(file_name)
+        if by_file:
             same = entry is not None and (not entry.get("uuid") or not disk.get("uuid")
                                           or str(entry["uuid"]).lower() == str(disk["uuid"]).lower())
-            why = "manifest" if same else None
+            why = source if same else None
         else:
             why = "name" if diskops.is_named_after(name, directory, file_name) else None
         found.append(dict(disk, own_by=why))

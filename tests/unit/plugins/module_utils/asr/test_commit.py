@@ -20,7 +20,7 @@ TWO_DISKS = ({"file": "[ds1] vm/vm.vmdk", "uuid": None, "capacity_bytes": 30 * 1
 
 def running_vm(power="poweredOn", tools="guestToolsRunning", disks=TWO_DISKS):
     return {"found": True, "problem": None, "power_state": power, "tools_running_status": tools, "disks": list(disks),
-            "known": [], "elsewhere": []}
+            "known": [], "elsewhere": [], "recorded": "manifest"}
 
 
 class FakeVms:
@@ -30,8 +30,8 @@ class FakeVms:
         self.by_name = facts
         self.asked = []
 
-    def facts(self, name, instance_uuid=None):
-        self.asked.append((name, instance_uuid))
+    def facts(self, name, instance_uuid=None, given_files=None):
+        self.asked.append((name, instance_uuid) if given_files is None else (name, instance_uuid, given_files))
         return self.by_name.get(name, {"found": False, "problem": "it was not found in vCenter", "name": name})
 
 

@@ -21,9 +21,9 @@ def disks_of(name, friendly=None):
     return commit.protected_disks(recorded_sdk.one("item", name, friendly))
 
 
-def vm(disks, power="poweredOn", tools="guestToolsRunning", known=(), elsewhere=()):
+def vm(disks, power="poweredOn", tools="guestToolsRunning", known=(), elsewhere=(), recorded="manifest"):
     return {"found": True, "problem": None, "name": "app01", "power_state": power, "tools_running_status": tools,
-            "disks": list(disks), "known": list(known), "elsewhere": list(elsewhere)}
+            "disks": list(disks), "known": list(known), "elsewhere": list(elsewhere), "recorded": recorded}
 
 
 def vmdk(file_name, gb, uuid=None):
@@ -78,6 +78,31 @@ def test_a_partially_moved_failover_is_never_committed_even_forced(force):
     assert "force: true does not override this rule" in message
     assert [(d["name"], d["file"]) for d in decision["disks"]] == [("Disk2", "[ds1] app01/app01_1.vmdk"),
                                                                    ("Disk0", None)]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_classic_vm_whose_vmdks_nothing_records_is_never_committed(force):
+    """New-user try of issue 13: the reprotect ran outside this collection, so the VM has no failback manifest; a
+    blank disk named app01_2.vmdk of the real disk's capacity was attached in its place. Nothing but the names
+    tells them apart, so the gate refuses until the operator names the VM's VMDKs."""
+    onprem = vm([vmdk("[ds1] app01/app01.vmdk", 30), vmdk("[ds1] app01/app01_2.vmdk", 5)], recorded=None)
+    decision = gate.decide("app01", disks_of(CLASSIC), onprem, force=force, probes=[])
+    assert decision["commit"] is False and rules(decision) == [gate.RULE_RECORDED]
+    message = decision["refusals"][0]["message"]
+    assert message.startswith("VM app01: ASR names no file nor UUID for a classic (InMage) protected disk")
+    assert "siterecovery.failback.disks" in message and "protected_disk_files" in message
+    assert "attached now: [ds1] app01/app01.vmdk, [ds1] app01/app01_2.vmdk" in message
+    assert "force: true does not override this rule" in message
+    # the operator's record (or a manifest) lets the same VM through
+    for recorded in ("operator", "manifest"):
+        onprem["recorded"] = recorded
+        assert gate.decide("app01", disks_of(CLASSIC), onprem, force=force, probes=[])["commit"] is True
+
+
+def test_a_modernized_vm_needs_no_record_asr_gives_each_disks_uuid():
+    onprem = vm([vmdk("[ds] x/x.vmdk", 30, "6000C294-8C21-BED3-1909-BFCB09865EB1"),
+                 vmdk("[ds] x/x_1.vmdk", 5, "6000c29b29e4367500d8f8bb6b805ef2")], recorded=None)
+    assert gate.decide("Rcm-W2K19-152", disks_of(MODERN), onprem, probes=[])["commit"] is True
 
 
 def test_an_unrelated_disk_of_another_size_does_not_stand_in_for_a_missing_one():
@@ -264,6 +289,15 @@ def test_each_kind_of_bad_probe_is_refused(checks, fragment):
     ({"probe_timeout": "1m"}, "probe_timeout: must be a whole number"),
     ({"verification": "guest"}, "verification: must be one of tools, power_only, probe"),
     ({"health_checks": ["tcp"]}, "health_checks: must be a dictionary"),
+    ({"protected_disk_files": {"app01": "[ds] app01/app01.vmdk"}}, "protected_disk_files.app01: must be a non-empty list"),
+    ({"protected_disk_files": {"app01": ["app01.vmdk"]}}, "protected_disk_files.app01[0]: must be a VMDK's datastore path"),
+    ({"protected_disk_files": {"app01": ["[ds] app01/app01.vmx"]}},
+     "protected_disk_files.app01[0]: must be a VMDK's datastore path"),
+    ({"protected_disk_files": {"app01": ["[ds] a/a.vmdk", "[ds] a/a.vmdk"]}},
+     "protected_disk_files.app01: names [ds] a/a.vmdk more than once"),
+    ({"protected_disk_files": ["[ds] a/a.vmdk"]}, "protected_disk_files: must be a dictionary of VM name"),
+    ({"protected_disk_files": {"web09": ["[ds] a/a.vmdk"]}, "vms": ["app01"]},
+     "protected_disk_files.web09: names a VM that is not in this run"),
 ])
 def test_each_bad_option_is_refused(options, fragment):
     found = problems(**options)

@@ -105,7 +105,7 @@ PROTECTED = [{"id": "d0", "name": "Disk0", "capacity_bytes": 40 * GB, "uuid": No
 def onprem(tools="guestToolsNotRunning"):
     return {"found": True, "power_state": "poweredOn", "tools_running_status": tools,
             "disks": [{"file": "[vmfs-01] db01/db01.vmdk", "uuid": None, "capacity_bytes": 40 * GB}], "known": [],
-            "elsewhere": []}
+            "elsewhere": [], "recorded": "manifest"}
 
 
 def test_the_gate_applies_each_vms_own_mode():

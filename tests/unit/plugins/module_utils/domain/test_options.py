@@ -188,3 +188,11 @@ def test_a_probe_may_gate_one_vm_of_the_run_and_name_its_ca():
                                                   "failback_health_checks.http[0].vm"]
     # a plan's VMs are known only to Site Recovery: the probe's vm is checked by the commit
     assert problems(vms=[], recovery_plan="rp-app", health_checks={"tcp": [{"host": "db01", "port": 1, "vm": "x"}]}) == []
+
+
+def test_protected_disk_files_are_checked_at_the_runs_start():
+    assert problems(protected_disk_files={"app01": ["[vmfs-01] app01/app01.vmdk", "[vmfs-01] app01/app01_1.vmdk"]}) == []
+    found = problems(protected_disk_files={"web09": ["[vmfs-01] web09/web09.vmdk"], "db01": ["db01.vmdk"]})
+    assert named(found) == ["failback_protected_disk_files.web09", "failback_protected_disk_files.db01[0]"]
+    assert found[0]["rule"].startswith("names a VM that is not in this run")
+    assert found[1]["rule"].startswith("must be a VMDK's datastore path")

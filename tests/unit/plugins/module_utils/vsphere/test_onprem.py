@@ -9,6 +9,7 @@ vSphere API (ConfigSpec, VirtualDeviceSpec, VirtualVmxnet3, RelocateSpec), never
 code under test. No VMDK is ever destroyed.
 """
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -1093,6 +1094,34 @@ def test_a_vm_created_from_part_of_its_disks_is_powered_off_to_get_its_first_dis
     assert world.files == files
     assert_nothing_destroyed(world, files)
     assert ensure(world, [{"name": "web02"}])["changed"] is False
+
+
+def manifest_of(spec_or_config):
+    """The failback manifest a ConfigSpec writes: ``[(file, uuid)]``, or None when it writes none."""
+    options = {o.key: o.value for o in spec_or_config.extraConfig or []}
+    if "siterecovery.failback.disks" not in options:
+        return None
+    return [(e["file"], e["uuid"]) for e in json.loads(options["siterecovery.failback.disks"])]
+
+
+def test_a_created_vm_carries_the_failback_manifest_of_the_vmdks_it_was_created_from():
+    # the commit gate trusts this record over a disk's name (rule protected_disks_recorded, issue 13)
+    world = alternate_site()
+    ensure(world, [web02()])
+    (_name, args), = world.calls_of("CreateVM_Task")
+    assert manifest_of(args["config"]) == [(WEB0, "6000C29-w0"), (WEB1, "6000C29-w1")]
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+def test_a_repair_adds_the_vmdks_it_attaches_to_a_manifest_and_never_starts_one(recorded):
+    world = partway_alternate()
+    if recorded:
+        vm(world, "web02")["config.extraConfig"] = [vim.option.OptionValue(
+            key="siterecovery.failback.disks", value=json.dumps([{"file": WEB1, "uuid": "6000C29-w1"}]))]
+    ensure(world, [{"name": "web02"}])
+    (_target, args), = world.calls_of("ReconfigVM_Task")
+    # a record written after the failover would prove nothing, so a VM without one is not given one
+    assert manifest_of(args["spec"]) == ([(WEB1, "6000C29-w1"), (WEB0, None)] if recorded else None)
 
 
 def test_check_mode_reports_the_repair_and_changes_nothing():

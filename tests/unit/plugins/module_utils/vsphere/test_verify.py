@@ -72,6 +72,28 @@ def test_a_disk_is_the_vms_own_by_its_manifest_or_else_by_its_name():
         ("[vmfs-02] elsewhere/app01_1.vmdk", "manifest")]
 
 
+def test_without_a_manifest_the_operators_list_is_the_record_and_the_manifest_wins_over_it():
+    named = [flat_disk(2000, 1000, 0, "[vmfs-01] app01/app01.vmdk", 60, "u0"),
+             flat_disk(2001, 1000, 1, "[vmfs-01] app01/app01_2.vmdk", 250, "u9")]
+    vms = verify.OnPremVms([row("vm-1", "app01", named)])
+    # nothing records the VM's VMDKs: only the names say which are its own (the gate refuses a classic item)
+    assert vms.facts("app01")["recorded"] is None
+    given = ["[vmfs-01] app01/app01.vmdk", " [vmfs-01] app01/app01_1.vmdk "]
+    facts = vms.facts("app01", given_files=given)
+    assert facts["recorded"] == "operator"
+    assert [(d["file"], d["own_by"]) for d in facts["disks"]] == [
+        ("[vmfs-01] app01/app01.vmdk", "operator"), ("[vmfs-01] app01/app01_2.vmdk", None)]
+    assert facts["known"] == [{"file": "[vmfs-01] app01/app01_1.vmdk", "uuid": None, "holder": None,
+                               "why": "named in protected_disk_files"}]
+    manifest = json.dumps([{"file": "[vmfs-01] app01/app01_2.vmdk", "uuid": "u9"}])
+    facts = verify.OnPremVms([row("vm-1", "app01", named, extra={"siterecovery.failback.disks": manifest})]).facts(
+        "app01", given_files=given)
+    assert facts["recorded"] == "manifest"
+    assert [(d["file"], d["own_by"]) for d in facts["disks"]] == [
+        ("[vmfs-01] app01/app01.vmdk", None), ("[vmfs-01] app01/app01_2.vmdk", "manifest")]
+    assert facts["known"] == []
+
+
 def test_the_failback_manifest_names_vmdks_attached_nowhere():
     manifest = json.dumps([{"file": "[vmfs-01] app01/app01.vmdk", "uuid": "u0"},
                            {"file": "[vmfs-01] data/x.vmdk", "uuid": "u1"}])
