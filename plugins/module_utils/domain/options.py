@@ -321,6 +321,14 @@ def check_health_checks(option, checks, vms=None):
     return problems
 
 
+def _vm_of_run(where, vm, vms):
+    """A per-VM entry keyed by ``vm`` must name a VM of the run (``vms``: its VMs, or None when it names none)."""
+    if vms is None or vm in vms:
+        return []
+    return [Problem(where, "names a VM that is not in this run (its VMs: %s)" % (", ".join(vms) or "none"),
+                    "use the VM's name as in vms, or drop the entry", vm)]
+
+
 def check_placements(option, placements, vms=None):
     """Problems of per-VM placements ``{vm: {master_target, datastore, ...}}``: known keys, string values, and
     (when the run names its VMs in ``vms``) a VM of the run."""
@@ -332,9 +340,7 @@ def check_placements(option, placements, vms=None):
     problems = []
     for vm, entry in placements.items():
         where = "%s.%s" % (option, vm)
-        if vms is not None and vm not in vms:
-            problems.append(Problem(where, "names a VM that is not in this run (its VMs: %s)" % (", ".join(vms) or "none"),
-                                    "use the VM's name as in vms, or drop the entry", vm))
+        problems += _vm_of_run(where, vm, vms)
         if not isinstance(entry, dict):
             problems.append(Problem(where, "must be a dictionary of names",
                                     "give e.g. {master_target: mt-win01}", entry))
@@ -363,9 +369,7 @@ def check_disk_files(option, value, vms=None):
     problems = []
     for vm, files in value.items():
         where = "%s.%s" % (option, vm)
-        if vms is not None and vm not in vms:
-            problems.append(Problem(where, "names a VM that is not in this run (its VMs: %s)" % (", ".join(vms) or "none"),
-                                    "use the VM's name as in vms, or drop the entry", vm))
+        problems += _vm_of_run(where, vm, vms)
         if not isinstance(files, list) or not files:
             problems.append(Problem(where, "must be a non-empty list of VMDK files", example, files))
             continue
