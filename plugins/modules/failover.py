@@ -219,8 +219,9 @@ verify_onprem:
   description: >-
     The VMs to verify on-premises next, each as C(name) - what M(siterecovery.failback.onprem_vm) takes - with
     C(instance_uuid) when Site Recovery records the VM's (modernized items; it identifies the VM when a stale copy
-    shares its name): every VM of the run; in check mode only those already failed back (the others are verified
-    once the real failover brought them back).
+    shares its name) and C(record_disks) for a classic VM whose failover this task ran (the disks ASR attached are
+    recorded in its failback manifest, which the commit gate trusts over a disk's name): every VM of the run; in
+    check mode only those already failed back (the others are verified once the real failover brought them back).
   returned: success, when O(cancel=false); on a failure with O(per_vm=true), the VMs that go on
   type: list
   elements: dict
@@ -280,8 +281,9 @@ def per_vm_failure(error):
     ``error_code`` and ``remedy``, and which VMs were short of memory (ASR error 8038) or failed otherwise."""
     vms = [dict(vm, **failover_outcome.per_vm(vm)) for vm in (error.details.get("vms") or [])]
     # per_vm: the VMs that go on are verified on-premises next, as on success
-    return dict(failover_outcome.classify(vms), vms=vms,
-                verify_onprem=[{"name": name} for name in error.details.get("continue_with") or []])
+    going = error.details.get("verify_onprem")
+    return dict(failover_outcome.classify(vms), vms=vms, verify_onprem=going if going is not None else [
+        {"name": name} for name in error.details.get("continue_with") or []])
 
 
 def main_body(module):

@@ -84,6 +84,15 @@ options:
             a classic item records none, so its VM is the one VM called O(vms[].name). Give it when a stale copy
             shares the VM's name - without it such a name is refused, naming every VM that has it.
         type: str
+      record_disks:
+        description:
+          - Record the disks attached to the VM now in its failback manifest (extraConfig
+            C(siterecovery.failback.disks)) when it carries none - one reconfigure, no device change.
+          - The commit gate trusts that record over a disk's name for a classic VM (ASR names no file nor UUID for its
+            disks). The failover module sets it in C(verify_onprem) for a classic VM whose failover it has just run, so
+            the record is of the disks ASR attached. Set it yourself only right after a failover you checked.
+        type: bool
+        default: false
       location:
         description: V(original) or V(alternate). Defaults to O(location).
         type: str
@@ -287,6 +296,13 @@ vms:
       description: Disks moved from the master target to the VM.
       type: int
       sample: 2
+    disks_recorded:
+      description:
+        - The VM's disks were (or would be) recorded in its failback manifest (extraConfig
+          C(siterecovery.failback.disks)) - a VM created here, or one asked to by O(vms[].record_disks) that carried
+          none.
+      type: bool
+      sample: false
     disks_attached:
       description:
         - The VM's own VMDKs that were (or would be) attached to it as they are, found attached to no VM in its
@@ -394,6 +410,7 @@ def main():
         "scsi_type": {"type": "str", "choices": ["lsilogic", "lsilogic-sas", "pvscsi"]},
         "networks": {"type": "list", "elements": "str"},
         "network_map": {"type": "dict"},
+        "record_disks": {"type": "bool", "default": False},
         "source": {"type": "dict", "options": {
             "firmware_type": {"type": "str"}, "azure_vm_generation": {"type": "str"}, "os_type": {"type": "str"},
             "os_name": {"type": "str"}, "networks": {"type": "list", "elements": "raw"}}},

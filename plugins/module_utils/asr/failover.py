@@ -243,16 +243,33 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
         runner.finish(vault, WORDS, results, {k: v for k, v in summaries.items() if v is not None}, after=after,
                       step=STEP)
     except AzureError as error:
-        gate.conclude(results, error)
+        try:
+            gate.conclude(results, error)
+        except AzureError as stopped:  # per VM: the VMs that go on are verified next, as on success
+            going = set(stopped.details.get("continue_with") or [])
+            stopped.details["verify_onprem"] = _verify([r for r in results if r["name"] in going], selected, True)
+            raise
     results = gate.conclude(results)
-    return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results, selected),
+    return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results, selected, True),
             "job_ids": sorted({ids.last(r["job"]["id"]) for r in results if r["job"]})}
 
 
-def _verify(results, selected):
+def _verify(results, selected, ran=False):
     """The VMs the next step verifies on-premises (each as ``{name}``, what onprem_vm takes, plus ``instance_uuid``
     when the item records its VM's - a modernized item, ``items.recorded_instance_uuid``: onprem_vm then acts on that
-    VM whatever other VM shares its name, domain.identity): every VM of ``results``."""
+    VM whatever other VM shares its name, domain.identity): every VM of ``results``.
+
+    ``ran``: the failover jobs of ``results`` ran in this call and succeeded; a classic VM failed over by one of them
+    gets ``record_disks: true`` (onprem_vm records the disks ASR attached in its failback manifest, when it carries
+    none: ASR names no file nor UUID for a classic disk, and the commit gate trusts that record over a name)."""
     uuids = {item["item_name"]: (item.get("onprem") or {}).get("instance_uuid") for _model, item in selected}
-    return [dict({"name": r["name"]}, **({"instance_uuid": uuids[r.get("item_name")]} if uuids.get(r.get("item_name"))
-                                         else {})) for r in results]
+    classic = {item["item_name"] for _model, item in selected if provider(item) is ClassicFailback}
+    entries = []
+    for result in results:
+        entry = {"name": result["name"]}
+        if uuids.get(result.get("item_name")):
+            entry["instance_uuid"] = uuids[result["item_name"]]
+        if ran and result.get("action") == "failover" and result.get("item_name") in classic:
+            entry["record_disks"] = True
+        entries.append(entry)
+    return entries

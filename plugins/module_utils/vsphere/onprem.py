@@ -48,6 +48,9 @@ class Want:
         # {source network: target port group}: the VM's own map over the module-wide one
         self.source = entry.get("source") or {}
         self.own_network_map = dict(entry.get("network_map") or {})
+        # record the VM's disks in a failback manifest when it carries none: the failover module asks for it for
+        # a classic VM whose failover it has just run (the disks ASR attached), domain.commit_gate
+        self.record_disks = bool(entry.get("record_disks"))
         self.network_map = dict(defaults.get("network_map") or {}, **self.own_network_map)
 
 
@@ -103,10 +106,11 @@ class Plan:
         self.existing = set()  # VMDK files known to exist (never created)
         self.repairs = {}      # vm name -> Repair (an existing VM's own VMDKs attached to no VM)
         self.instance_uuids = {}  # vm name -> the instance UUID that identifies it (None: its unique name)
+        self.records = []      # vm names whose disks get a failback manifest (record_disks, none yet)
 
     def changed(self):
         return bool(self.creates or (self.disk_plan and self.disk_plan.changed()) or self.vmotions or self.power_ons
-                    or self.repairs)
+                    or self.repairs or self.records)
 
 
 class Create:
@@ -216,7 +220,11 @@ def search(client, inventory, wants, deadline):
 
 def _plan_existing(inventory, want, row, found, detach_requests, result, entry):
     """A VM that exists: its disks come back from the master target (original location with one), or its own
-    VMDKs left attached to no VM are attached to it (:func:`_plan_repair`). Returns its problems."""
+    VMDKs left attached to no VM are attached to it (:func:`_plan_repair`); its disks are recorded in a failback
+    manifest when asked (``record_disks``) and it carries none. Returns its problems."""
+    if want.record_disks and not diskops.manifest(row.get("config.extraConfig")):
+        result.records.append(want.name)
+        entry.update(disks_recorded=True, changed=True)
     if want.master_target and want.location == "original":
         detach_requests.append(master_target.Request(
             {"name": want.name, "master_target": want.master_target, "location": "original"}, {}))
@@ -414,7 +422,7 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
         return host_row, problems
     result.creates.append((want, mt_row, own))
     result.create_plans[want.name] = Create(want, mt_row, host_row, own, controllers, nics, shape)
-    entry.update(created=True, disks_returned=len(own), changed=True)
+    entry.update(created=True, disks_returned=len(own), disks_recorded=True, changed=True)
     return host_row, []
 
 
@@ -541,7 +549,7 @@ def plan(inventory, wants, remediation, found=None, port_groups=None):
         row = identified.vm["row"] if identified.vm is not None else None
         result.instance_uuids[want.name] = want.instance_uuid
         entry = {"name": want.name, "created": False, "disks_returned": 0, "disks_attached": [], "powered_off": False,
-                 "vmotion_to": None, "powered_on": False, "changed": False}
+                 "disks_recorded": False, "vmotion_to": None, "powered_on": False, "changed": False}
         result.results[want.name] = entry
         if identified.warning():
             entry["warnings"] = [identified.warning()]
@@ -647,6 +655,17 @@ def _repair_vm(name, repair, existing):
     return repair.row["obj"].ReconfigVM_Task(spec=spec), label
 
 
+def _record_disks(row, name):
+    """Start the reconfigure that gives VM ``name`` its failback manifest (extraConfig ``siterecovery.failback.disks``)
+    of the flat disks attached to it now, with their disk UUIDs: no device change, no file operation."""
+    attached = [{"file": d["file"], "size_gb": d["size_gb"], "uuid": d["uuid"], "bus": d["controller_bus"],
+                 "unit": d["unit"]} for d in facts.disks(row.get("config.hardware.device"))
+                if d["backing"] == "flat" and d["file"]]
+    spec = vim.vm.ConfigSpec(extraConfig=[diskops.manifest_option(attached)])
+    return row["obj"].ReconfigVM_Task(spec=spec), "record the %d disk(s) of %s in its failback manifest" % (
+        len(attached), name)
+
+
 def _wait_all(client, pairs, deadline, after_failure=""):
     if not pairs:
         return []
@@ -691,6 +710,11 @@ def _apply(client, inventory, planned, deadline, done):
         done += _wait_all(client, [_repair_vm(name, r, planned.existing) for name, r in planned.repairs.items()],
                           deadline, " The VMDKs not attached are still on the datastore, attached to no VM: a re-run "
                           "attaches them.")
+    if planned.records:
+        current = Inventory(client) if (planned.repairs or planned.disk_plan is not None) else inventory
+        done += _wait_all(client, [_record_disks(current.vm_by_name(name, planned.instance_uuids.get(name)), name)
+                                   for name in planned.records], deadline,
+                          " The VM's disks are attached as they were: a re-run records them.")
     after = Inventory(client) if (planned.creates or planned.vmotions) else inventory
     pairs = []
     for name, _row, host in planned.vmotions:

@@ -109,7 +109,8 @@ def test_classic_failover_sends_the_recorded_body_to_the_item():
         (fakes.RG, fakes.VAULT_NAME, fakes.FABRIC, fakes.CONTAINER, fakes.ITEM))]
     job = next(iter(client.jobs))
     assert outcome["changed"] is True and outcome["recovery_plan"] is None and outcome["job_ids"] == [job]
-    assert outcome["verify_onprem"] == [{"name": fakes.VM}]
+    # a classic VM failed over by this call: onprem_vm records the disks ASR attached (domain.commit_gate)
+    assert outcome["verify_onprem"] == [{"name": fakes.VM, "record_disks": True}]
     result = outcome["vms"][0]
     assert (result["action"], result["changed"], result["stage_before"], result["stage_after"], result["via_plan"]) == (
         "failover", True, "replicating_to_onprem", "failed_back", None)
@@ -709,10 +710,18 @@ def test_per_vm_passes_on_an_error_that_names_no_vm():
 def test_verify_onprem_carries_the_instance_uuid_a_modernized_item_records():
     # onprem_vm acts on the VM of that UUID when a stale copy shares its name (domain.identity); a classic item
     # records none, so its entry stays {name}
-    modern = {"item_name": "vcenter67_50158471-87c2-d4ad-caa2-abe22face6d8",
+    modern = {"item_name": "vcenter67_50158471-87c2-d4ad-caa2-abe22face6d8", "provider": "InMageRcmFailback",
               "onprem": {"instance_uuid": "50158471-87c2-d4ad-caa2-abe22face6d8"}}
-    classic = {"item_name": "d3731098-963a-11eb-a892-000d3ad78fab", "onprem": {"instance_uuid": None}}
-    results = [{"name": "Rcm-W2K19-152", "item_name": modern["item_name"]},
-               {"name": "V2A-W2K16-201", "item_name": classic["item_name"]}]
+    classic = {"item_name": "d3731098-963a-11eb-a892-000d3ad78fab", "provider": "InMage",
+               "onprem": {"instance_uuid": None}}
+    results = [{"name": "Rcm-W2K19-152", "item_name": modern["item_name"], "action": "failover"},
+               {"name": "V2A-W2K16-201", "item_name": classic["item_name"], "action": "failover"}]
     assert failover._verify(results, [(None, modern), (None, classic)]) == [
         {"name": "Rcm-W2K19-152", "instance_uuid": "50158471-87c2-d4ad-caa2-abe22face6d8"}, {"name": "V2A-W2K16-201"}]
+    # after this call's failover jobs: the classic VM's disks are recorded (ASR gives the modernized one's UUIDs)
+    assert failover._verify(results, [(None, modern), (None, classic)], ran=True) == [
+        {"name": "Rcm-W2K19-152", "instance_uuid": "50158471-87c2-d4ad-caa2-abe22face6d8"},
+        {"name": "V2A-W2K16-201", "record_disks": True}]
+    # a VM left alone (already failed back) is not recorded: its disks may have changed since ASR attached them
+    results[1]["action"] = "skip"
+    assert failover._verify(results, [(None, classic)], ran=True)[1] == {"name": "V2A-W2K16-201"}

@@ -140,7 +140,7 @@ def assert_nothing_destroyed(world, files_before):
 def entry(**changes):
     """A result entry of a VM left as it was, with ``changes``."""
     result = {"name": "app01", "created": False, "disks_returned": 0, "disks_attached": [], "powered_off": False,
-              "vmotion_to": None, "powered_on": False, "changed": False}
+              "disks_recorded": False, "vmotion_to": None, "powered_on": False, "changed": False}
     result.update(changes)
     return result
 
@@ -439,7 +439,7 @@ def test_alternate_location_creates_the_vm_on_the_master_targets_host_with_its_v
                                "PowerOnVM_Task web02", "wait 1"]
     assert outcome["tasks"] == ["detach web02's disks from mt-lin01", "create web02 on esx01", "power on web02"]
     assert outcome["vms"] == [{"name": "web02", "created": True, "disks_returned": 2, "disks_attached": [],
-                               "powered_off": False, "vmotion_to": None,
+                               "powered_off": False, "disks_recorded": True, "vmotion_to": None,
                                "powered_on": True, "changed": True, "host": "esx01", "power_state": "poweredOn",
                                "tools_running_status": "guestToolsRunning", "tools_status": "toolsOk"}]
     assert world.disk_files("web02") == [WEB0, WEB1]
@@ -455,7 +455,7 @@ def test_a_planned_creation_is_a_change_by_itself():
     host_row, problems = onprem._plan_create(Inventory(world), onprem.Want(web02(), {}), result, entry_,
                                              port_groups=onprem.PortGroups(world))
     assert (host_row["name"], problems) == ("esx01", [])
-    assert entry_ == entry(name="web02", created=True, disks_returned=2, changed=True)
+    assert entry_ == entry(name="web02", created=True, disks_returned=2, disks_recorded=True, changed=True)
     assert [(w.name, mt["name"], [d["file"] for d in own]) for w, mt, own in result.creates] == [
         ("web02", "mt-lin01", [WEB0, WEB1])]
 
@@ -485,7 +485,7 @@ def test_check_mode_plans_the_creation_and_creates_nothing():
     assert changing_calls(world) == []
     assert outcome == {"changed": True, "tasks": [], "power_on_seconds": None,
                        "vms": [{"name": "web02", "created": True, "disks_returned": 2, "disks_attached": [],
-                               "powered_off": False, "vmotion_to": None,
+                               "powered_off": False, "disks_recorded": True, "vmotion_to": None,
                                 "powered_on": True, "changed": True, "host": None, "power_state": None,
                                 "tools_running_status": None, "tools_status": None}],
                        "diff": {"before": {"web02": None}, "after": {"web02": {"scsi0:0": WEB0, "scsi0:1": WEB1}}}}
@@ -1110,6 +1110,27 @@ def test_a_created_vm_carries_the_failback_manifest_of_the_vmdks_it_was_created_
     ensure(world, [web02()])
     (_name, args), = world.calls_of("CreateVM_Task")
     assert manifest_of(args["config"]) == [(WEB0, "6000C29-w0"), (WEB1, "6000C29-w1")]
+
+
+def test_record_disks_writes_the_failback_manifest_of_the_disks_attached_once():
+    # the failover module asks for it for a classic VM whose failover it has just run (domain.commit_gate)
+    world = site()
+    add_app(world, power=POWERED_ON, devices=[lsi_logic(1000, 0), flat_disk(2000, 1000, 0, APP0, 40, "6000C29-a0"),
+                                              flat_disk(2001, 1000, 1, APP1, 80, "6000C29-a1")])
+    files = set(world.files)
+    planned = ensure(world, [{"name": "app01", "record_disks": True}], check_mode=True)
+    assert changes(world) == [] and planned["changed"] is True and planned["vms"][0]["disks_recorded"] is True
+    outcome = ensure(world, [{"name": "app01", "record_disks": True}])
+    (_target, args), = world.calls_of("ReconfigVM_Task")
+    assert args["spec"].deviceChange in (None, [])  # no device change, no file operation
+    assert manifest_of(args["spec"]) == [(APP0, "6000C29-a0"), (APP1, "6000C29-a1")]
+    assert outcome["vms"][0] == entry(disks_recorded=True, changed=True, host="esx01", power_state="poweredOn",
+                                      tools_running_status="guestToolsNotRunning", tools_status=None)
+    assert outcome["tasks"] == ["record the 2 disk(s) of app01 in its failback manifest"]
+    assert_nothing_destroyed(world, files)
+    # recorded once: a VM that carries a manifest keeps it (it was written before anything could stand in)
+    again = ensure(world, [{"name": "app01", "record_disks": True}])
+    assert again["changed"] is False and len(world.calls_of("ReconfigVM_Task")) == 1
 
 
 @pytest.mark.parametrize("recorded", [True, False])
