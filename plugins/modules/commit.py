@@ -16,9 +16,9 @@ description:
     where ASR gives one - modernized items - else by capacity, and every VMDK recorded as the VM's - its failback
     manifest or O(protected_disk_files), the VMDKs named after it in its directory - attached to it, not to the
     master target nor to nothing); for a classic item, a record of the VM's VMDKs - its failback manifest, which
-    this collection writes when its reprotect moves the VM's disks to the master target or
-    M(siterecovery.failback.onprem_vm) creates the VM, else O(protected_disk_files) (a blank disk named like one
-    of its VMDKs must not stand for it);
+    this collection writes when its reprotect moves the VM's disks to the master target, when
+    M(siterecovery.failback.onprem_vm) creates the VM, or right after a failover it ran, else
+    O(protected_disk_files) (a blank disk named like one of its VMDKs must not stand for it);
     the VM is powered on; VMware Tools run in it (its O(verification) is V(tools), the default); and every health
     probe answers (a VM verified by V(probe) needs at least one)."
   - The gate is checked here, in the module, so no role, playbook or template can commit without it. Options are
@@ -93,7 +93,7 @@ options:
   protected_disk_files:
     description:
       - "The VMDK files of each classic (InMage) VM's protected disks, as C({<vm>: ['[datastore] folder/name.vmdk',
-        ...]}), for a VM that carries no failback manifest (its reprotect to on-premises ran outside this
+        ...]}), for a VM that carries no failback manifest (its reprotect and failover to on-premises ran outside this
         collection). ASR names no file nor UUID for a classic disk; without a record the commit refuses (rule
         C(protected_disks_recorded)), as a blank disk named like one of the VM's VMDKs could stand in for it."
       - Name a VMDK only after checking in vCenter that it holds the VM's data. Each file listed must be attached to

@@ -19,7 +19,8 @@ The rules, each named by its ``rule`` string in refusals:
   directory) is attached to it, not to another VM (the master target) nor to nothing. **force never overrides it.**
 * ``protected_disks_recorded`` - for a classic item (a protected disk without a UUID), something other than the
   disks' names says which VMDKs hold the VM's data: its failback manifest (written before the failover, when this
-  collection moved its disks to the master target or created it from them), else the operator's list
+  collection moved its disks to the master target, or right after the failover it ran: the disks ASR attached), else
+  the operator's list
   (``protected_disk_files``). Without either, a blank disk named like the VM's could stand in for one of its
   disks. force never overrides it.
 * ``onprem_vm_powered_on`` - vCenter says ``poweredOn``. force never overrides it.
@@ -274,11 +275,11 @@ def unrecorded_message(name, onprem):
     attached = [d["file"] for d in onprem.get("disks") or [] if d.get("file") and d.get("backing", "flat") == "flat"]
     return ("VM %s: ASR names no file nor UUID for a classic (InMage) protected disk, and nothing records which "
             "VMDKs hold this VM's disks: the VM carries no failback manifest (extraConfig siterecovery.failback.disks, "
-            "which this collection writes before the failover, when its reprotect moves the VM's disks to the master "
-            "target or onprem_vm creates the VM from them - here the reprotect ran elsewhere) and protected_disk_files "
-            "names none for it. A blank disk named like one of its VMDKs could stand in for it, and the commit deletes "
-            "the Azure VM. Check in vCenter that each disk of the VM holds its data (attached now: %s), name those "
-            "VMDKs in protected_disk_files (e.g. protected_disk_files: {%s: ['[datastore] %s/%s.vmdk', ...]}; "
+            "which this collection writes when its reprotect moves the VM's disks to the master target, or right "
+            "after a failover it ran - here both ran elsewhere) and protected_disk_files names none for it. A blank "
+            "disk named like one of its VMDKs could stand in for it, and the commit deletes the Azure VM. Check in "
+            "vCenter that each disk of the VM holds its data (attached now: %s), name those VMDKs in "
+            "protected_disk_files (e.g. protected_disk_files: {%s: ['[datastore] %s/%s.vmdk', ...]}; "
             "failback_protected_disk_files in a failback run) and re-run; force: true does not override this rule."
             % (name, ", ".join(attached) or "none", name, name, name))
 

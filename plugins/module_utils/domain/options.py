@@ -103,7 +103,7 @@ OPTIONS = {
     # (domain.verification); raw, as a role's argument spec types a value that is a string or a dictionary
     "verification": Option("raw", "tools"),
     # the VMDKs of each classic VM's protected disks, for a VM whose disks this collection did not record (its
-    # reprotect ran elsewhere): {vm: [file]} (domain.commit_gate rule protected_disks_recorded)
+    # reprotect and failover ran elsewhere): {vm: [file]} (domain.commit_gate rule protected_disks_recorded)
     "protected_disk_files": Option("dict", {}),
 }
 # The options a user sets on original_location / alternate_location (each role sets ``location`` itself).
