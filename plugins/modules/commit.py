@@ -23,8 +23,10 @@ description:
     probe answers (a VM verified by V(probe) needs at least one)."
   - The gate is checked here, in the module, so no role, playbook or template can commit without it. Options are
     validated before anything is read.
-  - O(force=true) overrides the VMware Tools rule only, and says so in the result (C(forced)). It never overrides
-    the disk rule, the power state or the health probes.
+  - A powered-on VM must also have a network adapter, each one connected (C(connectable.connected)): a VM
+    without one serves nobody whatever its guest says.
+  - O(force=true) overrides the VMware Tools rule and the network adapter rule only, and says so in the result
+    (C(forced)). It never overrides the disk rules, the power state or the health probes.
   - In check mode the module reads ASR, vCenter and the probes, changes nothing and predicts for each VM whether it
     would be committed. A VM the gate would refuse fails the task as the real run would (with O(per_vm), it stops
     alone and C(continue_with) names the others), and the failure carries C(predicted_stages) for the next step.
@@ -62,9 +64,10 @@ options:
     type: str
   force:
     description:
-      - Commit even when VMware Tools are not running in an on-premises VM. The result says which VMs were forced.
-      - It does not override any other rule of the gate - every protected disk attached, the VM powered on, the
-        health probes answering.
+      - Commit even when VMware Tools are not running in an on-premises VM, or it has no connected network adapter.
+        The result says which VMs were forced.
+      - It does not override any other rule of the gate - every protected disk attached (and recorded, for a
+        classic VM), the VM powered on, the health probes answering.
     type: bool
     default: false
   verification:
@@ -208,14 +211,16 @@ vms:
     refusals:
       description:
         - Why the VM is not (or would not be) committed - each with the C(rule) (V(stage_failed_back),
-          V(onprem_vm_found), V(protected_disks_known), V(protected_disks_attached), V(onprem_vm_powered_on),
-          V(vmware_tools_running), V(health_probes_answer)) and the C(message) naming the VM, what is wrong and the
-          fix. Empty when it passes.
+          V(onprem_vm_found), V(protected_disks_known), V(protected_disks_attached), V(protected_disks_recorded),
+          V(onprem_vm_powered_on), V(vmware_tools_running), V(onprem_vm_network), V(health_probes_answer)) and the
+          C(message) naming the VM, what is wrong and the fix. Empty when it passes.
       type: list
       elements: dict
       sample: []
     forced:
-      description: Whether the commit ran although VMware Tools were not verified running (O(force=true)).
+      description: >-
+        Whether the commit ran although VMware Tools were not verified running or a network adapter was missing or
+        not connected (O(force=true)).
       type: bool
       sample: false
     job:
@@ -316,7 +321,8 @@ def run(module):
     if module.diff_mode:
         outcome["diff"] = runner.diff(outcome["vms"])
     if outcome["forced"]:
-        module.ansible.warn("Committed without VMware Tools verified running (force: true): %s."
+        module.ansible.warn("Committed without VMware Tools verified running or a connected network adapter (force: "
+                            "true): %s."
                             % ", ".join(outcome["forced"]))
     outcome["api_calls"] = session.stats["calls"]
     return outcome

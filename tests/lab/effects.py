@@ -430,10 +430,13 @@ class VCenterEffects(ModernizedEffects):
                              unit=disk.get("unit"), uuid=disk.get("uuid"))
 
     def create_vm_from_master_target(self, vm_name, master_target, datastore, num_cpu, memory_mb, guest_id,
-                                     firmware="bios", mt_uuid=None, uuid=None):
+                                     firmware="bios", mt_uuid=None, uuid=None, nics=1):
         """Alternate location: detach ``vm_name``'s VMDKs from the master target and create the VM on the master
-        target's host and ``datastore`` with those disks (``firmware`` bios or efi: a UEFI source fails back UEFI).
-        Returns the VM's instance UUID; a VM ASR created before (``uuid``) is left alone."""
+        target's host and ``datastore`` with those disks (``firmware`` bios or efi: a UEFI source fails back UEFI)
+        and ``nics`` network adapters on the master target's first network, set to connect at power on (no
+        recording shows which network ASR gives the VM it creates: the master target's, on the same host, is the
+        lab's assumption; 0 is a VM created without one). Returns the VM's instance UUID; a VM ASR created before
+        (``uuid``) is left alone."""
         with self.lock:
             if uuid and self._find_vm(vm_name, uuid)[1] is not None:
                 return uuid
@@ -443,9 +446,10 @@ class VCenterEffects(ModernizedEffects):
             for disk in disks:
                 self._detach(self._vm_or_fail(master_target, uuid=mt_uuid)[1], disk,
                              "detach %s from %s" % (disk["file"], master_target))
-            return self._create_vm(site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks)
+            return self._create_vm(site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks,
+                                   nics)
 
-    def _create_vm(self, site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks):
+    def _create_vm(self, site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks, nics=1):
         host_obj = mt_row["runtime.host"]
         pool = mt_row["resourcePool"]
         folder = mt_row["parent"]
@@ -470,6 +474,14 @@ class VCenterEffects(ModernizedEffects):
                 device=vim.vm.device.VirtualDisk(key=-200 - index, controllerKey=-100 - index // len(units),
                                                  unitNumber=units[index % len(units)], backing=backing,
                                                  capacityInKB=int(disk["size_gb"] * 1048576))))
+        network = next((d.backing for d in mt_row["config.hardware.device"] or []
+                        if isinstance(d, vim.vm.device.VirtualEthernetCard)), None)
+        for index in range(nics if network is not None else 0):
+            changes.append(vim.vm.device.VirtualDeviceSpec(
+                operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
+                device=vim.vm.device.VirtualVmxnet3(key=-400 - index, backing=network, connectable=(
+                    vim.vm.device.VirtualDevice.ConnectInfo(startConnected=True, allowGuestControl=True,
+                                                            connected=False)))))
         config = vim.vm.ConfigSpec(name=vm_name, numCPUs=num_cpu, memoryMB=memory_mb, guestId=guest_id,
                                    firmware=firmware,
                                    files=vim.vm.FileInfo(vmPathName="[%s] %s/%s.vmx" % (datastore, vm_name, vm_name)),

@@ -464,6 +464,7 @@ def _normalize_item(spec, asr, item, vms, datastores, now):
     item.setdefault("migration_completed", False)
     item.setdefault("in_cs_database", True)
     item.setdefault("failback_manifest", True)
+    item.setdefault("alternate_nics", 1)
     # original location: the source VM still exists (ASR knows it by identity, so a stray VM of the
     # same name is not it: such a spec says original_location: false)
     item.setdefault("original_location", vm is not None and item["source"] != "physical")

@@ -4,8 +4,9 @@
 """Commit the failback: ASR deletes the Azure VM. Only after the commit gate
 (``domain.commit_gate``) holds for every VM - every protected disk attached to the on-premises VM,
 the VM powered on with VMware Tools running (or the chosen verification), the health probes
-answering; ``force`` overrides the Tools rule only, and says so. Then Compute is asked whether the
-Azure VM is really gone and which of its disks and NICs remain."""
+answering, a connected network adapter; ``force`` overrides the Tools and network rules only, and
+says so. Then Compute is asked whether the Azure VM is really gone and which of its disks and NICs
+remain."""
 
 from __future__ import annotations
 

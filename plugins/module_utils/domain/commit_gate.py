@@ -26,7 +26,10 @@ The rules, each named by its ``rule`` string in refusals:
 * ``onprem_vm_powered_on`` - vCenter says ``poweredOn``. force never overrides it.
 * ``vmware_tools_running`` - ``guest.toolsRunningStatus`` is ``guestToolsRunning`` (the VM's verification
   ``tools``, the default; ``power_only`` and ``probe`` skip it for guests without Tools, ``domain.verification``).
-  force overrides this rule only.
+  force overrides it.
+* ``onprem_vm_network`` - the powered-on VM has a network adapter, and vCenter says each of its adapters is
+  connected (``connectable.connected``): a VM without one serves nobody, whatever its guest says (an
+  alternate-location VM gets the adapters its creator gave it). force overrides it.
 * ``health_probes_answer`` - every TCP / HTTP probe of the VM (or of all VMs) answered; a VM verified by ``probe``
   needs at least one probe. force never overrides it.
 """
@@ -45,7 +48,8 @@ RULE_RECORDED = "protected_disks_recorded"
 RULE_POWER = "onprem_vm_powered_on"
 RULE_TOOLS = "vmware_tools_running"
 RULE_PROBES = "health_probes_answer"
-FORCEABLE = (RULE_TOOLS,)
+RULE_NETWORK = "onprem_vm_network"
+FORCEABLE = (RULE_TOOLS, RULE_NETWORK)
 
 VERIFICATIONS = verifications.MODES
 POWERED_ON = "poweredOn"
@@ -270,6 +274,24 @@ def disk_problems(name, protected, onprem):
     return problems, report
 
 
+def network_problem(name, onprem):
+    """The ``onprem_vm_network`` refusal of powered-on VM ``name`` (None when it holds, or when ``onprem`` carries
+    no ``nics``: not read)."""
+    nics = onprem.get("nics")
+    if nics is None:
+        return None
+    if not nics:
+        return ("VM %s has no network adapter on-premises, so nothing can reach what it serves (its guest may run, "
+                "but no one can use it). Add a network adapter on its port group in vCenter, connected, and re-run; "
+                "or force: true to commit anyway." % name)
+    down = [n for n in nics if not n.get("connected")]
+    if not down:
+        return None
+    return ("VM %s: network adapter(s) %s not connected although the VM runs, so nothing can reach it through them. "
+            "Connect them in vCenter (check the port group has free ports) and re-run; or force: true to commit "
+            "anyway." % (name, ", ".join("%s (%s)" % (n["label"], n.get("network") or "no network") for n in down)))
+
+
 def unrecorded_message(name, onprem):
     """The ``protected_disks_recorded`` refusal of VM ``name``: why, and the disks now attached to it (to check)."""
     attached = [d["file"] for d in onprem.get("disks") or [] if d.get("file") and d.get("backing", "flat") == "flat"]
@@ -289,20 +311,45 @@ def _refusal(rule, message):
     return {"rule": rule, "message": message}
 
 
+def _guest_rules(name, onprem, mode, force, refusals):
+    """The rules on the running VM - powered on, VMware Tools (its verification ``mode``), a connected network
+    adapter - appending their refusals to ``refusals``; returns True when ``force`` overrode one."""
+    forced = False
+    if onprem.get("power_state") != POWERED_ON:
+        refusals.append(_refusal(RULE_POWER, "VM %s is %s on-premises; the commit deletes its Azure VM, so it runs "
+                                 "only when the on-premises VM is powered on. Start it (siterecovery.failback."
+                                 "onprem_vm) and re-run; force: true does not override this rule." % (
+                                     name, onprem.get("power_state"))))
+    elif mode == verifications.TOOLS and onprem.get("tools_running_status") != TOOLS_RUNNING:
+        if force:
+            forced = True
+        else:
+            refusals.append(_refusal(RULE_TOOLS, "VM %s: VMware Tools are %s, so vCenter cannot say that its guest "
+                                     "came up. Wait for the guest (or check its console) and re-run; for a guest "
+                                     "without Tools give it verification power_only or probe (with a health probe "
+                                     "naming it), or force: true to commit anyway." % (
+                                         name, onprem.get("tools_running_status") or "not reported")))
+    network = network_problem(name, onprem) if onprem.get("power_state") == POWERED_ON else None
+    if network and force:
+        forced = True
+    elif network:
+        refusals.append(_refusal(RULE_NETWORK, network))
+    return forced
+
+
 def decide(name, protected, onprem, verification="tools", force=False, probes=None):
     """Whether VM ``name`` may be committed, with every refusal.
 
     ``protected``: ASR's protected disks of the item (``[{id, name, capacity_bytes, uuid}]``, asr.commit);
     ``onprem``: vsphere.verify.OnPremVms.facts (``found``, ``problem``, ``power_state``, ``tools_running_status``,
-    ``disks``, ``known``, ``elsewhere``, ``recorded``) or None when vCenter was not read; ``verification``: the run's
+    ``disks``, ``known``, ``elsewhere``, ``recorded``, ``nics``) or None when vCenter was not read; ``verification``: the run's
     verification (a mode or ``{default, per_vm}``, ``domain.verification``), of which this VM's mode applies;
     ``probes``: the answers of the VM's health probes ``[{label, ok, fact}]`` (None: not run yet). ``force``
-    overrides ``vmware_tools_running`` only.
+    overrides ``vmware_tools_running`` and ``onprem_vm_network`` only.
 
     Returns ``{name, commit, forced, refusals: [{rule, message}], disks, power_state, tools_running_status,
     verification, probes}``; ``commit`` is True only when no rule refuses (probes must have run and answered)."""
     refusals = []
-    forced = False
     mode = verifications.mode_of(verification, name)
     result = {"name": name, "commit": False, "forced": False, "refusals": refusals, "disks": [],
               "power_state": None, "tools_running_status": None, "verification": mode, "probes": probes}
@@ -326,20 +373,7 @@ def decide(name, protected, onprem, verification="tools", force=False, probes=No
                 name, len([r for r in report if r["file"]]), len(protected), "; ".join(problems), DISK_FIX)))
     if protected and any(_uuid_key(d.get("uuid")) is None for d in protected) and not onprem.get("recorded"):
         refusals.append(_refusal(RULE_RECORDED, unrecorded_message(name, onprem)))
-    if onprem.get("power_state") != POWERED_ON:
-        refusals.append(_refusal(RULE_POWER, "VM %s is %s on-premises; the commit deletes its Azure VM, so it runs "
-                                 "only when the on-premises VM is powered on. Start it (siterecovery.failback."
-                                 "onprem_vm) and re-run; force: true does not override this rule." % (
-                                     name, onprem.get("power_state"))))
-    elif mode == verifications.TOOLS and onprem.get("tools_running_status") != TOOLS_RUNNING:
-        if force:
-            forced = True
-        else:
-            refusals.append(_refusal(RULE_TOOLS, "VM %s: VMware Tools are %s, so vCenter cannot say that its guest "
-                                     "came up. Wait for the guest (or check its console) and re-run; for a guest "
-                                     "without Tools give it verification power_only or probe (with a health probe "
-                                     "naming it), or force: true to commit anyway." % (
-                                         name, onprem.get("tools_running_status") or "not reported")))
+    forced = _guest_rules(name, onprem, mode, force, refusals)
     if probes is not None and mode == verifications.PROBE and not probes:
         refusals.append(_refusal(RULE_PROBES, "VM %s is verified by probe, but no health probe gates it: nothing "
                                  "proves that its guest came up. Add a health probe with vm: %s and re-run; force: "

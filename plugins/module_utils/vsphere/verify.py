@@ -37,6 +37,23 @@ def vm_disks(devices):
     return result
 
 
+def vm_nics(devices):
+    """Every network adapter of a VM: ``[{label, network, connected}]`` - ``network`` the standard port group's
+    name (``backing.deviceName``) or the distributed port group's key (``backing.port.portgroupKey``), None when
+    it has none; ``connected`` vCenter's ``connectable.connected`` (a running VM's adapter is connected unless it
+    was disconnected or its port group could not give it a port)."""
+    result = []
+    for dev in devices or []:
+        if not isinstance(dev, vim.vm.device.VirtualEthernetCard):
+            continue
+        backing = dev.backing
+        network = getattr(backing, "deviceName", None) or getattr(getattr(backing, "port", None), "portgroupKey", None)
+        label = getattr(getattr(dev, "deviceInfo", None), "label", None) or "network adapter %s" % dev.key
+        result.append({"label": label, "network": network,
+                       "connected": bool(getattr(getattr(dev, "connectable", None), "connected", False))})
+    return result
+
+
 class OnPremVms:
     """The VMs of one read, answering :meth:`facts` for any number of failed-back VMs.
 
@@ -100,8 +117,8 @@ class OnPremVms:
 
     def facts(self, name, instance_uuid=None, given_files=None):
         """Plain facts of VM ``name`` for the commit gate: ``{found, problem, name, moid, power_state,
-        tools_running_status, disks, known, elsewhere, recorded, warnings}`` (``warnings``: the other VMs of the
-        name, left alone).
+        tools_running_status, disks, known, elsewhere, recorded, nics, warnings}`` (``nics``: :func:`vm_nics`;
+        ``warnings``: the other VMs of the name, left alone).
 
         ``recorded``: what says which VMDKs are the VM's - V(manifest) (its failback manifest, extraConfig
         ``siterecovery.failback.disks``, which this collection writes when it moves the VM's disks to the master
@@ -139,7 +156,8 @@ class OnPremVms:
         return {"found": True, "problem": None, "name": name, "moid": row["moid"],
                 "power_state": str(row.get("runtime.powerState")) if row.get("runtime.powerState") else None,
                 "tools_running_status": row.get("guest.toolsRunningStatus"), "disks": own, "known": known,
-                "elsewhere": elsewhere, "recorded": recorded, "warnings": [warning] if warning else []}
+                "elsewhere": elsewhere, "recorded": recorded, "nics": vm_nics(row.get("config.hardware.device")),
+                "warnings": [warning] if warning else []}
 
 
 def _record(row, given_files):

@@ -192,6 +192,7 @@ func emulateGuestAndHostMemory() {
 				if now.power == types.VirtualMachinePowerStatePoweredOn {
 					hostDelta[now.host] += now.memMB
 				}
+				connectNICs(vm, now.power == types.VirtualMachinePowerStatePoweredOn)
 				return
 			}
 			on := types.VirtualMachinePowerStatePoweredOn
@@ -200,6 +201,9 @@ func emulateGuestAndHostMemory() {
 			}
 			if now.power == on {
 				hostDelta[now.host] += now.memMB
+			}
+			if before.power != now.power {
+				connectNICs(vm, now.power == on)
 			}
 			if before.power != now.power && vm.Guest != nil &&
 				vm.Guest.ToolsStatus != types.VirtualMachineToolsStatusToolsNotInstalled {
@@ -228,6 +232,29 @@ func emulateGuestAndHostMemory() {
 				h.Summary.QuickStats.OverallMemoryUsage = int32(used)
 			})
 		}
+	}
+}
+
+// connectNICs plays what vCenter does with a VM's network adapters around a
+// power change, which the simulator leaves as the request set them: on power
+// on, an adapter set to connect at power on (connectable.startConnected) is
+// connected; on power off, every adapter is disconnected. A VM created with
+// startConnected true and connected false (as vSphere's API asks for a VM
+// that is off) would otherwise never be connected.
+func connectNICs(vm *simulator.VirtualMachine, poweredOn bool) {
+	if vm.Config == nil {
+		return
+	}
+	for _, device := range vm.Config.Hardware.Device {
+		card, ok := device.(types.BaseVirtualEthernetCard)
+		if !ok {
+			continue
+		}
+		info := card.GetVirtualEthernetCard().Connectable
+		if info == nil {
+			continue
+		}
+		info.Connected = poweredOn && info.StartConnected
 	}
 }
 

@@ -288,7 +288,7 @@ class Flows:
                 cpu, memory, guest, firmware = self.new_vm_shape(item)
                 created = self.effects.create_vm_from_master_target(
                     item["name"], mt["vm"], item["datastore"], cpu, memory, guest, firmware=firmware,
-                    mt_uuid=mt.get("instance_uuid"), uuid=item["instance_uuid"])
+                    mt_uuid=mt.get("instance_uuid"), uuid=item["instance_uuid"], nics=item["spec"]["alternate_nics"])
                 with self.world.lock:
                     item["instance_uuid"] = created or item["instance_uuid"]
 

@@ -197,7 +197,29 @@ def test_a_vm_not_in_vcenter_is_refused():
 def test_every_refusal_is_listed_at_once():
     decision = gate.decide("app01", disks_of(CLASSIC), vm(ALL[:1], power="poweredOff"), probes=[])
     assert rules(decision) == [gate.RULE_DISKS, gate.RULE_POWER]
-    assert gate.FORCEABLE == (gate.RULE_TOOLS,)
+    assert gate.FORCEABLE == (gate.RULE_TOOLS, gate.RULE_NETWORK)
+
+
+NIC = {"label": "Network adapter 1", "network": "VM Network", "connected": True}
+
+
+@pytest.mark.parametrize("nics, fragment", [
+    ([], "VM app01 has no network adapter on-premises"),
+    ([NIC, dict(NIC, label="Network adapter 2", network=None, connected=False)],
+     "VM app01: network adapter(s) Network adapter 2 (no network) not connected although the VM runs"),
+])
+def test_a_running_vm_without_a_connected_network_adapter_is_refused_unless_forced(nics, fragment):
+    # new-user try of issue 14: an alternate-location VM created without a NIC passed every rule
+    onprem = vm(ALL) | {"nics": nics}
+    decision = gate.decide("app01", disks_of(CLASSIC), onprem, probes=[])
+    assert rules(decision) == [gate.RULE_NETWORK] and decision["refusals"][0]["message"].startswith(fragment)
+    assert "force: true to commit anyway" in decision["refusals"][0]["message"]
+    forced = gate.decide("app01", disks_of(CLASSIC), onprem, force=True, probes=[])
+    assert (forced["commit"], forced["forced"]) == (True, True)
+    # connected adapters pass; a VM that is off is refused by the power rule alone
+    assert gate.decide("app01", disks_of(CLASSIC), onprem | {"nics": [NIC]}, probes=[])["commit"] is True
+    off = gate.decide("app01", disks_of(CLASSIC), onprem | {"power_state": "poweredOff"}, probes=[])
+    assert rules(off) == [gate.RULE_POWER]
 
 
 # ------------------------------------------------------------------------------------------------ match_disks

@@ -121,3 +121,18 @@ def test_a_shared_name_is_resolved_by_the_instance_uuid_asr_records():
     assert "alternate" not in ambiguous["problem"]
     assert vms.facts("ghost") == {"found": False, "problem": "it was not found in vCenter", "name": "ghost",
                                   "warnings": []}
+
+
+def test_the_network_adapters_of_a_vm_with_their_network_and_connection():
+    standard = vim.vm.device.VirtualVmxnet3(
+        key=4000, deviceInfo=vim.Description(label="Network adapter 1", summary="VM Network"),
+        backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName="VM Network"),
+        connectable=vim.vm.device.VirtualDevice.ConnectInfo(connected=True, startConnected=True))
+    distributed = vim.vm.device.VirtualE1000(
+        key=4001, backing=vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo(
+            port=vim.dvs.PortConnection(portgroupKey="dvportgroup-12", switchUuid="50 1a")),
+        connectable=vim.vm.device.VirtualDevice.ConnectInfo(connected=False, startConnected=True))
+    facts = verify.OnPremVms([row("vm-1", "app01", [standard, distributed])]).facts("app01")
+    assert facts["nics"] == [{"label": "Network adapter 1", "network": "VM Network", "connected": True},
+                             {"label": "network adapter 4001", "network": "dvportgroup-12", "connected": False}]
+    assert verify.OnPremVms([row("vm-1", "app01", [])]).facts("app01")["nics"] == []
