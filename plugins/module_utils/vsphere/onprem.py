@@ -418,6 +418,8 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
         own = [dict(d, slot=slot) for d, slot in zip(own, taken, strict=True)]
     nics, nic_problems = _resolve_networks(want, host_row, mt_row, port_groups)
     problems += nic_problems
+    if not problems:
+        problems += _creation_host_problems(inventory, want, host_row, mt_row, own, nics, port_groups)
     if problems:
         return host_row, problems
     result.creates.append((want, mt_row, own))
@@ -435,6 +437,25 @@ def _shape(want):
     guest, guest_problem = source_vm.guest_id(want.source, want.guest_id)
     problems = ["VM %s cannot be created: %s" % (want.name, p) for p in (firmware_problem, guest_problem) if p]
     return {"firmware": firmware, "guest_id": guest, "scsi_type": source_vm.scsi_type(guest, want.scsi_type)}, problems
+
+
+def _creation_host_problems(inventory, want, host_row, mt_row, disks, nics, port_groups):
+    """Whether the master target's host can run the VM created on it, by ``domain.hosts`` (the rule of the 8038
+    remedy and the preflight): connected, not in maintenance mode, every datastore of the VM's files (its .vmx and
+    every VMDK), every network of its adapters. Its memory is the power-on's to judge (``_plan_power``, with the
+    8038 remedy), and it is created where its master target runs, whatever the cluster. Returns its problems."""
+    networks, names = port_groups.host_networks() if nics else ({}, {})
+    files = ["[%s] %s/%s.vmx" % (want.datastore, want.name, want.name)] + [d["file"] for d in disks]
+    vm = {"name": want.name, "memory_mb": None, "cluster": None,
+          "datastores": sorted({facts.datastore_of_file(f) for f in files} - {None, ""}),
+          "networks": sorted({network._moId for _name, network, _backing in nics})}
+    found = hosts_rule.reasons(vm, host_offers(inventory, host_row, {}, networks), names, same_cluster=False)
+    if not found:
+        return []
+    return ["VM %s cannot be created on ESXi host %s, the host of master target %s where an alternate-location VM is "
+            "created: %s. Bring the host back (connected, out of maintenance mode) or fail the VM back through a "
+            "master target on a host that can run it." % (want.name, host_row["name"], mt_row["name"],
+                                                          "; ".join(found))]
 
 
 def _datastore_problems(inventory, want, host_row):

@@ -448,6 +448,21 @@ def test_alternate_location_creates_the_vm_on_the_master_targets_host_with_its_v
     assert_nothing_destroyed(world, files)
 
 
+@pytest.mark.parametrize("field, value, reason", [
+    ("runtime.inMaintenanceMode", True, "it is in maintenance mode"),
+    ("runtime.connectionState", "notResponding", "it is notResponding"),
+])
+def test_an_alternate_location_vm_is_not_created_on_a_host_that_cannot_run_it(field, value, reason):
+    # issue 14, item 7: one rule (domain.hosts) judges the master target's host before the VM is created on it
+    world = alternate_site()
+    host(world, "esx01")[field] = value
+    found = refusals(world, [web02()], location="alternate")
+    assert len(found) == 1 and found[0].startswith("VM web02 cannot be created on ESXi host esx01, the host of "
+                                                   "master target mt-lin01"), found
+    assert reason in found[0]
+    assert changes(world) == []
+
+
 def test_a_planned_creation_is_a_change_by_itself():
     world = alternate_site()
     result = onprem.Plan()
