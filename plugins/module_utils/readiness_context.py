@@ -145,7 +145,9 @@ def _hosts(inventory, networks):
 
 
 def _master_targets(vault, infra, inventory):
-    """{name: {name, asr, vm}} for every master target of the vault; validation errors from the fabric models."""
+    """{name: {name, asr, vm, ambiguous}} for every master target of the vault; validation errors from the fabric
+    models. ``ambiguous``: the VMs of vSphere that have the master target's name, each described by
+    ``domain.identity.describe``, when there are several (a stale copy), else None; ``vm`` is then None."""
     validation = {}
     for fab in vault.fabrics():
         details = getattr(fab.properties, "custom_details", None)
@@ -157,9 +159,12 @@ def _master_targets(vault, infra, inventory):
     result = {}
     for mt in infra["master_targets"]:
         entry = dict(mt, validation_errors=validation.get(mt["name"], []))
-        row = inventory.vm_by_name(mt["name"]) if inventory else None
+        found = inventory.resolve_vm(mt["name"]) if inventory else None
+        row = found.vm["row"] if found is not None and found.vm is not None else None
         result[mt["name"]] = {"name": mt["name"], "asr": entry,
-                              "vm": facts.master_target_facts(inventory, row) if row is not None else None}
+                              "vm": facts.master_target_facts(inventory, row) if row is not None else None,
+                              "ambiguous": [identity.describe(c) for c in found.same_name]
+                              if found is not None and found.how == identity.AMBIGUOUS else None}
     return result
 
 

@@ -442,6 +442,12 @@ def master_target_available(vm, ctx):
         # the reprotect's own rule (rules.find_master_target), so both say the same sentence
         _found, broken = rules.find_master_target(name, _registered(ctx))
         return _broken(vm, broken, "master_target_available")
+    if (ctx.get("vsphere") or {}).get("connected") and mt.get("vm") is None and mt.get("ambiguous"):
+        return [finding(vm["name"], "master_target_available", BLOCKER, "Master target %s: %d VMs of vSphere server %s "
+                        "have that name, so the master target cannot be told from the others: %s." % (
+                            name, len(mt["ambiguous"]), ctx["vsphere"].get("hostname"), "; ".join(mt["ambiguous"])),
+                        "Rename or remove the stale copy (keep the master target Site Recovery registered), and "
+                        "re-run.")]
     if (ctx.get("vsphere") or {}).get("connected") and mt.get("vm") is None:
         return [finding(vm["name"], "master_target_available", BLOCKER, "Master target %s is not a VM of vSphere server %s."
                         % (name, ctx["vsphere"].get("hostname")), "Connect to the vCenter that runs the master target.")]

@@ -359,6 +359,13 @@ def test_master_target_available():
     ctx = site()
     ctx["master_targets"]["mt-win01"]["vm"] = None
     assert "not a VM of vSphere server" in message(run(ctx), "master_target_available")
+    # new-user try of issue 14: a stale VM with the master target's name is named, not taken for a missing VM
+    ctx["master_targets"]["mt-win01"]["ambiguous"] = ["vm-3 ([vmfs-01] mt-win01/mt-win01.vmx, poweredOn)",
+                                                      "vm-9 (folder DC1/vm/old, poweredOff)"]
+    text = message(run(ctx), "master_target_available")
+    assert text.startswith("Master target mt-win01: 2 VMs of vSphere server ")
+    assert "cannot be told from the others: vm-3 ([vmfs-01] mt-win01/mt-win01.vmx, poweredOn); vm-9 (" in text
+    assert "not a VM of vSphere server" not in text
 
 
 @pytest.mark.parametrize(("rule_id", "change", "severity"), [
