@@ -133,6 +133,8 @@ options:
           - Alternate location - port groups for the new VM's network adapters, in order. Each must be a
             port group of the master target's ESXi host (where the VM is created). Default - the source's NICs'
             networks from O(vms[].source) through O(vms[].network_map).
+          - A name two port groups of the host share is refused; C(<distributed switch>/<port group>) picks the one
+            of that distributed switch (here and as a value of O(vms[].network_map) / O(network_map)).
         type: list
         elements: str
       network_map:

@@ -147,6 +147,11 @@ def test_one_port_group_name_on_two_distributed_switches_is_refused_naming_both(
     message = refused(sim, web02(source=RCM_LINUX, network_map={"VM Network": "DPG-Prod"}))
     assert ("VM web02: 2 port groups of ESXi host esx02.lab are called DPG-Prod (on distributed switch DSwitch-A "
             "and distributed switch DSwitch-B), so the NIC's network is ambiguous." in message)
+    # named with its distributed switch, the port group is that one (new-user try of issue 14)
+    rc, applied = run_module("onprem_vm", web02(source=RCM_LINUX, network_map={"VM Network": "DSwitch-B/DPG-Prod"}),
+                             env=sim.env())
+    assert rc == 0, applied
+    assert nics(read_vms(sim, "web02")["web02"]) == [("distributed", "DSwitch-B", "DPG-Prod")]
 
 
 def test_a_source_network_is_mapped_to_a_distributed_port_group_of_the_host(lab_vcenter):

@@ -182,13 +182,27 @@ class PortGroups:
                 result.setdefault(self._names[ref._moId], []).append(ref)
         return result
 
-    def switch_of(self, network):
-        """Where a port group lives, as vSphere names it: ``distributed switch <name>`` or ``a standard switch``."""
+    def switch_name(self, network):
+        """The name of the distributed switch of a distributed port group; None for a standard switch's."""
         if isinstance(network, vim.dvs.DistributedVirtualPortgroup):
             row = self.client.retrieve(None, ["config.distributedVirtualSwitch"], objects=[network])[0]
-            switch = self.client.retrieve(None, ["name"], objects=[row["config.distributedVirtualSwitch"]])[0]
-            return "distributed switch %s" % switch["name"]
-        return "a standard switch"
+            return self.client.retrieve(None, ["name"], objects=[row["config.distributedVirtualSwitch"]])[0]["name"]
+        return None
+
+    def switch_of(self, network):
+        """Where a port group lives, as vSphere names it: ``distributed switch <name>`` or ``a standard switch``."""
+        switch = self.switch_name(network)
+        return "distributed switch %s" % switch if switch else "a standard switch"
+
+    def find(self, host_row, name):
+        """``(port group name, [network moref])``: the port groups of ``host_row`` called ``name``, or - for
+        ``<distributed switch>/<port group>``, which picks one of two port groups of one name - the one of that
+        distributed switch (a name that is itself a port group's wins)."""
+        available = self.of(host_row)
+        if name in available or "/" not in name:
+            return name, available.get(name, [])
+        switch, group = name.split("/", 1)
+        return group, [ref for ref in available.get(group, []) if self.switch_name(ref) == switch]
 
     def backing(self, name, network):
         """The NIC backing for ``network``: a distributed port group needs its key and its switch's UUID."""
@@ -496,19 +510,22 @@ def _resolve_networks(want, host_row, mt_row, port_groups):
     available = port_groups.of(host_row)
     nics = []
     for name in names:
-        matches = available.get(name, [])
+        group, matches = port_groups.find(host_row, name)
         if len(matches) == 1:
-            nics.append((name, matches[0], port_groups.backing(name, matches[0])))
+            nics.append((group, matches[0], port_groups.backing(group, matches[0])))
         elif not matches:
             problems.append("VM %s: network %s is not a port group of ESXi host %s, where the VM is created (the host "
                             "of master target %s). That host has: %s. Use one of them, or a master target on a host "
                             "that has %s." % (want.name, name, host_row["name"], mt_row["name"],
                                               ", ".join(sorted(available)) or "no port group", name))
         else:
+            switches = sorted(port_groups.switch_of(m) for m in matches)
+            pick = next((port_groups.switch_name(m) for m in matches if port_groups.switch_name(m)), None)
             problems.append("VM %s: %d port groups of ESXi host %s are called %s (on %s), so the NIC's network is "
-                            "ambiguous. Rename one of them, or map the network to a port group with a unique name "
-                            "(network_map)." % (want.name, len(matches), host_row["name"], name,
-                                                " and ".join(sorted(port_groups.switch_of(m) for m in matches))))
+                            "ambiguous. Name it with its distributed switch%s (in networks, or as the value in "
+                            "network_map), or rename one of them." % (
+                                want.name, len(matches), host_row["name"], name, " and ".join(switches),
+                                " - e.g. %s/%s -" % (pick, name) if pick else ""))
     return nics, problems
 
 

@@ -575,8 +575,8 @@ def test_two_port_groups_of_one_name_on_the_host_are_refused_as_ambiguous():
     world.add_network("Prod-VLAN10", distributed=True, switch="DSwitch-A")
     assert refusals(world, [web02(networks=["Prod-VLAN10"])]) == [
         "VM web02: 2 port groups of ESXi host esx01 are called Prod-VLAN10 (on a standard switch and distributed "
-        "switch DSwitch-A), so the NIC's network is ambiguous. Rename one of them, or map the network to a port group "
-        "with a unique name (network_map)."]
+        "switch DSwitch-A), so the NIC's network is ambiguous. Name it with its distributed switch - e.g. "
+        "DSwitch-A/Prod-VLAN10 - (in networks, or as the value in network_map), or rename one of them."]
 
 
 def test_a_distributed_port_group_is_connected_by_switch_uuid_and_port_group_key():
@@ -1366,8 +1366,23 @@ def test_one_port_group_name_on_two_distributed_switches_is_refused_naming_both(
     world.add_network("DPG-Prod", distributed=True, switch="DSwitch-B")
     assert refusals(world, [from_asr(network_map={"VM Network": "DPG-Prod"})]) == [
         "VM web02: 2 port groups of ESXi host esx01 are called DPG-Prod (on distributed switch DSwitch-A and "
-        "distributed switch DSwitch-B), so the NIC's network is ambiguous. Rename one of them, or map the network to "
-        "a port group with a unique name (network_map)."]
+        "distributed switch DSwitch-B), so the NIC's network is ambiguous. Name it with its distributed switch - e.g. "
+        "DSwitch-A/DPG-Prod - (in networks, or as the value in network_map), or rename one of them."]
+
+
+@pytest.mark.parametrize("switch", ["DSwitch-A", "DSwitch-B"])
+def test_a_port_group_named_with_its_distributed_switch_picks_that_one(switch):
+    world = alternate_site()
+    groups = {name: world.add_network("DPG-Prod", distributed=True, switch=name) for name in ("DSwitch-A", "DSwitch-B")}
+    ensure(world, [from_asr(network_map={"VM Network": "%s/DPG-Prod" % switch})])
+    (_name, args), = world.calls_of("CreateVM_Task")
+    nic, = [c.device for c in args["config"].deviceChange if isinstance(c.device, DEV.VirtualEthernetCard)]
+    assert nic.backing.port.portgroupKey == groups[switch]._moId
+    # a switch that has no port group of that name on the host is refused, naming what the host has
+    world = alternate_site()
+    world.add_network("DPG-Prod", distributed=True, switch="DSwitch-A")
+    assert "network DSwitch-C/DPG-Prod is not a port group of ESXi host esx01" in refusals(
+        world, [web02(networks=["DSwitch-C/DPG-Prod"])])[0]
 
 
 def test_an_uplink_port_group_is_no_port_group_a_vm_can_take():
