@@ -23,6 +23,12 @@ description:
   - With O(source_site_operations=required) (the default) ASR shuts the Azure VMs down and
     synchronises their latest changes first, so two copies never run at once.
   - VMs already failed back are left alone (C(changed=false)).
+  - "Right after the job, for each classic VM it failed over, it records the disks ASR attached to the on-premises VM
+    in the VM's failback manifest (extraConfig C(siterecovery.failback.disks)), when the VM carries none: ASR names
+    no file nor UUID for a classic disk, and the commit gate trusts this record over a disk's name. That needs the
+    vSphere server (O(hostname) and its credentials, or C(module_defaults) for C(group/siterecovery.failback.vsphere));
+    without it, or when a VM could not be recorded (a warning says why), C(verify_onprem) marks the VM C(record_disks)
+    and M(siterecovery.failback.onprem_vm) records it."
   - The flow is read from each item - classic items (InMage) take an unplanned failover through the
     master target; modernized items (InMageRcmFailback) take a planned failover through the
     replication appliance, which copies the pending changes and creates a fresh recovery point first.
@@ -36,9 +42,10 @@ author:
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.vsphere
   - siterecovery.failback.step
   - siterecovery.failback.attributes
-  - siterecovery.failback.attributes.ACTION_GROUP_AZURE
+  - siterecovery.failback.attributes.ACTION_GROUP_BOTH
 attributes:
   check_mode:
     support: full
@@ -148,6 +155,14 @@ vms:
       description: Whether this VM failed (or would fail) over.
       type: bool
       sample: true
+    disks_recorded:
+      description: >-
+        A classic VM failed over here - whether the disks ASR attached were recorded in its failback manifest (it
+        carried one already, or it got one now); false when they could not be (C(verify_onprem) then marks it
+        C(record_disks)).
+      returned: for a classic VM failed over by this task, when a vSphere server is given
+      type: bool
+      sample: true
     via_plan:
       description: The recovery plan the failover went through, or null.
       type: str
@@ -219,8 +234,9 @@ verify_onprem:
   description: >-
     The VMs to verify on-premises next, each as C(name) - what M(siterecovery.failback.onprem_vm) takes - with
     C(instance_uuid) when Site Recovery records the VM's (modernized items; it identifies the VM when a stale copy
-    shares its name) and C(record_disks) for a classic VM whose failover this task ran (the disks ASR attached are
-    recorded in its failback manifest, which the commit gate trusts over a disk's name): every VM of the run; in
+    shares its name) and C(record_disks) for a classic VM whose failover this task ran and whose disks it could not
+    record itself (no vSphere server given, or a failure) - onprem_vm records them in its failback manifest, which
+    the commit gate trusts over a disk's name: every VM of the run; in
     check mode only those already failed back (the others are verified once the real failover brought them back).
   returned: success, when O(cancel=false); on a failure with O(per_vm=true), the VMs that go on
   type: list
@@ -269,11 +285,29 @@ def run(module):
             session, vault, selection,
             params["recovery_point"], "Required" if params["source_site_operations"] == "required" else "NotRequired",
             module.check_mode, deadline, poll=params["poll_interval"], azure_vms=AzureVms(session),
-            assumed=params["assume_stages"], per_vm=params["per_vm"])
+            assumed=params["assume_stages"], per_vm=params["per_vm"], record=recorder(module, deadline))
+        for warning in outcome.pop("warnings", None) or []:
+            module.ansible.warn(warning)
     if module.diff_mode:
         outcome["diff"] = runner.diff(outcome["vms"])
     outcome["api_calls"] = session.stats["calls"]
     return outcome
+
+
+def recorder(module, deadline):
+    """Records the disks ASR attached to the classic VMs failed over (``vsphere.onprem.record_disks``) when a vSphere
+    server is given (O(hostname)); None otherwise: onprem_vm records them (``record_disks`` in ``verify_onprem``)."""
+    if not module.params.get("hostname"):
+        return None
+
+    def record(entries):
+        # imported here: without a vSphere server the module needs no pyVmomi
+        from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import onprem
+        try:
+            return onprem.record_disks(module.vsphere(), entries, deadline)
+        except FailbackError as error:
+            return {entry["name"]: error.msg for entry in entries}
+    return record
 
 
 def per_vm_failure(error):
@@ -309,7 +343,7 @@ def main():
         "assume_stages": {"type": "dict", "default": {}},
         "per_vm": {"type": "bool", "default": False},
     }
-    module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
+    module = FailbackModule(spec, azure=True, vault=True, vsphere=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])
     module.run(main_body)
 

@@ -93,6 +93,44 @@ def test_a_vm_powered_off_is_not_committed_even_with_force(full_lab):
         assert azure_vm_exists(lab, "rg-recovery/app01") and stage(lab, "app01") == "failed_back"
 
 
+def nic_states(lab, name):
+    """Each network adapter of VM ``name`` as vCenter reports it: ``(connected, network name)``."""
+    site = Site("vcenter", lab.effects.endpoints["vcenter"])
+    try:
+        row = next(r for r in site.read(vim.VirtualMachine, ["name", "config.hardware.device"]) if r["name"] == name)
+    finally:
+        site.close()
+    return [(d.connectable.connected, d.backing.deviceName) for d in row["config.hardware.device"]
+            if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+
+
+def test_a_vm_without_a_network_adapter_is_committed_only_when_forced(full_lab):
+    # new-user try of issue 14: the VM created at an alternate location had no network adapter, and passed every rule
+    lab = full_lab("replicating.yml", {"asr": {"items": [{"name": "web02", "alternate_nics": 0}]}})
+    rc, done = run_module("failover", dict(FAST, vms=["web02"]), env=lab.env())
+    assert rc == 0, done
+    rc, verified = run_module("onprem_vm", {"vms": done["verify_onprem"], "tools_timeout": 60}, env=lab.env())
+    assert rc == 0, verified
+    assert nic_states(lab, "web02") == [] and lab.effects.vm("web02")["power_state"] == "poweredOn"
+    result = refused_without_change(lab, {"vms": ["web02"]})
+    assert [r["rule"] for r in result["vms"][0]["refusals"]] == ["onprem_vm_network"], result["msg"]
+    assert "VM web02 has no network adapter on-premises" in result["msg"]
+    assert azure_vm_exists(lab, "rg-recovery-web/web02") and stage(lab, "web02") == "failed_back"
+    rc, forced = run_module("commit", dict(FAST, vms=["web02"], force=True), env=lab.env())
+    assert rc == 0 and forced["forced"] == ["web02"], forced
+    assert not azure_vm_exists(lab, "rg-recovery-web/web02") and stage(lab, "web02") == "failback_committed"
+
+
+def test_the_vm_created_at_an_alternate_location_has_its_adapter_connected_once_it_runs(full_lab):
+    lab = full_lab("replicating.yml")
+    rc, done = run_module("failover", dict(FAST, vms=["web02"]), env=lab.env())
+    assert rc == 0, done
+    mt = nic_states(lab, "mt-lin01")
+    assert nic_states(lab, "web02") == [(True, mt[0][1])]
+    lab.effects.power_off("web02")
+    assert nic_states(lab, "web02") == [(False, mt[0][1])]
+
+
 @pytest.mark.parametrize("checks, fragment", [
     ({"tcp": [{"host": "app01.lab", "port": "http"}]},
      "health_checks.tcp[0].port: must be a whole number (got 'http'); give the TCP port as a whole number"),

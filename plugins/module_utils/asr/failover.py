@@ -211,12 +211,38 @@ def _custom_id(vault, model, wanted):
     return chosen["id"] if chosen else wanted
 
 
+def _record(entries, results, record):
+    """Record the disks of the VMs of ``entries`` marked ``record_disks`` with ``record(entries) -> {name: problem or
+    None}`` (the module's vSphere, right after their failover jobs); a VM recorded loses the mark, one that could
+    not be recorded keeps it (onprem_vm records it next). Each result gets ``disks_recorded`` (True, False, or None:
+    not asked). Returns the problems."""
+    wanted = [e for e in entries if e.get("record_disks")]
+    if not wanted or record is None:
+        return []
+    outcome = record(wanted)
+    problems = []
+    for entry in wanted:
+        problem = outcome.get(entry["name"], "not recorded")
+        if problem is None:
+            del entry["record_disks"]
+        else:
+            problems.append("VM %s: its disks were not recorded after the failover (%s); the verification "
+                            "(siterecovery.failback.onprem_vm given verify_onprem) records them." % (entry["name"], problem))
+    for result in results:
+        if any(e["name"] == result["name"] for e in wanted):
+            result["disks_recorded"] = outcome.get(result["name"], "not recorded") is None
+    return problems
+
+
 def ensure(session, vault, selection, recovery_point, source_site_operations, check_mode, deadline, poll=15.0,
-           azure_vms=None, assumed=None, per_vm=False):
+           azure_vms=None, assumed=None, per_vm=False, record=None):
     """The failover module's whole job: ``{changed, vms, recovery_plan[, job_ids][, predicted_stages]}``; raises
     AzureError listing every refusal (nothing changed) or every failed job (per VM). ``assumed``: check mode only,
     the stages an earlier step of the same run predicted. ``per_vm``: a VM that cannot fail over (or whose job
-    fails) stops alone with its replication group, the others go on (``runner.PerVm``; not for a recovery plan)."""
+    fails) stops alone with its replication group, the others go on (``runner.PerVm``; not for a recovery plan).
+    ``record(entries) -> {name: problem or None}``: records the disks ASR attached to each classic VM failed over
+    here (``vsphere.onprem.record_disks``), right after its job; None leaves that to onprem_vm (``record_disks`` in
+    ``verify_onprem``). ``warnings`` lists a VM it could not record."""
     selected = asr_items.select(vault, **selection)
     assumed = assumed if check_mode else None
     gate = runner.PerVm(WORDS, selected, per_vm and not selection.get("plan"))
@@ -247,11 +273,14 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
             gate.conclude(results, error)
         except AzureError as stopped:  # per VM: the VMs that go on are verified next, as on success
             going = set(stopped.details.get("continue_with") or [])
-            stopped.details["verify_onprem"] = _verify([r for r in results if r["name"] in going], selected, True)
+            verify = _verify([r for r in results if r["name"] in going], selected, True)
+            stopped.details.update(verify_onprem=verify, warnings=_record(verify, results, record))
             raise
     results = gate.conclude(results)
-    return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results, selected, True),
-            "job_ids": sorted({ids.last(r["job"]["id"]) for r in results if r["job"]})}
+    verify = _verify(results, selected, True)
+    warnings = _record(verify, results, record)
+    return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": verify,
+            "job_ids": sorted({ids.last(r["job"]["id"]) for r in results if r["job"]}), "warnings": warnings}
 
 
 def _verify(results, selected, ran=False):

@@ -704,6 +704,31 @@ def _record_disks(row, name):
         len(attached), name)
 
 
+def record_disks(client, entries, deadline):
+    """Record the disks attached now to each VM of ``entries`` (``[{name, instance_uuid?}]``) in its failback
+    manifest, when it carries none: what the failover module does right after ASR's failover job brought a classic
+    VM's disks back (the commit gate trusts that record over a disk's name). One read, one reconfigure per VM (no
+    device change). Returns ``{name: None (recorded now or before) | problem}``: a VM not found, or a task that
+    failed, is a problem (onprem_vm records it later)."""
+    inventory = Inventory(client)
+    outcome, pairs = {}, []
+    for entry in entries:
+        row = inventory.vm_by_name(entry["name"], entry.get("instance_uuid"))
+        if row is None:
+            outcome[entry["name"]] = "VM %s was not found (or not told apart from another of its name)" % entry["name"]
+        elif diskops.manifest(row.get("config.extraConfig")):
+            outcome[entry["name"]] = None
+        else:
+            pairs.append((entry["name"], _record_disks(row, entry["name"])))
+    for name, pair in pairs:
+        try:
+            _wait_all(client, [pair], deadline)
+            outcome[name] = None
+        except VSphereError as error:
+            outcome[name] = error.msg
+    return outcome
+
+
 def _wait_all(client, pairs, deadline, after_failure=""):
     if not pairs:
         return []

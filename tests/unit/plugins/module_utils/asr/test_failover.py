@@ -48,9 +48,10 @@ def setup(*models, points=True, plans=()):
     return client, fakes.vault(client)
 
 
-def ensure(vault, recovery_point="latest_processed", site="NotRequired", check_mode=False, azure_vms=None, **sel):
+def ensure(vault, recovery_point="latest_processed", site="NotRequired", check_mode=False, azure_vms=None, record=None,
+           **sel):
     return failover.ensure(None, vault, dict(SEL, **sel), recovery_point, site, check_mode, fakes.deadline(), poll=1.0,
-                           azure_vms=azure_vms)
+                           azure_vms=azure_vms, record=record)
 
 
 def refused(vault, recovery_point="latest_processed", **sel):
@@ -705,6 +706,30 @@ def test_per_vm_passes_on_an_error_that_names_no_vm():
     gate = runner.PerVm(failover.WORDS, [(None, {"name": "a", "item_name": "ia", "replication_group": None})], True)
     with pytest.raises(AzureError, match=r"^the service is down$"):
         gate.conclude([], AzureError("the service is down"))
+
+
+@pytest.mark.parametrize("problem", [None, "vSphere task(s) failed: record ..."])
+def test_the_disks_asr_attached_are_recorded_right_after_the_job(problem):
+    # the commit gate trusts that record over a disk's name for a classic VM (ASR names no file nor UUID)
+    client, vault = setup(fakes.inmage_item())
+    asked = []
+
+    def record(entries):
+        asked.append([dict(e) for e in entries])
+        assert client.actions, "recorded only after the failover was asked for"
+        return {e["name"]: problem for e in entries}
+    outcome = ensure(vault, vms=[fakes.VM], record=record)
+    assert asked == [[{"name": fakes.VM, "record_disks": True}]]
+    assert outcome["vms"][0]["disks_recorded"] is (problem is None)
+    if problem is None:  # recorded: nothing left for onprem_vm
+        assert outcome["verify_onprem"] == [{"name": fakes.VM}] and outcome["warnings"] == []
+    else:  # not recorded: onprem_vm records it, and a warning says why
+        assert outcome["verify_onprem"] == [{"name": fakes.VM, "record_disks": True}]
+        assert len(outcome["warnings"]) == 1 and problem in outcome["warnings"][0]
+    # a VM already failed back is not recorded again (its disks may have changed since ASR attached them)
+    asked.clear()
+    again = ensure(vault, vms=[fakes.VM], record=record)
+    assert asked == [] and again["changed"] is False
 
 
 def test_verify_onprem_carries_the_instance_uuid_a_modernized_item_records():

@@ -1148,6 +1148,19 @@ def test_record_disks_writes_the_failback_manifest_of_the_disks_attached_once():
     assert again["changed"] is False and len(world.calls_of("ReconfigVM_Task")) == 1
 
 
+def test_the_failover_records_the_disks_of_each_vm_without_a_manifest():
+    world = site()
+    add_app(world, power=POWERED_ON, devices=[lsi_logic(1000, 0), flat_disk(2000, 1000, 0, APP0, 40, "6000C29-a0")])
+    add_app(world, "web01", extra=[vim.option.OptionValue(key="siterecovery.failback.disks",
+                                                          value=json.dumps([{"file": "[vmfs-01] web01/web01.vmdk"}]))])
+    outcome = onprem.record_disks(world, [{"name": "app01"}, {"name": "web01"}, {"name": "ghost"}], deadline())
+    assert outcome == {"app01": None, "web01": None,
+                       "ghost": "VM ghost was not found (or not told apart from another of its name)"}
+    (target, args), = world.calls_of("ReconfigVM_Task")  # web01 keeps the manifest it has
+    assert target == "app01" and manifest_of(args["spec"]) == [(APP0, "6000C29-a0")]
+    assert args["spec"].deviceChange in (None, [])
+
+
 @pytest.mark.parametrize("recorded", [True, False])
 def test_a_repair_adds_the_vmdks_it_attaches_to_a_manifest_and_never_starts_one(recorded):
     world = partway_alternate()
