@@ -8,17 +8,22 @@ VM's VMDKs must not let the Azure VM be deleted.
 Judged from outside: the emulator's state (the item's stage, the Azure VM) and vCenter through the property
 collector (lab.effects.vm); the disk swap is made on the lab's vCenter with pyVmomi, as an operator would."""
 
+import json
+
 import pytest
 from conftest import NO_MUTATIONS, lab_state, run_module, watch_calls
 from pyVmomi import vim
+
+from tests.lab.effects import Site
 
 FAST = {"poll_interval": 0.5}
 BLANK = "[vmfs-01] app01/blank-250.vmdk"
 # a blank disk named like one of the VM's own VMDKs (name_N.vmdk in its directory)
 BLANK_NAMED = "[vmfs-01] app01/app01_2.vmdk"
 REAL = ["[vmfs-01] app01/app01.vmdk", "[vmfs-01] app01/app01_1.vmdk"]
-# replicating.yml's app01, staged as if its reprotect to on-premises ran outside this collection (no manifest)
-UNRECORDED = {"asr": {"items": [{"name": "app01", "failback_manifest": False}]}}
+# replicating.yml's app01, staged failed back as if its reprotect and failover ran outside this collection: no
+# failback manifest records its VMDKs
+UNRECORDED = {"asr": {"items": [{"name": "app01", "stage": "failed_back", "failback_manifest": False}]}}
 
 
 def swap_for_a_blank_disk(lab, name, file_name, blank=BLANK, delete=False):
@@ -91,7 +96,7 @@ def test_a_blank_disk_named_like_the_vms_own_does_not_stand_for_the_vmdk_its_man
 
 def test_a_classic_vm_whose_vmdks_nothing_records_waits_for_the_operators_list(full_lab):
     lab = full_lab("replicating.yml", UNRECORDED)
-    failed_back(lab)
+    assert sorted(d["file"] for d in lab.effects.vm("app01")["disks"]) == REAL
     result = assert_refused_and_kept(lab, {}, "nothing records which VMDKs hold this VM's disks", "protected_disk_files")
     assert [r["rule"] for r in result["vms"][0]["refusals"]] == ["protected_disks_recorded"]
     # the swap for a blank disk named like its own: the operator's list of the real VMDKs still refuses it
@@ -111,3 +116,35 @@ def test_a_classic_vm_whose_vmdks_nothing_records_waits_for_the_operators_list(f
     state = lab_state(lab)
     assert state["items"]["app01"]["stage"] == "failback_committed"
     assert "rg-recovery/app01" not in state["compute"]["virtual_machines"]
+
+
+def recorded_and_attached(lab, name):
+    """VM ``name``'s failback manifest ``[(file, uuid)]`` (None: it has none) and its attached disks ``[(file, uuid)]``,
+    read from vCenter through the property collector."""
+    site = Site("vcenter", lab.effects.endpoints["vcenter"])
+    try:
+        row = next(r for r in site.read(vim.VirtualMachine, ["name", "config.extraConfig", "config.hardware.device"])
+                   if r["name"] == name)
+    finally:
+        site.close()
+    options = {o.key: o.value for o in row.get("config.extraConfig") or []}
+    raw = options.get("siterecovery.failback.disks")
+    manifest = sorted((e["file"], e["uuid"]) for e in json.loads(raw)) if raw else None
+    return manifest, sorted((d.backing.fileName, d.backing.uuid) for d in row["config.hardware.device"]
+                            if isinstance(d, vim.vm.device.VirtualDisk))
+
+
+def test_the_failover_records_the_disks_asr_attached_so_a_later_swap_is_refused(full_lab):
+    # the reprotect ran outside this collection (no manifest), the failover through it: right after ASR's job the
+    # failover module records the disks ASR attached, with their disk UUIDs (new-user try of issue 13)
+    lab = full_lab("replicating.yml", {"asr": {"items": [{"name": "app01", "failback_manifest": False}]}})
+    assert recorded_and_attached(lab, "app01")[0] is None
+    failed_back(lab)
+    manifest, attached = recorded_and_attached(lab, "app01")
+    assert manifest == attached and [f for f, _u in manifest] == REAL and all(u for _f, u in manifest)
+    swap_for_a_blank_disk(lab, "app01", REAL[1], blank=BLANK_NAMED)
+    assert_refused_and_kept(lab, {}, "VMDK %s (recorded in its failback manifest) is attached to no VM" % REAL[1])
+    # a re-run of the failover (the VM is failed back) leaves the record as it was
+    rc, again = run_module("failover", dict(FAST, vms=["app01"]), env=lab.env())
+    assert rc == 0 and again["changed"] is False, again
+    assert recorded_and_attached(lab, "app01")[0] == manifest
