@@ -28,18 +28,28 @@ def collect(variables, prefix, resolve):
     ``variables``: the task's variables (a mapping of names; only membership is used); ``prefix``: the prefix of
     the variables to read (``original_location_``); ``resolve(name)``: the variable's value, templated.
 
-    Returns ``(given, ignored)``: ``given`` is ``{option: value}`` for each option of ``OPTIONS`` whose variable
-    ``prefix + option`` is defined (an unset one is left out, so the module gives it its default); ``ignored`` is
-    the sorted names of the variables of another known prefix (``PREFIXES``) naming an option a user sets
-    (``LOCATION_ROLE_OPTIONS``: ``failback_location`` is set by the location roles themselves). With an empty
-    ``prefix`` nothing is read (the options are then given directly).
+    Returns ``(given, ignored, unread)``: ``given`` is ``{option: value}`` for each option of ``OPTIONS`` whose
+    variable ``prefix + option`` is defined (an unset one is left out, so the module gives it its default);
+    ``ignored`` is the sorted names of the variables of another known prefix (``PREFIXES``) naming an option a user
+    sets (``LOCATION_ROLE_OPTIONS``: ``failback_location`` is set by the location roles themselves); ``unread`` is
+    ``{name without the prefix: value}`` of the variables of this prefix that look like an option but are none (a
+    misspelling, or a step's own wait: ``domain.options.looks_like_an_option``), which the module refuses. With an
+    empty ``prefix`` nothing is read (the options are then given directly).
     """
     if not prefix:
-        return {}, []
+        return {}, [], {}
     given = {name: resolve(prefix + name) for name in options_domain.OPTIONS if prefix + name in variables}
     ignored = sorted(other + name for other in options_domain.PREFIXES if other != prefix
                      for name in options_domain.LOCATION_ROLE_OPTIONS if other + name in variables)
-    return given, ignored
+    unread = {name[len(prefix):]: _shown(variables, name) for name in variables
+              if name.startswith(prefix) and options_domain.looks_like_an_option(name[len(prefix):])}
+    return given, ignored, unread
+
+
+def _shown(variables, name):
+    """A variable's value as a message shows it (not templated: a misspelled variable is not read)."""
+    value = variables[name]
+    return value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else str(value)
 
 
 def on_controller(given, cwd):
@@ -81,13 +91,13 @@ class ActionModule(ActionBase):
         del validation  # a bad argument has already raised
         prefix = args["prefix"]
         templar = self._templar.copy_with_new_env(available_variables=task_vars)
-        given, ignored = collect(task_vars, prefix, templar.resolve_variable_expression)
+        given, ignored, unread = collect(task_vars, prefix, templar.resolve_variable_expression)
         given.update(args["options"])
         if prefix:  # a run's options (not a direct check of given options): the report goes where the user is
             given = on_controller(given, os.getcwd())
         if ignored:
             display.warning(ignored_warning(ignored, prefix))
-        module_args = {"prefix": prefix, "options": given}
+        module_args = {"prefix": prefix, "options": given, "unread": unread}
         if args["location"] is not None:
             module_args["location"] = args["location"]
         result.update(self._execute_module(module_name="siterecovery.failback.run_options", module_args=module_args,

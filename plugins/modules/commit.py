@@ -102,7 +102,9 @@ options:
       - Name a VMDK only after checking in vCenter that it holds the VM's data. Each file listed must be attached to
         the VM, and a disk attached to it that is not listed is not taken for a protected disk.
       - Ignored for a VM with a failback manifest (written before the failover, it wins) and for modernized items
-        (ASR gives each disk's UUID). Checked before anything is read; a VM must be one of O(vms) when they are given.
+        (ASR gives each disk's UUID). Checked before anything is read; with O(recovery_plan), each VM named must be
+        a VM of the plan. A VM not committed here is ignored (a run passes its whole list to the commit of the VMs
+        still going; the run checked the names against its VMs at its start).
     type: dict
     default: {}
   probe_timeout:
@@ -290,7 +292,6 @@ def validated(params):
                                                     protected_disk_files=params["protected_disk_files"])
     if params.get("vms") and not params.get("items") and not params.get("recovery_plan"):
         problems += commit_gate.unknown_probe_vms(probes, params["vms"])
-        problems += options.check_disk_files("protected_disk_files", params["protected_disk_files"], params["vms"])
     if problems:
         raise FailbackError(options.summary(problems, "the commit (nothing was read)"), problems=problems,
                             rule="options_valid")
@@ -309,7 +310,10 @@ def run(module):
                            params["verification"], params["force"], params["protected_disk_files"])
 
     def check_selected(names):
-        return [p["message"] for p in commit_gate.unknown_probe_vms(probes, names)]
+        found = commit_gate.unknown_probe_vms(probes, names)
+        if params["recovery_plan"]:  # the plan's VMs are known only now; a run checked its own VMs at its start
+            found += options.check_disk_files("protected_disk_files", params["protected_disk_files"], names)
+        return [p["message"] for p in found]
 
     try:
         outcome = commit.ensure(session, vault, module.selection(), gate_of, module.check_mode, deadline,

@@ -56,6 +56,14 @@ options:
         a non-empty list of C([datastore] path.vmdk) files.
     type: dict
     default: {}
+  unread:
+    description:
+      - The variables named O(prefix) + a name that the run does not read although they look like one of its options,
+        by that name - a misspelled option (V(comit) for V(commit); it would be ignored) or a step's own wait
+        (V(timeout), V(recovery_point_timeout), V(agent_registration_timeout), which the roles do not read). Each is
+        refused, naming the option meant. The action plugin fills it from the task's variables.
+    type: dict
+    default: {}
   prefix:
     description:
       - The prefix of the variables the action plugin reads (V(original_location_), V(alternate_location_) or
@@ -141,6 +149,7 @@ def report_dir_problems(path, option):
 
 def main():
     module = AnsibleModule(argument_spec={"options": {"type": "dict", "default": {}},
+                                          "unread": {"type": "dict", "default": {}},
                                           "prefix": {"type": "str", "default": ""},
                                           "location": {"type": "str"}},
                            supports_check_mode=True)
@@ -149,7 +158,8 @@ def main():
     if module.params["location"] is not None:
         given["location"] = module.params["location"]
     run = options_domain.with_defaults(given)
-    problems = options_domain.unknown_options(given, prefix)
+    problems = options_domain.unread_variables(module.params["unread"], prefix)
+    problems += options_domain.unknown_options(given, prefix)
     problems += options_domain.check_run({name: value for name, value in run.items() if name in
                                           options_domain.OPTIONS or name in options_domain.EXTRA_OPTIONS}, prefix=prefix)
     problems += report_dir_problems(run["report_dir"], prefix + "report_dir")

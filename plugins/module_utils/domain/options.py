@@ -25,6 +25,7 @@ Where the rules come from:
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections import namedtuple
@@ -47,6 +48,8 @@ MIN_POLL_INTERVAL = 0.5
 # The longest wait any option may ask for (seconds): 7 days; more is a typo, not a plan.
 MAX_TIMEOUT = 7 * 24 * 3600
 MAX_PORT = 65535
+# How close (difflib's ratio) a variable's name must be to an option's to be taken for its misspelling.
+SPELLING_CUTOFF = 0.8
 _HOST = re.compile(r"^[A-Za-z0-9_.:\[\]-]+$")
 _BOOL_STRINGS = ("yes", "no", "true", "false", "on", "off", "1", "0", "y", "n")
 
@@ -141,6 +144,32 @@ def unknown_options(given, prefix=""):
     known = tuple(OPTIONS) + EXTRA_OPTIONS
     return [Problem(prefix + name, "is not an option of the run", "use one of %s (check the spelling)" % ", ".join(
         prefix + key for key in known), given[name]) for name in sorted(given) if name not in known]
+
+
+def unread_variables(names, prefix):
+    """Problems of the variables of a role's prefix that the run does not read although they look like options
+    (``names``: ``{name without the prefix: value}``): a misspelling of an option (``original_location_comit``
+    would be ignored, and the VM committed against the user's intent) or a step's own wait (``timeout``,
+    ``recovery_point_timeout``, ``agent_registration_timeout``: the roles do not read them)."""
+    problems = []
+    for name in sorted(names):
+        if name in EXTRA_OPTIONS:
+            problems.append(Problem(prefix + name, "is not read from variables (a step's own wait, which the roles "
+                                    "leave at the module's default)", "drop it, or give %s to the step's module "
+                                    "directly" % name, names[name]))
+            continue
+        close = difflib.get_close_matches(name, list(OPTIONS), n=1, cutoff=SPELLING_CUTOFF)
+        if close:
+            problems.append(Problem(prefix + name, "is not an option of the run (it would be ignored)",
+                                    "did you mean %s%s?" % (prefix, close[0]), names[name]))
+    return problems
+
+
+def looks_like_an_option(name):
+    """Whether a variable's name (without its prefix) that is no option would be read as a misspelled option or a
+    step's own wait by :func:`unread_variables`."""
+    return name not in OPTIONS and (name in EXTRA_OPTIONS or bool(
+        difflib.get_close_matches(name, list(OPTIONS), n=1, cutoff=SPELLING_CUTOFF)))
 
 
 def normalize(options):
@@ -354,6 +383,9 @@ def check_placements(option, placements, vms=None):
 
 
 _VMDK_FILE = re.compile(r"^\[[^\]]+\] ?\S.*\.vmdk$")
+# a VMDK's extent or side file, not the descriptor a disk's backing names (vSphere: name-flat.vmdk, -delta, -ctk,
+# -sesparse, -rdm / -rdmp, name-s001.vmdk of a split disk)
+_VMDK_EXTENT = re.compile(r"-(flat|delta|ctk|sesparse|rdmp?|s\d{3})\.vmdk$", re.IGNORECASE)
 
 
 def check_disk_files(option, value, vms=None):
@@ -367,6 +399,7 @@ def check_disk_files(option, value, vms=None):
     if not isinstance(value, dict):
         return [Problem(option, "must be a dictionary of VM name to a list of VMDK files", example, value)]
     problems = []
+    owners = {}
     for vm, files in value.items():
         where = "%s.%s" % (option, vm)
         problems += _vm_of_run(where, vm, vms)
@@ -378,6 +411,14 @@ def check_disk_files(option, value, vms=None):
                 problems.append(Problem("%s[%d]" % (where, index), "must be a VMDK's datastore path, as vCenter "
                                         "shows a disk's file: [datastore] folder/name.vmdk",
                                         "copy the disk's file from the VM's settings in vCenter", file_name))
+            elif _VMDK_EXTENT.search(file_name.strip()):
+                problems.append(Problem("%s[%d]" % (where, index), "names a VMDK's extent or side file, not the "
+                                        "disk's descriptor that vCenter shows as the disk's file",
+                                        "give the descriptor, e.g. [datastore] folder/name.vmdk", file_name))
+            elif owners.setdefault(file_name.strip(), vm) != vm:
+                problems.append(Problem("%s[%d]" % (where, index), "names a VMDK listed for VM %s too: one VMDK "
+                                        "holds the data of one VM" % owners[file_name.strip()],
+                                        "list each VMDK under the VM it belongs to", file_name))
         texts = [f.strip() for f in files if isinstance(f, str)]
         twice = sorted({f for f in texts if texts.count(f) > 1})
         if twice:

@@ -24,18 +24,18 @@ def resolve_from(variables):
 def test_collect_reads_only_the_options_set_with_the_prefix():
     variables = {"original_location_vms": ["app01"], "original_location_poll_interval": "20",
                  "original_location_unknown": 1, "vms": ["x"], "recovery_plan": "rp"}
-    given, ignored = action.collect(variables, "original_location_", resolve_from(variables))
+    given, ignored, unread = action.collect(variables, "original_location_", resolve_from(variables))
     # an unset option is left out (the module gives it its default); a name that is no option is not read
     assert given == {"vms": ["app01"], "poll_interval": "20"}
-    assert ignored == []
+    assert ignored == [] and unread == {}
 
 
 def test_collect_names_the_variables_of_another_prefix():
     variables = {"failback_vms": ["app01"], "alternate_location_datastore": "vmfs-01",
                  "failback_location": "original", "failback_option_prefix": "original_location_",
                  "failback_resource_group": "rg-dr", "original_location_vms": ["db01"]}
-    given, ignored = action.collect(variables, "original_location_", resolve_from(variables))
-    assert given == {"vms": ["db01"]}
+    given, ignored, unread = action.collect(variables, "original_location_", resolve_from(variables))
+    assert given == {"vms": ["db01"]} and unread == {}
     # failback_location and failback_option_prefix are the location role's own; the vault names are no options
     assert ignored == ["alternate_location_datastore", "failback_vms"]
     assert action.ignored_warning(ignored, "original_location_") == (
@@ -45,14 +45,30 @@ def test_collect_names_the_variables_of_another_prefix():
 
 def test_collect_reads_every_option_of_options_py():
     variables = {"failback_" + name: "value-%s" % name for name in options.OPTIONS}
-    given, ignored = action.collect(variables, "failback_", resolve_from(variables))
-    assert sorted(given) == sorted(options.OPTIONS) and ignored == []
+    given, ignored, unread = action.collect(variables, "failback_", resolve_from(variables))
+    assert sorted(given) == sorted(options.OPTIONS) and ignored == [] and unread == {}
     assert given["tools_timeout"] == "value-tools_timeout"
 
 
 def test_collect_without_a_prefix_reads_nothing():
     variables = {"vms": ["app01"], "failback_vms": ["db01"]}
-    assert action.collect(variables, "", resolve_from(variables)) == ({}, [])
+    assert action.collect(variables, "", resolve_from(variables)) == ({}, [], {})
+
+
+def test_a_misspelled_option_or_a_steps_own_wait_is_handed_to_the_module_to_refuse():
+    # new-user try of issue 13: original_location_comit=false was ignored and the VM committed against the intent
+    variables = {"original_location_vms": ["app01"], "original_location_comit": False,
+                 "original_location_timeout": "abc", "original_location_recovery_pint": "latest",
+                 # the roles' own facts of the same prefix are no misspelling of an option
+                 "failback_going": [], "failback_run": {}, "failback_report": {}, "failback_stopped": []}
+    _given, _ignored, unread = action.collect(variables, "original_location_", resolve_from(variables))
+    assert unread == {"comit": False, "timeout": "abc", "recovery_pint": "latest"}
+    found = options.unread_variables(unread, "original_location_")
+    assert [(p["option"], p["fix"]) for p in found] == [
+        ("original_location_comit", "did you mean original_location_commit?"),
+        ("original_location_recovery_pint", "did you mean original_location_recovery_point?"),
+        ("original_location_timeout", "drop it, or give timeout to the step's module directly")]
+    assert action.collect(variables, "failback_", resolve_from(variables))[2] == {}
 
 
 def run_action(args, task_vars, check_mode=False):

@@ -318,6 +318,10 @@ def test_each_kind_of_bad_probe_is_refused(checks, fragment):
     ({"protected_disk_files": {"app01": ["[ds] a/a.vmdk", "[ds] a/a.vmdk"]}},
      "protected_disk_files.app01: names [ds] a/a.vmdk more than once"),
     ({"protected_disk_files": ["[ds] a/a.vmdk"]}, "protected_disk_files: must be a dictionary of VM name"),
+    ({"protected_disk_files": {"app01": ["[ds] app01/app01-flat.vmdk"]}},
+     "protected_disk_files.app01[0]: names a VMDK's extent or side file"),
+    ({"protected_disk_files": {"app01": ["[ds] a/a.vmdk"], "db01": ["[ds] a/a.vmdk"]}},
+     "protected_disk_files.db01[0]: names a VMDK listed for VM app01 too"),
     ({"protected_disk_files": {"web09": ["[ds] a/a.vmdk"]}, "vms": ["app01"]},
      "protected_disk_files.web09: names a VM that is not in this run"),
 ])
