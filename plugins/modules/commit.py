@@ -23,7 +23,7 @@ description:
     probe answers (a VM verified by V(probe) needs at least one)."
   - The gate is checked here, in the module, so no role, playbook or template can commit without it. Options are
     validated before anything is read.
-  - A powered-on VM must also have a network adapter, each one connected (C(connectable.connected)): a VM
+  - A powered-on VM must also have a network adapter, each one connected (C(connectable.connected)) - a VM
     without one serves nobody whatever its guest says.
   - O(force=true) overrides the VMware Tools rule and the network adapter rule only, and says so in the result
     (C(forced)). It never overrides the disk rules, the power state or the health probes.
