@@ -11,12 +11,14 @@ from pyVmomi import vim
 
 class ModernizedEffects:
     def create_vm_on_datastore(self, vm_name, datastore, num_cpu, memory_mb, guest_id, disk_sizes_gb, firmware="bios",
-                               host=None, uuid=None, disk_uuids=None):
+                               host=None, uuid=None, disk_uuids=None, nics=1):
         """Modernized alternate location: create ``vm_name`` (powered off, ``firmware`` bios or efi) with new thin
         VMDKs ``[datastore] vm_name/vm_name[_i].vmdk`` sized ``disk_sizes_gb``, on ``host`` or else on the connected
         host out of maintenance that mounts ``datastore`` with the most free memory. Returns its instance UUID. The VM
         ASR created before (``uuid``) is left alone (a re-run after a cancelled failback reuses it). ``disk_uuids``: the
-        ``backing.uuid`` of each new VMDK (what the item's ``diskUuid`` reports, as ASR knows the disks it created)."""
+        ``backing.uuid`` of each new VMDK (what the item's ``diskUuid`` reports, as ASR knows the disks it created).
+        ``nics``: network adapters on the chosen host's first standard port group, set to connect at power on (no
+        recording shows which network ASR gives the VM: the lab's assumption; 0 is a VM created without one)."""
         from .effects import HOST_PATHS, EffectError
 
         with self.lock:
@@ -51,6 +53,19 @@ class ModernizedEffects:
                     device=vim.vm.device.VirtualDisk(key=-101 - index, controllerKey=-100,
                                                      unitNumber=index if index < 7 else index + 1, backing=backing,
                                                      capacityInKB=int(size * 1048576))))
+            networks = [ref for ref in site.read_objects([chosen["obj"]], ["network"])[0].get("network") or []
+                        if not isinstance(ref, vim.dvs.DistributedVirtualPortgroup)]
+            if networks and nics:
+                name = site.read_objects([networks[0]], ["name"])[0]["name"]
+                for index in range(nics):
+                    changes.append(vim.vm.device.VirtualDeviceSpec(
+                        operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
+                        device=vim.vm.device.VirtualVmxnet3(
+                            key=-400 - index,
+                            backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName=name,
+                                                                                        network=networks[0]),
+                            connectable=vim.vm.device.VirtualDevice.ConnectInfo(
+                                startConnected=True, allowGuestControl=True, connected=False))))
             config = vim.vm.ConfigSpec(name=vm_name, numCPUs=num_cpu, memoryMB=memory_mb, guestId=guest_id,
                                        firmware=firmware, deviceChange=changes,
                                        files=vim.vm.FileInfo(vmPathName="[%s] %s/%s.vmx" % (datastore, vm_name, vm_name)))

@@ -125,7 +125,7 @@ class FakeEffects:
         return self._new_uuid(vm_name)
 
     def create_vm_on_datastore(self, vm_name, datastore, num_cpu, memory_mb, guest_id, disk_sizes_gb, firmware="bios",
-                               host=None, uuid=None, disk_uuids=None):
+                               host=None, uuid=None, disk_uuids=None, nics=1):
         self._call("create_vm_on_datastore", vm_name, datastore, num_cpu, memory_mb, guest_id, list(disk_sizes_gb), firmware,
                    uuid=uuid)
         if uuid:

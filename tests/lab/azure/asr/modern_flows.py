@@ -135,7 +135,8 @@ class ModernFlows:
             created = self.effects.create_vm_on_datastore(
                 item["name"], item["datastore"], cpu, memory, guest, list(item["spec"]["disk_sizes_gb"]),
                 firmware=firmware, uuid=item["instance_uuid"],
-                disk_uuids=[disk_uuid(item, i) for i in range(len(item["spec"]["disk_sizes_gb"]))])
+                disk_uuids=[disk_uuid(item, i) for i in range(len(item["spec"]["disk_sizes_gb"]))],
+                nics=item["spec"]["alternate_nics"])
             with self.world.lock:
                 item["instance_uuid"] = created or item["instance_uuid"]
 
