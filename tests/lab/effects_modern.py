@@ -62,8 +62,8 @@ class ModernizedEffects:
                         operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
                         device=vim.vm.device.VirtualVmxnet3(
                             key=-400 - index,
-                            backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName=name,
-                                                                                        network=networks[0]),
+                            backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(
+                                deviceName=name, network=networks[0]),
                             connectable=vim.vm.device.VirtualDevice.ConnectInfo(
                                 startConnected=True, allowGuestControl=True, connected=False))))
             config = vim.vm.ConfigSpec(name=vm_name, numCPUs=num_cpu, memoryMB=memory_mb, guestId=guest_id,

@@ -359,7 +359,10 @@ def _plan_repair(inventory, want, row, found, result, entry):
         elif position != disk["position"]:
             moves.append({"file": disk["file"], "key": disk["disk"]["key"], "size_gb": disk["disk"]["size_gb"],
                           "uuid": disk["disk"]["uuid"], "before": disk["position"], "position": position, "slot": slot})
-    power_off = bool(moves) and str(row.get("runtime.powerState")) != "poweredOff"
+    # a running guest that started without its first disk (the VM ASR created before its VMDKs were back) started
+    # without its boot disk: it is powered off for the attach and on again, as for a move
+    boot_missing = own[0]["disk"] is None
+    power_off = (bool(moves) or boot_missing) and str(row.get("runtime.powerState")) != "poweredOff"
     result.repairs[want.name] = Repair(row, attach, moves, new_controllers, power_off)
     entry.update(disks_attached=[d["file"] for d in attach], powered_off=power_off, changed=True)
     return []
@@ -502,6 +505,10 @@ def _resolve_networks(want, host_row, mt_row, port_groups):
                         "(replicated_item_info's source.networks)." % (
                             want.name, ", ".join(unused), ", ".join(n for n in want.source.get("networks") or [] if n)
                             or "no network"))
+    if not names and not problems and want.networks is None and (want.source or {}).get("networks") is None:
+        problems.append("VM %s would be created without a network adapter: ASR reports nothing about the source's "
+                        "NICs (a classic item never does), and no networks were given. Give networks: [port group, "
+                        "...] for its adapters, in order (networks: [] for a VM without one)." % want.name)
     if not names or problems:
         return [], problems
     if port_groups is None:
@@ -570,6 +577,27 @@ def _power_after_repair(repair, power_state, host_row, vm_memory, planned_memory
     return "poweredOff"
 
 
+def _diskless_power_ons(inventory, result, from_master_target):
+    """Refusals of the existing VMs the plan would power on with no disk at all - none attached, none planned to be
+    attached or brought back from a master target: its guest would boot nothing (a VM of the same name that is not
+    the failed-back VM, or one whose VMDKs are elsewhere). A VM whose disks come back from its master target
+    (``from_master_target``: names) is the master target plan's to judge."""
+    refusals = []
+    for name in result.power_ons:
+        if name in result.create_plans or name in from_master_target:
+            continue
+        row = inventory.vm_by_name(name, result.instance_uuids.get(name))
+        repair = result.repairs.get(name)
+        count = (len([d for d in facts.disks(row.get("config.hardware.device")) if d["backing"] == "flat"])
+                 + (len(repair.attach) if repair else 0) + result.results[name]["disks_returned"]) if row else 1
+        if not count:
+            refusals.append("VM %s has no disk, and none of its VMDKs was found to attach (on a master target, or "
+                            "attached to no VM in its directory): powering it on would boot nothing. Check that it is "
+                            "the VM Site Recovery fails back (a classic item records no instance UUID, so the VM is "
+                            "found by its name) and where its VMDKs are, then re-run." % name)
+    return refusals
+
+
 def plan(inventory, wants, remediation, found=None, port_groups=None):
     """Check every VM, then plan; raise listing every refusal (nothing changed).
 
@@ -617,6 +645,7 @@ def plan(inventory, wants, remediation, found=None, port_groups=None):
                 returned = len([d for d in disk_result["disks"] if d["before"] != "vm"])
                 result.results[disk_result["name"]]["disks_returned"] = returned
                 result.results[disk_result["name"]]["changed"] |= bool(returned)
+    refusals += _diskless_power_ons(inventory, result, {r.name for r in detach_requests})
     if refusals:
         raise VSphereError("Refusing to bring the VMs up; nothing was changed: " + " ".join(refusals), refusals=refusals)
     result.existing = {f for f in inventory.attached_files() if f} | {
@@ -718,6 +747,9 @@ def record_disks(client, entries, deadline):
             outcome[entry["name"]] = "VM %s was not found (or not told apart from another of its name)" % entry["name"]
         elif diskops.manifest(row.get("config.extraConfig")):
             outcome[entry["name"]] = None
+        elif not [d for d in facts.disks(row.get("config.hardware.device")) if d["backing"] == "flat"]:
+            outcome[entry["name"]] = ("VM %s has no disk attached yet (its VMDKs are left attached to no VM)"
+                                      % entry["name"])
         else:
             pairs.append((entry["name"], _record_disks(row, entry["name"])))
     for name, pair in pairs:
@@ -767,7 +799,7 @@ def _apply(client, inventory, planned, deadline, done):
     if planned.disk_plan is not None and planned.disk_plan.changed():
         done += master_target.apply(client, planned.disk_plan, deadline)
     if planned.repairs:
-        done += _wait_all(client, [(r.row["obj"].PowerOffVM_Task(), "power off %s to put its disks in order" % name)
+        done += _wait_all(client, [(r.row["obj"].PowerOffVM_Task(), "power off %s to attach its disks in order" % name)
                                    for name, r in planned.repairs.items() if r.power_off], deadline,
                           " No disk was attached yet: a re-run attaches them.")
         done += _wait_all(client, [_repair_vm(name, r, planned.existing) for name, r in planned.repairs.items()],

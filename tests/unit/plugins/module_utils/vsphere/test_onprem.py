@@ -488,7 +488,7 @@ def test_a_created_vm_with_nine_disks_skips_scsi_unit_7():
     names = ["[vmfs-01] web02/web02.vmdk"] + ["[vmfs-01] web02/web02_%d.vmdk" % i for i in range(1, 9)]
     world = site(mt_devices=[flat_disk(3000 + i, 1000, u, n, 1)
                              for i, (u, n) in enumerate(zip((1, 2, 3, 4, 5, 6, 8, 9, 10), names, strict=True))])
-    ensure(world, [web02(networks=None)])
+    ensure(world, [web02(networks=[])])
     (_name, args), = world.calls_of("CreateVM_Task")
     assert [(c.device.backing.fileName, c.device.unitNumber) for c in args["config"].deviceChange[1:]] == list(
         zip(names, (0, 1, 2, 3, 4, 5, 6, 8, 9), strict=True))
@@ -670,11 +670,21 @@ def test_a_vm_with_all_its_disks_and_running_changes_nothing():
 @pytest.mark.parametrize("want", [{"name": "app01", "master_target": "mt-lin01", "location": "alternate"},
                                   {"name": "app01"}])
 def test_disks_are_returned_only_for_original_location_with_a_master_target(want):
+    # without one, app01's VMDKs stay on mt-lin01: refused by name, and app01 is not powered on with no disk
     world = disks_on_master_target()
-    inventory = Inventory(world)
-    planned = onprem.plan(inventory, [onprem.Want(want, {})], "fail")
-    assert planned.disk_plan is None
-    assert planned.power_ons == ["app01"]
+    found = refusals(world, [want])
+    assert len(found) == 2 and all("is attached to VM mt-lin01" in f for f in found), found
+
+
+def test_a_vm_with_no_disk_and_none_to_attach_is_not_powered_on():
+    # new-user try of issue 14: a VM of the name with no disk (a stale copy, or one whose VMDKs are elsewhere) was
+    # powered on with nothing to boot, and the step reported success
+    world = site()
+    add_app(world, "ghost01", devices=[lsi_logic(1000, 0)])
+    assert refusals(world, [{"name": "ghost01"}]) == [
+        "VM ghost01 has no disk, and none of its VMDKs was found to attach (on a master target, or attached to no VM "
+        "in its directory): powering it on would boot nothing. Check that it is the VM Site Recovery fails back (a "
+        "classic item records no instance UUID, so the VM is found by its name) and where its VMDKs are, then re-run."]
 
 
 def test_an_unknown_master_target_is_a_refusal():
@@ -810,7 +820,7 @@ def test_a_vm_with_16_disks_is_created_with_two_scsi_controllers_and_every_disk(
     # issue 13: "tuple index out of range" after all 16 VMDKs were detached
     world = many_disks_site(16)
     files = set(world.files)
-    outcome = ensure(world, [web02(networks=None)])
+    outcome = ensure(world, [web02(networks=[])])
     (_name, args), = world.calls_of("CreateVM_Task")
     changes = args["config"].deviceChange
     assert [(type(c.device), c.device.key, c.device.busNumber) for c in changes[:2]] == [
@@ -830,7 +840,7 @@ def test_a_vm_with_16_disks_is_created_with_two_scsi_controllers_and_every_disk(
 def test_a_vm_with_60_disks_takes_four_controllers():
     world = site()
     world.files.update(web02_disks(60))  # on the datastore, attached to nothing
-    ensure(world, [web02(networks=None)])
+    ensure(world, [web02(networks=[])])
     (_name, args), = world.calls_of("CreateVM_Task")
     disks = [c.device for c in args["config"].deviceChange if isinstance(c.device, DEV.VirtualDisk)]
     assert [c.device.busNumber for c in args["config"].deviceChange[:4]] == [0, 1, 2, 3]
@@ -840,7 +850,7 @@ def test_a_vm_with_60_disks_takes_four_controllers():
 def test_a_vm_with_61_disks_is_refused_before_any_change():
     world = site()
     world.files.update(web02_disks(61))
-    assert refusals(world, [web02(networks=None)]) == [
+    assert refusals(world, [web02(networks=[])]) == [
         "VM web02 has 61 disks; a VM takes at most 60 (4 SCSI controllers x 15 disks, unit 7 is the controller's). "
         "Fail it back with fewer disks."]
 
@@ -941,10 +951,10 @@ def test_alternate_location_rerun_after_a_failed_creation_of_16_disks_creates_th
     files = set(world.files)
     world.faults[("CreateVM_Task", "web02")] = vim.fault.InvalidDeviceSpec(msg="invalid spec", deviceIndex=3)
     with pytest.raises(VSphereError):
-        ensure(world, [web02(networks=None)])
+        ensure(world, [web02(networks=[])])
     assert world.disk_files("mt-lin01") == [MT_OS]  # detached, attached to nothing
     del world.faults[("CreateVM_Task", "web02")]
-    outcome = ensure(world, [web02(networks=None)])
+    outcome = ensure(world, [web02(networks=[])])
     assert outcome["vms"][0]["disks_returned"] == 16
     assert world.disk_files("web02") == sorted(web02_disks(16))
     _first, (_name, args) = world.calls_of("CreateVM_Task")
@@ -1099,7 +1109,7 @@ def test_a_vm_created_from_part_of_its_disks_is_powered_off_to_get_its_first_dis
     assert disk_changes(args["spec"])[1:] == [(ADD, None, WEB1, 1000, 1, "6000C29-w1", 80 * GB_IN_KB),
                                               (ADD, None, WEB0, 1000, 0, None, 0)]
     assert slots(world, "web02") == [(0, 0, WEB0), (0, 1, WEB1)]
-    assert outcome["tasks"] == ["power off web02 to put its disks in order",
+    assert outcome["tasks"] == ["power off web02 to attach its disks in order",
                                 "attach 1 disk(s) to web02 (moving 1 to keep disk order)", "power on web02"]
     assert outcome["vms"][0] | {"name": "app01"} == entry(
         disks_attached=[WEB0], powered_off=True, powered_on=True, changed=True, host="esx01", power_state="poweredOn",
@@ -1171,6 +1181,38 @@ def test_a_repair_adds_the_vmdks_it_attaches_to_a_manifest_and_never_starts_one(
     (_target, args), = world.calls_of("ReconfigVM_Task")
     # a record written after the failover would prove nothing, so a VM without one is not given one
     assert manifest_of(args["spec"]) == ([(WEB1, "6000C29-w1"), (WEB0, None)] if recorded else None)
+
+
+def test_a_running_vm_created_before_its_vmdks_were_back_is_restarted_to_boot_from_its_first_disk():
+    # new-user try of issue 14: ASR created web02 with no disk (its failover had left both VMDKs attached to no VM)
+    # and started it; the VMDKs were hot-added to the running guest, which had booted with no disk at all
+    world = site()
+    add_app(world, "web02", power=POWERED_ON, devices=[lsi_logic(1000, 0)])
+    loose(world, WEB0, WEB1)
+    outcome = ensure(world, [{"name": "web02", "record_disks": True}])
+    assert timeline(world)[:len(SEARCHED) + 2] == [*SEARCHED, "PowerOffVM_Task web02", "wait 1"]
+    assert "PowerOnVM_Task web02" in timeline(world)[-2:]
+    assert slots(world, "web02") == [(0, 0, WEB0), (0, 1, WEB1)]
+    # recorded after the attach: both VMDKs
+    (_target, record), = [c for c in world.calls_of("ReconfigVM_Task") if c[1]["spec"].extraConfig]
+    assert [f for f, _u in manifest_of(record["spec"])] == [WEB0, WEB1]
+    assert outcome["vms"][0]["powered_off"] is True and outcome["vms"][0]["powered_on"] is True
+
+
+def test_the_failover_leaves_a_vm_with_no_disk_yet_to_onprem_vm():
+    world = site()
+    add_app(world, "web02", power=POWERED_ON, devices=[lsi_logic(1000, 0)])
+    assert onprem.record_disks(world, [{"name": "web02"}], deadline()) == {
+        "web02": "VM web02 has no disk attached yet (its VMDKs are left attached to no VM)"}
+    assert world.calls_of("ReconfigVM_Task") == []
+
+
+def test_a_vm_would_not_be_created_without_a_network_adapter_unless_asked():
+    world = alternate_site()
+    found = refusals(world, [web02(networks=None)])
+    assert found == ["VM web02 would be created without a network adapter: ASR reports nothing about the source's "
+                     "NICs (a classic item never does), and no networks were given. Give networks: [port group, ...] "
+                     "for its adapters, in order (networks: [] for a VM without one)."]
 
 
 def test_check_mode_reports_the_repair_and_changes_nothing():
