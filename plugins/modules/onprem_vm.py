@@ -135,6 +135,8 @@ options:
             networks from O(vms[].source) through O(vms[].network_map).
           - A name two port groups of the host share is refused; C(<distributed switch>/<port group>) picks the one
             of that distributed switch (here and as a value of O(vms[].network_map) / O(network_map)).
+          - When ASR reports nothing about the source's NICs (classic items) and this is not given, the VM is not
+            created (it would have no network adapter); V([]) creates it without one.
         type: list
         elements: str
       network_map:
