@@ -15,11 +15,8 @@ from __future__ import annotations
 import os
 
 from ansible.plugins.action import ActionBase
-from ansible.utils.display import Display
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options as options_domain
-
-display = Display()
 
 
 def collect(variables, prefix, resolve):
@@ -32,8 +29,9 @@ def collect(variables, prefix, resolve):
     variable ``prefix + option`` is defined (an unset one is left out, so the module gives it its default);
     ``ignored`` is the sorted names of the variables of another known prefix (``PREFIXES``) naming an option a user
     sets (``LOCATION_ROLE_OPTIONS``: ``failback_location`` is set by the location roles themselves); ``unread`` is
-    ``{name without the prefix: value}`` of the variables of this prefix that look like an option but are none (a
-    misspelling, or a step's own wait: ``domain.options.looks_like_an_option``), which the module refuses. With an
+    ``{variable: value}`` of the variables the run does not read although they look like its options (a misspelling,
+    a step's own wait, or an option of another prefix: ``domain.options.looks_like_an_option``), which the module
+    refuses - the commit cannot be undone, so an ignored ``failback_commit: false`` must not let it run. With an
     empty ``prefix`` nothing is read (the options are then given directly).
     """
     if not prefix:
@@ -41,8 +39,8 @@ def collect(variables, prefix, resolve):
     given = {name: resolve(prefix + name) for name in options_domain.OPTIONS if prefix + name in variables}
     ignored = sorted(other + name for other in options_domain.PREFIXES if other != prefix
                      for name in options_domain.LOCATION_ROLE_OPTIONS if other + name in variables)
-    unread = {name[len(prefix):]: _shown(variables, name) for name in variables
-              if name.startswith(prefix) and options_domain.looks_like_an_option(name[len(prefix):])}
+    unread = {name: _shown(variables, name) for name in variables
+              if options_domain.looks_like_an_option(name, prefix)}
     return given, ignored, unread
 
 
@@ -60,15 +58,6 @@ def on_controller(given, cwd):
     if isinstance(path, str) and path.strip():
         given = dict(given, report_dir=os.path.normpath(os.path.join(cwd, os.path.expanduser(path))))
     return given
-
-
-def ignored_warning(ignored, prefix):
-    """The warning for variables of another prefix: each named with the variable this run reads instead."""
-    renames = []
-    for variable in ignored:
-        other = next(known for known in options_domain.PREFIXES if variable.startswith(known))
-        renames.append("%s (this run reads %s)" % (variable, prefix + variable[len(other):]))
-    return "Not read by this run, which reads the variables named %s...: %s." % (prefix, ", ".join(renames))
 
 
 class ActionModule(ActionBase):
@@ -95,8 +84,7 @@ class ActionModule(ActionBase):
         given.update(args["options"])
         if prefix:  # a run's options (not a direct check of given options): the report goes where the user is
             given = on_controller(given, os.getcwd())
-        if ignored:
-            display.warning(ignored_warning(ignored, prefix))
+        del ignored  # each is in unread: the module refuses them, naming the variable this run reads
         module_args = {"prefix": prefix, "options": given, "unread": unread}
         if args["location"] is not None:
             module_args["location"] = args["location"]

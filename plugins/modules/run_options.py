@@ -58,10 +58,11 @@ options:
     default: {}
   unread:
     description:
-      - The variables named O(prefix) + a name that the run does not read although they look like one of its options,
-        by that name - a misspelled option (V(comit) for V(commit); it would be ignored) or a step's own wait
-        (V(timeout), V(recovery_point_timeout), V(agent_registration_timeout), which the roles do not read). Each is
-        refused, naming the option meant. The action plugin fills it from the task's variables.
+      - The variables the run does not read although they look like its options, by their full name - of O(prefix),
+        a misspelled option (C(original_location_comit); it would be ignored) or a step's own wait (V(timeout),
+        V(recovery_point_timeout), V(agent_registration_timeout), which the roles do not read); of another role's
+        prefix, an option or its misspelling (C(failback_commit) in an C(original_location_) run). Each is refused,
+        naming the variable meant. The action plugin fills it from the task's variables.
     type: dict
     default: {}
   prefix:

@@ -146,30 +146,51 @@ def unknown_options(given, prefix=""):
         prefix + key for key in known), given[name]) for name in sorted(given) if name not in known]
 
 
-def unread_variables(names, prefix):
-    """Problems of the variables of a role's prefix that the run does not read although they look like options
-    (``names``: ``{name without the prefix: value}``): a misspelling of an option (``original_location_comit``
-    would be ignored, and the VM committed against the user's intent) or a step's own wait (``timeout``,
-    ``recovery_point_timeout``, ``agent_registration_timeout``: the roles do not read them)."""
+def _closest(name):
+    """The option ``name`` misspells (difflib, :data:`SPELLING_CUTOFF`), or None."""
+    close = difflib.get_close_matches(name, list(OPTIONS), n=1, cutoff=SPELLING_CUTOFF)
+    return close[0] if close else None
+
+
+def unread_variables(variables, prefix):
+    """Problems of the variables a run does not read although they look like its options (``variables``: ``{full
+    variable name: value}``, from :func:`looks_like_an_option`): of this run's ``prefix``, a misspelled option
+    (``original_location_comit`` would be ignored, and the VM committed against the user's intent) or a step's own
+    wait (``timeout``, ``recovery_point_timeout``, ``agent_registration_timeout``: the roles do not read them); of
+    another role's prefix (``failback_commit`` in an ``original_location_`` run), an option or its misspelling."""
     problems = []
-    for name in sorted(names):
-        if name in EXTRA_OPTIONS:
-            problems.append(Problem(prefix + name, "is not read from variables (a step's own wait, which the roles "
-                                    "leave at the module's default)", "drop it, or give %s to the step's module "
-                                    "directly" % name, names[name]))
+    for variable in sorted(variables):
+        value = variables[variable]
+        if variable.startswith(prefix):
+            name = variable[len(prefix):]
+            if name in EXTRA_OPTIONS:
+                problems.append(Problem(variable, "is not read from variables (a step's own wait, which the roles "
+                                        "leave at the module's default)", "drop it, or give %s to the step's module "
+                                        "directly" % name, value))
+            else:
+                problems.append(Problem(variable, "is not an option of the run (it would be ignored)",
+                                        "did you mean %s%s?" % (prefix, _closest(name)), value))
             continue
-        close = difflib.get_close_matches(name, list(OPTIONS), n=1, cutoff=SPELLING_CUTOFF)
-        if close:
-            problems.append(Problem(prefix + name, "is not an option of the run (it would be ignored)",
-                                    "did you mean %s%s?" % (prefix, close[0]), names[name]))
+        other = next(p for p in PREFIXES if variable.startswith(p))
+        name = variable[len(other):]
+        meant = name if name in OPTIONS else _closest(name)
+        problems.append(Problem(variable, "is not read by this run, which reads the variables named %s... (it would "
+                                "be ignored)" % prefix, "name it %s%s" % (prefix, meant), value))
     return problems
 
 
-def looks_like_an_option(name):
-    """Whether a variable's name (without its prefix) that is no option would be read as a misspelled option or a
-    step's own wait by :func:`unread_variables`."""
-    return name not in OPTIONS and (name in EXTRA_OPTIONS or bool(
-        difflib.get_close_matches(name, list(OPTIONS), n=1, cutoff=SPELLING_CUTOFF)))
+def looks_like_an_option(variable, prefix):
+    """Whether a variable the run does not read looks like one of its options: of ``prefix``, a misspelled option or
+    a step's own wait; of another role's prefix (``PREFIXES``), an option a user sets (``LOCATION_ROLE_OPTIONS``:
+    ``failback_location`` is the location roles' own) or its misspelling."""
+    if variable.startswith(prefix):
+        name = variable[len(prefix):]
+        return name not in OPTIONS and (name in EXTRA_OPTIONS or _closest(name) is not None)
+    other = next((p for p in PREFIXES if variable.startswith(p)), None)
+    if other is None:
+        return False
+    name = variable[len(other):]
+    return name in LOCATION_ROLE_OPTIONS or (name not in OPTIONS and _closest(name) is not None)
 
 
 def normalize(options):

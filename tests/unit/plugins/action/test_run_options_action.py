@@ -35,12 +35,16 @@ def test_collect_names_the_variables_of_another_prefix():
                  "failback_location": "original", "failback_option_prefix": "original_location_",
                  "failback_resource_group": "rg-dr", "original_location_vms": ["db01"]}
     given, ignored, unread = action.collect(variables, "original_location_", resolve_from(variables))
-    assert given == {"vms": ["db01"]} and unread == {}
+    assert given == {"vms": ["db01"]}
     # failback_location and failback_option_prefix are the location role's own; the vault names are no options
     assert ignored == ["alternate_location_datastore", "failback_vms"]
-    assert action.ignored_warning(ignored, "original_location_") == (
-        "Not read by this run, which reads the variables named original_location_...: alternate_location_datastore "
-        "(this run reads original_location_datastore), failback_vms (this run reads original_location_vms).")
+    assert unread == {"alternate_location_datastore": "vmfs-01", "failback_vms": ["app01"]}
+    found = options.unread_variables(unread, "original_location_")
+    assert [p["message"] for p in found] == [
+        "alternate_location_datastore: is not read by this run, which reads the variables named original_location_... "
+        "(it would be ignored) (got 'vmfs-01'); name it original_location_datastore.",
+        "failback_vms: is not read by this run, which reads the variables named original_location_... (it would be "
+        "ignored) (got ['app01']); name it original_location_vms."]
 
 
 def test_collect_reads_every_option_of_options_py():
@@ -62,13 +66,15 @@ def test_a_misspelled_option_or_a_steps_own_wait_is_handed_to_the_module_to_refu
                  # the roles' own facts of the same prefix are no misspelling of an option
                  "failback_going": [], "failback_run": {}, "failback_report": {}, "failback_stopped": []}
     _given, _ignored, unread = action.collect(variables, "original_location_", resolve_from(variables))
-    assert unread == {"comit": False, "timeout": "abc", "recovery_pint": "latest"}
+    assert unread == {"original_location_comit": False, "original_location_timeout": "abc",
+                      "original_location_recovery_pint": "latest"}
     found = options.unread_variables(unread, "original_location_")
     assert [(p["option"], p["fix"]) for p in found] == [
         ("original_location_comit", "did you mean original_location_commit?"),
         ("original_location_recovery_pint", "did you mean original_location_recovery_point?"),
         ("original_location_timeout", "drop it, or give timeout to the step's module directly")]
-    assert action.collect(variables, "failback_", resolve_from(variables))[2] == {}
+    unread = action.collect(variables, "failback_", resolve_from(variables))[2]
+    assert not {"failback_going", "failback_run", "failback_report", "failback_stopped"} & set(unread)
 
 
 def run_action(args, task_vars, check_mode=False):
@@ -129,13 +135,14 @@ def test_the_report_directory_is_where_ansible_playbook_runs(given, expected):
     assert home == os.path.join(os.path.expanduser("~"), "reports")
 
 
-def test_a_variable_of_another_prefix_is_warned_about(monkeypatch):
-    warnings = []
-    monkeypatch.setattr(action.display, "warning", warnings.append)
-    sent, _result = run_action({"prefix": "original_location_"}, {"failback_vms": ["app01"]})
+def test_a_variable_of_another_prefix_is_handed_to_the_module_to_refuse():
+    # new-user re-try of issue 13: failback_commit=false in an original_location run was only warned about, and
+    # failback_comit not even that; the commit, which cannot be undone, then ran
+    sent, _result = run_action({"prefix": "original_location_"}, {"failback_vms": ["app01"], "failback_comit": False})
     assert sent["module_args"]["options"] == {"report_dir": os.path.join(os.getcwd(), "failback-reports")}
-    assert warnings == ["Not read by this run, which reads the variables named original_location_...: failback_vms "
-                        "(this run reads original_location_vms)."]
+    assert sent["module_args"]["unread"] == {"failback_vms": ["app01"], "failback_comit": False}
+    found = options.unread_variables(sent["module_args"]["unread"], "original_location_")
+    assert [p["fix"] for p in found] == ["name it original_location_commit", "name it original_location_vms"]
 
 
 def test_an_unknown_argument_is_refused():
