@@ -111,6 +111,20 @@ def test_every_bad_option_is_listed_in_one_refusal(shared_lab, tmp_path):
     assert_nothing_changed(shared_lab, watch, before, tmp_path)
 
 
+def test_a_variable_the_run_would_ignore_is_refused_before_any_change(shared_lab, tmp_path):
+    # new-user tries of issue 13: original_location_comit=false and failback_commit=false were ignored, and the
+    # commit (which cannot be undone) ran
+    args = dict(vars_for("original_location", tmp_path, vms=["app01"]), original_location_comit=False,
+                failback_commit=False)
+    before = lab_state(shared_lab)
+    watch = CallWatch.of(shared_lab)
+    rc, out = run_playbook("original_location", args, shared_lab.env())
+    assert rc != 0, out[-3000:]
+    assert "did you mean original_location_commit?" in out, out[-3000:]
+    assert "failback_commit: is not read by this run" in out and "name it original_location_commit" in out
+    assert_nothing_changed(shared_lab, watch, before, tmp_path)
+
+
 def test_the_recovery_plan_playbook_refuses_too(shared_lab, tmp_path):
     args = {"recovery_plan": "rp-app", "failback_poll_interval": 0, "failback_preflight": True,
             "failback_report_dir": str(tmp_path / "reports")}
@@ -154,13 +168,12 @@ PRECEDENCE_PLAY = [{
 @pytest.mark.parametrize("check", [False, True], ids=["run", "check mode"])
 def test_the_options_are_read_with_ansibles_precedence_and_unset_ones_take_their_default(tmp_path, check):
     """-e beats task vars (include_role vars are task vars), which beat play vars, which beat the inventory; an
-    option nobody set takes the default of domain/options.py; a failback_ variable is named, not read."""
+    option nobody set takes the default of domain/options.py."""
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(json.dumps({"all": {"hosts": {"app01": {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
         "original_location_vms": ["inventory-vm"], "original_location_poll_interval": 5,
-        "original_location_tools_timeout": 7, "original_location_owner": "inventory",
-        "failback_preflight": False}}}}))
+        "original_location_tools_timeout": 7, "original_location_owner": "inventory"}}}}))
     play = tmp_path / "play.yml"
     play.write_text(json.dumps(PRECEDENCE_PLAY))
     out = tmp_path / "result.json"
@@ -183,7 +196,6 @@ def test_the_options_are_read_with_ansibles_precedence_and_unset_ones_take_their
     assert got["tools_timeout"] == 7  # the inventory
     assert got["memory_remediation"] == "vmotion" and got["preflight"] is True  # unset: the defaults
     assert got["location"] == "original" and result["changed"] is False
-    assert "failback_preflight (this run reads original_location_preflight)" in proc.stdout + proc.stderr
     assert not os.path.exists(str(tmp_path / "r"))  # the report directory is probed, not made
 
 
