@@ -130,6 +130,18 @@ FAST_TIMINGS = {"timings": {"job_seconds": 0.2, "initial_replication_seconds": 0
                             "agent_registration_seconds": 2, "retry_after_seconds": 0}}
 
 
+@pytest.fixture(scope="module")
+def module_lab(tmp_path_factory):
+    """One default.yml lab (jobs fast) for a whole test module, for refusals that must each leave it exactly as it
+    was (every such test checks it)."""
+    from tests.lab.lab import Lab
+    lab = Lab("default.yml", workdir=str(tmp_path_factory.mktemp("module-lab")), overrides=specmod.merge(FAST_TIMINGS, {}))
+    os.makedirs(lab.workdir, exist_ok=True)
+    lab.start()
+    yield lab
+    lab.stop()
+
+
 @pytest.fixture
 def full_lab(tmp_path):
     """A whole lab (vCenter simulator, Azure emulator, side effects) per test, jobs fast:

@@ -8,29 +8,21 @@ emulator's state unchanged. Each input below passed the preflight ("ready, 0 blo
 reprotect after the run lock had been written and removed."""
 
 import json
-import os
 
 import pytest
-from conftest import FAST_TIMINGS, lab_state, run_module, run_playbook
+from conftest import lab_state, run_module, run_playbook
 from test_modernized import LOG
 from test_roles import vars_for
 
-from tests.lab import spec as specmod
 from tests.lab.calls import NO_MUTATIONS, CallWatch
 
 LOCK_TAG = "siterecovery-failback-lock"
 
 
 @pytest.fixture(scope="module")
-def default_lab(tmp_path_factory):
+def default_lab(module_lab):
     """One default lab for the refusals: each must leave it exactly as it was, which every test checks."""
-    from tests.lab.lab import Lab
-    lab = Lab("default.yml", workdir=str(tmp_path_factory.mktemp("preflight-lab")),
-              overrides=specmod.merge(FAST_TIMINGS, {}))
-    os.makedirs(lab.workdir, exist_ok=True)
-    lab.start()
-    yield lab
-    lab.stop()
+    return module_lab
 
 
 # playbook, the run's options, and what the refusal must name: (rule, VM, text of its finding)

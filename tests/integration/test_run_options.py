@@ -15,11 +15,10 @@ import threading
 import time
 
 import pytest
-from conftest import COLLECTIONS, FAST_TIMINGS, lab_state, run_module, run_playbook
+from conftest import COLLECTIONS, lab_state, run_module, run_playbook
 from conftest import lab_control as control
 from test_roles import FINAL, stages, vars_for
 
-from tests.lab import spec as specmod
 from tests.lab.calls import NO_MUTATIONS, CallWatch
 
 LOCK_TAG = "siterecovery-failback-lock"
@@ -30,15 +29,9 @@ def reports(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def shared_lab(tmp_path_factory):
+def shared_lab(module_lab):
     """One lab for the refusals: each must leave it exactly as it was, which every test checks."""
-    from tests.lab.lab import Lab
-    workdir = str(tmp_path_factory.mktemp("options-lab"))
-    lab = Lab("default.yml", workdir=workdir, overrides=specmod.merge(FAST_TIMINGS, {}))
-    os.makedirs(lab.workdir, exist_ok=True)
-    lab.start()
-    yield lab
-    lab.stop()
+    return module_lab
 
 
 # Each bad option of issue 13 (the examples as found, and more of their kind): the extra vars, and what the

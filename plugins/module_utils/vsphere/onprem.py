@@ -156,13 +156,19 @@ class PortGroups:
         self.client = client
         self._hosts = None
         self._names = None
+        self._switches = None  # distributed port group moid -> its switch's name
 
     def _read(self):
-        """The two reads (and the switches' uplink port groups), once for the whole plan."""
+        """The reads of networks, hosts, distributed switches (name, uplink port groups) and distributed port groups
+        (their switch), once for the whole plan."""
         if self._hosts is None:
-            uplinks = {ref._moId for row in self.client.retrieve(vim.DistributedVirtualSwitch,
-                                                                 ["config.uplinkPortgroup"])
-                       for ref in row.get("config.uplinkPortgroup") or []}
+            switches = {row["moid"]: row for row in self.client.retrieve(vim.DistributedVirtualSwitch,
+                                                                         ["name", "config.uplinkPortgroup"])}
+            uplinks = {ref._moId for row in switches.values() for ref in row.get("config.uplinkPortgroup") or []}
+            self._switches = {}
+            for row in self.client.retrieve(vim.dvs.DistributedVirtualPortgroup, ["config.distributedVirtualSwitch"]):
+                switch = row.get("config.distributedVirtualSwitch")
+                self._switches[row["moid"]] = (switches.get(switch._moId) or {}).get("name") if switch else None
             self._names = {row["moid"]: row["name"] for row in self.client.retrieve(vim.Network, ["name"])
                            if row["moid"] not in uplinks}
             self._hosts = {row["moid"]: row.get("network") or []
@@ -183,11 +189,10 @@ class PortGroups:
         return result
 
     def switch_name(self, network):
-        """The name of the distributed switch of a distributed port group; None for a standard switch's."""
-        if isinstance(network, vim.dvs.DistributedVirtualPortgroup):
-            row = self.client.retrieve(None, ["config.distributedVirtualSwitch"], objects=[network])[0]
-            return self.client.retrieve(None, ["name"], objects=[row["config.distributedVirtualSwitch"]])[0]["name"]
-        return None
+        """The name of the distributed switch of a distributed port group; None for a standard switch's (from the
+        plan's one read, :meth:`_read`)."""
+        self._read()
+        return self._switches.get(network._moId)
 
     def switch_of(self, network):
         """Where a port group lives, as vSphere names it: ``distributed switch <name>`` or ``a standard switch``."""
@@ -679,13 +684,15 @@ def _create_vm(create, existing):
                                                                 connected=False))
         changes.append(vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
                                                        device=nic))
+    buses = {c["key"]: c["bus"] for c in create.controllers}  # the record names the new VM's slots, not the MT's
     config = vim.vm.ConfigSpec(name=want.name, numCPUs=want.num_cpu, memoryMB=want.memory_mb,
                                guestId=create.shape["guest_id"], firmware=create.shape["firmware"], deviceChange=changes,
                                files=vim.vm.FileInfo(vmPathName="[%s] %s/%s.vmx" % (want.datastore, want.name,
                                                                                     want.name)),
                                # its failback manifest: the VMDKs ASR's failover wrote for it, recorded before
                                # anything can stand in for one (the commit gate's rule protected_disks_recorded)
-                               extraConfig=[diskops.manifest_option(create.disks)])
+                               extraConfig=[diskops.manifest_option(
+                                   [dict(d, bus=buses[d["slot"][0]], unit=d["slot"][1]) for d in create.disks])])
     if not diskops.never_destroys(config) or diskops.creates_existing(config, existing) or any(
             c.fileOperation for c in changes if isinstance(c.device, vim.vm.device.VirtualDisk)):
         raise VSphereError("Internal safety check: creating VM %s would create or destroy a VMDK; its VMDKs are "
@@ -711,7 +718,8 @@ def _repair_vm(name, repair, existing):
     recorded = diskops.manifest(repair.row.get("config.extraConfig"))
     if recorded and repair.attach:  # a VM this collection created: its manifest gains the VMDKs attached now
         files = {entry.get("file") for entry in recorded}
-        spec.extraConfig = [diskops.manifest_option(recorded + [d for d in repair.attach if d["file"] not in files])]
+        spec.extraConfig = [diskops.manifest_option(recorded + [dict(d, bus=d["position"][0], unit=d["position"][1])
+                                                                for d in repair.attach if d["file"] not in files])]
     if not diskops.never_destroys(spec) or diskops.creates_existing(spec, existing) or any(
             c.fileOperation for c in changes):
         raise VSphereError("Internal safety check: attaching VM %s's VMDKs would create or destroy a VMDK; they are "

@@ -50,12 +50,17 @@ def test_names_for_a_vm_are_its_placements_over_the_run_wide_ones():
 
 
 # ---------------------------------------------------------------------- case 1: three names that do not exist
-def test_every_bad_name_of_a_placement_is_reported_not_only_the_first():
+def alternate_web02(**names):
+    """An alternate-location run of web02 (no on-premises VM yet) with the placement ``names``."""
     ctx = site(location="alternate")
-    web02 = placed(base.vm_entry("web02", mt=None, os_type="Linux"), master_target="mt-nope", datastore="vmfs-99",
-                   retention_volume="Z:")
+    web02 = placed(base.vm_entry("web02", mt=None, os_type="Linux"), **names)
     web02["onprem"] = None
     ctx["vms"] = [web02]
+    return ctx
+
+
+def test_every_bad_name_of_a_placement_is_reported_not_only_the_first():
+    ctx = alternate_web02(master_target="mt-nope", datastore="vmfs-99", retention_volume="Z:")
     found = blockers(readiness.evaluate(ctx), "web02")
     assert found == [
         ("master_target_available", "Master target mt-nope is not registered with the configuration server (registered: "
@@ -68,11 +73,8 @@ def test_every_bad_name_of_a_placement_is_reported_not_only_the_first():
 
 
 def test_a_named_retention_volume_and_datastore_of_a_registered_master_target():
-    ctx = site(location="alternate")
-    web02 = placed(base.vm_entry("web02", mt=None, os_type="Linux"), master_target="mt-lin01", datastore="vmfs-01",
-                   retention_volume="Z:")
-    web02["onprem"] = None
-    ctx["vms"] = [web02]
+    ctx = alternate_web02(master_target="mt-lin01", datastore="vmfs-01", retention_volume="Z:")
+    web02, = ctx["vms"]
     found = dict(blockers(readiness.evaluate(ctx), "web02"))
     assert found["mt_retention_volume"] == "Master target mt-lin01 has no retention volume Z: (it has: /mnt/retention)."
     assert "alternate_datastore" not in found  # esx02 mounts vmfs-01

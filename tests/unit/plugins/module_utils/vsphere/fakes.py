@@ -361,6 +361,8 @@ class FakeVSphere:
         table = {vim.VirtualMachine: self.vms, vim.HostSystem: self.hosts, vim.Datastore: self.datastores,
                  vim.ComputeResource: self.computes, vim.Folder: self.folders, vim.Datacenter: self.datacenters,
                  vim.Network: self.networks,
+                 vim.dvs.DistributedVirtualPortgroup: {k: v for k, v in self.networks.items()
+                                                       if k.startswith("dvportgroup-")},
                  vim.DistributedVirtualSwitch: {k: dict(v, moid=k) for k, v in getattr(self, "switches", {}).items()}
                  }[obj_type]
         rows = [self._snapshot(row) for row in table.values()]

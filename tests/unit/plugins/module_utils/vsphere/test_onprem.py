@@ -1135,6 +1135,9 @@ def test_a_created_vm_carries_the_failback_manifest_of_the_vmdks_it_was_created_
     ensure(world, [web02()])
     (_name, args), = world.calls_of("CreateVM_Task")
     assert manifest_of(args["config"]) == [(WEB0, "6000C29-w0"), (WEB1, "6000C29-w1")]
+    # with the new VM's slots, not the ones the VMDKs had on the master target (new-user re-try of issue 14)
+    recorded = json.loads({o.key: o.value for o in args["config"].extraConfig}["siterecovery.failback.disks"])
+    assert [(e["bus"], e["unit"]) for e in recorded] == [(0, 0), (0, 1)]
 
 
 def test_record_disks_writes_the_failback_manifest_of_the_disks_attached_once():
@@ -1181,6 +1184,9 @@ def test_a_repair_adds_the_vmdks_it_attaches_to_a_manifest_and_never_starts_one(
     (_target, args), = world.calls_of("ReconfigVM_Task")
     # a record written after the failover would prove nothing, so a VM without one is not given one
     assert manifest_of(args["spec"]) == ([(WEB1, "6000C29-w1"), (WEB0, None)] if recorded else None)
+    if recorded:  # the VMDK attached now is recorded at the slot it takes
+        entries = json.loads({o.key: o.value for o in args["spec"].extraConfig}["siterecovery.failback.disks"])
+        assert (entries[1]["bus"], entries[1]["unit"]) == (0, 0)
 
 
 def test_a_running_vm_created_before_its_vmdks_were_back_is_restarted_to_boot_from_its_first_disk():
@@ -1430,6 +1436,10 @@ def test_a_port_group_named_with_its_distributed_switch_picks_that_one(switch):
     world = alternate_site()
     groups = {name: world.add_network("DPG-Prod", distributed=True, switch=name) for name in ("DSwitch-A", "DSwitch-B")}
     ensure(world, [from_asr(network_map={"VM Network": "%s/DPG-Prod" % switch})])
+    # each port group's switch comes from one read of the plan, not from reads per port group
+    assert [paths for obj_type, paths in world.reads if obj_type is vim.dvs.DistributedVirtualPortgroup] == [
+        ("config.distributedVirtualSwitch",)]
+    assert not [paths for _t, paths in world.reads if paths == ("config.distributedVirtualSwitch",)][1:]
     (_name, args), = world.calls_of("CreateVM_Task")
     nic, = [c.device for c in args["config"].deviceChange if isinstance(c.device, DEV.VirtualEthernetCard)]
     assert nic.backing.port.portgroupKey == groups[switch]._moId
