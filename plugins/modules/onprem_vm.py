@@ -34,6 +34,13 @@ description:
     NICs as Site Recovery reports them (modernized items; classic items name no network) through
     O(vms[].network_map) / O(network_map). A port group the host does not have, a name two port groups of the host
     carry (the switches are named), and a source NIC whose network is not reported are refused before any change.
+  - Reads each VM's protected item first (one GET per VM) and acts only where Site Recovery has failed the VM back
+    (stage V(failed_back), failed over and not committed yet). A VM still replicating to on-premises is refused
+    before anything is read in vCenter - its VMDKs on the master target are Site Recovery's replica, and taking them
+    off would break its replication. A VM whose failover failed is refused unless O(memory_remediation=vmotion) -
+    then it is only moved to a host with room and started (the remedy of ASR error 8038, after which the failover
+    is run again), and refused if bringing it up would create it or take disks off a master target. A VM past the
+    verification (failback committed, or reprotected to Azure) is left alone and reported C(skipped).
   - Before powering on, compares the host's free memory with the VM's memory (error 8038 of ASR).
     With O(memory_remediation=vmotion) it moves the VM to the connected host of the same cluster with
     the most free memory that mounts all its datastores; with V(fail) it stops with the 8038 remedy.
@@ -57,9 +64,11 @@ description:
 author:
   - Site Recovery Failback maintainers (@siterecovery)
 extends_documentation_fragment:
+  - siterecovery.failback.azure
+  - siterecovery.failback.vault
   - siterecovery.failback.vsphere
   - siterecovery.failback.attributes
-  - siterecovery.failback.attributes.ACTION_GROUP_VSPHERE
+  - siterecovery.failback.attributes.ACTION_GROUP_BOTH
 attributes:
   check_mode:
     support: full
@@ -218,8 +227,12 @@ options:
 """
 
 EXAMPLES = r"""
+# The vault comes from module_defaults (group/siterecovery.failback.azure) or the AZURE_SITE_RECOVERY_RESOURCE_GROUP
+# and AZURE_SITE_RECOVERY_VAULT environment variables, as in every example below but the first.
 - name: Power on the failed-back VMs, moving them off a host short of memory
   siterecovery.failback.onprem_vm:
+    resource_group: rg-asr
+    vault_name: vault-dr
     vms:
       - name: app01
         master_target: mt-win01
@@ -277,6 +290,17 @@ vms:
       description: The VM.
       type: str
       sample: app01
+    failback_stage:
+      description:
+        - The stage of the VM's protected item when the module read it (see
+          M(siterecovery.failback.replicated_item_info)).
+      type: str
+      sample: failed_back
+    skipped:
+      description: The VM is past the verification (its failback is committed); nothing was read in vCenter for it.
+      type: bool
+      returned: when the VM was skipped
+      sample: true
     changed:
       description: Whether anything changed (or would change, in check mode) for this VM.
       type: bool
@@ -369,12 +393,31 @@ duration_seconds:
   sample: 12.5
 """
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, options
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import verification as verifications
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import onprem
+
+
+def stage_gate(module, deadline):
+    """Read each VM's item once and sort the VMs by its stage (``domain.lifecycle.onprem_gate``); refuse, before
+    anything is read in vCenter, a VM Site Recovery has not failed back: its VMDKs on the master target are still
+    Site Recovery's replica."""
+    names = []
+    for entry in module.params["vms"]:
+        if entry["name"] not in names:
+            names.append(entry["name"])
+    selected = asr_items.select(module.vault(deadline=deadline), vms=names)
+    stage_of = {item["name"]: item["failback_stage"] for _model, item in selected}
+    gate = lifecycle.onprem_gate({name: stage_of.get(name, "unknown") for name in names},
+                                 module.params["memory_remediation"])
+    if gate["refusals"]:
+        raise FailbackError("Refusing to bring the VMs up; nothing was changed: " + " ".join(gate["refusals"]),
+                            refusals=gate["refusals"], rule="stage_allows_step")
+    return stage_of, gate
 
 
 def run(module):
@@ -385,19 +428,35 @@ def run(module):
     if problems:
         raise FailbackError(options.summary(problems, "the on-premises verification (nothing was read)"),
                             problems=problems, rule="options_valid")
-    try:
-        outcome = onprem.ensure(
-            module.vsphere(), params["vms"], {"location": params["location"], "network_map": params["network_map"]},
-            params["memory_remediation"],
-            module.check_mode, Deadline(params["timeout"]),
-            Deadline(params["tools_timeout"]) if params["wait_for_tools"] else None, params["verification"])
-    except FailbackError as error:  # powered on (or changed) before the failure: changed is true
-        module.fail(error, changed=bool(error.details.get("changed")))
-        return None
+    deadline = Deadline(params["timeout"])
+    stage_of, gate = stage_gate(module, deadline)
+    entries = [entry for entry in params["vms"] if entry["name"] in gate["act"]]
+    outcome = {"changed": False, "vms": [], "tasks": [], "power_on_seconds": None, "diff": {"before": {}, "after": {}}}
+    if entries:
+        try:
+            outcome = onprem.ensure(
+                module.vsphere(), entries, {"location": params["location"], "network_map": params["network_map"]},
+                params["memory_remediation"], module.check_mode, deadline,
+                Deadline(params["tools_timeout"]) if params["wait_for_tools"] else None, params["verification"],
+                remedy_only=gate["remedy_only"])
+        except FailbackError as error:  # powered on (or changed) before the failure: changed is true
+            module.fail(error, changed=bool(error.details.get("changed")))
+            return None
+    for entry in outcome["vms"]:
+        entry["failback_stage"] = stage_of.get(entry["name"])
+    outcome["vms"] = [_skipped(entry["name"], gate["skip"][entry["name"]]) if entry["name"] in gate["skip"]
+                      else next(e for e in outcome["vms"] if e["name"] == entry["name"]) for entry in params["vms"]]
     diff = outcome.pop("diff")
     if module.diff_mode:
         outcome["diff"] = diff
     return outcome
+
+
+def _skipped(name, stage):
+    """The result of a VM past the verification (nothing read in vCenter, nothing changed)."""
+    return {"name": name, "failback_stage": stage, "skipped": True, "changed": False, "created": False,
+            "disks_returned": 0, "disks_recorded": False, "disks_attached": [], "powered_off": False, "vmotion_to": None,
+            "powered_on": False}
 
 
 def main():
@@ -429,7 +488,7 @@ def main():
         "tools_timeout": {"type": "int", "default": 300},
         "timeout": {"type": "int", "default": 900},
     }
-    module = FailbackModule(spec, vsphere=True, supports_check_mode=True)
+    module = FailbackModule(spec, vsphere=True, azure=True, vault=True, supports_check_mode=True)
     module.run(run)
 
 

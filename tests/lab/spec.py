@@ -465,6 +465,11 @@ def _normalize_item(spec, asr, item, vms, datastores, now):
     item.setdefault("in_cs_database", True)
     item.setdefault("failback_manifest", True)
     item.setdefault("alternate_nics", 1)
+    # a failover that stopped before moving the disks: Site Recovery says the item's stage, vCenter looks as at this
+    # one (classic flow; None: as at the item's stage)
+    item.setdefault("onprem_as_at", None)
+    if item["onprem_as_at"] not in (None, *STAGES):
+        raise SpecError("item %s: onprem_as_at %r is not one of %s" % (name, item["onprem_as_at"], ", ".join(STAGES)))
     # original location: the source VM still exists (ASR knows it by identity, so a stray VM of the
     # same name is not it: such a spec says original_location: false)
     item.setdefault("original_location", vm is not None and item["source"] != "physical")
@@ -563,7 +568,7 @@ def _apply_stages(spec, asr, vms, datastores):
     """Make vCenter agree with each item's stage (see README: the world a stage implies)."""
     mts = {m["vm"]: m for m in asr["master_targets"]}
     for item in asr["items"]:
-        stage = item["stage"]
+        stage = item["onprem_as_at"] or item["stage"]
         if asr["flow"] == "modernized":
             spec_modern.apply_stage(item, _item_vm(vms, item) if item["original_location"] else None, ONPREM_RUNNING)
             continue

@@ -77,7 +77,16 @@ STEPS = (
          _AFTER_FAILOVER, module="failover",
          why={"failed_over_to_azure": "its failover to Azure is not committed"}),
     Step("verify_onprem", "verify on-premises", ("failed_back",), "failed_back",
-         ("failback_committed", "reprotected_to_azure", *_NOTHING_TO_DO), module="onprem_vm"),
+         ("failback_committed", "reprotected_to_azure", *_NOTHING_TO_DO), module="onprem_vm",
+         why={"failover_failed": "its failover to on-premises failed; retry the failover (onprem_vm starts a VM whose "
+                                 "failover failed only as the remedy of ASR error 8038, with memory_remediation: "
+                                 "vmotion)",
+              "replicating_to_onprem": "it has not failed over to on-premises yet: its VMDKs on the master target "
+                                       "are Site Recovery's replica; fail it over first"}),
+    # ASR error 8038: the failover job attached the VM's disks, then could not power it on (its host lacks memory).
+    # The documented fix moves the VM to a host with room and starts it; then the failover is run again.
+    Step("start_short_of_memory", "move a VM short of memory (ASR error 8038) and start it", ("failover_failed",),
+         "failover_failed", _AFTER_FAILOVER, module="onprem_vm (memory_remediation: vmotion)"),
     Step("commit", "commit (ASR deletes the Azure VMs)", ("failed_back",), "failback_committed",
          ("failback_committed", "reprotected_to_azure", *_NOTHING_TO_DO), module="commit",
          why={"running_in_azure": "it was not failed back yet",
@@ -100,6 +109,40 @@ FAILBACK = ("reprotect_to_onprem", "failover", "verify_onprem", "commit", "repro
 def step(name):
     """The Step called ``name``; KeyError for an unknown one."""
     return BY_NAME[name]
+
+
+def onprem_decision(stage, memory_remediation):
+    """What ``onprem_vm`` may do with a VM whose item is at ``stage``: ``(ACT | SKIP | REFUSE, reason, remedy_only)``.
+
+    ``verify on-premises`` acts at ``failed_back``; with ``memory_remediation`` V(vmotion) a VM whose failover
+    failed (``failover_failed``) may be moved and started (``start_short_of_memory``), ``remedy_only`` True: it
+    must take no disk off a master target and create no VM (the failover, run again, does that)."""
+    remedy = BY_NAME["start_short_of_memory"]
+    if memory_remediation == "vmotion" and stage in remedy.starts_from:
+        return ACT, None, True
+    action, reason = BY_NAME["verify_onprem"].decide(stage)
+    return action, reason, False
+
+
+def onprem_gate(stages_by_vm, memory_remediation):
+    """Sort the VMs ``onprem_vm`` was given by their items' stages (``{VM name: stage}``, in the order given).
+
+    Returns ``{act: [names], remedy_only: [names], skip: {name: stage}, refusals: [sentences]}``: ``act`` the VMs to
+    bring up (``remedy_only`` among them: only moved and started, see :func:`onprem_decision`), ``skip`` those past
+    the verification (a re-run after the commit changes nothing), ``refusals`` one sentence per VM at a stage the
+    verification cannot start from (naming the VM, its stage and what to do)."""
+    gate = {"act": [], "remedy_only": [], "skip": {}, "refusals": []}
+    for name, stage in stages_by_vm.items():
+        action, reason, remedy_only = onprem_decision(stage, memory_remediation)
+        if action == SKIP:
+            gate["skip"][name] = stage
+        elif action == REFUSE:
+            gate["refusals"].append("VM %s is at stage %s: %s." % (name, stage, reason))
+        else:
+            gate["act"].append(name)
+            if remedy_only:
+                gate["remedy_only"].append(name)
+    return gate
 
 
 def stages_of(*step_names):

@@ -603,11 +603,34 @@ def _diskless_power_ons(inventory, result, from_master_target):
     return refusals
 
 
-def plan(inventory, wants, remediation, found=None, port_groups=None):
+def _beyond_the_remedy(result, remedy_only):
+    """Refusals for the VMs of ``remedy_only`` (their failover failed) whose plan does more than move and start them."""
+    refusals = []
+    for name in remedy_only:
+        entry = result.results.get(name)
+        if entry is None:
+            continue
+        more = [what for what, planned in (
+            ("create it", name in result.create_plans),
+            ("take %d disk(s) off its master target" % entry["disks_returned"], entry["disks_returned"]),
+            ("attach VMDKs attached to no VM", name in result.repairs),
+            ("record its disks", name in result.records)) if planned]
+        if more:
+            refusals.append(
+                "VM %s: its failover to on-premises failed (stage failover_failed), and bringing it up would %s. At that "
+                "stage only the remedy of ASR error 8038 runs (move the VM to a host with room and start it, once the "
+                "failover attached its disks); run the failover again instead: it attaches the disks Site Recovery "
+                "replicated." % (name, " and ".join(more)))
+    return refusals
+
+
+def plan(inventory, wants, remediation, found=None, port_groups=None, remedy_only=()):
     """Check every VM, then plan; raise listing every refusal (nothing changed).
 
     ``found``: :func:`search`'s answer (VMDKs attached to nothing); ``port_groups``: a :class:`PortGroups`
-    (read once, on first use: a VM created with networks, or the 8038 remedy)."""
+    (read once, on first use: a VM created with networks, or the 8038 remedy); ``remedy_only``: names of VMs whose
+    failover failed (``domain.lifecycle.onprem_decision``), which may only be moved and started: a plan that creates
+    one, takes disks off a master target for it, attaches VMDKs to it or records its disks is refused."""
     found = found if found is not None else master_target.Found()
     if port_groups is None:  # read on first use only: a VM created with networks, or one that must move (8038)
         port_groups = PortGroups(inventory.client)
@@ -651,6 +674,7 @@ def plan(inventory, wants, remediation, found=None, port_groups=None):
                 result.results[disk_result["name"]]["disks_returned"] = returned
                 result.results[disk_result["name"]]["changed"] |= bool(returned)
     refusals += _diskless_power_ons(inventory, result, {r.name for r in detach_requests})
+    refusals += _beyond_the_remedy(result, remedy_only)
     if refusals:
         raise VSphereError("Refusing to bring the VMs up; nothing was changed: " + " ".join(refusals), refusals=refusals)
     result.existing = {f for f in inventory.attached_files() if f} | {
@@ -922,19 +946,22 @@ def _tools_refusals(inventory, wants, verification):
     return refusals
 
 
-def ensure(client, entries, defaults, remediation, check_mode, deadline, tools_deadline=None, verification=None):
+def ensure(client, entries, defaults, remediation, check_mode, deadline, tools_deadline=None, verification=None,
+           remedy_only=()):
     """The module's whole job: returns ``{changed, vms, tasks, power_on_seconds, diff}``; ``diff`` holds each VM's
     disks before and after (:func:`disk_layout`; predicted in check mode).
 
     ``verification``: a mode or ``{default, per_vm}`` (``domain.verification``; None is ``tools``). Only VMs verified
     by ``tools`` are waited for (when ``tools_deadline`` is given); then one in which vCenter already says Tools are
-    not installed is refused before any change. A failure after the first change carries ``changed`` True."""
+    not installed is refused before any change. A failure after the first change carries ``changed`` True.
+    ``remedy_only``: as for :func:`plan`."""
     wants = [Want(entry, defaults) for entry in entries]
     inventory = Inventory(client)
     # Tools are verified only when waited for (wait_for_tools); check mode refuses as the real run would
     tools_refusals = _tools_refusals(inventory, wants, verification) if tools_deadline is not None else []
     try:
-        planned = plan(inventory, wants, remediation, search(client, inventory, wants, deadline))
+        planned = plan(inventory, wants, remediation, search(client, inventory, wants, deadline),
+                       remedy_only=remedy_only)
     except VSphereError as error:
         if not tools_refusals:
             raise

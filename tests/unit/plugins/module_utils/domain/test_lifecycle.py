@@ -91,3 +91,47 @@ def test_the_documented_step_table_is_the_one_the_code_prints():
     # the modernized flow's rules are registered too (importing readiness_modern registers them)
     assert set(readiness_modern.RULE_IDS) <= {r["id"] for r in readiness.RULES}
     assert found.group(1) == lifecycle.markdown_table(readiness.RULES)
+
+
+# -- onprem_vm (verify on-premises, and the 8038 remedy) ------------------------------------------------------------
+# Expected from the lifecycle of docs/failback.md: the on-premises VM is brought up once Site Recovery failed it back
+# (failover done, not committed); before that its VMDKs on the master target are the replica; after the commit there
+# is nothing left to verify. The 8038 remedy (move the VM, start it, fail over again) is for a failed failover only.
+
+@pytest.mark.parametrize("stage, remediation, expected", [
+    ("failed_back", "fail", (A, False)),
+    ("failed_back", "vmotion", (A, False)),
+    ("failover_failed", "vmotion", (A, True)),
+    ("failover_failed", "fail", (R, False)),
+    ("replicating_to_onprem", "vmotion", (R, False)),
+    ("replicating_to_onprem", "fail", (R, False)),
+    ("running_in_azure", "fail", (R, False)),
+    ("reprotecting_to_onprem", "fail", (R, False)),
+    ("job_running", "vmotion", (R, False)),
+    ("unknown", "fail", (R, False)),
+    ("failback_committed", "fail", (S, False)),
+    ("reprotected_to_azure", "vmotion", (S, False)),
+    ("protected_to_azure", "fail", (S, False)),
+])
+def test_onprem_vm_acts_only_on_a_vm_failed_back_or_short_of_memory_after_a_failed_failover(stage, remediation,
+                                                                                            expected):
+    action, reason, remedy_only = lifecycle.onprem_decision(stage, remediation)
+    assert (action, remedy_only) == expected
+    assert (reason is not None) == (action == R)
+
+
+def test_onprem_gate_sorts_the_vms_and_names_each_refused_one_with_its_stage():
+    gate = lifecycle.onprem_gate({"app01": "failed_back", "web01": "replicating_to_onprem", "db01": "failover_failed",
+                                  "web03": "failback_committed"}, "fail")
+    assert gate["act"] == ["app01"] and gate["remedy_only"] == []
+    assert gate["skip"] == {"web03": "failback_committed"}
+    assert len(gate["refusals"]) == 2
+    web01, db01 = gate["refusals"]
+    assert web01.startswith("VM web01 is at stage replicating_to_onprem: ") and "fail it over first" in web01
+    assert db01.startswith("VM db01 is at stage failover_failed: ") and "retry the failover" in db01
+    assert "memory_remediation: vmotion" in db01
+
+
+def test_onprem_gate_lets_the_8038_remedy_start_a_vm_whose_failover_failed():
+    gate = lifecycle.onprem_gate({"app01": "failover_failed", "db01": "failed_back"}, "vmotion")
+    assert gate == {"act": ["app01", "db01"], "remedy_only": ["app01"], "skip": {}, "refusals": []}

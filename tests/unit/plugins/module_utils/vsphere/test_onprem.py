@@ -1482,3 +1482,25 @@ def test_a_source_nic_whose_network_asr_does_not_name_is_refused():
     assert refusals(world, [from_asr(source=dict(RCM_SOURCE, networks=[None]))]) == [
         "VM web02: ASR does not name the network of source NIC 0. Give networks: [port group, ...] for every NIC, in "
         "order."]
+
+
+# -- a VM whose failover failed: only the 8038 remedy (issue 13: onprem_vm never took ASR's stage into account) ------
+
+def test_a_vm_whose_failover_failed_is_only_moved_and_started():
+    world = crowded()
+    outcome = onprem.ensure(world, [{"name": "app01"}], {"location": "original"}, "vmotion", False, deadline(),
+                            remedy_only=["app01"])
+    assert outcome["tasks"] == ["vMotion app01 to esx02", "power on app01"]
+
+
+def test_a_vm_whose_failover_failed_is_refused_when_its_disks_are_still_on_the_master_target():
+    # the failover stopped before attaching them: taking the replica off the master target is the failover's job
+    world = disks_on_master_target()
+    with pytest.raises(VSphereError) as info:
+        onprem.ensure(world, [{"name": "app01", "master_target": "mt-lin01"}], {"location": "original"}, "vmotion",
+                      False, deadline(), remedy_only=["app01"])
+    assert changing_calls(world) == []
+    (refusal,) = info.value.details["refusals"]
+    assert refusal.startswith("VM app01: its failover to on-premises failed (stage failover_failed), and bringing it "
+                              "up would take 2 disk(s) off its master target.")
+    assert "run the failover again" in refusal
