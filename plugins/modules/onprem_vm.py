@@ -59,6 +59,12 @@ description:
   - A run that failed after its first change is completed by running it again - for example a VM
     whose VMDKs were detached from the master target but which was not created is created from its
     VMDKs where they are (C([datastore] name/), attached to no VM), found by a datastore search.
+  - The reconfigure that takes a VM's VMDKs off the master target also pins their disk UUIDs there (extraConfig
+    C(siterecovery.failback.pinned), the UUIDs vCenter reported while Site Recovery's replica was attached). A VMDK
+    found later attached to no VM is recorded in the VM's failback manifest with its pinned UUID, never with one read
+    from whatever file sits at its path, so a file standing in for it fails the commit gate. A VMDK found attached
+    to no VM that no run pinned is attached, but not recorded (a warning says so) - the commit then refuses the VM
+    until the run option C(protected_disk_files) names its VMDKs.
   - Reports the host, power state, VMware Tools status and how long power-on took. A failure after a change (a
     VM powered on whose VMware Tools do not run) reports C(changed=true).
 author:
@@ -313,7 +319,9 @@ vms:
       description:
         - Other VMs of the same name, left alone (the VM was identified by its instance UUID, or as the one VM of
           the name); each sentence names them by folder, .vmx, instance UUID, host and power state.
-      returned: when another VM has the VM's name
+        - VMDKs found attached to no VM that no run pinned, attached but not recorded in the failback manifest.
+        - Each is also issued as an Ansible warning.
+      returned: when another VM has the VM's name, or a VMDK was not recorded
       type: list
       elements: str
       sample:
@@ -328,7 +336,7 @@ vms:
       description:
         - The VM's disks were (or would be) recorded in its failback manifest (extraConfig
           C(siterecovery.failback.disks)) - a VM created here, or one asked to by O(vms[].record_disks) that carried
-          none.
+          none. False when a VMDK of it was found attached to no VM and no run pinned its disk UUID.
       type: bool
       sample: false
     disks_attached:
@@ -444,6 +452,8 @@ def run(module):
             return None
     for entry in outcome["vms"]:
         entry["failback_stage"] = stage_of.get(entry["name"])
+        for warning in entry.get("warnings") or []:
+            module.ansible.warn(warning)
     outcome["vms"] = [_skipped(entry["name"], gate["skip"][entry["name"]]) if entry["name"] in gate["skip"]
                       else next(e for e in outcome["vms"] if e["name"] == entry["name"]) for entry in params["vms"]]
     diff = outcome.pop("diff")

@@ -126,6 +126,7 @@ class Create:
     def __init__(self, want, mt_row, host, disks, controllers, nics, shape=None):
         self.want, self.mt_row, self.host, self.disks = want, mt_row, host, disks
         self.controllers, self.nics = controllers, nics
+        self.record = True  # its failback manifest is written in the create (every disk's UUID is known)
         self.shape = shape or {"firmware": want.firmware or "bios", "guest_id": want.guest_id,
                                "scsi_type": want.scsi_type or source_vm.DEFAULT_SCSI}
 
@@ -356,11 +357,13 @@ def _plan_repair(inventory, want, row, found, result, entry):
         controllers[bus] = controller
         new_controllers.append(controller)
     attach, moves = [], []
+    pins = diskops.pinned(inventory.vms.values())
     for disk, position in zip(own, positions, strict=True):
         slot = (controllers[position[0]]["key"], position[1])
         if disk["disk"] is None:
             attach.append({"file": disk["file"], "size_gb": found.sizes.get(disk["file"], 0), "uuid": None,
-                           "position": position, "slot": slot})
+                           "pinned_uuid": (pins.get(disk["file"]) or {}).get("uuid"), "position": position,
+                           "slot": slot})
         elif position != disk["position"]:
             moves.append({"file": disk["file"], "key": disk["disk"]["key"], "size_gb": disk["disk"]["size_gb"],
                           "uuid": disk["disk"]["uuid"], "before": disk["position"], "position": position, "slot": slot})
@@ -370,12 +373,21 @@ def _plan_repair(inventory, want, row, found, result, entry):
     power_off = (bool(moves) or boot_missing) and str(row.get("runtime.powerState")) != "poweredOff"
     result.repairs[want.name] = Repair(row, attach, moves, new_controllers, power_off)
     entry.update(disks_attached=[d["file"] for d in attach], powered_off=power_off, changed=True)
+    unproven = [d["file"] for d in attach if not d["pinned_uuid"]]
+    if unproven and (diskops.manifest(row.get("config.extraConfig")) or want.name in result.records):
+        # recorded only with the UUIDs they had on a master target: the record stays as it is (or is not written)
+        entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven))
+        if want.name in result.records:
+            result.records.remove(want.name)
+            entry["disks_recorded"] = False
     return []
 
 
 def _own_disks(inventory, want, mt_row, found, holders):
     """The VM's VMDKs ``[datastore] name/name[_N].vmdk``: on the master target, or on the datastore
-    attached to nothing. Returns ``(disks in disk order, problems)``."""
+    attached to nothing (each with ``pinned_uuid``: its UUID pinned when a run took it off a master target,
+    ``diskops.pinned``; None when nothing pinned it). Returns ``(disks in disk order, problems)``."""
+    pins = diskops.pinned(inventory.vms.values())
     directory = "[%s] %s/" % (want.datastore, want.name)
     pattern = diskops.named_after(want.name)
     problems = []
@@ -387,8 +399,9 @@ def _own_disks(inventory, want, mt_row, found, holders):
         if file_name in known or not pattern.match(name):
             continue
         holder = holders.get(file_name)
-        if holder is None:
-            own.append({"file": file_name, "size_gb": found.sizes.get(file_name, 0), "uuid": None, "where": "none"})
+        if holder is None:  # attached as it is (no uuid of ours in the backing); recorded with its pinned UUID
+            own.append({"file": file_name, "size_gb": found.sizes.get(file_name, 0), "uuid": None, "where": "none",
+                        "pinned_uuid": (pins.get(file_name) or {}).get("uuid")})
         else:
             problems.append("VM %s: its VMDK %s is attached to VM %s, not to master target %s. Detach it from %s "
                             "(without deleting it) and re-run."
@@ -445,9 +458,22 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
     if problems:
         return host_row, problems
     result.creates.append((want, mt_row, own))
-    result.create_plans[want.name] = Create(want, mt_row, host_row, own, controllers, nics, shape)
-    entry.update(created=True, disks_returned=len(own), disks_recorded=True, changed=True)
+    create = Create(want, mt_row, host_row, own, controllers, nics, shape)
+    unproven = [d["file"] for d in own if d["where"] == "none" and not d.get("pinned_uuid")]
+    create.record = not unproven
+    result.create_plans[want.name] = create
+    entry.update(created=True, disks_returned=len(own), disks_recorded=create.record, changed=True)
+    if unproven:
+        entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven))
     return host_row, []
+
+
+def _unproven_warning(name, files):
+    return ("VM %s: its VMDK(s) %s were found attached to no VM, and no run pinned their disk UUIDs when they left a "
+            "master target (siterecovery.failback.pinned): nothing proves they are Site Recovery's replica. They are "
+            "attached, but the VM's disks are not recorded, so the commit refuses it (rule protected_disks_recorded) "
+            "until you check them and name the VM's VMDKs in the run option protected_disk_files."
+            % (name, ", ".join(files)))
 
 
 def _shape(want):
@@ -682,12 +708,15 @@ def plan(inventory, wants, remediation, found=None, port_groups=None, remedy_onl
     return result
 
 
-def _detach_from_master_target(mt_row, creates):
+def _detach_from_master_target(mt_row, creates, attached_files):
     """Start detaching the VMDKs of ``creates`` (VMs to be created) from one master target, in one
-    reconfigure (no file operation: every VMDK stays on its datastore)."""
+    reconfigure (no file operation: every VMDK stays on its datastore) that also pins their disk UUIDs on it
+    (``diskops.pinned``): a run stopped before the VM is created leaves them attached to no VM, and its re-run records
+    them with the UUIDs they had here."""
     devices = {d.key: d for d in mt_row.get("config.hardware.device") or []}
-    keys = [d["key"] for c in creates for d in c.disks if d["where"] == "mt"]
-    spec = vim.vm.ConfigSpec(deviceChange=[diskops.remove_spec(devices[key]) for key in keys])
+    detached = [d for c in creates for d in c.disks if d["where"] == "mt"]
+    spec = vim.vm.ConfigSpec(deviceChange=[diskops.remove_spec(devices[d["key"]]) for d in detached],
+                             extraConfig=[diskops.pin_option(mt_row, detached, attached_files)])
     if not diskops.never_destroys(spec):
         raise VSphereError("Internal safety check: a reconfigure would destroy a VMDK; refused.")
     names = " and ".join("%s's" % c.want.name for c in creates)
@@ -709,14 +738,17 @@ def _create_vm(create, existing):
         changes.append(vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add,
                                                        device=nic))
     buses = {c["key"]: c["bus"] for c in create.controllers}  # the record names the new VM's slots, not the MT's
+    # its failback manifest: the VMDKs ASR's failover wrote for it, with the UUIDs they had on the master target (now,
+    # or pinned when a run took them off it), recorded before anything can stand in for one (the commit gate's rule
+    # protected_disks_recorded); none when a VMDK found attached to no VM was never pinned
+    record = [diskops.manifest_option([dict(d, bus=buses[d["slot"][0]], unit=d["slot"][1],
+                                            uuid=d["uuid"] if d["where"] == "mt" else d.get("pinned_uuid"))
+                                       for d in create.disks])] if create.record else None
     config = vim.vm.ConfigSpec(name=want.name, numCPUs=want.num_cpu, memoryMB=want.memory_mb,
                                guestId=create.shape["guest_id"], firmware=create.shape["firmware"], deviceChange=changes,
                                files=vim.vm.FileInfo(vmPathName="[%s] %s/%s.vmx" % (want.datastore, want.name,
                                                                                     want.name)),
-                               # its failback manifest: the VMDKs ASR's failover wrote for it, recorded before
-                               # anything can stand in for one (the commit gate's rule protected_disks_recorded)
-                               extraConfig=[diskops.manifest_option(
-                                   [dict(d, bus=buses[d["slot"][0]], unit=d["slot"][1]) for d in create.disks])])
+                               extraConfig=record)
     if not diskops.never_destroys(config) or diskops.creates_existing(config, existing) or any(
             c.fileOperation for c in changes if isinstance(c.device, vim.vm.device.VirtualDisk)):
         raise VSphereError("Internal safety check: creating VM %s would create or destroy a VMDK; its VMDKs are "
@@ -740,10 +772,14 @@ def _repair_vm(name, repair, existing):
         changes.append(diskops.attach_spec(disk, disk["slot"], -500 - index))
     spec = vim.vm.ConfigSpec(deviceChange=changes)
     recorded = diskops.manifest(repair.row.get("config.extraConfig"))
-    if recorded and repair.attach:  # a VM this collection created: its manifest gains the VMDKs attached now
+    proven = [d for d in repair.attach if d.get("pinned_uuid")]
+    if recorded and proven and len(proven) == len(repair.attach):
+        # a VM this collection created: its manifest gains the VMDKs attached now, with the UUIDs pinned when they left
+        # the master target (one never pinned leaves the record as it is: nothing proves it is the replica)
         files = {entry.get("file") for entry in recorded}
-        spec.extraConfig = [diskops.manifest_option(recorded + [dict(d, bus=d["position"][0], unit=d["position"][1])
-                                                                for d in repair.attach if d["file"] not in files])]
+        spec.extraConfig = [diskops.manifest_option(recorded + [
+            dict(d, bus=d["position"][0], unit=d["position"][1], uuid=d["pinned_uuid"])
+            for d in repair.attach if d["file"] not in files])]
     if not diskops.never_destroys(spec) or diskops.creates_existing(spec, existing) or any(
             c.fileOperation for c in changes):
         raise VSphereError("Internal safety check: attaching VM %s's VMDKs would create or destroy a VMDK; they are "
@@ -754,10 +790,14 @@ def _repair_vm(name, repair, existing):
     return repair.row["obj"].ReconfigVM_Task(spec=spec), label
 
 
-def _record_disks(row, name):
+def _record_disks(row, name, pins=None):
     """Start the reconfigure that gives VM ``name`` its failback manifest (extraConfig ``siterecovery.failback.disks``)
-    of the flat disks attached to it now, with their disk UUIDs: no device change, no file operation."""
-    attached = [{"file": d["file"], "size_gb": d["size_gb"], "uuid": d["uuid"], "bus": d["controller_bus"],
+    of the flat disks attached to it now, with their disk UUIDs - for a VMDK pinned when a run took it off a master
+    target (``pins``, ``diskops.pinned``), the UUID pinned then, so a file standing in for it fails the commit gate:
+    no device change, no file operation."""
+    pins = pins or {}
+    attached = [{"file": d["file"], "size_gb": d["size_gb"], "uuid": (pins.get(d["file"]) or {}).get("uuid") or d["uuid"],
+                 "bus": d["controller_bus"],
                  "unit": d["unit"]} for d in facts.disks(row.get("config.hardware.device"))
                 if d["backing"] == "flat" and d["file"]]
     spec = vim.vm.ConfigSpec(extraConfig=[diskops.manifest_option(attached)])
@@ -824,7 +864,9 @@ def _apply(client, inventory, planned, deadline, done):
         for create in creates:
             if any(d["where"] == "mt" for d in create.disks):
                 by_mt.setdefault(create.mt_row["moid"], (create.mt_row, []))[1].append(create)
-        done += _wait_all(client, [_detach_from_master_target(mt, group) for mt, group in by_mt.values()], deadline)
+        attached_files = {f for f in inventory.attached_files() if f}
+        done += _wait_all(client, [_detach_from_master_target(mt, group, attached_files) for mt, group in by_mt.values()],
+                          deadline)
         done += _wait_all(client, [_create_vm(c, planned.existing) for c in creates], deadline,
                           " The VMDKs of a VM that was not created are on its datastore, attached to no VM: a re-run "
                           "creates the VM with them.")
@@ -839,7 +881,8 @@ def _apply(client, inventory, planned, deadline, done):
                           "attaches them.")
     if planned.records:
         current = Inventory(client) if (planned.repairs or planned.disk_plan is not None) else inventory
-        done += _wait_all(client, [_record_disks(current.vm_by_name(name, planned.instance_uuids.get(name)), name)
+        pins = diskops.pinned(current.vms.values())
+        done += _wait_all(client, [_record_disks(current.vm_by_name(name, planned.instance_uuids.get(name)), name, pins)
                                    for name in planned.records], deadline,
                           " The VM's disks are attached as they were: a re-run records them.")
     after = Inventory(client) if (planned.creates or planned.vmotions) else inventory

@@ -1129,6 +1129,42 @@ def manifest_of(spec_or_config):
     return [(e["file"], e["uuid"]) for e in json.loads(options["siterecovery.failback.disks"])]
 
 
+def test_taking_the_vmdks_off_the_master_target_pins_their_uuids_there_in_the_same_reconfigure():
+    world = alternate_site()
+    pin(world, "mt-lin01", ("[vmfs-01] gone01/gone01.vmdk", "6000C29-g0"), (MT_OS, "6000C29-stale"))
+    ensure(world, [web02()])
+    (_mt, args), = world.calls_of("ReconfigVM_Task")
+    pinned = json.loads({o.key: o.value for o in args["spec"].extraConfig}["siterecovery.failback.pinned"])
+    # web02's two VMDKs with the UUIDs they had on mt-lin01; an earlier entry still attached to no VM is kept, one
+    # attached to a VM (mt-lin01's own disk) is dropped
+    assert sorted((e["file"], e["uuid"]) for e in pinned) == [
+        ("[vmfs-01] gone01/gone01.vmdk", "6000C29-g0"), (WEB0, "6000C29-w0"), (WEB1, "6000C29-w1")]
+
+
+def test_a_creation_stopped_after_the_detach_is_recorded_on_rerun_with_the_pinned_uuids():
+    world = alternate_site()
+    world.fail_change = 2  # the detach (change 1) succeeds, the creation (change 2) fails
+    with pytest.raises(VSphereError):
+        ensure(world, [web02()])
+    assert world.disk_files("mt-lin01") == [MT_OS, "[vmfs-01] web021/web021.vmdk", "[vmfs-02] web02/web02.vmdk"]
+    ensure(world, [web02()])
+    (_name, args), = world.calls_of("CreateVM_Task")[-1:]
+    assert manifest_of(args["config"]) == [(WEB0, "6000C29-w0"), (WEB1, "6000C29-w1")]
+
+
+def test_a_vm_created_from_a_vmdk_nothing_pinned_carries_no_manifest():
+    world = alternate_site()
+    vm(world, "mt-lin01")["config.hardware.device"] = [
+        d for d in vm(world, "mt-lin01")["config.hardware.device"]
+        if not (isinstance(d, DEV.VirtualDisk) and d.backing.fileName == WEB0)]
+    loose(world, WEB0)
+    outcome = ensure(world, [web02()])
+    (_name, args), = world.calls_of("CreateVM_Task")
+    assert manifest_of(args["config"]) is None
+    assert outcome["vms"][0]["disks_recorded"] is False
+    assert "no run pinned" in outcome["vms"][0]["warnings"][0]
+
+
 def test_a_created_vm_carries_the_failback_manifest_of_the_vmdks_it_was_created_from():
     # the commit gate trusts this record over a disk's name (rule protected_disks_recorded, issue 13)
     world = alternate_site()
@@ -1174,19 +1210,42 @@ def test_the_failover_records_the_disks_of_each_vm_without_a_manifest():
     assert args["spec"].deviceChange in (None, [])
 
 
+def pin(world, holder, *disks):
+    """What a run that took VMDKs off ``holder`` (a master target) pinned there: ``disks`` as (file, uuid)."""
+    vm(world, holder)["config.extraConfig"] = [*vm(world, holder)["config.extraConfig"], vim.option.OptionValue(
+        key="siterecovery.failback.pinned", value=json.dumps([{"file": f, "uuid": u, "size_gb": 40} for f, u in disks]))]
+
+
 @pytest.mark.parametrize("recorded", [True, False])
-def test_a_repair_adds_the_vmdks_it_attaches_to_a_manifest_and_never_starts_one(recorded):
+def test_a_repair_adds_the_vmdks_it_attaches_to_a_manifest_with_their_pinned_uuids_and_never_starts_one(recorded):
     world = partway_alternate()
+    pin(world, "mt-lin01", (WEB0, "6000C29-w0"))
     if recorded:
         vm(world, "web02")["config.extraConfig"] = [vim.option.OptionValue(
             key="siterecovery.failback.disks", value=json.dumps([{"file": WEB1, "uuid": "6000C29-w1"}]))]
     ensure(world, [{"name": "web02"}])
     (_target, args), = world.calls_of("ReconfigVM_Task")
     # a record written after the failover would prove nothing, so a VM without one is not given one
-    assert manifest_of(args["spec"]) == ([(WEB1, "6000C29-w1"), (WEB0, None)] if recorded else None)
+    assert manifest_of(args["spec"]) == ([(WEB1, "6000C29-w1"), (WEB0, "6000C29-w0")] if recorded else None)
+    # attached as it is: the pinned UUID goes to the record, never into the backing (vSphere reads the VMDK's)
+    assert [c[5] for c in disk_changes(args["spec"]) if c[2] == WEB0] == [None]
     if recorded:  # the VMDK attached now is recorded at the slot it takes
         entries = json.loads({o.key: o.value for o in args["spec"].extraConfig}["siterecovery.failback.disks"])
         assert (entries[1]["bus"], entries[1]["unit"]) == (0, 0)
+
+
+def test_a_repair_never_records_a_vmdk_nothing_pinned():
+    # issue 13 re-try: a VMDK found attached to no VM was recorded by its path; a blank file at that path passed
+    world = partway_alternate()
+    vm(world, "web02")["config.extraConfig"] = [vim.option.OptionValue(
+        key="siterecovery.failback.disks", value=json.dumps([{"file": WEB1, "uuid": "6000C29-w1"}]))]
+    outcome = ensure(world, [{"name": "web02"}])
+    (_target, args), = world.calls_of("ReconfigVM_Task")
+    assert manifest_of(args["spec"]) is None  # the record stays as it was
+    assert slots(world, "web02") == [(0, 0, WEB0), (0, 1, WEB1)]  # attached all the same
+    (warning,) = outcome["vms"][0]["warnings"]
+    assert warning.startswith("VM web02: its VMDK(s) %s were found attached to no VM, and no run pinned" % WEB0)
+    assert "protected_disk_files" in warning
 
 
 def test_a_running_vm_created_before_its_vmdks_were_back_is_restarted_to_boot_from_its_first_disk():
@@ -1199,10 +1258,21 @@ def test_a_running_vm_created_before_its_vmdks_were_back_is_restarted_to_boot_fr
     assert timeline(world)[:len(SEARCHED) + 2] == [*SEARCHED, "PowerOffVM_Task web02", "wait 1"]
     assert "PowerOnVM_Task web02" in timeline(world)[-2:]
     assert slots(world, "web02") == [(0, 0, WEB0), (0, 1, WEB1)]
-    # recorded after the attach: both VMDKs
-    (_target, record), = [c for c in world.calls_of("ReconfigVM_Task") if c[1]["spec"].extraConfig]
-    assert [f for f, _u in manifest_of(record["spec"])] == [WEB0, WEB1]
+    # nothing pinned their UUIDs when they left a master target: not recorded (the commit asks the operator)
+    assert [c for c in world.calls_of("ReconfigVM_Task") if c[1]["spec"].extraConfig] == []
+    assert outcome["vms"][0]["disks_recorded"] is False and "no run pinned" in outcome["vms"][0]["warnings"][0]
     assert outcome["vms"][0]["powered_off"] is True and outcome["vms"][0]["powered_on"] is True
+
+
+def test_vmdks_a_run_pinned_are_recorded_with_the_pinned_uuids_not_those_of_the_files_found():
+    world = site()
+    add_app(world, "web02", power=POWERED_OFF, devices=[lsi_logic(1000, 0)])
+    loose(world, WEB0, WEB1)
+    pin(world, "mt-lin01", (WEB0, "6000C29-w0"), (WEB1, "6000C29-w1"))
+    outcome = ensure(world, [{"name": "web02", "record_disks": True}])
+    (_target, record), = [c for c in world.calls_of("ReconfigVM_Task") if c[1]["spec"].extraConfig]
+    assert manifest_of(record["spec"]) == [(WEB0, "6000C29-w0"), (WEB1, "6000C29-w1")]
+    assert outcome["vms"][0]["disks_recorded"] is True
 
 
 def test_the_failover_leaves_a_vm_with_no_disk_yet_to_onprem_vm():
