@@ -18,7 +18,9 @@ description:
     existing ones (left on the datastore, attached to no VM, by a run that stopped) as they are,
     missing ones created sized like the source disks on the chosen VMFS or vSAN datastore.
   - O(state=detached) takes them off the master target (without deleting any file) and, with
-    O(reattach=true), attaches them back to the VM on their original slots.
+    O(reattach=true), attaches them back to the VM on their original slots. The same reconfigure pins the disks'
+    UUIDs on the master target (extraConfig C(siterecovery.failback.pinned)), so VMDKs a stopped run leaves
+    attached to no VM are later recorded with the UUIDs they had there (see M(siterecovery.failback.onprem_vm)).
   - Use it to verify, and repair, what an ASR reprotect or failover job left behind. It recognises
     disks that are already where they should be (by file, disk UUID and the VM's directory), and a VM
     whose disks it moves records them in its C(extraConfig), so a re-run after a half-finished move

@@ -262,6 +262,7 @@ def plan_detach(inventory, requests, reattach, found=None):
     plan = Plan()
     refusals = []
     rows, warnings = _resolve(inventory, requests, refusals)
+    pinned = {}  # master target moid -> the disks taken off it (their UUIDs are pinned on it in the same reconfigure)
     for req, vm_row in [(r, rows[r.name]) for r in requests if r.name in rows]:
         mt_row = inventory.find_vms([req.master_target], kind="Master target")[req.master_target]
         mt_disks = facts.disks(mt_row.get("config.hardware.device"))
@@ -298,6 +299,9 @@ def plan_detach(inventory, requests, reattach, found=None):
         if removes:
             entry = plan.vm_changes.setdefault(mt_row["moid"], (mt_row, [], []))
             entry[1].extend(removes)
+            pinned.setdefault(mt_row["moid"], []).extend(
+                {"file": d["file"], "size_gb": d["size_gb"], "uuid": d["uuid"]} for d in mt_disks
+                if any(o["file"] == d["file"] for o in on_mt))
         back = [d for d in owned if d["where"] in ("mt", "none")] if reattach else []
         if back and vm_row is not None:  # no VM: refused above (reattach needs it)
             plan.vm_attach[vm_row["moid"]] = (vm_row, back)
@@ -317,6 +321,9 @@ def plan_detach(inventory, requests, reattach, found=None):
     if refusals:
         raise VSphereError("Refusing to detach disks; nothing was changed: " + " ".join(dict.fromkeys(refusals)),
                            refusals=list(dict.fromkeys(refusals)))
+    for moid, disks in pinned.items():  # a move that stops after this reconfigure leaves them pinned (diskops.pinned)
+        mt_row, _removes, options = plan.vm_changes[moid]
+        options.append(diskops.pin_option(mt_row, disks, attached))
     plan.existing = _existing_files(inventory, found)
     _warn(plan, warnings)
     return plan

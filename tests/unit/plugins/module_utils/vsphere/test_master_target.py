@@ -750,7 +750,13 @@ def test_detach_removes_only_the_vms_disks_from_the_master_target_and_deletes_no
     result = ensure(world, [{"name": "app01"}], state="detached")
     mt_spec, = specs(world, "mt-win01")
     assert removed(mt_spec) == [(2001, None), (2002, None)]
-    assert added_disks(mt_spec) == [] and list(mt_spec.extraConfig) == []
+    assert added_disks(mt_spec) == []
+    # the only option written: the disk UUIDs the VMDKs had on the master target, pinned there (a move that stops
+    # now leaves them attached to no VM; they are recorded with these UUIDs, not those of the files found later)
+    (pin,) = mt_spec.extraConfig
+    assert pin.key == "siterecovery.failback.pinned"
+    assert [(e["file"], e["uuid"]) for e in json.loads(pin.value)] == [(APP0, "6000C29-app01-0"),
+                                                                       (APP1, "6000C29-app01-1")]
     assert specs(world, "app01") == []
     assert result["tasks"] == ["detach disks from mt-win01"]
     assert result["vms"] == [{"name": "app01", "master_target": "mt-win01", "location": "original",
