@@ -252,6 +252,33 @@ def _stage_attach(inventory, plan, req, vm_row, mt_row, owned, to_move):
                                    for d in owned]})
 
 
+def _owned(req, vm_row, mt_disks, found, attached):
+    """``(the VM's disks to take off its master target, or found attached to no VM, problem or None)``: each
+    ``{file, size_gb, uuid, bus, unit, where (mt | vm | none)}``."""
+    if req.location == "original":
+        if vm_row is None:
+            return [], "VM %s was not found; original-location disks are detached back to it." % req.name
+        vm_disks = facts.disks(vm_row.get("config.hardware.device"))
+        directory = diskops.vm_directory(vm_row.get("config.files.vmPathName"))
+        owned = diskops.vm_disk_set(vm_disks, mt_disks, diskops.manifest(vm_row.get("config.extraConfig")),
+                                    directory)
+        known = {d["file"] for d in owned}
+        owned += [dict(d, size_gb=found.sizes.get(d["file"], 0))
+                  for d in diskops.orphans(req.name, directory, found, attached) if d["file"] not in known]
+    else:
+        sizes = req.disk_sizes_gb or [d["size_gb"] for d in mt_disks]
+        names = {d["file"] for d in diskops.alternate_files(req.name, req.datastore, sizes)}
+        owned = [{"file": d["file"], "size_gb": d["size_gb"], "uuid": d["uuid"], "bus": None, "unit": None,
+                  "where": "mt"} for d in mt_disks if d["file"] in names]
+        if vm_row is not None:
+            vm_files = {d["file"] for d in facts.disks(vm_row.get("config.hardware.device"))}
+            owned += [{"file": f, "size_gb": 0, "where": "vm"} for f in sorted(names & vm_files)]
+        known = {d["file"] for d in owned}
+        owned += [{"file": f, "size_gb": found.sizes.get(f, 0), "uuid": None, "bus": None, "unit": None,
+                   "where": "none"} for f in sorted(names - known - attached) if found.exists(f)]
+    return owned, None
+
+
 def plan_detach(inventory, requests, reattach, found=None):
     """Plan taking the VMs' disks off their master targets (and, with ``reattach``, back onto the VMs
     on their recorded slots, or free ones, chosen now); raise listing every refusal (nothing changed).
@@ -266,28 +293,10 @@ def plan_detach(inventory, requests, reattach, found=None):
     for req, vm_row in [(r, rows[r.name]) for r in requests if r.name in rows]:
         mt_row = inventory.find_vms([req.master_target], kind="Master target")[req.master_target]
         mt_disks = facts.disks(mt_row.get("config.hardware.device"))
-        if req.location == "original":
-            if vm_row is None:
-                refusals.append("VM %s was not found; original-location disks are detached back to it." % req.name)
-                continue
-            vm_disks = facts.disks(vm_row.get("config.hardware.device"))
-            directory = diskops.vm_directory(vm_row.get("config.files.vmPathName"))
-            owned = diskops.vm_disk_set(vm_disks, mt_disks, diskops.manifest(vm_row.get("config.extraConfig")),
-                                        directory)
-            known = {d["file"] for d in owned}
-            owned += [dict(d, size_gb=found.sizes.get(d["file"], 0))
-                      for d in diskops.orphans(req.name, directory, found, attached) if d["file"] not in known]
-        else:
-            sizes = req.disk_sizes_gb or [d["size_gb"] for d in mt_disks]
-            names = {d["file"] for d in diskops.alternate_files(req.name, req.datastore, sizes)}
-            owned = [{"file": d["file"], "size_gb": d["size_gb"], "uuid": d["uuid"], "bus": None, "unit": None,
-                      "where": "mt"} for d in mt_disks if d["file"] in names]
-            if vm_row is not None:
-                vm_files = {d["file"] for d in facts.disks(vm_row.get("config.hardware.device"))}
-                owned += [{"file": f, "size_gb": 0, "where": "vm"} for f in sorted(names & vm_files)]
-            known = {d["file"] for d in owned}
-            owned += [{"file": f, "size_gb": found.sizes.get(f, 0), "uuid": None, "bus": None, "unit": None,
-                       "where": "none"} for f in sorted(names - known - attached) if found.exists(f)]
+        owned, problem = _owned(req, vm_row, mt_disks, found, attached)
+        if problem:
+            refusals.append(problem)
+            continue
         refusals += _host_problems(inventory, mt_row, "Master target")
         if reattach and vm_row is None:
             refusals.append("VM %s does not exist, so its disks cannot be reattached to it." % req.name)
