@@ -53,8 +53,8 @@ def _wait(site, task):
 
 
 def datastore(lab, action, path, capacity_gb=80):
-    """On DC1: ``mkdir`` / ``delete`` a path (FileManager), ``delete_disk`` a VMDK, or ``blank``: create an empty thin VMDK at ``path``
-    (VirtualDiskManager, as an operator or a script would)."""
+    """On DC1: ``mkdir`` / ``delete`` a path (FileManager), ``delete_disk`` a VMDK, or ``blank``: create an empty
+    thin VMDK at ``path`` (VirtualDiskManager, as an operator or a script would)."""
     site = Site("vcenter", lab.effects.endpoints["vcenter"])
     try:
         datacenter = site.read(vim.Datacenter, ["name"])[0]["obj"]
