@@ -97,12 +97,15 @@ options:
     description:
       - "The VMDK files of each classic (InMage) VM's protected disks, as C({<vm>: ['[datastore] folder/name.vmdk',
         ...]}), for a VM that carries no failback manifest (its reprotect and failover to on-premises ran outside this
-        collection). ASR names no file nor UUID for a classic disk; without a record the commit refuses (rule
-        C(protected_disks_recorded)), as a blank disk named like one of the VM's VMDKs could stand in for it."
+        collection), or whose manifest misses a VMDK nothing pinned. ASR names no file nor UUID for a classic disk;
+        without a record the commit refuses (rule C(protected_disks_recorded)), as a blank disk named like one of the
+        VM's VMDKs could stand in for it."
       - Name a VMDK only after checking in vCenter that it holds the VM's data. Each file listed must be attached to
         the VM, and a disk attached to it that is not listed is not taken for a protected disk.
-      - Ignored for a VM with a failback manifest (written before the failover, it wins) and for modernized items
-        (ASR gives each disk's UUID). Checked before anything is read; with O(recovery_plan), each VM named must be
+      - For a VM with a failback manifest, only the files the manifest does not list count (a VMDK found attached to
+        no VM whose disk UUID no run pinned, see M(siterecovery.failback.onprem_vm)); a file the manifest lists keeps
+        its recorded disk UUID, which the attached disk must have. Ignored for modernized items (ASR gives each
+        disk's UUID). Checked before anything is read; with O(recovery_plan), each VM named must be
         a VM of the plan. A VM not committed here is ignored (a run passes its whole list to the commit of the VMs
         still going; the run checked the names against its VMs at its start).
     type: dict

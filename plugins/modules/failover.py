@@ -285,7 +285,8 @@ def run(module):
             session, vault, selection,
             params["recovery_point"], "Required" if params["source_site_operations"] == "required" else "NotRequired",
             module.check_mode, deadline, poll=params["poll_interval"], azure_vms=AzureVms(session),
-            assumed=params["assume_stages"], per_vm=params["per_vm"], record=recorder(module, deadline))
+            assumed=params["assume_stages"], per_vm=params["per_vm"], record=recorder(module, deadline),
+            pin=pinner(module, deadline))
         for warning in outcome.pop("warnings", None) or []:
             module.ansible.warn(warning)
     if module.diff_mode:
@@ -308,6 +309,21 @@ def recorder(module, deadline):
         except FailbackError as error:
             return {entry["name"]: error.msg for entry in entries}
     return record
+
+
+def pinner(module, deadline):
+    """Pins the disk UUIDs of the classic VMs' VMDKs on their master targets before the failover jobs start
+    (``vsphere.onprem.pin_replicas``) when a vSphere server is given (O(hostname)); None otherwise."""
+    if not module.params.get("hostname"):
+        return None
+
+    def pin(names):
+        from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import onprem
+        try:
+            return onprem.pin_replicas(module.vsphere(), names, deadline)
+        except FailbackError as error:
+            return dict.fromkeys(names, error.msg)
+    return pin
 
 
 def per_vm_failure(error):

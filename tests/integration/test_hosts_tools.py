@@ -15,10 +15,24 @@ from pyVmomi import vim
 from tests.lab.calls import NO_MUTATIONS
 from tests.lab.effects import Site
 
+# onprem_vm acts where Site Recovery failed the VM back: app01, db01 and web01 at failed_back, powered off as the
+# failover left them (app01 and db01 could not power on at esx01: 8038; web01 was not started)
+FAILED_BACK_OFF = {
+    "asr": {"items": [{"name": "app01", "stage": "failed_back", "master_target": "mt-win01"},
+                      {"name": "db01", "stage": "failed_back", "master_target": "mt-win01"},
+                      {"name": "web01", "stage": "failed_back", "master_target": "mt-lin01"}]},
+    "vcenter": {"datacenters": [{"name": "DC1", "vms": [{"name": name, "power_state": "poweredOff"}
+                                                        for name in ("app01", "db01", "web01")]}]}}
 
-def vcenter(sim):
+
+def hosts_tools(full_lab):
+    """hosts-tools.yml with app01, db01 and web01 failed back and powered off."""
+    return full_lab("hosts-tools.yml", FAILED_BACK_OFF)
+
+
+def vcenter(lab):
     """``{vm name: (power state, host name)}`` read through the property collector."""
-    site = Site("vcenter", sim.info)
+    site = Site("vcenter", lab.simulators["vcenter"].info)
     try:
         hosts = {row["obj"]._moId: row["name"] for row in site.read(vim.HostSystem, ["name"])}
         return {row["name"]: (str(row["runtime.powerState"]), hosts.get(row["runtime.host"]._moId))
@@ -27,82 +41,83 @@ def vcenter(sim):
         site.close()
 
 
-def refused_unchanged(sim, args, *phrases):
-    """Run onprem_vm, expect a refusal with ``phrases``, and prove no mutating call reached vCenter."""
-    before = vcenter(sim)
-    watch = watch_calls(sim)
-    rc, result = run_module("onprem_vm", args, env=sim.env())
+def refused_unchanged(lab, args, *phrases):
+    """Run onprem_vm, expect a refusal with ``phrases``, and prove no mutating call reached the lab."""
+    before = vcenter(lab)
+    watch = watch_calls(lab)
+    rc, result = run_module("onprem_vm", args, env=lab.env())
     assert rc != 0, result
     for phrase in phrases:
         assert phrase in result["msg"], result["msg"]
     assert watch.mutations() == NO_MUTATIONS
     assert result.get("changed") is False
-    assert vcenter(sim) == before
+    assert vcenter(lab) == before
     return result
 
 
 # -- item 7: the 8038 remedy --------------------------------------------------------------------------
 
-def test_the_8038_remedy_moves_the_vm_to_a_host_that_has_its_network_not_the_one_with_the_most_memory(lab_vcenter):
-    sim = lab_vcenter("hosts-tools.yml")
+def test_the_8038_remedy_moves_the_vm_to_a_host_that_has_its_network_not_the_one_with_the_most_memory(full_lab):
+    lab = hosts_tools(full_lab)
     args = {"vms": [{"name": "app01"}], "memory_remediation": "vmotion"}
-    assert vcenter(sim)["app01"] == ("poweredOff", "esx01.lab")
+    assert vcenter(lab)["app01"] == ("poweredOff", "esx01.lab")
 
-    rc, check = run_check_mode("onprem_vm", args, sim)
+    rc, check = run_check_mode("onprem_vm", args, lab)
     assert rc == 0 and check["changed"] is True, check
     assert check["vms"][0]["vmotion_to"] == "esx03.lab"   # esx02 has more memory free but not Prod-VLAN10
-    assert vcenter(sim)["app01"] == ("poweredOff", "esx01.lab")
+    assert vcenter(lab)["app01"] == ("poweredOff", "esx01.lab")
 
-    rc, applied = run_module("onprem_vm", args, env=sim.env())
+    rc, applied = run_module("onprem_vm", args, env=lab.env())
     assert rc == 0 and applied["changed"] is True, applied
-    assert vcenter(sim)["app01"] == ("poweredOn", "esx03.lab")
+    assert vcenter(lab)["app01"] == ("poweredOn", "esx03.lab")
 
-    watch = watch_calls(sim)
-    rc, again = run_module("onprem_vm", args, env=sim.env())
+    watch = watch_calls(lab)
+    rc, again = run_module("onprem_vm", args, env=lab.env())
     assert rc == 0 and again["changed"] is False, again
     assert watch.mutations() == NO_MUTATIONS
 
 
-def test_a_vm_whose_vmx_datastore_no_other_host_mounts_is_refused_naming_each_host(lab_vcenter):
-    sim = lab_vcenter("hosts-tools.yml")
-    refused_unchanged(sim, {"vms": [{"name": "db01"}], "memory_remediation": "vmotion"},
+def test_a_vm_whose_vmx_datastore_no_other_host_mounts_is_refused_naming_each_host(full_lab):
+    lab = hosts_tools(full_lab)
+    refused_unchanged(lab, {"vms": [{"name": "db01"}], "memory_remediation": "vmotion"},
                       "VM db01 needs 32768 MB but ESXi host esx01.lab has 8192 MB free, and no other host can run it",
                       "esx02.lab (it does not mount datastore vmfs-02)",
                       "esx03.lab (it does not mount datastore vmfs-02, it does not have network Prod-VLAN20)",
                       "8038")
-    assert vcenter(sim)["db01"] == ("poweredOff", "esx01.lab")
+    assert vcenter(lab)["db01"] == ("poweredOff", "esx01.lab")
 
 
 # -- item 5: VMware Tools -----------------------------------------------------------------------------
 
-def test_a_guest_without_tools_is_refused_at_once_unless_verified_by_power(lab_vcenter):
-    sim = lab_vcenter("hosts-tools.yml")
+def test_a_guest_without_tools_is_refused_at_once_unless_verified_by_power(full_lab):
+    lab = hosts_tools(full_lab)
     # refused before the power-on, not after waiting the whole tools_timeout
-    refused_unchanged(sim, {"vms": [{"name": "web01"}], "tools_timeout": 600},
+    refused_unchanged(lab, {"vms": [{"name": "web01"}], "tools_timeout": 600},
                       "Refusing to bring the VMs up; nothing was changed: VM web01: vCenter says VMware Tools are not "
                       "installed in it (guest.toolsStatus toolsNotInstalled), so its verification tools can never pass")
 
     args = {"vms": [{"name": "web01"}], "verification": {"default": "tools", "per_vm": {"web01": "power_only"}}}
-    rc, check = run_check_mode("onprem_vm", args, sim)
+    rc, check = run_check_mode("onprem_vm", args, lab)
     assert rc == 0 and check["changed"] is True and check["vms"][0]["powered_on"] is True, check
-    assert vcenter(sim)["web01"] == ("poweredOff", "esx03.lab")
+    assert vcenter(lab)["web01"] == ("poweredOff", "esx03.lab")
 
-    rc, applied = run_module("onprem_vm", args, env=sim.env())
+    rc, applied = run_module("onprem_vm", args, env=lab.env())
     assert rc == 0 and applied["changed"] is True, applied
-    assert vcenter(sim)["web01"] == ("poweredOn", "esx03.lab")
+    assert vcenter(lab)["web01"] == ("poweredOn", "esx03.lab")
     assert applied["vms"][0]["tools_status"] == "toolsNotInstalled"
 
-    rc, again = run_module("onprem_vm", args, env=sim.env())
+    rc, again = run_module("onprem_vm", args, env=lab.env())
     assert rc == 0 and again["changed"] is False, again
 
 
-def test_a_bad_verification_is_refused_before_anything_is_read(lab_vcenter):
-    sim = lab_vcenter("hosts-tools.yml")
-    watch = watch_calls(sim)
+def test_a_bad_verification_is_refused_before_anything_is_read(full_lab):
+    lab = hosts_tools(full_lab)
+    watch = watch_calls(lab)
     rc, result = run_module("onprem_vm", {"vms": [{"name": "web01"}], "verification": {"per_vm": {"web01": "ping"}}},
-                            env=sim.env())
+                            env=lab.env())
     assert rc != 0 and "verification.per_vm.web01: must be one of tools, power_only, probe" in result["msg"], result
-    assert not any(watch.since()["soap"].values())
+    calls = watch.since()
+    assert not any(calls["soap"].values()) and not calls["arm"], calls  # neither vCenter nor Site Recovery was read
 
 
 # -- item 8: readiness --------------------------------------------------------------------------------
@@ -178,7 +193,7 @@ def test_a_guest_without_tools_stops_the_run_at_once_then_fails_back_and_commits
     rc, out = run_playbook("original_location", run_vars, lab.env())
     assert rc == 0, out[-4000:]
     assert lab.azure.state()["items"]["web01"]["stage"] == "failback_committed"
-    assert vcenter(lab.simulators["vcenter"])["web01"][0] == "poweredOn"
+    assert vcenter(lab)["web01"][0] == "poweredOn"
 
 
 def test_the_preflight_stops_a_guest_without_tools_before_any_change_unless_verified_by_power(full_lab, tmp_path):

@@ -112,11 +112,16 @@ def test_classic_failback_of_a_shared_name_is_refused_before_any_change_then_goe
         assert "location: alternate" not in out and "alternate location (a new VM)" not in out
         assert stages(lab)["app01"] != FINAL and vc.by_folder("app01") == before
 
-        # the disk step itself, as the issue saw it after a reprotect: the same refusal, never "not found"
-        for module, entry in (("master_target_disks", {"name": "app01", "master_target": "mt-win01"}),
-                              ("onprem_vm", {"name": "app01"})):
-            watch = watch_calls(lab)
-            rc, result = run_module(module, {"vms": [entry]}, env=lab.env())
+        # the disk step itself, as the issue saw it after a reprotect: the same refusal, never "not found". onprem_vm
+        # acts only where Site Recovery failed the VM back: it runs on a second lab of the same spec in which app01 is
+        # failed back with its disks still on the master target (a failover that stopped before moving them)
+        failed_back = full_lab("duplicate-name.yml", {"asr": {"items": [
+            {"name": "app01", "stage": "failed_back", "master_target": "mt-win01",
+             "onprem_as_at": "replicating_to_onprem"}]}})
+        for target, module, entry in ((lab, "master_target_disks", {"name": "app01", "master_target": "mt-win01"}),
+                                      (failed_back, "onprem_vm", {"name": "app01"})):
+            watch = watch_calls(target)
+            rc, result = run_module(module, {"vms": [entry]}, env=target.env())
             assert rc == 1, result
             assert watch.mutations(watch.since()) == NO_MUTATIONS
             assert "2 VMs have that name" in result["msg"] and original_uuid in result["msg"] \

@@ -6,7 +6,9 @@ before its first change; a refusal changes nothing; a failure after the first ch
 the same step re-run.
 
 End state is read from outside: vCenter through the property collector (tests/lab/effects.Site),
-and the mutating SOAP calls counted by the lab's launcher (tests/lab/calls.CallWatch).
+and the mutating calls counted by the lab (tests/lab/calls.CallWatch: SOAP calls and ARM writes).
+onprem_vm reads each VM's protected item first: its tests run on a whole lab in which Site Recovery failed web02
+back while its VMDKs are still on the master target (a failover that stopped before moving them).
 """
 
 import time
@@ -19,6 +21,9 @@ from tests.lab.effects import Site
 
 WEB02 = ["[vmfs-01] web02/web02.vmdk", "[vmfs-01] web02/web02_1.vmdk"]
 WEB02_16 = ["[vmfs-01] web02/web02.vmdk"] + ["[vmfs-01] web02/web02_%d.vmdk" % i for i in range(1, 16)]
+# ASR says web02 failed back; vCenter is as while it replicated: its VMDKs on mt-lin01, no VM web02
+FAILED_BACK_DISKS_ON_MT = {"asr": {"items": [
+    {"name": "web02", "stage": "failed_back", "onprem_as_at": "replicating_to_onprem"}]}}
 
 
 def web02(**changes):
@@ -31,7 +36,8 @@ def web02(**changes):
 
 
 def vcenter(sim):
-    """Every VM's name, disk files, power state and host name, read through the property collector."""
+    """Every VM's name, disk files, power state and host name, read through the property collector (``sim``: the
+    vCenter Simulator, ``lab.simulators["vcenter"]`` of a full lab)."""
     site = Site("vcenter", sim.info)
     try:
         hosts = {row["obj"]._moId: row["name"] for row in site.read(vim.HostSystem, ["name"])}
@@ -55,11 +61,12 @@ def web02_files(state):
     return [f for f in state["mt-lin01"][0]["disks"] if f.startswith("[vmfs-01] web02/")]
 
 
-def refused(sim, module, args, *phrases):
-    """Run ``module``, which must fail naming every phrase, with no mutating call reaching vCenter."""
+def refused(lab, module, args, *phrases):
+    """Run ``module``, which must fail naming every phrase, with no mutating call reaching the lab."""
+    sim = lab.simulators["vcenter"]
     before = vcenter(sim)
-    watch = watch_calls(sim)
-    rc, result = run_module(module, args, env=sim.env())
+    watch = watch_calls(lab)
+    rc, result = run_module(module, args, env=lab.env())
     assert rc != 0, result
     assert watch.mutations() == NO_MUTATIONS
     for phrase in phrases:
@@ -69,28 +76,31 @@ def refused(sim, module, args, *phrases):
     return result
 
 
-def test_a_network_that_does_not_exist_is_refused_and_the_vmdks_stay_on_the_master_target(lab_vcenter):
-    sim = lab_vcenter("replicating.yml")
-    refused(sim, "onprem_vm", web02(networks=["Prod-VLAN-10"]),
+def test_a_network_that_does_not_exist_is_refused_and_the_vmdks_stay_on_the_master_target(full_lab):
+    lab = full_lab("replicating.yml", FAILED_BACK_DISKS_ON_MT)
+    sim = lab.simulators["vcenter"]
+    refused(lab, "onprem_vm", web02(networks=["Prod-VLAN-10"]),
             "VM web02: network Prod-VLAN-10 is not a port group of ESXi host esx02.lab",
             "That host has: Prod-VLAN10, Prod-VLAN20, VM Network.")
     state = vcenter(sim)
     assert web02_files(state) == WEB02 and "web02" not in state
 
 
-def test_a_port_group_the_target_host_lacks_is_refused_naming_the_host_and_its_port_groups(lab_vcenter):
-    sim = lab_vcenter("alternate-16-disks.yml")  # Prod-VLAN20 exists in DC1, but not on esx02.lab
-    refused(sim, "onprem_vm", web02(networks=["Prod-VLAN10", "Prod-VLAN20"]),
+def test_a_port_group_the_target_host_lacks_is_refused_naming_the_host_and_its_port_groups(full_lab):
+    lab = full_lab("alternate-16-disks.yml", FAILED_BACK_DISKS_ON_MT)  # Prod-VLAN20 exists in DC1, not on esx02.lab
+    sim = lab.simulators["vcenter"]
+    refused(lab, "onprem_vm", web02(networks=["Prod-VLAN10", "Prod-VLAN20"]),
             "VM web02: network Prod-VLAN20 is not a port group of ESXi host esx02.lab, where the VM is created "
             "(the host of master target mt-lin01). That host has: Prod-VLAN10, VM Network.")
     assert web02_files(vcenter(sim)) == sorted(WEB02_16)
 
 
-def test_a_vm_with_16_disks_is_created_with_all_16_on_two_controllers(lab_vcenter):
-    sim = lab_vcenter("alternate-16-disks.yml")
-    rc, check = run_check_mode("onprem_vm", web02(), sim)
+def test_a_vm_with_16_disks_is_created_with_all_16_on_two_controllers(full_lab):
+    lab = full_lab("alternate-16-disks.yml", FAILED_BACK_DISKS_ON_MT)
+    sim = lab.simulators["vcenter"]
+    rc, check = run_check_mode("onprem_vm", web02(), lab)
     assert rc == 0 and check["vms"][0]["created"] is True and check["vms"][0]["disks_returned"] == 16, check
-    rc, applied = run_module("onprem_vm", web02(), env=sim.env())
+    rc, applied = run_module("onprem_vm", web02(), env=lab.env())
     assert rc == 0, applied
     state = vcenter(sim)
     assert len(state["web02"]) == 1
@@ -98,7 +108,7 @@ def test_a_vm_with_16_disks_is_created_with_all_16_on_two_controllers(lab_vcente
     assert vm["disks"] == sorted(WEB02_16)
     assert vm["controllers"] == [0, 1] and vm["host"] == "esx02.lab" and vm["power_state"] == "poweredOn"
     assert web02_files(state) == []
-    rc, again = run_module("onprem_vm", web02(), env=sim.env())
+    rc, again = run_module("onprem_vm", web02(), env=lab.env())
     assert rc == 0 and again["changed"] is False, again
 
 
@@ -140,21 +150,22 @@ def _datastore_path(sim, action, path):
         site.close()
 
 
-def test_a_creation_that_fails_after_the_detach_is_completed_by_a_rerun(lab_vcenter):
-    sim = lab_vcenter("replicating.yml")
+def test_a_creation_that_fails_after_the_detach_is_completed_by_a_rerun(full_lab):
+    lab = full_lab("replicating.yml", FAILED_BACK_DISKS_ON_MT)
+    sim = lab.simulators["vcenter"]
     # a fault after the first change: something holds web02's .vmx path, so vSphere's CreateVM_Task fails
     # (FileAlreadyExists) after the VMDKs were taken off the master target
     _datastore_path(sim, "mkdir", "[vmfs-01] web02/web02.vmx")
-    rc, failed = run_module("onprem_vm", web02(), env=sim.env())
+    rc, failed = run_module("onprem_vm", web02(), env=lab.env())
     assert rc != 0, failed
     assert "create web02 on esx02.lab" in failed["msg"] and "a re-run creates the VM with them" in failed["msg"]
     state = vcenter(sim)
     assert "web02" not in state and web02_files(state) == []  # on the datastore, attached to nothing
 
     _datastore_path(sim, "delete", "[vmfs-01] web02/web02.vmx")
-    rc, check = run_check_mode("onprem_vm", web02(), sim)
+    rc, check = run_check_mode("onprem_vm", web02(), lab)
     assert rc == 0 and check["vms"][0]["created"] is True and check["vms"][0]["disks_returned"] == 2, check
-    rc, repaired = run_module("onprem_vm", web02(), env=sim.env())
+    rc, repaired = run_module("onprem_vm", web02(), env=lab.env())
     assert rc == 0, repaired
     state = vcenter(sim)
     assert len(state["web02"]) == 1 and state["web02"][0]["disks"] == WEB02
@@ -162,5 +173,5 @@ def test_a_creation_that_fails_after_the_detach_is_completed_by_a_rerun(lab_vcen
     assert web02_files(state) == []
     assert not any(f.startswith("[vmfs-01] web02/") for name, vms in state.items() if name != "web02"
                    for vm in vms for f in vm["disks"])  # no VMDK attached twice
-    rc, again = run_module("onprem_vm", web02(), env=sim.env())
+    rc, again = run_module("onprem_vm", web02(), env=lab.env())
     assert rc == 0 and again["changed"] is False, again

@@ -211,6 +211,17 @@ def _custom_id(vault, model, wanted):
     return chosen["id"] if chosen else wanted
 
 
+def _pin(acting, pin):
+    """Pin the VMDKs of the classic VMs about to fail over (``pin``, see :func:`ensure`); returns the warnings."""
+    names = [item["name"] for _model, item in acting if provider(item) is ClassicFailback]
+    if pin is None or not names:
+        return []
+    outcome = pin(names)
+    return ["VM %s: the disk UUIDs of its VMDKs were not pinned before the failover (%s); should the job stop "
+            "part-way, a VMDK it leaves attached to no VM is not recorded, and the commit asks for protected_disk_files."
+            % (name, outcome.get(name)) for name in names if outcome.get(name, "not pinned")]
+
+
 def _record(entries, results, record):
     """Record the disks of the VMs of ``entries`` marked ``record_disks`` with ``record(entries) -> {name: problem or
     None}`` (the module's vSphere, right after their failover jobs); a VM recorded loses the mark, one that could
@@ -235,14 +246,16 @@ def _record(entries, results, record):
 
 
 def ensure(session, vault, selection, recovery_point, source_site_operations, check_mode, deadline, poll=15.0,
-           azure_vms=None, assumed=None, per_vm=False, record=None):
+           azure_vms=None, assumed=None, per_vm=False, record=None, pin=None):
     """The failover module's whole job: ``{changed, vms, recovery_plan[, job_ids][, predicted_stages]}``; raises
     AzureError listing every refusal (nothing changed) or every failed job (per VM). ``assumed``: check mode only,
     the stages an earlier step of the same run predicted. ``per_vm``: a VM that cannot fail over (or whose job
     fails) stops alone with its replication group, the others go on (``runner.PerVm``; not for a recovery plan).
     ``record(entries) -> {name: problem or None}``: records the disks ASR attached to each classic VM failed over
     here (``vsphere.onprem.record_disks``), right after its job; None leaves that to onprem_vm (``record_disks`` in
-    ``verify_onprem``). ``warnings`` lists a VM it could not record."""
+    ``verify_onprem``). ``pin(names) -> {name: problem or None}``: pins the disk UUIDs of those classic VMs' VMDKs on
+    their master targets right before the jobs start (``vsphere.onprem.pin_replicas``), so VMDKs a job that stops
+    part-way leaves attached to no VM are recorded with them. ``warnings`` lists a VM it could not record or pin."""
     selected = asr_items.select(vault, **selection)
     assumed = assumed if check_mode else None
     gate = runner.PerVm(WORDS, selected, per_vm and not selection.get("plan"))
@@ -259,6 +272,7 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
     if not acting:
         results = gate.conclude(results)
         return {"changed": False, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results, selected)}
+    pin_warnings = _pin(acting, pin)
     summaries = apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll)
 
     def after(result, item):
@@ -274,11 +288,11 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
         except AzureError as stopped:  # per VM: the VMs that go on are verified next, as on success
             going = set(stopped.details.get("continue_with") or [])
             verify = _verify([r for r in results if r["name"] in going], selected, True)
-            stopped.details.update(verify_onprem=verify, warnings=_record(verify, results, record))
+            stopped.details.update(verify_onprem=verify, warnings=pin_warnings + _record(verify, results, record))
             raise
     results = gate.conclude(results)
     verify = _verify(results, selected, True)
-    warnings = _record(verify, results, record)
+    warnings = pin_warnings + _record(verify, results, record)
     return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": verify,
             "job_ids": sorted({ids.last(r["job"]["id"]) for r in results if r["job"]}), "warnings": warnings}
 

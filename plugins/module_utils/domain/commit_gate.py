@@ -228,6 +228,19 @@ def _holder_text(name, entry):
     return "attached to %s, not to %s" % (holder, name) if holder else "attached to no VM"
 
 
+def _strangers_text(strangers, recorded):
+    """Why the disks ``strangers`` attached to the VM are not taken for a protected disk, and what to do."""
+    one = len(strangers) == 1
+    files, verb, pronoun, subject = ", ".join(strangers), "is" if one else "are", "it" if one else "them", (
+        "it is" if one else "they are")
+    if recorded:
+        return ("; attached %s %s not recorded as the VM's (its failback manifest and protected_disk_files do not "
+                "list %s, or list another disk UUID), so %s not taken for one. A VMDK found attached to no VM that no "
+                "run pinned is not recorded: when it is the VM's replica (check it), name it, with the VM's other "
+                "VMDKs, in protected_disk_files" % (files, verb, pronoun, subject))
+    return "; attached %s %s not the VM's own VMDK (not named after it), so %s not taken for one" % (files, verb, subject)
+
+
 def disk_problems(name, protected, onprem):
     """What the ``protected_disks_attached`` rule finds wrong for VM ``name`` (empty when it holds), and the per
     disk report ``[{id, name, capacity_gb, uuid, file, matched_by}]`` (file None for a missing disk).
@@ -257,9 +270,7 @@ def disk_problems(name, protected, onprem):
         else:
             strangers = [a["file"] for a in attached if not a.get("own_by", "given") and a.get("file")]
             fact = "no disk of VM %s of that capacity is left to match it (ASR gives no UUID for this disk)%s" % (
-                name, "; attached %s %s not the VM's own VMDK (not in its failback manifest, not named after it), so "
-                "it is not taken for it" % (", ".join(strangers), "is" if len(strangers) == 1 else "are")
-                if strangers else "")
+                name, _strangers_text(strangers, onprem.get("recorded")) if strangers else "")
         problems.append("protected disk %s is not attached: %s" % (describe(disk), fact))
     attached_files = {a.get("file") for a in attached}
     for entry in onprem.get("known") or []:

@@ -471,8 +471,8 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
 def _unproven_warning(name, files):
     return ("VM %s: its VMDK(s) %s were found attached to no VM, and no run pinned their disk UUIDs when they left a "
             "master target (siterecovery.failback.pinned): nothing proves they are Site Recovery's replica. They are "
-            "attached, but the VM's disks are not recorded, so the commit refuses it (rule protected_disks_recorded) "
-            "until you check them and name the VM's VMDKs in the run option protected_disk_files."
+            "attached, but not recorded, so the commit refuses the VM until you check them and name them (with the "
+            "VM's other VMDKs) in the run option protected_disk_files."
             % (name, ", ".join(files)))
 
 
@@ -823,13 +823,60 @@ def record_disks(client, entries, deadline):
             outcome[entry["name"]] = ("VM %s has no disk attached yet (its VMDKs are left attached to no VM)"
                                       % entry["name"])
         else:
-            pairs.append((entry["name"], _record_disks(row, entry["name"])))
+            pairs.append((entry["name"], _record_disks(row, entry["name"], diskops.pinned(inventory.vms.values()))))
     for name, pair in pairs:
         try:
             _wait_all(client, [pair], deadline)
             outcome[name] = None
         except VSphereError as error:
             outcome[name] = error.msg
+    return outcome
+
+
+def _replica_disks(inventory, name):
+    """``{holder moid: (holder row, [disks])}``: VMDKs ``[datastore] name/name[_N].vmdk`` attached to a VM other than
+    VM ``name`` (a master target, while Site Recovery replicates to them)."""
+    pattern = diskops.named_after(name)
+    found = {}
+    for row in inventory.vms.values():
+        if row["name"] == name:
+            continue
+        for disk in facts.disks(row.get("config.hardware.device")):
+            folder, _sep, file_name = (disk["file"] or "").rpartition("/")
+            if disk["backing"] == "flat" and folder.endswith("] " + name) and pattern.match(file_name):
+                found.setdefault(row["moid"], (row, []))[1].append(disk)
+    return found
+
+
+def pin_replicas(client, names, deadline):
+    """Pin, on the master target that holds them, the disk UUIDs of the VMDKs of each VM of ``names``
+    (``[datastore] name/name[_N].vmdk`` attached to another VM), before Site Recovery's failover job takes them off
+    it: a job that stops part-way leaves VMDKs attached to no VM, which ``onprem_vm`` then records with these UUIDs
+    (``diskops.pinned``). One read, one reconfigure per master target whose pin changes (no device change). Returns
+    ``{name: None | problem}``: a VM with no VMDK found attached to a master target, or a task that failed."""
+    inventory = Inventory(client)
+    attached = {f for f in inventory.attached_files() if f}
+    by_holder, outcome = {}, {}
+    for name in names:
+        found = _replica_disks(inventory, name)
+        if not found:
+            outcome[name] = "no VMDK named after VM %s is attached to a master target" % name
+        for moid, (row, disks) in found.items():
+            by_holder.setdefault(moid, (row, [], []))[1].extend(disks)
+            by_holder[moid][2].append(name)
+            outcome[name] = None
+    pairs = []
+    for row, disks, owners in by_holder.values():
+        option = diskops.pin_option(row, disks, attached)
+        if facts.extra_config(row.get("config.extraConfig")).get(diskops.PIN_KEY) == option.value:
+            continue  # pinned already (a re-run of the failover)
+        pairs.append((owners, (row["obj"].ReconfigVM_Task(spec=vim.vm.ConfigSpec(extraConfig=[option])),
+                               "pin the disk UUIDs of %s on %s" % (", ".join(owners), row["name"]))))
+    for owners, pair in pairs:
+        try:
+            _wait_all(client, [pair], deadline)
+        except VSphereError as error:
+            outcome.update(dict.fromkeys(owners, error.msg))
     return outcome
 
 

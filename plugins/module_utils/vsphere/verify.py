@@ -122,8 +122,9 @@ class OnPremVms:
 
         ``recorded``: what says which VMDKs are the VM's - V(manifest) (its failback manifest, extraConfig
         ``siterecovery.failback.disks``, which this collection writes when it moves the VM's disks to the master
-        target or creates the VM from them), V(operator) (no manifest; ``given_files``, the operator's list of the
-        VM's VMDK files, option ``protected_disk_files``) or None (nothing: only the names of its disks).
+        target or creates the VM from them; files of ``given_files`` it does not list count too), V(operator) (no
+        manifest; ``given_files``, the operator's list of the VM's VMDK files, option ``protected_disk_files``) or
+        None (nothing: only the names of its disks).
         ``disks``: attached to it (:func:`vm_disks`), each with ``own_by`` (:func:`_own_by`); ``elsewhere``: every
         disk attached to another VM, with ``holder`` (that VM's name); ``known``: VMDKs that are the VM's although
         not attached to it - the ones the record lists (attached to another VM, to none, or deleted) and the ones
@@ -143,7 +144,7 @@ class OnPremVms:
             if entry["file"] not in own_files:
                 known.append(dict({"file": entry["file"], "uuid": entry.get("uuid"), "holder": holders.get(entry["file"])},
                                   **({"why": commit_gate.WHY_MANIFEST, "manifest_key": diskops.MANIFEST_KEY}
-                                     if recorded == "manifest" else {"why": commit_gate.WHY_GIVEN})))
+                                     if entry.get("source") == "manifest" else {"why": commit_gate.WHY_GIVEN})))
         directory = diskops.vm_directory(row.get("config.files.vmPathName"))
         listed = {k["file"] for k in known}
         for disk in elsewhere:
@@ -161,14 +162,16 @@ class OnPremVms:
 
 
 def _record(row, given_files):
-    """``(entries, source)``: the VM's failback manifest (``[{file, uuid?, ...}]``, source V(manifest)), else the
-    operator's ``given_files`` (``[{file}]``, V(operator)), else ``([], None)``. The manifest wins: it was written
-    before the failover, when the VM's disks were its own."""
-    entries = [e for e in diskops.manifest(row.get("config.extraConfig")) if isinstance(e, dict) and e.get("file")]
-    if entries:
-        return entries, "manifest"
-    given = [{"file": f.strip()} for f in given_files or [] if isinstance(f, str) and f.strip()]
-    return (given, "operator") if given else ([], None)
+    """``(entries, source)``: the VM's failback manifest (``[{file, uuid?, source: manifest, ...}]``) and the files of
+    the operator's ``given_files`` it does not list (``[{file, source: operator}]``: a VMDK nothing pinned, which the
+    operator checked); ``source`` is V(manifest) when the VM carries a manifest, else V(operator) when files are
+    given, else None. A file both list keeps the manifest's entry (its disk UUID is compared)."""
+    entries = [dict(e, source="manifest") for e in diskops.manifest(row.get("config.extraConfig"))
+               if isinstance(e, dict) and e.get("file")]
+    listed = {e["file"] for e in entries}
+    given = [{"file": f.strip(), "source": "operator"} for f in given_files or []
+             if isinstance(f, str) and f.strip() and f.strip() not in listed]
+    return entries + given, ("manifest" if entries else "operator" if given else None)
 
 
 def _own_by(disks, name, row, record, source):
@@ -186,7 +189,7 @@ def _own_by(disks, name, row, record, source):
         if by_file:
             same = entry is not None and (not entry.get("uuid") or not disk.get("uuid")
                                           or str(entry["uuid"]).lower() == str(disk["uuid"]).lower())
-            why = source if same else None
+            why = entry.get("source", source) if same else None
         else:
             why = "name" if diskops.is_named_after(name, directory, file_name) else None
         found.append(dict(disk, own_by=why))

@@ -49,9 +49,9 @@ def setup(*models, points=True, plans=()):
 
 
 def ensure(vault, recovery_point="latest_processed", site="NotRequired", check_mode=False, azure_vms=None, record=None,
-           **sel):
+           pin=None, **sel):
     return failover.ensure(None, vault, dict(SEL, **sel), recovery_point, site, check_mode, fakes.deadline(), poll=1.0,
-                           azure_vms=azure_vms, record=record)
+                           azure_vms=azure_vms, record=record, pin=pin)
 
 
 def refused(vault, recovery_point="latest_processed", **sel):
@@ -730,6 +730,28 @@ def test_the_disks_asr_attached_are_recorded_right_after_the_job(problem):
     asked.clear()
     again = ensure(vault, vms=[fakes.VM], record=record)
     assert asked == [] and again["changed"] is False
+
+
+@pytest.mark.parametrize("problem", [None, "no VMDK named after VM x is attached to a master target"])
+def test_the_disk_uuids_are_pinned_right_before_the_job_starts(problem):
+    # a job that stops part-way leaves VMDKs attached to no VM; onprem_vm records them with the pinned UUIDs
+    client, vault = setup(fakes.inmage_item())
+    asked = []
+
+    def pin(names):
+        asked.append(list(names))
+        assert not client.actions, "pinned before the failover is asked for"
+        return dict.fromkeys(names, problem)
+    outcome = ensure(vault, vms=[fakes.VM], pin=pin)
+    assert asked == [[fakes.VM]] and client.actions
+    if problem is None:
+        assert outcome["warnings"] == []
+    else:
+        (warning,) = outcome["warnings"]
+        assert warning.startswith("VM %s: the disk UUIDs of its VMDKs were not pinned before the failover (%s)"
+                                  % (fakes.VM, problem))
+    asked.clear()
+    assert ensure(vault, vms=[fakes.VM], pin=pin)["changed"] is False and asked == []  # nothing to fail over
 
 
 def test_verify_onprem_carries_the_instance_uuid_a_modernized_item_records():

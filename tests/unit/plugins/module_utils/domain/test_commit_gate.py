@@ -241,8 +241,12 @@ def test_match_disks_by_capacity_takes_only_the_vms_own_vmdks():
     problems_found, _report = gate.disk_problems("app01", protected, {"disks": attached})
     assert problems_found == ["protected disk Disk1 (b, 0.0 GB) is not attached: no disk of VM app01 of that capacity is "
                               "left to match it (ASR gives no UUID for this disk); attached [ds] app01/blank.vmdk is not "
-                              "the VM's own VMDK (not in its failback manifest, not named after it), so it is not taken "
-                              "for it"], problems_found
+                              "the VM's own VMDK (not named after it), so it is not taken for one"], problems_found
+    # with a record: the VMDK is not in it (a loose one nothing pinned), and the fix is the operator's check
+    problems_found, _report = gate.disk_problems("app01", protected, {"disks": attached, "recorded": "manifest"})
+    assert "attached [ds] app01/blank.vmdk is not recorded as the VM's (its failback manifest and " \
+           "protected_disk_files do not list it, or list another disk UUID)" in problems_found[0]
+    assert "name it, with the VM's other VMDKs, in protected_disk_files" in problems_found[0]
     # a disk UUID ASR gives decides alone, whatever the file is called
     pairs, missing = gate.match_disks([{"id": "c", "uuid": "6000C29a-9b99-4cb2-8c1e-0f5d3a6b7c8d"}],
                                       [{"file": "[ds] x/y.vmdk", "uuid": "6000c29a-9b99-4cb2-8c1e-0f5d3a6b7c8d",

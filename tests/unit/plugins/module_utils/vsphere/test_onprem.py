@@ -1574,3 +1574,20 @@ def test_a_vm_whose_failover_failed_is_refused_when_its_disks_are_still_on_the_m
     assert refusal.startswith("VM app01: its failover to on-premises failed (stage failover_failed), and bringing it "
                               "up would take 2 disk(s) off its master target.")
     assert "run the failover again" in refusal
+
+
+# -- pinning before ASR's failover job (failover module) ------------------------------------------------------------
+
+def test_the_replica_vmdks_are_pinned_on_their_master_target_once():
+    world = alternate_site()
+    assert onprem.pin_replicas(world, ["web02", "ghost"], deadline()) == {
+        "web02": None, "ghost": "no VMDK named after VM ghost is attached to a master target"}
+    (target, args), = world.calls_of("ReconfigVM_Task")
+    assert target == "mt-lin01" and args["spec"].deviceChange in (None, [])  # no device change
+    pinned = json.loads({o.key: o.value for o in args["spec"].extraConfig}["siterecovery.failback.pinned"])
+    # the VMDKs named after web02 in a folder of its name, whatever the datastore (a pin is looked up by exact path);
+    # not web021's
+    assert sorted((e["file"], e["uuid"]) for e in pinned) == [
+        (WEB0, "6000C29-w0"), (WEB1, "6000C29-w1"), ("[vmfs-02] web02/web02.vmdk", None)]
+    assert onprem.pin_replicas(world, ["web02"], deadline()) == {"web02": None}
+    assert len(world.calls_of("ReconfigVM_Task")) == 1  # pinned already: no second reconfigure

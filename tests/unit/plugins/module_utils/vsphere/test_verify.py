@@ -72,7 +72,7 @@ def test_a_disk_is_the_vms_own_by_its_manifest_or_else_by_its_name():
         ("[vmfs-02] elsewhere/app01_1.vmdk", "manifest")]
 
 
-def test_without_a_manifest_the_operators_list_is_the_record_and_the_manifest_wins_over_it():
+def test_without_a_manifest_the_operators_list_is_the_record_and_it_extends_a_manifest():
     named = [flat_disk(2000, 1000, 0, "[vmfs-01] app01/app01.vmdk", 60, "u0"),
              flat_disk(2001, 1000, 1, "[vmfs-01] app01/app01_2.vmdk", 250, "u9")]
     vms = verify.OnPremVms([row("vm-1", "app01", named)])
@@ -88,10 +88,19 @@ def test_without_a_manifest_the_operators_list_is_the_record_and_the_manifest_wi
     manifest = json.dumps([{"file": "[vmfs-01] app01/app01_2.vmdk", "uuid": "u9"}])
     facts = verify.OnPremVms([row("vm-1", "app01", named, extra={"siterecovery.failback.disks": manifest})]).facts(
         "app01", given_files=given)
+    # a VMDK nothing pinned (attached, not in the manifest) is the VM's once the operator names it; a file both
+    # list keeps the manifest's entry, whose disk UUID is compared (new-user re-try of issue 13: the manifest used
+    # to win, and a VM whose manifest missed a loose VMDK could never be committed)
     assert facts["recorded"] == "manifest"
     assert [(d["file"], d["own_by"]) for d in facts["disks"]] == [
-        ("[vmfs-01] app01/app01.vmdk", None), ("[vmfs-01] app01/app01_2.vmdk", "manifest")]
-    assert facts["known"] == []
+        ("[vmfs-01] app01/app01.vmdk", "operator"), ("[vmfs-01] app01/app01_2.vmdk", "manifest")]
+    assert facts["known"] == [{"file": "[vmfs-01] app01/app01_1.vmdk", "uuid": None, "holder": None,
+                               "why": "named in protected_disk_files"}]
+    swapped = json.dumps([{"file": "[vmfs-01] app01/app01_2.vmdk", "uuid": "u-replica"}])
+    facts = verify.OnPremVms([row("vm-1", "app01", named, extra={"siterecovery.failback.disks": swapped})]).facts(
+        "app01", given_files=["[vmfs-01] app01/app01_2.vmdk"])
+    assert [(d["file"], d["own_by"]) for d in facts["disks"]] == [
+        ("[vmfs-01] app01/app01.vmdk", None), ("[vmfs-01] app01/app01_2.vmdk", None)]  # u9 is not u-replica
 
 
 def test_the_failback_manifest_names_vmdks_attached_nowhere():
