@@ -268,10 +268,18 @@ def disk_problems(name, protected, onprem):
             fact = ("its VMDK %s is %s" % (where["file"], _holder_text(name, where)) if where else
                     "no disk of VM %s has that UUID" % name)
         else:
-            strangers = [a["file"] for a in attached if not a.get("own_by", "given") and a.get("file")]
+            strangers = [a["file"] for a in attached if not a.get("own_by", "given") and a.get("file")
+                         and not a.get("recorded_uuid")]
             fact = "no disk of VM %s of that capacity is left to match it (ASR gives no UUID for this disk)%s" % (
                 name, _strangers_text(strangers, onprem.get("recorded")) if strangers else "")
         problems.append("protected disk %s is not attached: %s" % (describe(disk), fact))
+    for disk in attached:
+        if disk.get("recorded_uuid"):
+            problems.append("attached VMDK %s has disk UUID %s, but the VM's record (its failback manifest) gives %s: "
+                            "the file at that path is not the disk recorded (it was replaced). Find the VMDK whose disk "
+                            "UUID is %s - Site Recovery's replica - and attach it in its place; never commit on the "
+                            "file there now" % (disk.get("file"), disk.get("uuid"), disk["recorded_uuid"],
+                                                disk["recorded_uuid"]))
     attached_files = {a.get("file") for a in attached}
     for entry in onprem.get("known") or []:
         if entry.get("file") in attached_files:

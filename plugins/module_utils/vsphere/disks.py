@@ -197,7 +197,8 @@ PIN_KEY = "siterecovery.failback.pinned"
 
 
 def pinned(rows):
-    """``{file: {uuid, size_gb}}``: the VMDKs pinned on any VM of ``rows`` (inventory rows with ``config.extraConfig``).
+    """``{file: {uuid, size_gb, holders}}``: the VMDKs pinned on the VMs of ``rows`` (inventory rows with
+    ``config.extraConfig``); ``uuid`` is None when VMs pin different UUIDs for the file (``conflict`` True).
 
     A master target's pin (extraConfig ``siterecovery.failback.pinned``, a compact JSON list of ``{file, size_gb,
     uuid}``) is written by ``onprem_vm`` in the very reconfigure that takes a VM's VMDKs off it: each disk's UUID
@@ -213,7 +214,14 @@ def pinned(rows):
             entries = []
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict) and entry.get("file") and entry.get("uuid"):
-                found[entry["file"]] = {"uuid": entry["uuid"], "size_gb": entry.get("size_gb")}
+                pin = found.setdefault(entry["file"], {"uuid": entry["uuid"], "size_gb": entry.get("size_gb"),
+                                                       "holders": []})
+                pin["holders"].append(row.get("name"))
+                if str(pin["uuid"]).lower() != str(entry["uuid"]).lower():
+                    pin["conflict"] = True  # two VMs pin different UUIDs (a clone of a master target): none holds
+    for pin in found.values():
+        if pin.get("conflict"):
+            pin["uuid"] = None
     return found
 
 

@@ -314,8 +314,11 @@ def _loose_vmdks(inventory, want, row, directory, pattern, found):
             continue
         if holder is not None:
             problems.append("VM %s: its VMDK %s is attached to VM %s; it is attached to %s only when no other VM "
-                            "holds it. Detach it from %s (without deleting it) and re-run."
-                            % (want.name, file_name, holder, want.name, holder))
+                            "holds it. When %s is the master target holding Site Recovery's replica, the failover has "
+                            "not brought it back: run the failover (again), or give master_target: %s for %s once Site "
+                            "Recovery reports it failed back (onprem_vm then takes its VMDKs off it). Otherwise detach "
+                            "it from %s (without deleting it) and re-run."
+                            % (want.name, file_name, holder, want.name, holder, holder, want.name, holder))
         else:
             loose.append(file_name)
     return loose, problems
@@ -376,7 +379,7 @@ def _plan_repair(inventory, want, row, found, result, entry):
     unproven = [d["file"] for d in attach if not d["pinned_uuid"]]
     if unproven and (diskops.manifest(row.get("config.extraConfig")) or want.name in result.records):
         # recorded only with the UUIDs they had on a master target: the record stays as it is (or is not written)
-        entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven))
+        entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven, pins))
         if want.name in result.records:
             result.records.remove(want.name)
             entry["disks_recorded"] = False
@@ -464,16 +467,22 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
     result.create_plans[want.name] = create
     entry.update(created=True, disks_returned=len(own), disks_recorded=create.record, changed=True)
     if unproven:
-        entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven))
+        entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven,
+                                                                  diskops.pinned(inventory.vms.values())))
     return host_row, []
 
 
-def _unproven_warning(name, files):
+def _unproven_warning(name, files, pins):
+    """The warning for VM ``name``'s VMDKs ``files``, found attached to no VM with no pinned UUID (``pins``:
+    ``diskops.pinned``, to name VMs that pin different UUIDs for one of them)."""
+    conflicts = ["%s (pinned by %s with different disk UUIDs)" % (f, " and ".join(str(h) for h in pins[f]["holders"]))
+                 for f in files if (pins.get(f) or {}).get("conflict")]
     return ("VM %s: its VMDK(s) %s were found attached to no VM, and no run pinned their disk UUIDs when they left a "
-            "master target (siterecovery.failback.pinned): nothing proves they are Site Recovery's replica. They are "
+            "master target (siterecovery.failback.pinned)%s: nothing proves they are Site Recovery's replica. They are "
             "attached, but not recorded, so the commit refuses the VM until you check them and name them (with the "
             "VM's other VMDKs) in the run option protected_disk_files."
-            % (name, ", ".join(files)))
+            % (name, ", ".join(files), "; conflicting pins: %s - a VM copied from a master target carries its pin, "
+               "remove siterecovery.failback.pinned from the copy" % "; ".join(conflicts) if conflicts else ""))
 
 
 def _shape(want):
@@ -790,13 +799,13 @@ def _repair_vm(name, repair, existing):
     return repair.row["obj"].ReconfigVM_Task(spec=spec), label
 
 
-def _record_disks(row, name, pins=None):
+def _record_disks(row, name, loose=None):
     """Start the reconfigure that gives VM ``name`` its failback manifest (extraConfig ``siterecovery.failback.disks``)
-    of the flat disks attached to it now, with their disk UUIDs - for a VMDK pinned when a run took it off a master
-    target (``pins``, ``diskops.pinned``), the UUID pinned then, so a file standing in for it fails the commit gate:
-    no device change, no file operation."""
-    pins = pins or {}
-    attached = [{"file": d["file"], "size_gb": d["size_gb"], "uuid": (pins.get(d["file"]) or {}).get("uuid") or d["uuid"],
+    of the flat disks attached to it now, with their disk UUIDs - for a VMDK this run found attached to no VM and
+    attached (``loose``: ``{file: UUID pinned when a run took it off a master target}``, ``diskops.pinned``), the
+    pinned UUID, so a file standing in for it fails the commit gate: no device change, no file operation."""
+    loose = loose or {}
+    attached = [{"file": d["file"], "size_gb": d["size_gb"], "uuid": loose.get(d["file"]) or d["uuid"],
                  "bus": d["controller_bus"],
                  "unit": d["unit"]} for d in facts.disks(row.get("config.hardware.device"))
                 if d["backing"] == "flat" and d["file"]]
@@ -823,7 +832,7 @@ def record_disks(client, entries, deadline):
             outcome[entry["name"]] = ("VM %s has no disk attached yet (its VMDKs are left attached to no VM)"
                                       % entry["name"])
         else:
-            pairs.append((entry["name"], _record_disks(row, entry["name"], diskops.pinned(inventory.vms.values()))))
+            pairs.append((entry["name"], _record_disks(row, entry["name"])))
     for name, pair in pairs:
         try:
             _wait_all(client, [pair], deadline)
@@ -928,9 +937,10 @@ def _apply(client, inventory, planned, deadline, done):
                           "attaches them.")
     if planned.records:
         current = Inventory(client) if (planned.repairs or planned.disk_plan is not None) else inventory
-        pins = diskops.pinned(current.vms.values())
-        done += _wait_all(client, [_record_disks(current.vm_by_name(name, planned.instance_uuids.get(name)), name, pins)
-                                   for name in planned.records], deadline,
+        done += _wait_all(client, [_record_disks(
+            current.vm_by_name(name, planned.instance_uuids.get(name)), name,
+            {d["file"]: d["pinned_uuid"] for d in (planned.repairs[name].attach if name in planned.repairs else [])})
+            for name in planned.records], deadline,
                           " The VM's disks are attached as they were: a re-run records them.")
     after = Inventory(client) if (planned.creates or planned.vmotions) else inventory
     pairs = []

@@ -177,7 +177,8 @@ def _record(row, given_files):
 def _own_by(disks, name, row, record, source):
     """The VM's attached disks, each with ``own_by``: why it is the VM's own VMDK - ``source`` (V(manifest) or
     V(operator): the record, :func:`_record`, lists the file, and the disk UUID when it recorded one), V(name) (no
-    record: ``name.vmdk`` / ``name_N.vmdk`` in the VM's directory) - or None. ASR names no file nor UUID for a
+    record: ``name.vmdk`` / ``name_N.vmdk`` in the VM's directory) - or None (with ``recorded_uuid`` when the record
+    lists the file with another disk UUID: the file at that path was replaced). ASR names no file nor UUID for a
     classic protected disk, so the commit gate takes only such a disk for one by capacity: a blank disk of the same
     size put in its place is not the VM's data."""
     by_file = {e["file"]: e for e in record}
@@ -190,6 +191,9 @@ def _own_by(disks, name, row, record, source):
             same = entry is not None and (not entry.get("uuid") or not disk.get("uuid")
                                           or str(entry["uuid"]).lower() == str(disk["uuid"]).lower())
             why = entry.get("source", source) if same else None
+            if entry is not None and not same:  # the file at that path is not the disk recorded (replaced)
+                found.append(dict(disk, own_by=None, recorded_uuid=entry["uuid"]))
+                continue
         else:
             why = "name" if diskops.is_named_after(name, directory, file_name) else None
         found.append(dict(disk, own_by=why))

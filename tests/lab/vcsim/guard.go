@@ -94,8 +94,8 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 			defer g.mu.Unlock()
 			body = g.rewriteRDMBackings(body)
 			g.hideRDMs()
-			before, created := snapshotAttachments(), createdFiles(method, body)
-			defer g.afterTask(before, created)
+			before, created, made := snapshotAttachments(), createdFiles(method, body), newDiskFacts(method, body)
+			defer g.afterTask(before, created, made)
 			serve(body)
 		default:
 			g.mu.RLock()
@@ -142,9 +142,13 @@ func (g *guard) serveFetch(w http.ResponseWriter, r *http.Request, body []byte, 
 // afterTask runs even if the simulator handler panicked. before and
 // created are the disk devices before the task and the files it creates
 // (vmdkfacts.go).
-func (g *guard) afterTask(before map[attachment]bool, created map[string]bool) {
+func (g *guard) afterTask(before map[attachment]bool, created map[string]bool, made map[string]vmdkFact) {
 	g.restoreRDMs()
 	restoreVmdkFacts(before, created)
+	for file, fact := range made {
+		vmdkFacts[file] = fact
+	}
+	dedupeExtraConfig()
 	assignDiskUUIDs()
 	rememberVmdkFacts()
 	restorePinnedFreeSpace()
@@ -278,11 +282,44 @@ func assignDiskUUIDs() {
 		simulator.Map.WithLock(vm, func() {
 			for _, disk := range vmDisks(vm) {
 				if b, ok := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo); ok && b.Uuid == "" {
-					u := uuid.New()
-					// vSphere disk uuids start with the VMware OUI prefix 6000C29
-					b.Uuid = "6000C29" + strings.ToUpper(u.String()[7:])
+					b.Uuid = newDiskUUID()
 				}
 			}
+		})
+	}
+}
+
+// newDiskUUID is a disk uuid as vSphere writes them: the VMware OUI prefix 6000C29.
+func newDiskUUID() string {
+	return "6000C29" + strings.ToUpper(uuid.New().String()[7:])
+}
+
+// dedupeExtraConfig keeps one value per extraConfig key, the last one set, and
+// drops a key set to the empty string: what vCenter does with a reconfigure's
+// extraConfig (the simulator appends each option, so a key set twice would be
+// read twice).
+func dedupeExtraConfig() {
+	for _, vm := range allVMs() {
+		simulator.Map.WithLock(vm, func() {
+			if vm.Config == nil {
+				return
+			}
+			last := map[string]int{}
+			for i, option := range vm.Config.ExtraConfig {
+				last[option.GetOptionValue().Key] = i
+			}
+			kept := vm.Config.ExtraConfig[:0]
+			for i, option := range vm.Config.ExtraConfig {
+				value := option.GetOptionValue()
+				if last[value.Key] != i {
+					continue
+				}
+				if text, ok := value.Value.(string); ok && text == "" {
+					continue
+				}
+				kept = append(kept, option)
+			}
+			vm.Config.ExtraConfig = kept
 		})
 	}
 }

@@ -20,6 +20,7 @@ package main
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/vmware/govmomi/simulator"
@@ -73,6 +74,29 @@ func createdFiles(method string, body []byte) map[string]bool {
 		}
 	}
 	return created
+}
+
+var capacityKbRe = regexp.MustCompile(`<(?:[\w.-]+:)?capacityKb\b[^>]*>\s*(\d+)\s*</`)
+
+// newDiskFacts returns the facts of the VMDK a CreateVirtualDisk_Task makes:
+// the capacity it asks for and a disk uuid of its own, as vCenter writes
+// them into the new descriptor (the simulator only creates an empty file).
+// Attached later, the disk shows them, whatever the attaching request says.
+func newDiskFacts(method string, body []byte) map[string]vmdkFact {
+	facts := map[string]vmdkFact{}
+	if method != "CreateVirtualDisk_Task" {
+		return facts
+	}
+	name, capacity := nameRe.FindSubmatch(body), capacityKbRe.FindSubmatch(body)
+	if name == nil || capacity == nil {
+		return facts
+	}
+	kb, err := strconv.ParseInt(string(capacity[1]), 10, 64)
+	if err != nil {
+		return facts
+	}
+	facts[xmlUnescape(string(name[1]))] = vmdkFact{capacityKB: kb, capacityBytes: kb * 1024, uuid: newDiskUUID()}
+	return facts
 }
 
 func xmlUnescape(s string) string {

@@ -342,3 +342,18 @@ def test_probes_gate_their_vm_or_every_vm():
         "health_checks (tcp a:1).vm: names VM app01, which is not selected for this commit (got 'app01'); fix the vm "
         "key or select the VM."]
     assert gate.unknown_probe_vms(probes, ["app01"]) == []
+
+
+def test_a_vmdk_replaced_at_its_recorded_path_is_named_with_both_uuids():
+    # new-user re-try of issue 13: the refusal said the file was not recorded and advised protected_disk_files
+    protected = [{"id": "a", "name": "Disk0", "capacity_bytes": 10}]
+    attached = [{"file": "[ds] app01/app01.vmdk", "capacity_bytes": 10, "uuid": "6000C29-blank", "own_by": None,
+                 "recorded_uuid": "6000C29-replica"}]
+    problems_found, _report = gate.disk_problems("app01", protected, {"disks": attached, "recorded": "manifest"})
+    assert len(problems_found) == 2
+    assert "protected_disk_files" not in problems_found[0]
+    assert problems_found[1] == (
+        "attached VMDK [ds] app01/app01.vmdk has disk UUID 6000C29-blank, but the VM's record (its failback manifest) "
+        "gives 6000C29-replica: the file at that path is not the disk recorded (it was replaced). Find the VMDK whose "
+        "disk UUID is 6000C29-replica - Site Recovery's replica - and attach it in its place; never commit on the file "
+        "there now")

@@ -1335,7 +1335,10 @@ def test_a_vmdk_of_the_vm_that_another_vm_holds_is_refused_by_name():
     world.add_vm("app01-old", host(world, "esx01"), [lsi_logic(1000, 0), flat_disk(2000, 1000, 0, APP1)])
     assert refusals(world, [{"name": "app01"}]) == [
         "VM app01: its VMDK %s is attached to VM app01-old; it is attached to app01 only when no other VM holds it. "
-        "Detach it from app01-old (without deleting it) and re-run." % APP1]
+        "When app01-old is the master target holding Site Recovery's replica, the failover has not brought it back: "
+        "run the failover (again), or give master_target: app01-old for app01 once Site Recovery reports it failed "
+        "back (onprem_vm then takes its VMDKs off it). Otherwise detach it from app01-old (without deleting it) and "
+        "re-run." % APP1]
 
 
 def test_vmdks_not_named_after_the_vm_or_in_another_directory_are_left_alone():
@@ -1591,3 +1594,34 @@ def test_the_replica_vmdks_are_pinned_on_their_master_target_once():
         (WEB0, "6000C29-w0"), (WEB1, "6000C29-w1"), ("[vmfs-02] web02/web02.vmdk", None)]
     assert onprem.pin_replicas(world, ["web02"], deadline()) == {"web02": None}
     assert len(world.calls_of("ReconfigVM_Task")) == 1  # pinned already: no second reconfigure
+
+
+def test_a_pin_never_overrides_the_uuid_of_a_disk_attached_before_the_run():
+    # new-user re-try of issue 13: a stale pin (a VM copied from a master target) won over the disk ASR attached, and
+    # the VM could never be committed
+    world = site()
+    add_app(world, power=POWERED_ON, devices=[lsi_logic(1000, 0), flat_disk(2000, 1000, 0, APP0, 40, "6000C29-a0")])
+    add_app(world, "copy01", power=POWERED_OFF)
+    pin(world, "copy01", (APP0, "6000C29-stale"))
+    assert onprem.record_disks(world, [{"name": "app01"}], deadline()) == {"app01": None}
+    (_target, args), = world.calls_of("ReconfigVM_Task")
+    assert manifest_of(args["spec"]) == [(APP0, "6000C29-a0")]
+    world.calls.clear()
+    vm(world, "app01")["config.extraConfig"] = []
+    ensure(world, [{"name": "app01", "record_disks": True}])
+    (_target, args), = world.calls_of("ReconfigVM_Task")
+    assert manifest_of(args["spec"]) == [(APP0, "6000C29-a0")]
+
+
+def test_vmdks_two_vms_pin_with_different_uuids_are_not_recorded_and_the_warning_names_both():
+    world = site()
+    add_app(world, "web02", power=POWERED_OFF, devices=[lsi_logic(1000, 0)])
+    loose(world, WEB0, WEB1)
+    pin(world, "mt-lin01", (WEB0, "6000C29-w0"), (WEB1, "6000C29-w1"))
+    add_app(world, "mt-copy", power=POWERED_OFF)
+    pin(world, "mt-copy", (WEB0, "6000C29-other"))
+    outcome = ensure(world, [{"name": "web02", "record_disks": True}])
+    assert [c for c in world.calls_of("ReconfigVM_Task") if c[1]["spec"].extraConfig] == []
+    assert outcome["vms"][0]["disks_recorded"] is False
+    (warning,) = outcome["vms"][0]["warnings"]
+    assert "%s (pinned by mt-lin01 and mt-copy with different disk UUIDs)" % WEB0 in warning

@@ -99,8 +99,9 @@ def test_without_a_manifest_the_operators_list_is_the_record_and_it_extends_a_ma
     swapped = json.dumps([{"file": "[vmfs-01] app01/app01_2.vmdk", "uuid": "u-replica"}])
     facts = verify.OnPremVms([row("vm-1", "app01", named, extra={"siterecovery.failback.disks": swapped})]).facts(
         "app01", given_files=["[vmfs-01] app01/app01_2.vmdk"])
-    assert [(d["file"], d["own_by"]) for d in facts["disks"]] == [
-        ("[vmfs-01] app01/app01.vmdk", None), ("[vmfs-01] app01/app01_2.vmdk", None)]  # u9 is not u-replica
+    assert [(d["file"], d["own_by"], d.get("recorded_uuid")) for d in facts["disks"]] == [
+        ("[vmfs-01] app01/app01.vmdk", None, None),
+        ("[vmfs-01] app01/app01_2.vmdk", None, "u-replica")]  # u9 is not u-replica: the file was replaced
 
 
 def test_the_failback_manifest_names_vmdks_attached_nowhere():
