@@ -937,11 +937,12 @@ def _apply(client, inventory, planned, deadline, done):
                           "attaches them.")
     if planned.records:
         current = Inventory(client) if (planned.repairs or planned.disk_plan is not None) else inventory
-        done += _wait_all(client, [_record_disks(
-            current.vm_by_name(name, planned.instance_uuids.get(name)), name,
-            {d["file"]: d["pinned_uuid"] for d in (planned.repairs[name].attach if name in planned.repairs else [])})
-            for name in planned.records], deadline,
-                          " The VM's disks are attached as they were: a re-run records them.")
+        pairs = []
+        for name in planned.records:
+            loose = planned.repairs[name].attach if name in planned.repairs else []
+            pairs.append(_record_disks(current.vm_by_name(name, planned.instance_uuids.get(name)), name,
+                                       {d["file"]: d["pinned_uuid"] for d in loose}))
+        done += _wait_all(client, pairs, deadline, " The VM's disks are attached as they were: a re-run records them.")
     after = Inventory(client) if (planned.creates or planned.vmotions) else inventory
     pairs = []
     for name, _row, host in planned.vmotions:
