@@ -88,6 +88,29 @@ def detach_without_pin(lab, vm_name, files):
         site.close()
 
 
+def layout(lab, name):
+    """``[(bus, unit, file, capacity KB, uuid)]`` of VM ``name``'s disks, through the property collector."""
+    site = Site("vcenter", lab.effects.endpoints["vcenter"])
+    try:
+        row = next(r for r in site.read(vim.VirtualMachine, ["name", "config.hardware.device"]) if r["name"] == name)
+        devices = row["config.hardware.device"]
+        buses = {d.key: d.busNumber for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController)}
+        return sorted((buses.get(d.controllerKey), d.unitNumber, d.backing.fileName, d.capacityInKB, d.backing.uuid)
+                      for d in devices if isinstance(d, vim.vm.device.VirtualDisk))
+    finally:
+        site.close()
+
+
+def set_extra_config(lab, name, key, value):
+    site = Site("vcenter", lab.effects.endpoints["vcenter"])
+    try:
+        row = next(r for r in site.read(vim.VirtualMachine, ["name"]) if r["name"] == name)
+        spec = vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=key, value=value)])
+        assert _wait(site, row["obj"].ReconfigVM_Task(spec=spec)) == "success"
+    finally:
+        site.close()
+
+
 def manifest(vm):
     return {e["file"]: e["uuid"] for e in json.loads(vm["extra"]["siterecovery.failback.disks"])}
 
@@ -128,9 +151,35 @@ def test_a_vmdk_swapped_for_a_blank_after_a_stopped_creation_is_recorded_by_its_
     assert web02["disks"][WEB1] != replica[WEB1]  # vCenter reads the blank's own UUID
     assert manifest(web02) == replica  # recorded with the replica's UUIDs, not the blank's
 
+    # the blank has the capacity of the disk it stands for (CreateVirtualDisk_Task of 80 GB): only its UUID gives it away
+    sizes = {f: c for _b, _u, f, c, _i in layout(lab, "web02")}
+    assert sizes[WEB1] == 80 * 1024 * 1024, sizes
     for force in (False, True):
         result = commit_refused(lab, force=force, verification="power_only")
-        assert "web02_1.vmdk" in result["msg"], result["msg"]
+        assert ("attached VMDK %s has disk UUID %s, but the VM's record (its failback manifest) gives %s: the file at "
+                "that path is not the disk recorded (it was replaced)" % (WEB1, web02["disks"][WEB1], replica[WEB1])
+                in result["msg"]), result["msg"]
+
+
+def test_a_stale_pin_on_a_copy_of_a_master_target_never_stands_for_the_disk_asr_attached(full_lab):
+    # new-user re-try of issue 13: a pin on another VM (one copied from a master target) won over the disk ASR
+    # attached, and a clean failback could never be committed
+    lab = full_lab("replicating.yml")
+    replica = {f: u for f, u in read(lab, "mt-win01")["disks"].items() if f.startswith("[vmfs-01] app01/")}
+    assert len(replica) == 2
+    stale = [{"file": f, "uuid": "6000C29d-dead-beef-0000-00000000000%d" % i, "size_gb": 40}
+             for i, f in enumerate(sorted(replica))]
+    set_extra_config(lab, "app02", "siterecovery.failback.pinned", json.dumps(stale))
+    rc, failed_over = run_module("failover", {"vms": ["app01"], "poll_interval": 0.5}, env=lab.env())
+    assert rc == 0, failed_over
+    app01 = read(lab, "app01")
+    assert app01["disks"] == replica  # ASR attached the replica
+    assert manifest(app01) == replica  # recorded as attached, whatever app02 pins
+    rc, verified = run_module("onprem_vm", {"vms": [{"name": "app01"}], "tools_timeout": 120}, env=lab.env())
+    assert rc == 0, verified
+    rc, committed = run_module("commit", {"vms": ["app01"], "poll_interval": 0.5}, env=lab.env())
+    assert rc == 0, committed
+    assert lab_state(lab)["items"]["app01"]["stage"] == "failback_committed"
 
 
 def test_a_loose_vmdk_nothing_pinned_is_attached_but_not_recorded_and_the_commit_asks_for_protected_disk_files(
