@@ -21,6 +21,10 @@ description:
     O(reattach=true), attaches them back to the VM on their original slots. The same reconfigure pins the disks'
     UUIDs on the master target (extraConfig C(siterecovery.failback.pinned)), so VMDKs a stopped run leaves
     attached to no VM are later recorded with the UUIDs they had there (see M(siterecovery.failback.onprem_vm)).
+  - O(state=detached) first reads each VM's protected item (one GET per VM) and refuses, before anything is read in
+    vCenter, a VM whose VMDKs on the master target Site Recovery still uses - stages V(reprotecting_to_onprem),
+    V(replicating_to_onprem) (it writes to them), V(failover_failed) (the failover, run again, takes them from
+    there) and V(job_running). Taking them off would break the replication; fail the VM over instead.
   - Use it to verify, and repair, what an ASR reprotect or failover job left behind. It recognises
     disks that are already where they should be (by file, disk UUID and the VM's directory), and a VM
     whose disks it moves records them in its C(extraConfig), so a re-run after a half-finished move
@@ -35,15 +39,27 @@ description:
 author:
   - Site Recovery Failback maintainers (@siterecovery)
 extends_documentation_fragment:
+  - siterecovery.failback.azure
   - siterecovery.failback.vsphere
   - siterecovery.failback.attributes
-  - siterecovery.failback.attributes.ACTION_GROUP_VSPHERE
+  - siterecovery.failback.attributes.ACTION_GROUP_BOTH
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
 options:
+  resource_group:
+    description:
+      - The resource group of the Recovery Services vault. Required with O(state=detached) (each VM's protected
+        item is read then).
+      - If not set, the value of E(AZURE_SITE_RECOVERY_RESOURCE_GROUP) is used.
+    type: str
+  vault_name:
+    description:
+      - The name of the Recovery Services vault that holds the replicated items. Required with O(state=detached).
+      - If not set, the value of E(AZURE_SITE_RECOVERY_VAULT) is used.
+    type: str
   vms:
     description:
       - The VMs whose disks to place, each with its own settings or the module-level defaults.
@@ -200,14 +216,35 @@ duration_seconds:
   sample: 3.2
 """
 
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import master_target
 
 
-def run(module):
-    client = module.vsphere()
+def stage_gate(module, deadline):
+    """With state detached: read each VM's item once and refuse, before anything is read in vCenter, a VM whose VMDKs
+    on the master target Site Recovery still uses (``domain.lifecycle.detach_refusal``)."""
     params = module.params
+    if params["state"] != "detached":
+        return
+    names = list(dict.fromkeys(entry["name"] for entry in params["vms"]))
+    selected = asr_items.select(module.vault(deadline=deadline), vms=names)
+    stage_of = {item["name"]: item["failback_stage"] for _model, item in selected}
+    refusals = [r for r in (lifecycle.detach_refusal(name, stage_of.get(name, "unknown")) for name in names) if r]
+    if refusals:
+        raise FailbackError("Refusing to detach disks; nothing was changed: " + " ".join(refusals), refusals=refusals,
+                            rule="stage_allows_step")
+
+
+def run(module):
+    params = module.params
+    stage_gate(module, Deadline(params["timeout"]))
+    client = module.vsphere()
     defaults = {"master_target": params["master_target"], "location": params["location"],
                 "datastore": params["datastore"]}
     outcome = master_target.ensure(client, params["vms"], defaults, params["state"], params["reattach"],
@@ -237,7 +274,12 @@ def main():
         "reattach": {"type": "bool", "default": False},
         "timeout": {"type": "int", "default": 600},
     }
-    module = FailbackModule(spec, vsphere=True, supports_check_mode=True)
+    spec.update({  # the vault: needed with state detached only (the stage of each VM's item is read then)
+        "resource_group": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_RESOURCE_GROUP"])},
+        "vault_name": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_VAULT"])},
+    })
+    module = FailbackModule(spec, vsphere=True, azure=True, supports_check_mode=True,
+                            required_if=[("state", "detached", ("resource_group", "vault_name"))])
     module.run(run)
 
 

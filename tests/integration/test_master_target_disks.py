@@ -4,7 +4,7 @@
 """master_target_disks on the lab: check mode, apply, idempotent re-run, every refusal, repair."""
 
 import pytest
-from conftest import run_check_mode, run_module
+from conftest import NO_MUTATIONS, lab_state, run_check_mode, run_module, watch_calls
 
 from tests.lab.effects import VCenterEffects
 
@@ -18,8 +18,8 @@ def disk_files(sim, *names):
     return {vm["name"]: sorted(d["file"] for d in vm["disks"]) for vm in result["vms"]}
 
 
-def test_original_location_check_apply_rerun_and_detach_back(lab_vcenter):
-    sim = lab_vcenter()
+def test_original_location_check_apply_rerun_and_detach_back(full_lab):
+    sim = full_lab()  # app01 at running_in_azure: not reprotected yet, its disks may be taken off again
     args = {"master_target": "mt-win01", "vms": [{"name": "app01"}]}
     before = disk_files(sim, "app01", "mt-win01")
 
@@ -132,3 +132,28 @@ def test_a_half_finished_move_is_completed_by_a_rerun(lab_vcenter, stop_at):
     rc, again = run_module("master_target_disks", {"master_target": "mt-win01", "vms": [{"name": "app01"}]},
                            env=sim.env())
     assert rc == 0 and again["changed"] is False
+
+
+@pytest.mark.parametrize("stage", ["replicating_to_onprem", "reprotecting"])
+def test_detaching_the_replica_while_site_recovery_uses_it_is_refused_before_any_vcenter_read(full_lab, stage):
+    # new-user re-try of issue 13: state detached took Site Recovery's live replica off the master target while the
+    # VM still replicated (onprem_vm refused the same)
+    if stage == "reprotecting":  # the reprotect job of app01 runs (slow jobs), its disks already on mt-win01
+        lab = full_lab("default.yml", {"timings": {"job_seconds": 600}})
+        rc, started = run_module("reprotect", {"vms": ["app01"], "direction": "to_onprem", "master_target": "mt-win01",
+                                               "timeout": 5, "poll_interval": 0.5}, env=lab.env())
+        assert rc != 0, started  # its wait ended; the job goes on
+    else:
+        lab = full_lab("replicating.yml")
+    before = disk_files(lab, "app01", "mt-win01")
+    stage_before = lab_state(lab)["items"]["app01"]["stage"]
+    watch = watch_calls(lab)
+    rc, refused = run_module("master_target_disks", {"master_target": "mt-win01", "vms": [{"name": "app01"}],
+                                                     "state": "detached", "reattach": True}, env=lab.env())
+    assert rc != 0, refused
+    assert refused["msg"].startswith("Refusing to detach disks; nothing was changed: VM app01 is at stage "), refused
+    assert "Site Recovery's replica" in refused["msg"]
+    calls = watch.since()
+    assert watch.mutations(calls) == NO_MUTATIONS and not any(calls["soap"].values()), calls
+    assert disk_files(lab, "app01", "mt-win01") == before
+    assert lab_state(lab)["items"]["app01"]["stage"] == stage_before

@@ -112,21 +112,24 @@ def test_a_vm_with_16_disks_is_created_with_all_16_on_two_controllers(full_lab):
     assert rc == 0 and again["changed"] is False, again
 
 
-def test_reattaching_existing_vmdks_to_the_master_target_succeeds(lab_vcenter):
-    # the repair onprem_vm's refusal recommends: the VMDKs are on the datastore, attached to nothing
-    sim = lab_vcenter("replicating.yml")
+def test_reattaching_existing_vmdks_to_the_master_target_succeeds(full_lab):
+    # the repair onprem_vm's refusal recommends: the VMDKs are on the datastore, attached to nothing (detached at
+    # failed_back: at replicating_to_onprem they are Site Recovery's replica and state detached refuses)
+    lab = full_lab("replicating.yml", {"asr": {"items": [
+        {"name": "web02", "stage": "failed_back", "onprem_as_at": "replicating_to_onprem"}]}})
+    sim = lab.simulators["vcenter"]
     args = {"vms": [{"name": "web02", "master_target": "mt-lin01", "location": "alternate", "datastore": "vmfs-01",
                      "disk_sizes_gb": [40, 80]}]}
-    rc, detached = run_module("master_target_disks", dict(args, state="detached"), env=sim.env())
+    rc, detached = run_module("master_target_disks", dict(args, state="detached"), env=lab.env())
     assert rc == 0 and detached["changed"] is True, detached
     assert web02_files(vcenter(sim)) == []
-    rc, check = run_check_mode("master_target_disks", args, sim)
+    rc, check = run_check_mode("master_target_disks", args, lab)
     assert rc == 0 and check["changed"] is True, check
-    rc, attached = run_module("master_target_disks", args, env=sim.env())
+    rc, attached = run_module("master_target_disks", args, env=lab.env())
     assert rc == 0, attached  # it used to fail with FileAlreadyExists
     assert [(d["before"], d["after"]) for d in attached["vms"][0]["disks"]] == [("none", "mt"), ("none", "mt")]
     assert web02_files(vcenter(sim)) == WEB02
-    rc, again = run_module("master_target_disks", args, env=sim.env())
+    rc, again = run_module("master_target_disks", args, env=lab.env())
     assert rc == 0 and again["changed"] is False, again
 
 

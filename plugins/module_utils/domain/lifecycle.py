@@ -145,6 +145,22 @@ def onprem_gate(stages_by_vm, memory_remediation):
     return gate
 
 
+# The stages at which Site Recovery writes to (or will fail over from) the VMDKs on a master target: taking them off
+# it then breaks the replication or the failover. ``master_target_disks`` with state detached refuses them.
+REPLICA_IN_USE = ("reprotecting_to_onprem", "replicating_to_onprem", "failover_failed", "job_running")
+
+
+def detach_refusal(vm_name, stage):
+    """The refusal of taking VM ``vm_name``'s VMDKs off its master target at ``stage``, or None when it may be."""
+    if stage not in REPLICA_IN_USE:
+        return None
+    return ("VM %s is at stage %s: its VMDKs on the master target are Site Recovery's replica (%s); taking them off "
+            "would break it. %s" % (vm_name, stage, "it writes to them" if stage != "failover_failed" else
+                                    "the failover, run again, takes them from there",
+                                    "Fail it over instead (siterecovery.failback.failover)." if stage != "job_running"
+                                    else "Wait for its job to end and re-run."))
+
+
 def stages_of(*step_names):
     """The stages at which any of the named steps starts (a gate rule of those steps applies there)."""
     found = []

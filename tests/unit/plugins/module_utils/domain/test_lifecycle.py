@@ -135,3 +135,15 @@ def test_onprem_gate_sorts_the_vms_and_names_each_refused_one_with_its_stage():
 def test_onprem_gate_lets_the_8038_remedy_start_a_vm_whose_failover_failed():
     gate = lifecycle.onprem_gate({"app01": "failover_failed", "db01": "failed_back"}, "vmotion")
     assert gate == {"act": ["app01", "db01"], "remedy_only": ["app01"], "skip": {}, "refusals": []}
+
+
+@pytest.mark.parametrize("stage", stages.STAGES)
+def test_the_replica_is_taken_off_a_master_target_only_where_site_recovery_no_longer_uses_it(stage):
+    # it writes to them from the reprotect to the failover; a failed failover is run again from them; a running job
+    # may be either (docs/failback.md: the lifecycle)
+    in_use = {"reprotecting_to_onprem", "replicating_to_onprem", "failover_failed", "job_running"}
+    refusal = lifecycle.detach_refusal("app01", stage)
+    assert (refusal is not None) == (stage in in_use)
+    if refusal:
+        assert refusal.startswith("VM app01 is at stage %s: its VMDKs on the master target are Site Recovery's "
+                                  "replica" % stage)
