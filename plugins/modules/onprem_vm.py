@@ -401,6 +401,7 @@ duration_seconds:
   sample: 12.5
 """
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import lifecycle, options
@@ -418,14 +419,20 @@ def stage_gate(module, deadline):
     for entry in module.params["vms"]:
         if entry["name"] not in names:
             names.append(entry["name"])
-    selected = asr_items.select(module.vault(deadline=deadline), vms=names)
+    vault = module.vault(deadline=deadline)
+    selected = asr_items.select(vault, vms=names)
     stage_of = {item["name"]: item["failback_stage"] for _model, item in selected}
+    # the master target of each classic item: only the disk UUIDs pinned there count (vsphere.onprem._pins)
+    holders = {}
+    if any((item.get("onprem") or {}).get("master_target_id") for _model, item in selected):
+        mt_names = fabric.master_target_names(vault)
+        holders = {item["name"]: fabric.master_target_of(item, mt_names) for _model, item in selected}
     gate = lifecycle.onprem_gate({name: stage_of.get(name, "unknown") for name in names},
                                  module.params["memory_remediation"])
     if gate["refusals"]:
         raise FailbackError("Refusing to bring the VMs up; nothing was changed: " + " ".join(gate["refusals"]),
                             refusals=gate["refusals"], rule="stage_allows_step")
-    return stage_of, gate
+    return stage_of, gate, holders
 
 
 def run(module):
@@ -437,8 +444,8 @@ def run(module):
         raise FailbackError(options.summary(problems, "the on-premises verification (nothing was read)"),
                             problems=problems, rule="options_valid")
     deadline = Deadline(params["timeout"])
-    stage_of, gate = stage_gate(module, deadline)
-    entries = [entry for entry in params["vms"] if entry["name"] in gate["act"]]
+    stage_of, gate, holders = stage_gate(module, deadline)
+    entries = [dict(entry, pins_from=holders.get(entry["name"])) for entry in params["vms"] if entry["name"] in gate["act"]]
     outcome = {"changed": False, "vms": [], "tasks": [], "power_on_seconds": None, "diff": {"before": {}, "after": {}}}
     if entries:
         try:

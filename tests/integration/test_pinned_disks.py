@@ -12,7 +12,7 @@ item's stage) and the call counters."""
 import json
 import time
 
-from conftest import NO_MUTATIONS, lab_state, run_module, watch_calls
+from conftest import NO_MUTATIONS, lab_control, lab_state, run_module, watch_calls
 from pyVmomi import vim
 
 from tests.lab.effects import Site
@@ -115,14 +115,14 @@ def manifest(vm):
     return {e["file"]: e["uuid"] for e in json.loads(vm["extra"]["siterecovery.failback.disks"])}
 
 
-def commit_refused(lab, **args):
+def commit_refused(lab, vm="web02", azure_vm="rg-recovery-web/web02", **args):
     watch = watch_calls(lab)
-    rc, result = run_module("commit", dict({"vms": ["web02"], "poll_interval": 0.5}, **args), env=lab.env())
+    rc, result = run_module("commit", dict({"vms": [vm], "poll_interval": 0.5}, **args), env=lab.env())
     assert rc != 0, result
     assert watch.mutations() == NO_MUTATIONS, result
     state = lab_state(lab)
-    assert "rg-recovery-web/web02" in state["compute"]["virtual_machines"]  # the Azure VM is kept
-    assert state["items"]["web02"]["stage"] == "failed_back"
+    assert azure_vm in state["compute"]["virtual_machines"]  # the Azure VM is kept
+    assert state["items"][vm]["stage"] == "failed_back"
     return result
 
 
@@ -195,3 +195,30 @@ def test_a_loose_vmdk_nothing_pinned_is_attached_but_not_recorded_and_the_commit
     assert any("no run pinned" in w for w in created.get("warnings", [])), created
     result = commit_refused(lab, verification="power_only")
     assert "protected_disk_files" in result["msg"], result["msg"]
+
+
+def test_a_blank_asr_attaches_after_a_stopped_failover_is_recorded_as_the_pinned_replica_and_never_committed(full_lab):
+    # new-user re-try of issue 13: app01's reprotect ran outside the collection (no manifest); its failover stopped
+    # after taking app01.vmdk off the master target; a blank was put at that path; the failover's re-run attached
+    # it, recorded its UUID, and the commit deleted the Azure VM
+    lab = full_lab("replicating.yml", {"asr": {"items": [{"name": "app01", "failback_manifest": False}]}})
+    replica = {f: u for f, u in read(lab, "mt-win01")["disks"].items() if f.startswith("[vmfs-01] app01/")}
+    app0 = "[vmfs-01] app01/app01.vmdk"
+    size_gb = {f: c for _b, _u, f, c, _i in layout(lab, "mt-win01")}[app0] // (1024 * 1024)
+    lab_control(lab, "POST", "/jobs/stop_after_effect", {"effects": 1})
+    rc, failed = run_module("failover", {"vms": ["app01"], "poll_interval": 0.5}, env=lab.env())
+    assert rc != 0, failed
+    pinned = {e["file"]: e["uuid"] for e in json.loads(read(lab, "mt-win01")["extra"]["siterecovery.failback.pinned"])}
+    assert {f: pinned[f] for f in replica} == replica  # pinned right before the job
+    assert app0 not in read(lab, "mt-win01")["disks"]  # taken off, attached to no VM
+
+    datastore(lab, "delete_disk", app0)
+    datastore(lab, "blank", app0, capacity_gb=size_gb)
+    rc, rerun = run_module("failover", {"vms": ["app01"], "poll_interval": 0.5}, env=lab.env())
+    assert rc == 0, rerun
+    app01 = read(lab, "app01")
+    assert app01["disks"][app0] != replica[app0]  # ASR attached the blank
+    assert manifest(app01)[app0] == replica[app0]  # recorded as the replica pinned on mt-win01
+    for force in (False, True):
+        result = commit_refused(lab, "app01", "rg-recovery/app01", force=force, verification="power_only")
+        assert "%s has disk UUID %s" % (app0, app01["disks"][app0]) in result["msg"], result["msg"]

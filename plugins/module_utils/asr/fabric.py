@@ -165,3 +165,22 @@ def describe(vault, now=None):
                                          for a in details.run_as_accounts or [])
     result["vcenters"] = [vcenter(entry, now) for entry in vcenters]
     return result
+
+
+def master_target_names(vault):
+    """``{master target id (lower case): its name}`` of the vault's VMware fabrics (the fabric list, cached by the
+    vault): what a classic failback item's ``masterTargetId`` names - the master target whose vCenter VM of that name
+    holds the item's replica VMDKs."""
+    names = {}
+    for fabric in vault.fabrics():
+        details = getattr(fabric.properties, "custom_details", None)
+        for server in getattr(details, "master_target_servers", None) or []:
+            if server.id:
+                names[server.id.lower()] = server.name
+    return names
+
+
+def master_target_of(item, names):
+    """The name of the master target a classic failback item replicates to (``names``: :func:`master_target_names`),
+    or None (a forward or modernized item, or one whose master target the fabric does not list)."""
+    return names.get(((item.get("onprem") or {}).get("master_target_id") or "").lower())

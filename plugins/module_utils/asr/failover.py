@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, operations, runner
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric, ids, operations, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
@@ -211,18 +211,28 @@ def _custom_id(vault, model, wanted):
     return chosen["id"] if chosen else wanted
 
 
-def _pin(acting, pin):
-    """Pin the VMDKs of the classic VMs about to fail over (``pin``, see :func:`ensure`); returns the warnings."""
+def _holders(vault, selected):
+    """``{VM name: the master target Site Recovery names for its classic item}`` (``asr.fabric.master_target_of``)."""
+    classic = [item for _model, item in selected if provider(item) is ClassicFailback]
+    if not classic:
+        return {}
+    names = fabric.master_target_names(vault)
+    return {item["name"]: fabric.master_target_of(item, names) for item in classic}
+
+
+def _pin(acting, pin, holders):
+    """Pin the VMDKs of the classic VMs about to fail over (``pin``, see :func:`ensure`) on the master target Site
+    Recovery names for each (``holders``); returns the warnings."""
     names = [item["name"] for _model, item in acting if provider(item) is ClassicFailback]
     if pin is None or not names:
         return []
-    outcome = pin(names)
+    outcome = pin([{"name": name, "pins_from": holders.get(name)} for name in names])
     return ["VM %s: the disk UUIDs of its VMDKs were not pinned before the failover (%s); should the job stop "
             "part-way, a VMDK it leaves attached to no VM is not recorded, and the commit asks for protected_disk_files."
             % (name, outcome.get(name)) for name in names if outcome.get(name, "not pinned")]
 
 
-def _record(entries, results, record):
+def _record(entries, results, record, holders=None):
     """Record the disks of the VMs of ``entries`` marked ``record_disks`` with ``record(entries) -> {name: problem or
     None}`` (the module's vSphere, right after their failover jobs); a VM recorded loses the mark, one that could
     not be recorded keeps it (onprem_vm records it next). Each result gets ``disks_recorded`` (True, False, or None:
@@ -230,7 +240,7 @@ def _record(entries, results, record):
     wanted = [e for e in entries if e.get("record_disks")]
     if not wanted or record is None:
         return []
-    outcome = record(wanted)
+    outcome = record([dict(e, pins_from=(holders or {}).get(e["name"])) for e in wanted])
     problems = []
     for entry in wanted:
         problem = outcome.get(entry["name"], "not recorded")
@@ -272,7 +282,8 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
     if not acting:
         results = gate.conclude(results)
         return {"changed": False, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results, selected)}
-    pin_warnings = _pin(acting, pin)
+    holders = _holders(vault, selected) if (pin or record) else {}
+    pin_warnings = _pin(acting, pin, holders)
     summaries = apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll)
 
     def after(result, item):
@@ -288,11 +299,12 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
         except AzureError as stopped:  # per VM: the VMs that go on are verified next, as on success
             going = set(stopped.details.get("continue_with") or [])
             verify = _verify([r for r in results if r["name"] in going], selected, True)
-            stopped.details.update(verify_onprem=verify, warnings=pin_warnings + _record(verify, results, record))
+            stopped.details.update(verify_onprem=verify,
+                                   warnings=pin_warnings + _record(verify, results, record, holders))
             raise
     results = gate.conclude(results)
     verify = _verify(results, selected, True)
-    warnings = pin_warnings + _record(verify, results, record)
+    warnings = pin_warnings + _record(verify, results, record, holders)
     return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": verify,
             "job_ids": sorted({ids.last(r["job"]["id"]) for r in results if r["job"]}), "warnings": warnings}
 

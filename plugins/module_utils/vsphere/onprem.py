@@ -51,6 +51,9 @@ class Want:
         # record the VM's disks in a failback manifest when it carries none: the failover module asks for it for
         # a classic VM whose failover it has just run (the disks ASR attached), domain.commit_gate
         self.record_disks = bool(entry.get("record_disks"))
+        # the master target Site Recovery names for the VM's item (its masterTargetId, asr.fabric.master_target_of):
+        # only the disk UUIDs pinned there count (a copy of a master target carries a stale pin)
+        self.pins_from = entry.get("pins_from")
         self.network_map = dict(defaults.get("network_map") or {}, **self.own_network_map)
 
 
@@ -360,7 +363,7 @@ def _plan_repair(inventory, want, row, found, result, entry):
         controllers[bus] = controller
         new_controllers.append(controller)
     attach, moves = [], []
-    pins = diskops.pinned(inventory.vms.values())
+    pins = _pins(inventory, want.pins_from)
     for disk, position in zip(own, positions, strict=True):
         slot = (controllers[position[0]]["key"], position[1])
         if disk["disk"] is None:
@@ -386,11 +389,21 @@ def _plan_repair(inventory, want, row, found, result, entry):
     return []
 
 
+def _pins(inventory, holder):
+    """The disk UUIDs pinned on master target ``holder`` (a VM name; ``diskops.pinned``), ``{}`` when Site Recovery
+    names none for the item or vCenter has no one VM of that name."""
+    if not holder:
+        return {}
+    rows = [row for row in inventory.vms.values() if row["name"] == holder]
+    return diskops.pinned(rows) if len(rows) == 1 else {}
+
+
 def _own_disks(inventory, want, mt_row, found, holders):
     """The VM's VMDKs ``[datastore] name/name[_N].vmdk``: on the master target, or on the datastore
     attached to nothing (each with ``pinned_uuid``: its UUID pinned when a run took it off a master target,
-    ``diskops.pinned``; None when nothing pinned it). Returns ``(disks in disk order, problems)``."""
-    pins = diskops.pinned(inventory.vms.values())
+    ``diskops.pinned``, on the item's master target; None when nothing pinned it). Returns ``(disks in disk order,
+    problems)``."""
+    pins = _pins(inventory, want.pins_from)
     directory = "[%s] %s/" % (want.datastore, want.name)
     pattern = diskops.named_after(want.name)
     problems = []
@@ -468,7 +481,7 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
     entry.update(created=True, disks_returned=len(own), disks_recorded=create.record, changed=True)
     if unproven:
         entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven,
-                                                                  diskops.pinned(inventory.vms.values())))
+                                                                  _pins(inventory, want.pins_from)))
     return host_row, []
 
 
@@ -799,13 +812,13 @@ def _repair_vm(name, repair, existing):
     return repair.row["obj"].ReconfigVM_Task(spec=spec), label
 
 
-def _record_disks(row, name, loose=None):
+def _record_disks(row, name, pinned=None):
     """Start the reconfigure that gives VM ``name`` its failback manifest (extraConfig ``siterecovery.failback.disks``)
-    of the flat disks attached to it now, with their disk UUIDs - for a VMDK this run found attached to no VM and
-    attached (``loose``: ``{file: UUID pinned when a run took it off a master target}``, ``diskops.pinned``), the
-    pinned UUID, so a file standing in for it fails the commit gate: no device change, no file operation."""
-    loose = loose or {}
-    attached = [{"file": d["file"], "size_gb": d["size_gb"], "uuid": loose.get(d["file"]) or d["uuid"],
+    of the flat disks attached to it now, with their disk UUIDs - for a VMDK that came off the item's master target
+    (``pinned``: ``{file: UUID pinned there when it was taken off}``, ``diskops.pinned``), the pinned UUID, so a file
+    standing in for it fails the commit gate: no device change, no file operation."""
+    pinned = pinned or {}
+    attached = [{"file": d["file"], "size_gb": d["size_gb"], "uuid": pinned.get(d["file"]) or d["uuid"],
                  "bus": d["controller_bus"],
                  "unit": d["unit"]} for d in facts.disks(row.get("config.hardware.device"))
                 if d["backing"] == "flat" and d["file"]]
@@ -815,11 +828,13 @@ def _record_disks(row, name, loose=None):
 
 
 def record_disks(client, entries, deadline):
-    """Record the disks attached now to each VM of ``entries`` (``[{name, instance_uuid?}]``) in its failback
-    manifest, when it carries none: what the failover module does right after ASR's failover job brought a classic
-    VM's disks back (the commit gate trusts that record over a disk's name). One read, one reconfigure per VM (no
-    device change). Returns ``{name: None (recorded now or before) | problem}``: a VM not found, or a task that
-    failed, is a problem (onprem_vm records it later)."""
+    """Record the disks attached now to each VM of ``entries`` (``[{name, instance_uuid?, pins_from?}]``) in its
+    failback manifest, when it carries none: what the failover module does right after ASR's failover job brought a
+    classic VM's disks back (the commit gate trusts that record over a disk's name). A disk whose VMDK is pinned on
+    the item's master target (``pins_from``: :func:`pin_replicas` pinned it right before the job) is recorded with
+    the pinned UUID: a file put in its place while the job was stopped fails the gate. One read, one reconfigure per
+    VM (no device change). Returns ``{name: None (recorded now or before) | problem}``: a VM not found, or a task
+    that failed, is a problem (onprem_vm records it later)."""
     inventory = Inventory(client)
     outcome, pairs = {}, []
     for entry in entries:
@@ -832,7 +847,8 @@ def record_disks(client, entries, deadline):
             outcome[entry["name"]] = ("VM %s has no disk attached yet (its VMDKs are left attached to no VM)"
                                       % entry["name"])
         else:
-            pairs.append((entry["name"], _record_disks(row, entry["name"])))
+            pinned = {f: p["uuid"] for f, p in _pins(inventory, entry.get("pins_from")).items() if p["uuid"]}
+            pairs.append((entry["name"], _record_disks(row, entry["name"], pinned)))
     for name, pair in pairs:
         try:
             _wait_all(client, [pair], deadline)
@@ -842,38 +858,42 @@ def record_disks(client, entries, deadline):
     return outcome
 
 
-def _replica_disks(inventory, name):
-    """``{holder moid: (holder row, [disks])}``: VMDKs ``[datastore] name/name[_N].vmdk`` attached to a VM other than
-    VM ``name`` (a master target, while Site Recovery replicates to them)."""
+def _replica_disks(row, name):
+    """VM ``name``'s VMDKs (``[datastore] name/name[_N].vmdk``, flat) attached to ``row`` (its master target)."""
     pattern = diskops.named_after(name)
-    found = {}
-    for row in inventory.vms.values():
-        if row["name"] == name:
-            continue
-        for disk in facts.disks(row.get("config.hardware.device")):
-            folder, _sep, file_name = (disk["file"] or "").rpartition("/")
-            if disk["backing"] == "flat" and folder.endswith("] " + name) and pattern.match(file_name):
-                found.setdefault(row["moid"], (row, []))[1].append(disk)
+    found = []
+    for disk in facts.disks(row.get("config.hardware.device")):
+        folder, _sep, file_name = (disk["file"] or "").rpartition("/")
+        if disk["backing"] == "flat" and folder.endswith("] " + name) and pattern.match(file_name):
+            found.append(disk)
     return found
 
 
-def pin_replicas(client, names, deadline):
-    """Pin, on the master target that holds them, the disk UUIDs of the VMDKs of each VM of ``names``
-    (``[datastore] name/name[_N].vmdk`` attached to another VM), before Site Recovery's failover job takes them off
-    it: a job that stops part-way leaves VMDKs attached to no VM, which ``onprem_vm`` then records with these UUIDs
-    (``diskops.pinned``). One read, one reconfigure per master target whose pin changes (no device change). Returns
-    ``{name: None | problem}``: a VM with no VMDK found attached to a master target, or a task that failed."""
+def pin_replicas(client, entries, deadline):
+    """Pin, on the master target that holds them (``entries``: ``[{name, pins_from}]``, ``pins_from`` the master
+    target Site Recovery names for the item), the disk UUIDs of each VM's VMDKs (``[datastore] name/name[_N].vmdk``)
+    before Site Recovery's failover job takes them off it: a job that stops part-way leaves VMDKs attached to no VM
+    that are then recorded with these UUIDs (``diskops.pinned``). One read, one reconfigure per master target whose pin
+    changes (no device change). Returns ``{name: None | problem}``: no master target named, or none of that name in
+    vCenter, or no VMDK of the VM on it nor pinned there (a job that stopped earlier took them), or a failed task."""
     inventory = Inventory(client)
     attached = {f for f in inventory.attached_files() if f}
     by_holder, outcome = {}, {}
-    for name in names:
-        found = _replica_disks(inventory, name)
-        if not found:
-            outcome[name] = "no VMDK named after VM %s is attached to a master target" % name
-        for moid, (row, disks) in found.items():
-            by_holder.setdefault(moid, (row, [], []))[1].extend(disks)
-            by_holder[moid][2].append(name)
-            outcome[name] = None
+    for entry in entries:
+        name, holder = entry["name"], entry.get("pins_from")
+        rows = [row for row in inventory.vms.values() if holder and row["name"] == holder]
+        if len(rows) != 1:
+            outcome[name] = ("Site Recovery names no master target for it" if not holder else
+                             "master target %s is not one VM of that name in vCenter" % holder)
+            continue
+        disks = _replica_disks(rows[0], name)
+        pinned_before = [f for f in diskops.pinned(rows) if f.rpartition("/")[0].endswith("] " + name)
+                         and diskops.named_after(name).match(f.rpartition("/")[2])]
+        outcome[name] = None if disks or pinned_before else (
+            "no VMDK named after VM %s is attached to master target %s or pinned there" % (name, holder))
+        if disks:
+            by_holder.setdefault(rows[0]["moid"], (rows[0], [], []))[1].extend(disks)
+            by_holder[rows[0]["moid"]][2].append(name)
     pairs = []
     for row, disks, owners in by_holder.values():
         option = diskops.pin_option(row, disks, attached)

@@ -719,7 +719,8 @@ def test_the_disks_asr_attached_are_recorded_right_after_the_job(problem):
         assert client.actions, "recorded only after the failover was asked for"
         return {e["name"]: problem for e in entries}
     outcome = ensure(vault, vms=[fakes.VM], record=record)
-    assert asked == [[{"name": fakes.VM, "record_disks": True}]]
+    # pins_from: the master target the vault's fabric names for the item (this vault lists no fabric: None)
+    assert asked == [[{"name": fakes.VM, "record_disks": True, "pins_from": None}]]
     assert outcome["vms"][0]["disks_recorded"] is (problem is None)
     if problem is None:  # recorded: nothing left for onprem_vm
         assert outcome["verify_onprem"] == [{"name": fakes.VM}] and outcome["warnings"] == []
@@ -738,12 +739,12 @@ def test_the_disk_uuids_are_pinned_right_before_the_job_starts(problem):
     client, vault = setup(fakes.inmage_item())
     asked = []
 
-    def pin(names):
-        asked.append(list(names))
+    def pin(entries):
+        asked.append([dict(e) for e in entries])
         assert not client.actions, "pinned before the failover is asked for"
-        return dict.fromkeys(names, problem)
+        return dict.fromkeys([e["name"] for e in entries], problem)
     outcome = ensure(vault, vms=[fakes.VM], pin=pin)
-    assert asked == [[fakes.VM]] and client.actions
+    assert asked == [[{"name": fakes.VM, "pins_from": None}]] and client.actions
     if problem is None:
         assert outcome["warnings"] == []
     else:
@@ -772,3 +773,16 @@ def test_verify_onprem_carries_the_instance_uuid_a_modernized_item_records():
     # a VM left alone (already failed back) is not recorded: its disks may have changed since ASR attached them
     results[1]["action"] = "skip"
     assert failover._verify(results, [(None, classic)], ran=True)[1] == {"name": "V2A-W2K16-201"}
+
+
+def test_the_master_target_of_a_classic_item_is_the_one_its_master_target_id_names():
+    from types import SimpleNamespace
+
+    from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric
+    servers = [SimpleNamespace(id="AB-01", name="mt-win01"), SimpleNamespace(id="CD-02", name="mt-lin01")]
+    vault = SimpleNamespace(fabrics=lambda: [SimpleNamespace(properties=SimpleNamespace(
+        custom_details=SimpleNamespace(master_target_servers=servers)))])
+    names = fabric.master_target_names(vault)
+    assert fabric.master_target_of({"onprem": {"master_target_id": "cd-02"}}, names) == "mt-lin01"
+    assert fabric.master_target_of({"onprem": {"master_target_id": None}}, names) is None
+    assert fabric.master_target_of({"onprem": {"master_target_id": "EF-03"}}, names) is None

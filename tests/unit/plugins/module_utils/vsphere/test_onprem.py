@@ -1145,9 +1145,9 @@ def test_a_creation_stopped_after_the_detach_is_recorded_on_rerun_with_the_pinne
     world = alternate_site()
     world.fail_change = 2  # the detach (change 1) succeeds, the creation (change 2) fails
     with pytest.raises(VSphereError):
-        ensure(world, [web02()])
+        ensure(world, [web02(pins_from="mt-lin01")])
     assert world.disk_files("mt-lin01") == [MT_OS, "[vmfs-01] web021/web021.vmdk", "[vmfs-02] web02/web02.vmdk"]
-    ensure(world, [web02()])
+    ensure(world, [web02(pins_from="mt-lin01")])
     (_name, args), = world.calls_of("CreateVM_Task")[-1:]
     assert manifest_of(args["config"]) == [(WEB0, "6000C29-w0"), (WEB1, "6000C29-w1")]
 
@@ -1223,7 +1223,7 @@ def test_a_repair_adds_the_vmdks_it_attaches_to_a_manifest_with_their_pinned_uui
     if recorded:
         vm(world, "web02")["config.extraConfig"] = [vim.option.OptionValue(
             key="siterecovery.failback.disks", value=json.dumps([{"file": WEB1, "uuid": "6000C29-w1"}]))]
-    ensure(world, [{"name": "web02"}])
+    ensure(world, [{"name": "web02", "pins_from": "mt-lin01"}])
     (_target, args), = world.calls_of("ReconfigVM_Task")
     # a record written after the failover would prove nothing, so a VM without one is not given one
     assert manifest_of(args["spec"]) == ([(WEB1, "6000C29-w1"), (WEB0, "6000C29-w0")] if recorded else None)
@@ -1269,7 +1269,9 @@ def test_vmdks_a_run_pinned_are_recorded_with_the_pinned_uuids_not_those_of_the_
     add_app(world, "web02", power=POWERED_OFF, devices=[lsi_logic(1000, 0)])
     loose(world, WEB0, WEB1)
     pin(world, "mt-lin01", (WEB0, "6000C29-w0"), (WEB1, "6000C29-w1"))
-    outcome = ensure(world, [{"name": "web02", "record_disks": True}])
+    add_app(world, "mt-copy", power=POWERED_OFF)  # a VM copied from the master target: its pin does not count
+    pin(world, "mt-copy", (WEB0, "6000C29-stale"))
+    outcome = ensure(world, [{"name": "web02", "record_disks": True, "pins_from": "mt-lin01"}])
     (_target, record), = [c for c in world.calls_of("ReconfigVM_Task") if c[1]["spec"].extraConfig]
     assert manifest_of(record["spec"]) == [(WEB0, "6000C29-w0"), (WEB1, "6000C29-w1")]
     assert outcome["vms"][0]["disks_recorded"] is True
@@ -1583,8 +1585,11 @@ def test_a_vm_whose_failover_failed_is_refused_when_its_disks_are_still_on_the_m
 
 def test_the_replica_vmdks_are_pinned_on_their_master_target_once():
     world = alternate_site()
-    assert onprem.pin_replicas(world, ["web02", "ghost"], deadline()) == {
-        "web02": None, "ghost": "no VMDK named after VM ghost is attached to a master target"}
+    entries = [{"name": "web02", "pins_from": "mt-lin01"}, {"name": "ghost", "pins_from": "mt-lin01"},
+               {"name": "app01", "pins_from": None}]
+    assert onprem.pin_replicas(world, entries, deadline()) == {
+        "web02": None, "ghost": "no VMDK named after VM ghost is attached to master target mt-lin01 or pinned there",
+        "app01": "Site Recovery names no master target for it"}
     (target, args), = world.calls_of("ReconfigVM_Task")
     assert target == "mt-lin01" and args["spec"].deviceChange in (None, [])  # no device change
     pinned = json.loads({o.key: o.value for o in args["spec"].extraConfig}["siterecovery.failback.pinned"])
@@ -1592,7 +1597,7 @@ def test_the_replica_vmdks_are_pinned_on_their_master_target_once():
     # not web021's
     assert sorted((e["file"], e["uuid"]) for e in pinned) == [
         (WEB0, "6000C29-w0"), (WEB1, "6000C29-w1"), ("[vmfs-02] web02/web02.vmdk", None)]
-    assert onprem.pin_replicas(world, ["web02"], deadline()) == {"web02": None}
+    assert onprem.pin_replicas(world, entries[:1], deadline()) == {"web02": None}
     assert len(world.calls_of("ReconfigVM_Task")) == 1  # pinned already: no second reconfigure
 
 
@@ -1613,15 +1618,28 @@ def test_a_pin_never_overrides_the_uuid_of_a_disk_attached_before_the_run():
     assert manifest_of(args["spec"]) == [(APP0, "6000C29-a0")]
 
 
-def test_vmdks_two_vms_pin_with_different_uuids_are_not_recorded_and_the_warning_names_both():
+def test_only_the_pins_of_the_items_master_target_count():
+    # new-user re-try of issue 13: a stale pin on another VM (a copy of a master target) stood for a disk
     world = site()
     add_app(world, "web02", power=POWERED_OFF, devices=[lsi_logic(1000, 0)])
     loose(world, WEB0, WEB1)
-    pin(world, "mt-lin01", (WEB0, "6000C29-w0"), (WEB1, "6000C29-w1"))
     add_app(world, "mt-copy", power=POWERED_OFF)
-    pin(world, "mt-copy", (WEB0, "6000C29-other"))
-    outcome = ensure(world, [{"name": "web02", "record_disks": True}])
+    pin(world, "mt-copy", (WEB0, "6000C29-other"), (WEB1, "6000C29-other1"))
+    outcome = ensure(world, [{"name": "web02", "record_disks": True, "pins_from": "mt-lin01"}])
     assert [c for c in world.calls_of("ReconfigVM_Task") if c[1]["spec"].extraConfig] == []
     assert outcome["vms"][0]["disks_recorded"] is False
     (warning,) = outcome["vms"][0]["warnings"]
-    assert "%s (pinned by mt-lin01 and mt-copy with different disk UUIDs)" % WEB0 in warning
+    assert "no run pinned their disk UUIDs" in warning
+
+
+def test_the_failover_records_a_vmdk_pinned_on_the_items_master_target_with_the_pinned_uuid():
+    # new-user re-try of issue 13: after a stopped job, a blank put at a loose VMDK's path was attached by ASR's re-run
+    # and recorded with its own UUID; the commit then deleted the Azure VM
+    world = site()
+    add_app(world, power=POWERED_ON, devices=[lsi_logic(1000, 0), flat_disk(2000, 1000, 0, APP0, 40, "6000C29-blank")])
+    pin(world, "mt-lin01", (APP0, "6000C29-a0"))
+    add_app(world, "copy01", power=POWERED_OFF)
+    pin(world, "copy01", (APP0, "6000C29-stale"))
+    assert onprem.record_disks(world, [{"name": "app01", "pins_from": "mt-lin01"}], deadline()) == {"app01": None}
+    (_target, args), = world.calls_of("ReconfigVM_Task")
+    assert manifest_of(args["spec"]) == [(APP0, "6000C29-a0")]  # the commit gate then finds the file replaced
