@@ -162,6 +162,7 @@ def test_a_creation_that_fails_after_the_detach_is_completed_by_a_rerun(full_lab
     rc, failed = run_module("onprem_vm", web02(), env=lab.env())
     assert rc != 0, failed
     assert "create web02 on esx02.lab" in failed["msg"] and "a re-run creates the VM with them" in failed["msg"]
+    assert "holds the VM's path, [vmfs-01] web02/web02.vmx" in failed["msg"], failed["msg"]  # what is in the way
     state = vcenter(sim)
     assert "web02" not in state and web02_files(state) == []  # on the datastore, attached to nothing
 

@@ -943,9 +943,11 @@ def _apply(client, inventory, planned, deadline, done):
         attached_files = {f for f in inventory.attached_files() if f}
         done += _wait_all(client, [_detach_from_master_target(mt, group, attached_files) for mt, group in by_mt.values()],
                           deadline)
+        paths = ", ".join("[%s] %s/%s.vmx" % (c.want.datastore, c.want.name, c.want.name) for c in creates)
         done += _wait_all(client, [_create_vm(c, planned.existing) for c in creates], deadline,
-                          " The VMDKs of a VM that was not created are on its datastore, attached to no VM: a re-run "
-                          "creates the VM with them.")
+                          " The VMDKs of a VM that was not created are on its datastore, attached to no VM: once the "
+                          "cause is cleared (FileAlreadyExists: a file or folder holds the VM's path, %s), a re-run "
+                          "creates the VM with them." % paths)
     if planned.disk_plan is not None and planned.disk_plan.changed():
         done += master_target.apply(client, planned.disk_plan, deadline)
     if planned.repairs:
