@@ -285,8 +285,8 @@ def run(module):
             session, vault, selection,
             params["recovery_point"], "Required" if params["source_site_operations"] == "required" else "NotRequired",
             module.check_mode, deadline, poll=params["poll_interval"], azure_vms=AzureVms(session),
-            assumed=params["assume_stages"], per_vm=params["per_vm"], record=recorder(module, deadline),
-            pin=pinner(module, deadline))
+            assumed=params["assume_stages"], per_vm=params["per_vm"], record=on_vsphere(module, deadline, "record_disks"),
+            pin=on_vsphere(module, deadline, "pin_replicas"))
         for warning in outcome.pop("warnings", None) or []:
             module.ansible.warn(warning)
     if module.diff_mode:
@@ -295,35 +295,23 @@ def run(module):
     return outcome
 
 
-def recorder(module, deadline):
-    """Records the disks ASR attached to the classic VMs failed over (``vsphere.onprem.record_disks``) when a vSphere
-    server is given (O(hostname)); None otherwise: onprem_vm records them (``record_disks`` in ``verify_onprem``)."""
+def on_vsphere(module, deadline, step):
+    """``entries -> {name: None | problem}`` running ``vsphere.onprem.<step>`` on the module's vSphere server
+    (``record_disks``: the disks ASR attached, right after the failover jobs; ``pin_replicas``: the replicas' disk
+    UUIDs on their master targets, right before them), or None without a vSphere server (O(hostname)): then onprem_vm
+    records the disks (``record_disks`` in ``verify_onprem``) and nothing is pinned. A vSphere error is every entry's
+    problem (the failover goes on; the result warns)."""
     if not module.params.get("hostname"):
         return None
 
-    def record(entries):
+    def call(entries):
         # imported here: without a vSphere server the module needs no pyVmomi
         from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import onprem
         try:
-            return onprem.record_disks(module.vsphere(), entries, deadline)
+            return getattr(onprem, step)(module.vsphere(), entries, deadline)
         except FailbackError as error:
             return {entry["name"]: error.msg for entry in entries}
-    return record
-
-
-def pinner(module, deadline):
-    """Pins the disk UUIDs of the classic VMs' VMDKs on their master targets before the failover jobs start
-    (``vsphere.onprem.pin_replicas``) when a vSphere server is given (O(hostname)); None otherwise."""
-    if not module.params.get("hostname"):
-        return None
-
-    def pin(names):
-        from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import onprem
-        try:
-            return onprem.pin_replicas(module.vsphere(), names, deadline)
-        except FailbackError as error:
-            return dict.fromkeys(names, error.msg)
-    return pin
+    return call
 
 
 def per_vm_failure(error):

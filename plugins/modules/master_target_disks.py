@@ -232,10 +232,8 @@ def stage_gate(module, deadline):
     params = module.params
     if params["state"] != "detached":
         return
-    names = list(dict.fromkeys(entry["name"] for entry in params["vms"]))
-    selected = asr_items.select(module.vault(deadline=deadline), vms=names)
-    stage_of = {item["name"]: item["failback_stage"] for _model, item in selected}
-    refusals = [r for r in (lifecycle.detach_refusal(name, stage_of.get(name, "unknown")) for name in names) if r]
+    items = asr_items.by_vm(module.vault(deadline=deadline), [entry["name"] for entry in params["vms"]])
+    refusals = [r for r in (lifecycle.detach_refusal(name, item["failback_stage"]) for name, item in items.items()) if r]
     if refusals:
         raise FailbackError("Refusing to detach disks; nothing was changed: " + " ".join(refusals), refusals=refusals,
                             rule="stage_allows_step")

@@ -414,25 +414,20 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere impo
 def stage_gate(module, deadline):
     """Read each VM's item once and sort the VMs by its stage (``domain.lifecycle.onprem_gate``); refuse, before
     anything is read in vCenter, a VM Site Recovery has not failed back: its VMDKs on the master target are still
-    Site Recovery's replica."""
-    names = []
-    for entry in module.params["vms"]:
-        if entry["name"] not in names:
-            names.append(entry["name"])
+    Site Recovery's replica. Returns ``(items by VM name, the gate, {VM name: its item's master target})``."""
     vault = module.vault(deadline=deadline)
-    selected = asr_items.select(vault, vms=names)
-    stage_of = {item["name"]: item["failback_stage"] for _model, item in selected}
+    items = asr_items.by_vm(vault, [entry["name"] for entry in module.params["vms"]])
     # the master target of each classic item: only the disk UUIDs pinned there count (vsphere.onprem._pins)
     holders = {}
-    if any((item.get("onprem") or {}).get("master_target_id") for _model, item in selected):
+    if any((item.get("onprem") or {}).get("master_target_id") for item in items.values()):
         mt_names = fabric.master_target_names(vault)
-        holders = {item["name"]: fabric.master_target_of(item, mt_names) for _model, item in selected}
-    gate = lifecycle.onprem_gate({name: stage_of.get(name, "unknown") for name in names},
+        holders = {name: fabric.master_target_of(item, mt_names) for name, item in items.items()}
+    gate = lifecycle.onprem_gate({name: item["failback_stage"] for name, item in items.items()},
                                  module.params["memory_remediation"])
     if gate["refusals"]:
         raise FailbackError("Refusing to bring the VMs up; nothing was changed: " + " ".join(gate["refusals"]),
                             refusals=gate["refusals"], rule="stage_allows_step")
-    return stage_of, gate, holders
+    return items, gate, holders
 
 
 def run(module):
@@ -444,7 +439,7 @@ def run(module):
         raise FailbackError(options.summary(problems, "the on-premises verification (nothing was read)"),
                             problems=problems, rule="options_valid")
     deadline = Deadline(params["timeout"])
-    stage_of, gate, holders = stage_gate(module, deadline)
+    items, gate, holders = stage_gate(module, deadline)
     entries = [dict(entry, pins_from=holders.get(entry["name"])) for entry in params["vms"] if entry["name"] in gate["act"]]
     outcome = {"changed": False, "vms": [], "tasks": [], "power_on_seconds": None, "diff": {"before": {}, "after": {}}}
     if entries:
@@ -458,22 +453,17 @@ def run(module):
             module.fail(error, changed=bool(error.details.get("changed")))
             return None
     for entry in outcome["vms"]:
-        entry["failback_stage"] = stage_of.get(entry["name"])
         for warning in entry.get("warnings") or []:
             module.ansible.warn(warning)
-    outcome["vms"] = [_skipped(entry["name"], gate["skip"][entry["name"]]) if entry["name"] in gate["skip"]
-                      else next(e for e in outcome["vms"] if e["name"] == entry["name"]) for entry in params["vms"]]
+    # in the order given; a VM past the verification is reported skipped (nothing read in vCenter, nothing changed)
+    acted = {entry["name"]: entry for entry in outcome["vms"]}
+    outcome["vms"] = [dict(acted.get(name) or dict(onprem.new_entry(name), skipped=True),
+                           failback_stage=items[name]["failback_stage"])
+                      for name in (entry["name"] for entry in params["vms"])]
     diff = outcome.pop("diff")
     if module.diff_mode:
         outcome["diff"] = diff
     return outcome
-
-
-def _skipped(name, stage):
-    """The result of a VM past the verification (nothing read in vCenter, nothing changed)."""
-    return {"name": name, "failback_stage": stage, "skipped": True, "changed": False, "created": False,
-            "disks_returned": 0, "disks_recorded": False, "disks_attached": [], "powered_off": False, "vmotion_to": None,
-            "powered_on": False}
 
 
 def main():

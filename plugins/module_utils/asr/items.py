@@ -292,3 +292,9 @@ def select(vault, vms=(), item_names=(), plan=None):
     for model in chosen:  # first appearance order, no duplicates
         unique.setdefault(model.name.lower(), model)
     return read(vault, list(unique.values()))
+
+
+def by_vm(vault, names):
+    """``{VM name: normalized item}`` for VM (friendly) ``names``, each read once (:func:`select`: one GET per item,
+    the list says too little to derive a stage); raises naming a VM no item protects."""
+    return {item["name"]: item for _model, item in select(vault, vms=list(dict.fromkeys(names)))}

@@ -196,45 +196,34 @@ def creates_existing(config_spec, existing_files):
 PIN_KEY = "siterecovery.failback.pinned"
 
 
-def pinned(rows):
-    """``{file: {uuid, size_gb, holders}}``: the VMDKs pinned on the VMs of ``rows`` (inventory rows with
-    ``config.extraConfig``); ``uuid`` is None when VMs pin different UUIDs for the file (``conflict`` True).
+def _pin_entries(row):
+    """The entries of a VM's pin (extraConfig ``siterecovery.failback.pinned``): ``[{file, size_gb, uuid}]``."""
+    raw = facts.extra_config(row.get("config.extraConfig")).get(PIN_KEY)
+    try:
+        entries = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    return [e for e in entries if isinstance(e, dict) and e.get("file")] if isinstance(entries, list) else []
+
+
+def pinned(mt_row):
+    """``{file: disk UUID}``: the VMDKs pinned on master target ``mt_row`` (an inventory row with
+    ``config.extraConfig``).
 
     A master target's pin (extraConfig ``siterecovery.failback.pinned``, a compact JSON list of ``{file, size_gb,
-    uuid}``) is written by ``onprem_vm`` in the very reconfigure that takes a VM's VMDKs off it: each disk's UUID
-    as vCenter reported it while the VMDK was attached to the master target, so Site Recovery's replica. A VMDK
-    found later attached to no VM is recorded in a failback manifest with that UUID, never with one read from
-    whatever file then sits at its path (the commit gate compares the disk attached with the record)."""
-    found = {}
-    for row in rows:
-        raw = facts.extra_config(row.get("config.extraConfig")).get(PIN_KEY)
-        try:
-            entries = json.loads(raw) if raw else []
-        except ValueError:
-            entries = []
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict) and entry.get("file") and entry.get("uuid"):
-                pin = found.setdefault(entry["file"], {"uuid": entry["uuid"], "size_gb": entry.get("size_gb"),
-                                                       "holders": []})
-                pin["holders"].append(row.get("name"))
-                if str(pin["uuid"]).lower() != str(entry["uuid"]).lower():
-                    pin["conflict"] = True  # two VMs pin different UUIDs (a clone of a master target): none holds
-    for pin in found.values():
-        if pin.get("conflict"):
-            pin["uuid"] = None
-    return found
+    uuid}``) is written in the very reconfigure that takes a VM's VMDKs off it (``onprem_vm``,
+    ``master_target_disks``), and by the failover right before ASR's job: each disk's UUID as vCenter reported it
+    while the VMDK was attached to the master target, so Site Recovery's replica. A VMDK found later attached to no VM
+    is recorded in a failback manifest with that UUID, never with one read from whatever file then sits at its path
+    (the commit gate compares the disk attached with the record)."""
+    return {e["file"]: e["uuid"] for e in _pin_entries(mt_row) if e.get("uuid")}
 
 
 def pin_option(mt_row, detached, attached_files):
     """The master target's pin after detaching ``detached`` (``[{file, size_gb, uuid}]``): those disks, plus the
     earlier entries whose VMDK is still attached to no VM (``attached_files``: every file attached to a VM now)."""
-    raw = facts.extra_config(mt_row.get("config.extraConfig")).get(PIN_KEY)
-    try:
-        earlier = json.loads(raw) if raw else []
-    except ValueError:
-        earlier = []
     now = {d["file"] for d in detached}
-    kept = [e for e in earlier if isinstance(e, dict) and e.get("file") not in now and e.get("file") not in attached_files]
+    kept = [e for e in _pin_entries(mt_row) if e["file"] not in now and e["file"] not in attached_files]
     value = json.dumps(kept + [{k: d.get(k) for k in ("file", "size_gb", "uuid")} for d in detached],
                        sort_keys=True, separators=(",", ":"))
     return vim.option.OptionValue(key=PIN_KEY, value=value)

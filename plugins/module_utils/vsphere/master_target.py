@@ -302,15 +302,14 @@ def plan_detach(inventory, requests, reattach, found=None):
             refusals.append("VM %s does not exist, so its disks cannot be reattached to it." % req.name)
         if reattach and vm_row is not None:
             refusals += _host_problems(inventory, vm_row, "VM")
-        on_mt = [d for d in owned if d["where"] == "mt"]
+        on_mt = {d["file"] for d in owned if d["where"] == "mt"}
         devices = {d.key: d for d in mt_row.get("config.hardware.device") or []}
-        removes = [diskops.remove_spec(devices[d["key"]]) for d in mt_disks if any(o["file"] == d["file"] for o in on_mt)]
+        taken = [d for d in mt_disks if d["file"] in on_mt]
+        removes = [diskops.remove_spec(devices[d["key"]]) for d in taken]
         if removes:
             entry = plan.vm_changes.setdefault(mt_row["moid"], (mt_row, [], []))
             entry[1].extend(removes)
-            pinned.setdefault(mt_row["moid"], []).extend(
-                {"file": d["file"], "size_gb": d["size_gb"], "uuid": d["uuid"]} for d in mt_disks
-                if any(o["file"] == d["file"] for o in on_mt))
+            pinned.setdefault(mt_row["moid"], []).extend(taken)
         back = [d for d in owned if d["where"] in ("mt", "none")] if reattach else []
         if back and vm_row is not None:  # no VM: refused above (reattach needs it)
             plan.vm_attach[vm_row["moid"]] = (vm_row, back)

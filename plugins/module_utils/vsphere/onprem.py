@@ -368,7 +368,7 @@ def _plan_repair(inventory, want, row, found, result, entry):
         slot = (controllers[position[0]]["key"], position[1])
         if disk["disk"] is None:
             attach.append({"file": disk["file"], "size_gb": found.sizes.get(disk["file"], 0), "uuid": None,
-                           "pinned_uuid": (pins.get(disk["file"]) or {}).get("uuid"), "position": position,
+                           "pinned_uuid": pins.get(disk["file"]), "position": position,
                            "slot": slot})
         elif position != disk["position"]:
             moves.append({"file": disk["file"], "key": disk["disk"]["key"], "size_gb": disk["disk"]["size_gb"],
@@ -382,7 +382,7 @@ def _plan_repair(inventory, want, row, found, result, entry):
     unproven = [d["file"] for d in attach if not d["pinned_uuid"]]
     if unproven and (diskops.manifest(row.get("config.extraConfig")) or want.name in result.records):
         # recorded only with the UUIDs they had on a master target: the record stays as it is (or is not written)
-        entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven, pins))
+        entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven))
         if want.name in result.records:
             result.records.remove(want.name)
             entry["disks_recorded"] = False
@@ -392,10 +392,14 @@ def _plan_repair(inventory, want, row, found, result, entry):
 def _pins(inventory, holder):
     """The disk UUIDs pinned on master target ``holder`` (a VM name; ``diskops.pinned``), ``{}`` when Site Recovery
     names none for the item or vCenter has no one VM of that name."""
-    if not holder:
-        return {}
-    rows = [row for row in inventory.vms.values() if row["name"] == holder]
-    return diskops.pinned(rows) if len(rows) == 1 else {}
+    row = _one_vm(inventory, holder)
+    return diskops.pinned(row) if row is not None else {}
+
+
+def _one_vm(inventory, name):
+    """The row of the one VM called ``name``; None when ``name`` is empty or not one VM's."""
+    rows = [row for row in inventory.vms.values() if name and row["name"] == name]
+    return rows[0] if len(rows) == 1 else None
 
 
 def _own_disks(inventory, want, mt_row, found, holders):
@@ -417,7 +421,7 @@ def _own_disks(inventory, want, mt_row, found, holders):
         holder = holders.get(file_name)
         if holder is None:  # attached as it is (no uuid of ours in the backing); recorded with its pinned UUID
             own.append({"file": file_name, "size_gb": found.sizes.get(file_name, 0), "uuid": None, "where": "none",
-                        "pinned_uuid": (pins.get(file_name) or {}).get("uuid")})
+                        "pinned_uuid": pins.get(file_name)})
         else:
             problems.append("VM %s: its VMDK %s is attached to VM %s, not to master target %s. Detach it from %s "
                             "(without deleting it) and re-run."
@@ -480,22 +484,16 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
     result.create_plans[want.name] = create
     entry.update(created=True, disks_returned=len(own), disks_recorded=create.record, changed=True)
     if unproven:
-        entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven,
-                                                                  _pins(inventory, want.pins_from)))
+        entry.setdefault("warnings", []).append(_unproven_warning(want.name, unproven))
     return host_row, []
 
 
-def _unproven_warning(name, files, pins):
-    """The warning for VM ``name``'s VMDKs ``files``, found attached to no VM with no pinned UUID (``pins``:
-    ``diskops.pinned``, to name VMs that pin different UUIDs for one of them)."""
-    conflicts = ["%s (pinned by %s with different disk UUIDs)" % (f, " and ".join(str(h) for h in pins[f]["holders"]))
-                 for f in files if (pins.get(f) or {}).get("conflict")]
-    return ("VM %s: its VMDK(s) %s were found attached to no VM, and no run pinned their disk UUIDs when they left a "
-            "master target (siterecovery.failback.pinned)%s: nothing proves they are Site Recovery's replica. They are "
+def _unproven_warning(name, files):
+    """The warning for VM ``name``'s VMDKs ``files``, found attached to no VM with no UUID pinned on its master target."""
+    return ("VM %s: its VMDK(s) %s were found attached to no VM, and no run pinned their disk UUIDs on its master target "
+            "when they left it (siterecovery.failback.pinned): nothing proves they are Site Recovery's replica. They are "
             "attached, but not recorded, so the commit refuses the VM until you check them and name them (with the "
-            "VM's other VMDKs) in the run option protected_disk_files."
-            % (name, ", ".join(files), "; conflicting pins: %s - a VM copied from a master target carries its pin, "
-               "remove siterecovery.failback.pinned from the copy" % "; ".join(conflicts) if conflicts else ""))
+            "VM's other VMDKs) in the run option protected_disk_files." % (name, ", ".join(files)))
 
 
 def _shape(want):
@@ -672,6 +670,13 @@ def _beyond_the_remedy(result, remedy_only):
     return refusals
 
 
+def new_entry(name):
+    """A VM's result before anything is planned for it: nothing created, returned, attached, recorded, moved or
+    powered."""
+    return {"name": name, "created": False, "disks_returned": 0, "disks_attached": [], "powered_off": False,
+            "disks_recorded": False, "vmotion_to": None, "powered_on": False, "changed": False}
+
+
 def plan(inventory, wants, remediation, found=None, port_groups=None, remedy_only=()):
     """Check every VM, then plan; raise listing every refusal (nothing changed).
 
@@ -690,8 +695,7 @@ def plan(inventory, wants, remediation, found=None, port_groups=None, remedy_onl
         identified = inventory.resolve_vm(want.name, want.instance_uuid)  # domain.identity: every module's rule
         row = identified.vm["row"] if identified.vm is not None else None
         result.instance_uuids[want.name] = want.instance_uuid
-        entry = {"name": want.name, "created": False, "disks_returned": 0, "disks_attached": [], "powered_off": False,
-                 "disks_recorded": False, "vmotion_to": None, "powered_on": False, "changed": False}
+        entry = new_entry(want.name)
         result.results[want.name] = entry
         if identified.warning():
             entry["warnings"] = [identified.warning()]
@@ -847,8 +851,7 @@ def record_disks(client, entries, deadline):
             outcome[entry["name"]] = ("VM %s has no disk attached yet (its VMDKs are left attached to no VM)"
                                       % entry["name"])
         else:
-            pinned = {f: p["uuid"] for f, p in _pins(inventory, entry.get("pins_from")).items() if p["uuid"]}
-            pairs.append((entry["name"], _record_disks(row, entry["name"], pinned)))
+            pairs.append((entry["name"], _record_disks(row, entry["name"], _pins(inventory, entry.get("pins_from")))))
     for name, pair in pairs:
         try:
             _wait_all(client, [pair], deadline)
@@ -858,15 +861,10 @@ def record_disks(client, entries, deadline):
     return outcome
 
 
-def _replica_disks(row, name):
-    """VM ``name``'s VMDKs (``[datastore] name/name[_N].vmdk``, flat) attached to ``row`` (its master target)."""
-    pattern = diskops.named_after(name)
-    found = []
-    for disk in facts.disks(row.get("config.hardware.device")):
-        folder, _sep, file_name = (disk["file"] or "").rpartition("/")
-        if disk["backing"] == "flat" and folder.endswith("] " + name) and pattern.match(file_name):
-            found.append(disk)
-    return found
+def _is_replica_file(name, file_name):
+    """Whether ``file_name`` is one of VM ``name``'s VMDKs, ``[datastore] name/name[_N].vmdk`` on any datastore."""
+    folder, _sep, base = (file_name or "").rpartition("/")
+    return folder.endswith("] " + name) and bool(diskops.named_after(name).match(base))
 
 
 def pin_replicas(client, entries, deadline):
@@ -881,19 +879,19 @@ def pin_replicas(client, entries, deadline):
     by_holder, outcome = {}, {}
     for entry in entries:
         name, holder = entry["name"], entry.get("pins_from")
-        rows = [row for row in inventory.vms.values() if holder and row["name"] == holder]
-        if len(rows) != 1:
+        row = _one_vm(inventory, holder)
+        if row is None:
             outcome[name] = ("Site Recovery names no master target for it" if not holder else
                              "master target %s is not one VM of that name in vCenter" % holder)
             continue
-        disks = _replica_disks(rows[0], name)
-        pinned_before = [f for f in diskops.pinned(rows) if f.rpartition("/")[0].endswith("] " + name)
-                         and diskops.named_after(name).match(f.rpartition("/")[2])]
+        disks = [d for d in facts.disks(row.get("config.hardware.device"))
+                 if d["backing"] == "flat" and _is_replica_file(name, d["file"])]
+        pinned_before = any(_is_replica_file(name, f) for f in diskops.pinned(row))
         outcome[name] = None if disks or pinned_before else (
             "no VMDK named after VM %s is attached to master target %s or pinned there" % (name, holder))
         if disks:
-            by_holder.setdefault(rows[0]["moid"], (rows[0], [], []))[1].extend(disks)
-            by_holder[rows[0]["moid"]][2].append(name)
+            by_holder.setdefault(row["moid"], (row, [], []))[1].extend(disks)
+            by_holder[row["moid"]][2].append(name)
     pairs = []
     for row, disks, owners in by_holder.values():
         option = diskops.pin_option(row, disks, attached)
