@@ -86,6 +86,9 @@ class ActionModule(ActionBase):
             given = on_controller(given, os.getcwd())
         del ignored  # each is in unread: the module refuses them, naming the variable this run reads
         module_args = {"prefix": prefix, "options": given, "unread": unread}
+        job = task_vars.get("awx_job_id", task_vars.get("tower_job_id"))
+        if job not in (None, ""):
+            module_args["awx_job_id"] = str(job)
         if args["location"] is not None:
             module_args["location"] = args["location"]
         result.update(self._execute_module(module_name="siterecovery.failback.run_options", module_args=module_args,

@@ -10,12 +10,21 @@ module: run_lock
 short_description: Make sure two failback runs never act on the same VM at once
 version_added: 0.1.0
 description:
-  - O(state=locked) tags each selected VM's failed-over Azure VM with the run's owner and an expiry
-    (C(siterecovery-failback-lock)). When another run holds a lock that has not expired, it refuses,
-    changing nothing, and names the run and the expiry.
-  - O(state=unlocked) removes this owner's locks; other runs' locks stay.
-  - The lock lives in Azure, so runs from any AWX node or controller see it. VMs whose Azure VM is
-    already gone (committed) need no lock and are skipped.
+  - O(state=locked) claims each selected VM for the run O(owner) and starts the run's lease, a record
+    that lasts O(lease_seconds) after its last renewal. Every write is conditional (C(If-Match) on the
+    record's ETag): of two runs that start at the same instant, exactly one gets the VMs they share.
+    A run takes its VMs all or nothing.
+  - While the run lives, a detached keeper renews the lease (O(keep_alive)). When the run is killed
+    (SIGKILL, a cancelled AWX job, a lost execution node) the lease lapses by itself, and the identical
+    re-run proceeds without O(lock_break).
+  - A VM held by another run whose lease is live is waited for up to O(lease_wait_seconds); when the
+    lease is renewed meanwhile (that run is alive) or would outlast the wait, the module refuses,
+    changing nothing, and names the run, its host, since and until when it holds the VM, and the
+    playbook variable that overrides it (O(lock_break_variable)).
+  - O(state=unlocked) drops this owner's claims and lease; other runs' records stay.
+  - Claims and the lease are tags of the VMs' failed-over Azure VMs (C(siterecovery-failback-lock),
+    C(siterecovery-failback-lease)), so runs from any AWX node or controller see them. VMs whose Azure
+    VM is already gone (committed) need no claim and are skipped. See C(docs/locking.md).
 author:
   - Site Recovery Failback maintainers (@siterecovery)
 extends_documentation_fragment:
@@ -37,7 +46,9 @@ options:
     description: Lock every VM of this recovery plan.
     type: str
   owner:
-    description: Who holds the lock - the run's id, for example C(awx-job-1234). It must be the same for lock and unlock.
+    description:
+      - Who holds the lease - the run's id, for example C(awx-job-1234). It must be the same for lock and unlock.
+      - The failback roles name the run after the AWX job (C(awx_job_id), C(JOB_ID)) when there is one.
     type: str
     required: true
   state:
@@ -45,14 +56,32 @@ options:
     type: str
     choices: [locked, unlocked]
     default: locked
-  ttl_minutes:
-    description: How long a lock holds when its run dies without unlocking.
+  lease_seconds:
+    description:
+      - How long the lease lasts after its last renewal, in seconds (at least 30). A killed run's VMs are
+        free again this long after its keeper stopped.
     type: int
-    default: 240
+    default: 180
+  lease_wait_seconds:
+    description:
+      - How long to wait, in seconds, for another run's lease to lapse before refusing. Default
+        O(lease_seconds) + 60, so the re-run of a killed run proceeds by itself; V(0) refuses at once.
+    type: int
+  keep_alive:
+    description:
+      - Start a detached keeper that renews the lease every O(lease_seconds)/5 seconds (at most 60) while
+        the C(ansible-playbook) process that runs this task lives. Without it the lease lasts
+        O(lease_seconds) from this call.
+    type: bool
+    default: true
   lock_break:
-    description: Take the lock even when another live run holds it (when you know that run is gone).
+    description: Take the VMs even when another live run holds them (when you know that run is gone).
     type: bool
     default: false
+  lock_break_variable:
+    description: The name a refusal gives for overriding it - the playbook variable a role sets O(lock_break) from.
+    type: str
+    default: lock_break
 """
 
 EXAMPLES = r"""
@@ -85,8 +114,8 @@ vms:
       sample: /subscriptions/.../virtualMachines/app01
     status:
       description: >-
-        V(acquired), V(held_by_us) (already locked by O(owner): a live lock is left as it is, an expired one
-        renewed), V(released), V(skipped) (no Azure VM), V(not_ours) or V(none).
+        V(acquired), V(held_by_us) (already claimed by O(owner); its lease is renewed), V(released),
+        V(skipped) (no Azure VM), V(not_ours) or V(none).
       type: str
       sample: acquired
     broken:
@@ -94,6 +123,37 @@ vms:
       type: str
       returned: when O(state=locked)
       sample: null
+lease:
+  description: The run's lease after this call.
+  returned: when O(state=locked)
+  type: dict
+  contains:
+    owner:
+      description: The run, O(owner).
+      type: str
+      sample: awx-job-1234
+    since:
+      description: When the run took its lease (UTC).
+      type: str
+      sample: "2026-12-01 03:01:10 UTC"
+    until:
+      description: When the lease lapses unless renewed (UTC).
+      type: str
+      sample: "2026-12-01 03:04:10 UTC"
+    host:
+      description: The controller (or AWX execution node) the run runs on.
+      type: str
+      sample: awx-ee-7f9c
+    store:
+      description: Where claims and lease live; V(tags) (the Azure VMs' tags).
+      type: str
+      sample: tags
+    keeper:
+      description: >-
+        The pid of the keeper that renews the lease, or null (check mode, O(keep_alive=false), no playbook
+        process found).
+      type: int
+      sample: 4242
 api_calls:
   description: Resource Manager requests made.
   returned: success
@@ -106,24 +166,54 @@ duration_seconds:
   sample: 1.2
 """
 
+from ansible_collections.siterecovery.failback.plugins.module_utils import argspec
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import lock
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import lease_keeper, lock
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.session import AzureSession
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
+
+
+def _renewer(params, owner, ttl):
+    """What the keeper calls at each tick: a fresh Azure session (the module's connections stay with the
+    module), one renewal, True while the run holds claims."""
+    def renew_once():
+        session = AzureSession(argspec.azure_params(params))
+        try:
+            return lock.renew(lock.TagStore(AzureVms(session)), owner, ttl)
+        finally:
+            session.close()
+    return renew_once
 
 
 def run(module):
     params = module.params
+    if params["lease_seconds"] < 30:
+        module.fail_json(msg="lease_seconds is %d: a lease must last at least 30 seconds (the keeper renews it every "
+                             "lease_seconds/5)." % params["lease_seconds"])
     session = module.azure()
     vault = module.vault()
     selected = asr_items.select(vault, vms=params["vms"] or [], plan=params["recovery_plan"])
-    azure_vms = AzureVms(session)
-    if params["state"] == "locked":
-        changed, results = lock.acquire(azure_vms, selected, params["owner"], params["ttl_minutes"] * 60,
-                                        module.check_mode, break_lock=params["lock_break"])
-    else:
-        changed, results = lock.release(azure_vms, selected, params["owner"], module.check_mode)
-    return {"changed": changed, "vms": results, "api_calls": session.stats["calls"]}
+    store = lock.TagStore(AzureVms(session))
+    if params["state"] == "unlocked":
+        changed, results = lock.release(store, selected, params["owner"], module.check_mode)
+        return {"changed": changed, "vms": results, "api_calls": session.stats["calls"]}
+    ttl = params["lease_seconds"]
+    wait = params["lease_wait_seconds"] if params["lease_wait_seconds"] is not None else ttl + 60
+    changed, results, lease = lock.acquire(store, selected, params["owner"], ttl, module.check_mode,
+                                           break_lock=params["lock_break"], wait_seconds=wait,
+                                           variable=params["lock_break_variable"])
+    lease["keeper"] = None
+    claimed = any(r["status"] in ("acquired", "held_by_us") for r in results)
+    if claimed and params["keep_alive"] and not module.check_mode:
+        watched = lease_keeper.playbook_pid()
+        if watched:
+            interval = max(5.0, min(60.0, ttl / 5.0))
+            lease["keeper"] = lease_keeper.start(_renewer(params, params["owner"], ttl), interval, watched)
+        else:
+            module.warn("No ansible-playbook process found to watch: the lease is not renewed and lasts %d s from "
+                        "now; a longer step needs a longer lease_seconds." % ttl)
+    return {"changed": changed, "vms": results, "lease": lease, "api_calls": session.stats["calls"]}
 
 
 def main():
@@ -132,8 +222,11 @@ def main():
         "recovery_plan": {"type": "str"},
         "owner": {"type": "str", "required": True},
         "state": {"type": "str", "choices": ["locked", "unlocked"], "default": "locked"},
-        "ttl_minutes": {"type": "int", "default": 240},
+        "lease_seconds": {"type": "int", "default": 180},
+        "lease_wait_seconds": {"type": "int"},
+        "keep_alive": {"type": "bool", "default": True},
         "lock_break": {"type": "bool", "default": False},
+        "lock_break_variable": {"type": "str", "default": "lock_break"},
     }
     module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
                             required_one_of=[("vms", "recovery_plan")])

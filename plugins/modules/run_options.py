@@ -43,7 +43,7 @@ options:
       - The run's options by their name without prefix - V(vms), V(recovery_plan), V(location),
         V(master_target), V(process_server), V(datastore), V(retention_volume), V(placements), V(recovery_point),
         V(memory_remediation), V(health_checks), V(commit), V(reprotect_to_azure), V(preflight), V(report_dir),
-        V(poll_interval), V(recovery_point_delay), V(owner), V(lock_break), V(cancel_on_failure), V(appliance),
+        V(poll_interval), V(recovery_point_delay), V(owner), V(lock_break), V(lease_seconds), V(cancel_on_failure), V(appliance),
         V(log_storage_account_id), V(tools_timeout), V(verification), V(protected_disk_files); also
         V(recovery_point_timeout), V(timeout) and V(agent_registration_timeout). Any other name is refused.
       - The action plugin fills this from the variables named O(prefix) + option (what you give here wins).
@@ -75,6 +75,11 @@ options:
     description:
       - V(original) or V(alternate) - the run's location when the role sets it (the variable O(prefix) + V(location)
         is read otherwise).
+    type: str
+  awx_job_id:
+    description:
+      - The AWX / Automation Controller job this run is (the action plugin passes the C(awx_job_id) or
+        C(tower_job_id) variable). It names the run (RV(run.id)) when the run's V(owner) option is empty.
     type: str
 """
 
@@ -118,6 +123,26 @@ options:
   type: dict
   sample: {"location": "original", "vms": ["app01"], "recovery_plan": "", "poll_interval": 15.0,
            "tools_timeout": 600, "commit": true, "report_dir": "./failback-reports"}
+run:
+  description:
+    - Who this run is - the name of its lease and its reports. V(owner) when set; else the AWX job (the
+      C(awx_job_id) variable, or the C(JOB_ID) / C(AWX_JOB_ID) environment variable), as C(awx-job-<id>); else a
+      generated C(run-<UTC time>-<random>).
+  returned: success
+  type: dict
+  contains:
+    id:
+      description: The run's id.
+      type: str
+      sample: awx-job-1234
+    source:
+      description: Where the id came from - V(owner), V(awx_job_id), V(JOB_ID), V(AWX_JOB_ID) or V(generated).
+      type: str
+      sample: awx_job_id
+    lock_break_variable:
+      description: The playbook variable that overrides another run's lease (O(prefix) + C(lock_break)).
+      type: str
+      sample: original_location_lock_break
 """
 
 import os
@@ -152,7 +177,8 @@ def main():
     module = AnsibleModule(argument_spec={"options": {"type": "dict", "default": {}},
                                           "unread": {"type": "dict", "default": {}},
                                           "prefix": {"type": "str", "default": ""},
-                                          "location": {"type": "str"}},
+                                          "location": {"type": "str"},
+                                          "awx_job_id": {"type": "str"}},
                            supports_check_mode=True)
     prefix = module.params["prefix"]
     given = options_domain.split_lists(module.params["options"])
@@ -167,7 +193,9 @@ def main():
     result = {"changed": False, "problems": [dict(p) for p in problems], "checked": sorted(given)}
     if problems:
         module.fail_json(msg=options_domain.summary(problems), **result)
-    module.exit_json(options=options_domain.normalize(run), **result)
+    identity = options_domain.run_identity(run.get("owner"), module.params["awx_job_id"])
+    module.exit_json(options=options_domain.normalize(run), run=dict(identity, lock_break_variable=prefix + "lock_break"),
+                     **result)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@
 from conftest import run_check_mode, run_module
 
 LOCK = "siterecovery-failback-lock"
+LEASE = "siterecovery-failback-lease"
 
 
-def lock_tag(lab, vm="rg-recovery/app01"):
-    return lab.azure.state()["compute"]["virtual_machines"][vm]["tags"].get(LOCK)
+def lock_tag(lab, vm="rg-recovery/app01", tag=LOCK):
+    return lab.azure.state()["compute"]["virtual_machines"][vm]["tags"].get(tag)
 
 
 def test_lock_and_unlock_check_apply_rerun(full_lab):
@@ -21,7 +22,8 @@ def test_lock_and_unlock_check_apply_rerun(full_lab):
     assert lock_tag(lab) is None
     rc, locked = run_module("run_lock", args, env=lab.env())
     assert rc == 0 and locked["changed"] is True and locked["vms"][0]["status"] == "acquired", locked
-    assert lock_tag(lab).startswith("awx-job-7|")
+    assert lock_tag(lab) == "awx-job-7" and lock_tag(lab, tag=LEASE).startswith("awx-job-7|")
+    assert locked["lease"]["owner"] == "awx-job-7" and locked["lease"]["store"] == "tags", locked
     held = lock_tag(lab)
     rc, again = run_module("run_lock", args, env=lab.env())
     assert rc == 0 and again["changed"] is False and again["vms"][0]["status"] == "held_by_us", again
@@ -33,7 +35,7 @@ def test_lock_and_unlock_check_apply_rerun(full_lab):
     assert lock_tag(lab) == held
     rc, released = run_module("run_lock", unlock, env=lab.env())
     assert rc == 0 and released["changed"] is True, released
-    assert lock_tag(lab) is None
+    assert lock_tag(lab) is None and lock_tag(lab, tag=LEASE) is None
     rc, again = run_module("run_lock", unlock, env=lab.env())
     assert rc == 0 and again["changed"] is False and again["vms"][0]["status"] == "none", again
 
@@ -49,4 +51,4 @@ def test_check_mode_lock_break_writes_nothing(full_lab):
     assert lock_tag(lab) == held
     rc, broken = run_module("run_lock", args, env=lab.env())
     assert rc == 0 and broken["changed"] is True, broken
-    assert lock_tag(lab).startswith("awx-job-2|")
+    assert lock_tag(lab) == "awx-job-2" and lock_tag(lab, tag=LEASE).startswith("awx-job-2|")

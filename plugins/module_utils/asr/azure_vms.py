@@ -12,6 +12,7 @@ ASR recorded, and :meth:`AzureVms.find` finds it again by id, then by those tags
 from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.lock import Conflict
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
 
 TAG_ITEM = "siterecovery-failback-item"
@@ -43,7 +44,7 @@ def _describe(model):
     storage = getattr(model, "storage_profile", None)
     os_disk = getattr(storage, "os_disk", None)
     return {"id": model.id, "resource_group": rg, "name": name or model.name, "power_state": power_state(model),
-            "tags": _tags(model), "raw_tags": dict(getattr(model, "tags", None) or {}),
+            "tags": _tags(model), "raw_tags": dict(getattr(model, "tags", None) or {}), "etag": getattr(model, "etag", None),
             "os_disk": getattr(os_disk, "name", None)}
 
 
@@ -156,20 +157,45 @@ class AzureVms:
         current = self._by_id(vm_id)
         return current["tags"].get(_lower(name)) if current else None
 
-    def set_tags(self, vm_id, wanted, remove=()):
-        """PATCH the listed VM's tags: ``wanted`` set, ``remove`` dropped, every other tag kept."""
+    def set_tags(self, vm_id, wanted, remove=(), conditional=False):
+        """PATCH the listed VM's tags: ``wanted`` set, ``remove`` dropped, every other tag kept.
+
+        ``conditional``: send the listed VM's ETag as ``If-Match`` (Compute API 2023-09-01 and later), so
+        the write fails with :class:`Conflict` when anyone changed the VM since it was listed; a VM
+        listed without an ETag is read once (GET) for one. Returns the VM's new ETag (None when ARM gives
+        none).
+        """
         current = self._by_id(vm_id)
         dropped = {_lower(name) for name in list(wanted) + list(remove)}
         merged = {name: value for name, value in current["raw_tags"].items() if _lower(name) not in dropped}
         merged.update(wanted)
+        from azure.core import MatchConditions  # pylint: disable=import-outside-toplevel  # SDK loaded by the session
         from azure.mgmt.compute.models import VirtualMachineUpdate  # pylint: disable=import-outside-toplevel  # SDK loaded by the session
+        kwargs = {}
+        if conditional:
+            etag = current.get("etag") or self._etag(current)
+            if etag:
+                kwargs = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
         try:
-            self.client.virtual_machines.begin_update(current["resource_group"], current["name"],
-                                                      VirtualMachineUpdate(tags=merged)).result()
+            model = self.client.virtual_machines.begin_update(current["resource_group"], current["name"],
+                                                              VirtualMachineUpdate(tags=merged), **kwargs).result()
         except Exception as exc:  # pylint: disable=broad-except  # one readable error
+            if getattr(exc, "status_code", None) == 412:
+                raise Conflict("The Azure VM %s changed since it was read (ETag %s)." % (current["id"], kwargs.get("etag")),
+                               key=current["id"]) from exc
             raise from_exception(exc, "tag the Azure VM", current["id"]) from exc
         current["raw_tags"] = merged
         current["tags"] = {_lower(name): value for name, value in merged.items()}
+        current["etag"] = getattr(model, "etag", None)
+        return current["etag"]
+
+    def _etag(self, current):
+        try:
+            model = self.client.virtual_machines.get(current["resource_group"], current["name"])
+        except Exception as exc:  # pylint: disable=broad-except  # one readable error
+            raise from_exception(exc, "read the Azure VM", current["id"]) from exc
+        current["etag"] = getattr(model, "etag", None)
+        return current["etag"]
 
     # ------------------------------------------------------------------ what a deleted VM left behind
     def _disks(self, rg):

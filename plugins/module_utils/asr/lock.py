@@ -1,86 +1,280 @@
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A run lock on each failed-over Azure VM, so two runs never act on the same VM at once.
+"""A run's lease on the VMs it fails back, so two runs never act on the same VM at once.
 
-The lock is a tag on the Azure VM (``siterecovery-failback-lock: <owner>|<expiry epoch>``): it
-lives in Azure, not on a controller, so a run on any AWX node sees it. The Azure VM exists from
-the failover to Azure until the commit deletes it, which covers every step that must not run
-twice; the last step (reprotect to Azure) is serialized by ASR itself.
+Two records, both in Azure so that a run from any AWX node or controller sees them (docs/locking.md):
+
+- a **claim** per VM, naming the run that holds it (tag ``siterecovery-failback-lock: <owner>`` on the
+  VM's failed-over Azure VM, or a blob of the state container);
+- one **lease** per run: ``<owner>|<since>|<until>|<host>`` (epoch seconds, the controller's host
+  name), renewed while the run lives (asr/lease_keeper.py) and lapsing by itself ``ttl`` seconds after
+  its last renewal when the run dies. A claim holds only while its run's lease is live.
+
+Every write is conditional (``If-Match`` on the ETag read with the state): of two runs that read the
+same free VM, exactly one write lands and the other run re-reads and finds the VM held. A run takes
+its claims all or nothing, in a fixed order, and undoes what it took when it loses one.
+
+A VM whose Azure VM is gone (committed) needs no claim: nothing is left that two runs could both do.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 
 TAG_LOCK = "siterecovery-failback-lock"
+TAG_LEASE = "siterecovery-failback-lease"
+CONFLICT_RETRIES = 5
 
 
-def parse(value):
-    """'owner|1764140000' -> ('owner', 1764140000.0); anything else -> (None, 0)."""
-    owner, _sep, expiry = (value or "").rpartition("|")
+class Conflict(AzureError):
+    """A conditional write lost: the record changed since it was read (HTTP 412 / 409)."""
+
+
+def utc(epoch):
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+
+
+def parse_claim(value):
+    """``'run-1'`` -> ``('run-1', None)``; the lock of releases before 0.9, ``'run-1|1764140000'``, ->
+    ``('run-1', 1764140000.0)`` (a claim that carried its own expiry); empty -> ``(None, None)``."""
+    value = (value or "").strip()
+    owner, sep, expiry = value.rpartition("|")
+    if sep:
+        try:
+            return (owner or None), float(expiry)
+        except ValueError:
+            pass
+    return (value or None), None
+
+
+def format_lease(owner, since, until, host):
+    return "%s|%d|%d|%s" % (owner, since, until, (host or "").replace("|", "_"))
+
+
+def parse_lease(value):
+    """``'run-1|1764140000|1764140180|ctl01'`` -> ``{owner, since, until, host}``; anything else -> None."""
+    parts = (value or "").rsplit("|", 3)
+    if len(parts) != 4 or not parts[0]:
+        return None
     try:
-        return (owner or None), float(expiry)
+        return {"owner": parts[0], "since": float(parts[1]), "until": float(parts[2]), "host": parts[3] or None}
     except ValueError:
-        return None, 0.0
+        return None
 
 
-def acquire(azure_vms, selected, owner, ttl_seconds, check_mode, break_lock=False, clock=time.time):
-    """Lock every selected item's Azure VM for ``owner``; refuse (changing nothing) when another
-    live run holds one. Returns ``(changed, results)``."""
-    now = clock()
-    results, refusals, to_lock = [], [], []
-    for _model, item in selected:
-        vm = azure_vms.find(item)
-        result = {"name": item["name"], "azure_vm": vm["id"] if vm and vm.get("exists") else None, "status": "skipped"}
-        results.append(result)
-        if not vm or not vm.get("exists"):
-            continue  # committed already: nothing left that two runs could both do
-        holder, expiry = parse(azure_vms.tag(vm["id"], TAG_LOCK))
-        if holder == owner:
-            result["status"] = "held_by_us"
-            if expiry <= now:  # ours but expired: renewed; a live one is left as it is (a re-run changes nothing)
-                to_lock.append((vm, result))
-        elif holder and expiry > now and not break_lock:
-            refusals.append("VM %s is being failed back by run %s (lock on %s until %s UTC). Two runs must not act on "
-                            "the same VM: wait for that run, or if it died, re-run after the lock expires or with "
-                            "lock_break: true." % (item["name"], holder, vm["name"],
-                                                   time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(expiry))))
+class TagStore:
+    """Claims and leases as tags of the failed-over Azure VMs (``AzureVms``), written with ``If-Match``.
+
+    A run's lease rides on one of the VMs it claims (its *anchor*); the subscription's VM list (one
+    paged call) gives every claim and lease at once.
+    """
+
+    kind = "tags"
+
+    def __init__(self, azure_vms):
+        self.vms = azure_vms
+
+    def refresh(self):
+        self.vms.forget()
+
+    def key(self, item):
+        """The Azure VM id that carries the item's claim, or None (no Azure VM: nothing to claim)."""
+        vm = self.vms.find(item)
+        return vm["id"] if vm and vm.get("exists") else None
+
+    def claim(self, key):
+        return self.vms.tag(key, TAG_LOCK)
+
+    def leases(self):
+        """``{owner: {owner, since, until, host, key}}``: the latest lease of each run."""
+        found = {}
+        for vm in self.vms.all():
+            lease = parse_lease(vm["tags"].get(TAG_LEASE))
+            if lease and lease["until"] >= found.get(lease["owner"], {}).get("until", -1):
+                found[lease["owner"]] = dict(lease, key=vm["id"])
+        return found
+
+    def write(self, key, claim=None, lease=None, drop_claim=False, drop_lease=False):
+        """One conditional PATCH of the VM ``key``: set or drop its claim and its lease."""
+        wanted = {}
+        if claim is not None:
+            wanted[TAG_LOCK] = claim
+        if lease is not None:
+            wanted[TAG_LEASE] = lease
+        remove = ([TAG_LOCK] if drop_claim else []) + ([TAG_LEASE] if drop_lease else [])
+        self.vms.set_tags(key, wanted, remove=remove, conditional=True)  # raises Conflict on a 412
+
+    def claimed_by(self, owner):
+        """The keys (Azure VM ids) that ``owner`` claims."""
+        return [vm["id"] for vm in self.vms.all() if parse_claim(vm["tags"].get(TAG_LOCK))[0] == owner]
+
+
+def _holders(store, keys, owner, now):
+    """Per key: ``(holder, until)`` of a live claim by another run, ``'ours'``, or None (free)."""
+    leases = store.leases()
+    state = {}
+    for key in keys:
+        holder, own_expiry = parse_claim(store.claim(key))
+        if not holder:
+            state[key] = None
+        elif holder == owner:
+            state[key] = "ours"
         else:
-            result["status"] = "acquired"
-            result["broken"] = holder if holder and expiry > now else None
-            to_lock.append((vm, result))
-    if refusals:
-        raise AzureError("Refusing to start; nothing was changed: " + " ".join(refusals), refusals=refusals, vms=results)
-    value = "%s|%d" % (owner, now + ttl_seconds)
-    if not check_mode:
-        for vm, _result in to_lock:
-            azure_vms.set_tags(vm["id"], {TAG_LOCK: value})
-        azure_vms.forget()
-        lost = [r["name"] for vm, r in to_lock if parse(azure_vms.tag(vm["id"], TAG_LOCK))[0] != owner]
-        if lost:
-            raise AzureError("Another run took the lock of %s at the same moment; this run stops." % ", ".join(lost),
-                             vms=results)
-    return bool(to_lock), results
+            lease = leases.get(holder)
+            until = max(own_expiry or 0.0, lease["until"] if lease else 0.0)
+            state[key] = (holder, until, lease) if until > now else None
+    return state, leases
 
 
-def release(azure_vms, selected, owner, check_mode):
-    """Remove ``owner``'s lock from the selected items' Azure VMs (other runs' locks stay)."""
-    results, changed = [], False
+def _refusal(item_name, holder, until, lease, renewed, variable):
+    since = " since %s" % utc(lease["since"]) if lease else ""
+    host = " on %s" % lease["host"] if lease and lease.get("host") else ""
+    alive = ("it renewed its lease while this run waited, so it is alive: wait for it to finish" if renewed else
+             "its lease lapses at %s unless that run renews it: if it died, the re-run after that time proceeds by "
+             "itself" % utc(until))
+    return ("VM %s is held by run %s%s%s (lease until %s); %s. If you know that run is gone, set %s: true to take "
+            "its VMs." % (item_name, holder, host, since, utc(until), alive, variable))
+
+
+def _read(store, selected, owner, now):
+    """``(results, keyed, state, leases)`` of the selected items as the store stands now."""
+    store.refresh()
+    results, keyed = [], []
     for _model, item in selected:
-        vm = azure_vms.find(item)
-        result = {"name": item["name"], "azure_vm": vm["id"] if vm and vm.get("exists") else None, "status": "none"}
+        key = store.key(item)
+        result = {"name": item["name"], "azure_vm": key, "status": "skipped", "broken": None}
         results.append(result)
-        if not vm or not vm.get("exists"):
+        if key:
+            keyed.append((key, item, result))
+    state, leases = _holders(store, [k for k, _i, _r in keyed], owner, now)
+    return results, keyed, state, leases
+
+
+def _pause(held, first_seen, deadline, now, variable, results):
+    """Seconds to wait for the holders' leases to lapse; raise the refusal when one was renewed meanwhile
+    (a live run) or would outlast ``deadline``."""
+    renewed = {h[0] for _i, h in held if h[1] > first_seen.get(h[0], h[1])}
+    lapses = max(h[1] for _i, h in held)
+    if renewed or lapses > deadline:
+        refusals = [_refusal(item["name"], h[0], h[1], h[2], h[0] in renewed, variable) for item, h in held]
+        raise AzureError("Refusing to start; nothing was changed: " + " ".join(refusals), refusals=refusals,
+                         vms=results, rule="run_lease_held")
+    for _i, h in held:
+        first_seen.setdefault(h[0], h[1])
+    return max(1.0, min(lapses - now + 1.0, deadline - now))
+
+
+def _take(store, to_claim, anchor, value):
+    """Write the claims and the lease (anchor first in key order); on a lost write undo ours and raise Conflict."""
+    written = []
+    try:
+        for key in sorted(set(to_claim) | {anchor}):
+            store.write(key, claim=owner_of(value) if key in to_claim else None, lease=value if key == anchor else None)
+            written.append(key)
+    except Conflict:
+        for key in written:  # another run got in between: undo, read again and decide again
+            store.write(key, drop_claim=key in to_claim, drop_lease=key == anchor)
+        raise
+
+
+def owner_of(lease_value):
+    return parse_lease(lease_value)["owner"]
+
+
+def acquire(store, selected, owner, ttl_seconds, check_mode, break_lock=False, wait_seconds=0.0, clock=time.time,
+            sleeper=time.sleep, host=None, variable="lock_break"):
+    """Claim every selected item's VM for ``owner`` and start (or renew) its lease.
+
+    A VM held by another run whose lease is live: the call waits up to ``wait_seconds`` for that lease
+    to lapse (a dead run's does within its ttl) and then proceeds; it refuses at once, changing nothing,
+    when the lease is renewed while it waits (that run is alive) or would outlast the wait. Returns
+    ``(changed, results, lease)``; raises AzureError (``refusals``) on a refusal.
+    """
+    host = host or socket.gethostname()
+    deadline = clock() + max(0.0, wait_seconds or 0.0)
+    first_seen = {}
+    for _attempt in range(CONFLICT_RETRIES + 1):
+        now = clock()
+        results, keyed, state, leases = _read(store, selected, owner, now)
+        held = [(item, state[key]) for key, item, _r in keyed if state[key] not in (None, "ours")]
+        if held and not break_lock:
+            sleeper(_pause(held, first_seen, deadline, now, variable, results))
             continue
-        holder, _expiry = parse(azure_vms.tag(vm["id"], TAG_LOCK))
-        if holder != owner:
-            result["status"] = "not_ours" if holder else "none"
+        to_claim = []
+        for key, _item, result in keyed:
+            result["status"] = "held_by_us" if state[key] == "ours" else "acquired"
+            if state[key] != "ours":
+                result["broken"] = state[key][0] if state[key] else None
+                to_claim.append(key)
+        ours = [k for k, _i, _r in keyed]
+        lease = leases.get(owner)
+        since = lease["since"] if lease else now
+        lease_out = {"owner": owner, "since": utc(since), "until": utc(now + ttl_seconds), "host": host,
+                     "store": store.kind}
+        if check_mode or not ours:
+            return bool(to_claim), results, lease_out
+        anchor = lease["key"] if lease and lease["key"] in ours else sorted(ours)[0]
+        try:
+            _take(store, to_claim, anchor, format_lease(owner, since, now + ttl_seconds, host))
+        except Conflict:
             continue
-        result["status"] = "released"
-        changed = True
-        if not check_mode:
-            azure_vms.set_tags(vm["id"], {}, remove=[TAG_LOCK])
-    return changed, results
+        return bool(to_claim), results, lease_out
+    raise AzureError("Could not take the lease of %s: other runs kept changing the VMs (%d tries)."
+                     % (", ".join(item["name"] for _m, item in selected), CONFLICT_RETRIES + 1), rule="run_lease_contended")
+
+
+def renew(store, owner, ttl_seconds, clock=time.time, host=None):
+    """Move the run's lease end to ``now + ttl``. Returns False when the run holds no claim any more
+    (released, or every VM committed): the keeper stops."""
+    host = host or socket.gethostname()
+    for _attempt in range(CONFLICT_RETRIES + 1):
+        store.refresh()
+        keys = store.claimed_by(owner)
+        if not keys:
+            return False
+        lease = store.leases().get(owner)
+        now = clock()
+        anchor = lease["key"] if lease and lease["key"] in keys else sorted(keys)[0]
+        try:
+            store.write(anchor, lease=format_lease(owner, lease["since"] if lease else now, now + ttl_seconds, host))
+        except Conflict:
+            continue
+        return True
+    return True
+
+
+def release(store, selected, owner, check_mode):
+    """Drop ``owner``'s claims on the selected items' VMs and its lease (other runs' records stay)."""
+    for _attempt in range(CONFLICT_RETRIES + 1):
+        store.refresh()
+        results, changed, writes = [], False, {}
+        for _model, item in selected:
+            key = store.key(item)
+            result = {"name": item["name"], "azure_vm": key, "status": "none"}
+            results.append(result)
+            if not key:
+                continue
+            holder, _expiry = parse_claim(store.claim(key))
+            if holder != owner:
+                result["status"] = "not_ours" if holder else "none"
+                continue
+            result["status"] = "released"
+            changed = True
+            writes.setdefault(key, {})["drop_claim"] = True
+        lease = store.leases().get(owner)
+        if lease:
+            changed = True
+            writes.setdefault(lease["key"], {})["drop_lease"] = True
+        if check_mode:
+            return changed, results
+        try:
+            for key in sorted(writes):
+                store.write(key, **writes[key])
+        except Conflict:
+            continue
+        return changed, results
+    raise AzureError("Could not release the lease of run %s: the VMs kept changing." % owner, rule="run_lease_contended")

@@ -64,6 +64,7 @@ NUMBERS = {
     "agent_registration_timeout": ("int", 0, False, MAX_TIMEOUT,
                                    "seconds during which an 'agent not registered' failure is retried"),
     "probe_timeout": ("int", 0, False, MAX_TIMEOUT, "seconds each health probe may take"),
+    "lease_seconds": ("int", 30, False, 86400, "seconds the run's lease lasts after its last renewal"),
 }
 
 
@@ -98,6 +99,7 @@ OPTIONS = {
     "recovery_point_delay": Option("float", 30),
     "owner": Option("str", ""),
     "lock_break": Option("bool", False),
+    "lease_seconds": Option("int", 180),
     "cancel_on_failure": Option("bool", False),
     "appliance": Option("str", ""),
     "log_storage_account_id": Option("str", ""),
@@ -546,3 +548,26 @@ def summary(problems, what="the run"):
     - ...``."""
     return "Refusing to start %s; nothing was changed. %d option problem(s): %s" % (
         what, len(problems), " ".join("- %s" % p["message"] for p in problems))
+
+
+def run_identity(owner, awx_job_id=None, environ=None, clock=None, token=None):
+    """Who this run is, for its lease and its reports: ``{"id", "source"}``.
+
+    ``owner`` (the run's option) wins; then the AWX / Automation Controller job: the ``awx_job_id`` (or
+    ``tower_job_id``) extra variable AWX sets on every job, or the ``JOB_ID`` / ``AWX_JOB_ID`` environment
+    variable of its execution environment; else ``run-<UTC time>-<random>``.
+    """
+    import os  # pylint: disable=import-outside-toplevel
+    import secrets  # pylint: disable=import-outside-toplevel
+    import time  # pylint: disable=import-outside-toplevel
+    environ = os.environ if environ is None else environ
+    if str(owner or "").strip():
+        return {"id": str(owner).strip(), "source": "owner"}
+    if str(awx_job_id or "").strip():
+        return {"id": "awx-job-%s" % str(awx_job_id).strip(), "source": "awx_job_id"}
+    for name in ("JOB_ID", "AWX_JOB_ID"):
+        if str(environ.get(name) or "").strip():
+            return {"id": "awx-job-%s" % environ[name].strip(), "source": name}
+    moment = time.gmtime(clock() if clock else None)
+    return {"id": "run-%s-%s" % (time.strftime("%Y%m%dT%H%M%SZ", moment), token or secrets.token_hex(3)),
+            "source": "generated"}

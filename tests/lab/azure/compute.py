@@ -81,7 +81,7 @@ class Compute:
         with self.lock:
             rg = template["resource_group"]
             self.resource_groups.add(rg.lower())
-            vm = dict(template, created=time.time())
+            vm = dict(template, created=time.time(), version=1)
             vm["tags"] = dict(template.get("tags") or {"createdBy": "AzureSiteRecovery"})
             vm["id"] = self._id(rg, "Microsoft.Compute/virtualMachines", vm["name"])
             for disk in [vm["os_disk"]] + vm["data_disks"]:
@@ -172,7 +172,8 @@ class Compute:
         elif status_only:
             props["instanceView"] = {"statuses": self.instance_view(vm)["statuses"]}
         return {"name": vm["name"], "id": vm["id"], "type": "Microsoft.Compute/virtualMachines",
-                "location": self.location, "tags": dict(vm["tags"]), "properties": props}
+                "location": self.location, "tags": dict(vm["tags"]), "etag": '"%d"' % vm.get("version", 1),
+                "properties": props}
 
     def instance_view(self, vm):
         provisioned = {"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
@@ -293,11 +294,18 @@ class Compute:
         if unsupported:
             raise ArmError(400, "LabNotSupported", "The lab's VM PATCH takes tags only, not %s." % ", ".join(unsupported))
         tags = body.get("tags")
-        if tags is not None:
-            if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
-                raise ArmError(400, "InvalidTagNameOrValue", "Tags must be a map of strings.")
-            with self.lock:
+        if tags is not None and (not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values())):
+            raise ArmError(400, "InvalidTagNameOrValue", "Tags must be a map of strings.")
+        with self.lock:  # the If-Match check and the write are one step, as ARM's optimistic concurrency is
+            etag = '"%d"' % found.get("version", 1)
+            wanted = request.headers.get("If-Match")
+            if wanted and wanted.strip() not in ("*", etag):
+                # the message of Compute's 412 as reported publicly (kubernetes-sigs/cloud-provider-azure#9728)
+                raise ArmError(412, "PreconditionFailed", "Etag provided in if-match header %s does not match etag %s "
+                               "of resource." % (wanted.strip(), etag))
+            if tags is not None:
                 found["tags"] = dict(tags)
+                found["version"] = found.get("version", 1) + 1
         return self.vm_body(found)
 
     def vm_action(self, request, sub, rg, vm, action):

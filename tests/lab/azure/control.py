@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The lab's control API under ``/_lab/`` (never under an ARM path) and request faults.
 
-POST   /_lab/faults                {method, path_regex, kind: status|throttle|reset|latency, status,
-                                    code, message, retry_after, delay_seconds, times}  -> {"id"}
+POST   /_lab/faults                {method, path_regex, kind: status|throttle|reset|latency|policy, status,
+                                    code, message, retry_after, delay_seconds, times, policy_assignment}  -> {"id"}
+                                   policy: ARM's 403 RequestDisallowedByPolicy for the matched requests
 GET    /_lab/faults                the active faults
 DELETE /_lab/faults[/{id}]         remove all faults (or one)
 POST   /_lab/jobs/fail             {item | plan, at_task (1-based number or task name), code, message}
@@ -27,12 +28,35 @@ import uuid
 
 from .server import ArmError, Response
 
-KINDS = ("status", "throttle", "reset", "latency")
+KINDS = ("status", "throttle", "reset", "latency", "policy")
 
 
 def delay(seconds):
     """The latency fault's wait (a function of its own so that a test can record it instead)."""
     time.sleep(seconds)
+
+
+def policy_denial(assignment, definition=None):
+    """ARM's answer to a write an Azure Policy assignment with effect ``deny`` refuses: 403
+    ``RequestDisallowedByPolicy`` whose ``additionalInfo`` holds one ``PolicyViolation`` naming the
+    assignment and the definition (the shape of learn.microsoft.com's "Resolve errors for policy
+    definitions" and azure-rest-api-specs' common ErrorResponse ``additionalInfo``)."""
+    sub = "00000000-0000-0000-0000-000000000000"
+    assignment_id = "/subscriptions/%s/providers/Microsoft.Authorization/policyAssignments/%s" % (sub, assignment)
+    definition = definition or "Deny changes to tags"
+    definition_id = "/providers/Microsoft.Authorization/policyDefinitions/%s" % uuid.uuid5(uuid.NAMESPACE_URL, definition)
+    identifiers = '[{"policyAssignment":{"name":"%s","id":"%s"},"policyDefinition":{"name":"%s","id":"%s"}}]' % (
+        assignment, assignment_id, definition, definition_id)
+    return Response(403, {"error": {
+        "code": "RequestDisallowedByPolicy", "target": assignment,
+        "message": "Resource was disallowed by policy. Policy identifiers: '%s'." % identifiers,
+        "additionalInfo": [{"type": "PolicyViolation", "info": {
+            "evaluationDetails": {"evaluatedExpressions": []},
+            "policyDefinitionId": definition_id, "policyDefinitionName": str(uuid.uuid5(uuid.NAMESPACE_URL, definition)),
+            "policyDefinitionDisplayName": definition, "policyDefinitionEffect": "deny",
+            "policyAssignmentId": assignment_id, "policyAssignmentName": assignment,
+            "policyAssignmentDisplayName": assignment, "policyAssignmentScope": "/subscriptions/%s" % sub,
+            "policyAssignmentParameters": {}}}]}})
 
 
 class Fault:
@@ -53,6 +77,7 @@ class Fault:
         self.retry_after = body.get("retry_after")
         self.delay_seconds = float(body.get("delay_seconds", 1.0))
         self.times = body.get("times")  # None: until removed
+        self.policy_assignment = body.get("policy_assignment") or "deny-tag-changes"
         self.hits = 0
 
     def describe(self):
@@ -67,6 +92,8 @@ class Fault:
             return "pass"
         if self.kind == "reset":
             return None
+        if self.kind == "policy":
+            return policy_denial(self.policy_assignment, self.message)
         headers = {}
         if self.retry_after is not None:
             headers["Retry-After"] = str(self.retry_after)

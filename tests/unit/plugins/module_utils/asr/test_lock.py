@@ -1,251 +1,292 @@
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""asr.lock: which lock is taken, refreshed, broken or refused, and what is written to the Azure VM's tags."""
+"""asr.lock: claims and a run's lease, taken with conditional writes, waited for, refused, renewed, released."""
 
 import pytest
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import lock
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
-from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.asr import fakes
 
 NOW = 1764140000.0  # 2025-11-26 06:53:20 UTC
-TAG = "siterecovery-failback-lock"
-APP = fakes.azure_vm("app01")
-WEB = fakes.azure_vm("web01")
+
+
+class Store:
+    """An in-memory record store with ETags: ``records[key] = {"claim", "lease"}``; a write whose ETag
+    (read at the last refresh) is stale raises Conflict, as ARM's If-Match does. ``before_write(store, key)``
+    lets a test play another run writing at the same moment."""
+
+    kind = "memory"
+
+    def __init__(self, records=None, gone=()):
+        self.records = {key: dict(value) for key, value in (records or {}).items()}
+        self.versions = dict.fromkeys(self.records, 1)
+        self.gone = set(gone)
+        self.seen = {}
+        self.writes = []
+        self.before_write = None
+        self.refreshes = 0
+
+    def refresh(self):
+        self.refreshes += 1
+        self.seen = dict(self.versions)
+
+    def key(self, item):
+        key = item["name"]
+        return None if key in self.gone else key
+
+    def claim(self, key):
+        return self.records.get(key, {}).get("claim")
+
+    def leases(self):
+        found = {}
+        for key, record in self.records.items():
+            lease = lock.parse_lease(record.get("lease"))
+            if lease:
+                found[lease["owner"]] = dict(lease, key=key)
+        return found
+
+    def claimed_by(self, owner):
+        return [k for k, r in self.records.items() if lock.parse_claim(r.get("claim"))[0] == owner]
+
+    def other_run_writes(self, key, **fields):
+        self.records.setdefault(key, {}).update(fields)
+        self.versions[key] = self.versions.get(key, 1) + 1
+
+    def write(self, key, claim=None, lease=None, drop_claim=False, drop_lease=False):
+        if self.before_write:
+            hook, self.before_write = self.before_write, None
+            hook(self, key)
+        if self.versions.get(key, 1) != self.seen.get(key, 1):
+            raise lock.Conflict("changed", key=key)
+        record = self.records.setdefault(key, {})
+        if claim is not None:
+            record["claim"] = claim
+        if lease is not None:
+            record["lease"] = lease
+        if drop_claim:
+            record.pop("claim", None)
+        if drop_lease:
+            record.pop("lease", None)
+        self.versions[key] = self.versions.get(key, 1) + 1
+        self.seen[key] = self.versions[key]
+        self.writes.append((key, claim, lease, drop_claim, drop_lease))
 
 
 def selected(*names):
     return [(None, {"name": name, "item_name": "item-" + name}) for name in names]
 
 
-def vms(tags=None, **found):
-    """FakeAzureVms where item-<name> finds ``found[name]``; ``tags``: {vm name: lock value}."""
-    by_item = {"item-" + name: vm for name, vm in found.items()}
-    by_id = {found[name]["id"]: {TAG: value} for name, value in (tags or {}).items()}
-    return fakes.FakeAzureVms(by_item, tags=by_id)
+def acquire(store, names, owner="run-2", ttl=180, check_mode=False, break_lock=False, wait=0, clock=None):
+    clock = clock or FakeClock(NOW)
+    return lock.acquire(store, selected(*names), owner, ttl, check_mode, break_lock=break_lock, wait_seconds=wait,
+                        clock=clock, sleeper=clock.sleep, host="ctl01", variable="original_location_lock_break")
 
 
-def acquire(azure_vms, names, owner="run-2", ttl=3600, check_mode=False, break_lock=False, now=NOW):
-    return lock.acquire(azure_vms, selected(*names), owner, ttl, check_mode, break_lock=break_lock,
-                        clock=FakeClock(now))
+def live(owner="run-1", until=NOW + 100, since=NOW - 600):
+    return lock.format_lease(owner, since, until, "ctl09")
 
 
 # ------------------------------------------------------------------------------------------------ parse
 @pytest.mark.parametrize("value, expected", [
-    ("run-1|1764140000", ("run-1", 1764140000.0)),
-    ("awx|job|1764140000", ("awx|job", 1764140000.0)),   # the expiry is after the last bar
-    ("run-1|1764140000.5", ("run-1", 1764140000.5)),
-    ("|1764140000", (None, 1764140000.0)),
-    ("1764140000", (None, 1764140000.0)),
-    ("run-1|", (None, 0.0)),
-    ("run-1|tomorrow", (None, 0.0)),
-    ("", (None, 0.0)),
-    (None, (None, 0.0)),
+    ("run-1", ("run-1", None)),
+    ("run-1|1764140000", ("run-1", 1764140000.0)),      # the lock of releases before 0.9
+    ("awx|job|1764140000", ("awx|job", 1764140000.0)),
+    ("run|tomorrow", ("run|tomorrow", None)),
+    ("", (None, None)),
+    (None, (None, None)),
 ])
-def test_parse(value, expected):
-    assert lock.parse(value) == expected
+def test_parse_claim(value, expected):
+    assert lock.parse_claim(value) == expected
+
+
+def test_lease_round_trip_and_garbage():
+    assert lock.parse_lease(lock.format_lease("awx-job-7", 1000.4, 1180.9, "ee|1")) == {
+        "owner": "awx-job-7", "since": 1000.0, "until": 1180.0, "host": "ee_1"}
+    assert lock.parse_lease("run-1|x|1|h") is None
+    assert lock.parse_lease("|1|2|h") is None
+    assert lock.parse_lease("run-1|1") is None
 
 
 # ------------------------------------------------------------------------------------------------ acquire
-def test_a_free_vm_is_locked_for_the_ttl():
-    azure_vms = vms(app01=APP)
-    changed, results = acquire(azure_vms, ["app01"], ttl=3600)
+def test_free_vms_are_claimed_and_the_lease_rides_on_the_first():
+    store = Store()
+    changed, results, lease = acquire(store, ["web01", "app01"])
     assert changed is True
-    assert results == [{"name": "app01", "azure_vm": APP["id"], "status": "acquired", "broken": None}]
-    assert azure_vms.writes() == [("set_tags", APP["id"], {TAG: "run-2|1764143600"}, [])]
-    # the tag is read back after the cache is dropped
-    assert azure_vms.calls.index(("forget",)) > azure_vms.calls.index(azure_vms.writes()[0])
+    assert [(r["name"], r["status"], r["broken"]) for r in results] == [("web01", "acquired", None),
+                                                                       ("app01", "acquired", None)]
+    assert store.records["app01"] == {"claim": "run-2", "lease": "run-2|1764140000|1764140180|ctl01"}
+    assert store.records["web01"] == {"claim": "run-2"}
+    assert lease == {"owner": "run-2", "since": "2025-11-26 06:53:20 UTC", "until": "2025-11-26 06:56:20 UTC",
+                     "host": "ctl01", "store": "memory"}
 
 
-def test_the_expiry_is_written_in_whole_seconds():
-    azure_vms = vms(app01=APP)
-    acquire(azure_vms, ["app01"], ttl=60, now=1000.9)
-    assert azure_vms.tags[APP["id"]][TAG] == "run-2|1060"
+def test_a_rerun_of_the_same_run_renews_its_lease_and_reports_no_change():
+    store = Store({"app01": {"claim": "run-2", "lease": live("run-2", NOW + 10)}})
+    changed, results, _lease = acquire(store, ["app01"])
+    assert changed is False and results[0]["status"] == "held_by_us"
+    assert lock.parse_lease(store.records["app01"]["lease"])["until"] == NOW + 180
+    assert lock.parse_lease(store.records["app01"]["lease"])["since"] == NOW - 600  # the run's start is kept
 
 
-def test_our_own_live_lock_is_left_as_it_is():
-    azure_vms = vms(tags={"app01": "run-2|1764140001"}, app01=APP)
-    changed, results = acquire(azure_vms, ["app01"], ttl=7200)
-    assert changed is False  # a re-run of the same run changes nothing
-    assert results == [{"name": "app01", "azure_vm": APP["id"], "status": "held_by_us"}]
-    assert azure_vms.writes() == []
-    assert azure_vms.tags[APP["id"]][TAG] == "run-2|1764140001"
-
-
-@pytest.mark.parametrize("expiry", ["1764140000", "1000"])
-def test_our_own_expired_lock_is_renewed(expiry):
-    azure_vms = vms(tags={"app01": "run-2|" + expiry}, app01=APP)
-    changed, results = acquire(azure_vms, ["app01"], ttl=7200)
-    assert changed is True
-    assert results == [{"name": "app01", "azure_vm": APP["id"], "status": "held_by_us"}]
-    assert azure_vms.writes() == [("set_tags", APP["id"], {TAG: "run-2|1764147200"}, [])]
-
-
-def test_another_runs_live_lock_refuses_and_changes_nothing():
-    azure_vms = vms(tags={"app01": "run-1|1764143600"}, app01=APP, web01=WEB)
+def test_a_live_lease_of_another_run_refuses_at_once_without_wait_and_changes_nothing():
+    store = Store({"app01": {"claim": "run-1", "lease": live()}})
     with pytest.raises(AzureError) as caught:
-        acquire(azure_vms, ["web01", "app01"])
+        acquire(store, ["web01", "app01"])
     error = caught.value
+    assert error.details["rule"] == "run_lease_held"
     assert error.details["refusals"] == [
-        "VM app01 is being failed back by run run-1 (lock on app01 until 2025-11-26 07:53:20 UTC). Two runs must not "
-        "act on the same VM: wait for that run, or if it died, re-run after the lock expires or with lock_break: true."]
-    assert error.msg.startswith("Refusing to start; nothing was changed: VM app01 is being failed back by run run-1")
-    assert azure_vms.writes() == []  # not even the free web01
-    assert [r["status"] for r in error.details["vms"]] == ["acquired", "skipped"]
-    assert azure_vms.tags[APP["id"]][TAG] == "run-1|1764143600"
+        "VM app01 is held by run run-1 on ctl09 since 2025-11-26 06:43:20 UTC (lease until 2025-11-26 06:55:00 UTC); "
+        "its lease lapses at 2025-11-26 06:55:00 UTC unless that run renews it: if it died, the re-run after that time "
+        "proceeds by itself. If you know that run is gone, set original_location_lock_break: true to take its VMs."]
+    assert store.writes == []  # not even the free web01
 
 
-def test_every_live_lock_is_named():
-    azure_vms = vms(tags={"app01": "run-1|1764143600", "web01": "run-3|1764143600"}, app01=APP, web01=WEB)
-    with pytest.raises(AzureError) as caught:
-        acquire(azure_vms, ["app01", "web01"])
-    refusals = caught.value.details["refusals"]
-    assert [r.split(" ")[1] for r in refusals] == ["app01", "web01"]
-    assert caught.value.msg == "Refusing to start; nothing was changed: " + " ".join(refusals)
+def test_a_dead_runs_lease_is_waited_out_and_the_vms_taken():
+    store = Store({"app01": {"claim": "run-1", "lease": live(until=NOW + 100)}})
+    clock = FakeClock(NOW)
+    changed, results, _lease = acquire(store, ["app01"], wait=300, clock=clock)
+    assert changed is True and results[0]["status"] == "acquired" and results[0]["broken"] is None
+    assert clock.sleeps == [101.0]
+    assert store.records["app01"]["claim"] == "run-2"
 
 
-def test_a_live_lock_is_not_broken_unless_asked():
-    azure_vms = vms(tags={"app01": "run-1|1764143600"}, app01=APP)
+def test_a_lease_renewed_while_we_wait_is_a_live_run_and_refuses():
+    store = Store({"app01": {"claim": "run-1", "lease": live(until=NOW + 100)}})
+    clock = FakeClock(NOW)
+
+    def renewing_sleep(seconds):
+        clock.sleep(seconds)
+        store.other_run_writes("app01", lease=live(until=clock.now + 180))
+    with pytest.raises(AzureError, match="it renewed its lease while this run waited, so it is alive"):
+        lock.acquire(store, selected("app01"), "run-2", 180, False, wait_seconds=600, clock=clock,
+                     sleeper=renewing_sleep)
+    assert store.records["app01"]["claim"] == "run-1" and store.writes == []
+
+
+def test_a_lease_that_outlasts_the_wait_refuses_without_sleeping():
+    store = Store({"app01": {"claim": "run-1", "lease": live(until=NOW + 1000)}})
+    clock = FakeClock(NOW)
+    with pytest.raises(AzureError, match="held by run run-1"):
+        acquire(store, ["app01"], wait=300, clock=clock)
+    assert clock.sleeps == []
+
+
+def test_a_claim_without_a_lease_is_free():
+    store = Store({"app01": {"claim": "run-1"}})
+    expected = {"name": "app01", "azure_vm": "app01", "status": "acquired", "broken": None}
+    assert acquire(store, ["app01"])[1][0] == expected
+
+
+def test_a_lapsed_lease_frees_its_claims_without_breaking():
+    store = Store({"app01": {"claim": "run-1", "lease": live(until=NOW)}})
+    assert acquire(store, ["app01"])[1][0]["broken"] is None
+
+
+def test_a_legacy_lock_holds_until_its_own_expiry():
+    store = Store({"app01": {"claim": "run-1|%d" % (NOW + 60)}})
+    with pytest.raises(AzureError, match="held by run run-1"):
+        acquire(store, ["app01"])
+    store = Store({"app01": {"claim": "run-1|%d" % (NOW - 1)}})
+    assert acquire(store, ["app01"])[1][0]["status"] == "acquired"
+
+
+def test_lock_break_takes_a_live_claim_and_says_whose():
+    store = Store({"app01": {"claim": "run-1", "lease": live()}})
+    changed, results, _lease = acquire(store, ["app01"], break_lock=True)
+    assert changed is True and results[0]["broken"] == "run-1"
+    assert store.records["app01"]["claim"] == "run-2"
+
+
+def test_committed_vms_are_skipped_and_nothing_is_written():
+    store = Store(gone={"app01"})
+    changed, results, _lease = acquire(store, ["app01"])
+    assert changed is False and results[0]["status"] == "skipped" and store.writes == []
+
+
+def test_check_mode_predicts_and_writes_nothing_but_still_refuses():
+    store = Store()
+    changed, results, _lease = acquire(store, ["app01"], check_mode=True)
+    assert changed is True and results[0]["status"] == "acquired" and store.writes == []
+    store = Store({"app01": {"claim": "run-1", "lease": live()}})
     with pytest.raises(AzureError):
-        lock.acquire(azure_vms, selected("app01"), "run-2", 3600, False, clock=FakeClock(NOW))
-    assert azure_vms.writes() == []
+        acquire(store, ["app01"], check_mode=True)
 
 
-def test_a_lock_one_second_from_expiry_is_live():
-    azure_vms = vms(tags={"app01": "run-1|1764140001"}, app01=APP)
-    with pytest.raises(AzureError, match="being failed back by run run-1"):
-        acquire(azure_vms, ["app01"])
+def test_two_runs_at_the_same_instant_exactly_one_wins():
+    """run-1 writes web01 between our read and our write: our conditional write of web01 loses, we undo
+    app01, read again, find web01 held by a live run and refuse - run-1 keeps web01, app01 is free."""
+    store = Store()
+
+    def run1(fake, key):
+        fake.other_run_writes("web01", claim="run-1", lease=live("run-1"))
+    store.before_write = run1
+    # our first write (app01, the anchor) succeeds only if run-1's write touched another key; make it web01 first
+    with pytest.raises(AzureError, match="held by run run-1"):
+        acquire(store, ["app01", "web01"])
+    assert store.records["web01"]["claim"] == "run-1"
+    assert "claim" not in store.records.get("app01", {}) and "lease" not in store.records.get("app01", {})
+    assert store.writes[0][0] == "app01" and store.writes[-1] == ("app01", None, None, True, True)  # undone
 
 
-def test_a_lock_that_expires_now_is_taken_over_without_breaking():
-    azure_vms = vms(tags={"app01": "run-1|1764140000"}, app01=APP)
-    changed, results = acquire(azure_vms, ["app01"])
-    assert changed is True
-    assert results[0]["status"] == "acquired" and results[0]["broken"] is None
-    assert azure_vms.tags[APP["id"]][TAG] == "run-2|1764143600"
+def test_a_conflict_with_a_run_that_then_released_retries_and_wins():
+    store = Store()
+
+    def touch(fake, key):
+        fake.other_run_writes(key)  # someone changed the VM (another tag): our ETag is stale
+    store.before_write = touch
+    changed, _results, _lease = acquire(store, ["app01"])
+    assert changed is True and store.records["app01"]["claim"] == "run-2" and store.refreshes == 2
 
 
-def test_lock_break_takes_a_live_lock_and_says_whose():
-    azure_vms = vms(tags={"app01": "run-1|1764143600"}, app01=APP)
-    changed, results = acquire(azure_vms, ["app01"], break_lock=True)
-    assert changed is True
-    assert results == [{"name": "app01", "azure_vm": APP["id"], "status": "acquired", "broken": "run-1"}]
-    assert azure_vms.tags[APP["id"]][TAG] == "run-2|1764143600"
+def test_endless_conflicts_give_up_with_a_clear_error():
+    store = Store()
+
+    class Always:
+        def __bool__(self):
+            return True
+
+        def __call__(self, fake, key):
+            fake.other_run_writes(key)
+            fake.before_write = self
+    store.before_write = Always()
+    with pytest.raises(AzureError, match="other runs kept changing the VMs"):
+        acquire(store, ["app01"])
 
 
-def test_lock_break_of_an_expired_lock_breaks_nothing():
-    azure_vms = vms(tags={"app01": "run-1|1764139999"}, app01=APP)
-    assert acquire(azure_vms, ["app01"], break_lock=True)[1][0]["broken"] is None
+# ------------------------------------------------------------------------------------------------ renew
+def test_renew_moves_the_lease_end_and_keeps_its_start():
+    store = Store({"app01": {"claim": "run-2", "lease": live("run-2", NOW + 5)}, "web01": {"claim": "run-2"}})
+    assert lock.renew(store, "run-2", 180, clock=FakeClock(NOW + 50), host="ctl01") is True
+    lease = lock.parse_lease(store.records["app01"]["lease"])
+    assert lease["until"] == NOW + 230 and lease["since"] == NOW - 600
 
 
-def test_a_tag_that_is_no_lock_is_overwritten():
-    azure_vms = vms(tags={"app01": "garbage"}, app01=APP)
-    results = acquire(azure_vms, ["app01"])[1]
-    assert results[0]["status"] == "acquired" and results[0]["broken"] is None
-    assert azure_vms.tags[APP["id"]][TAG] == "run-2|1764143600"
+def test_renew_moves_the_lease_when_its_vm_was_committed():
+    store = Store({"web01": {"claim": "run-2"}, "zz01": {"lease": live("run-2")}})
+    assert lock.renew(store, "run-2", 180, clock=FakeClock(NOW), host="ctl01") is True
+    assert lock.parse_lease(store.records["web01"]["lease"])["owner"] == "run-2"
 
 
-def test_a_live_expiry_without_an_owner_is_no_lock():
-    azure_vms = vms(tags={"app01": "|1764143600"}, app01=APP)
-    results = acquire(azure_vms, ["app01"])[1]
-    assert results[0]["status"] == "acquired" and results[0]["broken"] is None
-
-
-def test_committed_vms_are_skipped_nothing_to_lock():
-    gone = fakes.azure_vm("web01", exists=False)
-    azure_vms = vms(app01=None, web01=gone)
-    changed, results = acquire(azure_vms, ["app01", "web01"])
-    assert changed is False
-    assert results == [{"name": "app01", "azure_vm": None, "status": "skipped"},
-                       {"name": "web01", "azure_vm": None, "status": "skipped"}]
-    assert azure_vms.writes() == []
-
-
-def test_a_deleted_vm_with_a_stale_lock_tag_is_skipped():
-    gone = fakes.azure_vm("web01", exists=False)
-    azure_vms = vms(tags={"web01": "run-1|1764143600"}, web01=gone)
-    assert acquire(azure_vms, ["web01"]) == (False, [{"name": "web01", "azure_vm": None, "status": "skipped"}])
-
-
-def test_check_mode_predicts_and_writes_nothing():
-    azure_vms = vms(tags={"web01": "run-1|1764139000"}, app01=APP, web01=WEB)
-    changed, results = acquire(azure_vms, ["app01", "web01"], check_mode=True)
-    assert changed is True
-    assert [r["status"] for r in results] == ["acquired", "acquired"]
-    assert azure_vms.calls == [("find", "item-app01"), ("find", "item-web01")]
-    assert azure_vms.tags[WEB["id"]][TAG] == "run-1|1764139000"
-
-
-def test_check_mode_still_refuses_a_live_lock():
-    azure_vms = vms(tags={"app01": "run-1|1764143600"}, app01=APP)
-    with pytest.raises(AzureError):
-        acquire(azure_vms, ["app01"], check_mode=True)
-
-
-def test_losing_a_race_for_the_tag_stops_the_run():
-    azure_vms = vms(app01=APP, web01=WEB)
-
-    def other_run(fake, vm_id):
-        if vm_id == WEB["id"]:
-            fake.tags[vm_id][TAG] = "run-1|1764143600"
-    azure_vms.on_set_tags = other_run
-    with pytest.raises(AzureError) as caught:
-        acquire(azure_vms, ["app01", "web01"])
-    assert caught.value.msg == "Another run took the lock of web01 at the same moment; this run stops."
-    assert [r["name"] for r in caught.value.details["vms"]] == ["app01", "web01"]
-
-
-def test_losing_every_lock_names_them_all():
-    azure_vms = vms(app01=APP, web01=WEB)
-
-    def other_run(fake, vm_id):
-        fake.tags[vm_id][TAG] = "run-1|1764143600"
-    azure_vms.on_set_tags = other_run
-    with pytest.raises(AzureError, match=r"^Another run took the lock of app01, web01 at the same moment"):
-        acquire(azure_vms, ["app01", "web01"])
+def test_renew_stops_when_the_run_holds_nothing():
+    store = Store({"app01": {"claim": "run-1", "lease": live()}})
+    assert lock.renew(store, "run-2", 180, clock=FakeClock(NOW)) is False
+    assert store.writes == []
 
 
 # ------------------------------------------------------------------------------------------------ release
-def release(azure_vms, names, owner="run-2", check_mode=False):
-    return lock.release(azure_vms, selected(*names), owner, check_mode)
-
-
-def test_release_removes_our_lock_only():
-    azure_vms = vms(tags={"app01": "run-2|1764143600", "web01": "run-1|1764143600"}, app01=APP, web01=WEB)
-    changed, results = release(azure_vms, ["app01", "web01"])
+def test_release_drops_our_claims_and_lease_only():
+    store = Store({"app01": {"claim": "run-2", "lease": live("run-2")}, "web01": {"claim": "run-1", "lease": live()}})
+    changed, results = lock.release(store, selected("app01", "web01"), "run-2", False)
     assert changed is True
-    assert results == [{"name": "app01", "azure_vm": APP["id"], "status": "released"},
-                       {"name": "web01", "azure_vm": WEB["id"], "status": "not_ours"}]
-    assert azure_vms.writes() == [("set_tags", APP["id"], {}, [TAG])]
-    assert TAG not in azure_vms.tags[APP["id"]]
-    assert azure_vms.tags[WEB["id"]][TAG] == "run-1|1764143600"
+    assert [r["status"] for r in results] == ["released", "not_ours"]
+    assert store.records["app01"] == {} and store.records["web01"]["claim"] == "run-1"
 
 
-def test_release_without_a_lock_changes_nothing():
-    azure_vms = vms(app01=APP)
-    assert release(azure_vms, ["app01"]) == (False, [{"name": "app01", "azure_vm": APP["id"], "status": "none"}])
-    assert azure_vms.writes() == []
-
-
-def test_release_of_another_runs_lock_changes_nothing():
-    azure_vms = vms(tags={"app01": "run-1|1764143600"}, app01=APP)
-    assert release(azure_vms, ["app01"]) == (False, [{"name": "app01", "azure_vm": APP["id"], "status": "not_ours"}])
-    assert azure_vms.writes() == []
-
-
-def test_release_skips_vms_that_are_gone():
-    gone = fakes.azure_vm("web01", exists=False)
-    azure_vms = vms(tags={"web01": "run-2|1764143600"}, app01=None, web01=gone)
-    assert release(azure_vms, ["app01", "web01"]) == (False, [{"name": "app01", "azure_vm": None, "status": "none"},
-                                                              {"name": "web01", "azure_vm": None, "status": "none"}])
-    assert azure_vms.writes() == []
-
-
-def test_release_in_check_mode_predicts_and_writes_nothing():
-    azure_vms = vms(tags={"app01": "run-2|1764143600"}, app01=APP)
-    assert release(azure_vms, ["app01"], check_mode=True) == (
-        True, [{"name": "app01", "azure_vm": APP["id"], "status": "released"}])
-    assert azure_vms.writes() == []
-    assert azure_vms.tags[APP["id"]][TAG] == "run-2|1764143600"
+def test_release_without_a_claim_changes_nothing_and_check_mode_writes_nothing():
+    store = Store()
+    assert lock.release(store, selected("app01"), "run-2", False) == (
+        False, [{"name": "app01", "azure_vm": "app01", "status": "none"}])
+    store = Store({"app01": {"claim": "run-2"}})
+    assert lock.release(store, selected("app01"), "run-2", True)[0] is True and store.writes == []
