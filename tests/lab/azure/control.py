@@ -13,7 +13,8 @@ POST   /_lab/jobs/stop_after_effect {effects: k}: the next job fails right after
 POST   /_lab/timings               {job_seconds, ...}: changes timings from now on
 POST   /_lab/tokens/expire         every token handed out so far expires
 POST   /_lab/tokens/lifetime       {seconds}: the lifetime of the tokens handed out from now on
-POST   /_lab/jobs/hold             {item | plan, at_task}: the next job of the item or plan waits at that task
+POST   /_lab/jobs/hold             {item | plan, at_task, scenario}: the next job of the item or plan (of that
+                                   scenario, e.g. UnplannedFailover, when given) waits at that task
                                    (1-based number or name: the task, and its first child, started) until
                                    released; at_task 0 keeps the job NotStarted
 POST   /_lab/jobs/release          {job (optional)}: held jobs (or that one) go on
@@ -191,8 +192,9 @@ class Control:
         kind = "item" if body.get("item") else "plan"
         found = self.emulator.world.lookup_target(kind, target)
         name = found["name"] if kind == "item" else found["spec"]["name"]
-        self.emulator.engine.arm_hold(kind, name, body["at_task"])
-        return Response(201, {"armed": {"kind": kind, "target": name, "at_task": body["at_task"]}})
+        self.emulator.engine.arm_hold(kind, name, body["at_task"], body.get("scenario"))
+        return Response(201, {"armed": {"kind": kind, "target": name, "at_task": body["at_task"],
+                                        "scenario": body.get("scenario")}})
 
     def release_jobs(self, request):
         body = request.json()

@@ -236,11 +236,12 @@ class Engine:
         with self.world.lock:
             self.pending_stop = count
 
-    def arm_hold(self, kind, name, at_task):
-        """The next job of the item or plan waits at task ``at_task`` (1-based number or name: the task is started,
-        its first child too, and waits there) until :meth:`release`; 0 keeps the job NotStarted."""
+    def arm_hold(self, kind, name, at_task, scenario=None):
+        """The next job of the item or plan (of that ``scenario``, e.g. ``UnplannedFailover``, when given) waits at
+        task ``at_task`` (1-based number or name: the task is started, its first child too, and waits there) until
+        :meth:`release`; 0 keeps the job NotStarted."""
         with self.world.lock:
-            self.pending_holds[(kind, name)] = at_task
+            self.pending_holds[(kind, name)] = (at_task, scenario)
 
     def release(self, job=None):
         """Let held jobs (or one) go on."""
@@ -269,7 +270,9 @@ class Engine:
         with self.world.lock:
             key_name = job.target_name
             job.fail_at = self.pending_failures.pop((job.target_kind, key_name), None)
-            job.hold_at = self.pending_holds.pop((job.target_kind, key_name), None)
+            hold_at, scenario = self.pending_holds.get((job.target_kind, key_name), (None, None))
+            if hold_at is not None and scenario in (None, job.scenario):
+                job.hold_at = self.pending_holds.pop((job.target_kind, key_name))[0]
             job.stop_after, self.pending_stop = self.pending_stop, None
             self.world.jobs[job.name] = job
             for holder in job.locks:

@@ -1,0 +1,159 @@
+# Copyright: (c) 2026, siterecovery.failback contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The run's lease on the lab (issue 15): two runs at the same instant with a slowed tag write (exactly one
+acts), a run killed (SIGKILL) during each ASR job whose identical re-run converges without lock_break, and a
+live run that refuses a second one. End state is judged from the emulator's tags, stages and request counts."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from conftest import COLLECTIONS, lab_control, run_module, run_playbook
+
+LOCK = "siterecovery-failback-lock"
+LEASE = "siterecovery-failback-lease"
+FINAL = "reprotected_to_azure"
+
+
+def tags(lab):
+    return {name: vm["tags"] for name, vm in lab.azure.state()["compute"]["virtual_machines"].items()}
+
+
+def holders(lab):
+    """{Azure VM: claim} and {Azure VM: lease owner} as the emulator holds them."""
+    claims, leases = {}, {}
+    for name, vm_tags in tags(lab).items():
+        if vm_tags.get(LOCK):
+            claims[name] = vm_tags[LOCK]
+        if vm_tags.get(LEASE):
+            leases[name] = vm_tags[LEASE].split("|")[0]
+    return claims, leases
+
+
+def stages(lab):
+    return {name: item["stage"] for name, item in lab.azure.state()["items"].items()}
+
+
+def options(tmp_path, **extra):
+    base = {"poll_interval": 0.5, "recovery_point_delay": 1, "report_dir": str(tmp_path / "reports"), "preflight": False,
+            "lease_seconds": 30, "vms": ["app01"]}
+    base.update(extra)
+    return {"original_location_" + key: value for key, value in base.items()}
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 3])
+def test_two_runs_at_the_same_instant_with_a_slowed_write_exactly_one_acts(full_lab, attempt):
+    """A VM run and a recovery-plan run start together while every tag write takes 2 s: exactly one gets the VM
+    they share; the other refuses and leaves no claim and no lease anywhere (the issue's 2-of-3 race)."""
+    lab = full_lab("default.yml")
+    lab_control(lab, "POST", "/faults", {"method": "PATCH", "path_regex": "/virtualMachines/", "kind": "latency",
+                                         "delay_seconds": 2})
+    results = {}
+
+    def run(name, args):
+        results[name] = run_module("run_lock", dict(args, owner=name, lease_wait_seconds=0, keep_alive=False),
+                                   env=lab.env())
+    threads = [threading.Thread(target=run, args=("vm-run", {"vms": ["app01"]})),
+               threading.Thread(target=run, args=("plan-run", {"recovery_plan": "rp-app"}))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    winners = [name for name, (rc, _out) in results.items() if rc == 0]
+    assert len(winners) == 1, results
+    loser = "plan-run" if winners == ["vm-run"] else "vm-run"
+    assert "held by run %s" % winners[0] in results[loser][1]["msg"], results[loser]
+    claims, leases = holders(lab)
+    assert set(claims.values()) == {winners[0]} and set(leases.values()) == {winners[0]}, (claims, leases)
+    assert claims["rg-recovery/app01"] == winners[0]
+    expected = {"vm-run": 1, "plan-run": 4}[winners[0]]  # the plan's four VMs, or app01
+    assert len(claims) == expected and len(leases) == 1, claims
+
+
+def _popen_playbook(extra_vars, env):
+    full_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
+                    ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_NOCOLOR="1")
+    for name in list(full_env):
+        if name.startswith(("VMWARE_", "AZURE_")):
+            del full_env[name]
+    full_env.update(env)
+    return subprocess.Popen([os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", "localhost,",
+                             "siterecovery.failback.original_location", "-e", json.dumps(extra_vars)],
+                            env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_for(predicate, what, seconds=300):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def _requests(lab):
+    return lab_control(lab, "GET", "/stats")["requests"]
+
+
+@pytest.mark.parametrize("scenario, action, posts", [
+    # reProtect: the killed run's to on-premises and the re-run's back to Azure - never a second one to on-premises
+    ("SwitchReplicationGroupProtection", "/reProtect", 2),
+    ("UnplannedFailover", "/unplannedFailover", 1),
+])
+def test_a_run_killed_during_each_asr_job_is_finished_by_the_identical_rerun(full_lab, tmp_path, scenario, action,
+                                                                             posts):
+    """SIGKILL of ansible-playbook while ASR's job runs: the killed run's lease lapses by itself (its keeper
+    stops renewing), and the identical command - no lock_break - waits that out and finishes the failback."""
+    lab = full_lab("default.yml")
+    lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1, "scenario": scenario})
+    args = options(tmp_path)
+    killed = _popen_playbook(args, lab.env())
+    try:
+        _wait_for(lambda: any(k.startswith("POST ") and k.endswith(action) for k in _requests(lab)), scenario + " started")
+        _wait_for(lambda: holders(lab)[1], "the lease")
+        claims, leases = holders(lab)
+        assert claims == {"rg-recovery/app01": claims["rg-recovery/app01"]}, claims
+        first_owner = claims["rg-recovery/app01"]
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=60)
+    finally:
+        if killed.poll() is None:
+            killed.kill()
+        lab_control(lab, "POST", "/jobs/release", {})
+    rc, out = run_playbook("original_location", args, lab.env())
+    assert rc == 0, out[-4000:]
+    assert stages(lab)["app01"] == FINAL
+    assert "rg-recovery/app01" not in lab.azure.state()["compute"]["virtual_machines"]  # committed after the re-run
+    vm = lab.effects.vm("app01")
+    assert vm["power_state"] == "poweredOn" and len(vm["disks"]) == 2
+    assert holders(lab) == ({}, {})
+    requests_seen = _requests(lab)
+    assert sum(n for key, n in requests_seen.items() if key.startswith("POST ") and key.endswith(action)) == posts
+    assert first_owner.startswith("run-")
+
+
+def test_a_live_run_is_refused_naming_it_and_the_variable_that_overrides(full_lab, tmp_path):
+    """A second run while the first one waits in its reprotect job: the first renews its lease, so the second
+    refuses (it does not wait the first one out), naming the run and original_location_lock_break."""
+    lab = full_lab("default.yml")
+    lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1})
+    first = _popen_playbook(options(tmp_path, owner="awx-job-41"), lab.env())
+    try:
+        _wait_for(lambda: holders(lab)[1], "the first run's lease")
+        rc, out = run_playbook("original_location", options(tmp_path, owner="awx-job-42"), lab.env())
+        assert rc != 0
+        assert "VM app01 is held by run awx-job-41" in out, out[-3000:]
+        assert "alive" in out and "original_location_lock_break: true" in out, out[-3000:]
+        claims, _leases = holders(lab)
+        assert claims == {"rg-recovery/app01": "awx-job-41"}
+    finally:
+        lab_control(lab, "POST", "/jobs/release", {})
+        first.wait(timeout=600)
+    assert first.returncode == 0
+    assert stages(lab)["app01"] == FINAL and holders(lab) == ({}, {})
