@@ -117,7 +117,7 @@ def test_a_run_killed_during_each_asr_job_is_finished_by_the_identical_rerun(ful
     try:
         _wait_for(lambda: any(k.startswith("POST ") and k.endswith(action) for k in _requests(lab)), scenario + " started")
         _wait_for(lambda: holders(lab)[1], "the lease")
-        claims, leases = holders(lab)
+        claims, _leases = holders(lab)
         assert claims == {"rg-recovery/app01": claims["rg-recovery/app01"]}, claims
         first_owner = claims["rg-recovery/app01"]
         killed.send_signal(signal.SIGKILL)
