@@ -138,7 +138,7 @@ options:
     default: tools
   timeout:
     description:
-      - Seconds this task may take, 0 to 604800 (7 days): every read and its retries share this deadline. A throttled
+      - Seconds this task may take, 0 to 604800 (7 days); every read and its retries share this deadline. A throttled
         read (HTTP 429) is retried as long as it allows; a C(Retry-After) longer than what is left of it fails at once,
         naming the value of O(timeout) that would wait it out (ARM has been seen asking for 372 s).
     type: int
