@@ -22,17 +22,19 @@ options:
     default: auto
   subscription_id:
     description:
-      - The subscription that holds the Recovery Services vault and the failed-over VMs.
+      - The subscription that holds the Recovery Services vault and the failed-over VMs, by its id (a GUID; its
+        name is refused before any request).
       - If not set, the value of E(AZURE_SUBSCRIPTION_ID) is used.
     type: str
   tenant:
     description:
-      - The Microsoft Entra ID (Azure AD) tenant of the service principal.
+      - The Microsoft Entra ID (Azure AD) tenant of the service principal, by id (a GUID) or domain name
+        (V(contoso.onmicrosoft.com)).
       - If not set, the value of E(AZURE_TENANT) is used.
     type: str
   client_id:
     description:
-      - The application (client) id of the service principal, or of a user-assigned managed identity.
+      - The application (client) id (a GUID) of the service principal, or of a user-assigned managed identity.
       - If not set, the value of E(AZURE_CLIENT_ID) is used.
     type: str
   secret:
@@ -53,7 +55,8 @@ options:
   cloud_environment:
     description:
       - The Azure cloud, V(AzureCloud), V(AzureUSGovernment) or V(AzureChinaCloud).
-      - For Azure Stack Hub or another custom cloud, set O(arm_endpoint) and O(authority_host) instead.
+      - For Azure Stack Hub or another custom cloud, keep this one and set O(arm_endpoint) and O(authority_host).
+      - Any other name (also with O(arm_endpoint) and O(authority_host)) is refused before any request.
       - If not set, the value of E(AZURE_CLOUD_ENVIRONMENT) is used.
     type: str
     default: AzureCloud
@@ -76,8 +79,15 @@ options:
       - If not set, the value of E(AZURE_CA_BUNDLE) is used.
     type: path
 notes:
-  - Throttled (HTTP 429) and failed (HTTP 5xx) requests are retried, waiting as long as the
-    C(Retry-After) header says, never past the module's deadline.
+  - Throttled (HTTP 429) requests are retried until the module's deadline (its O(ignore:timeout) option), waiting as long
+    as the C(Retry-After) header says; a C(Retry-After) beyond the deadline fails at once, naming the O(ignore:timeout)
+    that would wait it out. Failed (HTTP 5xx) requests are retried up to 10 times, never past the deadline.
+  - A connection that cannot be opened (refused, 30 s connect timeout, name not resolved) is tried three times, then
+    fails naming the endpoint. A TLS verification failure is not retried and names O(ca_bundle).
+  - A token Resource Manager rejects as expired (HTTP 401 C(ExpiredAuthenticationToken)) is renewed once and the
+    request sent again, so long waits outlive a token.
+  - Options are checked before any request - O(cloud_environment), O(arm_endpoint), O(authority_host) (https URLs of a
+    host), O(subscription_id), O(tenant), O(client_id) and that O(ca_bundle) exists.
 requirements:
   - azure-identity >= 1.15.0
   - azure-mgmt-recoveryservicessiterecovery >= 2.0, < 3

@@ -11,15 +11,17 @@ import time
 class Deadline:
     """``Deadline(300)`` expires 300 s from now; ``Deadline(None)`` never expires.
 
-    ``clock`` and ``sleeper`` are injectable so tests run without real waiting.
+    ``clock`` and ``sleeper`` are injectable so tests run without real waiting. ``option`` names the module
+    option that sets it (``timeout`` in every module): messages about a deadline too short name it.
     """
 
-    def __init__(self, seconds, clock=time.monotonic, sleeper=time.sleep):
+    def __init__(self, seconds, clock=time.monotonic, sleeper=time.sleep, option="timeout"):
         if seconds is not None and seconds < 0:
             raise ValueError("a deadline cannot be negative: %r" % (seconds,))
         self._clock = clock
         self._sleep = sleeper
         self.seconds = seconds
+        self.option = option
         self.started = clock()
         self.ends = None if seconds is None else self.started + seconds
 

@@ -14,6 +14,16 @@ from ansible_collections.siterecovery.failback.plugins.module_utils import argsp
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 
 
+def follow_jobs(started):
+    """The sentence that tells how to follow ``started`` (AzureSession.started_jobs) after a failure."""
+    first = started[0]
+    return ("This task had started %d ASR job(s), which run on in Azure whatever failed here: %s. Follow them in the "
+            "portal (vault %s > Site Recovery jobs) or with Get-AzRecoveryServicesAsrJob -Name <job> after "
+            "Set-AzRecoveryServicesAsrVaultContext; re-running this task reads each VM's state first and continues from "
+            "where the jobs leave it." % (len(started), "; ".join("%s (%s)" % (j["name"], j["target"]) for j in started),
+                                          first["vault"]))
+
+
 class FailbackModule:
     """``FailbackModule(spec, vsphere=True)`` gives a module with the vSphere options;
     ``azure=True`` adds the Azure options and ``vault=True`` the vault options.
@@ -74,8 +84,16 @@ class FailbackModule:
         self._close()
         self.ansible.exit_json(**self._timing(result))
 
+    def started_jobs(self):
+        """The ASR jobs this run started (AzureSession.started_jobs), in start order."""
+        return list(self._azure.started_jobs) if self._azure is not None else []
+
     def fail(self, error, **result):
-        """Fail with a :class:`FailbackError` (message, structured ``error``) or a plain message."""
+        """Fail with a :class:`FailbackError` (message, structured ``error``) or a plain message.
+
+        After an ASR job was started, whatever failed: ``changed: true``, ``started_jobs`` (name, ARM id, target) and
+        a message that names each job and how to follow it - the job runs on in Azure whatever failed here."""
+        started = self.started_jobs()
         self._close()
         if isinstance(error, FailbackError):
             result["error"] = error.to_dict()
@@ -86,6 +104,10 @@ class FailbackModule:
                     result.setdefault(key, error.details[key])
         else:
             msg = str(error)
+        if started:
+            result["changed"] = True
+            result["started_jobs"] = started
+            msg = "%s %s" % (msg.rstrip(), follow_jobs(started))
         self.ansible.fail_json(msg=msg, **self._timing(result))
 
     def run(self, body):

@@ -33,6 +33,13 @@ options:
       - The Recovery Services vault to check. Requires O(resource_group).
       - If not set, the value of E(AZURE_SITE_RECOVERY_VAULT) is used.
     type: str
+  timeout:
+    description:
+      - Seconds this task may take, 0 to 604800 (7 days); every read and its retries share this deadline. A throttled
+        read (HTTP 429) is retried as long as it allows; a C(Retry-After) longer than what is left of it fails at once,
+        naming the value of O(timeout) that would wait it out (ARM has been seen asking for 372 s).
+    type: int
+    default: 300
 """
 
 EXAMPLES = r"""
@@ -125,6 +132,8 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import from_exception
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
@@ -143,7 +152,10 @@ def list_fabrics(session, resource_group, vault_name):
 
 
 def gather(module):
-    session = module.azure(deadline=Deadline(300))
+    problems = options.check_module(module.params, ("timeout",))
+    if problems:
+        raise FailbackError(options.summary(problems, "the connection check"), problems=problems)
+    session = module.azure(deadline=Deadline(module.params["timeout"]))
     expires = session.get_token()
     result = {
         "changed": False,
@@ -165,6 +177,7 @@ def main():
     spec = {
         "resource_group": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_RESOURCE_GROUP"])},
         "vault_name": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_VAULT"])},
+        "timeout": {"type": "int", "default": 300},
     }
     module = FailbackModule(spec, azure=True, supports_check_mode=True,
                             required_by={"vault_name": "resource_group"})

@@ -28,6 +28,14 @@ extends_documentation_fragment:
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.INFO_MODULE
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
+options:
+  timeout:
+    description:
+      - Seconds this task may take, 0 to 604800 (7 days); every read and its retries share this deadline. A throttled
+        read (HTTP 429) is retried as long as it allows; a C(Retry-After) longer than what is left of it fails at once,
+        naming the value of O(timeout) that would wait it out (ARM has been seen asking for 372 s).
+    type: int
+    default: 300
 """
 
 EXAMPLES = r"""
@@ -368,11 +376,16 @@ duration_seconds:
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
 def gather(module):
-    session = module.azure(deadline=Deadline(300))
+    problems = options.check_module(module.params, ("timeout",))
+    if problems:
+        raise FailbackError(options.summary(problems, "the fabric report"), problems=problems)
+    session = module.azure(deadline=Deadline(module.params["timeout"]))
     vault = module.vault()
     result = fabric.describe(vault)
     result["changed"] = False
@@ -381,7 +394,7 @@ def gather(module):
 
 
 def main():
-    module = FailbackModule({}, azure=True, vault=True, supports_check_mode=True)
+    module = FailbackModule({"timeout": {"type": "int", "default": 300}}, azure=True, vault=True, supports_check_mode=True)
     module.run(gather)
 
 

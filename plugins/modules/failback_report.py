@@ -44,6 +44,13 @@ options:
   recovery_plan:
     description: The run's recovery plan.
     type: str
+  timeout:
+    description:
+      - Seconds the reads of the stages may take, 0 to 604800, retries included (a throttled read is retried as long as
+        it allows). When they fail or run out of time, the report is still written, saying Site Recovery could not be
+        read and why.
+    type: int
+    default: 120
   name:
     description: The report's name; its id is the name and the UTC end time.
     type: str
@@ -133,7 +140,7 @@ def read_items(module):
     if not (params["resource_group"] and params["vault_name"]):
         return None, "no vault was given (resource_group, vault_name)"
     try:
-        vault = module.vault(deadline=Deadline(120))
+        vault = module.vault(deadline=Deadline(params["timeout"]))
         selected = asr_items.select(vault, vms=params["vms"], plan=params["recovery_plan"])
     except Exception as error:  # pylint: disable=broad-except  # the report is written whatever failed
         return None, "Site Recovery could not be read: %s" % (getattr(error, "msg", None) or error)
@@ -154,6 +161,7 @@ def main():
     spec = {
         "resource_group": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_RESOURCE_GROUP"])},
         "vault_name": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_VAULT"])},
+        "timeout": {"type": "int", "default": 120},
         "vms": {"type": "list", "elements": "str", "default": []},
         "recovery_plan": {"type": "str"},
         "name": {"type": "str", "default": "failback"},

@@ -136,6 +136,13 @@ options:
         VMware Tools are not installed (the run would stop after the failover).
     type: raw
     default: tools
+  timeout:
+    description:
+      - Seconds this task may take, 0 to 604800 (7 days); every read and its retries share this deadline. A throttled
+        read (HTTP 429) is retried as long as it allows; a C(Retry-After) longer than what is left of it fails at once,
+        naming the value of O(timeout) that would wait it out (ARM has been seen asking for 372 s).
+    type: int
+    default: 300
 notes:
   - Exactly one of O(vms) and O(recovery_plan) is required.
   - Ages are computed against the clock of the controller that runs the module.
@@ -300,9 +307,10 @@ def check(module):
     params = module.params
     # placements as the reprotect refuses them (unknown keys, VMs not in the run), before any request
     problems = options.check_placements("placements", params["placements"], params["vms"] or None)
+    problems += options.check_module(params, ("timeout",))
     if problems:
         raise FailbackError(options.summary(problems, "the readiness check (nothing was read)"), problems=problems)
-    session = module.azure(deadline=Deadline(300))
+    session = module.azure(deadline=Deadline(params["timeout"]))
     vault = module.vault()
     clients = []
 
@@ -333,6 +341,7 @@ def main():
         "recovery_point": {"type": "str", "default": "latest_processed"},
         "app_consistent_max_age_minutes": {"type": "int"},
         "heartbeat_max_age_seconds": {"type": "int", "default": 1800},
+        "timeout": {"type": "int", "default": 300},
         "memory_remediation": {"type": "str", "choices": ["vmotion", "fail"], "default": "fail"},
         "verification": {"type": "raw", "default": "tools"},
     }

@@ -67,9 +67,12 @@ options:
     type: bool
     default: false
   timeout:
-    description: With O(wait_for_recovery_points) - seconds to wait, 0 to 604800 (7 days).
+    description:
+      - Seconds this task may take, 0 to 604800 (7 days). With O(wait_for_recovery_points) the wait (default 3600;
+        its reads may take 300 s more); without, the reads (default 300).
+      - A throttled read (HTTP 429) is retried as long as it allows; a C(Retry-After) longer than what is left of it
+        fails at once, naming the value of O(timeout) that would wait it out (ARM has been seen asking for 372 s).
     type: int
-    default: 3600
   poll_interval:
     description: With O(wait_for_recovery_points) - seconds between reads, 0.5 to 3600.
     type: float
@@ -390,16 +393,17 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.module impor
 
 def gather(module):
     params = module.params
-    problems = options.check_module(params, ("timeout", "poll_interval")) if params["wait_for_recovery_points"] else []
+    problems = options.check_module(params, ("timeout", "poll_interval") if params["wait_for_recovery_points"] else ("timeout",))
     if problems:
         raise FailbackError(options.summary(problems, "the wait for recovery points"), problems=problems)
     if params["wait_for_recovery_points"]:
-        deadline = Deadline(params["timeout"])
-        session = module.azure(deadline=Deadline(params["timeout"] + 300))
+        timeout = 3600 if params["timeout"] is None else params["timeout"]
+        deadline = Deadline(timeout)
+        session = module.azure(deadline=Deadline(timeout + 300))
         result = point_wait.wait(module.vault(), AzureVms(session), deadline, params["poll_interval"],
                                  vms=params["vms"] or [], item_names=params["items"] or [], plan=params["recovery_plan"])
     else:
-        session = module.azure(deadline=Deadline(300))
+        session = module.azure(deadline=Deadline(300 if params["timeout"] is None else params["timeout"]))
         result = item_info.describe(module.vault(), AzureVms(session), vms=params["vms"] or [],
                                     item_names=params["items"] or [], plan=params["recovery_plan"],
                                     with_points=params["recovery_points"])
@@ -415,7 +419,7 @@ def main():
         "recovery_plan": {"type": "str"},
         "recovery_points": {"type": "bool", "default": True},
         "wait_for_recovery_points": {"type": "bool", "default": False},
-        "timeout": {"type": "int", "default": 3600},
+        "timeout": {"type": "int"},
         "poll_interval": {"type": "float", "default": 30},
     }
     module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,

@@ -10,6 +10,15 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.azure import
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import remedies
 
 
+def _started(vault, job_name, target):
+    """Tell the session a job started (AzureSession.job_started): a later failure of the module then reports
+    ``changed: true`` and the job, whatever fails after this point."""
+    record = getattr(getattr(vault, "session", None), "job_started", None)
+    if record is not None and job_name:
+        record(job_name, vault.resource_group, vault.name, target)
+    return job_name
+
+
 def item_action(vault, method, item, body=None):
     """Start ``begin_<method>`` on a protected item; returns the job name."""
     fabric, container, name = ids.item_path(item.id)
@@ -17,7 +26,7 @@ def item_action(vault, method, item, body=None):
     args = [vault.resource_group, vault.name, fabric, container, name]
     if body is not None:
         args.append(body)
-    return jobs.start(begin, *args)[0]
+    return _started(vault, jobs.start(begin, *args)[0], "%s of item %s" % (method, name))
 
 
 def plan_action(vault, method, plan_name, body=None):
@@ -25,7 +34,7 @@ def plan_action(vault, method, plan_name, body=None):
     args = [vault.resource_group, vault.name, plan_name]
     if body is not None:
         args.append(body)
-    return jobs.start(begin, *args)[0]
+    return _started(vault, jobs.start(begin, *args)[0], "%s of recovery plan %s" % (method, plan_name))
 
 
 def wait(vault, job_names, deadline, poll=5.0):

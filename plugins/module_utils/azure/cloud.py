@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import urllib.parse
 from dataclasses import dataclass
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
@@ -30,27 +33,60 @@ class Endpoints:
         return self.arm_endpoint + "/.default"
 
 
-def _url(value):
-    value = value.strip().rstrip("/")
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def _url(value, option):
+    """``value`` as ``https://host[:port][/path]`` (no trailing slash); AzureError naming ``option`` otherwise."""
+    value = value.strip()
     if "://" not in value:
         value = "https://" + value
+    value = value[:value.index("://") + 3] + value[value.index("://") + 3:].rstrip("/")
     if not value.startswith("https://"):
-        raise AzureError("Endpoint %r must use https: Azure refuses bearer tokens over plain HTTP." % value)
+        raise AzureError("%s %r must use https: Azure refuses bearer tokens over plain HTTP." % (option, value),
+                         option=option)
+    parts = urllib.parse.urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    host = parts.hostname or ""
+    if not host or port == -1 or parts.query or parts.fragment or " " in value or not (
+            _HOST.match(host) or _is_ip(host)):
+        raise AzureError("%s %r is not an https URL of a host (https://host[:port][/path], e.g. "
+                         "https://management.local.azurestack.external)." % (option, value), option=option)
     return value
 
 
-def resolve(cloud_environment="AzureCloud", arm_endpoint=None, authority_host=None):
-    """Pick the endpoints; arm_endpoint and authority_host override the named cloud's."""
+def _is_ip(host):
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def canonical_name(cloud_environment):
+    """The known cloud's name for ``cloud_environment`` (any case, or an alias), or None."""
     name = cloud_environment or "AzureCloud"
     canonical = {key.lower(): key for key in CLOUDS}
-    name = ALIASES.get(name.lower(), canonical.get(name.lower(), name))
-    if name not in CLOUDS and not (arm_endpoint and authority_host):
+    return ALIASES.get(name.lower(), canonical.get(name.lower()))
+
+
+def resolve(cloud_environment="AzureCloud", arm_endpoint=None, authority_host=None):
+    """Pick the endpoints; arm_endpoint and authority_host override the named cloud's.
+
+    The name must be a known cloud (``CLOUDS``, any case, or an alias of ``ALIASES``) even when both endpoints are
+    given: an unknown name is a typo or a cloud this collection does not know, never silently the public cloud.
+    A custom cloud (Azure Stack Hub) keeps a known name and gives both endpoints."""
+    name = canonical_name(cloud_environment)
+    if name is None:
         raise AzureError(
-            "Unknown cloud_environment %r: use one of %s, or give both arm_endpoint and authority_host "
-            "for a custom cloud (Azure Stack Hub)." % (cloud_environment, ", ".join(sorted(CLOUDS))),
-            option="cloud_environment")
-    default_arm, default_authority = CLOUDS.get(name, (None, None))
-    arm = _url(arm_endpoint or default_arm)
-    authority = _url(authority_host or default_authority)
+            "Unknown cloud_environment %r: use one of %s (AZURE_CLOUD_ENVIRONMENT); for a custom cloud (Azure Stack "
+            "Hub) keep AzureCloud and give both arm_endpoint and authority_host." % (
+                cloud_environment, ", ".join(sorted(CLOUDS))), option="cloud_environment")
+    default_arm, default_authority = CLOUDS[name]
+    arm = _url(arm_endpoint or default_arm, "arm_endpoint")
+    authority = _url(authority_host or default_authority, "authority_host")
     custom = (arm, authority) != (default_arm, default_authority)
     return Endpoints(cloud="custom" if custom else name, arm_endpoint=arm, authority_host=authority, custom=custom)

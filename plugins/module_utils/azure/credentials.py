@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from dataclasses import dataclass
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure import cloud
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import MissingLibraryError
 
@@ -69,7 +72,8 @@ def build_credential(params, endpoints, identity=None, which=shutil.which):
     """Return (credential, source) for params against endpoints (see cloud.resolve)."""
     identity = identity or _identity()
     source = choose_source(params, which=which)
-    common = {"authority": endpoints.authority_host}
+    # connection_timeout: an authority that does not answer fails in 30 s, not azure-core's default 300 s
+    common = {"authority": endpoints.authority_host, "connection_timeout": 30}
     if params.ca_bundle:
         common["connection_verify"] = params.ca_bundle
     if endpoints.custom:
@@ -89,3 +93,44 @@ def build_credential(params, endpoints, identity=None, which=shutil.which):
             kwargs["connection_verify"] = params.ca_bundle
         credential = identity.ManagedIdentityCredential(**kwargs)
     return credential, source
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+
+
+def validate(params, exists=os.path.exists):
+    """Refuse, before any request, configuration Azure would refuse later or silently read another way.
+
+    Checked: ``subscription_id`` given and a GUID (ARM subscription ids are GUIDs); ``tenant`` a GUID or a verified
+    domain name (AAD accepts both in the authority URL); ``client_id`` a GUID (an application / managed identity
+    client id); ``cloud_environment`` a known cloud and ``arm_endpoint`` / ``authority_host`` https URLs of a host
+    (cloud.resolve); ``ca_bundle`` an existing file. Raises one AzureError naming every problem, its option, its
+    environment variable and the fix (``details["problems"]``)."""
+    problems = []
+    if not params.subscription_id:
+        problems.append(("subscription_id", "subscription_id is required: set the option, module_defaults for "
+                         "group/siterecovery.failback.azure, or AZURE_SUBSCRIPTION_ID."))
+    elif not _GUID.match(params.subscription_id.strip()):
+        problems.append(("subscription_id", "subscription_id %r is not a subscription id (a GUID such as "
+                         "00000000-0000-0000-0000-000000000000; AZURE_SUBSCRIPTION_ID): copy it from the portal or "
+                         "'az account show --query id' - the subscription's name is not accepted." % params.subscription_id))
+    if params.tenant and not (_GUID.match(params.tenant.strip()) or _DOMAIN.match(params.tenant.strip())):
+        problems.append(("tenant", "tenant %r is neither a tenant id (GUID) nor a domain name such as "
+                         "contoso.onmicrosoft.com (AZURE_TENANT)." % params.tenant))
+    if params.client_id and not _GUID.match(params.client_id.strip()):
+        problems.append(("client_id", "client_id %r is not an application (client) id, a GUID (AZURE_CLIENT_ID): use the "
+                         "app registration's or managed identity's client id, not its name." % params.client_id))
+    try:
+        cloud.resolve(params.cloud_environment, params.arm_endpoint, params.authority_host)
+    except AzureError as error:
+        problems.append((error.details.get("option"), error.msg))
+    if params.ca_bundle and not exists(params.ca_bundle):
+        problems.append(("ca_bundle", "ca_bundle %r does not exist (AZURE_CA_BUNDLE): give the path of a PEM file of "
+                         "the CA certificates to trust." % params.ca_bundle))
+    if problems:
+        if len(problems) == 1:
+            msg = problems[0][1]
+        else:
+            msg = "Invalid Azure configuration, nothing was sent: %s" % " ".join(text for _option, text in problems)
+        raise AzureError(msg, option=problems[0][0], problems=[{"option": o, "problem": t} for o, t in problems])

@@ -6,26 +6,38 @@
 from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure import cloud, credentials
-from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.auth import (
+    RenewableCredential,
+    RenewingAuthenticationPolicy,
+)
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import from_exception
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.retry import CallCounter, ThrottleRetryPolicy
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import MissingLibraryError
+
+# Seconds to open a connection (TCP and TLS) to ARM: an endpoint that does not answer SYNs fails in this time,
+# not in azure-core's default 300 s. Reads get azure-core's default 300 s.
+CONNECTION_TIMEOUT = 30
+READ_TIMEOUT = 300
 
 
 class AzureSession:
     """Builds the Site Recovery and Compute clients on first use (a module that needs only
     one SDK does not fail because another is missing) and shares one credential, one retry
-    policy and one call counter between them."""
+    policy and one call counter between them.
+
+    ``params`` is checked (credentials.validate: cloud name, endpoints, GUIDs) before anything is sent.
+    ``started_jobs`` lists the ASR jobs this session started (``asr.operations``), so that a failure after a job
+    started says so (module.FailbackModule.fail: ``changed: true`` and the jobs)."""
 
     def __init__(self, params, deadline=None, credential=None, polling_interval=None, max_retries=10):
-        if not params.subscription_id:
-            raise AzureError("subscription_id is required: set the option, module_defaults for "
-                             "group/siterecovery.failback.azure, or AZURE_SUBSCRIPTION_ID.", option="subscription_id")
+        credentials.validate(params)
         self.params = params
         self.endpoints = cloud.resolve(params.cloud_environment, params.arm_endpoint, params.authority_host)
         self.deadline = deadline
         self.polling_interval = polling_interval
         self.max_retries = max_retries
         self.stats = {"calls": 0}
+        self.started_jobs = []
         self._credential = credential
         self.auth_source = "given" if credential is not None else None
         self._clients = {}
@@ -35,8 +47,16 @@ class AzureSession:
     @property
     def credential(self):
         if self._credential is None:
-            self._credential, self.auth_source = credentials.build_credential(self.params, self.endpoints)
+            first, self.auth_source = credentials.build_credential(self.params, self.endpoints)
+            self._credential = RenewableCredential(
+                lambda: credentials.build_credential(self.params, self.endpoints)[0], first=first)
         return self._credential
+
+    def renew_credential(self):
+        """Build the credential again (no cached token): ARM said the token expired (auth.RenewingAuthenticationPolicy)."""
+        renew = getattr(self.credential, "renew", None)
+        if renew is not None:
+            renew()
 
     def client_kwargs(self):
         kwargs = {
@@ -44,6 +64,11 @@ class AzureSession:
             "credential_scopes": [self.endpoints.credential_scope],
             "retry_policy": ThrottleRetryPolicy(max_retries=self.max_retries, deadline=self.deadline, stats=self.stats),
             "per_retry_policies": [CallCounter(self.stats)],
+            "authentication_policy": RenewingAuthenticationPolicy(
+                self.credential, self.endpoints.credential_scope, stats=self.stats,
+                renew=self.renew_credential if hasattr(self.credential, "renew") else None),
+            "connection_timeout": CONNECTION_TIMEOUT,
+            "read_timeout": READ_TIMEOUT,
         }
         if self.params.ca_bundle:
             kwargs["connection_verify"] = self.params.ca_bundle
@@ -70,6 +95,13 @@ class AzureSession:
     @property
     def compute(self):
         return self._client("compute", "azure.mgmt.compute", "ComputeManagementClient", "azure-mgmt-compute")
+
+    def job_started(self, job_name, resource_group, vault, target=None):
+        """Record an ASR job this session started (``asr.operations``): its name, ARM id and what it acts on."""
+        job_id = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s/replicationJobs/%s"
+                  % (self.params.subscription_id, resource_group, vault, job_name)) if job_name else None
+        self.started_jobs.append({"name": job_name, "id": job_id, "target": target, "resource_group": resource_group,
+                                  "vault": vault})
 
     def get_token(self):
         """Acquire an ARM token (proves the credential works); returns its expiry (epoch seconds)."""

@@ -13,6 +13,13 @@ import uuid
 from .server import ArmError, Response
 
 
+def _arm_time(epoch):
+    """ARM's en-US time text of an expiry answer: ``5/13/2024 6:05:58 PM``."""
+    when = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    return "%d/%d/%d %d:%02d:%02d %s" % (when.month, when.day, when.year, (when.hour % 12) or 12, when.minute,
+                                         when.second, "AM" if when.hour < 12 else "PM")
+
+
 class Directory:
     """The tenant, its one confidential client, and the tokens handed out."""
 
@@ -134,14 +141,18 @@ class Directory:
             expiry = self.tokens.get(value.strip())
         if expiry is None:
             raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.", headers=challenge)
-        if expiry < time.time():
+        now = time.time()
+        if expiry < now:
+            # the shape of ARM's answer in public reports: the two times as M/d/yyyy h:mm:ss AM/PM (UTC)
             raise ArmError(401, "ExpiredAuthenticationToken",
-                           "The access token expiry UTC time is earlier than current UTC time.", headers=challenge)
+                           "The access token expiry UTC time '%s' is earlier than current UTC time '%s'." % (
+                               _arm_time(expiry), _arm_time(now)), headers=challenge)
         return value
 
     def expire_all(self):
         with self.lock:
-            self.tokens = dict.fromkeys(self.tokens, 0)
+            # one second in the past, not 0: the expiry answer names a real time (the epoch would read 1/1/1970)
+            self.tokens = dict.fromkeys(self.tokens, time.time() - 1)
 
     def register(self, router):
         router.add("GET", r"/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration", self.openid_configuration,

@@ -12,7 +12,9 @@ from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.a
 )
 
 BUILD = "ansible_collections.siterecovery.failback.plugins.module_utils.azure.credentials.build_credential"
-ARGS = {"subscription_id": "sub", "tenant": "t", "client_id": "c", "secret": "Hunter2Hunter2",
+SUB, TENANT, CLIENT = ("00000000-0000-4000-8000-000000000003", "72f988bf-0000-4000-8000-000000000001",
+                       "5a1f0000-0000-4000-8000-000000000002")
+ARGS = {"subscription_id": SUB, "tenant": TENANT, "client_id": CLIENT, "secret": "Hunter2Hunter2",
         "arm_endpoint": "https://127.0.0.1:9443", "authority_host": "https://127.0.0.1:9443"}
 FABRICS = {"value": [{"name": "a1b2", "id": "/x/replicationFabrics/a1b2",
                       "properties": {"friendlyName": "cs01", "customDetails": {"instanceType": "VMware"}}}]}

@@ -17,8 +17,10 @@ from ansible_collections.siterecovery.failback.plugins.modules import (
 )
 from ansible_collections.siterecovery.failback.tests.unit.helpers import run_module
 
-VAULT = {"resource_group": "rg-dr", "vault_name": "vault-dr", "subscription_id": "sub", "tenant": "t",
-         "client_id": "c", "secret": "Hunter2Hunter2", "arm_endpoint": "https://127.0.0.1:1", "authority_host": "https://127.0.0.1:1"}
+SUB, TENANT, CLIENT = ("00000000-0000-4000-8000-000000000003", "72f988bf-0000-4000-8000-000000000001",
+                       "5a1f0000-0000-4000-8000-000000000002")
+VAULT = {"resource_group": "rg-dr", "vault_name": "vault-dr", "subscription_id": SUB, "tenant": TENANT,
+         "client_id": CLIENT, "secret": "Hunter2Hunter2", "arm_endpoint": "https://127.0.0.1:1", "authority_host": "https://127.0.0.1:1"}
 
 
 def no_network(monkeypatch, module):

@@ -343,7 +343,7 @@ def vm_json(rg, name, tags=None):
 
 def sdk_vms(answers):
     transport = RecordingTransport(answers)
-    real = AzureSession(AzureParams(subscription_id="sub"), credential=StaticCredential())
+    real = AzureSession(AzureParams(subscription_id="00000000-0000-4000-8000-0000000000a1"), credential=StaticCredential())
     real.client_kwargs_extra = {"transport": transport}
     return AzureVms(real), transport
 
@@ -357,7 +357,7 @@ def test_the_vms_are_listed_with_their_power_state_in_one_call():
     assert vms.find(item())["power_state"] == "running"
     [request] = transport.sent
     assert request.method == "GET"
-    assert "/subscriptions/sub/providers/Microsoft.Compute/virtualMachines" in request.url
+    assert "/subscriptions/00000000-0000-4000-8000-0000000000a1/providers/Microsoft.Compute/virtualMachines" in request.url
     assert "statusOnly=true" in request.url
 
 
@@ -365,7 +365,7 @@ def test_a_failed_list_is_one_readable_error():
     vms = sdk_vms([arm_error(403, "AuthorizationFailed", "The client has no read access.")])[0]
     with pytest.raises(AzureError) as info:
         vms.find(item())
-    assert "Could not list the virtual machines of subscription sub" in info.value.msg
+    assert "Could not list the virtual machines of subscription 00000000-0000-4000-8000-0000000000a1" in info.value.msg
     assert info.value.details["status"] == 403
 
 
@@ -376,7 +376,7 @@ def test_removing_the_last_tag_sends_an_empty_tag_set():
     vms.set_tags(vm_id("rg-recovery", "app01"), {}, remove=["siterecovery-failback-lock"])
     request = transport.sent[-1]
     assert (request.method, request.url.split("?")[0]) == ("PATCH", "https://management.azure.com" + vm_id(
-        "rg-recovery", "app01"))
+        "rg-recovery", "app01").replace("/sub/", "/00000000-0000-4000-8000-0000000000a1/"))
     assert json.loads(request.content) == {"tags": {}}
 
 
@@ -404,8 +404,8 @@ def test_a_deleted_resource_group_has_no_leftovers_but_an_unreadable_one_is_an_e
 
 
 def test_network_interfaces_are_read_page_by_page():
-    first = "https://management.azure.com/subscriptions/sub/resourceGroups/rg-recovery/providers/" \
-            "Microsoft.Network/networkInterfaces?api-version=2024-05-01"
+    first = "https://management.azure.com/subscriptions/00000000-0000-4000-8000-0000000000a1/resourceGroups/rg-recovery/" \
+            "providers/Microsoft.Network/networkInterfaces?api-version=2024-05-01"
     second = first + "&$skiptoken=page2"
     vms, transport = sdk_vms([(200, {}, {"value": []}), (200, {}, {"value": []}),
                               (200, {}, {"value": [{"name": "app01-nic0", "id": "n0", "properties": {}}],

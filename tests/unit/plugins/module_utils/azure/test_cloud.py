@@ -38,10 +38,29 @@ def test_unknown_cloud_without_endpoints_names_the_choices():
         cloud.resolve("AzureMoon")
 
 
-def test_custom_cloud_name_with_both_endpoints_is_accepted():
-    endpoints = cloud.resolve("AzureStackHub", "https://management.local.azurestack.external",
+def test_custom_cloud_keeps_a_known_name_with_both_endpoints():
+    endpoints = cloud.resolve("AzureCloud", "https://management.local.azurestack.external",
                               "https://adfs.local.azurestack.external/adfs")
     assert endpoints.cloud == "custom"
+    assert endpoints.authority_host == "https://adfs.local.azurestack.external/adfs"
+
+
+def test_unknown_cloud_is_refused_even_with_both_endpoints():
+    # AzureMoon with the lab's endpoints ran on as if it were a custom cloud (issue 15)
+    with pytest.raises(AzureError) as info:
+        cloud.resolve("AzureMoon", "https://127.0.0.1:8443", "https://127.0.0.1:8443")
+    assert "Unknown cloud_environment 'AzureMoon'" in info.value.msg
+    assert "AzureChinaCloud, AzureCloud, AzureUSGovernment" in info.value.msg
+    assert info.value.details["option"] == "cloud_environment"
+
+
+@pytest.mark.parametrize("value", ["https://", "https://host name", "https://arm.example:99999", "https://arm.example/?x=1",
+                                   "https://-bad-.example"])
+def test_an_endpoint_that_is_not_a_host_url_is_refused_naming_the_option(value):
+    with pytest.raises(AzureError) as info:
+        cloud.resolve("AzureCloud", arm_endpoint=value, authority_host="https://login.example")
+    assert info.value.details["option"] == "arm_endpoint"
+    assert "https://host[:port]" in info.value.msg
 
 
 def test_plain_http_is_refused():

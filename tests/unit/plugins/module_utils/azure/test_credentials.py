@@ -70,13 +70,13 @@ def test_secret_credential_uses_the_custom_authority_and_ca_bundle():
     _name, args, kwargs = identity.built[0]
     assert args == ("t", "c", "s")
     assert kwargs == {"authority": "https://127.0.0.1:9443", "connection_verify": "/ca.pem",
-                      "disable_instance_discovery": True}
+                      "disable_instance_discovery": True, "connection_timeout": 30}
 
 
 def test_public_cloud_keeps_instance_discovery_on():
     identity = FakeIdentity()
     credentials.build_credential(p(tenant="t", client_id="c", secret="s"), cloud.resolve(), identity=identity, **NO_AZ)
-    assert identity.built[0][2] == {"authority": "https://login.microsoftonline.com"}
+    assert identity.built[0][2] == {"authority": "https://login.microsoftonline.com", "connection_timeout": 30}
 
 
 def test_certificate_credential_gets_path_and_password():

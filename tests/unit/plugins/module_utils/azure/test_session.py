@@ -12,7 +12,7 @@ from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.a
 
 
 def lab_params(**kwargs):
-    return AzureParams(subscription_id="sub", arm_endpoint="https://127.0.0.1:9443",
+    return AzureParams(subscription_id="00000000-0000-4000-8000-0000000000a1", arm_endpoint="https://127.0.0.1:9443",
                        authority_host="https://127.0.0.1:9443", **kwargs)
 
 
@@ -48,7 +48,8 @@ def test_credential_is_built_from_params_on_first_use(monkeypatch):
 
     monkeypatch.setattr(
         "ansible_collections.siterecovery.failback.plugins.module_utils.azure.credentials.build_credential", fake_build)
-    session = AzureSession(lab_params(tenant="t", client_id="c", secret="s"))
+    session = AzureSession(lab_params(tenant="72f988bf-0000-4000-8000-000000000001",
+                                      client_id="5a1f0000-0000-4000-8000-000000000002", secret="s"))
     assert built == []
     assert session.get_token() == 4102444800
     assert session.auth_source == "secret"
