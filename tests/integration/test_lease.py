@@ -157,3 +157,18 @@ def test_a_live_run_is_refused_naming_it_and_the_variable_that_overrides(full_la
         first.wait(timeout=600)
     assert first.returncode == 0
     assert stages(lab)["app01"] == FINAL and holders(lab) == ({}, {})
+
+
+def test_a_policy_that_denies_tag_writes_stops_the_run_before_any_change_naming_the_assignment(full_lab, tmp_path):
+    """An Azure Policy assignment with effect deny on tag changes: the lease cannot be written, so the run stops
+    at its lock - before any ASR job - and says it is a policy (naming the assignment), not a missing role."""
+    lab = full_lab("default.yml")
+    lab_control(lab, "POST", "/faults", {"method": "PATCH", "path_regex": "/virtualMachines/", "kind": "policy",
+                                         "policy_assignment": "deny-tag-changes-prod"})
+    rc, out = run_playbook("original_location", options(tmp_path), lab.env())
+    assert rc != 0
+    assert "deny-tag-changes-prod" in out and "policy" in out.lower(), out[-3000:]
+    assert "lacks a role" not in out, out[-3000:]
+    assert stages(lab)["app01"] == "running_in_azure"
+    assert not any(key.startswith("POST ") for key in _requests(lab) if "/replicationProtectedItems/" in key)
+    assert holders(lab) == ({}, {})

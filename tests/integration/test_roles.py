@@ -221,11 +221,13 @@ def test_a_host_short_of_memory_8038_is_remediated_by_vmotion_or_stops_the_run(f
 
 def test_a_concurrent_second_run_refuses(full_lab, tmp_path):
     lab = full_lab("default.yml")
-    rc, out = run_module("run_lock", {"vms": ["app01"], "owner": "awx-job-41"}, env=lab.env())
+    # a lease longer than the second run's wait (lease_seconds 180 + 60): refused at once, not waited out
+    rc, out = run_module("run_lock", {"vms": ["app01"], "owner": "awx-job-41", "lease_seconds": 3600,
+                                      "keep_alive": False}, env=lab.env())
     assert rc == 0 and out["vms"][0]["status"] == "acquired", out
     rc, out = run_playbook("original_location", vars_for("original_location", tmp_path, vms=["app01"]), lab.env())
     assert rc != 0
-    assert "VM app01 is being failed back by run awx-job-41" in out
+    assert "VM app01 is held by run awx-job-41" in out and "original_location_lock_break: true" in out
     assert stages(lab)["app01"] == "running_in_azure"
     rc, out = run_module("run_lock", {"vms": ["app01"], "owner": "awx-job-41", "state": "unlocked"}, env=lab.env())
     assert rc == 0 and out["vms"][0]["status"] == "released"
