@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - O(state=locked) claims each selected VM for the run O(owner) and starts the run's lease, a record
     that lasts O(lease_seconds) after its last renewal. Every write is conditional (C(If-Match) on the
-    record's ETag): of two runs that start at the same instant, exactly one gets the VMs they share.
+    record's ETag), so of two runs that start at the same instant exactly one gets the VMs they share.
     A run takes its VMs all or nothing.
   - While the run lives, a detached keeper renews the lease (O(keep_alive)). When the run is killed
     (SIGKILL, a cancelled AWX job, a lost execution node) the lease lapses by itself, and the identical

@@ -102,7 +102,7 @@ class ThrottleRetryPolicy(RetryPolicy):
             "ARM %s on %s %s and asks to retry after %.0f s (Retry-After), more than the %.0f s left of this task's "
             "deadline (%s: %s s). Set %s to at least %d to wait it out, or re-run later." % (
                 what, request.method, _path(request.url), asked, remaining, option,
-                "%.0f" % total if total is not None else "none", option, wanted),
+                ("%.0f" % total) if total is not None else "none", option, wanted),
             status=None, http_status=status, code="RetryAfterBeyondDeadline", retry_after=asked,
             remaining_seconds=round(remaining, 1), option=option, suggested=wanted)
 

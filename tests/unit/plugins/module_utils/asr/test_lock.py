@@ -114,8 +114,8 @@ def test_free_vms_are_claimed_and_the_lease_rides_on_the_first():
     store = Store()
     changed, results, lease = acquire(store, ["web01", "app01"])
     assert changed is True
-    assert [(r["name"], r["status"], r["broken"]) for r in results] == [("web01", "acquired", None),
-                                                                       ("app01", "acquired", None)]
+    expected = [("web01", "acquired", None), ("app01", "acquired", None)]
+    assert [(r["name"], r["status"], r["broken"]) for r in results] == expected
     assert store.records["app01"] == {"claim": "run-2", "lease": "run-2|1764140000|1764140180|ctl01"}
     assert store.records["web01"] == {"claim": "run-2"}
     assert lease == {"owner": "run-2", "since": "2025-11-26 06:53:20 UTC", "until": "2025-11-26 06:56:20 UTC",

@@ -104,6 +104,7 @@ def test_a_bad_secret_still_names_the_credential_options():
 
 
 def test_an_unreachable_token_endpoint_is_not_called_a_bad_secret():
+    error = None
     try:
         raise ConnectionRefusedError(111, "Connection refused")
     except ConnectionRefusedError as cause:

@@ -141,7 +141,7 @@ def refused():
 
 def test_a_closed_endpoint_fails_after_three_attempts_naming_it():
     # ten retries with exponential backoff took 252 s on a closed ARM endpoint (issue 15)
-    pipe, transport, clock, _stats = pipeline([refused() for _ in range(11)])
+    pipe, transport, clock, _stats = pipeline([refused() for _attempt in range(11)])
     with pytest.raises(AzureError) as info:
         send(pipe)
     assert len(transport.requests) == 3
@@ -159,6 +159,7 @@ def test_a_tls_verification_failure_is_not_retried_and_names_ca_bundle():
     cause = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
                                             "self-signed certificate in certificate chain (_ssl.c:1000)")
     cause.verify_message = "self-signed certificate in certificate chain"
+    failure = None
     try:
         raise ServiceRequestError("SSLError", error=cause) from cause
     except ServiceRequestError as exc:
