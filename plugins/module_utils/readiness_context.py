@@ -61,11 +61,14 @@ def needs_points(item):
 
 
 def point_facts(listed, evidence, now):
-    """``{has_point, count, app_consistent_count, latest_app_consistent_age_minutes}`` from the recovery-point list
+    """``{has_point, count, app_consistent_count, latest_app_consistent_age_minutes, listed}`` from the recovery-point list
     (``listed``: RecoveryPoint models, or None when it was not read) and the item GET's evidence of a point."""
-    points = [{"type": p.properties.recovery_point_type, "time": p.properties.recovery_point_time}
-              for p in listed or []]
-    return recovery_points.facts(points, evidence, now)
+    points = [{"name": p.name, "id": p.id, "type": p.properties.recovery_point_type,
+               "time": p.properties.recovery_point_time} for p in listed or []]
+    result = recovery_points.facts(points, evidence, now)
+    # the points themselves, for a recovery point named by name or id (rule named_recovery_point); None: not read
+    result["listed"] = points if listed is not None else None
+    return result
 
 
 def _select(vault, vms, plan):
@@ -193,11 +196,26 @@ def _onprem(inventory, item):
     return facts.vm_facts(inventory, found.vm["row"]), None, [], found.warning()
 
 
-def _place(entries, master_targets, params):
+def _companions(todo, groups):
+    """Placement's entries for the members still to reprotect of the replication groups of ``todo`` that the run
+    does not hold: not placed for themselves, but their disks go to the group's master target too."""
+    result = []
+    for group in sorted({e["item"]["replication_group"] for e in todo if e["item"]["replication_group"]}):
+        for member in (groups or {}).get(group) or []:
+            if not member["in_run"] and member["stage"] in readiness.BEFORE_REPROTECT:
+                result.append({"name": member["name"], "os_type": member["os_type"], "group": group,
+                               "disk_count": member["disk_count"], "alternate": False, "memory_mb": None,
+                               "datastores": list(member["item"]["onprem"]["datastores"])})
+    return result
+
+
+def _place(entries, master_targets, params, groups=None):
     """Choose the master target of each VM: the one given (its ``placements`` entry, else the run's; by name or id,
     as the reprotect finds it), else the one ASR recorded for a failback item, else automatic placement
     (domain.placement) among the fabric's master targets for the VMs still to reprotect - on the datastore named
-    for each VM at an alternate location."""
+    for each VM at an alternate location. A replication group is placed whole: its members still to reprotect that
+    the run does not hold (``groups``, from :func:`_groups`) count too - their OS, disks and datastores - as the
+    group fails back through one master target."""
     def names(entry):  # what gather gave it, else the run's names (an entry built without them)
         return entry.get("placement") or placement.names_for(params, entry["name"])
 
@@ -228,6 +246,7 @@ def _place(entries, master_targets, params):
     vms = [{"name": e["name"], "os_type": e["item"]["os_type"], "group": e["item"]["replication_group"],
             "disk_count": e["item"]["disk_count"], "alternate": bool(datastore(e)), "memory_mb": e["item"].get("memory_mb"),
             "datastores": [datastore(e)] if datastore(e) else list(e["item"]["onprem"]["datastores"])} for e in todo]
+    vms += _companions(todo, groups)
     limit = {"heartbeat_max_age_seconds": params.get("heartbeat_max_age_seconds",
                                                      readiness.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS)}
     mts = []
@@ -249,6 +268,36 @@ def _place(entries, master_targets, params):
                 or ("(%s" % entry["name"]) in p or (" %s)" % entry["name"]) in p]
         if not any("mixes operating systems" in p for p in mine):
             entry["placement_problem"] = " ".join(mine) or "Automatic placement found no master target for %s." % entry["name"]
+
+
+def _groups(vault, entries):
+    """``{replication group: [{name, id, os_type, disk_count, stage, in_run, item}]}``: every member of each replication
+    group a VM of the run belongs to, from the vault's item list (read already); a member the run does not hold is read
+    with a GET (the list leaves its disks and stage facts empty: tests/recorded/asr fact 2) - no call when the run
+    holds whole groups. Rules replication_group and replication_group_whole, and placement's sizing of a group."""
+    in_run = {e["item"]["id"].lower(): e for e in entries if e.get("item")}
+    wanted = {e["item"]["replication_group"] for e in in_run.values() if e["item"].get("replication_group")}
+    if not wanted:
+        return {}
+    members, others = {}, []
+    for model in vault.items():
+        listed = asr_items.normalize(model)
+        if listed["replication_group"] not in wanted:
+            continue
+        members.setdefault(listed["replication_group"], []).append((model.id or "").lower())
+        if (model.id or "").lower() not in in_run:
+            others.append(model)
+    read = {model.id.lower(): item for model, item in asr_items.read(vault, others)}
+    result = {}
+    for group, arm_ids in members.items():
+        for arm_id in arm_ids:
+            entry = in_run.get(arm_id)
+            item = entry["item"] if entry else read[arm_id]
+            result.setdefault(group, []).append({
+                "name": item["name"], "id": item["id"], "os_type": item.get("os_type"),
+                "disk_count": item.get("disk_count") or 0, "stage": item.get("failback_stage"), "in_run": entry is not None,
+                "item": item})
+    return result
 
 
 def _plans(vault, entries, params):
@@ -292,7 +341,8 @@ def gather(vault, azure_vms, connect, params, now=None):
                 inventory, item)
             _run_needs(inventory, entry["onprem"], network_names)
         entries.append(entry)
-    _place(entries, master_targets, params)
+    groups = _groups(vault, entries)
+    _place(entries, master_targets, params, groups)
     plans, item_names = _plans(vault, entries, params)
     ctx = {
         "location": params["location"], "datastore": params.get("datastore"),
@@ -309,6 +359,8 @@ def gather(vault, azure_vms, connect, params, now=None):
     }
     if plans is not None:
         ctx["plans"], ctx["item_names"] = plans, item_names
+    if groups:
+        ctx["groups"] = {g: [{k: v for k, v in m.items() if k != "item"} for m in members] for g, members in groups.items()}
     return ctx
 
 

@@ -24,7 +24,10 @@ description:
     most eight reads at once.
   - When O(master_target) is not given, each VM is checked against the master target Site Recovery
     recorded for it, else against the one automatic placement chooses (same OS, host reaching the
-    VM's datastores, at most 60 disks, one per replication group).
+    VM's datastores, at most 60 disks, one per replication group, sized from every member of the group).
+  - A recovery plan, and a replication group, is judged as a whole - every member of a VM's replication group is
+    read (a member outside the run with one more GET), and when one VM of a plan (or of a replication group of the
+    run) is blocked, the others are not ready either (rule C(fails_back_together)).
   - Each VM is checked with the names the reprotect to on-premises will use for it - O(placements) over the
     run-wide O(master_target), O(process_server), O(datastore), O(retention_volume), O(run_as_account),
     O(appliance) and O(log_storage_account_id) - by the same rules the reprotect applies, and every name that
@@ -106,8 +109,9 @@ options:
       - The recovery point the failover will use. V(latest_app_consistent) also checks that each
         replicating VM has an application-consistent point, no older than O(app_consistent_max_age_minutes).
       - The name or ARM id of one recovery point (what M(siterecovery.failback.failover) takes for a single VM) is
-        checked like V(latest_processed) here; the failover refuses it before any change when the VM has no such
-        point.
+        accepted and checked as the failover will take it (rule C(named_recovery_point)) - one VM, without a recovery
+        plan, of the classic flow, already reprotected to on-premises, and the point listed among the VM's recovery
+        points.
     type: str
     default: latest_processed
   app_consistent_max_age_minutes:
@@ -116,9 +120,10 @@ options:
     type: int
   heartbeat_max_age_seconds:
     description:
-      - The oldest configuration server (and, in the modernized flow, replication appliance) heartbeat accepted, in
-        seconds (exactly this old passes). Site Recovery reports healthy configuration servers 8 to 13 minutes after
-        their last heartbeat, so the default is twice the 15 minutes that suggests.
+      - The oldest heartbeat accepted, in seconds (exactly this old passes), of the configuration server, the vCenter
+        discovery, the process server and the master target (and, in the modernized flow, the replication appliance).
+        Site Recovery reports healthy configuration servers 8 to 13 minutes after their last heartbeat, so the default
+        is twice the 15 minutes that suggests.
     type: int
     default: 1800
   memory_remediation:
@@ -276,8 +281,8 @@ placement:
 api_calls:
   description:
     - Resource Manager requests made - the lists (fabrics, vCenters, items, Azure VMs, and recovery plans for a plan or
-      a VM of a replication group named without one), then one GET per VM and one recovery-point list per classic VM
-      replicating to on-premises.
+      a VM of a replication group named without one), then one GET per VM, one per member of a replication group that
+      the run does not hold, and one recovery-point list per classic VM replicating to on-premises.
   returned: success
   type: int
   sample: 4

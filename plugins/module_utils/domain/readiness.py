@@ -16,6 +16,10 @@ The context (every key optional unless said)::
     run_as_accounts     [{name, id, fabric_name}]
     plans               {plan name: set of lower-case item ids} of the recovery plans holding a VM of a replication
                         group, read when the VMs are named without a plan (rule replication_group_plan)
+    groups              {replication group name: [{name, id, os_type, disk_count, stage, in_run}]}: every member of
+                        each replication group a VM of the run belongs to, from the vault's item list (a member not in
+                        the run read with a GET too); ``in_run`` says whether the run holds it (rules replication_group,
+                        replication_group_whole)
     item_names          {lower-case item id: VM name} of the vault's items
     recovery_point      'latest_processed' | 'latest_app_consistent'
     app_consistent_max_age_minutes, heartbeat_max_age_seconds
@@ -34,7 +38,8 @@ The context (every key optional unless said)::
                           item names), same_name_vms ([{name, moid, instance_uuid, host, folder, vmx, power_state}]
                           when several VMs have its name and none can be chosen: domain.identity), same_name_warning
                           (the other VMs of its name when its VM was chosen), points {has_point, count, app_consistent_count,
-                          latest_app_consistent_age_minutes} (domain.recovery_points.facts),
+                          latest_app_consistent_age_minutes, listed: [{name, id, type, time}] or None when the list was not
+                          read} (domain.recovery_points.facts),
                           master_target, master_target_source, placement_problem,
                           placement: the names the reprotect to on-premises uses for the VM - run-wide, overridden by its
                           ``placements`` entry (domain.placement.names_for: master_target, process_server, datastore,
@@ -49,6 +54,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.domain impor
     hosts,
     identity,
     lifecycle,
+    recovery_points,
     rules,
     stages,
     verification,
@@ -76,7 +82,8 @@ RULES = []
 
 
 def rule(rule_id, scope="vm", when=PENDING, needs_vsphere=False):
-    """Register a rule: ``scope`` 'site' (called with ctx) or 'vm' (called with vm, ctx); ``when`` the
+    """Register a rule: ``scope`` 'site' (called with ctx), 'vm' (called with vm, ctx) or 'run' (called with ctx and
+    the findings of the other rules, after them); ``when`` the
     stages a VM rule applies in (None: always); ``needs_vsphere`` skips it when vSphere did not answer."""
     def register(func):
         func.rule_id = rule_id
@@ -232,6 +239,46 @@ def vcenter_connected(ctx):
     return result
 
 
+def _vcenter_lost(entry):
+    return _lower(entry.get("discovery_status")) == "failed" or "VCenterNotConnected" in _codes(entry.get("health_errors"))
+
+
+@rule("vcenter_heartbeat", scope="site")
+def vcenter_heartbeat(ctx):
+    """The configuration server's discovery of the vCenter (ASR's ``replicationvCenters`` ``lastHeartbeat``; recorded
+    29 s old on a healthy vCenter, tests/recorded/asr vcenter_get.classic) is at most ``heartbeat_max_age_seconds``
+    old: an old one means the configuration server no longer reaches vCenter, though ``discoveryStatus`` may still
+    say Completed. An entry rule vcenter_connected refuses is not judged again; an unknown age is a warning."""
+    limit = _heartbeat_limit(ctx)
+    result = []
+    for entry in _relevant_vcenters(ctx):
+        age = entry.get("heartbeat_age_seconds")
+        if _vcenter_lost(entry) or (age is not None and age <= limit):
+            continue
+        if age is None:
+            result.append(finding(None, "vcenter_heartbeat", WARNING, "Site Recovery reports no discovery heartbeat for "
+                                  "vCenter %s: whether the configuration server still reaches it is unknown." % entry["name"],
+                                  "Check vCenter %s under the configuration server in the vault (Refresh server)."
+                                  % entry["name"]))
+            continue
+        result.append(finding(None, "vcenter_heartbeat", BLOCKER, "The configuration server last discovered vCenter %s %s "
+                              "ago (its heartbeat in the vault; the limit is %d s), though its discovery status says %s: "
+                              "it no longer reaches vCenter, so the reprotect and the failover cannot detach disks from "
+                              "or attach them to the master target." % (
+                                  entry["name"], _duration(age), limit, entry.get("discovery_status")),
+                              "Check that the configuration server reaches vCenter %s (network, the discovery run-as "
+                              "account's password and permissions), refresh the configuration server in the vault, and "
+                              "run the preflight again once the vCenter's heartbeat is recent." % entry["name"]))
+    return result
+
+
+def _duration(seconds):
+    """'7200 s (2.0 h)' for a heartbeat age."""
+    if seconds >= 3600:
+        return "%d s (%.1f h)" % (seconds, seconds / 3600.0)
+    return "%d s" % seconds
+
+
 # ---------------------------------------------------------------------- the item: can it fail back at all
 @rule("protection_enabled", when=None)
 def protection_enabled(vm, ctx):
@@ -335,6 +382,28 @@ def azure_vm_present(vm, ctx):
     return []
 
 
+@rule("azure_vm_running", when=BEFORE_REPROTECT)
+def azure_vm_running(vm, ctx):
+    """Error 78093 (DOC-TS "Troubleshoot failback to on-premises from Azure"): the reprotect needs the failed-over
+    Azure VM running, so that its Mobility service registers with the configuration server. The power state is the
+    instance view's ``PowerState/...`` of the subscription's VM list; a VM that is gone is rule azure_vm_present's."""
+    found = vm.get("azure_vm")
+    if not found or not found.get("exists") or found.get("moved"):
+        return []
+    state = _lower(found.get("power_state"))
+    if state == "running":
+        return []
+    if state in ("", "unknown"):
+        return [finding(vm["name"], "azure_vm_running", WARNING, "Azure does not report the power state of %s's Azure VM "
+                        "%s: the reprotect needs it running (error 78093)." % (vm["name"], found.get("name")),
+                        "Check in the Azure portal that VM %s runs." % found.get("name"))]
+    return [finding(vm["name"], "azure_vm_running", BLOCKER, "The Azure VM %s of %s is %s: the reprotect to on-premises "
+                    "needs it running, so that its Mobility service registers with the configuration server (error "
+                    "78093)." % (found.get("name"), vm["name"], state),
+                    "Start Azure VM %s (resource group %s), check that it reaches the configuration server, and run the "
+                    "preflight again." % (found.get("name"), found.get("resource_group")))]
+
+
 @rule("physical_alternate_only")
 def physical_alternate_only(vm, ctx):
     # at the alternate location without a datastore, alternate_datastore says it once
@@ -426,6 +495,48 @@ def app_consistent_point_age(vm, ctx):
                         "%s is %.1f minutes old (the limit is %d)." % (vm["name"], age, limit),
                         "Wait for a newer one, or fail over to the latest processed point (more recent data).")]
     return []
+
+
+KEYWORD_POINTS = ("latest_processed", "latest_app_consistent")
+
+
+def _named_point_refusal(vm, ctx, wanted):
+    """``(message, remedy)`` when the failover could not take recovery point ``wanted`` for the VM, else None."""
+    stage = _stage(vm)
+    runs = list(ctx.get("vms") or [])
+    fix_keyword = "Fail over to latest_processed (or latest_app_consistent) instead."
+    if ctx.get("plan") or len(runs) > 1:
+        where = "recovery plan %s" % ctx["plan"] if ctx.get("plan") else "a run of %d VMs" % len(runs)
+        return ("Recovery point %s is named for %s: a named point belongs to one VM, and only a single VM (without a "
+                "recovery plan) fails over to one." % (wanted, where), fix_keyword)
+    if flow_of(vm) == "modernized":
+        return ("%s fails back through the modernized flow, a planned failover to a fresh crash- or application-"
+                "consistent point: it cannot take recovery point %s." % (vm["name"], wanted), fix_keyword)
+    if stage in BEFORE_REPROTECT:
+        return ("%s has not been reprotected to on-premises yet, so no failback recovery point exists: recovery point %s "
+                "cannot be one of its points (the run would reprotect it, then the failover would refuse)." % (
+                    vm["name"], wanted),
+                "Run the failback with latest_processed, or reprotect first and name one of the points "
+                "replicated_item_info lists for %s." % vm["name"])
+    listed = (vm.get("points") or {}).get("listed")
+    if stage not in REPLICATING or listed is None or recovery_points.choose(listed, wanted) is not None:
+        return None
+    names = [p.get("name") for p in recovery_points.newest_first(listed)][:5]
+    return ("%s has no recovery point %s (its %d listed point(s)%s)." % (
+        vm["name"], wanted, len(listed), ", newest first: " + ", ".join(str(n) for n in names) if names else ""),
+        "Name one of the points replicated_item_info lists for %s (by name or ARM id), or fail over to "
+        "latest_processed." % vm["name"])
+
+
+@rule("named_recovery_point")
+def named_recovery_point(vm, ctx):
+    """A recovery point named by its name or ARM id (``recovery_point``) is one the failover can take for this VM,
+    the failover's own conditions (``asr.failover``, ``domain.recovery_points.choose``): one VM run without a recovery
+    plan, a classic item (a modernized failback is a planned failover to a fresh point), replicating to on-premises
+    (a failback point exists only after the reprotect), and listed among the item's recovery points."""
+    wanted = ctx.get("recovery_point")
+    refusal = _named_point_refusal(vm, ctx, wanted) if wanted and wanted not in KEYWORD_POINTS else None
+    return [finding(vm["name"], "named_recovery_point", BLOCKER, refusal[0], refusal[1])] if refusal else []
 
 
 # ---------------------------------------------------------------------- master target
@@ -615,18 +726,39 @@ def mt_retention_volume(vm, ctx):
         "on Linux), then refresh the configuration server.")]
 
 
+def _group_members(vm, ctx):
+    """Every member of the VM's replication group: the vault's (``ctx['groups']``), else the VMs of the run that
+    share it. Each {name, os_type, stage, in_run, entry (the run's VM entry, or None)}."""
+    group = (vm.get("item") or {}).get("replication_group")
+    in_run = {o["name"]: o for o in ctx.get("vms") or [] if (o.get("item") or {}).get("replication_group") == group}
+    known = (ctx.get("groups") or {}).get(group)
+    if known is None:
+        return [{"name": n, "os_type": _vm_os(o), "stage": _stage(o), "in_run": True, "entry": o} for n, o in in_run.items()]
+    members = []
+    for member in known:
+        entry = in_run.get(member["name"]) if member.get("in_run") else None
+        members.append({"name": member["name"], "os_type": _vm_os(entry) if entry else _lower(member.get("os_type")) or None,
+                        "stage": _stage(entry) if entry else member.get("stage"), "in_run": bool(member.get("in_run")),
+                        "entry": entry})
+    return members
+
+
 @rule("replication_group", when=BEFORE_REPROTECT)
 def replication_group(vm, ctx):
+    """The whole replication group - every member the vault holds, not only those of this run - shares one OS, and
+    the members of the run one master target (DOC-RP: "all have the same operating system ... All VMs in a
+    replication group must use the same master target server")."""
     group = (vm.get("item") or {}).get("replication_group")
     if not group:
         return []
-    members = [o for o in ctx.get("vms") or [] if (o.get("item") or {}).get("replication_group") == group]
+    members = _group_members(vm, ctx)
     oses = {}
     mts = {}
     for member in members:
-        oses.setdefault(_vm_os(member) or "unknown", []).append(member["name"])
-        if member.get("master_target"):
-            mts.setdefault(member["master_target"], []).append(member["name"])
+        label = member["name"] if member["in_run"] else "%s (not in this run)" % member["name"]
+        oses.setdefault(member["os_type"] or "unknown", []).append(label)
+        if member["entry"] is not None and member["entry"].get("master_target"):
+            mts.setdefault(member["entry"]["master_target"], []).append(member["name"])
     result = []
     if len(oses) > 1:
         result.append(finding(vm["name"], "replication_group", BLOCKER, "Replication group %s mixes operating systems (%s): "
@@ -637,6 +769,65 @@ def replication_group(vm, ctx):
         result.append(finding(vm["name"], "replication_group", BLOCKER, "Replication group %s would use master targets %s: all "
                               "its VMs must fail back through one." % (group, ", ".join(sorted(mts))),
                               "Give every VM of the group the same master target."))
+    return result
+
+
+@rule("replication_group_whole")
+def replication_group_whole(vm, ctx):
+    """A recovery plan that holds a VM of a replication group holds every member the group still has to fail back:
+    the group reprotects and fails over as a whole, only through a recovery plan (DOC-RP, API section 5). Named VMs
+    (no plan) are rule replication_group_plan's. Members already failed back or beyond do not count."""
+    group = (vm.get("item") or {}).get("replication_group")
+    if not ctx.get("plan") or not group or (ctx.get("groups") or {}).get(group) is None:
+        return []
+    outside = [m["name"] for m in _group_members(vm, ctx) if not m["in_run"] and m["stage"] not in DONE]
+    if not outside:
+        return []
+    return [finding(vm["name"], "replication_group_whole", BLOCKER, "Recovery plan %s holds %s of replication group %s but "
+                    "not %s: a replication group reprotects and fails over as a whole, through one recovery plan that "
+                    "holds all of it." % (ctx["plan"], vm["name"], group, ", ".join(outside)),
+                    "Add %s to recovery plan %s (or fail the group back through the plan that holds all of it)." % (
+                        ", ".join(outside), ctx["plan"]))]
+
+
+# Source: a recovery plan fails over as one job, and a replication group as one unit (DOC-FB: "a recovery plan
+# cannot fail back until every VM in it has at least one [recovery point]"; DOC-RP: groups through their plan).
+TOGETHER = "fails_back_together"
+
+
+def fails_back_together(ctx, findings):
+    """Rule fails_back_together: a VM with no blocker of its own in a recovery plan (or, without a plan, in a
+    replication group of the run) where another VM is blocked: the plan, or the group, fails back as a whole, so it
+    is not ready either. Called by :func:`evaluate` with the VM findings."""
+    blocked = {}
+    for f in findings:
+        if f["severity"] == BLOCKER and f["vm"] is not None:
+            blocked.setdefault(f["vm"], []).append(f["rule"])
+    if not blocked:
+        return []
+    units = []
+    vms = ctx.get("vms") or []
+    if ctx.get("plan"):
+        units.append(("recovery plan %s" % ctx["plan"], [vm["name"] for vm in vms]))
+    else:
+        groups = {}
+        for vm in vms:
+            group = (vm.get("item") or {}).get("replication_group")
+            if group and not vm.get("missing"):
+                groups.setdefault(group, []).append(vm["name"])
+        units.extend(("replication group %s" % g, names) for g, names in sorted(groups.items()) if len(names) > 1)
+    result = []
+    for label, names in units:
+        stuck = [n for n in names if n in blocked]
+        if not stuck:
+            continue
+        why = "; ".join("%s (%s)" % (n, ", ".join(sorted(set(blocked[n])))) for n in stuck)
+        for name in names:
+            if name not in blocked:
+                result.append(finding(name, TOGETHER, BLOCKER, "%s has no blocker of its own, but %s fails back as a "
+                                      "whole and %s %s blocked: %s." % (
+                                          name, label, ", ".join(stuck), "are" if len(stuck) > 1 else "is", why),
+                                      "Fix the blockers of %s, then run the preflight again." % ", ".join(stuck)))
     return result
 
 
@@ -873,6 +1064,47 @@ def process_server(vm, ctx):
                    "restore the health of one.")
 
 
+def _process_server_of(vm, ctx):
+    """The process server the VM's data flows through: before the reprotect, the one the reprotect chooses
+    (``rules.choose_process_server``); once it replicates to on-premises, the one the item names
+    (``processServerId``). None when there is none (rule process_server says why)."""
+    servers = _fabric_of(vm, ctx, "process_servers")
+    if _stage(vm) in BEFORE_REPROTECT:
+        fabric = (vm.get("item") or {}).get("fabric_name")
+        own = next((cs["name"] for cs in ctx.get("configuration_servers") or [] if cs.get("fabric_name") == fabric), None)
+        return rules.choose_process_server(servers, named(vm, ctx, "process_server"), own, vm["name"])[0]
+    wanted = _lower(((vm.get("item") or {}).get("onprem") or {}).get("process_server_id"))
+    return next((s for s in servers if wanted and _lower(s.get("id")) == wanted), None)
+
+
+@rule("process_server_heartbeat")
+def process_server_heartbeat(vm, ctx):
+    """The process server the VM's data flows through sent Site Recovery a heartbeat at most
+    ``heartbeat_max_age_seconds`` ago (the fabric's ``processServers[].lastHeartbeat``; healthy ones were read 8 to
+    13 minutes after it, tests/recorded/asr fact 17). DOC-TS: "a process server should also have a heartbeat when
+    it's connected to the configuration server"; health and service state are rule process_server's. An unknown
+    heartbeat is a warning."""
+    if "process_servers" not in ctx or flow_of(vm) != "classic":
+        return []
+    server = _process_server_of(vm, ctx)
+    if server is None:
+        return []
+    age, limit = server.get("heartbeat_age_seconds"), _heartbeat_limit(ctx)
+    if age is not None and age <= limit:
+        return []
+    role = "the reprotect would move %s's data through it" if _stage(vm) in BEFORE_REPROTECT else \
+        "%s replicates to on-premises through it"
+    if age is None:
+        return [finding(vm["name"], "process_server_heartbeat", WARNING, "Site Recovery reports no heartbeat for process "
+                        "server %s (%s)." % (server.get("name"), role % vm["name"]),
+                        "Check the process server's services and its connection to the configuration server.")]
+    return [finding(vm["name"], "process_server_heartbeat", BLOCKER, "Process server %s last sent Site Recovery a heartbeat "
+                    "%s ago (the limit is %d s), and %s: it is not connected to the configuration server." % (
+                        server.get("name"), _duration(age), limit, role % vm["name"]),
+                    "Start the process server's services and check that it reaches the configuration server (port 443), "
+                    "or name another healthy process server (process_server).")]
+
+
 @rule("run_as_account", when=BEFORE_REPROTECT)
 def run_as_account(vm, ctx):
     """A named run-as account is one the configuration server knows (the reprotect's rule
@@ -902,6 +1134,7 @@ def replication_group_plan(vm, ctx):
 
 
 # ---------------------------------------------------------------------- evaluation
+rule(TOGETHER, scope="run")(fails_back_together)
 RULE_IDS = tuple(r["id"] for r in RULES)
 
 
@@ -910,7 +1143,7 @@ RULE_IDS = tuple(r["id"] for r in RULES)
 CLASSIC_ONLY = ("cs_running", "cs_heartbeat", "vm_in_cs_database", "original_infrastructure", "master_target_available",
                 "mt_snapshots", "mt_controller", "mt_enable_uuid", "mt_tools", "mt_os", "mt_version", "mt_disk_limit",
                 "mt_retention_volume", "replication_group", "datastore_reachable", "name_clash", "mt_powered_on",
-                "mt_heartbeat", "process_server", "run_as_account")
+                "mt_heartbeat", "process_server", "run_as_account", "process_server_heartbeat")
 MODERN_ONLY = []
 
 
@@ -947,6 +1180,9 @@ def evaluate(ctx):
         for entry in RULES:
             if entry["scope"] == "vm" and _applies(entry, vm, ctx):
                 findings.extend(entry["check"](vm, ctx))
+    for entry in evaluated:  # over the findings so far: a plan or group is ready only when all of it is
+        if entry["scope"] == "run":
+            findings.extend(entry["check"](ctx, list(findings)))
     site = [f for f in findings if f["vm"] is None]
     verdicts = []
     for vm in ctx.get("vms") or []:

@@ -41,16 +41,23 @@ def test_point_facts_come_from_the_recovery_point_list():
     # never sends (its keys are tag names, tests/recorded/asr fact 3)
     listed = [point("CrashConsistent", "2026-11-26T11:58:00Z"), point("ApplicationConsistent", "2026-11-26T11:30:00Z"),
               point("ApplicationConsistent", "2026-11-26T10:30:00Z")]
-    assert readiness_context.point_facts(listed, False, NOW) == {
+    facts = readiness_context.point_facts(listed, False, NOW)
+    assert {k: v for k, v in facts.items() if k != "listed"} == {
         "has_point": True, "count": 3, "app_consistent_count": 2, "latest_app_consistent_age_minutes": 30.0}
+    # the points themselves, by name and id, for a recovery point the run names (rule named_recovery_point)
+    assert [(p["name"], p["id"], p["type"]) for p in facts["listed"]] == [
+        ("p", ITEM_ID + "/recoveryPoints/p", "CrashConsistent"), ("p", ITEM_ID + "/recoveryPoints/p", "ApplicationConsistent"),
+        ("p", ITEM_ID + "/recoveryPoints/p", "ApplicationConsistent")]
 
 
 def test_no_points_yet_unless_the_item_shows_one():
     assert readiness_context.point_facts([], False, NOW) == {
-        "has_point": False, "count": 0, "app_consistent_count": 0, "latest_app_consistent_age_minutes": None}
+        "has_point": False, "count": 0, "app_consistent_count": 0, "latest_app_consistent_age_minutes": None,
+        "listed": []}
     # the GET shows consistency points or a retention window: a point exists, of no known type
     assert readiness_context.point_facts(None, True, NOW) == {
-        "has_point": True, "count": 0, "app_consistent_count": 0, "latest_app_consistent_age_minutes": None}
+        "has_point": True, "count": 0, "app_consistent_count": 0, "latest_app_consistent_age_minutes": None,
+        "listed": None}
 
 
 def _entry(name, stage="running_in_azure", os_type="Windows", mt_id=None, disks=2, group=None):

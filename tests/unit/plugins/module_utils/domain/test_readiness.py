@@ -57,7 +57,8 @@ def onprem(name, host_row, memory=16384, disks=None):
 def vm_entry(name, mt="mt-win01", **kwargs):
     esx01 = host("esx01")
     return {"name": name, "missing": None, "item": item(name, **kwargs), "onprem": onprem(name, esx01),
-            "azure_vm": {"name": name, "exists": True, "moved": False, "resource_group": "rg", "recorded_resource_group": "rg"},
+            "azure_vm": {"name": name, "exists": True, "moved": False, "resource_group": "rg", "recorded_resource_group": "rg",
+                         "power_state": "running"},
             "same_name_uuid": None, "points": {"has_point": False, "latest_app_consistent_age_minutes": None},
             "master_target": mt, "master_target_source": "placement", "placement_problem": None}
 
@@ -74,7 +75,8 @@ def site():
         "configuration_servers": [{"name": "cs01", "fabric_name": "fab", "service_status": "Running",
                                    "heartbeat_age_seconds": 30, "version": "9.62.7172.1", "health": "Normal",
                                    "health_errors": []}],
-        "vcenters": [{"name": "vcenter01.lab", "ip": "10.0.0.20", "discovery_status": "Completed", "health_errors": []}],
+        "vcenters": [{"name": "vcenter01.lab", "ip": "10.0.0.20", "discovery_status": "Completed", "health_errors": [],
+                      "heartbeat_age_seconds": 29}],
         "hosts": {"esx01": esx01, "esx02": esx02},
         "datastores": {"vmfs-01": {"name": "vmfs-01", "type": "VMFS"}, "vsan-01": {"name": "vsan-01", "type": "vsan"},
                        "nfs-01": {"name": "nfs-01", "type": "NFS"}},
@@ -127,7 +129,7 @@ def test_a_ready_site_has_no_blocker_only_the_recovery_point_warning():
 
 def test_rule_ids_are_unique_and_are_the_documented_ones():
     documented = documented_rule_ids()
-    assert len(documented) == 40 and len(set(documented)) == len(documented)  # the table of docs/readiness.md
+    assert len(documented) == 46 and len(set(documented)) == len(documented)  # the table of docs/readiness.md
     assert len(set(readiness.RULE_IDS)) == len(readiness.RULE_IDS)
     assert sorted(readiness.RULE_IDS) == sorted(documented)
 
