@@ -56,6 +56,12 @@ description:
     first (its guest started without its first disk), then powered on again. Every slot is planned
     (LSI Logic controllers added on free buses as needed, at most 4 controllers, 60 disks) and checked
     before the first change; a VMDK of the VM attached to another VM is refused by name.
+  - A VM that exists while some of its own VMDKs are still attached to the master target Site Recovery names for its
+    item (or the one given in O(vms[].master_target)) - an alternate-location failover job that stopped after moving
+    some of its disks, then run again, leaves the VM it created as it is - gets them in the same repair, only once
+    Site Recovery reports it failed back. One reconfigure takes them off the master target (no file operation; their
+    disk UUIDs pinned there) and the repair attaches them as they are, in disk order, recorded in the VM's failback
+    manifest with those UUIDs. A VMDK of the VM that any other VM holds is still refused by name.
   - A run that failed after its first change is completed by running it again - for example a VM
     whose VMDKs were detached from the master target but which was not created is created from its
     VMDKs where they are (C([datastore] name/), attached to no VM), found by a datastore search.
@@ -115,7 +121,8 @@ options:
       master_target:
         description:
           - The master target that holds (or held) the VM's disks. Original location - its disks still on
-            it are returned to the VM. Alternate location - the VM is created on its host.
+            it are returned to the VM. Alternate location - the VM is created on its host; a VM that exists gets
+            its own VMDKs still attached to it (as from the master target Site Recovery names for its item).
         type: str
       datastore:
         description: Alternate location - the datastore of the new VM (where its VMDKs are).
@@ -329,7 +336,9 @@ vms:
           VM app01 was identified by the instance UUID 5015... (vm-12 (folder DC1/vm, ...)); another VM of the same
           name is left alone: vm-40 (folder DC1/vm/Restored/app01-copy, ...). Rename or remove it when it is stale.
     disks_returned:
-      description: Disks moved from the master target to the VM.
+      description:
+        - Disks moved (or to be moved) from the master target to the VM - the original-location return, or the VMDKs
+          of an existing VM still on the master target of its item.
       type: int
       sample: 2
     disks_recorded:

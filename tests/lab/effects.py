@@ -430,26 +430,57 @@ class VCenterEffects(ModernizedEffects):
                              unit=disk.get("unit"), uuid=disk.get("uuid"))
 
     def create_vm_from_master_target(self, vm_name, master_target, datastore, num_cpu, memory_mb, guest_id,
-                                     firmware="bios", mt_uuid=None, uuid=None, nics=1):
-        """Alternate location: detach ``vm_name``'s VMDKs from the master target and create the VM on the master
-        target's host and ``datastore`` with those disks (``firmware`` bios or efi: a UEFI source fails back UEFI)
-        and ``nics`` network adapters on the master target's first network, set to connect at power on (no
-        recording shows which network ASR gives the VM it creates: the master target's, on the same host, is the
-        lab's assumption; 0 is a VM created without one). Returns the VM's instance UUID; a VM ASR created before
-        (``uuid``) is left alone."""
+                                     firmware="bios", mt_uuid=None, uuid=None, nics=1, disk_moves="at_creation",
+                                     created=None):
+        """Alternate location: take ``vm_name``'s VMDKs off the master target and create the VM on the master
+        target's host and ``datastore`` with them (``firmware`` bios or efi: a UEFI source fails back UEFI) and
+        ``nics`` network adapters on the master target's first network, set to connect at power on (no recording
+        shows which network ASR gives the VM it creates: the master target's, on the same host, is the lab's
+        assumption; 0 is a VM created without one). Returns the VM's instance UUID; a VM ASR created before
+        (``uuid``) is left alone - whatever VMDKs of it are still on the master target stay there.
+
+        ``disk_moves`` - no recording shows the order of ASR's vCenter operations, so the lab has both (the spec
+        item's ``alternate_disk_moves``): ``at_creation`` detaches every VMDK, then creates the VM with them;
+        ``one_by_one`` creates the VM with its SCSI controllers and no disk (``created(uuid)`` is told its instance
+        UUID at once: ASR records the VM it created), then moves each VMDK in name order - detached from the master
+        target, attached to the VM on its slot - as the original-location failover moves them. A job stopped part-way
+        leaves, respectively, VMDKs attached to nothing and no VM, or a VM with some of its disks and the others
+        still on the master target."""
         with self.lock:
             if uuid and self._find_vm(vm_name, uuid)[1] is not None:
                 return uuid
             prefix = "[%s] %s/" % (datastore, vm_name)
             site, mt_row = self._vm_or_fail(master_target, "Master target", mt_uuid)
             disks = [d for d in self._disks(mt_row) if d["file"].startswith(prefix)]
+            if disk_moves == "one_by_one":
+                return self._create_then_move(site, mt_row, vm_name, master_target, datastore,
+                                              (num_cpu, memory_mb, guest_id, firmware), disks, nics, mt_uuid, created)
             for disk in disks:
                 self._detach(self._vm_or_fail(master_target, uuid=mt_uuid)[1], disk,
                              "detach %s from %s" % (disk["file"], master_target))
             return self._create_vm(site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks,
                                    nics)
 
-    def _create_vm(self, site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks, nics=1):
+    def _create_then_move(self, site, mt_row, vm_name, master_target, datastore, shape, disks, nics, mt_uuid,
+                          created):
+        """``disk_moves: one_by_one`` of :meth:`create_vm_from_master_target`."""
+        ordered = sorted(disks, key=lambda d: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", d["file"])])
+        units = [u for u in range(16) if u != 7]
+        num_cpu, memory_mb, guest_id, firmware = shape
+        uuid = self._create_vm(site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, [], nics,
+                               controllers=max(1, -(-len(ordered) // len(units))))
+        if created is not None:
+            created(uuid)
+        for index, disk in enumerate(ordered):
+            self._detach(self._vm_or_fail(master_target, uuid=mt_uuid)[1], disk,
+                         "detach %s from %s" % (disk["file"], master_target))
+            self._attach(self._vm_or_fail(vm_name, uuid=uuid)[1], disk["file"], disk["size_gb"],
+                         "attach %s to %s" % (disk["file"], vm_name), controller_bus=index // len(units),
+                         unit=units[index % len(units)], uuid=disk.get("uuid"))
+        return uuid
+
+    def _create_vm(self, site, mt_row, vm_name, datastore, num_cpu, memory_mb, guest_id, firmware, disks, nics=1,
+                   controllers=None):
         host_obj = mt_row["runtime.host"]
         pool = mt_row["resourcePool"]
         folder = mt_row["parent"]
@@ -461,7 +492,7 @@ class VCenterEffects(ModernizedEffects):
             raise EffectError("NoFreeScsiSlot", "VM %s would need %d disks; a VM takes at most %d" % (
                 vm_name, len(ordered), 4 * len(units)))
         changes = []
-        for bus in range(max(1, -(-len(ordered) // len(units)))):
+        for bus in range(controllers or max(1, -(-len(ordered) // len(units)))):
             controller = vim.vm.device.VirtualLsiLogicController(
                 key=-100 - bus, busNumber=bus, sharedBus=vim.vm.device.VirtualSCSIController.Sharing.noSharing)
             changes.append(vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add,

@@ -41,6 +41,7 @@ AZURE = {"tenant": "72f988bf-0000-4000-8000-000000000001", "client_id": "5a1f000
 # server, process server and master target 8 to 13 minutes, a vCenter 29 s, a replication appliance 0 to 2.3 min
 HEARTBEATS = {"configuration_server": 480, "process_server": 600, "master_target": 540, "vcenter": 30}
 FIRMWARE = ("bios", "efi")
+ALTERNATE_DISK_MOVES = ("at_creation", "one_by_one")
 
 
 class SpecError(ValueError):
@@ -465,6 +466,13 @@ def _normalize_item(spec, asr, item, vms, datastores, now):
     item.setdefault("in_cs_database", True)
     item.setdefault("failback_manifest", True)
     item.setdefault("alternate_nics", 1)
+    # the order of the alternate-location failover's vCenter operations (no recording shows ASR's): at_creation
+    # detaches every VMDK from the master target, then creates the VM with them; one_by_one creates the VM, then
+    # moves each VMDK (detach from the master target, attach to the VM) as the original-location failover does
+    item.setdefault("alternate_disk_moves", "at_creation")
+    if item["alternate_disk_moves"] not in ALTERNATE_DISK_MOVES:
+        raise SpecError("item %s: alternate_disk_moves %r is not one of %s" % (
+            name, item["alternate_disk_moves"], ", ".join(ALTERNATE_DISK_MOVES)))
     # a failover that stopped before moving the disks: Site Recovery says the item's stage, vCenter looks as at this
     # one (classic flow; None: as at the item's stage)
     item.setdefault("onprem_as_at", None)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts as hosts_rule
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, rules, source_vm
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, replica_holder, rules, source_vm
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import verification as verifications
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts, master_target
@@ -143,11 +143,15 @@ class Repair:
     breaks disk order, each ``{file, key, size_gb, uuid, before (bus, unit), position, slot}`` (taken off without
     a file operation and attached again on ``slot`` in the same reconfigure, which needs the VM powered off);
     ``controllers``: the LSI Logic controllers to add ``[{key, bus, type}]``; ``power_off``: the VM runs and must
-    be powered off for ``moves``.
+    be powered off for ``moves``; ``from_mt``: ``[(master target row, [its disks])]``, the VM's VMDKs still attached
+    to the master target Site Recovery names for its item (a failover job stopped after moving some of them,
+    ``domain.replica_holder``), taken off it - their UUIDs pinned there - before the attach (those of ``attach``
+    with ``from``, the master target's name).
     """
 
-    def __init__(self, row, attach, moves, controllers, power_off):
+    def __init__(self, row, attach, moves, controllers, power_off, from_mt=()):
         self.row, self.attach, self.moves, self.controllers, self.power_off = row, attach, moves, controllers, power_off
+        self.from_mt = list(from_mt)
 
 
 class PortGroups:
@@ -303,28 +307,39 @@ def _ordered_slots(own, occupied):
 
 
 def _loose_vmdks(inventory, want, row, directory, pattern, found):
-    """The VM's own VMDKs in ``directory`` (names matching ``pattern``) that the datastore search found and no VM
-    holds, in the search's order; a refusal naming each one another VM holds. Returns ``(files, problems)``."""
+    """The VM's own VMDKs in ``directory`` (names matching ``pattern``) that no other VM holds, or that the master
+    target Site Recovery names for its item (or the one given) holds (``domain.replica_holder``): ``(files attached to
+    no VM, in the search's order; [(file, master target row, its disk)], problems)`` - a refusal naming each one
+    another VM holds."""
     holders = {}
     for other in inventory.vms.values():
         for disk in facts.disks(other.get("config.hardware.device")):
-            holders.setdefault(disk["file"], (other["moid"], other["name"]))
-    loose, problems = [], []
-    for name in found.get(directory, []):
+            holders.setdefault(disk["file"], (other, disk))
+    on_mt = {}  # the VM's VMDKs the master target holds, whether the datastore search listed them or not
+    for mt_name in {want.pins_from, want.master_target} - {None, ""}:
+        mt_row = _one_vm(inventory, mt_name)
+        for disk in facts.disks(mt_row.get("config.hardware.device")) if mt_row is not None else []:
+            if (disk["file"] or "").startswith(directory) and pattern.match(disk["file"][len(directory):]):
+                on_mt[disk["file"]] = (mt_row, disk)
+    names = list(found.get(directory, [])) + [f[len(directory):] for f in on_mt
+                                              if f[len(directory):] not in found.get(directory, [])]
+    loose, taken, problems = [], [], []
+    for name in names:
         file_name = directory + name
-        moid, holder = holders.get(file_name, (None, None))
-        if not pattern.match(name) or moid == row["moid"]:
+        holder, disk = holders.get(file_name, (None, None))
+        if not pattern.match(name) or (holder is not None and holder["moid"] == row["moid"]):
             continue
-        if holder is not None:
-            problems.append("VM %s: its VMDK %s is attached to VM %s; it is attached to %s only when no other VM "
-                            "holds it. When %s is the master target holding Site Recovery's replica, the failover has "
-                            "not brought it back: run the failover (again), or give master_target: %s for %s once Site "
-                            "Recovery reports it failed back (onprem_vm then takes its VMDKs off it). Otherwise detach "
-                            "it from %s (without deleting it) and re-run."
-                            % (want.name, file_name, holder, want.name, holder, holder, want.name, holder))
-        else:
+        if holder is None:
             loose.append(file_name)
-    return loose, problems
+            continue
+        verdict, refusal = replica_holder.decide(want.name, file_name, holder["name"], want.pins_from,
+                                                 want.master_target)
+        if verdict == replica_holder.TAKE and file_name in on_mt:
+            taken.append((file_name, holder, disk))
+        else:
+            problems.append(refusal or "VM %s: its VMDK %s is attached to VM %s." % (want.name, file_name,
+                                                                                     holder["name"]))
+    return loose, taken, problems
 
 
 def _plan_repair(inventory, want, row, found, result, entry):
@@ -338,14 +353,19 @@ def _plan_repair(inventory, want, row, found, result, entry):
     pattern = diskops.named_after(want.name)
     devices = row.get("config.hardware.device")
     mine = {d["file"]: d for d in facts.disks(devices) if d["file"]}
-    loose, problems = _loose_vmdks(inventory, want, row, directory, pattern, found)
-    if problems or not loose:
+    loose, taken, problems = _loose_vmdks(inventory, want, row, directory, pattern, found)
+    if problems or not (loose or taken):
         return problems
     problems = master_target._host_problems(inventory, row, "VM")
+    for mt_row in {id(mt): mt for _f, mt, _d in taken}.values():
+        problems += master_target._host_problems(inventory, mt_row, "Master target")
     own_attached = [d for d in mine.values() if d["backing"] == "flat" and d["file"].startswith(directory)
                     and pattern.match(d["file"][len(directory):]) and _position(d) is not None]
     own = sorted([{"file": d["file"], "position": _position(d), "disk": d} for d in own_attached]
-                 + [{"file": f, "position": None, "disk": None} for f in loose], key=lambda d: diskops.natural_key(d["file"]))
+                 + [{"file": f, "position": None, "disk": None} for f in loose]
+                 + [{"file": f, "position": None, "disk": None, "mt": (mt, d)} for f, mt, d in taken],
+                 key=lambda d: diskops.natural_key(d["file"]))
+    loose = loose + [f for f, _mt, _d in taken]
     occupied = {_position(d) for d in mine.values() if _position(d) is not None} - {o["position"] for o in own}
     positions = _ordered_slots(own, occupied)
     if None in positions:
@@ -364,9 +384,18 @@ def _plan_repair(inventory, want, row, found, result, entry):
         new_controllers.append(controller)
     attach, moves = [], []
     pins = _pins(inventory, want.pins_from)
+    from_mt = {}  # master target moid -> (its row, [its disks taken off it for this VM])
     for disk, position in zip(own, positions, strict=True):
         slot = (controllers[position[0]]["key"], position[1])
-        if disk["disk"] is None:
+        if disk.get("mt") is not None:
+            # on the master target: taken off it (its disk UUID pinned there in the same reconfigure) and attached
+            # as it is, recorded with the UUID pinned before the failover job, else the one it has there now
+            mt_row, mt_disk = disk["mt"]
+            from_mt.setdefault(mt_row["moid"], (mt_row, []))[1].append(mt_disk)
+            attach.append({"file": disk["file"], "size_gb": mt_disk["size_gb"], "uuid": mt_disk["uuid"],
+                           "pinned_uuid": _pins(inventory, mt_row["name"]).get(disk["file"]) or mt_disk["uuid"],
+                           "position": position, "slot": slot, "from": mt_row["name"]})
+        elif disk["disk"] is None:
             attach.append({"file": disk["file"], "size_gb": found.sizes.get(disk["file"], 0), "uuid": None,
                            "pinned_uuid": pins.get(disk["file"]), "position": position,
                            "slot": slot})
@@ -377,8 +406,9 @@ def _plan_repair(inventory, want, row, found, result, entry):
     # without its boot disk: it is powered off for the attach and on again, as for a move
     boot_missing = own[0]["disk"] is None
     power_off = (bool(moves) or boot_missing) and str(row.get("runtime.powerState")) != "poweredOff"
-    result.repairs[want.name] = Repair(row, attach, moves, new_controllers, power_off)
-    entry.update(disks_attached=[d["file"] for d in attach], powered_off=power_off, changed=True)
+    result.repairs[want.name] = Repair(row, attach, moves, new_controllers, power_off, list(from_mt.values()))
+    entry.update(disks_attached=[d["file"] for d in attach if not d.get("from")], powered_off=power_off, changed=True,
+                 disks_returned=len([d for d in attach if d.get("from")]))
     unproven = [d["file"] for d in attach if not d["pinned_uuid"]]
     if unproven and (diskops.manifest(row.get("config.extraConfig")) or want.name in result.records):
         # recorded only with the UUIDs they had on a master target: the record stays as it is (or is not written)
@@ -659,7 +689,8 @@ def _beyond_the_remedy(result, remedy_only):
         more = [what for what, planned in (
             ("create it", name in result.create_plans),
             ("take %d disk(s) off its master target" % entry["disks_returned"], entry["disks_returned"]),
-            ("attach VMDKs attached to no VM", name in result.repairs),
+            ("attach VMDKs attached to no VM", bool(entry["disks_attached"]) or (
+                name in result.repairs and not entry["disks_returned"])),
             ("record its disks", name in result.records)) if planned]
         if more:
             refusals.append(
@@ -749,6 +780,18 @@ def _detach_from_master_target(mt_row, creates, attached_files):
     return mt_row["obj"].ReconfigVM_Task(spec=spec), "detach %s disks from %s" % (names, mt_row["name"])
 
 
+def _take_off_master_target(mt_row, disks, names, attached_files):
+    """Start taking the VMDKs ``disks`` (the master target's own disk dicts) of the VMs ``names`` off master target
+    ``mt_row`` in one reconfigure (no file operation: every VMDK stays on its datastore) that also pins their disk
+    UUIDs on it (``diskops.pinned``), so a run stopped before they are attached records them with those UUIDs."""
+    devices = {d.key: d for d in mt_row.get("config.hardware.device") or []}
+    spec = vim.vm.ConfigSpec(deviceChange=[diskops.remove_spec(devices[d["key"]]) for d in disks],
+                             extraConfig=[diskops.pin_option(mt_row, disks, attached_files)])
+    if not diskops.never_destroys(spec) or any(c.fileOperation for c in spec.deviceChange):
+        raise VSphereError("Internal safety check: a reconfigure would destroy a VMDK; refused.")
+    return mt_row["obj"].ReconfigVM_Task(spec=spec), "take %s's disks off %s" % (" and ".join(names), mt_row["name"])
+
+
 def _create_vm(create, existing):
     """Start creating the VM on its planned host and datastore with its VMDKs attached as they are
     (no file operation) on their planned slots, and its planned NICs."""
@@ -811,6 +854,9 @@ def _repair_vm(name, repair, existing):
         raise VSphereError("Internal safety check: attaching VM %s's VMDKs would create or destroy a VMDK; they are "
                            "attached as they are. Refused." % name)
     label = "attach %d disk(s) to %s" % (len(repair.attach), name)
+    returned = sorted({d["from"] for d in repair.attach if d.get("from")})
+    if returned:
+        label += " (%d from %s)" % (len([d for d in repair.attach if d.get("from")]), " and ".join(returned))
     if repair.moves:
         label += " (moving %d to keep disk order)" % len(repair.moves)
     return repair.row["obj"].ReconfigVM_Task(spec=spec), label
@@ -952,6 +998,16 @@ def _apply(client, inventory, planned, deadline, done):
         done += _wait_all(client, [(r.row["obj"].PowerOffVM_Task(), "power off %s to attach its disks in order" % name)
                                    for name, r in planned.repairs.items() if r.power_off], deadline,
                           " No disk was attached yet: a re-run attaches them.")
+        by_mt = {}
+        for name, repair in planned.repairs.items():
+            for mt_row, disks in repair.from_mt:
+                by_mt.setdefault(mt_row["moid"], (mt_row, [], []))[1].extend(disks)
+                by_mt[mt_row["moid"]][2].append(name)
+        attached_files = {f for f in inventory.attached_files() if f}
+        done += _wait_all(client, [_take_off_master_target(mt_row, disks, names, attached_files)
+                                   for mt_row, disks, names in by_mt.values()], deadline,
+                          " A VMDK taken off the master target is on its datastore, attached to no VM, its disk UUID "
+                          "pinned there: a re-run attaches it.")
         done += _wait_all(client, [_repair_vm(name, r, planned.existing) for name, r in planned.repairs.items()],
                           deadline, " The VMDKs not attached are still on the datastore, attached to no VM: a re-run "
                           "attaches them.")

@@ -97,6 +97,36 @@ def test_alternate_location_creates_disks_then_the_vm_on_the_master_target_host(
     assert info.value.code == 78052
 
 
+def test_alternate_location_one_by_one_creates_the_vm_then_moves_each_disk_and_a_rerun_leaves_it(lab):
+    """``alternate_disk_moves: one_by_one``: the VM first (its UUID told at once), then each VMDK detached from the
+    master target and attached to it on its slot; stopped after one disk moved, the rest stays on the master target,
+    and the re-run leaves the VM ASR created as it is (issue 15)."""
+    web02 = ["[vmfs-01] web02/web02.vmdk", "[vmfs-01] web02/web02_1.vmdk"]
+    lab.prepare_alternate_location("web02", "mt-lin01", "vmfs-01", [40, 80])
+    replica = {d["file"]: d["uuid"] for d in lab.vm("mt-lin01")["disks"] if d["file"] in web02}
+    lab.labels.clear()
+    told = []
+
+    def stop_before_the_fourth(label):  # as the job engine stops after effect 3: effect 4 never runs
+        if len(lab.labels) == 3:
+            raise Stop(label)
+        lab.labels.append(label)
+
+    lab.on_effect = stop_before_the_fourth
+    with pytest.raises(Stop):
+        lab.create_vm_from_master_target("web02", "mt-lin01", "vmfs-01", 2, 4096, "rhel8_64Guest",
+                                         disk_moves="one_by_one", created=told.append)
+    assert lab.labels == ["create VM web02", "detach %s from mt-lin01" % web02[0], "attach %s to web02" % web02[0]]
+    vm = lab.vm("web02")
+    assert told == [vm["instance_uuid"]]
+    assert [(d["file"], d["unit"], d["uuid"]) for d in vm["disks"]] == [(web02[0], 0, replica[web02[0]])]
+    assert web02[1] in files(lab, "mt-lin01")
+    lab.on_effect = lab.labels.append
+    assert lab.create_vm_from_master_target("web02", "mt-lin01", "vmfs-01", 2, 4096, "rhel8_64Guest",
+                                            uuid=told[0], disk_moves="one_by_one") == told[0]
+    assert len(lab.labels) == 3 and files(lab, "web02") == web02[:1] and web02[1] in files(lab, "mt-lin01")
+
+
 def test_alternate_location_creates_a_16_disk_vm_in_name_order_on_two_controllers(lab):
     """As vSphere allows: 15 disks per SCSI controller (unit 7 is the controller's), the disks in the order of their
     names (web02_10 after web02_9), a second controller for the 16th (new-user try of issue 13)."""

@@ -286,11 +286,15 @@ class Flows:
                                                        mt_uuid=mt.get("instance_uuid"))
             else:
                 cpu, memory, guest, firmware = self.new_vm_shape(item)
-                created = self.effects.create_vm_from_master_target(
+
+                def record(uuid):  # ASR records the VM it created, before it moves the disks (one_by_one)
+                    with self.world.lock:
+                        item["instance_uuid"] = uuid or item["instance_uuid"]
+
+                record(self.effects.create_vm_from_master_target(
                     item["name"], mt["vm"], item["datastore"], cpu, memory, guest, firmware=firmware,
-                    mt_uuid=mt.get("instance_uuid"), uuid=item["instance_uuid"], nics=item["spec"]["alternate_nics"])
-                with self.world.lock:
-                    item["instance_uuid"] = created or item["instance_uuid"]
+                    mt_uuid=mt.get("instance_uuid"), uuid=item["instance_uuid"], nics=item["spec"]["alternate_nics"],
+                    disk_moves=item["spec"]["alternate_disk_moves"], created=record))
 
         def start():
             if self.effects is not None:

@@ -667,13 +667,25 @@ def test_a_vm_with_all_its_disks_and_running_changes_nothing():
     assert outcome["vms"][0]["disks_returned"] == 0
 
 
-@pytest.mark.parametrize("want", [{"name": "app01", "master_target": "mt-lin01", "location": "alternate"},
-                                  {"name": "app01"}])
-def test_disks_are_returned_only_for_original_location_with_a_master_target(want):
-    # without one, app01's VMDKs stay on mt-lin01: refused by name, and app01 is not powered on with no disk
+@pytest.mark.parametrize("want", [{"name": "app01"}, {"name": "app01", "pins_from": "mt-win01"}])
+def test_disks_are_returned_only_from_the_master_target_of_the_item_or_the_one_given(want):
+    # without either, app01's VMDKs stay on mt-lin01: refused by name, and app01 is not powered on with no disk
     world = disks_on_master_target()
     found = refusals(world, [want])
     assert len(found) == 2 and all("is attached to VM mt-lin01" in f for f in found), found
+
+
+@pytest.mark.parametrize("want", [{"name": "app01", "master_target": "mt-lin01", "location": "alternate"},
+                                  {"name": "app01", "pins_from": "mt-lin01"}])
+def test_an_existing_vm_gets_its_vmdks_off_the_master_target_of_its_item_or_the_one_given(want):
+    # issue 15: the VMDKs named after the VM in its directory come off that master target in name order
+    world = disks_on_master_target()
+    files = set(world.files)
+    outcome = ensure(world, [want])
+    assert slots(world, "app01") == [(0, 0, APP0), (0, 1, APP1)]
+    assert world.disk_files("mt-lin01") == [MT_OS]
+    assert outcome["vms"][0]["disks_returned"] == 2 and outcome["vms"][0]["disks_attached"] == []
+    assert_nothing_destroyed(world, files)
 
 
 def test_a_vm_with_no_disk_and_none_to_attach_is_not_powered_on():
@@ -896,9 +908,11 @@ def test_two_vms_of_the_name_are_refused_rather_than_a_third_created():
         "web02/web02.vmx, instance UUID 50030000-0000-0000-0000-000000000011, host esx01, poweredOff). Nothing was "
         "changed. Rename or remove the stale copy (keep the VM Site Recovery protects), or give the instance UUID of "
         "the right one as instance_uuid, and re-run."]
-    # the instance UUID picks vm-11 (an existing VM: no third one is created); the name is no longer refused
-    picked = refusals(world, [web02(instance_uuid="50030000-0000-0000-0000-000000000011")])
-    assert picked and not [r for r in picked if "VMs have that name" in r or "cannot be created" in r]
+    # the instance UUID picks vm-11 (an existing VM: no third one is created); the name is no longer refused, and
+    # vm-11 gets web02's VMDKs off the master target given (issue 15: domain.replica_holder)
+    picked = ensure(world, [web02(instance_uuid="50030000-0000-0000-0000-000000000011")], check_mode=True)
+    assert picked["vms"][0]["created"] is False and picked["vms"][0]["disks_returned"] == 2, picked
+    assert changing_calls(world) == []
 
 
 def test_two_vms_created_from_one_master_target_are_detached_in_one_reconfigure():
@@ -1336,11 +1350,16 @@ def test_a_vmdk_of_the_vm_that_another_vm_holds_is_refused_by_name():
     loose(world, APP2)
     world.add_vm("app01-old", host(world, "esx01"), [lsi_logic(1000, 0), flat_disk(2000, 1000, 0, APP1)])
     assert refusals(world, [{"name": "app01"}]) == [
-        "VM app01: its VMDK %s is attached to VM app01-old; it is attached to app01 only when no other VM holds it. "
-        "When app01-old is the master target holding Site Recovery's replica, the failover has not brought it back: "
-        "run the failover (again), or give master_target: app01-old for app01 once Site Recovery reports it failed "
-        "back (onprem_vm then takes its VMDKs off it). Otherwise detach it from app01-old (without deleting it) and "
-        "re-run." % APP1]
+        "VM app01: its VMDK %s is attached to VM app01-old. Site Recovery names no master target for its item, so "
+        "nothing says app01-old holds its replica. If app01-old is the master target that holds Site Recovery's "
+        "replica, give master_target: app01-old for app01 (onprem_vm then takes the VMDK off it); otherwise detach it "
+        "from app01-old without deleting it and re-run." % APP1]
+    # the item's master target is another one: app01-old's disk is never taken
+    found = refusals(world, [{"name": "app01", "pins_from": "mt-lin01"}])
+    assert found == ["VM app01: its VMDK %s is attached to VM app01-old. Site Recovery names master target mt-lin01 "
+                     "for its item, and a VMDK of the VM is taken only off that one: app01-old is not it. If app01-old "
+                     "holds it by mistake, detach it from app01-old without deleting it and re-run; if app01-old holds "
+                     "Site Recovery's replica, give master_target: app01-old for app01." % APP1], found
 
 
 def test_vmdks_not_named_after_the_vm_or_in_another_directory_are_left_alone():
@@ -1643,3 +1662,82 @@ def test_the_failover_records_a_vmdk_pinned_on_the_items_master_target_with_the_
     assert onprem.record_disks(world, [{"name": "app01", "pins_from": "mt-lin01"}], deadline()) == {"app01": None}
     (_target, args), = world.calls_of("ReconfigVM_Task")
     assert manifest_of(args["spec"]) == [(APP0, "6000C29-a0")]  # the commit gate then finds the file replaced
+
+
+# -- issue 15: an alternate-location failover stopped after moving one disk, the rest still on the master target -------
+
+def one_disk_moved(power=POWERED_ON, recorded=True):
+    """web02 as Site Recovery's failover left it when it created the VM, moved web02.vmdk onto it (SCSI 0:0) and
+    stopped, then ran again (it leaves the VM it created as it is) and started it: web02_1.vmdk (80 GB) is still
+    attached to mt-lin01, its UUID pinned there before the job; web02's failback manifest records web02.vmdk only
+    (the failover recorded what was attached)."""
+    world = site(mt_devices=[flat_disk(2011, 1000, 1, WEB1, 80, "6000C29-w1")])
+    world.vms[vm(world, "mt-lin01")["moid"]]["config.extraConfig"] = [vim.option.OptionValue(
+        key="siterecovery.failback.pinned", value=json.dumps([{"file": WEB1, "size_gb": 80, "uuid": "6000C29-w1"}]))]
+    extra = [diskops.manifest_option([{"file": WEB0, "size_gb": 40, "uuid": "6000C29-w0", "bus": 0, "unit": 0}])]
+    add_app(world, "web02", power=power, devices=[lsi_logic(1000, 0), flat_disk(2000, 1000, 0, WEB0, 40, "6000C29-w0")],
+            extra=extra if recorded else None)
+    return world
+
+
+def test_the_vmdk_left_on_the_master_target_of_the_item_is_taken_off_it_and_attached_in_disk_order():
+    world = one_disk_moved()
+    files = set(world.files)
+    outcome = ensure(world, [{"name": "web02", "pins_from": "mt-lin01"}])
+    # one reconfigure takes it off mt-lin01 (no file operation, its UUID pinned there), one hot-adds it to web02 at 0:1
+    assert timeline(world) == [*SEARCHED, "ReconfigVM_Task mt-lin01", "wait 1", "ReconfigVM_Task web02", "wait 1"]
+    (_mt, mt_args), (_vm, vm_args) = world.calls_of("ReconfigVM_Task")
+    assert [(c.operation, c.fileOperation, c.device.key) for c in mt_args["spec"].deviceChange] == [(REMOVE, None, 2011)]
+    pinned = json.loads({o.key: o.value for o in mt_args["spec"].extraConfig}["siterecovery.failback.pinned"])
+    assert [(e["file"], e["uuid"]) for e in pinned] == [(WEB1, "6000C29-w1")]
+    assert disk_changes(vm_args["spec"]) == [(ADD, None, WEB1, 1000, 1, "6000C29-w1", 80 * GB_IN_KB)]
+    assert manifest_of(vm_args["spec"]) == [(WEB0, "6000C29-w0"), (WEB1, "6000C29-w1")]
+    assert slots(world, "web02") == [(0, 0, WEB0), (0, 1, WEB1)] and world.disk_files("mt-lin01") == [MT_OS]
+    assert outcome["tasks"] == ["take web02's disks off mt-lin01", "attach 1 disk(s) to web02 (1 from mt-lin01)"]
+    assert outcome["vms"][0] | {"name": "app01"} == entry(
+        disks_returned=1, changed=True, host="esx01", power_state="poweredOn",
+        tools_running_status="guestToolsNotRunning", tools_status=None)
+    assert outcome["diff"]["after"] == {"web02": {"scsi0:0": WEB0, "scsi0:1": WEB1}}
+    assert_nothing_destroyed(world, files)
+    assert ensure(world, [{"name": "web02", "pins_from": "mt-lin01"}])["changed"] is False
+
+
+def test_check_mode_plans_the_move_off_the_master_target_and_changes_nothing():
+    world = one_disk_moved()
+    outcome = ensure(world, [{"name": "web02", "pins_from": "mt-lin01"}], check_mode=True)
+    assert changing_calls(world) == [] and outcome["changed"] is True
+    assert outcome["vms"][0]["disks_returned"] == 1
+    assert outcome["diff"] == {"before": {"web02": {"scsi0:0": WEB0}},
+                               "after": {"web02": {"scsi0:0": WEB0, "scsi0:1": WEB1}}}
+
+
+@pytest.mark.parametrize("fail_at", [1, 2])  # 1 take web02_1.vmdk off mt-lin01, 2 attach it to web02
+def test_a_fault_at_each_change_of_the_move_off_the_master_target_is_repaired_by_a_rerun(fail_at):
+    world = one_disk_moved()
+    files = set(world.files)
+    world.fail_change = fail_at
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [{"name": "web02", "pins_from": "mt-lin01"}])
+    assert "injected fault at change %d" % fail_at in info.value.msg
+    world.fail_change = None
+    ensure(world, [{"name": "web02", "pins_from": "mt-lin01"}])
+    assert slots(world, "web02") == [(0, 0, WEB0), (0, 1, WEB1)]
+    attached = [f for row in world.vms.values() for f in world.disk_files(row["name"])]
+    assert attached.count(WEB0) == 1 and attached.count(WEB1) == 1  # none lost, none attached twice
+    # recorded with the UUID pinned on mt-lin01, whichever run attached it
+    assert [(e["file"], e["uuid"], e["bus"], e["unit"]) for e in diskops.manifest(
+        vm(world, "web02")["config.extraConfig"])] == [(WEB0, "6000C29-w0", 0, 0), (WEB1, "6000C29-w1", 0, 1)]
+    assert_nothing_destroyed(world, files)
+    assert ensure(world, [{"name": "web02", "pins_from": "mt-lin01"}])["changed"] is False
+
+
+def test_a_vm_whose_failover_failed_never_gets_a_vmdk_off_the_master_target():
+    # at failover_failed the VMDKs on the master target are still Site Recovery's: the failover, run again, moves them
+    world = one_disk_moved(power=POWERED_OFF)
+    with pytest.raises(VSphereError) as info:
+        onprem.ensure(world, [{"name": "web02", "pins_from": "mt-lin01"}], {"location": "original"}, "vmotion", False,
+                      deadline(), remedy_only=["web02"])
+    assert changing_calls(world) == []
+    (refusal,) = info.value.details["refusals"]
+    assert refusal.startswith("VM web02: its failover to on-premises failed (stage failover_failed), and bringing it "
+                              "up would take 1 disk(s) off its master target. At that stage"), refusal
