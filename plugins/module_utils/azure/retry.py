@@ -98,11 +98,12 @@ class ThrottleRetryPolicy(RetryPolicy):
         elapsed = self.deadline.elapsed() if hasattr(self.deadline, "elapsed") else 0.0
         wanted = math.ceil(elapsed + asked + 60)
         what = "throttled the request (429)" if status == 429 else "answered %d" % status
+        total_text = "none" if total is None else str(int(round(total)))
         return AzureError(
             "ARM %s on %s %s and asks to retry after %.0f s (Retry-After), more than the %.0f s left of this task's "
             "deadline (%s: %s s). Set %s to at least %d to wait it out, or re-run later." % (
                 what, request.method, _path(request.url), asked, remaining, option,
-                ("%.0f" % total) if total is not None else "none", option, wanted),
+                total_text, option, wanted),
             status=None, http_status=status, code="RetryAfterBeyondDeadline", retry_after=asked,
             remaining_seconds=round(remaining, 1), option=option, suggested=wanted)
 

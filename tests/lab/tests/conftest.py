@@ -116,7 +116,7 @@ class FakeEffects:
         return "50%06d-0000-4000-8000-%012d" % (self.created, abs(hash(vm_name)) % 10 ** 12)
 
     def create_vm_from_master_target(self, vm_name, master_target, datastore, num_cpu, memory_mb, guest_id, firmware="bios",
-                                     mt_uuid=None, uuid=None, nics=1):
+                                     mt_uuid=None, uuid=None, nics=1, disk_moves="at_creation", created=None):
         self._call("create_vm_from_master_target", vm_name, master_target, datastore, num_cpu, memory_mb, guest_id, firmware,
                    uuid=uuid, mt_uuid=mt_uuid)
         if uuid:

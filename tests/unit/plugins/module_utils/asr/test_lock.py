@@ -290,3 +290,81 @@ def test_release_without_a_claim_changes_nothing_and_check_mode_writes_nothing()
         False, [{"name": "app01", "azure_vm": "app01", "status": "none"}])
     store = Store({"app01": {"claim": "run-2"}})
     assert lock.release(store, selected("app01"), "run-2", True)[0] is True and store.writes == []
+
+
+def test_renew_after_a_conflict_reads_again_and_renews():
+    store = Store({"app01": {"claim": "run-2", "lease": live("run-2", NOW + 5)}})
+    store.before_write = lambda fake, key: fake.other_run_writes(key)  # an unrelated tag write in between
+    assert lock.renew(store, "run-2", 180, clock=FakeClock(NOW), host="ctl01") is True
+    assert lock.parse_lease(store.records["app01"]["lease"])["until"] == NOW + 180 and store.refreshes == 2
+
+
+def test_release_after_a_conflict_reads_again_and_endless_conflicts_fail():
+    store = Store({"app01": {"claim": "run-2", "lease": live("run-2")}})
+    store.before_write = lambda fake, key: fake.other_run_writes(key)
+    assert lock.release(store, selected("app01"), "run-2", False)[0] is True and store.records["app01"] == {}
+
+    class Always:
+        def __call__(self, fake, key):
+            fake.other_run_writes(key)
+            fake.before_write = self
+    store = Store({"app01": {"claim": "run-2"}})
+    store.before_write = Always()
+    with pytest.raises(AzureError, match="Could not release the lease of run run-2"):
+        lock.release(store, selected("app01"), "run-2", False)
+
+
+def test_release_skips_committed_vms():
+    store = Store({"app01": {"claim": "run-2"}}, gone={"app01"})
+    assert lock.release(store, selected("app01"), "run-2", False) == (
+        False, [{"name": "app01", "azure_vm": None, "status": "none"}])
+
+
+def test_a_refusal_without_a_lease_record_names_the_claims_own_expiry():
+    store = Store({"app01": {"claim": "run-1|%d" % (NOW + 60)}})
+    with pytest.raises(AzureError) as caught:
+        acquire(store, ["app01"])
+    assert caught.value.details["refusals"][0].startswith(
+        "VM app01 is held by run run-1 (lease until 2025-11-26 06:54:20 UTC); its lease lapses at")
+
+
+class FakeVms:
+    """What TagStore uses of AzureVms: a listed VM per id with tags, find by item, conditional set_tags."""
+
+    def __init__(self, vms, found):
+        self.vms = vms
+        self.found = found
+        self.calls = []
+
+    def forget(self):
+        self.calls.append("forget")
+
+    def find(self, item):
+        return self.found.get(item["item_name"])
+
+    def tag(self, vm_id, name):
+        return self.vms[vm_id]["tags"].get(name)
+
+    def all(self):
+        return list(self.vms.values())
+
+    def set_tags(self, vm_id, wanted, remove=(), conditional=False):
+        self.calls.append(("set_tags", vm_id, wanted, list(remove), conditional))
+
+
+def test_tag_store_reads_claims_and_the_latest_lease_and_writes_conditionally():
+    vms = FakeVms({"/vm/a": {"id": "/vm/a", "tags": {lock.TAG_LOCK: "run-1", lock.TAG_LEASE: live(until=NOW + 10)}},
+                   "/vm/b": {"id": "/vm/b", "tags": {lock.TAG_LEASE: live(until=NOW + 99), lock.TAG_LOCK: "run-1"}},
+                   "/vm/c": {"id": "/vm/c", "tags": {lock.TAG_LEASE: "garbage"}}},
+                  {"item-app01": {"id": "/vm/a", "exists": True}, "item-web01": {"id": "/vm/x", "exists": False}})
+    store = lock.TagStore(vms)
+    store.refresh()
+    assert store.key({"item_name": "item-app01"}) == "/vm/a"
+    assert store.key({"item_name": "item-web01"}) is None and store.key({"item_name": "none"}) is None
+    assert store.claim("/vm/a") == "run-1"
+    assert store.leases() == {"run-1": dict(lock.parse_lease(live(until=NOW + 99)), key="/vm/b")}
+    assert sorted(store.claimed_by("run-1")) == ["/vm/a", "/vm/b"]
+    store.write("/vm/a", claim="run-2", lease="L", drop_claim=False)
+    store.write("/vm/b", drop_claim=True, drop_lease=True)
+    assert vms.calls == ["forget", ("set_tags", "/vm/a", {lock.TAG_LOCK: "run-2", lock.TAG_LEASE: "L"}, [], True),
+                         ("set_tags", "/vm/b", {}, [lock.TAG_LOCK, lock.TAG_LEASE], True)]
