@@ -98,7 +98,7 @@ class ThrottleRetryPolicy(RetryPolicy):
         elapsed = self.deadline.elapsed() if hasattr(self.deadline, "elapsed") else 0.0
         wanted = math.ceil(elapsed + asked + 60)
         what = "throttled the request (429)" if status == 429 else "answered %d" % status
-        total_text = "none" if total is None else str(int(round(total)))
+        total_text = "none" if total is None else str(round(total))
         return AzureError(
             "ARM %s on %s %s and asks to retry after %.0f s (Retry-After), more than the %.0f s left of this task's "
             "deadline (%s: %s s). Set %s to at least %d to wait it out, or re-run later." % (
