@@ -19,6 +19,7 @@ author:
   - Site Recovery Failback maintainers (@siterecovery)
 extends_documentation_fragment:
   - siterecovery.failback.azure
+  - siterecovery.failback.deadline
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.INFO_MODULE
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
@@ -33,13 +34,6 @@ options:
       - The Recovery Services vault to check. Requires O(resource_group).
       - If not set, the value of E(AZURE_SITE_RECOVERY_VAULT) is used.
     type: str
-  timeout:
-    description:
-      - Seconds this task may take, 0 to 604800 (7 days); every read and its retries share this deadline. A throttled
-        read (HTTP 429) is retried as long as it allows; a C(Retry-After) longer than what is left of it fails at once,
-        naming the value of O(timeout) that would wait it out (ARM has been seen asking for 372 s).
-    type: int
-    default: 300
 """
 
 EXAMPLES = r"""

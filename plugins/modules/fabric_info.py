@@ -25,17 +25,10 @@ author:
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.deadline
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.INFO_MODULE
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
-options:
-  timeout:
-    description:
-      - Seconds this task may take, 0 to 604800 (7 days); every read and its retries share this deadline. A throttled
-        read (HTTP 429) is retried as long as it allows; a C(Retry-After) longer than what is left of it fails at once,
-        naming the value of O(timeout) that would wait it out (ARM has been seen asking for 372 s).
-    type: int
-    default: 300
 """
 
 EXAMPLES = r"""

@@ -42,6 +42,7 @@ extends_documentation_fragment:
   - siterecovery.failback.vsphere
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.deadline
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.INFO_MODULE
   - siterecovery.failback.attributes.ACTION_GROUP_BOTH
@@ -141,13 +142,6 @@ options:
         VMware Tools are not installed (the run would stop after the failover).
     type: raw
     default: tools
-  timeout:
-    description:
-      - Seconds this task may take, 0 to 604800 (7 days); every read and its retries share this deadline. A throttled
-        read (HTTP 429) is retried as long as it allows; a C(Retry-After) longer than what is left of it fails at once,
-        naming the value of O(timeout) that would wait it out (ARM has been seen asking for 372 s).
-    type: int
-    default: 300
 notes:
   - Exactly one of O(vms) and O(recovery_plan) is required.
   - Ages are computed against the clock of the controller that runs the module.

@@ -175,14 +175,15 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.module impor
 
 
 def _renewer(params, owner, ttl):
-    """What the keeper calls at each tick: a fresh Azure session (the module's connections stay with the
-    module), one renewal, True while the run holds claims."""
+    """What the keeper calls at each tick: one renewal, True while the run holds claims. The keeper's own Azure
+    session is built at its first tick (the module's connections stay with the module) and serves every tick after:
+    one token for the keeper's life, renewed by the credential, not one per tick."""
+    kept = {}
+
     def renew_once():
-        session = AzureSession(argspec.azure_params(params))
-        try:
-            return lock.renew(lock.TagStore(AzureVms(session)), owner, ttl)
-        finally:
-            session.close()
+        if "store" not in kept:
+            kept["store"] = lock.TagStore(AzureVms(AzureSession(argspec.azure_params(params))))
+        return lock.renew(kept["store"], owner, ttl)
     return renew_once
 
 

@@ -146,7 +146,9 @@ run:
 """
 
 import os
+import secrets
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -193,7 +195,8 @@ def main():
     result = {"changed": False, "problems": [dict(p) for p in problems], "checked": sorted(given)}
     if problems:
         module.fail_json(msg=options_domain.summary(problems), **result)
-    identity = options_domain.run_identity(run.get("owner"), module.params["awx_job_id"])
+    identity = options_domain.run_identity(run.get("owner"), module.params["awx_job_id"], os.environ, time.time(),
+                                           secrets.token_hex(3))
     module.exit_json(options=options_domain.normalize(run), run=dict(identity, lock_break_variable=prefix + "lock_break"),
                      **result)
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 import requests
@@ -162,18 +163,25 @@ def full_lab(tmp_path):
         lab.stop()
 
 
-def run_playbook(playbook, extra_vars, env, timeout=900, options=()):
-    """Run a collection playbook by FQCN (``options``: more ansible-playbook arguments, e.g. --check);
-    returns (rc, stdout+stderr)."""
+def playbook_command(playbook, extra_vars, env, options=()):
+    """``(argv, environment)`` that run a collection playbook by FQCN on localhost with the lab's ``env`` (no
+    VMWARE_/AZURE_ variable of the caller's environment leaks in); ``options``: more ansible-playbook arguments."""
     full_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
                     ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     for name in list(full_env):
         if name.startswith(("VMWARE_", "AZURE_")):
             del full_env[name]
     full_env.update(env)
-    proc = subprocess.run([os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", "localhost,",
-                           "siterecovery.failback." + playbook, "-e", json.dumps(extra_vars), *options],
-                          env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
+    argv = [os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", "localhost,", "siterecovery.failback." + playbook,
+            "-e", json.dumps(extra_vars), *options]
+    return argv, full_env
+
+
+def run_playbook(playbook, extra_vars, env, timeout=900, options=()):
+    """Run a collection playbook by FQCN (``options``: more ansible-playbook arguments, e.g. --check);
+    returns (rc, stdout+stderr)."""
+    argv, full_env = playbook_command(playbook, extra_vars, env, options)
+    proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -189,3 +197,37 @@ def lab_control(lab, method, path, body=None):
 def lab_state(lab):
     """The emulator's whole state, read through its control API (GET /_lab/state)."""
     return lab_control(lab, "GET", "/state")
+
+
+def lab_requests(lab):
+    """``{"METHOD path": count}`` of the requests the emulator answered (GET /_lab/stats)."""
+    return lab_control(lab, "GET", "/stats")["requests"]
+
+
+def wait_until(predicate, what, seconds=300):
+    """Poll ``predicate`` every 0.3 s until it is true; AssertionError naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def vcenter_layout(lab):
+    """Every VM's disks in disk order, read from vCenter through the property collector:
+    ``{vm name: [(bus, unit, file, capacity in KB, backing uuid)]}``."""
+    from pyVmomi import vim
+
+    from tests.lab.effects import Site
+    site = Site("vcenter", lab.effects.endpoints["vcenter"])
+    try:
+        result = {}
+        for row in site.read(vim.VirtualMachine, ["name", "config.hardware.device"]):
+            devices = row.get("config.hardware.device") or []
+            buses = {d.key: d.busNumber for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController)}
+            result[row["name"]] = sorted((buses.get(d.controllerKey), d.unitNumber, d.backing.fileName, d.capacityInKB,
+                                          d.backing.uuid) for d in devices if isinstance(d, vim.vm.device.VirtualDisk))
+        return result
+    finally:
+        site.close()

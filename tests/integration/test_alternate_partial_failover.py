@@ -10,11 +10,8 @@ the original-location re-run ends with every disk of the VM.
 Judged from outside: vCenter through the property collector (every VM's disks: slot, file, capacity, disk UUID), the
 emulator's GET /_lab/state (the item's stage and failed scenario, the Azure VM) and the lab's call counters."""
 
-from conftest import NO_MUTATIONS, lab_control, lab_state, run_module, run_playbook, watch_calls
-from pyVmomi import vim
+from conftest import NO_MUTATIONS, lab_control, lab_state, run_module, run_playbook, vcenter_layout, watch_calls
 from test_roles import recap, vars_for
-
-from tests.lab.effects import Site
 
 ONE_BY_ONE = {"asr": {"items": [{"name": "web02", "alternate_disk_moves": "one_by_one"}]}}
 WEB02 = ["[vmfs-01] web02/web02.vmdk", "[vmfs-01] web02/web02_1.vmdk"]
@@ -23,24 +20,9 @@ WEB02 = ["[vmfs-01] web02/web02.vmdk", "[vmfs-01] web02/web02_1.vmdk"]
 ONE_DISK_MOVED = 3
 
 
-def layout(lab):
-    """``{VM name: [(bus, unit, file, capacity KB, disk UUID)]}`` of every VM, through the property collector."""
-    site = Site("vcenter", lab.effects.endpoints["vcenter"])
-    try:
-        result = {}
-        for row in site.read(vim.VirtualMachine, ["name", "config.hardware.device", "runtime.powerState"]):
-            devices = row.get("config.hardware.device") or []
-            buses = {d.key: d.busNumber for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController)}
-            result[row["name"]] = sorted((buses.get(d.controllerKey), d.unitNumber, d.backing.fileName, d.capacityInKB,
-                                          d.backing.uuid) for d in devices if isinstance(d, vim.vm.device.VirtualDisk))
-        return result
-    finally:
-        site.close()
-
-
 def replica(lab):
     """web02's VMDKs on mt-lin01 as Site Recovery's reprotect left them: ``{file: (capacity KB, disk UUID)}``."""
-    return {f: (capacity, uuid) for _b, _u, f, capacity, uuid in layout(lab)["mt-lin01"] if f in WEB02}
+    return {f: (capacity, uuid) for _b, _u, f, capacity, uuid in vcenter_layout(lab)["mt-lin01"] if f in WEB02}
 
 
 def item(lab):
@@ -59,7 +41,7 @@ def stop_the_failover_after_one_disk(lab, tmp_path):
     rc, out = run_playbook("alternate_location", args, lab.env())
     assert rc != 0, out[-3000:]
     assert "Stop - the failover to on-premises failed" in out and "LabStoppedAfterEffect" in out, out[-3000:]
-    partway = layout(lab)
+    partway = vcenter_layout(lab)
     assert [(b, u, f) for b, u, f, _c, _i in partway["web02"]] == [(0, 0, WEB02[0])]
     assert [f for _b, _u, f, _c, _i in partway["mt-lin01"] if f in WEB02] == [WEB02[1]]
     assert item(lab)["failed_scenario"] == "UnplannedFailover" and azure_vm_exists(lab)
@@ -71,19 +53,19 @@ def test_the_rerun_of_a_failover_stopped_after_moving_one_disk_ends_with_every_d
     own = replica(lab)
     assert sorted(own) == WEB02
     args = stop_the_failover_after_one_disk(lab, tmp_path)
-    partway = layout(lab)
+    partway = vcenter_layout(lab)
 
     # the re-run in check mode writes nothing (ARM or vSphere) and leaves vCenter as it was
     watch = watch_calls(lab)
     rc, out = run_playbook("alternate_location", args, lab.env(), options=("--check", "--diff"))
     assert rc == 0, out[-5000:]
     assert watch.mutations() == NO_MUTATIONS
-    assert layout(lab) == partway and item(lab)["failed_scenario"] == "UnplannedFailover"
+    assert vcenter_layout(lab) == partway and item(lab)["failed_scenario"] == "UnplannedFailover"
 
     # the identical re-run: Site Recovery's failover, then the verification takes web02_1.vmdk off mt-lin01 onto web02
     rc, out = run_playbook("alternate_location", args, lab.env())
     assert rc == 0, out[-5000:]
-    after = layout(lab)
+    after = vcenter_layout(lab)
     assert [(b, u, f) for b, u, f, _c, _i in after["web02"]] == [(0, 0, WEB02[0]), (0, 1, WEB02[1])]
     # each replica VMDK attached exactly once, as the same disk (capacity, UUID) it was on the master target
     attached = [f for disks in after.values() for _b, _u, f, _c, _i in disks]
@@ -96,7 +78,7 @@ def test_the_rerun_of_a_failover_stopped_after_moving_one_disk_ends_with_every_d
     # a re-run after success changes nothing
     rc, again = run_playbook("alternate_location", args, lab.env())
     assert rc == 0 and recap(again)["changed"] == 0, again[-3000:]
-    assert layout(lab) == after
+    assert vcenter_layout(lab) == after
 
 
 def test_after_the_failover_rerun_the_commit_waits_for_the_verification_that_moves_the_last_disk(full_lab, tmp_path):
@@ -108,7 +90,7 @@ def test_after_the_failover_rerun_the_commit_waits_for_the_verification_that_mov
     rc, rerun = run_module("failover", {"vms": ["web02"], "poll_interval": 0.5}, env=lab.env())
     assert rc == 0, rerun
     assert item(lab)["stage"] == "failed_back"
-    partway = layout(lab)
+    partway = vcenter_layout(lab)
     assert [f for _b, _u, f, _c, _i in partway["mt-lin01"] if f in WEB02] == [WEB02[1]]
 
     # the commit refuses while a protected disk is missing, even forced: nothing changes, the Azure VM is kept
@@ -124,13 +106,13 @@ def test_after_the_failover_rerun_the_commit_waits_for_the_verification_that_mov
     watch = watch_calls(lab)
     rc, check = run_module("onprem_vm", verify, env=lab.env(), check=True, diff=True)
     assert rc == 0 and check["changed"] is True, check
-    assert watch.mutations() == NO_MUTATIONS and layout(lab) == partway
+    assert watch.mutations() == NO_MUTATIONS and vcenter_layout(lab) == partway
     assert (check["vms"][0]["disks_returned"], check["vms"][0]["disks_attached"]) == (1, []), check
     assert check["diff"]["after"] == {"web02": {"scsi0:0": WEB02[0], "scsi0:1": WEB02[1]}}, check["diff"]
 
     rc, repaired = run_module("onprem_vm", verify, env=lab.env())
     assert rc == 0, repaired
-    after = layout(lab)
+    after = vcenter_layout(lab)
     assert {f: (capacity, uuid) for _b, _u, f, capacity, uuid in after["web02"]} == own
     assert not any(f in WEB02 for _b, _u, f, _c, _i in after["mt-lin01"])
     rc, again = run_module("onprem_vm", verify, env=lab.env())
@@ -139,4 +121,4 @@ def test_after_the_failover_rerun_the_commit_waits_for_the_verification_that_mov
     rc, committed = run_module("commit", {"vms": ["web02"], "poll_interval": 0.5}, env=lab.env())
     assert rc == 0, committed
     assert item(lab)["stage"] == "failback_committed" and not azure_vm_exists(lab)
-    assert layout(lab)["web02"] == after["web02"]
+    assert vcenter_layout(lab)["web02"] == after["web02"]

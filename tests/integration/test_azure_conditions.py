@@ -13,7 +13,7 @@ import time
 
 import pytest
 from conftest import lab_control as control
-from conftest import lab_state, run_module
+from conftest import lab_requests, lab_state, run_module, wait_until
 
 FAST = {"poll_interval": 0.5}
 REPROTECTED = {"asr": {"items": [{"name": "app01", "stage": "replicating_to_onprem", "master_target": "mt-win01",
@@ -23,12 +23,8 @@ PLAN_REPROTECTED = {"asr": {"items": [{"name": name, "stage": "replicating_to_on
                                        "recovery_points": [{"age_minutes": 2}]} for name, mt in PLAN_ITEMS]}}
 
 
-def requests_seen(lab):
-    return control(lab, "GET", "/stats")["requests"]
-
-
 def token_requests(lab):
-    return sum(n for key, n in requests_seen(lab).items() if key.startswith("POST ") and key.endswith("/oauth2/v2.0/token"))
+    return sum(n for key, n in lab_requests(lab).items() if key.startswith("POST ") and key.endswith("/oauth2/v2.0/token"))
 
 
 def when_started(lab, action, then, stop):
@@ -36,7 +32,7 @@ def when_started(lab, action, then, stop):
     release the held jobs."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not stop.is_set():
-        if any(key.startswith("POST ") and key.endswith(action) for key in requests_seen(lab)):
+        if any(key.startswith("POST ") and key.endswith(action) for key in lab_requests(lab)):
             then()
             control(lab, "POST", "/jobs/release", {})
             return
@@ -59,15 +55,6 @@ def run_while_held(lab, hold, action, then, module, args):
         control(lab, "POST", "/jobs/release", {})
 
 
-def wait_for(predicate, seconds=120):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
-
-
 def test_a_token_expired_during_the_failover_wait_is_renewed_and_the_wait_goes_on(full_lab):
     lab = full_lab("default.yml", overrides=REPROTECTED)
     rc, result = run_while_held(lab, {"item": "app01"}, "/unplannedFailover",
@@ -76,7 +63,7 @@ def test_a_token_expired_during_the_failover_wait_is_renewed_and_the_wait_goes_o
     state = lab_state(lab)
     assert state["items"]["app01"]["stage"] == "failed_back"
     assert token_requests(lab) == 2  # the first token, and one renewal after ARM said it expired
-    assert sum(n for key, n in requests_seen(lab).items() if key.endswith("/unplannedFailover")) == 1
+    assert sum(n for key, n in lab_requests(lab).items() if key.endswith("/unplannedFailover")) == 1
 
 
 def test_a_failure_after_the_job_started_reports_changed_and_the_job(full_lab):
@@ -100,7 +87,7 @@ def test_a_failure_after_the_job_started_reports_changed_and_the_job(full_lab):
     assert started["id"].endswith("/vaults/vault-dr/replicationJobs/%s" % job_name)
     assert job_name in result["msg"] and "Get-AzRecoveryServicesAsrJob" in result["msg"], result["msg"]
     # the job goes on in Azure whatever failed here
-    assert wait_for(lambda: lab_state(lab)["items"]["app01"]["stage"] == "failed_back")
+    wait_until(lambda: lab_state(lab)["items"]["app01"]["stage"] == "failed_back", "app01 failed back", 120)
 
 
 def closed_port():
@@ -126,7 +113,7 @@ def test_a_dropped_connection_is_tried_three_times_counted_by_the_endpoint(full_
     control(lab, "DELETE", "/stats")
     rc, result = run_module("fabric_info", {}, env=lab.env())
     assert rc != 0, result
-    fabric_reads = sum(n for key, n in requests_seen(lab).items()
+    fabric_reads = sum(n for key, n in lab_requests(lab).items()
                        if key.startswith("GET ") and key.endswith("/replicationFabrics"))
     assert fabric_reads == 3
     assert lab.env()["AZURE_ARM_ENDPOINT"].rstrip("/") in result["msg"], result["msg"]
@@ -169,7 +156,7 @@ def test_25_throttled_reads_during_a_plan_failover_wait_are_ridden_out(full_lab)
                                 "failover", dict(FAST, recovery_plan="rp-app", timeout=3600))
     assert rc == 0, result.get("msg")
     assert control(lab, "GET", "/faults")["value"] == []  # all 50 throttled answers were met
-    seen = requests_seen(lab)
+    seen = lab_requests(lab)
     assert sum(n for key, n in seen.items() if key.startswith("GET ") and "/replicationJobs/" in key) >= 26
     assert sum(n for key, n in seen.items() if key.startswith("GET ") and "/replicationProtectedItems" in key) >= 26
     state = lab_state(lab)
@@ -188,4 +175,4 @@ def test_a_retry_after_beyond_the_deadline_fails_naming_the_option(full_lab, mod
     assert rc != 0, result
     assert "retry after 372 s (Retry-After)" in result["msg"], result["msg"]
     assert "Set timeout to at least" in result["msg"], result["msg"]
-    assert sum(n for key, n in requests_seen(lab).items() if key.startswith("GET ") and "/replication" in key) == 1
+    assert sum(n for key, n in lab_requests(lab).items() if key.startswith("GET ") and "/replication" in key) == 1

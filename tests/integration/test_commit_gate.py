@@ -13,7 +13,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from conftest import NO_MUTATIONS, lab_state, run_check_mode, run_module, watch_calls
+from conftest import NO_MUTATIONS, lab_state, run_check_mode, run_module, vcenter_layout, watch_calls
 from conftest import lab_control as control
 from pyVmomi import vim
 
@@ -210,22 +210,6 @@ def test_the_healthy_path_commits_once_and_a_rerun_changes_nothing(full_lab, app
 
 
 WEB02 = ["[vmfs-01] web02/web02.vmdk", "[vmfs-01] web02/web02_1.vmdk"]
-
-
-def vcenter_layout(lab):
-    """Every VM's disks in disk order, read from vCenter through the property collector:
-    ``{vm name: [(bus, unit, file, capacity in KB, backing uuid)]}``."""
-    site = Site("vcenter", lab.effects.endpoints["vcenter"])
-    try:
-        result = {}
-        for row in site.read(vim.VirtualMachine, ["name", "config.hardware.device"]):
-            devices = row.get("config.hardware.device") or []
-            buses = {d.key: d.busNumber for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController)}
-            result[row["name"]] = sorted((buses.get(d.controllerKey), d.unitNumber, d.backing.fileName, d.capacityInKB,
-                                          d.backing.uuid) for d in devices if isinstance(d, vim.vm.device.VirtualDisk))
-        return result
-    finally:
-        site.close()
 
 
 def test_the_verification_repairs_a_vm_with_a_vmdk_of_its_own_attached_to_nothing_then_it_commits(full_lab):

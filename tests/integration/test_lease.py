@@ -5,16 +5,12 @@
 acts), a run killed (SIGKILL) during each ASR job whose identical re-run converges without lock_break, and a
 live run that refuses a second one. End state is judged from the emulator's tags, stages and request counts."""
 
-import json
-import os
 import signal
 import subprocess
-import sys
 import threading
-import time
 
 import pytest
-from conftest import COLLECTIONS, lab_control, run_module, run_playbook
+from conftest import lab_control, lab_requests, playbook_command, run_module, run_playbook, wait_until
 
 LOCK = "siterecovery-failback-lock"
 LEASE = "siterecovery-failback-lease"
@@ -77,28 +73,8 @@ def test_two_runs_at_the_same_instant_with_a_slowed_write_exactly_one_acts(full_
 
 
 def _popen_playbook(extra_vars, env):
-    full_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
-                    ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_NOCOLOR="1")
-    for name in list(full_env):
-        if name.startswith(("VMWARE_", "AZURE_")):
-            del full_env[name]
-    full_env.update(env)
-    return subprocess.Popen([os.path.join(sys.prefix, "bin", "ansible-playbook"), "-i", "localhost,",
-                             "siterecovery.failback.original_location", "-e", json.dumps(extra_vars)],
-                            env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _wait_for(predicate, what, seconds=300):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting for " + what)
-
-
-def _requests(lab):
-    return lab_control(lab, "GET", "/stats")["requests"]
+    argv, full_env = playbook_command("original_location", extra_vars, env)
+    return subprocess.Popen(argv, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize("scenario, action, posts", [
@@ -115,8 +91,8 @@ def test_a_run_killed_during_each_asr_job_is_finished_by_the_identical_rerun(ful
     args = options(tmp_path)
     killed = _popen_playbook(args, lab.env())
     try:
-        _wait_for(lambda: any(k.startswith("POST ") and k.endswith(action) for k in _requests(lab)), scenario + " started")
-        _wait_for(lambda: holders(lab)[1], "the lease")
+        wait_until(lambda: any(k.startswith("POST ") and k.endswith(action) for k in lab_requests(lab)), scenario + " started")
+        wait_until(lambda: holders(lab)[1], "the lease")
         claims, _leases = holders(lab)
         assert claims == {"rg-recovery/app01": claims["rg-recovery/app01"]}, claims
         first_owner = claims["rg-recovery/app01"]
@@ -133,7 +109,7 @@ def test_a_run_killed_during_each_asr_job_is_finished_by_the_identical_rerun(ful
     vm = lab.effects.vm("app01")
     assert vm["power_state"] == "poweredOn" and len(vm["disks"]) == 2
     assert holders(lab) == ({}, {})
-    requests_seen = _requests(lab)
+    requests_seen = lab_requests(lab)
     assert sum(n for key, n in requests_seen.items() if key.startswith("POST ") and key.endswith(action)) == posts
     assert first_owner.startswith("run-")
 
@@ -145,7 +121,7 @@ def test_a_live_run_is_refused_naming_it_and_the_variable_that_overrides(full_la
     lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1})
     first = _popen_playbook(options(tmp_path, owner="awx-job-41"), lab.env())
     try:
-        _wait_for(lambda: holders(lab)[1], "the first run's lease")
+        wait_until(lambda: holders(lab)[1], "the first run's lease")
         rc, out = run_playbook("original_location", options(tmp_path, owner="awx-job-42"), lab.env())
         assert rc != 0
         assert "VM app01 is held by run awx-job-41" in out, out[-3000:]
@@ -170,5 +146,5 @@ def test_a_policy_that_denies_tag_writes_stops_the_run_before_any_change_naming_
     assert "deny-tag-changes-prod" in out and "policy" in out.lower(), out[-3000:]
     assert "lacks a role" not in out, out[-3000:]
     assert stages(lab)["app01"] == "running_in_azure"
-    assert not any(key.startswith("POST ") for key in _requests(lab) if "/replicationProtectedItems/" in key)
+    assert not any(key.startswith("POST ") for key in lab_requests(lab) if "/replicationProtectedItems/" in key)
     assert holders(lab) == ({}, {})

@@ -105,9 +105,9 @@ def validate(params, exists=os.path.exists):
     Checked: ``subscription_id`` given and a GUID (ARM subscription ids are GUIDs); ``tenant`` a GUID or a verified
     domain name (AAD accepts both in the authority URL); ``client_id`` a GUID (an application / managed identity
     client id); ``cloud_environment`` a known cloud and ``arm_endpoint`` / ``authority_host`` https URLs of a host
-    (cloud.resolve); ``ca_bundle`` an existing file. Raises one AzureError naming every problem, its option, its
-    environment variable and the fix (``details["problems"]``)."""
-    problems = []
+    (cloud.resolve); ``ca_bundle`` an existing file. Returns the endpoints (cloud.Endpoints); raises one AzureError
+    naming every problem, its option, its environment variable and the fix (``details["problems"]``)."""
+    problems, endpoints = [], None
     if not params.subscription_id:
         problems.append(("subscription_id", "subscription_id is required: set the option, module_defaults for "
                          "group/siterecovery.failback.azure, or AZURE_SUBSCRIPTION_ID."))
@@ -122,7 +122,7 @@ def validate(params, exists=os.path.exists):
         problems.append(("client_id", "client_id %r is not an application (client) id, a GUID (AZURE_CLIENT_ID): use the "
                          "app registration's or managed identity's client id, not its name." % params.client_id))
     try:
-        cloud.resolve(params.cloud_environment, params.arm_endpoint, params.authority_host)
+        endpoints = cloud.resolve(params.cloud_environment, params.arm_endpoint, params.authority_host)
     except AzureError as error:
         problems.append((error.details.get("option"), error.msg))
     if params.ca_bundle and not exists(params.ca_bundle):
@@ -134,3 +134,4 @@ def validate(params, exists=os.path.exists):
         else:
             msg = "Invalid Azure configuration, nothing was sent: %s" % " ".join(text for _option, text in problems)
         raise AzureError(msg, option=problems[0][0], problems=[{"option": o, "problem": t} for o, t in problems])
+    return endpoints

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.azure import cloud, credentials
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure import credentials
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.auth import (
     RenewableCredential,
     RenewingAuthenticationPolicy,
@@ -30,9 +30,8 @@ class AzureSession:
     started says so (module.FailbackModule.fail: ``changed: true`` and the jobs)."""
 
     def __init__(self, params, deadline=None, credential=None, polling_interval=None, max_retries=10):
-        credentials.validate(params)
+        self.endpoints = credentials.validate(params)
         self.params = params
-        self.endpoints = cloud.resolve(params.cloud_environment, params.arm_endpoint, params.authority_host)
         self.deadline = deadline
         self.polling_interval = polling_interval
         self.max_retries = max_retries

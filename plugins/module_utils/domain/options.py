@@ -28,6 +28,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import time
 from collections import namedtuple
 from urllib.parse import urlsplit
 
@@ -550,17 +551,13 @@ def summary(problems, what="the run"):
         what, len(problems), " ".join("- %s" % p["message"] for p in problems))
 
 
-def run_identity(owner, awx_job_id=None, environ=None, clock=None, token=None):
+def run_identity(owner, awx_job_id, environ, now, token):
     """Who this run is, for its lease and its reports: ``{"id", "source"}``.
 
     ``owner`` (the run's option) wins; then the AWX / Automation Controller job: the ``awx_job_id`` (or
-    ``tower_job_id``) extra variable AWX sets on every job, or the ``JOB_ID`` / ``AWX_JOB_ID`` environment
-    variable of its execution environment; else ``run-<UTC time>-<random>``.
+    ``tower_job_id``) extra variable AWX sets on every job, or the ``JOB_ID`` / ``AWX_JOB_ID`` variable of
+    ``environ`` (its execution environment's); else ``run-<UTC time of now (epoch s)>-<token>``.
     """
-    import os  # pylint: disable=import-outside-toplevel
-    import secrets  # pylint: disable=import-outside-toplevel
-    import time  # pylint: disable=import-outside-toplevel
-    environ = os.environ if environ is None else environ
     if str(owner or "").strip():
         return {"id": str(owner).strip(), "source": "owner"}
     if str(awx_job_id or "").strip():
@@ -568,6 +565,4 @@ def run_identity(owner, awx_job_id=None, environ=None, clock=None, token=None):
     for name in ("JOB_ID", "AWX_JOB_ID"):
         if str(environ.get(name) or "").strip():
             return {"id": "awx-job-%s" % environ[name].strip(), "source": name}
-    moment = time.gmtime(clock() if clock else None)
-    return {"id": "run-%s-%s" % (time.strftime("%Y%m%dT%H%M%SZ", moment), token or secrets.token_hex(3)),
-            "source": "generated"}
+    return {"id": "run-%s-%s" % (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)), token), "source": "generated"}

@@ -393,7 +393,7 @@ def _plan_repair(inventory, want, row, found, result, entry):
             mt_row, mt_disk = disk["mt"]
             from_mt.setdefault(mt_row["moid"], (mt_row, []))[1].append(mt_disk)
             attach.append({"file": disk["file"], "size_gb": mt_disk["size_gb"], "uuid": mt_disk["uuid"],
-                           "pinned_uuid": _pins(inventory, mt_row["name"]).get(disk["file"]) or mt_disk["uuid"],
+                           "pinned_uuid": diskops.pinned(mt_row).get(disk["file"]) or mt_disk["uuid"],
                            "position": position, "slot": slot, "from": mt_row["name"]})
         elif disk["disk"] is None:
             attach.append({"file": disk["file"], "size_gb": found.sizes.get(disk["file"], 0), "uuid": None,
@@ -765,31 +765,18 @@ def plan(inventory, wants, remediation, found=None, port_groups=None, remedy_onl
     return result
 
 
-def _detach_from_master_target(mt_row, creates, attached_files):
-    """Start detaching the VMDKs of ``creates`` (VMs to be created) from one master target, in one
-    reconfigure (no file operation: every VMDK stays on its datastore) that also pins their disk UUIDs on it
-    (``diskops.pinned``): a run stopped before the VM is created leaves them attached to no VM, and its re-run records
-    them with the UUIDs they had here."""
-    devices = {d.key: d for d in mt_row.get("config.hardware.device") or []}
-    detached = [d for c in creates for d in c.disks if d["where"] == "mt"]
-    spec = vim.vm.ConfigSpec(deviceChange=[diskops.remove_spec(devices[d["key"]]) for d in detached],
-                             extraConfig=[diskops.pin_option(mt_row, detached, attached_files)])
-    if not diskops.never_destroys(spec):
-        raise VSphereError("Internal safety check: a reconfigure would destroy a VMDK; refused.")
-    names = " and ".join("%s's" % c.want.name for c in creates)
-    return mt_row["obj"].ReconfigVM_Task(spec=spec), "detach %s disks from %s" % (names, mt_row["name"])
-
-
-def _take_off_master_target(mt_row, disks, names, attached_files):
-    """Start taking the VMDKs ``disks`` (the master target's own disk dicts) of the VMs ``names`` off master target
-    ``mt_row`` in one reconfigure (no file operation: every VMDK stays on its datastore) that also pins their disk
-    UUIDs on it (``diskops.pinned``), so a run stopped before they are attached records them with those UUIDs."""
+def _take_off_master_target(mt_row, disks, label, attached_files):
+    """Start taking the VMDKs ``disks`` (the master target's own disk dicts) off master target ``mt_row`` (``label``:
+    the task's label) in one reconfigure (no file operation: every VMDK stays on its datastore) that also pins their disk
+    UUIDs on it (``diskops.pinned``): a run stopped before they are attached (or the VM created) leaves them attached
+    to no VM, and its re-run records them with the UUIDs they had here. The VMs to be created, and the existing VMs
+    whose VMDKs a stopped failover left on the master target (``Repair.from_mt``), both come off this way."""
     devices = {d.key: d for d in mt_row.get("config.hardware.device") or []}
     spec = vim.vm.ConfigSpec(deviceChange=[diskops.remove_spec(devices[d["key"]]) for d in disks],
                              extraConfig=[diskops.pin_option(mt_row, disks, attached_files)])
     if not diskops.never_destroys(spec) or any(c.fileOperation for c in spec.deviceChange):
         raise VSphereError("Internal safety check: a reconfigure would destroy a VMDK; refused.")
-    return mt_row["obj"].ReconfigVM_Task(spec=spec), "take %s's disks off %s" % (" and ".join(names), mt_row["name"])
+    return mt_row["obj"].ReconfigVM_Task(spec=spec), label
 
 
 def _create_vm(create, existing):
@@ -982,11 +969,15 @@ def _apply(client, inventory, planned, deadline, done):
         # one reconfigure per master target takes the VMs' VMDKs off it; then every VM is created
         by_mt = {}
         for create in creates:
-            if any(d["where"] == "mt" for d in create.disks):
-                by_mt.setdefault(create.mt_row["moid"], (create.mt_row, []))[1].append(create)
+            detached = [d for d in create.disks if d["where"] == "mt"]
+            if detached:
+                mt_row, disks, names = by_mt.setdefault(create.mt_row["moid"], (create.mt_row, [], []))
+                disks.extend(detached)
+                names.append(create.want.name)
         attached_files = {f for f in inventory.attached_files() if f}
-        done += _wait_all(client, [_detach_from_master_target(mt, group, attached_files) for mt, group in by_mt.values()],
-                          deadline)
+        detaches = [_take_off_master_target(mt_row, disks, "detach %s disks from %s" % (
+            " and ".join("%s's" % n for n in names), mt_row["name"]), attached_files) for mt_row, disks, names in by_mt.values()]
+        done += _wait_all(client, detaches, deadline)
         paths = ", ".join("[%s] %s/%s.vmx" % (c.want.datastore, c.want.name, c.want.name) for c in creates)
         done += _wait_all(client, [_create_vm(c, planned.existing) for c in creates], deadline,
                           " The VMDKs of a VM that was not created are on its datastore, attached to no VM: once the "
@@ -1001,13 +992,14 @@ def _apply(client, inventory, planned, deadline, done):
         by_mt = {}
         for name, repair in planned.repairs.items():
             for mt_row, disks in repair.from_mt:
-                by_mt.setdefault(mt_row["moid"], (mt_row, [], []))[1].extend(disks)
-                by_mt[mt_row["moid"]][2].append(name)
+                _row, taken, names = by_mt.setdefault(mt_row["moid"], (mt_row, [], []))
+                taken.extend(disks)
+                names.append(name)
         attached_files = {f for f in inventory.attached_files() if f}
-        done += _wait_all(client, [_take_off_master_target(mt_row, disks, names, attached_files)
-                                   for mt_row, disks, names in by_mt.values()], deadline,
-                          " A VMDK taken off the master target is on its datastore, attached to no VM, its disk UUID "
-                          "pinned there: a re-run attaches it.")
+        take_offs = [_take_off_master_target(mt_row, disks, "take %s's disks off %s" % (" and ".join(names), mt_row["name"]),
+                                             attached_files) for mt_row, disks, names in by_mt.values()]
+        done += _wait_all(client, take_offs, deadline, " A VMDK taken off the master target is on its datastore, attached "
+                          "to no VM, its disk UUID pinned there: a re-run attaches it.")
         done += _wait_all(client, [_repair_vm(name, r, planned.existing) for name, r in planned.repairs.items()],
                           deadline, " The VMDKs not attached are still on the datastore, attached to no VM: a re-run "
                           "attaches them.")

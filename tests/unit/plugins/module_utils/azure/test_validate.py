@@ -23,7 +23,8 @@ def good(**kwargs):
 def test_good_values_pass():
     validate(good())
     validate(good(tenant="contoso.onmicrosoft.com"))
-    validate(good(cloud_environment="azureusgovernment"))
+    endpoints = validate(good(cloud_environment="azureusgovernment"))
+    assert (endpoints.cloud, endpoints.arm_endpoint) == ("AzureUSGovernment", "https://management.usgovcloudapi.net")
 
 
 @pytest.mark.parametrize("field,value,option,words", [

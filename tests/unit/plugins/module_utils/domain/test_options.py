@@ -196,3 +196,15 @@ def test_protected_disk_files_are_checked_at_the_runs_start():
     assert named(found) == ["failback_protected_disk_files.web09", "failback_protected_disk_files.db01[0]"]
     assert found[0]["rule"].startswith("names a VM that is not in this run")
     assert found[1]["rule"].startswith("must be a VMDK's datastore path")
+
+
+# ------------------------------------------------------------------------------------------------ run identity
+@pytest.mark.parametrize("owner, awx_job_id, environ, expected", [
+    ("dr-night-1", "77", {"JOB_ID": "88"}, {"id": "dr-night-1", "source": "owner"}),
+    ("  ", "77", {"JOB_ID": "88"}, {"id": "awx-job-77", "source": "awx_job_id"}),
+    ("", None, {"JOB_ID": "88", "AWX_JOB_ID": "99"}, {"id": "awx-job-88", "source": "JOB_ID"}),
+    ("", "", {"JOB_ID": " ", "AWX_JOB_ID": "99"}, {"id": "awx-job-99", "source": "AWX_JOB_ID"}),
+    (None, None, {}, {"id": "run-20251126T065320Z-a1b2c3", "source": "generated"}),
+])
+def test_run_identity_prefers_owner_then_the_awx_job_then_a_generated_id(owner, awx_job_id, environ, expected):
+    assert options.run_identity(owner, awx_job_id, environ, 1764140000.0, "a1b2c3") == expected
