@@ -196,19 +196,6 @@ def _onprem(inventory, item):
     return facts.vm_facts(inventory, found.vm["row"]), None, [], found.warning()
 
 
-def _companions(todo, groups):
-    """Placement's entries for the members still to reprotect of the replication groups of ``todo`` that the run
-    does not hold: not placed for themselves, but their disks go to the group's master target too."""
-    result = []
-    for group in sorted({e["item"]["replication_group"] for e in todo if e["item"]["replication_group"]}):
-        for member in (groups or {}).get(group) or []:
-            if not member["in_run"] and member["stage"] in readiness.BEFORE_REPROTECT:
-                result.append({"name": member["name"], "os_type": member["os_type"], "group": group,
-                               "disk_count": member["disk_count"], "alternate": False, "memory_mb": None,
-                               "datastores": list(member["item"]["onprem"]["datastores"])})
-    return result
-
-
 def _place(entries, master_targets, params, groups=None):
     """Choose the master target of each VM: the one given (its ``placements`` entry, else the run's; by name or id,
     as the reprotect finds it), else the one ASR recorded for a failback item, else automatic placement
@@ -246,7 +233,8 @@ def _place(entries, master_targets, params, groups=None):
     vms = [{"name": e["name"], "os_type": e["item"]["os_type"], "group": e["item"]["replication_group"],
             "disk_count": e["item"]["disk_count"], "alternate": bool(datastore(e)), "memory_mb": e["item"].get("memory_mb"),
             "datastores": [datastore(e)] if datastore(e) else list(e["item"]["onprem"]["datastores"])} for e in todo]
-    vms += _companions(todo, groups)
+    vms += placement.companions([dict(e["item"], name=e["name"]) for e in todo], groups, readiness.BEFORE_REPROTECT,
+                                by_id)
     limit = {"heartbeat_max_age_seconds": params.get("heartbeat_max_age_seconds",
                                                      readiness.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS)}
     mts = []
@@ -271,33 +259,9 @@ def _place(entries, master_targets, params, groups=None):
 
 
 def _groups(vault, entries):
-    """``{replication group: [{name, id, os_type, disk_count, stage, in_run, item}]}``: every member of each replication
-    group a VM of the run belongs to, from the vault's item list (read already); a member the run does not hold is read
-    with a GET (the list leaves its disks and stage facts empty: tests/recorded/asr fact 2) - no call when the run
-    holds whole groups. Rules replication_group and replication_group_whole, and placement's sizing of a group."""
-    in_run = {e["item"]["id"].lower(): e for e in entries if e.get("item")}
-    wanted = {e["item"]["replication_group"] for e in in_run.values() if e["item"].get("replication_group")}
-    if not wanted:
-        return {}
-    members, others = {}, []
-    for model in vault.items():
-        listed = asr_items.normalize(model)
-        if listed["replication_group"] not in wanted:
-            continue
-        members.setdefault(listed["replication_group"], []).append((model.id or "").lower())
-        if (model.id or "").lower() not in in_run:
-            others.append(model)
-    read = {model.id.lower(): item for model, item in asr_items.read(vault, others)}
-    result = {}
-    for group, arm_ids in members.items():
-        for arm_id in arm_ids:
-            entry = in_run.get(arm_id)
-            item = entry["item"] if entry else read[arm_id]
-            result.setdefault(group, []).append({
-                "name": item["name"], "id": item["id"], "os_type": item.get("os_type"),
-                "disk_count": item.get("disk_count") or 0, "stage": item.get("failback_stage"), "in_run": entry is not None,
-                "item": item})
-    return result
+    """``asr.items.group_members`` of the run's items (see there): rules replication_group and replication_group_whole,
+    and placement's sizing of a group."""
+    return asr_items.group_members(vault, [e["item"] for e in entries if e.get("item")])
 
 
 def _plans(vault, entries, params):

@@ -8,7 +8,7 @@ recovery plans judged as a whole. Each spec trips its rule; the default site tri
 
 import json
 
-from conftest import run_module, run_playbook
+from conftest import lab_requests, run_module, run_playbook
 from test_readiness import UNGROUPED, blockers, check, tripped
 
 MT_WIN01_AT_56 = {"vcenter": {"datacenters": [{"name": "DC1", "vms": [{
@@ -111,3 +111,24 @@ def test_a_blocked_plan_leaves_no_vm_ready(full_lab):
     assert tripped(result, "fails_back_together") == ["web01"]  # on the Linux master target, blocked with its plan
     assert [v["ready"] for v in result["verdicts"]] == [False] * 4
     assert result["summary"]["ready"] == 0
+
+
+def test_reprotect_places_a_group_whole_with_its_members_outside_the_plan(full_lab):
+    # preflight off: the reprotect's own automatic placement must size rg-app with db01 too (outside rp-app), so
+    # mt-win01 at 56 disks cannot take it; sized from app02 alone (2 disks) it would have gone ahead
+    lab = full_lab("group-split-plan.yml", MT_WIN01_AT_56)
+    env = lab.env()
+
+    def writes():
+        # ARM's mutating requests (the AAD token POST is not one)
+        return sum(n for call, n in lab_requests(lab).items()
+                   if not call.startswith("GET ") and call.split(" ", 1)[1].lower().startswith("/subscriptions/"))
+
+    before = writes()
+    rc, result = run_module("reprotect", {"direction": "to_onprem", "recovery_plan": "rp-app", "poll_interval": 0.5},
+                            env=env)
+    assert rc != 0, result
+    assert "replication group rg-app (app02, db01)" in result["msg"] and "5 more disk" in result["msg"], result["msg"]
+    state = lab.azure.state()["items"]
+    assert state["app02"]["stage"] == "running_in_azure" and state["app02"]["current_job"] is None
+    assert writes() == before, lab_requests(lab)

@@ -298,3 +298,32 @@ def by_vm(vault, names):
     """``{VM name: normalized item}`` for VM (friendly) ``names``, each read once (:func:`select`: one GET per item,
     the list says too little to derive a stage); raises naming a VM no item protects."""
     return {item["name"]: item for _model, item in select(vault, vms=list(dict.fromkeys(names)))}
+
+
+def group_members(vault, in_run):
+    """``{replication group: [{name, id, os_type, disk_count, stage, in_run, item}]}``: every member of each replication
+    group an item of ``in_run`` (normalized items of the run) belongs to, from the vault's item list (cached); a member
+    the run does not hold is read with a GET (the list leaves its disks, stage facts and master target empty:
+    tests/recorded/asr fact 2) - no GET when the run holds whole groups. ``{}`` when no item is in a group."""
+    held = {(item["id"] or "").lower(): item for item in in_run}
+    wanted = {item["replication_group"] for item in in_run if item.get("replication_group")}
+    if not wanted:
+        return {}
+    members, others = {}, []
+    for model in vault.items():
+        listed = normalize(model)
+        if listed["replication_group"] not in wanted:
+            continue
+        members.setdefault(listed["replication_group"], []).append((model.id or "").lower())
+        if (model.id or "").lower() not in held:
+            others.append(model)
+    read_now = {model.id.lower(): item for model, item in read(vault, others)}
+    result = {}
+    for group, arm_ids in members.items():
+        for arm_id in arm_ids:
+            item = held.get(arm_id) or read_now[arm_id]
+            result.setdefault(group, []).append({
+                "name": item["name"], "id": item["id"], "os_type": item.get("os_type"),
+                "disk_count": item.get("disk_count") or 0, "stage": item.get("failback_stage"), "in_run": arm_id in held,
+                "item": item})
+    return result

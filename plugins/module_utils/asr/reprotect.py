@@ -160,7 +160,9 @@ def _check_groups(selected, names):
 
 def auto_place(vault, selected, names, now=None):
     """Choose a master target for every VM that has none (placement by OS, datastore reach and the
-    60-disk budget, one per replication group); returns names with the choices as placements.
+    60-disk budget, one per replication group, sized with the group's members outside the selection and sent to the
+    master target already holding some of them: ``placement.companions``); returns names with the choices as
+    placements.
 
     A master target whose agent's last heartbeat (the fabric's ``lastHeartbeat``) is known and older than the
     preflight's default limit is skipped, and a refusal says why (``rules.master_target_running``; this step reads no vSphere,
@@ -171,8 +173,9 @@ def auto_place(vault, selected, names, now=None):
         return names, []
     details = _fabric_details(vault, unplaced[0][0])[1]
     now = now or asr_fabric.now_utc()
-    master_targets = []
+    master_targets, by_id = [], {}
     for mt in details.master_target_servers or []:
+        by_id[(mt.id or "").lower()] = mt.name
         age = asr_fabric.age_seconds(getattr(mt, "last_heartbeat", None), now)
         # an unknown heartbeat is the preflight's to judge (mt_heartbeat); a known stale one rules the master target out
         broken = rules.master_target_running(mt.name, None, age, rules.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS) if (
@@ -185,7 +188,13 @@ def auto_place(vault, selected, names, now=None):
             "disk_count": item["disk_count"],
             "datastores": [_place(names, item["name"])["datastore"]] if _place(names, item["name"])["datastore"]
             else item["onprem"]["datastores"]} for _model, item in unplaced]
+    # a replication group is placed whole: its members outside the selection count too (asr.items.group_members)
+    todo = [item for _model, item in unplaced]
+    vms += placement.companions(todo, asr_items.group_members(vault, [item for _model, item in selected]),
+                                lifecycle.stages_of("reprotect_to_onprem"), by_id)
     choice, problems = placement.place(vms, master_targets)
+    placing = {item["name"] for item in todo}
+    choice = {vm: mt for vm, mt in choice.items() if vm in placing}
     placements = {vm: dict(spec) for vm, spec in (names.get("placements") or {}).items()}
     for vm, mt in choice.items():
         placements.setdefault(vm, {})["master_target"] = mt

@@ -16,7 +16,7 @@ host.
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts, limits, options
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts, limits, options, stages
 
 
 def names_for(given, vm):
@@ -27,6 +27,35 @@ def names_for(given, vm):
     chosen = {key: given.get(key) for key in options.PLACEMENT_KEYS}
     chosen.update({k: v for k, v in ((given.get("placements") or {}).get(vm) or {}).items() if v is not None})
     return chosen
+
+
+def companions(todo, groups, waiting, master_target_by_id):
+    """The members of the replication groups of ``todo`` that placement must count though it does not place them:
+    a group fails back through one master target, whole (docs: "all VMs of a replication group must use the same
+    master target").
+
+    ``todo``: the normalized items being placed ({name, replication_group, ...}); ``groups``: {group: [{name, stage,
+    in_run, os_type, disk_count, item}]} (``asr.items.group_members``); ``waiting``: the stages of a member still to
+    reprotect; ``master_target_by_id``: {lower-case master target id: name}. Returns :func:`place`'s ``vms`` entries:
+    a member outside the run still to reprotect counts with its OS, disks and datastores; a member already
+    reprotected (a failback item whose ``masterTargetId`` is a known master target) pins the group to that master
+    target (``fixed_master_target``) and adds no disks (its disks are already attached there)."""
+    placing = {item["name"] for item in todo}
+    result = []
+    for group in sorted({item["replication_group"] for item in todo if item.get("replication_group")}):
+        for member in (groups or {}).get(group) or []:
+            if member["name"] in placing:
+                continue
+            item = member["item"]
+            held_by = master_target_by_id.get((item.get("onprem", {}).get("master_target_id") or "").lower())
+            if item.get("provider") in stages.FAILBACK and held_by:
+                result.append({"name": member["name"], "os_type": member["os_type"], "group": group, "disk_count": 0,
+                               "alternate": False, "memory_mb": None, "datastores": [], "fixed_master_target": held_by})
+            elif not member["in_run"] and member["stage"] in waiting and item.get("provider") not in stages.MODERN_FORWARD:
+                result.append({"name": member["name"], "os_type": member["os_type"], "group": group,
+                               "disk_count": member["disk_count"], "alternate": False, "memory_mb": None,
+                               "datastores": list(item["onprem"]["datastores"])})
+    return result
 
 
 def _units(vms):
@@ -51,7 +80,8 @@ def _host_problem(mt, members, needed):
 
 def place(vms, master_targets, limit=limits.MASTER_TARGET_DISK_LIMIT):
     """``vms``: [{name, os_type, datastores, disk_count, group, alternate (created on the master target's host),
-    memory_mb}]; ``master_targets``: [{name, os_type, datastores, disk_count, unusable (why it cannot serve now, or
+    memory_mb, fixed_master_target (optional: a member already on that master target, so its unit goes there or
+    nowhere)}]; ``master_targets``: [{name, os_type, datastores, disk_count, unusable (why it cannot serve now, or
     None), host (``domain.hosts``' host shape, optional)}]. Returns ``(choice {vm name: master target name},
     problems)``; a problem names every master target skipped and why."""
     used = {mt["name"]: mt["disk_count"] for mt in master_targets}
@@ -70,21 +100,28 @@ def place(vms, master_targets, limit=limits.MASTER_TARGET_DISK_LIMIT):
                 label, ", ".join(sorted(os_types))))
             continue
         os_type = os_types.pop()
+        fixed = sorted({m["fixed_master_target"] for m in members if m.get("fixed_master_target")})
+        if len(fixed) > 1:
+            problems.append("%s is already split across master targets %s; one master target serves a whole group: "
+                            "disable and re-enable replication of the members on the wrong one." % (label, ", ".join(fixed)))
+            continue
         skipped = {}
         for mt in master_targets:
             why = mt.get("unusable") or _host_problem(mt, members, needed)
             if why:
                 skipped[mt["name"]] = why
         fits = [mt for mt in master_targets
-                if mt["name"] not in skipped and (mt.get("os_type") or "").lower() == os_type
+                if mt["name"] not in skipped and (not fixed or mt["name"] == fixed[0])
+                and (mt.get("os_type") or "").lower() == os_type
                 and needed <= set(mt["datastores"]) and used[mt["name"]] + disks <= limit]
         if not fits:
             listed = "; ".join("%s %s, %d/%d disks, reaches %s%s" % (
                 mt["name"], mt.get("os_type"), used[mt["name"]], limit, ", ".join(mt["datastores"]) or "nothing",
                 ", skipped: %s" % skipped[mt["name"]] if mt["name"] in skipped else "") for mt in master_targets)
             problems.append("No master target can take %s: it needs a %s master target whose host reaches %s with room "
-                            "for %d more disk(s) (master targets: %s)." % (
+                            "for %d more disk(s)%s (master targets: %s)." % (
                                 label, os_type or "matching", ", ".join(sorted(needed)) or "its datastores", disks,
+                                ", and it must be %s, which already holds members of the group" % fixed[0] if fixed else "",
                                 listed or "none"))
             continue
         best = max(fits, key=lambda mt: (limit - used[mt["name"]], mt["name"]))

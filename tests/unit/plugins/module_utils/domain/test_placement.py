@@ -44,3 +44,47 @@ def test_disk_budget_is_shared_between_vms_placed_in_one_run():
            {"name": "m2", "os_type": "Windows", "datastores": ["vmfs-01"], "disk_count": 45}]
     choice, problems = placement.place([vm("a", disks=15), vm("b", disks=15)], mts)
     assert problems == [] and choice == {"a": "m1", "b": "m2"}
+
+
+def member(name, stage, in_run=False, provider="InMageAzureV2", mt_id=None, disks=3, datastores=("vmfs-01",)):
+    item = {"name": name, "provider": provider, "onprem": {"datastores": list(datastores), "master_target_id": mt_id}}
+    return {"name": name, "stage": stage, "in_run": in_run, "os_type": "Windows", "disk_count": disks, "item": item}
+
+
+WAITING = ("running_in_azure",)
+BY_ID = {"mt-win02-id": "mt-win02"}
+
+
+def test_companions_count_the_members_outside_the_run_still_to_reprotect():
+    groups = {"g": [member("app", "running_in_azure", in_run=True), member("db", "running_in_azure"),
+                    member("old", "failback_committed"), member("rcm", "running_in_azure", provider="InMageRcm")]}
+    found = placement.companions([{"name": "app", "replication_group": "g"}], groups, WAITING, BY_ID)
+    # db counts with its disks and datastores; a member past the reprotect, or a modernized one (no master target), not
+    assert found == [{"name": "db", "os_type": "Windows", "group": "g", "disk_count": 3, "alternate": False,
+                      "memory_mb": None, "datastores": ["vmfs-01"]}]
+    assert placement.companions([{"name": "x", "replication_group": None}], groups, WAITING, BY_ID) == []
+
+
+def test_a_group_member_already_on_a_master_target_pins_the_group_there():
+    groups = {"g": [member("app", "running_in_azure", in_run=True),
+                    member("db", "replicating_to_onprem", in_run=True, provider="InMage", mt_id="MT-WIN02-ID")]}
+    found = placement.companions([{"name": "app", "replication_group": "g"}], groups, WAITING, BY_ID)
+    assert [(f["name"], f["fixed_master_target"], f["disk_count"]) for f in found] == [("db", "mt-win02", 0)]
+    # mt-win01 has the most room, but the group is on mt-win02 already
+    choice, problems = placement.place([vm("app", group="g"), *found], MTS)
+    assert problems == [] and choice["app"] == "mt-win02"
+
+
+def test_a_group_pinned_to_a_full_or_unreachable_master_target_is_refused_naming_it():
+    pinned = dict(vm("db", disks=0, group="g"), fixed_master_target="mt-win02")
+    choice, problems = placement.place([vm("app", disks=11, group="g"), pinned], MTS)
+    assert choice == {} and "it must be mt-win02, which already holds members of the group" in problems[0], problems
+    far = placement.place([vm("app", datastores=["vmfs-02"], group="g"), pinned], MTS)
+    assert far[0] == {} and "mt-win02" in far[1][0]
+
+
+def test_a_group_already_split_across_master_targets_is_refused():
+    a = dict(vm("a", disks=0, group="g"), fixed_master_target="mt-win01")
+    b = dict(vm("b", disks=0, group="g"), fixed_master_target="mt-win02")
+    choice, problems = placement.place([vm("c", group="g"), a, b], MTS)
+    assert choice == {} and "already split across master targets mt-win01, mt-win02" in problems[0]
