@@ -23,3 +23,31 @@ for module in $modules; do
   fi
 done
 echo "installed the artifact and rendered the docs of $(wc -w <<<"$modules") module(s)"
+
+# The execution environment (execution-environment.yml) installs this artifact: ansible-builder writes the build
+# context (no container engine needed for that); check it pins its base image and installs the artifact just built,
+# not a collection from a Galaxy server.
+mkdir -p build/ee
+cp "$tarball" build/ee/siterecovery-failback.tar.gz
+ansible-builder create -f execution-environment.yml --context "$work/ee" >/dev/null
+containerfile=$work/ee/Containerfile
+[ -f "$containerfile" ] || containerfile=$work/ee/Dockerfile
+base=$(sed -n 's/^ARG EE_BASE_IMAGE="\(.*\)"$/\1/p' "$containerfile")
+case "$base" in
+  ""|*:latest|*[!0-9a-z.:@/_-]*) echo "build: the execution environment's base image is not pinned: '$base'" >&2; exit 1 ;;
+  *:*|*@sha256:*) ;;
+  *) echo "build: the execution environment's base image has no tag or digest: '$base'" >&2; exit 1 ;;
+esac
+if ! cmp -s "$tarball" "$work/ee/_build/collections/siterecovery-failback.tar.gz"; then
+  echo "build: the execution environment's context does not hold the artifact just built" >&2; exit 1
+fi
+python - "$work/ee/_build/requirements.yml" <<'PY'
+import sys, yaml
+wanted = yaml.safe_load(open(sys.argv[1]))["collections"]
+ours = [c for c in wanted if "siterecovery" in c["name"]]
+if ours != [{"name": "/build/collections/siterecovery-failback.tar.gz", "type": "file"}]:
+    sys.exit("build: the execution environment must install the built artifact, not %r" % ours)
+PY
+grep -q '^azure-storage-blob' "$work/ee/_build/requirements.txt" \
+  || { echo "build: the execution environment's Python requirements miss requirements.txt" >&2; exit 1; }
+echo "execution environment: base $base, installs $(basename "$tarball") from its build context"
