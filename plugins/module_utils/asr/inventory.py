@@ -170,27 +170,40 @@ def with_ages(records, now=None):
     return result
 
 
+def _counts(names):
+    counts = {}
+    for name in names:
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
+    return counts
+
+
 def host_names(records):
     """``[(host name, record)]``: the host name is the VM name (what the failback roles take in ``<prefix>vms``).
 
     Where it cannot be: a name with white space or a character host patterns give a meaning to (``, : ! & * ? [ ]
     ~ \\ / ' " =``) has each replaced by ``_``; a name that several items share (two vaults, or an item whose
-    protection was enabled again) is suffixed ``_<item ARM name>`` for each of them. ``asr_vm_name`` always keeps the
-    VM name, and ``asr_host_name_changed`` says why the host name differs (``invalid_characters`` or
+    protection was enabled again) is suffixed ``_<item ARM name>`` for each of them, and, where that is not unique
+    either (the same item name in two vaults), ``_<resource group>_<vault>_<item ARM name>``. ``asr_vm_name`` always
+    keeps the VM name, and ``asr_host_name_changed`` says why the host name differs (``invalid_characters`` or
     ``duplicate_vm_name``): the roles refuse a VM name two items share, so select those by item name."""
-    counts = {}
-    for entry in records:
-        key = _PATTERN_CHARACTERS.sub("_", entry["asr_vm_name"] or entry["asr_item_name"])
-        counts[key.lower()] = counts.get(key.lower(), 0) + 1
+    def clean(text):
+        return _PATTERN_CHARACTERS.sub("_", text or "")
+
+    base = [clean(entry["asr_vm_name"] or entry["asr_item_name"]) for entry in records]
+    counts = _counts(base)
+    first = [name if counts[name.lower()] == 1 else "%s_%s" % (name, clean(entry["asr_item_name"]))
+             for name, entry in zip(base, records)]
+    again = _counts(first)
     named = []
-    for entry in records:
+    for name, candidate, entry in zip(base, first, records):
         original = entry["asr_vm_name"] or entry["asr_item_name"]
-        name = _PATTERN_CHARACTERS.sub("_", original)
         reason = "invalid_characters" if name != original else None
-        if counts[name.lower()] > 1:
-            name = "%s_%s" % (name, _PATTERN_CHARACTERS.sub("_", entry["asr_item_name"]))
+        if candidate != name:
             reason = "duplicate_vm_name"
-        named.append((name, dict(entry, asr_host_name_changed=reason)))
+            if again[candidate.lower()] > 1:
+                candidate = "%s_%s_%s_%s" % (name, clean(entry.get("asr_resource_group")), clean(entry.get("asr_vault")),
+                                             clean(entry["asr_item_name"]))
+        named.append((candidate, dict(entry, asr_host_name_changed=reason)))
     return named
 
 
