@@ -94,7 +94,7 @@ options:
   ca_bundle:
     description:
       - A PEM bundle of CAs to verify the TLS certificates of the authority and Resource Manager
-        (a TLS-inspecting proxy, Azure Stack Hub). TLS is always verified: no option turns it off.
+        (a TLS-inspecting proxy, Azure Stack Hub). TLS is always verified; no option turns it off.
       - If not set, the value of E(AZURE_CA_BUNDLE) is used.
     type: path
 notes:
