@@ -19,6 +19,14 @@ from ansible_collections.siterecovery.failback.tests.unit.plugins.modules.test_v
 )
 
 
+@pytest.fixture
+def as_a_module(monkeypatch):
+    """Warnings recorded as a module records them (once the controller's code is imported in the test process, e.g.
+    the action plugin, ansible-core would hand them to the controller's display instead)."""
+    from ansible.module_utils import _internal
+    monkeypatch.setattr(_internal, "is_controller", False)
+
+
 def warning_texts(result):
     """The module's warnings as text (ansible-core 2.19 returns each as a WarningSummary with its event's msg)."""
     return [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings", [])]
@@ -54,7 +62,7 @@ def test_run_options_action_reads_defaults_over_environment(defaults, environ, o
 
 
 @pytest.mark.parametrize("validate_certs, warned", [(False, True), (True, False)])
-def test_a_connecting_module_warns(capsys, validate_certs, warned):
+def test_a_connecting_module_warns(capsys, as_a_module, validate_certs, warned):
     args = {"hostname": "vc.lab", "username": "bob", "password": "Sup3rS3cret!", "validate_certs": validate_certs}
     with mock.patch(CONNECT, return_value=FakeClient(0)) as connect:
         failed, result = run_module(vsphere_connection_info.main, args, capsys)
@@ -63,7 +71,7 @@ def test_a_connecting_module_warns(capsys, validate_certs, warned):
     assert len(warnings) == (1 if warned else 0)
 
 
-def test_a_failed_connection_still_warns(capsys):
+def test_a_failed_connection_still_warns(capsys, as_a_module):
     from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
     args = {"hostname": "vc.lab", "username": "bob", "password": "Sup3rS3cret!", "validate_certs": False}
     with mock.patch(CONNECT, side_effect=VSphereError("Cannot reach vc.lab:443")):
