@@ -24,7 +24,9 @@ def as_a_module(monkeypatch):
     """Warnings recorded as a module records them (once the controller's code is imported in the test process, e.g.
     the action plugin, ansible-core would hand them to the controller's display instead)."""
     from ansible.module_utils import _internal
+    from ansible.module_utils.common import warnings
     monkeypatch.setattr(_internal, "is_controller", False)
+    warnings._global_warnings.clear()  # pylint: disable=protected-access  # one module run per process, as in Ansible
 
 
 def warning_texts(result):
