@@ -88,6 +88,26 @@ def choose_source(params, which=shutil.which):
     return "cli" if which("az") else "msi"
 
 
+def skip_user_realm_discovery(authority_host, msal_authority=None):
+    """Before a password grant MSAL asks ``https://<host>/common/userrealm/<user>`` whether the account is federated,
+    with the authority's host name but without its port (msal.authority.Authority.user_realm_discovery): a custom
+    authority on another port than 443 (Azure Stack Hub behind a non-standard port, a test authority) would be asked
+    on port 443 and the sign-in fail with "connection refused". For such an authority MSAL is told to skip the
+    question (its own list of hosts without user realm discovery), so the account is signed in as a managed (cloud)
+    account - the only kind the password grant serves there. Returns whether it was skipped."""
+    from urllib.parse import urlparse
+    parsed = urlparse(authority_host or "")
+    if not parsed.hostname or parsed.port in (None, 443):
+        return False
+    try:
+        if msal_authority is None:
+            from msal import authority as msal_authority
+        msal_authority.Authority._domains_without_user_realm_discovery.add(parsed.hostname)  # pylint: disable=protected-access
+    except (ImportError, AttributeError):  # another MSAL: it then asks port 443, and says so if that fails
+        return False
+    return True
+
+
 def build_credential(params, endpoints, identity=None, which=shutil.which):
     """Return (credential, source) for params against endpoints (see cloud.resolve)."""
     identity = identity or _identity()
@@ -107,6 +127,8 @@ def build_credential(params, endpoints, identity=None, which=shutil.which):
                                                     password=params.x509_certificate_password, **common)
     elif source == "password":
         # AAD's resource owner password grant through a public client; refused by AAD for accounts with MFA enforced
+        if endpoints.custom:
+            skip_user_realm_discovery(endpoints.authority_host)
         credential = identity.UsernamePasswordCredential(params.client_id or PUBLIC_CLIENT_ID, params.ad_user,
                                                          params.ad_password, tenant_id=params.tenant or USER_TENANT,
                                                          **common)

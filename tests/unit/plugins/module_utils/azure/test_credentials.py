@@ -139,3 +139,19 @@ def test_params_repr_hides_secrets():
     text = repr(p(tenant="t", client_id="c", secret="hunter2", x509_certificate_password="pw2", ad_user="u@c.com",
                   ad_password="pw3"))
     assert "hunter2" not in text and "pw2" not in text and "pw3" not in text and "u@c.com" in text
+
+
+def test_user_realm_discovery_is_skipped_only_for_an_authority_on_another_port():
+    class Authority:
+        _domains_without_user_realm_discovery = set()
+
+    class Msal:
+        pass
+
+    Msal.Authority = Authority
+    assert credentials.skip_user_realm_discovery("https://127.0.0.1:9443", Msal) is True
+    assert Authority._domains_without_user_realm_discovery == {"127.0.0.1"}
+    assert credentials.skip_user_realm_discovery("https://login.microsoftonline.com", Msal) is False
+    assert credentials.skip_user_realm_discovery("https://adfs.contoso.com:443", Msal) is False
+    assert credentials.skip_user_realm_discovery("https://x.example:8443", object()) is False  # no such MSAL internals
+    assert Authority._domains_without_user_realm_discovery == {"127.0.0.1"}
