@@ -120,7 +120,7 @@ class ActionModule(ActionBase):
                                            task_vars=task_vars))
         warning = vsphere_tls_warning(self._vsphere_defaults(templar), os.environ)
         if warning:  # once at the start of every run (each module that connects says it again)
-            result["warnings"] = list(result.get("warnings") or []) + [warning]
+            result["warnings"] = [*(result.get("warnings") or []), warning]
         return result
 
     def _vsphere_defaults(self, templar):

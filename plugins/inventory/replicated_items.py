@@ -30,11 +30,12 @@ description:
     without its type.
   - Host names are the VM names. A VM name with white space or a character host patterns give a meaning to
     (comma, colon, C(!), C(&), C(*), C(?), brackets, C(~), slashes, quotes, C(=)) has each replaced by C(_); a VM
-    name several items share (two vaults, or an item whose protection was enabled again) becomes C(<name>_<item ARM name>) for each. C(asr_vm_name) always holds
-    the VM name and C(asr_host_name_changed) the reason (V(invalid_characters), V(duplicate_vm_name)) or null; the
-    roles refuse a VM name two items share.
-  - Hosts get C(ansible_connection=local) (O(local_connection)), because a host stands for a replicated item, and every task
-    of a failback runs on the controller.
+    name several items share (two vaults, or an item whose protection was enabled again) becomes
+    C(<name>_<item ARM name>) for each (C(<name>_<resource group>_<vault>_<item ARM name>) where two vaults hold the
+    same item name). C(asr_vm_name) always holds the VM name and C(asr_host_name_changed) the reason
+    (V(invalid_characters), V(duplicate_vm_name)) or null; the roles refuse a VM name two items share.
+  - Hosts get C(ansible_connection=local) (O(local_connection)), because a host stands for a replicated item, and
+    every task of a failback runs on the controller.
   - No credential, token or secret is put in a host variable or in the cache; the cache holds the records without
     their ages, which are computed when the inventory is read.
 author:
@@ -149,8 +150,9 @@ def vaults_of(resource_group, vault_name, vaults):
     wanted = []
     if resource_group or vault_name:
         if not (resource_group and vault_name):
+            missing = "vault_name" if resource_group else "resource_group"
             raise ValueError("resource_group and vault_name go together (AZURE_SITE_RECOVERY_RESOURCE_GROUP, "
-                             "AZURE_SITE_RECOVERY_VAULT): %s is missing." % ("vault_name" if resource_group else "resource_group"))
+                             "AZURE_SITE_RECOVERY_VAULT): %s is missing." % missing)
         wanted.append((resource_group, vault_name))
     for index, entry in enumerate(vaults or []):
         if not isinstance(entry, dict) or not entry.get("resource_group") or not entry.get("vault_name"):
@@ -228,12 +230,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 continue
             self.inventory.add_host(host)
             if self.get_option("local_connection"):
-                variables = dict(variables, ansible_connection="local")
+                variables["ansible_connection"] = "local"
             for key, value in variables.items():
                 self.inventory.set_variable(host, key, value)
-            for group in asr_inventory.group_names(variables):
-                group = self.inventory.add_group(self._sanitize_group_name(group))
-                self.inventory.add_child(group, host)
+            for name in asr_inventory.group_names(variables):
+                self.inventory.add_child(self.inventory.add_group(self._sanitize_group_name(name)), host)
             self._set_composite_vars(self.get_option("compose"), variables, host, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), variables, host, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, host, strict=strict)

@@ -166,7 +166,7 @@ def test_awx_user_name_and_password_credential(full_lab, tmp_path):
     assert user["password"] not in json.dumps(listing) and user["password"] not in stderr
 
     # a module takes the same form
-    argv, full_env = playbook_command("preflight", {}, env)
+    _argv, full_env = playbook_command("preflight", {}, env)
     module = subprocess.run([os.path.join(sys.prefix, "bin", "ansible"), "localhost", "-i", "localhost,", "-c", "local",
                              "-e", "ansible_python_interpreter=" + sys.executable, "-m",
                              "siterecovery.failback.azure_connection_info"],

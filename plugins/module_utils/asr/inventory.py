@@ -123,7 +123,7 @@ def record(vault, model, memberships, master_targets=None, points=None):
         "asr_os_type": item["os_type"],
         "asr_source_type": source_type(item),
         "asr_recovery_plans": sorted({name for name, _group in plans}),
-        "asr_boot_groups": {name: group for name, group in plans},
+        "asr_boot_groups": dict(plans),
         "asr_replication_group": item["replication_group"],
         "asr_replication_group_id": item["replication_group_id"],
         "asr_azure_vm_id": azure_vm_id,
@@ -192,18 +192,19 @@ def host_names(records):
     base = [clean(entry["asr_vm_name"] or entry["asr_item_name"]) for entry in records]
     counts = _counts(base)
     first = [name if counts[name.lower()] == 1 else "%s_%s" % (name, clean(entry["asr_item_name"]))
-             for name, entry in zip(base, records)]
+             for name, entry in zip(base, records, strict=True)]
     again = _counts(first)
     named = []
-    for name, candidate, entry in zip(base, first, records):
+    for name, candidate, entry in zip(base, first, records, strict=True):
         original = entry["asr_vm_name"] or entry["asr_item_name"]
         reason = "invalid_characters" if name != original else None
+        host = candidate
         if candidate != name:
             reason = "duplicate_vm_name"
             if again[candidate.lower()] > 1:
-                candidate = "%s_%s_%s_%s" % (name, clean(entry.get("asr_resource_group")), clean(entry.get("asr_vault")),
-                                             clean(entry["asr_item_name"]))
-        named.append((candidate, dict(entry, asr_host_name_changed=reason)))
+                host = "%s_%s_%s_%s" % (name, clean(entry.get("asr_resource_group")), clean(entry.get("asr_vault")),
+                                        clean(entry["asr_item_name"]))
+        named.append((host, dict(entry, asr_host_name_changed=reason)))
     return named
 
 

@@ -70,9 +70,10 @@ def choose_source(params, which=shutil.which):
         return "certificate"
     if params.ad_user or params.ad_password:
         if not (params.ad_user and params.ad_password):
+            missing, variable, given = (("ad_password", "AZURE_PASSWORD", "ad_user") if params.ad_user
+                                        else ("ad_user", "AZURE_AD_USER", "ad_password"))
             raise AzureError("Incomplete user credential: %s missing (option %s, or %s), or remove %s." % (
-                ("ad_password", "ad_password", "AZURE_PASSWORD", "ad_user") if params.ad_user
-                else ("ad_user", "ad_user", "AZURE_AD_USER", "ad_password")), option="ad_password" if params.ad_user else "ad_user")
+                missing, missing, variable, given), option=missing)
         return "password"
     # A client_id alone names a user-assigned managed identity; anything more is a half-given principal.
     if source == "env" or params.tenant or params.secret or params.x509_certificate_path:
@@ -150,7 +151,8 @@ _DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0
 def validate(params, exists=os.path.exists):
     """Refuse, before any request, configuration Azure would refuse later or silently read another way.
 
-    Checked: ``ad_user`` a user principal name (``user@domain``); ``subscription_id`` given and a GUID (ARM subscription ids are GUIDs); ``tenant`` a GUID or a verified
+    Checked: ``ad_user`` a user principal name (``user@domain``);
+    ``subscription_id`` given and a GUID (ARM subscription ids are GUIDs); ``tenant`` a GUID or a verified
     domain name (AAD accepts both in the authority URL); ``client_id`` a GUID (an application / managed identity
     client id); ``cloud_environment`` a known cloud and ``arm_endpoint`` / ``authority_host`` https URLs of a host
     (cloud.resolve); ``ca_bundle`` an existing file. Returns the endpoints (cloud.Endpoints); raises one AzureError

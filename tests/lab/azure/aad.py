@@ -10,9 +10,9 @@ import base64
 import datetime
 import json
 import secrets
-import urllib.parse
 import threading
 import time
+import urllib.parse
 import uuid
 
 from .server import ArmError, Response

@@ -48,8 +48,6 @@ def collection_loader():
     _AnsibleCollectionFinder._remove()  # pylint: disable=protected-access
 
 
-
-
 class Pager(list):
     pass
 
@@ -191,7 +189,8 @@ def test_classic_list(tmp_path, monkeypatch):
         "protected_to_azure", "Windows", "vmware_vm")
     # the list's targetVmId ends in ".../virtualMachines/" (empty name): the id is built from the recorded
     # recoveryAzureVMName and recoveryAzureResourceGroupId
-    assert forward["asr_azure_vm_id"].endswith("/resourceGroups/PwsTestRG/providers/Microsoft.Compute/virtualMachines/V2A-W2K19-202")
+    assert forward["asr_azure_vm_id"].endswith(
+        "/resourceGroups/PwsTestRG/providers/Microsoft.Compute/virtualMachines/V2A-W2K19-202")
     # a classic item without a user replication group has its own id as group name: no group
     assert forward["asr_replication_group"] is None
     assert not [g for g in groups_of(inventory, "V2A-W2K19-202") if "replication_group" in g]
@@ -200,7 +199,7 @@ def test_classic_list(tmp_path, monkeypatch):
 def test_details_read_os_master_target_disks_and_points(tmp_path, monkeypatch):
     listed = models_of("item", CLASSIC)
     got = sdk("item", body("item_get.InMage.UnplannedFailoverCommitted.V2ATestReprotect"))
-    forward = [m for m in listed if m.properties.friendly_name == "V2A-W2K19-202"][0]
+    forward = next(m for m in listed if m.properties.friendly_name == "V2A-W2K19-202")
     gets = {got.name: got, forward.name: forward}
     fabric = models_of("fabric", "fabric_get.VMware.healthy.v2aFailbackReprotect")
     when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=12)
@@ -306,7 +305,7 @@ def test_refusals_name_the_option(tmp_path, monkeypatch, config, words):
 
 
 def test_an_azure_error_names_the_vault(tmp_path, monkeypatch):
-    AzureError = M["errors"].AzureError  # noqa: N806  # the class the plugin catches
+    AzureError = M["errors"].AzureError  # the class the plugin catches
 
     class Failing(Client):
         def __init__(self):
