@@ -8,7 +8,7 @@ Reads, per vault, in a number of calls that does not grow with the number of ite
 per page of the service's page size), the recovery plan list and, with ``details``, the fabric list. Every fact is
 taken from the list where the list carries it (tests/recorded/asr, fact 2: the list leaves some provider details
 empty); ``details=True`` adds one GET and one recovery-point list per item (at most ``vault.MAX_PARALLEL_READS`` at
-once) for the facts only those carry - :data:`DETAIL_VARIABLES`.
+once) for the facts only those carry.
 
 A record is plain JSON data (it is what the inventory cache stores): ages are not in it, they are computed from the
 times at the moment the inventory is built (:func:`with_ages`)."""
@@ -29,16 +29,10 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr.item_inf
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import parallel
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import stages
 
-# host variables whose value needs ``details`` for some providers (the item list leaves them empty there):
-# the OS of a classic failback item (InMage osDetails), its master target (masterTargetId), and every recovery point
-# of the failback direction (listed per item only) and the type of any point
-DETAIL_VARIABLES = {
-    "asr_os_type": "classic failback items (InMage): the list leaves osDetails empty",
-    "asr_master_target": "classic failback items (InMage): the list leaves masterTargetId empty",
-    "asr_latest_recovery_point": "failback items (InMage, InMageRcmFailback), and the point type of every item: recovery "
-                                 "points are listed per item",
-    "asr_disk_count": "every provider: the list leaves protectedDisks empty",
-}
+# Host variables the item list leaves empty for some providers, read with ``details`` (plugin DOCUMENTATION says the
+# same): asr_os_type and asr_master_target of classic failback items (InMage osDetails, masterTargetId), asr_disk_count
+# of every item (protectedDisks), asr_latest_recovery_point of failback items and the type of every point (recovery
+# points are listed per item).
 
 # characters a host pattern (--limit, hosts:) gives a meaning to, and white space
 _PATTERN_CHARACTERS = re.compile(r"[\s,:!&*?\[\]~\\/'\"=]")
