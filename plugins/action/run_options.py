@@ -14,9 +14,16 @@ from __future__ import annotations
 
 import os
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options as options_domain
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.connection import tls_warning
+
+try:  # what gather_facts uses to apply module_defaults to a module it runs itself
+    from ansible.executor.module_common import _apply_action_arg_defaults
+except ImportError:  # pragma: no cover - another ansible-core: the environment alone decides
+    _apply_action_arg_defaults = None
 
 
 def collect(variables, prefix, resolve):
@@ -60,6 +67,24 @@ def on_controller(given, cwd):
     return given
 
 
+def vsphere_tls_warning(defaults, environ):
+    """The TLS warning (vsphere.connection.tls_warning) for the vSphere connection the run's modules will use, else None.
+
+    ``defaults``: the options ``module_defaults`` give a vSphere module of the collection (its group
+    ``group/siterecovery.failback.vsphere`` included), which win over ``environ`` (the controller's environment, which
+    the modules, run on the controller, inherit: VMWARE_HOST, VMWARE_VALIDATE_CERTS, VMWARE_THUMBPRINT)."""
+    def value(option, variable):
+        given = defaults.get(option)
+        return given if given not in (None, "") else environ.get(variable)
+
+    validate = value("validate_certs", "VMWARE_VALIDATE_CERTS")
+    try:
+        validate = True if validate in (None, "") else boolean(validate, strict=True)
+    except TypeError:
+        validate = True  # the module refuses a value that is not a boolean, naming it
+    return tls_warning(value("hostname", "VMWARE_HOST"), validate, value("thumbprint", "VMWARE_THUMBPRINT"))
+
+
 class ActionModule(ActionBase):
     """Reads ``prefix + option`` for every option of the run from the task's variables (templated), merges the
     options given in ``options`` over them, and runs the module on the result; check mode runs as a normal run
@@ -93,4 +118,16 @@ class ActionModule(ActionBase):
             module_args["location"] = args["location"]
         result.update(self._execute_module(module_name="siterecovery.failback.run_options", module_args=module_args,
                                            task_vars=task_vars))
+        warning = vsphere_tls_warning(self._vsphere_defaults(templar), os.environ)
+        if warning:  # once at the start of every run (each module that connects says it again)
+            result["warnings"] = [*(result.get("warnings") or []), warning]
         return result
+
+    def _vsphere_defaults(self, templar):
+        """The module_defaults a vSphere module of the collection gets in this task's play, or {}."""
+        if _apply_action_arg_defaults is None:
+            return {}
+        try:
+            return _apply_action_arg_defaults("siterecovery.failback.vsphere_connection_info", self._task, {}, templar)
+        except Exception:  # pylint: disable=broad-except  # no defaults readable: the environment decides
+            return {}

@@ -37,6 +37,9 @@ def azure_argument_spec():
         "x509_certificate_path": {"type": "path", "fallback": (env_fallback, ["AZURE_X509_CERTIFICATE_PATH"])},
         "x509_certificate_password": {"type": "str", "no_log": True,
                                       "fallback": (env_fallback, ["AZURE_X509_CERTIFICATE_PASSWORD"])},
+        "ad_user": {"type": "str", "fallback": (env_fallback, ["AZURE_AD_USER"])},
+        # not "password": modules with the vSphere options already take the vCenter password under that name
+        "ad_password": {"type": "str", "no_log": True, "fallback": (env_fallback, ["AZURE_PASSWORD"])},
         "cloud_environment": {"type": "str", "default": "AzureCloud", "fallback": (env_fallback, ["AZURE_CLOUD_ENVIRONMENT"])},
         "arm_endpoint": {"type": "str", "fallback": (env_fallback, ["AZURE_ARM_ENDPOINT"])},
         "authority_host": {"type": "str", "fallback": (env_fallback, ["AZURE_AUTHORITY_HOST"])},

@@ -50,8 +50,12 @@ class FailbackModule:
 
     def vsphere(self):
         if self._vsphere is None:
-            from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.connection import connect
-            self._vsphere = connect(argspec.vsphere_params(self.params))
+            from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.connection import connect, tls_warning
+            params = argspec.vsphere_params(self.params)
+            warning = tls_warning(params.hostname, params.validate_certs, params.thumbprint)
+            if warning:  # before connecting: a run that then fails says it too
+                self.ansible.warn(warning)
+            self._vsphere = connect(params)
         return self._vsphere
 
     def azure(self, deadline=None):

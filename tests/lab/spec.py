@@ -36,7 +36,11 @@ TIMINGS = {"job_seconds": 3.0, "agent_registration_seconds": 10.0, "initial_repl
 AZURE = {"tenant": "72f988bf-0000-4000-8000-000000000001", "client_id": "5a1f0000-0000-4000-8000-000000000002",
          "secret": "lab-secret", "subscription_id": "00000000-0000-4000-8000-000000000003", "location": "westeurope",
          # Entra ID's client-credentials tokens say expires_in 3599 (one hour less the second it took)
-         "token_lifetime_seconds": 3599}
+         "token_lifetime_seconds": 3599,
+         # users who sign in with a user name and password (the resource owner password grant, through a public
+         # client: AWX's AZURE_AD_USER / AZURE_PASSWORD); mfa: true answers as Entra ID does when MFA is enforced
+         "users": [{"name": "operator@lab.onmicrosoft.com", "password": "lab-user-password", "mfa": False},
+                   {"name": "mfa-user@lab.onmicrosoft.com", "password": "lab-mfa-password", "mfa": True}]}
 # heartbeat ages at read time in the recordings (tests/recorded/asr, fact 17): a healthy classic configuration
 # server, process server and master target 8 to 13 minutes, a vCenter 29 s, a replication appliance 0 to 2.3 min
 HEARTBEATS = {"configuration_server": 480, "process_server": 600, "master_target": 540, "vcenter": 30}

@@ -16,6 +16,12 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.errors impor
 
 AUTH_SOURCES = ("auto", "env", "cli", "msi")
 
+# The public client a user name and password sign in through when no client_id is given: the Azure CLI's, which AWX's
+# Azure inventory source and azure.azcollection use for AZURE_AD_USER / AZURE_PASSWORD (a public client, no secret)
+PUBLIC_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+# The authority tenant of a user name and password without a tenant: AAD finds the user's home tenant
+USER_TENANT = "organizations"
+
 
 @dataclass
 class AzureParams:
@@ -30,10 +36,13 @@ class AzureParams:
     arm_endpoint: str = None
     authority_host: str = None
     ca_bundle: str = None
+    ad_user: str = None
+    ad_password: str = None
 
     def __repr__(self):  # secrets never reach a traceback or a log
-        return "AzureParams(auth_source=%r, subscription_id=%r, tenant=%r, client_id=%r, cloud_environment=%r)" % (
-            self.auth_source, self.subscription_id, self.tenant, self.client_id, self.cloud_environment)
+        return ("AzureParams(auth_source=%r, subscription_id=%r, tenant=%r, client_id=%r, ad_user=%r, "
+                "cloud_environment=%r)" % (self.auth_source, self.subscription_id, self.tenant, self.client_id,
+                                           self.ad_user, self.cloud_environment))
 
 
 def _identity():
@@ -45,7 +54,11 @@ def _identity():
 
 
 def choose_source(params, which=shutil.which):
-    """Decide which credential params describe; returns one of 'secret', 'certificate', 'cli', 'msi'."""
+    """Decide which credential params describe; returns one of 'secret', 'certificate', 'password', 'cli', 'msi'.
+
+    'password' is a user name and password (``ad_user`` / ``ad_password``, AZURE_AD_USER / AZURE_PASSWORD: the second
+    form of AWX's Microsoft Azure Resource Manager credential); a complete service principal wins over it, as in
+    azure.azcollection. One of the two alone is refused naming the other."""
     source = params.auth_source or "auto"
     if source not in AUTH_SOURCES:
         raise AzureError("auth_source %r is not one of %s." % (source, ", ".join(AUTH_SOURCES)), option="auth_source")
@@ -55,6 +68,13 @@ def choose_source(params, which=shutil.which):
         return "secret"
     if params.tenant and params.client_id and params.x509_certificate_path:
         return "certificate"
+    if params.ad_user or params.ad_password:
+        if not (params.ad_user and params.ad_password):
+            missing, variable, given = (("ad_password", "AZURE_PASSWORD", "ad_user") if params.ad_user
+                                        else ("ad_user", "AZURE_AD_USER", "ad_password"))
+            raise AzureError("Incomplete user credential: %s missing (option %s, or %s), or remove %s." % (
+                missing, missing, variable, given), option=missing)
+        return "password"
     # A client_id alone names a user-assigned managed identity; anything more is a half-given principal.
     if source == "env" or params.tenant or params.secret or params.x509_certificate_path:
         missing = [name for name, value in (("tenant", params.tenant), ("client_id", params.client_id)) if not value]
@@ -62,10 +82,31 @@ def choose_source(params, which=shutil.which):
             missing.append("secret or x509_certificate_path")
         raise AzureError(
             "Incomplete service principal: %s missing (options, or AZURE_TENANT / AZURE_CLIENT_ID / "
-            "AZURE_SECRET / AZURE_X509_CERTIFICATE_PATH)." % ", ".join(missing), option="auth_source")
+            "AZURE_SECRET / AZURE_X509_CERTIFICATE_PATH), or a user name and password (AZURE_AD_USER / "
+            "AZURE_PASSWORD)." % ", ".join(missing), option="auth_source")
     if params.client_id:
         return "msi"
     return "cli" if which("az") else "msi"
+
+
+def skip_user_realm_discovery(authority_host, msal_authority=None):
+    """Before a password grant MSAL asks ``https://<host>/common/userrealm/<user>`` whether the account is federated,
+    with the authority's host name but without its port (msal.authority.Authority.user_realm_discovery): a custom
+    authority on another port than 443 (Azure Stack Hub behind a non-standard port, a test authority) would be asked
+    on port 443 and the sign-in fail with "connection refused". For such an authority MSAL is told to skip the
+    question (its own list of hosts without user realm discovery), so the account is signed in as a managed (cloud)
+    account - the only kind the password grant serves there. Returns whether it was skipped."""
+    from urllib.parse import urlparse
+    parsed = urlparse(authority_host or "")
+    if not parsed.hostname or parsed.port in (None, 443):
+        return False
+    try:
+        if msal_authority is None:
+            from msal import authority as msal_authority
+        msal_authority.Authority._domains_without_user_realm_discovery.add(parsed.hostname)  # pylint: disable=protected-access
+    except (ImportError, AttributeError):  # another MSAL: it then asks port 443, and says so if that fails
+        return False
+    return True
 
 
 def build_credential(params, endpoints, identity=None, which=shutil.which):
@@ -85,6 +126,13 @@ def build_credential(params, endpoints, identity=None, which=shutil.which):
         credential = identity.CertificateCredential(params.tenant, params.client_id,
                                                     certificate_path=params.x509_certificate_path,
                                                     password=params.x509_certificate_password, **common)
+    elif source == "password":
+        # AAD's resource owner password grant through a public client; refused by AAD for accounts with MFA enforced
+        if endpoints.custom:
+            skip_user_realm_discovery(endpoints.authority_host)
+        credential = identity.UsernamePasswordCredential(params.client_id or PUBLIC_CLIENT_ID, params.ad_user,
+                                                         params.ad_password, tenant_id=params.tenant or USER_TENANT,
+                                                         **common)
     elif source == "cli":
         credential = identity.AzureCliCredential(tenant_id=params.tenant)
     else:
@@ -96,13 +144,15 @@ def build_credential(params, endpoints, identity=None, which=shutil.which):
 
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UPN = re.compile(r"^[^@\s\\]+@[^@\s]+\.[^@\s]+$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
 
 def validate(params, exists=os.path.exists):
     """Refuse, before any request, configuration Azure would refuse later or silently read another way.
 
-    Checked: ``subscription_id`` given and a GUID (ARM subscription ids are GUIDs); ``tenant`` a GUID or a verified
+    Checked: ``ad_user`` a user principal name (``user@domain``);
+    ``subscription_id`` given and a GUID (ARM subscription ids are GUIDs); ``tenant`` a GUID or a verified
     domain name (AAD accepts both in the authority URL); ``client_id`` a GUID (an application / managed identity
     client id); ``cloud_environment`` a known cloud and ``arm_endpoint`` / ``authority_host`` https URLs of a host
     (cloud.resolve); ``ca_bundle`` an existing file. Returns the endpoints (cloud.Endpoints); raises one AzureError
@@ -118,6 +168,9 @@ def validate(params, exists=os.path.exists):
     if params.tenant and not (_GUID.match(params.tenant.strip()) or _DOMAIN.match(params.tenant.strip())):
         problems.append(("tenant", "tenant %r is neither a tenant id (GUID) nor a domain name such as "
                          "contoso.onmicrosoft.com (AZURE_TENANT)." % params.tenant))
+    if params.ad_user and not _UPN.match(params.ad_user.strip()):
+        problems.append(("ad_user", "ad_user %r is not a user principal name such as operator@contoso.com (AZURE_AD_USER): "
+                         "Entra ID signs users in by UPN; a DOMAIN\\user or bare user name is refused." % params.ad_user))
     if params.client_id and not _GUID.match(params.client_id.strip()):
         problems.append(("client_id", "client_id %r is not an application (client) id, a GUID (AZURE_CLIENT_ID): use the "
                          "app registration's or managed identity's client id, not its name." % params.client_id))

@@ -205,8 +205,9 @@ def from_exception(exc, action, obj=None):
             hint = (" The token endpoint could not be reached (%s): check authority_host / cloud_environment and the "
                     "network path (proxy, firewall) to it." % reason)
         else:
-            hint = (" Check tenant, client_id and secret (AZURE_TENANT / AZURE_CLIENT_ID / AZURE_SECRET), "
-                    "auth_source, and the authority host of your cloud.")
+            hint = (" Check tenant, client_id and secret (AZURE_TENANT / AZURE_CLIENT_ID / AZURE_SECRET), or ad_user and "
+                    "ad_password (AZURE_AD_USER / AZURE_PASSWORD; an account with MFA enforced cannot sign in with a "
+                    "password), auth_source, and the authority host of your cloud.")
     elif status == 403:
         hint = (" The identity lacks a role on this scope (Site Recovery Contributor on the vault, "
                 "Virtual Machine Contributor on the resource group).")

@@ -73,6 +73,23 @@ class PinnedContext(ssl.SSLContext):
         return tls
 
 
+def tls_warning(hostname, validate_certs, thumbprint=None):
+    """The warning every run prints while TLS verification of vCenter / ESXi is off, else None.
+
+    Off means ``validate_certs`` false without a ``thumbprint`` (a thumbprint pins the certificate: verified). AWX's
+    "VMware vCenter" credential injects ``VMWARE_VALIDATE_CERTS=False`` unless told otherwise, so a job template runs
+    unverified by default; the message says how to turn verification on, in each place the value can come from."""
+    if validate_certs or thumbprint:
+        return None
+    return ("TLS verification of %s is OFF (validate_certs false, e.g. VMWARE_VALIDATE_CERTS=False, which AWX's VMware "
+            "vCenter credential injects by default): any server that answers at that address gets the vCenter password "
+            "and is trusted with the failback. Turn it on: validate_certs true (VMWARE_VALIDATE_CERTS=True, or in the "
+            "collection's playbooks the extra variable failback_vcenter_validate_certs=true, which overrides the "
+            "credential), with the vCenter's CA in ca_file (VMWARE_CA_FILE, or failback_vcenter_ca_file) unless the "
+            "system trusts it, or pin the certificate with thumbprint (VMWARE_THUMBPRINT). See docs/credentials.md."
+            % (hostname or "vCenter"))
+
+
 def ssl_context(params):
     """The TLS context for ``params``: verified against the system store or ``ca_file``,
     pinned to ``thumbprint``, or (``validate_certs: false``) not verified at all."""

@@ -1,13 +1,18 @@
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Entra ID (AAD v2) for one tenant and one app: OpenID discovery and the client-credentials
-token endpoint. Tokens are opaque random strings with an expiry; ARM routes check them."""
+"""Entra ID (AAD v2) for one tenant and one app: OpenID discovery and the token endpoint with the client-credentials
+grant and the resource owner password grant (user name and password, through a public client: the Azure CLI's, as
+AWX and azure.azcollection use it), with the user realm discovery MSAL makes before the latter. Tokens are opaque
+random strings with an expiry; ARM routes check them."""
 
+import base64
 import datetime
+import json
 import secrets
 import threading
 import time
+import urllib.parse
 import uuid
 
 from .server import ArmError, Response
@@ -20,6 +25,10 @@ def _arm_time(epoch):
                                          when.second, "AM" if when.hour < 12 else "PM")
 
 
+# the public clients Entra ID lets sign users in with a password (no secret): the Azure CLI's
+PUBLIC_CLIENTS = ("04b07795-8ddb-461a-bbee-02f9e1bf7b46",)
+
+
 class Directory:
     """The tenant, its one confidential client, and the tokens handed out."""
 
@@ -28,6 +37,7 @@ class Directory:
         self.client_id = azure["client_id"]
         self.secret = azure["secret"]
         # the spec's azure.token_lifetime_seconds (Entra ID says expires_in 3599); the control API can change it
+        self.users = {u["name"].lower(): u for u in azure.get("users") or []}
         self.token_seconds = int(token_seconds if token_seconds is not None else azure.get("token_lifetime_seconds", 3599))
         self.tokens = {}
         self.lock = threading.Lock()
@@ -110,9 +120,41 @@ class Directory:
                 return self._aad_error(status, error, code, description)
         return None
 
+    def _check_user(self, form):
+        """An AAD error response for a bad password-grant request, or None. Error codes and texts as Entra ID sends
+        them (AADSTS700016 unknown client, 50034 unknown user, 50126 wrong password, 50076 MFA required)."""
+        user = self.users.get((form.get("username") or "").lower())
+        checks = [
+            (form.get("client_id") not in PUBLIC_CLIENTS, 400, "unauthorized_client", 700016,
+             "Application with identifier '%s' was not found in the directory '%s'." % (form.get("client_id"), self.tenant)),
+            (user is None, 400, "invalid_grant", 50034,
+             "The user account %s does not exist in the %s directory. To sign into this application, the account must be "
+             "added to the directory." % (form.get("username"), self.tenant)),
+            (user is not None and not secrets.compare_digest(form.get("password", ""), user["password"]), 400,
+             "invalid_grant", 50126, "Error validating credentials due to invalid username or password."),
+            (user is not None and user.get("mfa"), 400, "invalid_grant", 50076,
+             "Due to a configuration change made by your administrator, or because you moved to a new location, you must "
+             "use multi-factor authentication to access 'https://management.core.windows.net/'."),
+        ]
+        for failed, status, error, code, description in checks:
+            if failed:
+                return self._aad_error(status, error, code, description)
+        return None
+
+    def user_realm(self, request, user):
+        """MSAL's user realm discovery before a password grant: every lab user is a managed (cloud) account."""
+        name = urllib.parse.unquote(user)
+        domain = name.rpartition("@")[2]
+        return {"ver": "1.0", "account_type": "Managed", "domain_name": domain, "cloud_instance_name": "lab.local",
+                "cloud_audience_urn": "urn:federation:MicrosoftOnline"}
+
     def token(self, request, tenant):
         refused = self._check_tenant(tenant)
-        refused = refused or self._check_client(request.form())
+        form = request.form()
+        if not refused and form.get("grant_type") == "password":
+            refused = self._check_user(form)
+        else:
+            refused = refused or self._check_client(form)
         if refused:
             return refused
         value = secrets.token_urlsafe(48)
@@ -120,8 +162,25 @@ class Directory:
             now = time.time()
             self.tokens = {k: v for k, v in self.tokens.items() if v > now}
             self.tokens[value] = now + self.token_seconds
-        return {"token_type": "Bearer", "expires_in": self.token_seconds, "ext_expires_in": self.token_seconds,
-                "access_token": value}
+        answer = {"token_type": "Bearer", "expires_in": self.token_seconds, "ext_expires_in": self.token_seconds,
+                  "access_token": value}
+        if form.get("grant_type") == "password":
+            answer.update(self._user_tokens(request, form, int(now)))
+        return answer
+
+    def _user_tokens(self, request, form, now):
+        """What Entra ID adds for a user (MSAL builds its account from them): scope, refresh_token, id_token (a JWT;
+        the lab does not sign it, MSAL does not check signatures) and client_info (base64url {uid, utid})."""
+        def b64(data):
+            return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+        oid = str(uuid.uuid5(uuid.NAMESPACE_URL, form["username"].lower()))
+        claims = {"aud": form.get("client_id"), "iss": "%s/%s/v2.0" % (request.base_url, self.tenant), "iat": now,
+                  "nbf": now, "exp": now + self.token_seconds, "oid": oid, "sub": oid, "tid": self.tenant,
+                  "preferred_username": form["username"], "name": form["username"].partition("@")[0], "ver": "2.0"}
+        return {"scope": form.get("scope", ""), "refresh_token": secrets.token_urlsafe(48),
+                "id_token": "%s.%s." % (b64({"typ": "JWT", "alg": "none"}), b64(claims)),
+                "client_info": b64({"uid": oid, "utid": self.tenant})}
 
     # ------------------------------------------------------------------ ARM side
     def authenticate(self, request):
@@ -158,4 +217,5 @@ class Directory:
         router.add("GET", r"/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration", self.openid_configuration,
                    arm=False)
         router.add("GET", r"/common/discovery/instance", self.instance_discovery, arm=False)
+        router.add("GET", r"/common/userrealm/(?P<user>[^/?]+)", self.user_realm, arm=False)
         router.add("POST", r"/(?P<tenant>[^/]+)/oauth2/v2\.0/token", self.token, arm=False)

@@ -148,3 +148,17 @@ def test_a_variable_of_another_prefix_is_handed_to_the_module_to_refuse():
 def test_an_unknown_argument_is_refused():
     with pytest.raises(Exception, match="vms"):
         run_action({"prefix": "failback_", "vms": ["app01"]}, {})
+
+
+@pytest.mark.parametrize("environ, warned", [({"VMWARE_VALIDATE_CERTS": "False", "VMWARE_HOST": "vc.lab"}, True),
+                                             ({"VMWARE_VALIDATE_CERTS": "True", "VMWARE_HOST": "vc.lab"}, False),
+                                             ({"VMWARE_HOST": "vc.lab"}, False)])
+def test_the_run_warns_once_at_its_start_while_vcenter_tls_is_not_verified(monkeypatch, environ, warned):
+    """AWX's VMware vCenter credential injects VMWARE_VALIDATE_CERTS=False: the failback's first task says so."""
+    monkeypatch.delenv("VMWARE_VALIDATE_CERTS", raising=False)
+    monkeypatch.delenv("VMWARE_THUMBPRINT", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    _sent, result = run_action({"prefix": "failback_"}, {"failback_vms": ["app01"]})
+    warnings = [w for w in result.get("warnings", []) if "TLS verification of vc.lab is OFF" in w]
+    assert len(warnings) == (1 if warned else 0)

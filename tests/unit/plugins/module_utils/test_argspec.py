@@ -71,7 +71,7 @@ def test_every_option_has_an_env_fallback(spec_fn):
 def test_secrets_are_no_log_and_nothing_else_is():
     specs = {**argspec.vsphere_argument_spec(), **argspec.azure_argument_spec()}
     assert sorted(name for name, option in specs.items() if option.get("no_log")) == [
-        "password", "secret", "x509_certificate_password"]
+        "ad_password", "password", "secret", "x509_certificate_password"]
 
 
 def test_tls_verification_is_on_by_default(monkeypatch):

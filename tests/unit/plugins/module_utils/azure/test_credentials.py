@@ -24,6 +24,13 @@ def p(**kwargs):
     ({"auth_source": "cli", "tenant": "t", "client_id": "c", "secret": "s"}, NO_AZ, "cli"),
     ({"auth_source": "msi"}, WITH_AZ, "msi"),
     ({"auth_source": "env", "tenant": "t", "client_id": "c", "secret": "s"}, NO_AZ, "secret"),
+    # AWX's Azure credential, user name form: AZURE_SUBSCRIPTION_ID, AZURE_AD_USER, AZURE_PASSWORD only
+    ({"ad_user": "u@contoso.com", "ad_password": "pw"}, WITH_AZ, "password"),
+    ({"auth_source": "env", "ad_user": "u@contoso.com", "ad_password": "pw"}, NO_AZ, "password"),
+    ({"tenant": "t", "ad_user": "u@contoso.com", "ad_password": "pw"}, NO_AZ, "password"),
+    ({"client_id": "c", "ad_user": "u@contoso.com", "ad_password": "pw"}, NO_AZ, "password"),
+    # a complete service principal wins (as in azure.azcollection)
+    ({"tenant": "t", "client_id": "c", "secret": "s", "ad_user": "u@contoso.com", "ad_password": "pw"}, NO_AZ, "secret"),
 ])
 def test_choose_source(kwargs, which, expected):
     assert credentials.choose_source(p(**kwargs), **which) == expected
@@ -40,6 +47,40 @@ def test_half_given_service_principal_is_refused(kwargs, missing):
         credentials.choose_source(p(**kwargs), **WITH_AZ)
 
 
+@pytest.mark.parametrize("kwargs,words", [
+    ({"ad_user": "u@contoso.com"}, ["ad_password missing", "AZURE_PASSWORD"]),
+    ({"ad_password": "pw"}, ["ad_user missing", "AZURE_AD_USER"]),
+    ({"ad_password": "pw", "auth_source": "env"}, ["ad_user missing"]),
+])
+def test_half_given_user_credential_is_refused(kwargs, words):
+    with pytest.raises(AzureError) as caught:
+        credentials.choose_source(p(**kwargs), **WITH_AZ)
+    for word in words:
+        assert word in caught.value.msg
+    assert "pw" not in caught.value.msg.replace("password", "")
+
+
+def test_user_credential_signs_in_through_the_public_client():
+    identity = FakeIdentity()
+    endpoints = cloud.resolve(arm_endpoint="https://127.0.0.1:9443", authority_host="https://127.0.0.1:9443")
+    credential, source = credentials.build_credential(p(ad_user="u@contoso.com", ad_password="pw", ca_bundle="/ca.pem"),
+                                                      endpoints, identity=identity, **NO_AZ)
+    assert (credential, source) == ("UsernamePasswordCredential", "password")
+    _name, args, kwargs = identity.built[0]
+    # the Azure CLI's public client id, the one AWX and azure.azcollection sign users in through
+    assert args == ("04b07795-8ddb-461a-bbee-02f9e1bf7b46", "u@contoso.com", "pw")
+    assert kwargs == {"tenant_id": "organizations", "authority": "https://127.0.0.1:9443", "connection_verify": "/ca.pem",
+                      "disable_instance_discovery": True, "connection_timeout": 30}
+
+
+def test_user_credential_takes_a_given_client_and_tenant():
+    identity = FakeIdentity()
+    credentials.build_credential(p(ad_user="u@contoso.com", ad_password="pw", client_id="c", tenant="t"),
+                                 cloud.resolve(), identity=identity, **NO_AZ)
+    _name, args, kwargs = identity.built[0]
+    assert args == ("c", "u@contoso.com", "pw") and kwargs["tenant_id"] == "t"
+
+
 def test_unknown_auth_source_is_refused():
     with pytest.raises(AzureError, match="auth_source 'kerberos'"):
         credentials.choose_source(p(auth_source="kerberos"))
@@ -51,7 +92,7 @@ class FakeIdentity:
     def __init__(self):
         self.built = []
         for name in ("ClientSecretCredential", "CertificateCredential", "AzureCliCredential",
-                     "ManagedIdentityCredential"):
+                     "ManagedIdentityCredential", "UsernamePasswordCredential"):
             setattr(self, name, self._factory(name))
 
     def _factory(self, name):
@@ -95,5 +136,22 @@ def test_user_assigned_managed_identity_gets_its_client_id():
 
 
 def test_params_repr_hides_secrets():
-    text = repr(p(tenant="t", client_id="c", secret="hunter2", x509_certificate_password="pw2"))
-    assert "hunter2" not in text and "pw2" not in text
+    text = repr(p(tenant="t", client_id="c", secret="hunter2", x509_certificate_password="pw2", ad_user="u@c.com",
+                  ad_password="pw3"))
+    assert "hunter2" not in text and "pw2" not in text and "pw3" not in text and "u@c.com" in text
+
+
+def test_user_realm_discovery_is_skipped_only_for_an_authority_on_another_port():
+    class Authority:
+        _domains_without_user_realm_discovery = set()
+
+    class Msal:
+        pass
+
+    Msal.Authority = Authority
+    assert credentials.skip_user_realm_discovery("https://127.0.0.1:9443", Msal) is True
+    assert Authority._domains_without_user_realm_discovery == {"127.0.0.1"}
+    assert credentials.skip_user_realm_discovery("https://login.microsoftonline.com", Msal) is False
+    assert credentials.skip_user_realm_discovery("https://adfs.contoso.com:443", Msal) is False
+    assert credentials.skip_user_realm_discovery("https://x.example:8443", object()) is False  # no such MSAL internals
+    assert Authority._domains_without_user_realm_discovery == {"127.0.0.1"}

@@ -35,12 +35,18 @@ def test_good_values_pass():
     ("cloud_environment", "AzureMoon", "cloud_environment", "Unknown cloud_environment 'AzureMoon'"),
     ("arm_endpoint", "http://127.0.0.1:8080", "arm_endpoint", "must use https"),
     ("ca_bundle", "/nonexistent/ca.pem", "ca_bundle", "does not exist"),
+    ("ad_user", "operator", "ad_user", "is not a user principal name"),
+    ("ad_user", "CONTOSO\\operator", "ad_user", "AZURE_AD_USER"),
 ])
 def test_each_bad_value_is_named_with_its_option(field, value, option, words):
     with pytest.raises(AzureError) as info:
         validate(good(**{field: value}))
     assert words in info.value.msg
     assert info.value.details["option"] == option
+
+
+def test_a_user_principal_name_passes():
+    validate(AzureParams(subscription_id=SUB, ad_user="operator@contoso.onmicrosoft.com", ad_password="pw"))
 
 
 def test_every_problem_is_named_at_once():
