@@ -148,3 +148,12 @@ def test_a_variable_of_another_prefix_is_handed_to_the_module_to_refuse():
 def test_an_unknown_argument_is_refused():
     with pytest.raises(Exception, match="vms"):
         run_action({"prefix": "failback_", "vms": ["app01"]}, {})
+
+
+def test_play_hosts_come_only_from_the_failback_playbooks_variable_with_each_host_s_vm_name():
+    variables = {"siterecovery_failback_play_hosts": ["app_01", "web01"]}
+    names = {"hostvars['app_01'].asr_vm_name | default('')": "app 01", "hostvars['web01'].asr_vm_name | default('')": ""}
+    got = action.play_hosts(variables, resolve_from(variables), names.__getitem__)
+    assert got == [["app_01", "app 01"], ["web01", "web01"]]
+    # a play of the user's own (no such variable): the options name the VMs, whatever hosts the play has
+    assert action.play_hosts({"ansible_play_batch": ["app01"]}, resolve_from({}), names.__getitem__) == []
