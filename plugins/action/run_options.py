@@ -16,6 +16,7 @@ import os
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.template import trust_as_template
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options as options_domain
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.connection import tls_warning
@@ -85,6 +86,22 @@ def vsphere_tls_warning(defaults, environ):
     return tls_warning(value("hostname", "VMWARE_HOST"), validate, value("thumbprint", "VMWARE_THUMBPRINT"))
 
 
+def play_hosts(task_vars, resolve, evaluate):
+    """``[[host, VM name], ...]`` of the run's hosts: ``siterecovery_failback_play_hosts``, which the failback
+    playbooks set (they gather the hosts of their first play - after ``--limit`` and a job slice - and run the failback
+    once, on the first of them); ``[]`` without it (a play of the user's own runs on whatever host it likes, with
+    the VMs in the options). A host's VM name is its ``asr_vm_name`` variable (the inventory plugin
+    ``siterecovery.failback.replicated_items`` sets it), else the host name. ``resolve(name)``: a variable's value,
+    templated; ``evaluate(expression)``: an expression's value (the collection's own expression, trusted)."""
+    if "siterecovery_failback_play_hosts" not in task_vars:
+        return []
+    result = []
+    for host in resolve("siterecovery_failback_play_hosts") or []:
+        vm = evaluate("hostvars[%r].asr_vm_name | default('')" % str(host))
+        result.append([str(host), str(vm) if vm else str(host)])
+    return result
+
+
 class ActionModule(ActionBase):
     """Reads ``prefix + option`` for every option of the run from the task's variables (templated), merges the
     options given in ``options`` over them, and runs the module on the result; check mode runs as a normal run
@@ -111,6 +128,8 @@ class ActionModule(ActionBase):
             given = on_controller(given, os.getcwd())
         del ignored  # each is in unread: the module refuses them, naming the variable this run reads
         module_args = {"prefix": prefix, "options": given, "unread": unread}
+        module_args["play_hosts"] = play_hosts(task_vars, templar.resolve_variable_expression,
+                                               lambda expression: templar.evaluate_expression(trust_as_template(expression)))
         job = task_vars.get("awx_job_id", task_vars.get("tower_job_id"))
         if job not in (None, ""):
             module_args["awx_job_id"] = str(job)

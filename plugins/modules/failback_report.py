@@ -66,6 +66,16 @@ options:
     type: str
     choices: [success, failed]
     default: success
+  hosts:
+    description:
+      - The play's VM hosts, C({host: VM name}), when the playbook ran against inventory hosts (C(run_options)'
+        C(run.hosts)); the module then says per host whether its VM failed back (RV(host_outcomes)).
+    type: dict
+    default: {}
+  unlock_error:
+    description: Why the run's locks could not be released, if they could not; every host's outcome says it.
+    type: str
+    default: ""
   failed_stage:
     description: The task the run failed at, if it failed.
     type: str
@@ -114,6 +124,15 @@ report:
   sample: {"run": {"id": "original-location-20261130T101500Z", "result": "failed"},
            "vms": [{"name": "app01", "stage": "replicating_to_onprem", "failure": {"step": "failover_to_onprem",
                     "message": "..."}, "rerun": "fail it over to on-premises ..."}]}
+host_outcomes:
+  description:
+    - Per host of O(hosts), its VM, whether it failed (its VM has a failure in the report, or the locks could not be
+      released) and a message naming where the VM stands, what failed and what a re-run does. Empty without
+      O(hosts).
+  returned: always
+  type: dict
+  sample: {"app01": {"vm": "app01", "failed": true,
+                     "msg": "VM app01 at replicating_to_onprem - failover_to_onprem failed: ... A re-run ..."}}
 lines:
   description: One line per VM - where it stands, what failed and what a re-run will do.
   returned: always
@@ -128,7 +147,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import report
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import outcome, report
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
@@ -154,7 +173,8 @@ def build(module):
                            params["failed_message"], params["steps"] or {}, onprem=params["onprem"],
                            verified_at=params["verified_at"], items=items, read_error=error,
                            check_mode=module.check_mode)
-    return {"changed": False, "report": data, "lines": report.lines(data)}
+    return {"changed": False, "report": data, "lines": report.lines(data),
+            "host_outcomes": outcome.host_outcomes(data, params["hosts"], params["unlock_error"] or None)}
 
 
 def main():
@@ -168,6 +188,8 @@ def main():
         "started": {"type": "raw"},
         "verified_at": {"type": "raw"},
         "result": {"type": "str", "choices": ["success", "failed"], "default": "success"},
+        "hosts": {"type": "dict", "default": {}},
+        "unlock_error": {"type": "str", "default": ""},
         "failed_stage": {"type": "str", "default": ""},
         "failed_message": {"type": "str", "default": ""},
         "steps": {"type": "dict", "default": {}},

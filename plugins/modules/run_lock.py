@@ -45,6 +45,17 @@ options:
   recovery_plan:
     description: Lock every VM of this recovery plan.
     type: str
+  plan_vms:
+    description:
+      - With O(recovery_plan), the VMs the run expects the plan to hold, exactly - the play's hosts when the
+        failback playbook runs against inventory hosts (C(run_options)' C(run.plan_vms)). A plan holding VMs
+        outside them, or not all of them, is refused before anything is locked or changed, naming the plan and
+        the VMs - a job slice or C(--limit) never fails over part of a recovery plan, whose boot order and
+        replication groups span all its VMs.
+      - Empty (the default) checks nothing.
+    type: list
+    elements: str
+    default: []
   owner:
     description:
       - Who holds the lease - the run's id, for example C(awx-job-1234). It must be the same for lock and unlock.
@@ -174,6 +185,23 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.azure.sessio
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
+def plan_slice_problem(plan, members, expected):
+    """Why a run whose play holds ``expected`` (VM names) must not fail over recovery plan ``plan`` holding
+    ``members``; None when they are the same VMs."""
+    outside = [vm for vm in members if vm not in expected]
+    unknown = [vm for vm in expected if vm not in members]
+    if not outside and not unknown:
+        return None
+    said = []
+    if outside:
+        said.append("holds %s, which the play does not (a --limit or a job slice left them out)" % ", ".join(outside))
+    if unknown:
+        said.append("does not hold %s, which the play runs against" % ", ".join(unknown))
+    return ("Recovery plan %s %s: a recovery plan fails over whole (its boot groups and replication groups span all its "
+            "VMs). Run it against all of its VMs - the inventory group of the plan, without --limit, and with job "
+            "slicing off - or fail back the VMs as a list, without the recovery plan." % (plan, " and ".join(said)))
+
+
 def _renewer(params, owner, ttl):
     """What the keeper calls at each tick: one renewal, True while the run holds claims. The keeper's own Azure
     session is built at its first tick (the module's connections stay with the module) and serves every tick after:
@@ -195,6 +223,11 @@ def run(module):
     session = module.azure()
     vault = module.vault()
     selected = asr_items.select(vault, vms=params["vms"] or [], plan=params["recovery_plan"])
+    if params["recovery_plan"] and params["plan_vms"] and params["state"] == "locked":
+        problem = plan_slice_problem(params["recovery_plan"], [item["name"] for _model, item in selected],
+                                     params["plan_vms"])
+        if problem:
+            module.fail(problem, api_calls=session.stats["calls"])
     store = lock.TagStore(AzureVms(session))
     if params["state"] == "unlocked":
         changed, results = lock.release(store, selected, params["owner"], module.check_mode)
@@ -221,6 +254,7 @@ def main():
     spec = {
         "vms": {"type": "list", "elements": "str"},
         "recovery_plan": {"type": "str"},
+        "plan_vms": {"type": "list", "elements": "str", "default": []},
         "owner": {"type": "str", "required": True},
         "state": {"type": "str", "choices": ["locked", "unlocked"], "default": "locked"},
         "lease_seconds": {"type": "int", "default": 180},

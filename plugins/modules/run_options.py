@@ -76,6 +76,18 @@ options:
       - V(original) or V(alternate) - the run's location when the role sets it (the variable O(prefix) + V(location)
         is read otherwise).
     type: str
+  play_hosts:
+    description:
+      - The run's hosts as C([host, VM name]) pairs. The action plugin passes the variable
+        C(siterecovery_failback_play_hosts), which the collection's failback playbooks set to the hosts of their
+        first play (after C(--limit) and a job slice); each host's VM is its C(asr_vm_name) variable (set by the
+        inventory plugin C(siterecovery.failback.replicated_items)), else the host name.
+      - When they hold hosts other than the controller (C(localhost)), those are the run's VMs - C(--limit), a job
+        slice and "relaunch on failed hosts" choose them - and the C(vms) option must be left unset; with a
+        C(recovery_plan) they must be exactly the plan's VMs (the lock checks it, RV(run.plan_vms)).
+    type: list
+    elements: list
+    default: []
   awx_job_id:
     description:
       - The AWX / Automation Controller job this run is (the action plugin passes the C(awx_job_id) or
@@ -143,6 +155,19 @@ run:
       description: The playbook variable that overrides another run's lease (O(prefix) + C(lock_break)).
       type: str
       sample: original_location_lock_break
+    hosts:
+      description:
+        - "The play's VM hosts: C({host: VM name}); empty when the play runs on the controller alone (the VMs are
+          then the options' C(vms) or C(recovery_plan))."
+      type: dict
+      sample: {"app01": "app01", "db01": "db01"}
+    plan_vms:
+      description:
+        - The VMs the recovery plan must hold exactly - the play's VM hosts when the run names a recovery plan and
+          the play runs against inventory hosts; else empty.
+      type: list
+      elements: str
+      sample: [app01, db01]
 """
 
 import os
@@ -180,14 +205,19 @@ def main():
                                           "unread": {"type": "dict", "default": {}},
                                           "prefix": {"type": "str", "default": ""},
                                           "location": {"type": "str"},
-                                          "awx_job_id": {"type": "str"}},
+                                          "awx_job_id": {"type": "str"},
+                                          "play_hosts": {"type": "list", "elements": "list", "default": []}},
                            supports_check_mode=True)
     prefix = module.params["prefix"]
     given = options_domain.split_lists(module.params["options"])
     if module.params["location"] is not None:
         given["location"] = module.params["location"]
     run = options_domain.with_defaults(given)
-    problems = options_domain.unread_variables(module.params["unread"], prefix)
+    # a play against inventory hosts: they are the run's VMs (--limit, a job slice, relaunch on failed hosts)
+    selection, problems = options_domain.play_selection(module.params["play_hosts"], given, prefix)
+    if selection and not problems:
+        run["vms"] = selection["vms"]
+    problems += options_domain.unread_variables(module.params["unread"], prefix)
     problems += options_domain.unknown_options(given, prefix)
     problems += options_domain.check_run({name: value for name, value in run.items() if name in
                                           options_domain.OPTIONS or name in options_domain.EXTRA_OPTIONS}, prefix=prefix)
@@ -197,8 +227,9 @@ def main():
         module.fail_json(msg=options_domain.summary(problems), **result)
     identity = options_domain.run_identity(run.get("owner"), module.params["awx_job_id"], os.environ, time.time(),
                                            secrets.token_hex(3))
-    module.exit_json(options=options_domain.normalize(run), run=dict(identity, lock_break_variable=prefix + "lock_break"),
-                     **result)
+    module.exit_json(options=options_domain.normalize(run), run=dict(
+        identity, lock_break_variable=prefix + "lock_break", hosts=selection["hosts"] if selection else {},
+        plan_vms=selection["plan_vms"] if selection else []), **result)
 
 
 if __name__ == "__main__":

@@ -203,9 +203,10 @@ def host_names(records):
 
 
 def group_names(entry):
-    """The plugin's own groups of a record (before Ansible sanitizes them): stage, recovery plan and boot group,
-    replication group, OS, source type, flow."""
-    groups = ["asr_stage_%s" % entry["asr_stage"], "asr_source_%s" % entry["asr_source_type"]]
+    """The plugin's own groups of a record (before Ansible sanitizes them): ``replicated_items`` (every host: the
+    failback playbooks' default host pattern), stage, recovery plan and boot group, replication group, OS, source
+    type, flow."""
+    groups = ["replicated_items", "asr_stage_%s" % entry["asr_stage"], "asr_source_%s" % entry["asr_source_type"]]
     if entry.get("asr_flow"):
         groups.append("asr_flow_%s" % entry["asr_flow"])
     groups.append("asr_os_%s" % (entry["asr_os_type"] or "unknown").lower())

@@ -566,3 +566,40 @@ def run_identity(owner, awx_job_id, environ, now, token):
         if str(environ.get(name) or "").strip():
             return {"id": "awx-job-%s" % environ[name].strip(), "source": name}
     return {"id": "run-%s-%s" % (time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)), token), "source": "generated"}
+
+
+CONTROLLER_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def play_selection(hosts, given, prefix=""):
+    """Which VMs a run fails back when its play runs against inventory hosts (one host per VM: the inventory plugin
+    ``siterecovery.failback.replicated_items``, or any inventory whose hosts are the VMs), and what is wrong with it.
+
+    ``hosts``: ``[[host, VM name], ...]`` of the run's hosts (the failback playbooks' first play, so ``--limit``, a
+    job slice and "relaunch on failed hosts" decide), in play order; a host's VM name is its ``asr_vm_name``
+    variable, else the host name. The controller (``localhost``) is not a VM. ``given``: the run's
+    options as set (without defaults). Returns ``(selection, problems)``: ``selection`` is ``None`` when the play
+    runs on the controller alone (the VMs come from the ``vms`` / ``recovery_plan`` options, as always), else
+    ``{"hosts": {host: VM}, "vms": [VM, ...], "plan_vms": [...]}``: with a recovery plan the run keeps the plan (its
+    boot order) and ``plan_vms`` are the VMs the plan must hold exactly (the lock refuses a plan only partly in the
+    play: a slice never fails over part of a plan); without one, ``vms`` are the run's VMs. Replication groups are
+    judged against Site Recovery by the preflight and the reprotect (a part of a group is refused naming it)."""
+    vm_hosts = [(str(host), str(vm or host)) for host, vm in hosts if str(host) not in CONTROLLER_HOSTS]
+    if not vm_hosts:
+        return None, []
+    by_vm = {}
+    for host, vm in vm_hosts:
+        by_vm.setdefault(vm, []).append(host)
+    twice = sorted(vm for vm, names in by_vm.items() if len(names) > 1)
+    problems = [Problem(prefix + "vms", "is decided by the play's hosts, and hosts %s name the same VM %s" % (
+        ", ".join(by_vm[vm]), vm), "give each VM one inventory host", [h for h, _vm in vm_hosts]) for vm in twice]
+    if given.get("vms"):
+        problems.append(Problem(prefix + "vms", "is set, but the play runs against inventory hosts (%s), which are the "
+                                "run's VMs" % ", ".join(h for h, _vm in vm_hosts),
+                                "drop %svms and choose the VMs with the play's hosts (--limit, failback_hosts), or run "
+                                "against localhost (failback_hosts=localhost) to name them in %svms" % (prefix, prefix),
+                                given.get("vms")))
+    names = list(by_vm)
+    selection = {"hosts": dict(vm_hosts), "vms": [] if _text(given.get("recovery_plan")) else names,
+                 "plan_vms": names if _text(given.get("recovery_plan")) else []}
+    return selection, problems

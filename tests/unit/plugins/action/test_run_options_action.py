@@ -162,3 +162,12 @@ def test_the_run_warns_once_at_its_start_while_vcenter_tls_is_not_verified(monke
     _sent, result = run_action({"prefix": "failback_"}, {"failback_vms": ["app01"]})
     warnings = [w for w in result.get("warnings", []) if "TLS verification of vc.lab is OFF" in w]
     assert len(warnings) == (1 if warned else 0)
+
+
+def test_play_hosts_come_only_from_the_failback_playbooks_variable_with_each_host_s_vm_name():
+    variables = {"siterecovery_failback_play_hosts": ["app_01", "web01"]}
+    names = {"hostvars['app_01'].asr_vm_name | default('')": "app 01", "hostvars['web01'].asr_vm_name | default('')": ""}
+    got = action.play_hosts(variables, resolve_from(variables), names.__getitem__)
+    assert got == [["app_01", "app 01"], ["web01", "web01"]]
+    # a play of the user's own (no such variable): the options name the VMs, whatever hosts the play has
+    assert action.play_hosts({"ansible_play_batch": ["app01"]}, resolve_from({}), names.__getitem__) == []
