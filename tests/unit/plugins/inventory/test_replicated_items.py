@@ -160,7 +160,7 @@ def test_modernized_list_hosts_vars_and_groups(tmp_path, monkeypatch):
     assert w16["ansible_connection"] == "local" and w16["asr_host_name_changed"] is None
     assert groups_of(inventory, "Rcm-W2K16-153") == ["asr_flow_modernized", "asr_os_windows", "asr_plan_v2arcm_pwsh_rp",
                                                      "asr_plan_v2arcm_pwsh_rp_boot_group_1", "asr_source_vmware_vm",
-                                                     "asr_stage_protected_to_azure"]
+                                                     "asr_stage_protected_to_azure", "replicated_items"]
     back = hostvars(inventory, "Rcm-W2K19-152")
     # recorded: InMageRcmFailback Protected / Primary -> replicating to on-premises, appliance Rcm-App-150
     assert (back["asr_stage"], back["asr_appliance"]) == ("replicating_to_onprem", "Rcm-App-150")
