@@ -73,6 +73,8 @@ class Progress:
         if not self.path:
             return
         for summary in summaries:
+            if summary.get("target"):  # ASR's first answer may name no target yet: it was kept under the job's name
+                self.items.pop(summary.get("name"), None)
             self.items[summary.get("target") or summary.get("name")] = {
                 "what": "ASR job", "job": summary.get("name"), "job_id": summary.get("id"),
                 "task": current_task(summary), "state": summary.get("state"),
