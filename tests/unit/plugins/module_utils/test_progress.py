@@ -5,8 +5,6 @@
 expected tasks and times are copied by hand from the recordings (tests/recorded/asr)."""
 
 import calendar
-import json
-import os
 import time
 
 from ansible_collections.siterecovery.failback.plugins.module_utils import progress
@@ -44,7 +42,7 @@ def test_the_wait_records_each_jobs_vm_job_task_and_start(tmp_path):
 
     class Jobs:
         def get(self, rg, vault, name):
-            seen.append(json.load(open(path)) if os.path.exists(path) else None)
+            seen.append(progress.read(path))
             return polls[min(len(seen), len(polls)) - 1]
 
     client = type("Client", (), {"replication_jobs": Jobs()})()
@@ -62,7 +60,7 @@ def test_the_wait_records_each_jobs_vm_job_task_and_start(tmp_path):
     assert item["task"] == "Commit" and item["state"] == "InProgress"
     assert abs(item["since"] - COMMIT_STARTED) < 0.001
     # the finished job is no longer waited for
-    assert json.load(open(path))["items"]["V2A-W2K16-201"] == item
+    assert progress.read(path)["items"]["V2A-W2K16-201"] == item
 
 
 def test_items_keep_their_start_while_they_wait_for_the_same_thing(tmp_path):

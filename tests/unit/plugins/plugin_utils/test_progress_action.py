@@ -19,8 +19,7 @@ from ansible.template import Templar
 
 from ansible_collections.siterecovery.failback.plugins.action import commit as commit_action
 from ansible_collections.siterecovery.failback.plugins.action import failover as failover_action
-from ansible_collections.siterecovery.failback.plugins.action import master_target_disks, onprem_vm
-from ansible_collections.siterecovery.failback.plugins.action import replicated_item_info
+from ansible_collections.siterecovery.failback.plugins.action import master_target_disks, onprem_vm, replicated_item_info
 from ansible_collections.siterecovery.failback.plugins.action import reprotect as reprotect_action
 from ansible_collections.siterecovery.failback.plugins.plugin_utils import progress as progress_action
 
@@ -85,8 +84,7 @@ def make_action(cls, args, transport="local", async_val=0):
     connection._load_name = "ansible.builtin." + transport
     connection.has_native_async = False
     connection._shell.tmpdir = None
-    plugin = cls(task, connection, PlayContext(), DataLoader(), Templar(loader=DataLoader()), None)
-    return plugin
+    return cls(task, connection, PlayContext(), DataLoader(), Templar(loader=DataLoader()), None)
 
 
 def test_the_module_runs_with_a_private_progress_file_while_lines_are_printed(tmp_path):
