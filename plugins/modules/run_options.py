@@ -23,8 +23,8 @@ description:
   - Warns about a variable of another role's prefix (for example C(failback_vms) while C(original_location)
     runs) - it is not read.
   - Decides where the run's reports go (RV(options.report_dir), always an absolute path; see O(options)), checks
-    that this user can write there and creates the directory, so a run that cannot keep its report refuses before
-    it changes anything.
+    that this user can write there and creates the directory (in check mode only checks), so a run that cannot keep
+    its report refuses before it changes anything.
   - Refuses every variable named with the run's prefix (V(original_location_), V(alternate_location_)) that is not
     one of the run's options, naming the closest option (C(original_location_vm) - did you mean
     C(original_location_vms)?); of the V(failback_) prefix, which also names the playbooks' vault variables, a
@@ -234,7 +234,8 @@ def main():
     if problems:
         module.fail_json(msg=options_domain.summary(problems), **result)
     try:  # checked above: a directory this user can create; the reports of this run go there, even when it fails
-        os.makedirs(run["report_dir"], exist_ok=True)
+        if not module.check_mode:
+            os.makedirs(run["report_dir"], exist_ok=True)
     except OSError as error:
         problem = options_domain.Problem(prefix + "report_dir", "must be a directory this run can create (%s)" % (
             error.strerror or error), "give a directory this user can create and write", run["report_dir"])

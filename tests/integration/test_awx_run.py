@@ -61,7 +61,7 @@ def test_a_read_only_collection_writes_its_reports_to_the_configured_absolute_pl
     env["ANSIBLE_COLLECTIONS_PATH"] = installed
     env["HOME"] = str(tmp_path / "home")
     script = 'mount --bind -o ro "$0" "$0" && touch "$0/probe" 2>/dev/null && exit 97; exec "$@"'
-    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script, installed] + argv, env=env, cwd=str(workdir),
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script, installed, *argv], env=env, cwd=str(workdir),
                           capture_output=True, text=True, timeout=900, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 97, "the collection path was writable: the test proves nothing"
@@ -72,13 +72,22 @@ def test_a_read_only_collection_writes_its_reports_to_the_configured_absolute_pl
     run_files = [name for name in names if name.startswith("original-location-")]
     assert sorted(name.rsplit(".", 1)[1] for name in run_files) == ["html", "json", "md"], names
     assert sorted(name.rsplit(".", 1)[1] for name in names if name.startswith("preflight-")) == ["json", "md"], names
-    report = json.loads((reports / [n for n in run_files if n.endswith(".json")][0]).read_text())
+    report = json.loads((reports / next(n for n in run_files if n.endswith(".json"))).read_text())
     assert report["run"]["result"] == "success" and [vm["name"] for vm in report["vms"]] == ["app01"]
     # the run's id ends every file name, so a second run in the same directory never overwrites these
     run_id = run_files[0][:-len(".html")].split("Z-", 1)[1]
     assert run_id.startswith("run-") and all(name.endswith((run_id + ".json", run_id + ".md", run_id + ".html"))
                                              for name in names), names
     assert os.listdir(workdir) == []  # nothing written where ansible-playbook ran: the configured place was used
+    # the preflight playbook alone, nothing configured: where ansible-playbook runs, never the playbook's directory
+    argv, env2 = playbook_command("preflight", {"preflight_vms": ["app01"]}, lab.env())
+    env.update({key: value for key, value in env2.items() if key.startswith(("VMWARE_", "AZURE_"))})
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script, installed, *argv], env=env, cwd=str(workdir),
+                          capture_output=True, text=True, timeout=900, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 97 and "Read-only file system" not in out, out[-4000:]
+    found = sorted(os.listdir(workdir / "failback-reports"))
+    assert [name.rsplit(".", 1)[1] for name in found] == ["json", "md"] and found[0].startswith("preflight-run-"), found
     assert not glob.glob(os.path.join(installed, "**", "failback-reports"), recursive=True)
 
 
@@ -96,7 +105,8 @@ def test_under_ansible_runner_an_idle_timeout_shorter_than_a_stage_does_not_kill
     private = tmp_path / "private"
     (private / "project").mkdir(parents=True)
     # the job template's one-line project playbook (docs: AWX)
-    (private / "project" / "failback.yml").write_text("- ansible.builtin.import_playbook: siterecovery.failback.original_location\n")
+    (private / "project" / "failback.yml").write_text(
+        "- ansible.builtin.import_playbook: siterecovery.failback.original_location\n")
     _argv, env = playbook_command("original_location", {}, lab.env())
     env["HOME"] = str(tmp_path / "home")
     lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1, "scenario": "UnplannedFailover"})
@@ -133,7 +143,7 @@ def test_under_ansible_runner_an_idle_timeout_shorter_than_a_stage_does_not_kill
     elapsed = [line.rsplit(", ", 1)[1] for line in mine]
     assert elapsed[-1] != elapsed[0], elapsed
     # the events are in the job's artifacts, where AWX reads them
-    on_disk = [json.loads(open(path).read()) for path in glob.glob(str(private / "artifacts" / "awx-1" / "job_events" / "*.json"))]
+    on_disk = [json.loads(path.read_text()) for path in (private / "artifacts" / "awx-1" / "job_events").glob("*.json")]
     assert len(progress_events(on_disk)) == len(progress_events(events))
     reports = private / "artifacts" / "awx-1" / "failback-reports"
     names = sorted(os.listdir(reports))

@@ -189,6 +189,10 @@ def _suggestion(name, known, prefix=""):
     holding = sorted(key for key in known if words <= set(key.split("_")))
     if len(holding) == 1:
         return prefix + holding[0]
+    shared = {key: len(words & set(key.split("_"))) for key in known}
+    best = max(shared.values(), default=0)
+    if best and list(shared.values()).count(best) == 1:  # the one name sharing most words (plan_name: recovery_plan)
+        return prefix + max(shared, key=shared.get)
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=SUGGESTION_CUTOFF)
     return prefix + close[0] if close else None
 

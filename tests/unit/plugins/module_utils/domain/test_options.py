@@ -194,6 +194,12 @@ def test_unknown_variables_of_a_prefix_name_the_closest_known_one():
         ("original_location_plan", "original_location_recovery_plan"), ("original_location_vm", "original_location_vms"),
         ("original_location_zzz", None)]
     assert options.unknown_variables(given, "preflight_", ["vms"]) == []
+    # the one known name that shares most words, before spelling: plan_name -> recovery_plan
+    assert options.unknown_variables(["original_location_plan_name", "original_location_report_directory",
+                                      "original_location_timeout_tools"], "original_location_", options.OPTIONS) == [
+        ("original_location_plan_name", "original_location_recovery_plan"),
+        ("original_location_report_directory", "original_location_report_dir"),
+        ("original_location_timeout_tools", "original_location_tools_timeout")]
     # a correct name is no problem
     assert options.unknown_variables({"original_location_vms": []}, "original_location_", options.OPTIONS) == []
 
