@@ -22,7 +22,7 @@ description:
     C(module_utils/domain/options.py).
   - Warns about a variable of another role's prefix (for example C(failback_vms) while C(original_location)
     runs) - it is not read.
-  - Decides where the run's reports go (RV(options.report_dir), always an absolute path; see O(options)), checks
+  - Decides where the run's reports go (V(report_dir) in RV(options), always an absolute path; see O(options)), checks
     that this user can write there and creates the directory (in check mode only checks), so a run that cannot keep
     its report refuses before it changes anything.
   - Refuses every variable named with the run's prefix (V(original_location_), V(alternate_location_)) that is not
@@ -151,8 +151,9 @@ options:
            "tools_timeout": 600, "commit": true, "report_dir": "/runner/artifacts/42/failback-reports"}
 report_dir_source:
   description:
-    - Where RV(options.report_dir) came from - V(report_dir) (given), V(AWX_ISOLATED_DATA_DIR) (the job's artifact
-      directory under ansible-runner) or V(cwd) (the directory ansible-playbook runs in).
+    - Where the report directory (V(report_dir) in RV(options)) came from - V(report_dir) (given),
+      V(AWX_ISOLATED_DATA_DIR) (the job's artifact directory under ansible-runner) or V(cwd) (the directory
+      ansible-playbook runs in).
   returned: success
   type: str
   sample: AWX_ISOLATED_DATA_DIR

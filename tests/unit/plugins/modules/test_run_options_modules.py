@@ -43,8 +43,8 @@ def test_run_options_without_its_action_plugin_decides_and_makes_the_report_dire
     assert (tmp_path / "artifacts" / "9" / "failback-reports").is_dir()
 
 
-def test_a_report_directory_that_vanishes_between_the_check_and_its_making_is_refused(tmp_path, capsys,
-                                                                                     monkeypatch):
+def test_a_report_directory_that_vanishes_between_the_check_and_its_making_is_refused(
+        tmp_path, capsys, monkeypatch):
     def refuse(path, exist_ok=False):
         raise PermissionError(13, "Permission denied")
     monkeypatch.setattr(run_options.os, "makedirs", refuse)

@@ -166,10 +166,10 @@ def test_booleans_and_report_dir():
 
 @pytest.mark.parametrize("value, environ, expected", [
     # under ansible-runner (AWX): the job's artifact directory, which AWX keeps with the job
-    ("", {"AWX_ISOLATED_DATA_DIR": "/runner/artifacts/42"}, ("/runner/artifacts/42/failback-reports",
-                                                            "AWX_ISOLATED_DATA_DIR")),
-    (None, {"AWX_ISOLATED_DATA_DIR": "/runner/artifacts/42/"}, ("/runner/artifacts/42/failback-reports",
-                                                              "AWX_ISOLATED_DATA_DIR")),
+    ("", {"AWX_ISOLATED_DATA_DIR": "/runner/artifacts/42"},
+     ("/runner/artifacts/42/failback-reports", "AWX_ISOLATED_DATA_DIR")),
+    (None, {"AWX_ISOLATED_DATA_DIR": "/runner/artifacts/42/"},
+     ("/runner/artifacts/42/failback-reports", "AWX_ISOLATED_DATA_DIR")),
     # plain ansible-playbook: where it runs, never the playbook's directory (inside the installed collection)
     ("", {}, ("/work/here/failback-reports", "cwd")),
     ("", {"AWX_ISOLATED_DATA_DIR": "relative/artifacts"}, ("/work/here/failback-reports", "cwd")),
