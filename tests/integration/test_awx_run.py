@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import ansible_runner
@@ -61,11 +62,26 @@ def test_a_read_only_collection_writes_its_reports_to_the_configured_absolute_pl
     env["ANSIBLE_COLLECTIONS_PATH"] = installed
     env["HOME"] = str(tmp_path / "home")
     script = 'mount --bind -o ro "$0" "$0" && touch "$0/probe" 2>/dev/null && exit 97; exec "$@"'
-    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script, installed, *argv], env=env, cwd=str(workdir),
-                          capture_output=True, text=True, timeout=900, check=False)
-    out = proc.stdout + proc.stderr
+    # the failover job of app01 waits until a progress line naming it is in ansible-playbook's output
+    lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1, "scenario": "UnplannedFailover"})
+    argv = [*argv, "-e", json.dumps({"failback_progress_interval": 1})]
+    proc = subprocess.Popen(["unshare", "-rm", "sh", "-c", script, installed, *argv], env=env, cwd=str(workdir),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: any(PROGRESS + "app01: failover - waiting for ASR job, job " in line for line in lines)
+                   or proc.poll() is not None, "a progress line of the held failover", seconds=600)
+    finally:
+        lab_control(lab, "POST", "/jobs/release", {})
+        proc.wait(timeout=900)
+        reader.join(60)
+    out = "".join(lines)
     assert proc.returncode != 97, "the collection path was writable: the test proves nothing"
     assert proc.returncode == 0, out[-4000:]
+    assert any(line.startswith(PROGRESS + "app01: failover - waiting for ASR job, job ") and ", task '" in line
+               for line in lines), out[-4000:]
     assert "Read-only file system" not in out
     assert stages(lab)["app01"] == FINAL
     names = sorted(os.listdir(reports))
