@@ -58,14 +58,15 @@ def _shown(variables, name):
     return value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else str(value)
 
 
-def on_controller(given, cwd):
-    """``given`` with its report directory made absolute against ``cwd``, the directory ansible-playbook runs in
-    (a relative path, the default ``./failback-reports`` too, would otherwise be taken relative to wherever a
-    module or file task runs: the collection's playbooks directory). ``~`` is the controller user's home."""
-    path = given.get("report_dir", options_domain.OPTIONS["report_dir"].default)
-    if isinstance(path, str) and path.strip():
-        given = dict(given, report_dir=os.path.normpath(os.path.join(cwd, os.path.expanduser(path))))
-    return given
+def on_controller(given, cwd, environ=None):
+    """``given`` with its report directory decided on the controller (``domain.options.report_directory``): the
+    ``report_dir`` given, made absolute against ``cwd`` (the directory ansible-playbook runs in, not wherever a
+    module or file task runs: the collection's playbooks directory); unset, the job's artifact directory under
+    ansible-runner (``AWX_ISOLATED_DATA_DIR`` of ``environ``, default this process's environment), else ``cwd``.
+    Returns ``(given, source)``."""
+    path, source = options_domain.report_directory(given.get("report_dir"), os.environ if environ is None else environ,
+                                                   cwd)
+    return dict(given, report_dir=path), source
 
 
 def vsphere_tls_warning(defaults, environ):
@@ -108,7 +109,7 @@ class ActionModule(ActionBase):
     (the module changes nothing either way)."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("options", "prefix", "location"))
+    _VALID_ARGS = frozenset(("options", "prefix", "location", "read_variables"))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars if task_vars is not None else {}
@@ -118,16 +119,18 @@ class ActionModule(ActionBase):
             "options": {"type": "dict", "default": {}},
             "prefix": {"type": "str", "default": ""},
             "location": {"type": "str"},
+            "read_variables": {"type": "bool", "default": True},
         })
         del validation  # a bad argument has already raised
         prefix = args["prefix"]
         templar = self._templar.copy_with_new_env(available_variables=task_vars)
-        given, ignored, unread = collect(task_vars, prefix, templar.resolve_variable_expression)
+        given, ignored, unread = collect(task_vars, prefix if args["read_variables"] else "",
+                                         templar.resolve_variable_expression)
         given.update(args["options"])
-        if prefix:  # a run's options (not a direct check of given options): the report goes where the user is
-            given = on_controller(given, os.getcwd())
+        # the report goes where the user or the job's engine says, decided here on the controller
+        given, source = on_controller(given, os.getcwd())
         del ignored  # each is in unread: the module refuses them, naming the variable this run reads
-        module_args = {"prefix": prefix, "options": given, "unread": unread}
+        module_args = {"prefix": prefix, "options": given, "unread": unread, "report_dir_source": source}
         module_args["play_hosts"] = play_hosts(task_vars, templar.resolve_variable_expression,
                                                lambda expression: templar.evaluate_expression(trust_as_template(expression)))
         job = task_vars.get("awx_job_id", task_vars.get("tower_job_id"))

@@ -15,8 +15,9 @@ description:
     OS, recovery plans and boot groups, replication group, Azure VM id, on-premises VM UUID, master target or
     replication appliance, and latest recovery point with its age.
   - Puts every host in the group C(replicated_items), the failback playbooks' default host pattern (see
-    C(docs/failback.md) - the play's hosts are the run's VMs), and groups it by stage (C(asr_stage_running_in_azure)), recovery plan (C(asr_plan_rp_app)) and boot group
-    (C(asr_plan_rp_app_boot_group_1); 0 is the plan's failover group), replication group
+    C(docs/failback.md) - the play's hosts are the run's VMs), and groups it by stage (C(asr_stage_running_in_azure)),
+    recovery plan (C(asr_plan_rp_app)) and boot group (C(asr_plan_rp_app_boot_group_1); 0 is the plan's failover
+    group), replication group
     (C(asr_replication_group_rg_app)), OS (C(asr_os_windows), C(asr_os_linux), C(asr_os_unknown)), source type
     (C(asr_source_vmware_vm), C(asr_source_physical), C(asr_source_unknown)) and flow (C(asr_flow_classic),
     C(asr_flow_modernized)); O(keyed_groups), O(groups) and O(compose) add more (see P(ansible.builtin.constructed#inventory)).

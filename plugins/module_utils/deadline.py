@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.progress import NONE
+
 
 class Deadline:
     """``Deadline(300)`` expires 300 s from now; ``Deadline(None)`` never expires.
 
     ``clock`` and ``sleeper`` are injectable so tests run without real waiting. ``option`` names the module
-    option that sets it (``timeout`` in every module): messages about a deadline too short name it.
+    option that sets it (``timeout`` in every module): messages about a deadline too short name it. ``progress``
+    (a :class:`module_utils.progress.Progress`) is where the waits under this deadline record what they wait for
+    (default: nowhere).
     """
 
-    def __init__(self, seconds, clock=time.monotonic, sleeper=time.sleep, option="timeout"):
+    def __init__(self, seconds, clock=time.monotonic, sleeper=time.sleep, option="timeout", progress=None):
         if seconds is not None and seconds < 0:
             raise ValueError("a deadline cannot be negative: %r" % (seconds,))
         self._clock = clock
         self._sleep = sleeper
         self.seconds = seconds
         self.option = option
+        self.progress = NONE if progress is None else progress
         self.started = clock()
         self.ends = None if seconds is None else self.started + seconds
 

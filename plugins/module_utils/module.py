@@ -69,6 +69,12 @@ class FailbackModule:
         from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import Vault
         return Vault(self.azure(deadline=deadline), self.params["resource_group"], self.params["vault_name"])
 
+    def progress(self, stage):
+        """Where this run's waits record their progress (:class:`module_utils.progress.Progress`): the
+        ``progress_file`` option's file (nothing when unset), under ``stage`` (the step's name)."""
+        from ansible_collections.siterecovery.failback.plugins.module_utils.progress import Progress
+        return Progress(self.params.get("progress_file"), stage)
+
     def selection(self):
         """The protected items the ``vms``, ``items`` and ``recovery_plan`` options select (for asr.items.select)."""
         return {"vms": self.params.get("vms") or [], "item_names": self.params.get("items") or [],

@@ -42,6 +42,7 @@ extends_documentation_fragment:
   - siterecovery.failback.vault
   - siterecovery.failback.vsphere
   - siterecovery.failback.step
+  - siterecovery.failback.progress
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.ACTION_GROUP_BOTH
 attributes:
@@ -304,7 +305,7 @@ def validated(params):
 def run(module):
     params = module.params
     probes = validated(params)
-    deadline = Deadline(params["timeout"])
+    deadline = Deadline(params["timeout"], progress=module.progress("commit"))
     session = module.azure(deadline=deadline)
     vault = module.vault()
 
@@ -346,6 +347,7 @@ def main():
         "protected_disk_files": {"type": "dict", "default": {}},
         "probe_timeout": {"type": "int", "default": 60},
         "timeout": {"type": "int", "default": 1800},
+        "progress_file": {"type": "path"},
         "poll_interval": {"type": "float", "default": 15},
         "assume_stages": {"type": "dict", "default": {}},
         "per_vm": {"type": "bool", "default": False},

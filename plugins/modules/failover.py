@@ -44,6 +44,7 @@ extends_documentation_fragment:
   - siterecovery.failback.vault
   - siterecovery.failback.vsphere
   - siterecovery.failback.step
+  - siterecovery.failback.progress
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.ACTION_GROUP_BOTH
 attributes:
@@ -274,7 +275,7 @@ def run(module):
     problems = options.check_module(params, ("timeout", "poll_interval"))
     if problems:
         raise FailbackError(options.summary(problems, "the failover"), problems=problems)
-    deadline = Deadline(params["timeout"])
+    deadline = Deadline(params["timeout"], progress=module.progress("cancel failover" if params["cancel"] else "failover"))
     session = module.azure(deadline=deadline)
     vault = module.vault()
     selection = module.selection()
@@ -343,6 +344,7 @@ def main():
         "source_site_operations": {"type": "str", "choices": ["required", "not_required"], "default": "required"},
         "cancel": {"type": "bool", "default": False},
         "timeout": {"type": "int", "default": 3600},
+        "progress_file": {"type": "path"},
         "poll_interval": {"type": "float", "default": 15},
         "assume_stages": {"type": "dict", "default": {}},
         "per_vm": {"type": "bool", "default": False},

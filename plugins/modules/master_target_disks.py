@@ -41,6 +41,7 @@ author:
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vsphere
+  - siterecovery.failback.progress
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.ACTION_GROUP_BOTH
 attributes:
@@ -245,8 +246,9 @@ def run(module):
     client = module.vsphere()
     defaults = {"master_target": params["master_target"], "location": params["location"],
                 "datastore": params["datastore"]}
+    deadline = Deadline(params["timeout"], progress=module.progress("master target disks"))
     outcome = master_target.ensure(client, params["vms"], defaults, params["state"], params["reattach"],
-                                   module.check_mode, Deadline(params["timeout"]))
+                                   module.check_mode, deadline)
     result = {"changed": outcome["changed"], "vms": outcome["vms"], "tasks": outcome["tasks"],
               "property_reads": client.stats["property_reads"]}
     if module.diff_mode:
@@ -271,6 +273,7 @@ def main():
         "state": {"type": "str", "choices": ["attached", "detached"], "default": "attached"},
         "reattach": {"type": "bool", "default": False},
         "timeout": {"type": "int", "default": 600},
+        "progress_file": {"type": "path"},
     }
     spec.update({  # the vault: needed with state detached only (the stage of each VM's item is read then)
         "resource_group": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_RESOURCE_GROUP"])},

@@ -79,6 +79,7 @@ extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
   - siterecovery.failback.vsphere
+  - siterecovery.failback.progress
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.ACTION_GROUP_BOTH
 attributes:
@@ -447,16 +448,17 @@ def run(module):
     if problems:
         raise FailbackError(options.summary(problems, "the on-premises verification (nothing was read)"),
                             problems=problems, rule="options_valid")
-    deadline = Deadline(params["timeout"])
+    deadline = Deadline(params["timeout"], progress=module.progress("on-premises VM"))
     items, gate, holders = stage_gate(module, deadline)
     entries = [dict(entry, pins_from=holders.get(entry["name"])) for entry in params["vms"] if entry["name"] in gate["act"]]
     outcome = {"changed": False, "vms": [], "tasks": [], "power_on_seconds": None, "diff": {"before": {}, "after": {}}}
+    tools_deadline = Deadline(params["tools_timeout"], progress=deadline.progress) if params["wait_for_tools"] else None
     if entries:
         try:
             outcome = onprem.ensure(
                 module.vsphere(), entries, {"location": params["location"], "network_map": params["network_map"]},
                 params["memory_remediation"], module.check_mode, deadline,
-                Deadline(params["tools_timeout"]) if params["wait_for_tools"] else None, params["verification"],
+                tools_deadline, params["verification"],
                 remedy_only=gate["remedy_only"])
         except FailbackError as error:  # powered on (or changed) before the failure: changed is true
             module.fail(error, changed=bool(error.details.get("changed")))
@@ -503,6 +505,7 @@ def main():
         "verification": {"type": "raw", "default": "tools"},
         "tools_timeout": {"type": "int", "default": 300},
         "timeout": {"type": "int", "default": 900},
+        "progress_file": {"type": "path"},
     }
     module = FailbackModule(spec, vsphere=True, azure=True, vault=True, supports_check_mode=True)
     module.run(run)

@@ -33,6 +33,7 @@ author:
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.progress
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.INFO_MODULE
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
@@ -398,7 +399,7 @@ def gather(module):
         raise FailbackError(options.summary(problems, "the wait for recovery points"), problems=problems)
     if params["wait_for_recovery_points"]:
         timeout = 3600 if params["timeout"] is None else params["timeout"]
-        deadline = Deadline(timeout)
+        deadline = Deadline(timeout, progress=module.progress("recovery point wait"))
         session = module.azure(deadline=Deadline(timeout + 300))
         result = point_wait.wait(module.vault(), AzureVms(session), deadline, params["poll_interval"],
                                  vms=params["vms"] or [], item_names=params["items"] or [], plan=params["recovery_plan"])
@@ -420,6 +421,7 @@ def main():
         "recovery_points": {"type": "bool", "default": True},
         "wait_for_recovery_points": {"type": "bool", "default": False},
         "timeout": {"type": "int"},
+        "progress_file": {"type": "path"},
         "poll_interval": {"type": "float", "default": 30},
     }
     module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,

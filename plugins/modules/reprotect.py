@@ -36,6 +36,7 @@ extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
   - siterecovery.failback.step
+  - siterecovery.failback.progress
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
 attributes:
@@ -258,7 +259,7 @@ def check(params):
 def run(module):
     params = module.params
     check(params)
-    deadline = Deadline(params["timeout"])
+    deadline = Deadline(params["timeout"], progress=module.progress("reprotect " + params["direction"]))
     session = module.azure(deadline=deadline)
     vault = module.vault()
     names = {key: params[key] for key in ("master_target", "process_server", "datastore", "retention_volume",
@@ -270,10 +271,13 @@ def run(module):
         def record(model, item):
             azure_vms.record(azure_vms.find(item), item)
 
+    agent_deadline = None
+    if params["direction"] == "to_azure":
+        agent_deadline = Deadline(params["agent_registration_timeout"], progress=deadline.progress)
     outcome = reprotect.ensure(
         session, vault, module.selection(),
         params["direction"], names, module.check_mode, deadline,
-        agent_deadline=Deadline(params["agent_registration_timeout"]) if params["direction"] == "to_azure" else None,
+        agent_deadline=agent_deadline,
         poll=params["poll_interval"], record_azure_vm=record, assumed=params["assume_stages"],
         per_vm=params["per_vm"])
     if module.diff_mode:
@@ -297,6 +301,7 @@ def main():
         "log_storage_account_id": {"type": "str"},
         "placements": {"type": "dict", "default": {}},
         "timeout": {"type": "int", "default": 3600},
+        "progress_file": {"type": "path"},
         "agent_registration_timeout": {"type": "int", "default": 1200},
         "poll_interval": {"type": "float", "default": 15},
         "assume_stages": {"type": "dict", "default": {}},

@@ -22,7 +22,14 @@ description:
     C(module_utils/domain/options.py).
   - Warns about a variable of another role's prefix (for example C(failback_vms) while C(original_location)
     runs) - it is not read.
-  - Makes no request to Azure or vSphere and changes nothing.
+  - Decides where the run's reports go (V(report_dir) in RV(options), always an absolute path; see O(options)), checks
+    that this user can write there and creates the directory (in check mode only checks), so a run that cannot keep
+    its report refuses before it changes anything.
+  - Refuses every variable named with the run's prefix (V(original_location_), V(alternate_location_)) that is not
+    one of the run's options, naming the closest option (C(original_location_vm) - did you mean
+    C(original_location_vms)?); of the V(failback_) prefix, which also names the playbooks' vault variables, a
+    misspelling of an option.
+  - Makes no request to Azure or vSphere and changes nothing else.
 author:
   - Site Recovery Failback maintainers (@siterecovery)
 extends_documentation_fragment:
@@ -48,6 +55,13 @@ options:
         V(recovery_point_timeout), V(timeout) and V(agent_registration_timeout). Any other name is refused.
       - The action plugin fills this from the variables named O(prefix) + option (what you give here wins).
         An option given neither way takes its default.
+      - V(report_dir) is where the reports go (the preflight's and the run's, each file named after the run, so two
+        runs never overwrite each other's). Given, a relative path is taken from the directory ansible-playbook runs
+        in (never the playbook's directory, which is inside the installed collection). Unset (empty), the action
+        plugin chooses on the controller - under ansible-runner (AWX, Automation Controller) C(failback-reports)
+        in the job's artifact directory (the C(AWX_ISOLATED_DATA_DIR) variable ansible-runner sets), else
+        C(failback-reports) in the directory ansible-playbook runs in. The run refuses a directory it cannot
+        create or write, naming the variable to set.
       - V(poll_interval) and V(recovery_point_delay) are at least 0.5 seconds; timeouts are whole seconds from 0 to
         7 days; C(health_checks.tcp[].port) is 1 to 65535; C(health_checks.http[].url) is an http or https URL
         with a host; C(placements) keys are VMs of the run (when it names its VMs) and each entry has only
@@ -88,6 +102,18 @@ options:
     type: list
     elements: list
     default: []
+  read_variables:
+    description:
+      - Whether the action plugin reads the variables named O(prefix) + option. V(false) checks only O(options),
+        with O(prefix) naming them in the messages (the preflight role run alone).
+    type: bool
+    default: true
+  report_dir_source:
+    description:
+      - Where the report directory came from (the action plugin sets it) - V(report_dir), V(AWX_ISOLATED_DATA_DIR)
+        or V(cwd); returned as RV(report_dir_source).
+    type: str
+    default: report_dir
   awx_job_id:
     description:
       - The AWX / Automation Controller job this run is (the action plugin passes the C(awx_job_id) or
@@ -134,7 +160,15 @@ options:
   returned: success
   type: dict
   sample: {"location": "original", "vms": ["app01"], "recovery_plan": "", "poll_interval": 15.0,
-           "tools_timeout": 600, "commit": true, "report_dir": "./failback-reports"}
+           "tools_timeout": 600, "commit": true, "report_dir": "/runner/artifacts/42/failback-reports"}
+report_dir_source:
+  description:
+    - Where the report directory (V(report_dir) in RV(options)) came from - V(report_dir) (given),
+      V(AWX_ISOLATED_DATA_DIR) (the job's artifact directory under ansible-runner) or V(cwd) (the directory
+      ansible-playbook runs in).
+  returned: success
+  type: str
+  sample: AWX_ISOLATED_DATA_DIR
 run:
   description:
     - Who this run is - the name of its lease and its reports. V(owner) when set; else the AWX job (the
@@ -206,13 +240,18 @@ def main():
                                           "prefix": {"type": "str", "default": ""},
                                           "location": {"type": "str"},
                                           "awx_job_id": {"type": "str"},
-                                          "play_hosts": {"type": "list", "elements": "list", "default": []}},
+                                          "play_hosts": {"type": "list", "elements": "list", "default": []},
+                                          "report_dir_source": {"type": "str", "default": "report_dir"},
+                                          "read_variables": {"type": "bool", "default": True}},
                            supports_check_mode=True)
     prefix = module.params["prefix"]
     given = options_domain.split_lists(module.params["options"])
     if module.params["location"] is not None:
         given["location"] = module.params["location"]
     run = options_domain.with_defaults(given)
+    if isinstance(run["report_dir"], str) and not os.path.isabs(run["report_dir"]):  # run without its action plugin
+        run["report_dir"], module.params["report_dir_source"] = options_domain.report_directory(
+            run["report_dir"], os.environ, os.getcwd())
     # a play against inventory hosts: they are the run's VMs (--limit, a job slice, relaunch on failed hosts)
     selection, problems = options_domain.play_selection(module.params["play_hosts"], given, prefix)
     if selection and not problems:
@@ -225,11 +264,20 @@ def main():
     result = {"changed": False, "problems": [dict(p) for p in problems], "checked": sorted(given)}
     if problems:
         module.fail_json(msg=options_domain.summary(problems), **result)
+    try:  # checked above: a directory this user can create; the reports of this run go there, even when it fails
+        if not module.check_mode:
+            os.makedirs(run["report_dir"], exist_ok=True)
+    except OSError as error:
+        problem = options_domain.Problem(prefix + "report_dir", "must be a directory this run can create (%s)" % (
+            error.strerror or error), "give a directory this user can create and write", run["report_dir"])
+        module.fail_json(msg=options_domain.summary([problem]), problems=[dict(problem)], checked=sorted(given),
+                         changed=False)
     identity = options_domain.run_identity(run.get("owner"), module.params["awx_job_id"], os.environ, time.time(),
                                            secrets.token_hex(3))
     module.exit_json(options=options_domain.normalize(run), run=dict(
         identity, lock_break_variable=prefix + "lock_break", hosts=selection["hosts"] if selection else {},
-        plan_vms=selection["plan_vms"] if selection else []), **result)
+        plan_vms=selection["plan_vms"] if selection else []), report_dir_source=module.params["report_dir_source"],
+        **result)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ stops naming every one that does not hold - before the run lock: no ARM write, n
 emulator's state unchanged. Each input below passed the preflight ("ready, 0 blockers") and was refused by the
 reprotect after the run lock had been written and removed."""
 
+import glob
 import json
 
 import pytest
@@ -48,7 +49,8 @@ CASES = {
 
 
 def preflight_findings(tmp_path):
-    with open(str(tmp_path / "reports" / "preflight.json")) as handle:
+    [found] = glob.glob(str(tmp_path / "reports" / "preflight-*.json"))  # named after the run (issue 16)
+    with open(found) as handle:
         return json.load(handle)["findings"]
 
 

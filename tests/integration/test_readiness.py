@@ -4,8 +4,10 @@
 """readiness on the whole lab: every rule tripped by its rule spec (rule id + VM), the default
 site's VMs ready, the preflight playbook failing on a blocker and writing its reports."""
 
+import glob
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -218,8 +220,10 @@ def test_preflight_playbook(full_lab, tmp_path, spec, fails):
                            os.path.join(ROOT, "playbooks", "preflight.yml"), "-e", json.dumps(extra)],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     assert (proc.returncode != 0) is fails, proc.stdout + proc.stderr
-    data = json.loads((reports / "preflight.json").read_text())
-    markdown = (reports / "preflight.md").read_text()
+    # named after the run (issue 16): the preflight playbook alone names it run-<UTC time>-<random>
+    [found] = glob.glob(str(reports / "preflight-run-*.json"))
+    data = json.loads(pathlib.Path(found).read_text())
+    markdown = pathlib.Path(found[:-len(".json")] + ".md").read_text()
     assert {"findings", "verdicts", "summary"} <= set(data)
     assert "| VM |" in markdown
     if fails:

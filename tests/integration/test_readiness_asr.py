@@ -65,7 +65,8 @@ def test_named_recovery_point(full_lab, tmp_path):
                                          "preflight_recovery_point": oldest["name"], "preflight_report_dir": str(reports)},
                            lab.env())
     assert rc == 0, out
-    assert json.loads((reports / "preflight.json").read_text())["summary"]["blockers"] == 0
+    [found] = reports.glob("preflight-*.json")  # named after the run (issue 16)
+    assert json.loads(found.read_text())["summary"]["blockers"] == 0
 
 
 def test_named_recovery_point_before_reprotect(full_lab):

@@ -71,7 +71,7 @@ def assert_nothing_changed(lab, watch, before, tmp_path):
     after = lab_state(lab)
     assert LOCK_TAG not in json.dumps(after)
     assert after["items"] == before["items"]
-    assert not os.path.exists(str(tmp_path / "reports" / "preflight.json"))  # the preflight did not run
+    assert glob.glob(str(tmp_path / "reports" / "preflight*")) == []  # the preflight did not run
     assert reports(tmp_path) == []  # the run did not start, so it has no run report
 
 
@@ -189,7 +189,9 @@ def test_the_options_are_read_with_ansibles_precedence_and_unset_ones_take_their
     assert got["tools_timeout"] == 7  # the inventory
     assert got["memory_remediation"] == "vmotion" and got["preflight"] is True  # unset: the defaults
     assert got["location"] == "original" and result["changed"] is False
-    assert not os.path.exists(str(tmp_path / "r"))  # the report directory is probed, not made
+    # the report directory is made at the run's start (issue 16: the report is written when the run fails too);
+    # in check mode probed only
+    assert os.path.isdir(str(tmp_path / "r")) is not check
 
 
 @pytest.mark.parametrize("form", ["roles: with vars", "include_role with vars"])
@@ -295,3 +297,52 @@ def test_a_failed_read_during_the_failover_wait_releases_the_locks_and_writes_th
     vm = lab.effects.vm("app01")
     assert vm["power_state"] == "poweredOn" and len(vm["disks"]) == 2
     assert LOCK_TAG not in json.dumps(lab_state(lab))
+
+
+# issue 16: a variable named with a role's prefix that is no option of the run: the issue's example (it ran,
+# failed late with "one of the following is required: vms, recovery_plan" and wrote a "0 VM(s)" report), a name
+# far from every option, another role's prefix, and a near-miss of the failback_ prefix. What the refusal must say.
+UNKNOWN = {
+    "original_location_vm (issue 16)": (
+        {"original_location_vm": ["app01"]},
+        ["original_location_vm: is not an option of the run", "did you mean original_location_vms?"]),
+    "a name far from every option": (
+        {"original_location_vms": ["app01"], "original_location_plan_name": "rp-app"},
+        ["original_location_plan_name: is not an option of the run", "did you mean original_location_recovery_plan?"]),
+    "another role's prefix": (
+        {"alternate_location_vms": ["app01"]},
+        ["alternate_location_vms: is not read by this run", "name it original_location_vms"]),
+    "a near-miss of failback_": (
+        {"original_location_vms": ["app01"], "failback_comit": False},
+        ["failback_comit: is not read by this run", "name it original_location_commit"]),
+}
+
+
+@pytest.mark.parametrize("case", list(UNKNOWN), ids=list(UNKNOWN))
+def test_an_unknown_variable_of_a_roles_prefix_is_refused_before_any_arm_write(shared_lab, tmp_path, case):
+    extra, expected = UNKNOWN[case]
+    args = dict({"original_location_preflight": True, "original_location_report_dir": str(tmp_path / "reports")},
+                **extra)
+    before = lab_state(shared_lab)
+    watch = CallWatch.of(shared_lab)
+    rc, out = run_playbook("original_location", args, shared_lab.env())
+    assert rc != 0, out[-3000:]
+    assert "Refusing to start the run; nothing was changed" in out, out[-3000:]
+    for text in expected:
+        assert text in out, out[-3000:]
+    assert "one of the following is required" not in out and "0 VM(s)" not in out
+    assert_nothing_changed(shared_lab, watch, before, tmp_path)
+
+
+def test_the_correct_names_of_the_same_kind_pass_the_check(shared_lab, tmp_path):
+    # the kind's control: the same variables spelled right, with the playbooks' own failback_ variables, are no
+    # problem - one deliberate bad value (poll_interval 0) stops the run before it changes anything, and is the
+    # only problem named
+    args = {"original_location_vms": ["app01"], "original_location_preflight": True, "original_location_commit": False,
+            "original_location_report_dir": str(tmp_path / "reports"), "original_location_poll_interval": 0,
+            "failback_vault_name": shared_lab.env()["AZURE_SITE_RECOVERY_VAULT"], "failback_progress_interval": 5}
+    before = lab_state(shared_lab)
+    watch = CallWatch.of(shared_lab)
+    rc, out = run_playbook("original_location", args, shared_lab.env())
+    assert rc != 0 and "1 option problem(s): - original_location_poll_interval: must be at least 0.5" in out, out[-3000:]
+    assert_nothing_changed(shared_lab, watch, before, tmp_path)

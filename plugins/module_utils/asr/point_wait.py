@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import item_info
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
+from ansible_collections.siterecovery.failback.plugins.module_utils.progress import NONE
 
 WAITS_FOR_POINT = ("reprotecting_to_onprem", "replicating_to_onprem")
 
@@ -38,6 +39,10 @@ def wait(vault, azure_vms, deadline, poll, vms=(), item_names=(), plan=None):
         if not pending:
             result.update(polls=polls, waited_seconds=round(deadline.elapsed(), 1))
             return result
+        for item in result["items"]:
+            if item["name"] in pending:
+                getattr(deadline, "progress", NONE).item(item["name"], "the first recovery point",
+                                                         state=item.get("failback_stage"))
         if deadline.expired():
             stage = {item["name"]: item["failback_stage"] for item in result["items"]}
             raise DeadlineExceeded(

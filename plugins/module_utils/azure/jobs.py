@@ -15,6 +15,7 @@ import re
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.values import plain
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
+from ansible_collections.siterecovery.failback.plugins.module_utils.progress import NONE
 
 FINISHED = ("Succeeded", "Failed", "Cancelled")
 # Suspended: the job waits for a manual action of a recovery plan (resume it in the portal or with resume).
@@ -199,6 +200,7 @@ def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll
                     raise
                 unread[name] = error.msg
         pending = [n for n in pending if n in unread or latest[n]["state"] not in FINISHED + STOPPED]
+        getattr(deadline, "progress", NONE).jobs([latest[n] for n in pending if n in latest])
         if not pending:
             break
         if deadline.expired():

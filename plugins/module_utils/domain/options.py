@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 import time
 from collections import namedtuple
@@ -95,7 +96,8 @@ OPTIONS = {
     "commit": Option("bool", True),
     "reprotect_to_azure": Option("bool", True),
     "preflight": Option("bool", True),
-    "report_dir": Option("path", "./failback-reports"),
+    # where the run's reports go; empty: chosen on the controller at the run's start (report_directory)
+    "report_dir": Option("path", ""),
     "poll_interval": Option("float", 15),
     "recovery_point_delay": Option("float", 30),
     "owner": Option("str", ""),
@@ -118,6 +120,16 @@ LOCATION_ROLE_OPTIONS = tuple(name for name in OPTIONS if name != "location")
 PREFIXES = ("original_location_", "alternate_location_", "failback_")
 # Options ``run_options`` also takes when given directly (a step's own waits; no role option sets them).
 EXTRA_OPTIONS = ("recovery_point_timeout", "timeout", "agent_registration_timeout")
+# The prefixes no other variable shares: every variable named with one that is no option of the run is refused
+# (``original_location_vm``, issue 16). ``failback_`` also names the playbooks' vault variables
+# (``failback_resource_group``, ``failback_vault_name``), the failback role's own facts and the progress interval:
+# of that prefix only a near-miss of an option (``failback_comit``) is refused.
+EXACT_PREFIXES = ("original_location_", "alternate_location_")
+# Variables of the ``failback_`` prefix that are no option and no misspelling of one, whatever their spelling.
+RESERVED = ("failback_option_prefix", "failback_location", "failback_resource_group", "failback_vault_name",
+            "failback_progress_interval")
+# How close (difflib's ratio) a known name must be to an unknown variable's to be suggested in the refusal.
+SUGGESTION_CUTOFF = 0.6
 
 
 def with_defaults(given):
@@ -155,6 +167,57 @@ def _closest(name):
     return close[0] if close else None
 
 
+def unknown_variables(variables, prefix, known):
+    """The variables of ``variables`` (names; a mapping's keys) named with ``prefix`` whose rest is not in ``known``
+    (the names a role's argument spec gives, without the prefix): ``[(variable, closest known variable or None)]``,
+    sorted. The closest is the known name most like the rest (difflib ratio at least :data:`SUGGESTION_CUTOFF`).
+
+    ``unknown_variables({"original_location_vm": [...]}, "original_location_", OPTIONS)`` is
+    ``[("original_location_vm", "original_location_vms")]``. Pure: nothing is read but the arguments."""
+    found = []
+    for variable in sorted(variables):
+        if not variable.startswith(prefix) or variable[len(prefix):] in known:
+            continue
+        found.append((variable, _suggestion(variable[len(prefix):], known, prefix)))
+    return found
+
+
+def _suggestion(name, known, prefix=""):
+    """The known name ``name`` was meant as: one whose words (split at ``_``) hold all of ``name``'s (``plan`` ->
+    ``recovery_plan``), else the closest by difflib (:data:`SUGGESTION_CUTOFF`); ``prefix`` + it, or None."""
+    words = set(name.split("_"))
+    holding = sorted(key for key in known if words <= set(key.split("_")))
+    if len(holding) == 1:
+        return prefix + holding[0]
+    shared = {key: len(words & set(key.split("_"))) for key in known}
+    best = max(shared.values(), default=0)
+    if best and list(shared.values()).count(best) == 1:  # the one name sharing most words (plan_name: recovery_plan)
+        return prefix + max(shared, key=shared.get)
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=SUGGESTION_CUTOFF)
+    return prefix + close[0] if close else None
+
+
+def report_directory(value, environ, cwd):
+    """Where a run writes its reports: ``(absolute path, source)``.
+
+    ``value`` (the ``report_dir`` option) when given: ``~`` is the controller user's home and a relative path is
+    taken from ``cwd``, the directory ansible-playbook runs in (source ``report_dir``); else, under ansible-runner
+    (the engine of AWX and Automation Controller), ``failback-reports`` in the job's artifact directory, which
+    ansible-runner names in the ``AWX_ISOLATED_DATA_DIR`` variable of ``environ`` (ansible_runner/config/_base.py
+    sets it for every run; AWX keeps the artifacts with the job; source ``AWX_ISOLATED_DATA_DIR``); else
+    ``failback-reports`` in ``cwd`` (source ``cwd``). Never the playbook's directory, which is inside the
+    installed collection when its playbooks run, and may be read-only. A value that is not a non-empty text is
+    returned as given, for :func:`check_run` to refuse."""
+    if value not in (None, "") and not (isinstance(value, str) and value.strip()):
+        return value, "report_dir"
+    if isinstance(value, str) and value.strip():
+        return os.path.normpath(os.path.join(cwd, os.path.expanduser(value.strip()))), "report_dir"
+    artifacts = str(environ.get("AWX_ISOLATED_DATA_DIR") or "").strip()
+    if artifacts and os.path.isabs(artifacts):
+        return os.path.join(os.path.normpath(artifacts), "failback-reports"), "AWX_ISOLATED_DATA_DIR"
+    return os.path.join(os.path.normpath(cwd), "failback-reports"), "cwd"
+
+
 def unread_variables(variables, prefix):
     """Problems of the variables a run does not read although they look like its options (``variables``: ``{full
     variable name: value}``, from :func:`looks_like_an_option`): of this run's ``prefix``, a misspelled option
@@ -171,8 +234,11 @@ def unread_variables(variables, prefix):
                                         "leave at the module's default)", "drop it, or give %s to the step's module "
                                         "directly" % name, value))
             else:
+                meant = _suggestion(name, OPTIONS)
                 problems.append(Problem(variable, "is not an option of the run (it would be ignored)",
-                                        "did you mean %s%s?" % (prefix, _closest(name)), value))
+                                        "did you mean %s%s?" % (prefix, meant) if meant else "name one of the run's "
+                                        "options (ansible-doc -t role siterecovery.failback.%s lists them)"
+                                        % prefix.rstrip("_"), value))
             continue
         other = next(p for p in PREFIXES if variable.startswith(p))
         name = variable[len(other):]
@@ -184,10 +250,15 @@ def unread_variables(variables, prefix):
 
 def looks_like_an_option(variable, prefix):
     """Whether a variable the run does not read looks like one of its options: of ``prefix``, a misspelled option or
-    a step's own wait; of another role's prefix (``PREFIXES``), an option a user sets (``LOCATION_ROLE_OPTIONS``:
-    ``failback_location`` is the location roles' own) or its misspelling."""
+    a step's own wait, and (a prefix of ``EXACT_PREFIXES``) any name that is no option (:func:`unknown_variables`);
+    of another role's prefix (``PREFIXES``), an option a user sets (``LOCATION_ROLE_OPTIONS``: ``failback_location``
+    is the location roles' own) or its misspelling. The names of ``RESERVED`` never."""
+    if variable in RESERVED:
+        return False
     if variable.startswith(prefix):
         name = variable[len(prefix):]
+        if prefix in EXACT_PREFIXES:
+            return bool(unknown_variables([variable], prefix, OPTIONS))
         return name not in OPTIONS and (name in EXTRA_OPTIONS or _closest(name) is not None)
     other = next((p for p in PREFIXES if variable.startswith(p)), None)
     if other is None:
@@ -514,9 +585,9 @@ def check_run(options, prefix=""):
     for key in ("commit", "reprotect_to_azure", "preflight", "lock_break", "cancel_on_failure"):
         if key in options:
             problems += _bool(name(key), options[key])
-    if "report_dir" in options and not _text(options["report_dir"]):
-        problems.append(Problem(name("report_dir"), "must be a directory path", "give e.g. ./failback-reports",
-                                options["report_dir"]))
+    if "report_dir" in options and not (_text(options["report_dir"]) or options["report_dir"] in ("", None)):
+        problems.append(Problem(name("report_dir"), "must be a directory path", "give an absolute path such as "
+                                "/var/lib/failback/reports, or leave it unset", options["report_dir"]))
     if "placements" in options:
         problems += check_placements(name("placements"), options["placements"], vms if vms and not _text(plan) else None)
     if "health_checks" in options:

@@ -25,6 +25,7 @@ import time
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import hosts as hosts_rule
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import limits, replica_holder, rules, source_vm
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import verification as verifications
+from ansible_collections.siterecovery.failback.plugins.module_utils.progress import NONE
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import facts, master_target
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
@@ -1043,6 +1044,9 @@ def wait_for_tools(client, inventory, names, deadline, poll=1.0, settled=(), uui
                                                                        "guest.toolsStatus"], objects=objects)}
         waiting = [name for name, row in statuses.items() if row.get("guest.toolsRunningStatus") != "guestToolsRunning"
                    and not (name in settled and verifications.tools_never_run(row.get("guest.toolsStatus")))]
+        for name in waiting:
+            getattr(deadline, "progress", NONE).item(name, "VMware Tools",
+                                                     state=str(statuses[name].get("guest.toolsRunningStatus")))
         if not waiting or deadline.expired():
             break
         deadline.sleep(poll)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
+from ansible_collections.siterecovery.failback.plugins.module_utils.progress import NONE
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import (
     VSphereError,
     fault_message,
@@ -44,6 +45,10 @@ def wait_for_tasks(client, tasks, deadline, labels=None, poll=0.5, max_poll=5.0)
         for row in client.retrieve(None, TASK_PATHS, objects=pending):
             latest[row["moid"]] = _summary(row, label_of[row["moid"]])
         pending = [task for task in pending if latest.get(task._moId, {}).get("state") not in ("success", "error")]
+        for task in pending:
+            getattr(deadline, "progress", NONE).item(label_of[task._moId], "vSphere task", job=task._moId,
+                                                     state="%s %s%%" % (latest.get(task._moId, {}).get("state"),
+                                                                        latest.get(task._moId, {}).get("progress") or 0))
         if not pending:
             break
         if deadline.expired():

@@ -25,9 +25,10 @@ def test_collect_reads_only_the_options_set_with_the_prefix():
     variables = {"original_location_vms": ["app01"], "original_location_poll_interval": "20",
                  "original_location_unknown": 1, "vms": ["x"], "recovery_plan": "rp"}
     given, ignored, unread = action.collect(variables, "original_location_", resolve_from(variables))
-    # an unset option is left out (the module gives it its default); a name that is no option is not read
+    # an unset option is left out (the module gives it its default); a name of the run's prefix that is no option
+    # is handed to the module to refuse (issue 16)
     assert given == {"vms": ["app01"], "poll_interval": "20"}
-    assert ignored == [] and unread == {}
+    assert ignored == [] and unread == {"original_location_unknown": 1}
 
 
 def test_collect_names_the_variables_of_another_prefix():
@@ -122,17 +123,26 @@ def test_options_given_directly_win_over_the_variables():
     assert "location" not in sent["module_args"]
 
 
-@pytest.mark.parametrize("given, expected", [
-    ({}, "/runs/here/failback-reports"), ({"report_dir": "out/r"}, "/runs/here/out/r"),
-    ({"report_dir": "/var/failback"}, "/var/failback"), ({"report_dir": "../up"}, "/runs/up"),
-    ({"report_dir": ""}, None), ({"report_dir": 5}, None)])
-def test_the_report_directory_is_where_ansible_playbook_runs(given, expected):
-    """Not relative to wherever a file task runs (the collection's playbooks directory, new-user try of issue 14);
-    an empty or wrong value is left for the module to refuse."""
-    found = action.on_controller(given, "/runs/here")
-    assert found.get("report_dir") == (expected if expected is not None else given.get("report_dir"))
-    home = action.on_controller({"report_dir": "~/reports"}, "/runs/here")["report_dir"]
+@pytest.mark.parametrize("given, environ, expected", [
+    ({}, {}, ("/runs/here/failback-reports", "cwd")), ({"report_dir": ""}, {}, ("/runs/here/failback-reports", "cwd")),
+    ({}, {"AWX_ISOLATED_DATA_DIR": "/pdd/artifacts/7"}, ("/pdd/artifacts/7/failback-reports", "AWX_ISOLATED_DATA_DIR")),
+    ({"report_dir": "out/r"}, {"AWX_ISOLATED_DATA_DIR": "/pdd"}, ("/runs/here/out/r", "report_dir")),
+    ({"report_dir": "/var/failback"}, {}, ("/var/failback", "report_dir")),
+    ({"report_dir": "../up"}, {}, ("/runs/up", "report_dir")), ({"report_dir": 5}, {}, (5, "report_dir"))])
+def test_the_report_directory_is_decided_on_the_controller(given, environ, expected):
+    """Not relative to wherever a file task runs (the collection's playbooks directory, new-user try of issue 14;
+    read-only under AWX, issue 16): given, made absolute; unset, the job's artifacts under ansible-runner, else where
+    ansible-playbook runs. A wrong value is left for the module to refuse."""
+    found, source = action.on_controller(given, "/runs/here", environ)
+    assert (found["report_dir"], source) == expected
+    home = action.on_controller({"report_dir": "~/reports"}, "/runs/here", {})[0]["report_dir"]
     assert home == os.path.join(os.path.expanduser("~"), "reports")
+
+
+def test_the_action_reads_no_variable_when_told_not_to():
+    sent, _result = run_action({"prefix": "preflight_", "read_variables": False, "options": {"vms": ["app01"]}},
+                               {"preflight_vms": ["db01"], "preflight_vm": ["x"]})
+    assert sent["module_args"]["options"]["vms"] == ["app01"] and sent["module_args"]["unread"] == {}
 
 
 def test_a_variable_of_another_prefix_is_handed_to_the_module_to_refuse():

@@ -23,6 +23,44 @@ VAULT = {"resource_group": "rg-dr", "vault_name": "vault-dr", "subscription_id":
          "client_id": CLIENT, "secret": "Hunter2Hunter2", "arm_endpoint": "https://127.0.0.1:1", "authority_host": "https://127.0.0.1:1"}
 
 
+@pytest.fixture(autouse=True)
+def elsewhere(tmp_path, monkeypatch):
+    """Each test runs in its own directory: run without its action plugin, run_options makes the default report
+    directory where it runs (failback-reports), which must not land in the checkout (nor its built artifact)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AWX_ISOLATED_DATA_DIR", raising=False)
+
+
+def test_run_options_without_its_action_plugin_decides_and_makes_the_report_directory(tmp_path, capsys,
+                                                                                      monkeypatch):
+    failed, result = run_module(run_options.main, {"prefix": "failback_", "options": {"vms": ["app01"]}}, capsys)
+    assert not failed and result["options"]["report_dir"] == str(tmp_path / "failback-reports")
+    assert result["report_dir_source"] == "cwd" and (tmp_path / "failback-reports").is_dir()
+    monkeypatch.setenv("AWX_ISOLATED_DATA_DIR", str(tmp_path / "artifacts" / "9"))
+    failed, result = run_module(run_options.main, {"prefix": "failback_", "options": {"vms": ["app01"]}}, capsys)
+    assert result["options"]["report_dir"] == str(tmp_path / "artifacts" / "9" / "failback-reports")
+    assert result["report_dir_source"] == "AWX_ISOLATED_DATA_DIR"
+    assert (tmp_path / "artifacts" / "9" / "failback-reports").is_dir()
+
+
+def test_a_report_directory_that_vanishes_between_the_check_and_its_making_is_refused(
+        tmp_path, capsys, monkeypatch):
+    def refuse(path, exist_ok=False):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(run_options.os, "makedirs", refuse)
+    failed, result = run_module(run_options.main, {"prefix": "original_location_", "options": {
+        "vms": ["app01"], "report_dir": str(tmp_path / "r")}}, capsys)
+    assert failed and [p["option"] for p in result["problems"]] == ["original_location_report_dir"]
+    assert "Permission denied" in result["msg"]
+
+
+def test_the_issue16_misspelled_variable_is_refused_by_the_module(capsys):
+    failed, result = run_module(run_options.main, {"prefix": "original_location_", "options": {},
+                                                   "unread": {"original_location_vm": ["app01"]}}, capsys)
+    assert failed and result["problems"][0]["option"] == "original_location_vm"
+    assert "did you mean original_location_vms?" in result["msg"]
+
+
 def no_network(monkeypatch, module):
     def refuse(*args, **kwargs):
         raise AssertionError("the module reached for Azure before checking its options")

@@ -9,7 +9,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.domain impor
 
 GOOD = {"location": "original", "vms": ["app01", "db01"], "recovery_plan": "", "placements": {},
         "recovery_point": "latest_processed", "memory_remediation": "vmotion", "health_checks": {},
-        "commit": True, "reprotect_to_azure": True, "preflight": True, "report_dir": "./failback-reports",
+        "commit": True, "reprotect_to_azure": True, "preflight": True, "report_dir": "/srv/failback-reports",
         "poll_interval": 15, "recovery_point_delay": 30, "tools_timeout": 600, "lock_break": False,
         "cancel_on_failure": False}
 
@@ -157,9 +157,87 @@ def test_vms_or_plan_and_recovery_points():
 
 
 def test_booleans_and_report_dir():
-    found = problems(commit="sure", lock_break=2, report_dir="")
+    found = problems(commit="sure", lock_break=2, report_dir=5)
     assert named(found) == ["failback_commit", "failback_lock_break", "failback_report_dir"]
     assert problems(commit="yes", preflight="False") == []
+    # empty: chosen on the controller at the run's start (report_directory)
+    assert problems(report_dir="") == [] and problems(report_dir="   ") != []
+
+
+@pytest.mark.parametrize("value, environ, expected", [
+    # under ansible-runner (AWX): the job's artifact directory, which AWX keeps with the job
+    ("", {"AWX_ISOLATED_DATA_DIR": "/runner/artifacts/42"},
+     ("/runner/artifacts/42/failback-reports", "AWX_ISOLATED_DATA_DIR")),
+    (None, {"AWX_ISOLATED_DATA_DIR": "/runner/artifacts/42/"},
+     ("/runner/artifacts/42/failback-reports", "AWX_ISOLATED_DATA_DIR")),
+    # plain ansible-playbook: where it runs, never the playbook's directory (inside the installed collection)
+    ("", {}, ("/work/here/failback-reports", "cwd")),
+    ("", {"AWX_ISOLATED_DATA_DIR": "relative/artifacts"}, ("/work/here/failback-reports", "cwd")),
+    # given: wins over the job's directory; a relative one is taken from where ansible-playbook runs
+    ("out/r", {"AWX_ISOLATED_DATA_DIR": "/runner/artifacts/42"}, ("/work/here/out/r", "report_dir")),
+    ("/var/failback/", {}, ("/var/failback", "report_dir")),
+    ("../up", {}, ("/work/up", "report_dir")),
+    (5, {}, (5, "report_dir")), ("  ", {}, ("  ", "report_dir"))])
+def test_the_report_directory_is_absolute_and_never_the_playbooks(value, environ, expected):
+    assert options.report_directory(value, environ, "/work/here") == expected
+
+
+def test_the_report_directory_of_home():
+    import os
+    assert options.report_directory("~/r", {}, "/x") == (os.path.join(os.path.expanduser("~"), "r"), "report_dir")
+
+
+def test_unknown_variables_of_a_prefix_name_the_closest_known_one():
+    given = {"original_location_vm": ["app01"], "original_location_vms": ["db01"], "original_location_plan": "rp",
+             "original_location_zzz": 1, "alternate_location_vm": ["x"], "failback_vm": ["y"], "vms": []}
+    assert options.unknown_variables(given, "original_location_", options.OPTIONS) == [
+        ("original_location_plan", "original_location_recovery_plan"), ("original_location_vm", "original_location_vms"),
+        ("original_location_zzz", None)]
+    assert options.unknown_variables(given, "preflight_", ["vms"]) == []
+    # the one known name that shares most words, before spelling: plan_name -> recovery_plan
+    assert options.unknown_variables(["original_location_plan_name", "original_location_report_directory",
+                                      "original_location_timeout_tools"], "original_location_", options.OPTIONS) == [
+        ("original_location_plan_name", "original_location_recovery_plan"),
+        ("original_location_report_directory", "original_location_report_dir"),
+        ("original_location_timeout_tools", "original_location_tools_timeout")]
+    # a correct name is no problem
+    assert options.unknown_variables({"original_location_vms": []}, "original_location_", options.OPTIONS) == []
+
+
+def test_issue16_original_location_vm_is_refused_naming_original_location_vms():
+    # issue 16: `original_location_vm` ran, failed late with "one of the following is required: vms,
+    # recovery_plan", and wrote a "0 VM(s)" report
+    assert options.looks_like_an_option("original_location_vm", "original_location_")
+    found = options.unread_variables({"original_location_vm": ["app01"]}, "original_location_")
+    assert [(p["option"], p["fix"]) for p in found] == [("original_location_vm", "did you mean original_location_vms?")]
+    assert found[0]["message"].startswith("original_location_vm: is not an option of the run (it would be ignored)")
+
+
+@pytest.mark.parametrize("variable, prefix, refused", [
+    # the run's own prefix (one no other variable shares): every name that is no option, near or not
+    ("original_location_vm", "original_location_", True),
+    ("original_location_vm_list", "original_location_", True),
+    ("alternate_location_datastores", "alternate_location_", True),
+    ("original_location_vms", "original_location_", False),
+    ("original_location_report_dir", "original_location_", False),
+    # another role's prefix: an option a user sets, or its near-miss
+    ("alternate_location_vms", "original_location_", True),
+    ("failback_vm", "original_location_", True),
+    ("failback_vault_name", "original_location_", False),
+    # failback_: shared with the playbooks' vault variables and the role's facts - near-misses only
+    ("failback_comit", "failback_", True),
+    ("failback_going", "failback_", False),
+    ("failback_progress_interval", "failback_", False),
+    ("failback_resource_group", "failback_", False),
+    ("unrelated_vm", "original_location_", False)])
+def test_the_kind_of_unknown_variable(variable, prefix, refused):
+    assert options.looks_like_an_option(variable, prefix) is refused
+
+
+def test_an_unknown_variable_far_from_every_option_is_refused_pointing_at_the_role_docs():
+    found = options.unread_variables({"original_location_zzz": 1}, "original_location_")
+    assert found[0]["fix"] == ("name one of the run's options (ansible-doc -t role siterecovery.failback."
+                               "original_location lists them)")
 
 
 def test_options_left_out_are_not_checked():
