@@ -48,7 +48,6 @@ def installed(tmp_path_factory):
     return str(work / "collections")
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare for a read-only bind mount")
 def test_a_read_only_collection_writes_its_reports_to_the_configured_absolute_place(full_lab, installed, tmp_path):
     """issue 16: with the collection on a read-only file system the run stopped at the preflight
     (``Read-only file system: b'./failback-reports'``) and the report role failed too. The installed copy is
@@ -112,7 +111,8 @@ def progress_events(events):
 
 
 def test_under_ansible_runner_an_idle_timeout_shorter_than_a_stage_does_not_kill_the_run(full_lab, tmp_path):
-    """AWX's engine kills a job that prints nothing for idle_timeout seconds. The failover job of app01 is held
+    """AWX's engine kills a job that prints nothing for idle_timeout seconds. The job's inventory is the plugin's
+    (one host per replicated item) and it runs on two of them. The failover job of app01 is held
     (POST /jobs/hold) for more than three idle timeouts: the run prints a progress line per VM every 2 s, is not
     killed, and finishes; the lines are events of the job naming the VM, the stage, the held ASR job (name and ARM
     id), its task and the time elapsed; the reports are in the job's artifact directory (no report_dir given)."""
@@ -125,10 +125,16 @@ def test_under_ansible_runner_an_idle_timeout_shorter_than_a_stage_does_not_kill
         "- ansible.builtin.import_playbook: siterecovery.failback.original_location\n")
     _argv, env = playbook_command("original_location", {}, lab.env())
     env["HOME"] = str(tmp_path / "home")
+    # the job template's inventory source: the collection's inventory plugin, one host per replicated item; the
+    # job runs on two of them (--limit), which are the run's VMs (no original_location_vms)
+    (private / "inventory").mkdir()
+    (private / "inventory" / "dr.replicated_items.yml").write_text("plugin: siterecovery.failback.replicated_items\n")
     lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1, "scenario": "UnplannedFailover"})
+    extravars = {key: value for key, value in run_vars(preflight=True).items() if key != "original_location_vms"}
     thread, runner = ansible_runner.run_async(
         private_data_dir=str(private), playbook="failback.yml", ident="awx-1", envvars=env, quiet=True,
-        extravars=dict(run_vars(preflight=True), failback_progress_interval=2), settings={"idle_timeout": idle})
+        inventory=str(private / "inventory" / "dr.replicated_items.yml"), limit="app01,web01",
+        extravars=dict(extravars, failback_progress_interval=2), settings={"idle_timeout": idle})
     held = []
     try:
         wait_until(lambda: any(k.startswith("POST ") and k.endswith("/unplannedFailover") for k in lab_requests(lab)),
@@ -141,7 +147,8 @@ def test_under_ansible_runner_an_idle_timeout_shorter_than_a_stage_does_not_kill
         lab_control(lab, "POST", "/jobs/release", {})
         thread.join(900)
     assert runner.status == "successful" and runner.rc == 0, (runner.status, runner.rc)
-    assert stages(lab)["app01"] == FINAL
+    assert stages(lab)["app01"] == FINAL and stages(lab)["web01"] == FINAL
+    assert stages(lab)["web03"] == "running_in_azure"  # in the inventory, outside the --limit: untouched
     job = held[0]
     assert job.scenario == "UnplannedFailover" and job.target_name == "app01"
     events = list(runner.events)
@@ -167,5 +174,11 @@ def test_under_ansible_runner_an_idle_timeout_shorter_than_a_stage_does_not_kill
         "html", "json", "md"], names
     assert sorted(name.rsplit(".", 1)[1] for name in names if name.startswith("preflight-")) == ["json", "md"], names
     assert not (private / "project" / "failback-reports").exists()
+    # per-host events per VM: each VM's host has its own outcome (AWX's host summary), the controller none
+    outcome = {event["event_data"]["host"]: event["event"] for event in events
+               if event.get("event", "").startswith("runner_on_")
+               and event["event_data"].get("task", "").startswith("Per VM - this host's VM failed back")}
+    assert outcome == {"app01": "runner_on_ok", "web01": "runner_on_ok"}, outcome
     stats = [event for event in events if event.get("event") == "playbook_on_stats"]
+    assert {"app01", "web01"} <= set(stats[-1]["event_data"]["ok"]) and not stats[-1]["event_data"]["failures"]
     assert stats and "failback_report" in json.dumps(stats[-1]["event_data"].get("artifact_data", {}))
