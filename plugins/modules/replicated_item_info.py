@@ -33,6 +33,7 @@ author:
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.state_store
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.INFO_MODULE
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
@@ -384,7 +385,6 @@ duration_seconds:
 """
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import item_info, point_wait
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
@@ -400,11 +400,11 @@ def gather(module):
         timeout = 3600 if params["timeout"] is None else params["timeout"]
         deadline = Deadline(timeout)
         session = module.azure(deadline=Deadline(timeout + 300))
-        result = point_wait.wait(module.vault(), AzureVms(session), deadline, params["poll_interval"],
+        result = point_wait.wait(module.vault(), module.azure_vms(), deadline, params["poll_interval"],
                                  vms=params["vms"] or [], item_names=params["items"] or [], plan=params["recovery_plan"])
     else:
         session = module.azure(deadline=Deadline(300 if params["timeout"] is None else params["timeout"]))
-        result = item_info.describe(module.vault(), AzureVms(session), vms=params["vms"] or [],
+        result = item_info.describe(module.vault(), module.azure_vms(), vms=params["vms"] or [],
                                     item_names=params["items"] or [], plan=params["recovery_plan"],
                                     with_points=params["recovery_points"])
     result["changed"] = False
@@ -422,7 +422,7 @@ def main():
         "timeout": {"type": "int"},
         "poll_interval": {"type": "float", "default": 30},
     }
-    module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
+    module = FailbackModule(spec, azure=True, vault=True, state_store=True, supports_check_mode=True,
                             required_one_of=[["vms", "items", "recovery_plan"]])
     module.run(gather)
 

@@ -35,6 +35,7 @@ author:
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.state_store
   - siterecovery.failback.step
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
@@ -239,7 +240,6 @@ duration_seconds:
 """
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import reprotect, runner
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
@@ -265,7 +265,7 @@ def run(module):
                                           "run_as_account", "appliance", "log_storage_account_id", "placements")}
     record = None
     if params["direction"] == "to_onprem":
-        azure_vms = AzureVms(session)
+        azure_vms = module.azure_vms()
 
         def record(model, item):
             azure_vms.record(azure_vms.find(item), item)
@@ -302,7 +302,7 @@ def main():
         "assume_stages": {"type": "dict", "default": {}},
         "per_vm": {"type": "bool", "default": False},
     }
-    module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
+    module = FailbackModule(spec, azure=True, vault=True, state_store=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])
     module.run(run)
 
