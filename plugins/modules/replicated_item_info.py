@@ -299,8 +299,9 @@ items:
           sample: rg-recovery
         found_by:
           description: >-
-            V(id) (the id Site Recovery recorded), V(tag) (the tags set before reprotect), V(name) (a moved VM),
-            or null when the VM was not found.
+            V(id) (the id Site Recovery recorded), V(record) (the blob identity record written before reprotect
+            with O(state_store=blob)), V(tag) (the tags set before reprotect), V(name) (a moved VM), or null when
+            the VM was not found.
           type: str
           sample: id
     recovery_points:

@@ -25,8 +25,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import lock
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, lock
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure import cloud
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain.options import CONTAINER_NAME, STORAGE_ACCOUNT_NAME
@@ -272,25 +271,53 @@ class BlobStore:
 
     def write(self, key, claim=None, lease=None, drop_claim=False, drop_lease=False, owner=None):
         """Conditional writes of the claim blob of ``key`` and of the lease blob of ``owner`` (the lease's owner
-        when ``lease`` is given); raises :class:`lock.Conflict` when one lost."""
+        when ``lease`` is given); raises :class:`lock.Conflict` when one lost.
+
+        Unlike a tag, a claim blob outlives its Azure VM: dropping the lease also deletes the run's claims on
+        VMs that are gone (committed). A lease created without a claim in the same call (a renewal that found
+        no lease) is kept only while the run still claims a VM: a renewal racing the run's release leaves no
+        lease behind."""
         if claim is not None:
             self._set(claim_name(key), {"owner": claim, "azure_vm": key})
         if drop_claim:
             self._drop(claim_name(key))
         if lease is not None:
             run = lock.parse_lease(lease)["owner"]
+            created = self._read(lease_name(run))[1] is None
             self._set(lease_name(run), {"owner": run, "value": lease, "anchor": key})
+            if created and claim is None and not self._claims_now(run):
+                self._drop(lease_name(run))
+                self._leases = None
+                raise lock.Conflict("Run %s released its claims while its lease was renewed." % run, key=key)
         if drop_lease and owner:
             self._drop(lease_name(owner))
+            for name in self._claim_names(owner):
+                body, _etag = self._read(name)
+                if self._gone(body["azure_vm"]):
+                    self._drop(name)
         self._leases = None
 
-    def claimed_by(self, owner):
-        keys = []
+    def _gone(self, vm_id):
+        return not any(vm["id"].lower() == (vm_id or "").lower() for vm in self.vms.all())
+
+    def _claim_names(self, owner):
+        names = []
         for name in self.blobs.names("claims/"):
             body, _etag = self._read(name)
             if body and body.get("owner") == owner and body.get("azure_vm"):
-                keys.append(body["azure_vm"])
-        return keys
+                names.append(name)
+        return names
+
+    def _claims_now(self, owner):
+        """Whether ``owner`` claims a VM that exists, read again now (no cache)."""
+        for name in self.blobs.names("claims/"):
+            self._cache.pop(name, None)
+        return bool(self.claimed_by(owner))
+
+    def claimed_by(self, owner):
+        """The Azure VM ids ``owner`` claims whose VM still exists (a committed VM needs no claim)."""
+        return [self._read(name)[0]["azure_vm"] for name in self._claim_names(owner)
+                if not self._gone(self._read(name)[0]["azure_vm"])]
 
 
 class BlobRecords:
