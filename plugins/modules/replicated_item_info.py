@@ -22,11 +22,13 @@ description:
     subscription in one (paged) call; then each selected item with a GET, because the list leaves
     its disks, OS, master target and recovery-point facts empty, and its recovery points, because
     the API lists them per item (O(recovery_points=false) skips them). At most eight reads run at once.
-  - The Azure VM is found by the ARM id Site Recovery recorded at failover, else by the tags
-    C(siterecovery-failback-item) (the item's ARM name) and C(siterecovery-failback-resource-group)
-    (the resource group recorded at failover) that the M(siterecovery.failback.reprotect) module sets
-    before the first reprotect, because the failback-direction details no longer name the VM; else,
-    by the recorded name in exactly one other resource group (a moved VM).
+  - The Azure VM is found by the ARM id Site Recovery recorded at failover, else by the identity record
+    the M(siterecovery.failback.reprotect) module writes before the first reprotect, because the
+    failback-direction details no longer name the VM - with O(state_store=blob) the blob
+    C(items/<item>) of the vault's folder, then (also with the blob store, for records of earlier runs)
+    the tags C(siterecovery-failback-item) (the item's ARM name) and
+    C(siterecovery-failback-resource-group) (the resource group recorded at failover); else, by the
+    recorded name in exactly one other resource group (a moved VM).
   - Ages are computed against the clock of the controller that runs the module.
 author:
   - Site Recovery Failback maintainers (@siterecovery)
@@ -261,8 +263,8 @@ items:
       sample: false
     azure_vm:
       description: >-
-        The failed-over Azure VM, or null when nothing names it (a failback-direction item whose VM was never
-        tagged by the reprotect module).
+        The failed-over Azure VM, or null when nothing names it (a failback-direction item whose VM the
+        reprotect module never recorded).
       type: dict
       contains:
         id:

@@ -23,9 +23,12 @@ description:
     O(agent_registration_timeout).
   - Items are reprotected one by one (recovery-plan reprotect is deprecated in the service), and all
     VMs of a replication group must use one master target.
-  - Before the first reprotect to on-premises, the Azure VM is tagged with its protected item
-    (C(siterecovery-failback-item)) and the resource group recorded at failover, because the failback
-    provider no longer names the Azure VM; later runs, from any controller, find it by that tag.
+  - Before the first reprotect to on-premises, the Azure VM's identity is recorded - its protected item
+    and the resource group recorded at failover - because the failback provider no longer names the Azure
+    VM; later runs, from any controller, find it by that record. With O(state_store=tags) (the default) the
+    record is tags of the Azure VM (C(siterecovery-failback-item), C(siterecovery-failback-resource-group));
+    with O(state_store=blob) it is the blob C(items/<item>) of the vault's folder in O(state_container), and
+    no tag is written (for subscriptions whose Azure Policy denies tag writes).
   - Items already reprotected are left alone (C(changed=false)); every item is checked before
     anything changes, and a refusal changes nothing.
   - Waits for the ASR jobs with a deadline and reports their tasks, errors (with ASR's codes) and the

@@ -23,6 +23,7 @@ a :class:`lock.Conflict`, so ``lock.acquire`` / ``renew`` / ``release`` keep the
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids, lock
@@ -216,9 +217,10 @@ class BlobStore:
 
     kind = "blob"
 
-    def __init__(self, container, azure_vms):
+    def __init__(self, container, azure_vms, clock=time.time):
         self.blobs = container
         self.vms = azure_vms
+        self.clock = clock
         self._cache = {}
         self._leases = None
 
@@ -295,7 +297,33 @@ class BlobStore:
                 body, _etag = self._read(name)
                 if self._gone(body["azure_vm"]):
                     self._drop(name)
+            self._sweep()
         self._leases = None
+
+    def _sweep(self):
+        """Tidy up after runs that died (a killed run's records do not vanish with its Azure VMs, as tags do):
+        delete the leases that lapsed, and the claims of runs without a live lease on VMs that are gone. Each
+        delete is conditional on the ETag read; one that loses is left for the next release (nothing depends on
+        it: a lapsed lease holds nothing)."""
+        now = self.clock()
+        live = set()
+        for name in self.blobs.names("leases/"):
+            body, _etag = self._read(name)
+            lease = lock.parse_lease((body or {}).get("value"))
+            if lease and lease["until"] > now:
+                live.add(lease["owner"])
+                continue
+            try:
+                self._drop(name)
+            except lock.Conflict:
+                continue
+        for name in self.blobs.names("claims/"):
+            body, _etag = self._read(name)
+            if body and body.get("owner") not in live and self._gone(body.get("azure_vm")):
+                try:
+                    self._drop(name)
+                except lock.Conflict:
+                    continue
 
     def _gone(self, vm_id):
         return not any(vm["id"].lower() == (vm_id or "").lower() for vm in self.vms.all())

@@ -553,8 +553,8 @@ def check_state_store(options, name=lambda key: key):
     store = options.get("state_store")
     if "state_store" in options:
         problems += _choice(name("state_store"), store, STATE_STORES)
-    account, container, url = (options.get(key) for key in ("state_storage_account", "state_container",
-                                                           "state_account_url"))
+    account, container, url = (options.get(key)
+                               for key in ("state_storage_account", "state_container", "state_account_url"))
     if _text(account) and not STORAGE_ACCOUNT_NAME.match(account):
         problems.append(Problem(name("state_storage_account"), "is not a storage account name (3 to 24 lower-case letters "
                                 "and digits)", "give the account's name, e.g. contosofailback", account))

@@ -61,8 +61,8 @@ def http_date(epoch):
 def error_xml(code, message=None):
     """``(body bytes, request id)`` of a Blob service error."""
     request_id = str(uuid.uuid4())
-    text = "%s\nRequestId:%s\nTime:%s" % (message or MESSAGES.get(code, code), request_id,
-                                         time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime()))
+    when = time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime())
+    text = "%s\nRequestId:%s\nTime:%s" % (message or MESSAGES.get(code, code), request_id, when)
     body = '<?xml version="1.0" encoding="utf-8"?><Error><Code>%s</Code><Message>%s</Message></Error>' % (
         escape(code), escape(text))
     return body.encode("utf-8"), request_id
@@ -159,8 +159,8 @@ class BlobService:
             blobs[blob] = {"data": data, "etag": self._etag(), "modified": now,
                            "created": current["created"] if current else now, "md5": md5,
                            "content_type": request.headers.get("x-ms-blob-content-type") or "application/octet-stream"}
-            return Response(201, None, self._headers(blobs[blob], {"Content-MD5": md5,
-                                                                    "x-ms-request-server-encrypted": "true"}))
+            extra = {"Content-MD5": md5, "x-ms-request-server-encrypted": "true"}
+            return Response(201, None, self._headers(blobs[blob], extra))
 
     def _properties(self, stored):
         return {"Content-Type": stored["content_type"], "Content-MD5": stored["md5"], "x-ms-blob-type": "BlockBlob",

@@ -206,7 +206,7 @@ def test_blob_names_of_the_layout():
 def store_of(models, client=None):
     blobs = container(client)
     vms = azure_vms.AzureVms(session(FakeCompute(models)), records=blob_state.BlobRecords(blobs))
-    return blob_state.BlobStore(blobs, vms), blobs.client
+    return blob_state.BlobStore(blobs, vms, clock=lambda: NOW), blobs.client
 
 
 def selected(*names):
@@ -292,6 +292,21 @@ def test_the_release_after_a_commit_deletes_the_claims_of_the_vms_that_are_gone_
     assert lock.renew(committed, "run-1", 180, clock=lambda: NOW) is False
 
 
+def test_a_release_tidies_up_after_dead_runs_and_leaves_live_ones_alone():
+    """A killed run's lease and its claim on a committed VM do not vanish with the VM as tags do: the next release
+    deletes the lapsed lease and that claim; a live run's lease and claims stay."""
+    client = FakeContainerClient()
+    store, _client = store_of([vm("rg-recovery", "app01"), vm("rg-recovery", "db01"), vm("rg-recovery", "web01")],
+                              client=client)
+    lock.acquire(store, selected("web01"), "dead-run", 180, False, clock=lambda: NOW - 1000, sleeper=lambda s: None,
+                 host="ctl09")
+    acquire(store, ["db01"], owner="live-run")
+    acquire(store, ["app01"], owner="run-1")
+    after, _client = store_of([vm("rg-recovery", "app01"), vm("rg-recovery", "db01")], client=client)  # web01 committed
+    lock.release(after, selected("app01"), "run-1", False)
+    assert sorted(name[len(PREFIX):] for name in client.blobs) == ["claims/rg-recovery/db01", "leases/live-run"]
+
+
 def test_a_renewal_racing_the_release_leaves_no_lease_behind():
     """The keeper read the run's claim, then the run released claim and lease: the renewal's create of the lease
     finds no claim any more, deletes what it created and stops."""
@@ -328,14 +343,15 @@ def test_record_writes_the_blob_and_no_tag_and_find_reads_it_back():
     compute = FakeCompute([vm("rg-recovery", "app01")])
     vms = azure_vms.AzureVms(session(compute), records=blob_state.BlobRecords(blobs))
     assert vms.record(vms.find(item()), item()) is True
-    assert body(blobs.client, "items/item-1") == {"item": "item-1", "azure_vm": vm_id("rg-recovery", "app01"),
-                                                   "name": "app01", "resource_group": "rg-recovery"}
+    expected = {"item": "item-1", "azure_vm": vm_id("rg-recovery", "app01"), "name": "app01",
+                "resource_group": "rg-recovery"}
+    assert body(blobs.client, "items/item-1") == expected
     assert vms.record(vms.find(item()), item()) is False  # already there: no write
     assert not [c for c in compute.virtual_machines.calls if c[0] == "begin_update"]
     after_reprotect = item(vm_name=None)  # ASR no longer names the Azure VM
     fresh = azure_vms.AzureVms(session(FakeCompute([vm("rg-moved", "app01")])), records=blob_state.BlobRecords(blobs))
-    blobs.client.store(PREFIX + "items/item-1", json.dumps({"item": "item-1", "azure_vm": vm_id("rg-moved", "app01"),
-                                                             "name": "app01", "resource_group": "rg-recovery"}).encode())
+    moved = {"item": "item-1", "azure_vm": vm_id("rg-moved", "app01"), "name": "app01", "resource_group": "rg-recovery"}
+    blobs.client.store(PREFIX + "items/item-1", json.dumps(moved).encode())
     found = fresh.find(after_reprotect)
     assert (found["found_by"], found["exists"], found["moved"], found["recorded_resource_group"]) == (
         "record", True, True, "rg-recovery")
