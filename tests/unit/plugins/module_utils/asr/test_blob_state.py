@@ -430,3 +430,15 @@ def test_the_switch_hint_names_the_variables_and_the_role():
     hint = blob_state.switch_hint("original_location_")
     assert "original_location_state_store: blob" in hint and "original_location_state_storage_account" in hint
     assert "Storage Blob Data Contributor" in hint
+
+
+def test_the_container_client_uses_the_runs_credential_and_ca_bundle():
+    fake = types.SimpleNamespace(credential=types.SimpleNamespace(get_token=lambda *s, **k: None), stats={"calls": 0},
+                                 params=types.SimpleNamespace(ca_bundle="/etc/ca.pem"))
+    blobs = blob_state.BlobContainer(fake, "https://127.0.0.1:10000/labstate", "siterecovery-failback", PREFIX)
+    client = blobs.client
+    assert client is blobs.client  # built once
+    assert (client.container_name, client.primary_hostname) == ("siterecovery-failback", "127.0.0.1:10000/labstate")
+    assert client.credential is fake.credential
+    config = client._pipeline._transport.connection_config  # pylint: disable=protected-access
+    assert (config.verify, config.timeout) == ("/etc/ca.pem", blob_state.CONNECTION_TIMEOUT)
