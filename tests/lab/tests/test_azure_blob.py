@@ -7,8 +7,13 @@ Delete / List Blobs, the conditional headers and their errors, bearer tokens, th
 import pytest
 import requests
 from azure.core import MatchConditions
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceExistsError, ResourceModifiedError, \
-    ResourceNotFoundError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 from azure.storage.blob import ContainerClient
 
 
