@@ -13,7 +13,7 @@ record (a blob record first, then tags an earlier run wrote).
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import blob_state, ids
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.lock import Conflict
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
 
@@ -164,7 +164,12 @@ class AzureVms:
         wanted = {TAG_ITEM: item["item_name"], TAG_RESOURCE_GROUP: rg}
         if all(current["tags"].get(name) == value for name, value in wanted.items()):
             return False
-        self.set_tags(vm["id"], wanted)
+        try:
+            self.set_tags(vm["id"], wanted)
+        except AzureError as error:
+            if error.details.get("policy_violations") is not None:  # a tag-deny policy: say how to run without tags
+                error.msg = "%s %s" % (error.msg.rstrip(), blob_state.switch_hint())
+            raise
         return True
 
     def tag(self, vm_id, name):

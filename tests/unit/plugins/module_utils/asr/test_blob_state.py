@@ -442,3 +442,20 @@ def test_the_container_client_uses_the_runs_credential_and_ca_bundle():
     assert client.credential is fake.credential
     config = client._pipeline._transport.connection_config  # pylint: disable=protected-access
     assert (config.verify, config.timeout) == ("/etc/ca.pem", blob_state.CONNECTION_TIMEOUT)
+
+
+def test_a_tag_record_denied_by_policy_says_how_to_run_without_tags():
+    compute = FakeCompute([vm("rg-recovery", "app01")])
+
+    def denied(rg, name, update, **kwargs):
+        raise AzureError("Could not tag the Azure VM: Azure Policy denied the request by policy assignment 'deny-tags'.",
+                         policy_violations=[{"assignment_name": "deny-tags"}])
+    compute.virtual_machines.begin_update = denied
+    vms = azure_vms.AzureVms(session(compute))
+    with pytest.raises(AzureError) as caught:
+        vms.record(vms.find(item()), item())
+    assert "'deny-tags'" in caught.value.msg and "state_store: blob" in caught.value.msg
+    compute.virtual_machines.begin_update = lambda *a, **k: (_ for _ in ()).throw(AzureError("Could not tag: 500"))
+    with pytest.raises(AzureError) as other:
+        vms.record(vms.find(item()), item())
+    assert "state_store" not in other.value.msg
