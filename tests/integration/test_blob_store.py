@@ -14,7 +14,7 @@ import signal
 import threading
 
 import pytest
-from conftest import lab_control, lab_requests, run_module, run_playbook, wait_until
+from conftest import lab_control, lab_requests, run_check_mode, run_module, run_playbook, wait_until
 from test_lease import FINAL, _popen_playbook, holders, stages, tags
 
 CONTAINER = "labstate/siterecovery-failback"
@@ -207,3 +207,14 @@ def test_bad_store_options_are_refused_before_any_request(full_lab, args, words)
     for word in words:
         assert word in result["msg"], result
     assert lab_requests(lab) == before
+
+
+def test_check_mode_with_the_blob_store_writes_no_blob(full_lab):
+    """run_lock in check mode with the blob store predicts the claim and writes nothing (no blob PUT or DELETE, no
+    ARM write reaches the lab)."""
+    lab = full_lab("default.yml")
+    rc, result = run_check_mode("run_lock", {"vms": ["app01"], "owner": "run-check", "state_store": "blob",
+                                             "state_account_url": blob_url(lab)}, lab)
+    assert rc == 0 and result["changed"] is True, result
+    assert result["lease"]["store"] == "blob"
+    assert blobs(lab) == {} and holders(lab) == ({}, {})
