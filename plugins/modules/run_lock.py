@@ -25,7 +25,7 @@ description:
   - With O(state_store=tags) (the default) claims and the lease are tags of the VMs' failed-over Azure VMs
     (C(siterecovery-failback-lock), C(siterecovery-failback-lease)), written with the VM's ETag as C(If-Match).
     With O(state_store=blob) they are blobs of the vault's folder in O(state_container)
-    (C(claims/<resource group>/<Azure VM>), C(leases/<owner>)), created with C(If-None-Match: *) and replaced or
+    (C(claims/<resource group>/<Azure VM>), C(leases/<owner>)), created with C(If-None-Match) C(*) and replaced or
     deleted with C(If-Match), and no tag is written; a live claim a tags-store run wrote is still honoured.
     Either way runs from any AWX node or controller see them. VMs whose Azure VM is already gone (committed)
     need no claim and are skipped. See C(docs/locking.md).

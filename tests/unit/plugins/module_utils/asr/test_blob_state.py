@@ -455,7 +455,10 @@ def test_a_tag_record_denied_by_policy_says_how_to_run_without_tags():
     with pytest.raises(AzureError) as caught:
         vms.record(vms.find(item()), item())
     assert "'deny-tags'" in caught.value.msg and "state_store: blob" in caught.value.msg
-    compute.virtual_machines.begin_update = lambda *a, **k: (_ for _ in ()).throw(AzureError("Could not tag: 500"))
+
+    def failed(rg, name, update, **kwargs):
+        raise AzureError("Could not tag: 500")
+    compute.virtual_machines.begin_update = failed
     with pytest.raises(AzureError) as other:
         vms.record(vms.find(item()), item())
     assert "state_store" not in other.value.msg
