@@ -218,3 +218,17 @@ def test_check_mode_with_the_blob_store_writes_no_blob(full_lab):
     assert rc == 0 and result["changed"] is True, result
     assert result["lease"]["store"] == "blob"
     assert blobs(lab) == {} and holders(lab) == ({}, {})
+
+
+def test_an_identity_without_the_data_role_is_told_which_role_on_which_container(full_lab):
+    """The Blob service answers the first write 403 AuthorizationPermissionMismatch (a missing data role): run_lock
+    stops naming Storage Blob Data Contributor and the container, and nothing is written."""
+    lab = full_lab("default.yml")
+    lab_control(lab, "POST", "/faults", {"method": "PUT", "path_regex": "^/labstate/", "kind": "status", "status": 403,
+                                         "code": "AuthorizationPermissionMismatch"})
+    rc, result = run_module("run_lock", {"vms": ["app01"], "owner": "run-role", "keep_alive": False,
+                                         "state_store": "blob", "state_account_url": blob_url(lab)}, env=lab.env())
+    assert rc != 0
+    assert "Storage Blob Data Contributor" in result["msg"] and "container siterecovery-failback" in result["msg"], result
+    assert "403 AuthorizationPermissionMismatch" in result["msg"]
+    assert blobs(lab) == {} and holders(lab) == ({}, {})
