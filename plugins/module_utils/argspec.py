@@ -55,6 +55,18 @@ def vault_argument_spec():
     }
 
 
+def state_store_argument_spec():
+    """Where the run's lease and the Azure VM identity records live (doc fragment: state_store)."""
+    return {
+        "state_store": {"type": "str", "default": "tags", "choices": ["tags", "blob"],
+                        "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_STATE_STORE"])},
+        "state_storage_account": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_STATE_STORAGE_ACCOUNT"])},
+        "state_container": {"type": "str", "default": "siterecovery-failback",
+                            "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_STATE_CONTAINER"])},
+        "state_account_url": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_STATE_ACCOUNT_URL"])},
+    }
+
+
 def vsphere_params(params):
     return ConnectionParams(hostname=params.get("hostname"), username=params.get("username"),
                             password=params.get("password"), port=params.get("port"),

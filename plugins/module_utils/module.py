@@ -26,12 +26,13 @@ def follow_jobs(started):
 
 class FailbackModule:
     """``FailbackModule(spec, vsphere=True)`` gives a module with the vSphere options;
-    ``azure=True`` adds the Azure options and ``vault=True`` the vault options.
+    ``azure=True`` adds the Azure options, ``vault=True`` the vault options and ``state_store=True`` the
+    options of where the lease and the Azure VM identity records live (checked before the module's body runs).
 
     Clients are built on first use and closed by :meth:`exit` / :meth:`fail`.
     """
 
-    def __init__(self, argument_spec, vsphere=False, azure=False, vault=False, **kwargs):
+    def __init__(self, argument_spec, vsphere=False, azure=False, vault=False, state_store=False, **kwargs):
         spec = {}
         if vsphere:
             spec.update(argspec.vsphere_argument_spec())
@@ -39,7 +40,10 @@ class FailbackModule:
             spec.update(argspec.azure_argument_spec())
         if vault:
             spec.update(argspec.vault_argument_spec())
+        if state_store:
+            spec.update(argspec.state_store_argument_spec())
         spec.update(argument_spec)
+        self._state_store = state_store
         self.started = time.monotonic()
         self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.ansible.params
@@ -74,6 +78,19 @@ class FailbackModule:
         ``progress_file`` option's file (nothing when unset), under ``stage`` (the step's name)."""
         from ansible_collections.siterecovery.failback.plugins.module_utils.progress import Progress
         return Progress(self.params.get("progress_file"), stage)
+
+    def state_container(self):
+        """The vault's blob container of the run state (asr/blob_state.BlobContainer), or None with ``state_store: tags``."""
+        from ansible_collections.siterecovery.failback.plugins.module_utils.asr import blob_state
+        return blob_state.container_for(self.azure(), self.params, self.params["resource_group"], self.params["vault_name"])
+
+    def azure_vms(self, deadline=None):
+        """The subscription's Azure VMs (asr/azure_vms.AzureVms) whose identity records live where ``state_store`` says."""
+        from ansible_collections.siterecovery.failback.plugins.module_utils.asr import blob_state
+        from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
+        session = self.azure(deadline=deadline)
+        container = self.state_container()
+        return AzureVms(session, records=blob_state.BlobRecords(container) if container is not None else None)
 
     def selection(self):
         """The protected items the ``vms``, ``items`` and ``recovery_plan`` options select (for asr.items.select)."""
@@ -122,6 +139,12 @@ class FailbackModule:
 
     def run(self, body):
         """Run ``body(self)`` -> result dict; any FailbackError becomes a readable failure."""
+        if self._state_store:
+            from ansible_collections.siterecovery.failback.plugins.module_utils.asr import blob_state
+            problems = blob_state.validate(self.params)
+            if problems:  # before any call
+                self.fail("Invalid state store options: " + " ".join(problems), problems=problems)
+                return
         try:
             result = body(self)
         except FailbackError as error:

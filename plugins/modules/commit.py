@@ -40,6 +40,7 @@ author:
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.state_store
   - siterecovery.failback.vsphere
   - siterecovery.failback.step
   - siterecovery.failback.progress
@@ -279,7 +280,6 @@ duration_seconds:
 
 from ansible_collections.siterecovery.failback.plugins.module_utils import probes as health
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import commit, runner
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import commit_gate, options
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
@@ -321,7 +321,7 @@ def run(module):
 
     try:
         outcome = commit.ensure(session, vault, module.selection(), gate_of, module.check_mode, deadline,
-                                poll=params["poll_interval"], azure_vms=AzureVms(session), check_selected=check_selected,
+                                poll=params["poll_interval"], azure_vms=module.azure_vms(), check_selected=check_selected,
                                 assumed=params["assume_stages"], per_vm=params["per_vm"])
     except FailbackError as error:  # per-VM results at the top level on failure as on success
         vms = error.details.get("vms") or []
@@ -352,7 +352,7 @@ def main():
         "assume_stages": {"type": "dict", "default": {}},
         "per_vm": {"type": "bool", "default": False},
     }
-    module = FailbackModule(spec, azure=True, vault=True, vsphere=True, supports_check_mode=True,
+    module = FailbackModule(spec, azure=True, vault=True, state_store=True, vsphere=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])
     module.run(run)
 

@@ -42,6 +42,7 @@ author:
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.state_store
   - siterecovery.failback.vsphere
   - siterecovery.failback.step
   - siterecovery.failback.progress
@@ -263,7 +264,6 @@ duration_seconds:
 """
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover, runner
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import failover_outcome, options
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
@@ -285,7 +285,7 @@ def run(module):
         outcome = failover.ensure(
             session, vault, selection,
             params["recovery_point"], "Required" if params["source_site_operations"] == "required" else "NotRequired",
-            module.check_mode, deadline, poll=params["poll_interval"], azure_vms=AzureVms(session),
+            module.check_mode, deadline, poll=params["poll_interval"], azure_vms=module.azure_vms(),
             assumed=params["assume_stages"], per_vm=params["per_vm"], record=on_vsphere(module, deadline, "record_disks"),
             pin=on_vsphere(module, deadline, "pin_replicas"))
         for warning in outcome.pop("warnings", None) or []:
@@ -349,7 +349,7 @@ def main():
         "assume_stages": {"type": "dict", "default": {}},
         "per_vm": {"type": "bool", "default": False},
     }
-    module = FailbackModule(spec, azure=True, vault=True, vsphere=True, supports_check_mode=True,
+    module = FailbackModule(spec, azure=True, vault=True, state_store=True, vsphere=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])
     module.run(main_body)
 

@@ -42,6 +42,7 @@ extends_documentation_fragment:
   - siterecovery.failback.vsphere
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.state_store
   - siterecovery.failback.deadline
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.INFO_MODULE
@@ -295,7 +296,6 @@ duration_seconds:
 """
 
 from ansible_collections.siterecovery.failback.plugins.module_utils import readiness_context
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
@@ -317,7 +317,7 @@ def check(module):
         clients.append(module.vsphere())
         return clients[-1]
 
-    result = readiness_context.run(vault, AzureVms(session), connect, params)
+    result = readiness_context.run(vault, module.azure_vms(), connect, params)
     result["changed"] = False
     result["api_calls"] = session.stats["calls"]
     result["property_reads"] = clients[0].stats["property_reads"] if clients else 0
@@ -344,7 +344,7 @@ def main():
         "memory_remediation": {"type": "str", "choices": ["vmotion", "fail"], "default": "fail"},
         "verification": {"type": "raw", "default": "tools"},
     }
-    module = FailbackModule(spec, vsphere=True, azure=True, vault=True, supports_check_mode=True,
+    module = FailbackModule(spec, vsphere=True, azure=True, vault=True, state_store=True, supports_check_mode=True,
                             required_one_of=[["vms", "recovery_plan"]], mutually_exclusive=[["vms", "recovery_plan"]])
     module.run(check)
 

@@ -22,11 +22,13 @@ description:
     subscription in one (paged) call; then each selected item with a GET, because the list leaves
     its disks, OS, master target and recovery-point facts empty, and its recovery points, because
     the API lists them per item (O(recovery_points=false) skips them). At most eight reads run at once.
-  - The Azure VM is found by the ARM id Site Recovery recorded at failover, else by the tags
-    C(siterecovery-failback-item) (the item's ARM name) and C(siterecovery-failback-resource-group)
-    (the resource group recorded at failover) that the M(siterecovery.failback.reprotect) module sets
-    before the first reprotect, because the failback-direction details no longer name the VM; else,
-    by the recorded name in exactly one other resource group (a moved VM).
+  - The Azure VM is found by the ARM id Site Recovery recorded at failover, else by the identity record
+    the M(siterecovery.failback.reprotect) module writes before the first reprotect, because the
+    failback-direction details no longer name the VM - with O(state_store=blob) the blob
+    C(items/<item>) of the vault's folder, then (also with the blob store, for records of earlier runs)
+    the tags C(siterecovery-failback-item) (the item's ARM name) and
+    C(siterecovery-failback-resource-group) (the resource group recorded at failover); else, by the
+    recorded name in exactly one other resource group (a moved VM).
   - Ages are computed against the clock of the controller that runs the module.
 author:
   - Site Recovery Failback maintainers (@siterecovery)
@@ -34,6 +36,7 @@ extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
   - siterecovery.failback.progress
+  - siterecovery.failback.state_store
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.INFO_MODULE
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
@@ -261,8 +264,8 @@ items:
       sample: false
     azure_vm:
       description: >-
-        The failed-over Azure VM, or null when nothing names it (a failback-direction item whose VM was never
-        tagged by the reprotect module).
+        The failed-over Azure VM, or null when nothing names it (a failback-direction item whose VM the
+        reprotect module never recorded).
       type: dict
       contains:
         id:
@@ -299,8 +302,9 @@ items:
           sample: rg-recovery
         found_by:
           description: >-
-            V(id) (the id Site Recovery recorded), V(tag) (the tags set before reprotect), V(name) (a moved VM),
-            or null when the VM was not found.
+            V(id) (the id Site Recovery recorded), V(record) (the blob identity record written before reprotect
+            with O(state_store=blob)), V(tag) (the tags set before reprotect), V(name) (a moved VM), or null when
+            the VM was not found.
           type: str
           sample: id
     recovery_points:
@@ -385,7 +389,6 @@ duration_seconds:
 """
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import item_info, point_wait
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
@@ -401,11 +404,11 @@ def gather(module):
         timeout = 3600 if params["timeout"] is None else params["timeout"]
         deadline = Deadline(timeout, progress=module.progress("recovery point wait"))
         session = module.azure(deadline=Deadline(timeout + 300))
-        result = point_wait.wait(module.vault(), AzureVms(session), deadline, params["poll_interval"],
+        result = point_wait.wait(module.vault(), module.azure_vms(), deadline, params["poll_interval"],
                                  vms=params["vms"] or [], item_names=params["items"] or [], plan=params["recovery_plan"])
     else:
         session = module.azure(deadline=Deadline(300 if params["timeout"] is None else params["timeout"]))
-        result = item_info.describe(module.vault(), AzureVms(session), vms=params["vms"] or [],
+        result = item_info.describe(module.vault(), module.azure_vms(), vms=params["vms"] or [],
                                     item_names=params["items"] or [], plan=params["recovery_plan"],
                                     with_points=params["recovery_points"])
     result["changed"] = False
@@ -424,7 +427,7 @@ def main():
         "progress_file": {"type": "path"},
         "poll_interval": {"type": "float", "default": 30},
     }
-    module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
+    module = FailbackModule(spec, azure=True, vault=True, state_store=True, supports_check_mode=True,
                             required_one_of=[["vms", "items", "recovery_plan"]])
     module.run(gather)
 

@@ -23,9 +23,12 @@ description:
     O(agent_registration_timeout).
   - Items are reprotected one by one (recovery-plan reprotect is deprecated in the service), and all
     VMs of a replication group must use one master target.
-  - Before the first reprotect to on-premises, the Azure VM is tagged with its protected item
-    (C(siterecovery-failback-item)) and the resource group recorded at failover, because the failback
-    provider no longer names the Azure VM; later runs, from any controller, find it by that tag.
+  - Before the first reprotect to on-premises, the Azure VM's identity is recorded - its protected item
+    and the resource group recorded at failover - because the failback provider no longer names the Azure
+    VM; later runs, from any controller, find it by that record. With O(state_store=tags) (the default) the
+    record is tags of the Azure VM (C(siterecovery-failback-item), C(siterecovery-failback-resource-group));
+    with O(state_store=blob) it is the blob C(items/<item>) of the vault's folder in O(state_container), and
+    no tag is written (for subscriptions whose Azure Policy denies tag writes).
   - Items already reprotected are left alone (C(changed=false)); every item is checked before
     anything changes, and a refusal changes nothing.
   - Waits for the ASR jobs with a deadline and reports their tasks, errors (with ASR's codes) and the
@@ -35,6 +38,7 @@ author:
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.state_store
   - siterecovery.failback.step
   - siterecovery.failback.progress
   - siterecovery.failback.attributes
@@ -240,7 +244,6 @@ duration_seconds:
 """
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import reprotect, runner
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import options
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import FailbackError
@@ -266,7 +269,7 @@ def run(module):
                                           "run_as_account", "appliance", "log_storage_account_id", "placements")}
     record = None
     if params["direction"] == "to_onprem":
-        azure_vms = AzureVms(session)
+        azure_vms = module.azure_vms()
 
         def record(model, item):
             azure_vms.record(azure_vms.find(item), item)
@@ -307,7 +310,7 @@ def main():
         "assume_stages": {"type": "dict", "default": {}},
         "per_vm": {"type": "bool", "default": False},
     }
-    module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
+    module = FailbackModule(spec, azure=True, vault=True, state_store=True, supports_check_mode=True,
                             required_one_of=[("vms", "items", "recovery_plan")])
     module.run(run)
 

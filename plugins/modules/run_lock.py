@@ -22,14 +22,22 @@ description:
     changing nothing, and names the run, its host, since and until when it holds the VM, and the
     playbook variable that overrides it (O(lock_break_variable)).
   - O(state=unlocked) drops this owner's claims and lease; other runs' records stay.
-  - Claims and the lease are tags of the VMs' failed-over Azure VMs (C(siterecovery-failback-lock),
-    C(siterecovery-failback-lease)), so runs from any AWX node or controller see them. VMs whose Azure
-    VM is already gone (committed) need no claim and are skipped. See C(docs/locking.md).
+  - With O(state_store=tags) (the default) claims and the lease are tags of the VMs' failed-over Azure VMs
+    (C(siterecovery-failback-lock), C(siterecovery-failback-lease)), written with the VM's ETag as C(If-Match).
+    With O(state_store=blob) they are blobs of the vault's folder in O(state_container)
+    (C(claims/<resource group>/<Azure VM>), C(leases/<owner>)), created with C(If-None-Match) C(*) and replaced or
+    deleted with C(If-Match), and no tag is written; a live claim a tags-store run wrote is still honoured.
+    Either way runs from any AWX node or controller see them. VMs whose Azure VM is already gone (committed)
+    need no claim and are skipped. See C(docs/locking.md).
+  - When an Azure Policy denies the tag write (C(403 RequestDisallowedByPolicy)), the refusal names the policy
+    assignment and the variables that switch to the blob store (O(lock_break_variable)'s prefix +
+    C(state_store), C(state_storage_account)).
 author:
   - Site Recovery Failback maintainers (@siterecovery)
 extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
+  - siterecovery.failback.state_store
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
 attributes:
@@ -90,7 +98,10 @@ options:
     type: bool
     default: false
   lock_break_variable:
-    description: The name a refusal gives for overriding it - the playbook variable a role sets O(lock_break) from.
+    description:
+      - The name a refusal gives for overriding it - the playbook variable a role sets O(lock_break) from.
+      - Its prefix (what precedes C(lock_break)) also names the store variables in the refusal of a tag write an
+        Azure Policy denies (C(original_location_state_store)).
     type: str
     default: lock_break
 """
@@ -156,7 +167,7 @@ lease:
       type: str
       sample: awx-ee-7f9c
     store:
-      description: Where claims and lease live; V(tags) (the Azure VMs' tags).
+      description: Where claims and lease live - V(tags) (the Azure VMs' tags) or V(blob) (the blob container).
       type: str
       sample: tags
     keeper:
@@ -166,7 +177,7 @@ lease:
       type: int
       sample: 4242
 api_calls:
-  description: Resource Manager requests made.
+  description: Resource Manager (and, with O(state_store=blob), Blob service) requests made.
   returned: success
   type: int
   sample: 4
@@ -178,9 +189,10 @@ duration_seconds:
 """
 
 from ansible_collections.siterecovery.failback.plugins.module_utils import argspec
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import blob_state, lease_keeper, lock
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import lease_keeper, lock
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.session import AzureSession
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
@@ -202,17 +214,39 @@ def plan_slice_problem(plan, members, expected):
             "slicing off - or fail back the VMs as a list, without the recovery plan." % (plan, " and ".join(said)))
 
 
+def build_store(session, params):
+    """The store ``state_store`` names: lock.TagStore, or blob_state.BlobStore over the vault's container."""
+    container = blob_state.container_for(session, params, params["resource_group"], params["vault_name"])
+    if container is None:
+        return lock.TagStore(AzureVms(session))
+    return blob_state.BlobStore(container, AzureVms(session, records=blob_state.BlobRecords(container)))
+
+
 def _renewer(params, owner, ttl):
     """What the keeper calls at each tick: one renewal, True while the run holds claims. The keeper's own Azure
-    session is built at its first tick (the module's connections stay with the module) and serves every tick after:
-    one token for the keeper's life, renewed by the credential, not one per tick."""
+    session (and store: the one the run took its lease in) is built at its first tick (the module's connections stay
+    with the module) and serves every tick after: one token for the keeper's life, renewed by the credential, not one
+    per tick."""
     kept = {}
 
     def renew_once():
         if "store" not in kept:
-            kept["store"] = lock.TagStore(AzureVms(AzureSession(argspec.azure_params(params))))
+            kept["store"] = build_store(AzureSession(argspec.azure_params(params)), params)
         return lock.renew(kept["store"], owner, ttl)
     return renew_once
+
+
+def _prefix(variable):
+    """``original_location_`` of ``original_location_lock_break``; '' for a module's own option name."""
+    return variable[:-len("lock_break")] if variable.endswith("lock_break") else ""
+
+
+def _with_switch_hint(error, params):
+    """A policy denial of a tag write, with the variables that move the state to the blob store."""
+    if params["state_store"] == "tags" and error.details.get("policy_violations") is not None:
+        error.msg = "%s %s" % (error.msg.rstrip(), blob_state.switch_hint(_prefix(params["lock_break_variable"])))
+        error.details["rule"] = "state_store_tags_denied"
+    return error
 
 
 def run(module):
@@ -228,15 +262,21 @@ def run(module):
                                      params["plan_vms"])
         if problem:
             module.fail(problem, api_calls=session.stats["calls"])
-    store = lock.TagStore(AzureVms(session))
+    store = build_store(session, params)
     if params["state"] == "unlocked":
-        changed, results = lock.release(store, selected, params["owner"], module.check_mode)
+        try:
+            changed, results = lock.release(store, selected, params["owner"], module.check_mode)
+        except AzureError as error:
+            raise _with_switch_hint(error, params) from None
         return {"changed": changed, "vms": results, "api_calls": session.stats["calls"]}
     ttl = params["lease_seconds"]
     wait = params["lease_wait_seconds"] if params["lease_wait_seconds"] is not None else ttl + 60
-    changed, results, lease = lock.acquire(store, selected, params["owner"], ttl, module.check_mode,
-                                           break_lock=params["lock_break"], wait_seconds=wait,
-                                           variable=params["lock_break_variable"])
+    try:
+        changed, results, lease = lock.acquire(store, selected, params["owner"], ttl, module.check_mode,
+                                               break_lock=params["lock_break"], wait_seconds=wait,
+                                               variable=params["lock_break_variable"])
+    except AzureError as error:
+        raise _with_switch_hint(error, params) from None
     lease["keeper"] = None
     claimed = any(r["status"] in ("acquired", "held_by_us") for r in results)
     if claimed and params["keep_alive"] and not module.check_mode:
@@ -263,7 +303,7 @@ def main():
         "lock_break": {"type": "bool", "default": False},
         "lock_break_variable": {"type": "str", "default": "lock_break"},
     }
-    module = FailbackModule(spec, azure=True, vault=True, supports_check_mode=True,
+    module = FailbackModule(spec, azure=True, vault=True, state_store=True, supports_check_mode=True,
                             required_one_of=[("vms", "recovery_plan")])
     module.run(run)
 

@@ -10,7 +10,6 @@ outside: the emulator's stages, the files on disk, ansible-runner's artifacts.""
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading

@@ -18,6 +18,7 @@ FLOOR = 90.0
 # task or the spec of one). Read-only modules are reported, not gated.
 GATED = (
     "plugins/module_utils/asr/azure_vms.py",         # tag writes (run lock, item record)
+    "plugins/module_utils/asr/blob_state.py",        # blob writes (run lock, item record in the blob store)
     "plugins/module_utils/asr/commit.py",            # commit: ASR deletes the Azure VMs
     "plugins/module_utils/asr/failover.py",          # failover / cancel request bodies
     "plugins/module_utils/asr/lock.py",              # the run lock

@@ -5,13 +5,15 @@
 
 ASR records the Azure VM's ARM id only in the forward (InMageAzureV2) details; once an item is
 reprotected to on-premises (InMage) no field names it any more (asr-api.md 3.4). So before the
-first reprotect :meth:`AzureVms.record` tags the VM with the item's ARM name and the resource group
-ASR recorded, and :meth:`AzureVms.find` finds it again by id, then by those tags.
+first reprotect :meth:`AzureVms.record` records the VM's identity - as tags of the VM (the item's ARM name
+and the resource group ASR recorded), or, with the blob state store, as a blob of the vault's folder
+(``asr/blob_state.BlobRecords``) and no tag - and :meth:`AzureVms.find` finds it again by id, then by that
+record (a blob record first, then tags an earlier run wrote).
 """
 
 from __future__ import annotations
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import ids
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import blob_state, ids
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.lock import Conflict
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
 
@@ -58,8 +60,9 @@ class AzureVms:
     """``AzureVms(session)``: every VM of the subscription with its power state, listed once
     (``virtual_machines.list_all(status_only="true")``) on first use and cached."""
 
-    def __init__(self, session):
+    def __init__(self, session, records=None):
         self.session = session
+        self.records = records  # asr/blob_state.BlobRecords, or None: the identity record is tags
         self._vms = None
 
     @property
@@ -105,13 +108,20 @@ class AzureVms:
         """Where the Azure VM of a normalized item is now, or None when nothing names it.
 
         Returns ``{id, resource_group, name, power_state, exists, moved, recorded_resource_group, found_by}``.
-        ``found_by`` is ``id`` (the id ASR recorded), ``tag`` (the tags :meth:`record` set), ``name``
-        (the recorded name in another resource group) or None (not found: ``exists`` is false).
+        ``found_by`` is ``id`` (the id ASR recorded), ``record`` (the blob record :meth:`record` wrote with
+        the blob store), ``tag`` (the tags :meth:`record` set), ``name`` (the recorded name in another resource
+        group) or None (not found: ``exists`` is false).
         """
         recorded = item.get("azure_vm") or {}
         recorded_rg = recorded.get("resource_group")
         vm = self._by_id(recorded.get("id"))
         found_by = "id" if vm else None
+        if vm is None and self.records is not None and item.get("item_name"):
+            blob = self.records.get(item["item_name"])
+            vm = self._by_id((blob or {}).get("azure_vm"))
+            if vm is not None:
+                found_by = "record"
+                recorded_rg = blob.get("resource_group") or recorded_rg
         if vm is None:
             vm = self._by_tag(item.get("item_name"))
             if vm is not None:
@@ -138,18 +148,28 @@ class AzureVms:
 
     # ------------------------------------------------------------------ recording
     def record(self, vm, item):
-        """Tag the VM (a :meth:`find` result) with the item's ARM name and the recorded resource group,
-        keeping its other tags, so that :meth:`find` finds it after reprotect. Returns True when it
-        PATCHed the VM, False when the tags were already there or there is no VM to tag."""
+        """Record the VM's identity (a :meth:`find` result): the item's ARM name and the recorded resource
+        group, so that :meth:`find` finds it after reprotect. As tags of the VM (its other tags kept), or, with
+        ``records`` (the blob store), as the item's blob and no tag. Returns True when it wrote, False when the
+        record was already there or there is no VM to record."""
         if not vm or not vm.get("exists"):
             return False
         current = self._by_id(vm["id"])
         if current is None:
             return False
-        wanted = {TAG_ITEM: item["item_name"], TAG_RESOURCE_GROUP: vm.get("recorded_resource_group") or vm["resource_group"]}
+        rg = vm.get("recorded_resource_group") or vm["resource_group"]
+        if self.records is not None:
+            return self.records.put(item["item_name"], {"item": item["item_name"], "azure_vm": current["id"],
+                                                        "name": current["name"], "resource_group": rg})
+        wanted = {TAG_ITEM: item["item_name"], TAG_RESOURCE_GROUP: rg}
         if all(current["tags"].get(name) == value for name, value in wanted.items()):
             return False
-        self.set_tags(vm["id"], wanted)
+        try:
+            self.set_tags(vm["id"], wanted)
+        except AzureError as error:
+            if error.details.get("policy_violations") is not None:  # a tag-deny policy: say how to run without tags
+                error.msg = "%s %s" % (error.msg.rstrip(), blob_state.switch_hint())
+            raise
         return True
 
     def tag(self, vm_id, name):

@@ -6,7 +6,8 @@
 Two records, both in Azure so that a run from any AWX node or controller sees them (docs/locking.md):
 
 - a **claim** per VM, naming the run that holds it (tag ``siterecovery-failback-lock: <owner>`` on the
-  VM's failed-over Azure VM, or a blob of the state container);
+  VM's failed-over Azure VM with :class:`TagStore`, or a blob of the vault's folder with
+  ``asr/blob_state.BlobStore``);
 - one **lease** per run: ``<owner>|<since>|<until>|<host>`` (epoch seconds, the controller's host
   name), renewed while the run lives (asr/lease_keeper.py) and lapsing by itself ``ttl`` seconds after
   its last renewal when the run dies. A claim holds only while its run's lease is live.
@@ -98,8 +99,9 @@ class TagStore:
                 found[lease["owner"]] = dict(lease, key=vm["id"])
         return found
 
-    def write(self, key, claim=None, lease=None, drop_claim=False, drop_lease=False):
-        """One conditional PATCH of the VM ``key``: set or drop its claim and its lease."""
+    def write(self, key, claim=None, lease=None, drop_claim=False, drop_lease=False, owner=None):
+        """One conditional PATCH of the VM ``key``: set or drop its claim and its lease (the one lease tag the VM
+        carries; ``owner``, the run, is what a store keeping one record per run needs)."""
         wanted = {}
         if claim is not None:
             wanted[TAG_LOCK] = claim
@@ -171,13 +173,15 @@ def _pause(held, first_seen, deadline, now, variable, results):
 def _take(store, to_claim, anchor, value):
     """Write the claims and the lease (anchor first in key order); on a lost write undo ours and raise Conflict."""
     written = []
+    owner = owner_of(value)
     try:
         for key in sorted(set(to_claim) | {anchor}):
-            store.write(key, claim=owner_of(value) if key in to_claim else None, lease=value if key == anchor else None)
+            store.write(key, claim=owner if key in to_claim else None, lease=value if key == anchor else None,
+                        owner=owner)
             written.append(key)
     except Conflict:
         for key in written:  # another run got in between: undo, read again and decide again
-            store.write(key, drop_claim=key in to_claim, drop_lease=key == anchor)
+            store.write(key, drop_claim=key in to_claim, drop_lease=key == anchor, owner=owner)
         raise
 
 
@@ -240,7 +244,8 @@ def renew(store, owner, ttl_seconds, clock=time.time, host=None):
         now = clock()
         anchor = lease["key"] if lease and lease["key"] in keys else sorted(keys)[0]
         try:
-            store.write(anchor, lease=format_lease(owner, lease["since"] if lease else now, now + ttl_seconds, host))
+            store.write(anchor, lease=format_lease(owner, lease["since"] if lease else now, now + ttl_seconds, host),
+                        owner=owner)
         except Conflict:
             continue
         return True
@@ -273,7 +278,7 @@ def release(store, selected, owner, check_mode):
             return changed, results
         try:
             for key in sorted(writes):
-                store.write(key, **writes[key])
+                store.write(key, owner=owner, **writes[key])
         except Conflict:
             continue
         return changed, results

@@ -19,6 +19,13 @@ CLOUDS = {
     "AzureChinaCloud": ("https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
 }
 ALIASES = {"azurepubliccloud": "AzureCloud", "azureusgovernmentcloud": "AzureUSGovernment"}
+# name -> the storage endpoint suffix (``https://<account>.blob.<suffix>``), as azure-cli's cloud definitions and
+# learn.microsoft.com's "Azure Government / Azure China developer guide" give them
+STORAGE_SUFFIXES = {
+    "AzureCloud": "core.windows.net",
+    "AzureUSGovernment": "core.usgovcloudapi.net",
+    "AzureChinaCloud": "core.chinacloudapi.cn",
+}
 
 
 @dataclass(frozen=True)
@@ -90,3 +97,22 @@ def resolve(cloud_environment="AzureCloud", arm_endpoint=None, authority_host=No
     authority = _url(authority_host or default_authority, "authority_host")
     custom = (arm, authority) != (default_arm, default_authority)
     return Endpoints(cloud="custom" if custom else name, arm_endpoint=arm, authority_host=authority, custom=custom)
+
+
+def blob_account_url(endpoints, account_name=None, account_url=None):
+    """The Blob service URL of a storage account: ``account_url`` when given (``https://host[:port][/path]``, e.g.
+    a private endpoint's or an emulator's path-style ``https://127.0.0.1:10000/account``), else
+    ``https://<account_name>.blob.<suffix>`` with the storage suffix of ``endpoints.cloud`` (:data:`STORAGE_SUFFIXES`).
+    A custom cloud (Azure Stack Hub: its own ARM endpoint) has no known suffix and needs ``account_url``.
+    Raises AzureError naming the option."""
+    if account_url:
+        return _url(account_url, "state_account_url")
+    if not account_name:
+        raise AzureError("state_store is blob but neither state_storage_account nor state_account_url is set: name the "
+                         "storage account that holds the run state.", option="state_storage_account")
+    suffix = STORAGE_SUFFIXES.get(endpoints.cloud)
+    if suffix is None:
+        raise AzureError("The cloud of arm_endpoint %s is not a known Azure cloud, so the Blob endpoint of storage account "
+                         "%s is unknown: give state_account_url (https://%s.blob.<your cloud's storage suffix>)." % (
+                             endpoints.arm_endpoint, account_name, account_name), option="state_account_url")
+    return "https://%s.blob.%s" % (account_name, suffix)

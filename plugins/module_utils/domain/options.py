@@ -40,6 +40,11 @@ RECOVERY_POINT_KEYWORDS = ("latest_processed", "latest_app_consistent")
 PLACEMENT_KEYS = ("master_target", "process_server", "datastore", "retention_volume", "run_as_account", "appliance",
                   "log_storage_account_id")
 HEALTH_CHECK_KINDS = ("tcp", "http")
+STATE_STORES = ("tags", "blob")
+# learn.microsoft.com: "Storage account name" (3-24 lower-case letters and digits) and "Container names" (3-63 lower-case
+# letters, digits and single hyphens, starting and ending with a letter or digit)
+STORAGE_ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$")
 # ``vm``: the VM the probe gates (default every VM); ``ca_file``: the CA of the server's certificate (the commit
 # module's probes, domain.commit_gate).
 TCP_KEYS = ("host", "port", "timeout", "vm")
@@ -113,6 +118,12 @@ OPTIONS = {
     # the VMDKs of each classic VM's protected disks, for a VM whose disks this collection did not record (its
     # reprotect and failover ran elsewhere): {vm: [file]} (domain.commit_gate rule protected_disks_recorded)
     "protected_disk_files": Option("dict", {}),
+    # where the lease and the Azure VM identity records live (asr/blob_state.py, docs/locking.md): the VMs' tags, or
+    # blobs of a container; '' leaves an option to the modules (their defaults and AZURE_SITE_RECOVERY_STATE_*)
+    "state_store": Option("str", "tags", choices=STATE_STORES),
+    "state_storage_account": Option("str", ""),
+    "state_container": Option("str", ""),
+    "state_account_url": Option("str", ""),
 }
 # The options a user sets on original_location / alternate_location (each role sets ``location`` itself).
 LOCATION_ROLE_OPTIONS = tuple(name for name in OPTIONS if name != "location")
@@ -596,12 +607,39 @@ def check_run(options, prefix=""):
     if "protected_disk_files" in options:
         problems += check_disk_files(name("protected_disk_files"), options["protected_disk_files"],
                                      vms if vms and not _text(plan) else None)
+    problems += check_state_store(options, name)
     if "verification" in options:
         # imported here: domain.verification builds its problems with this module's Problem
         from ansible_collections.siterecovery.failback.plugins.module_utils.domain import verification
         problems += verification.check(name("verification"), options["verification"],
                                        vms if vms and not _text(plan) else None,
                                        verification.probe_vm_names(options.get("health_checks")))
+    return problems
+
+
+def check_state_store(options, name=lambda key: key):
+    """Problems of the store options (``state_store``, ``state_storage_account``, ``state_container``,
+    ``state_account_url``; empty or absent ones are not checked, but ``blob`` needs an account or a URL)."""
+    problems = []
+    store = options.get("state_store")
+    if "state_store" in options:
+        problems += _choice(name("state_store"), store, STATE_STORES)
+    account, container, url = (options.get(key)
+                               for key in ("state_storage_account", "state_container", "state_account_url"))
+    if _text(account) and not STORAGE_ACCOUNT_NAME.match(account):
+        problems.append(Problem(name("state_storage_account"), "is not a storage account name (3 to 24 lower-case letters "
+                                "and digits)", "give the account's name, e.g. contosofailback", account))
+    if _text(container) and not CONTAINER_NAME.match(container):
+        problems.append(Problem(name("state_container"), "is not a container name (3 to 63 lower-case letters, digits and "
+                                "single hyphens, starting and ending with a letter or digit)",
+                                "give e.g. siterecovery-failback", container))
+    if _text(url) and (not str(url).startswith("https://") or not urlsplit(str(url)).hostname):
+        problems.append(Problem(name("state_account_url"), "must be an https URL of the Blob endpoint (bearer tokens "
+                                "are refused over http)", "give e.g. https://contosofailback.blob.core.windows.net", url))
+    if store == "blob" and not _text(account) and not _text(url):
+        problems.append(Problem(name("state_storage_account"), "must be set when %s is blob" % name("state_store"),
+                                "name the storage account that holds the run state (or give %s)"
+                                % name("state_account_url"), account))
     return problems
 
 

@@ -14,6 +14,7 @@ effects happen. The control API is at ``LAB_CONTROL_URL`` (see control.py).
 """
 
 import os
+import re
 import tempfile
 import threading
 
@@ -23,6 +24,7 @@ from .asr.flows import Flows
 from .asr.plans import PlanFlows
 from .asr.reads import Reads
 from .asr.state import World
+from .blob import BlobService
 from .compute import Compute
 from .control import Control, Faults
 from .jobs import Engine
@@ -52,11 +54,14 @@ class AzureEmulator:
         self.actions = Actions(self.world, self.engine, self.flows, PlanFlows(self.world, self.flows))
         self.directory = Directory(spec["azure"])
         self.faults = Faults()
+        self.blob = BlobService(spec, self.directory)
+        self.faults.blob_paths = re.compile(self.blob.path_regex(), re.IGNORECASE)
         router = Router()
         self.directory.register(router)
         self.compute.register(router)
         Reads(self.world, self.actions).register(router)
         Control(self).register(router)
+        self.blob.register(router)
         self.app = App(router, self.directory.authenticate, self.faults,
                        log_file=os.path.join(self.workdir, "azure-emulator.log"))
 
@@ -90,6 +95,7 @@ class AzureEmulator:
         state["compute"] = self.compute.state()
         state["timings"] = dict(self.spec["timings"])
         state["faults"] = self.faults.describe()
+        state["blobs"] = self.blob.state()
         return state
 
     def __enter__(self):

@@ -5,7 +5,10 @@
 
 POST   /_lab/faults                {method, path_regex, kind: status|throttle|reset|latency|policy, status,
                                     code, message, retry_after, delay_seconds, times, policy_assignment}  -> {"id"}
-                                   policy: ARM's 403 RequestDisallowedByPolicy for the matched requests
+                                   policy: ARM's 403 RequestDisallowedByPolicy for the matched requests;
+                                   on a Blob service path (blob.py) a status fault answers in the Blob service's
+                                   shape (x-ms-error-code and an XML Error body; code e.g.
+                                   AuthorizationPermissionMismatch with status 403)
 GET    /_lab/faults                the active faults
 DELETE /_lab/faults[/{id}]         remove all faults (or one)
 POST   /_lab/jobs/fail             {item | plan, at_task (1-based number or task name), code, message}
@@ -79,6 +82,7 @@ class Fault:
         self.delay_seconds = float(body.get("delay_seconds", 1.0))
         self.times = body.get("times")  # None: until removed
         self.policy_assignment = body.get("policy_assignment") or "deny-tag-changes"
+        self.blob_paths = None  # set by Faults.add: the Blob service's paths
         self.hits = 0
 
     def describe(self):
@@ -86,8 +90,9 @@ class Fault:
                 "status": self.status, "retry_after": self.retry_after, "delay_seconds": self.delay_seconds,
                 "times": self.times, "hits": self.hits}
 
-    def apply(self):
-        """A Response, None (drop the connection) or "pass" (go on after a delay)."""
+    def apply(self, request=None):
+        """A Response, None (drop the connection) or "pass" (go on after a delay). ``request`` on a Blob service
+        path (``Faults.blob_paths``) gets a status or throttle answer in the Blob service's shape."""
         if self.kind == "latency":
             delay(self.delay_seconds)
             return "pass"
@@ -98,6 +103,11 @@ class Fault:
         headers = {}
         if self.retry_after is not None:
             headers["Retry-After"] = str(self.retry_after)
+        if request is not None and self.blob_paths is not None and self.blob_paths.match(request.path):
+            from .blob import storage_error  # pylint: disable=import-outside-toplevel
+            code = self.code or ("ServerBusy" if self.kind == "throttle" else "LabInjectedFault")
+            return storage_error(503 if self.kind == "throttle" else self.status, code,
+                                 self.message or "A fault injected by the lab.", request.method, headers).response()
         if self.kind == "throttle":
             headers.setdefault("Retry-After", "1")
             return Response(429, {"error": {
@@ -112,9 +122,11 @@ class Faults:
     def __init__(self):
         self.lock = threading.Lock()
         self.faults = []
+        self.blob_paths = None  # a compiled regex of the Blob service's paths (the emulator sets it)
 
     def add(self, body):
         fault = Fault(body)
+        fault.blob_paths = self.blob_paths
         with self.lock:
             self.faults.append(fault)
         return fault

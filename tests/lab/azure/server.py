@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The HTTPS server of the emulator: a small regex router, JSON in and out, ARM-style errors.
 
-One port serves Entra ID, ARM (Compute, Network, Site Recovery) and the lab's control API.
+One port serves Entra ID, ARM (Compute, Network, Site Recovery), the Blob service (path-style, blob.py) and the
+lab's control API.
 Every response carries ``x-ms-request-id``. Routes marked ``arm`` require a valid bearer
 token and an ``api-version`` query parameter, as ARM does.
 """
@@ -185,12 +186,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header(name, str(one))
         if "content-type" not in headers and response.body is not None:
             self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
+        if "content-length" not in headers:  # a HEAD answer gives the resource's length, with no body
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if data and self.command != "HEAD":
             self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
 
 class TLSServer(http.server.ThreadingHTTPServer):
@@ -247,7 +249,7 @@ class App:
             self.stats.count(request.method, request.path)
             fault = self.faults.match(request.method, request.path) if self.faults else None
             if fault is not None:
-                answer = fault.apply()
+                answer = fault.apply(request)
                 if answer != "pass":
                     return answer
         try:

@@ -54,7 +54,7 @@ class Store:
         self.records.setdefault(key, {}).update(fields)
         self.versions[key] = self.versions.get(key, 1) + 1
 
-    def write(self, key, claim=None, lease=None, drop_claim=False, drop_lease=False):
+    def write(self, key, claim=None, lease=None, drop_claim=False, drop_lease=False, owner=None):
         if self.before_write:
             hook, self.before_write = self.before_write, None
             hook(self, key)
