@@ -10,6 +10,7 @@ outside: the emulator's stages, the files on disk, ansible-runner's artifacts.""
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -105,6 +106,15 @@ def test_a_read_only_collection_writes_its_reports_to_the_configured_absolute_pl
     assert not glob.glob(os.path.join(installed, "**", "failback-reports"), recursive=True)
 
 
+def guide_files():
+    """``{path: text}`` of the files docs/awx.md gives (a ``<!-- file: path -->`` line before a yaml code block)."""
+    with open(os.path.join(ROOT, "docs", "awx.md")) as handle:
+        guide = handle.read()
+    found = dict(re.findall(r"<!-- file: (\S+) -->\n```yaml\n(.*?)```", guide, flags=re.S))
+    assert set(found) == {"project/failback.yml", "inventory/dr.replicated_items.yml"}, found
+    return found
+
+
 def progress_events(events):
     return [event for event in events if event.get("event") == "verbose" and PROGRESS in (event.get("stdout") or "")]
 
@@ -118,16 +128,14 @@ def test_under_ansible_runner_an_idle_timeout_shorter_than_a_stage_does_not_kill
     lab = full_lab("default.yml")
     idle = 8
     private = tmp_path / "private"
-    (private / "project").mkdir(parents=True)
-    # the job template's one-line project playbook (docs: AWX)
-    (private / "project" / "failback.yml").write_text(
-        "- ansible.builtin.import_playbook: siterecovery.failback.original_location\n")
+    # docs/awx.md's project playbook and inventory source, as the guide gives them
+    for name, text in guide_files().items():
+        (private / name).parent.mkdir(parents=True, exist_ok=True)
+        (private / name).write_text(text)
     _argv, env = playbook_command("original_location", {}, lab.env())
     env["HOME"] = str(tmp_path / "home")
-    # the job template's inventory source: the collection's inventory plugin, one host per replicated item; the
+    # the job template's inventory source is the collection's inventory plugin, one host per replicated item; the
     # job runs on two of them (--limit), which are the run's VMs (no original_location_vms)
-    (private / "inventory").mkdir()
-    (private / "inventory" / "dr.replicated_items.yml").write_text("plugin: siterecovery.failback.replicated_items\n")
     lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1, "scenario": "UnplannedFailover"})
     extravars = {key: value for key, value in run_vars(preflight=True).items() if key != "original_location_vms"}
     thread, runner = ansible_runner.run_async(
