@@ -188,6 +188,8 @@ duration_seconds:
   sample: 1.2
 """
 
+import socket
+
 from ansible_collections.siterecovery.failback.plugins.module_utils import argspec
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import blob_state, lease_keeper, lock
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
@@ -223,17 +225,24 @@ def build_store(session, params):
 
 
 def _renewer(params, owner, ttl):
-    """What the keeper calls at each tick: one renewal, True while the run holds claims. The keeper's own Azure
+    """``(renew_once, lapse)``: what the keeper calls at each tick (one renewal, True while the run holds claims) and
+    when the run is gone (its lease ended at once). The keeper's own Azure
     session (and store: the one the run took its lease in) is built at its first tick (the module's connections stay
     with the module) and serves every tick after: one token for the keeper's life, renewed by the credential, not one
     per tick."""
     kept = {}
 
-    def renew_once():
+    def store():
         if "store" not in kept:
             kept["store"] = build_store(AzureSession(argspec.azure_params(params)), params)
-        return lock.renew(kept["store"], owner, ttl)
-    return renew_once
+        return kept["store"]
+
+    def renew_once(ending=False):
+        return lock.renew(store(), owner, ttl, host=socket.gethostname() + lock.ENDING if ending else None)
+
+    def lapse():
+        return lock.lapse(store(), owner)
+    return renew_once, lapse
 
 
 def _prefix(variable):
@@ -283,7 +292,8 @@ def run(module):
         watched = lease_keeper.playbook_pid()
         if watched:
             interval = max(5.0, min(60.0, ttl / 5.0))
-            lease["keeper"] = lease_keeper.start(_renewer(params, params["owner"], ttl), interval, watched)
+            renew_once, lapse = _renewer(params, params["owner"], ttl)
+            lease["keeper"] = lease_keeper.start(renew_once, interval, watched, lapse=lapse)
         else:
             module.warn("No ansible-playbook process found to watch: the lease is not renewed and lasts %d s from "
                         "now; a longer step needs a longer lease_seconds." % ttl)

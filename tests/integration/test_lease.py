@@ -8,6 +8,7 @@ live run that refuses a second one. End state is judged from the emulator's tags
 import signal
 import subprocess
 import threading
+import time
 
 import pytest
 from conftest import lab_control, lab_requests, playbook_command, run_module, run_playbook, wait_until
@@ -112,6 +113,38 @@ def test_a_run_killed_during_each_asr_job_is_finished_by_the_identical_rerun(ful
     requests_seen = lab_requests(lab)
     assert sum(n for key, n in requests_seen.items() if key.startswith("POST ") and key.endswith(action)) == posts
     assert first_owner.startswith("run-")
+
+
+def lease_ends(lab):
+    """{Azure VM: lease end (epoch s)} as the emulator holds them."""
+    return {name: float(vm_tags[LEASE].split("|")[2]) for name, vm_tags in tags(lab).items() if vm_tags.get(LEASE)}
+
+
+def test_a_cancelled_run_ends_its_lease_at_once_and_the_rerun_needs_no_wait(full_lab, tmp_path):
+    """AWX's cancel stops ansible-playbook (SIGINT, as ansible-runner's cancel does first): the run's keeper sees every
+    process of the run gone and ends the lease at once, though it was taken for an hour (lease_seconds 3600): the
+    identical re-run (no lock_break) finishes the failback: an hour-long lease of another run would make it refuse."""
+    lab = full_lab("default.yml")
+    lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1, "scenario": "SwitchReplicationGroupProtection"})
+    args = options(tmp_path, lease_seconds=3600)
+    cancelled = _popen_playbook(args, lab.env())
+    try:
+        wait_until(lambda: any(k.startswith("POST ") and k.endswith("/reProtect") for k in lab_requests(lab)),
+                   "the reprotect started")
+        wait_until(lambda: lease_ends(lab), "the lease")
+        assert min(lease_ends(lab).values()) > time.time() + 3000  # an hour's lease
+        cancelled.send_signal(signal.SIGINT)
+        cancelled.wait(timeout=120)
+    finally:
+        if cancelled.poll() is None:
+            cancelled.kill()
+        lab_control(lab, "POST", "/jobs/release", {})
+    # the keeper ends it (it renews every 60 s at most: poll with a generous deadline, no time is asserted)
+    wait_until(lambda: all(until <= time.time() for until in lease_ends(lab).values()), "the lease ended", seconds=300)
+    assert holders(lab)[0] == {"rg-recovery/app01": holders(lab)[1]["rg-recovery/app01"]}  # who held it stays said
+    rc, out = run_playbook("original_location", dict(args, original_location_lease_seconds=30), lab.env())
+    assert rc == 0, out[-4000:]
+    assert stages(lab)["app01"] == FINAL and holders(lab) == ({}, {})
 
 
 def test_a_live_run_is_refused_naming_it_and_the_variable_that_overrides(full_lab, tmp_path):

@@ -132,12 +132,27 @@ def _holders(store, keys, owner, now):
     return state, leases
 
 
+ENDING = " (ending)"  # the lease's host when its ansible-playbook is gone and a step it started still runs
+
+
+def ending(lease):
+    """True when ``lease`` is renewed only for the steps its gone run left running (``lease_keeper``): a run that
+    waits for it keeps waiting instead of refusing."""
+    return bool(lease and (lease.get("host") or "").endswith(ENDING))
+
+
 def _refusal(item_name, holder, until, lease, renewed, variable):
     since = " since %s" % utc(lease["since"]) if lease else ""
-    host = " on %s" % lease["host"] if lease and lease.get("host") else ""
-    alive = ("it renewed its lease while this run waited, so it is alive: wait for it to finish" if renewed else
-             "its lease lapses at %s unless that run renews it: if it died, the re-run after that time proceeds by "
-             "itself" % utc(until))
+    host = " on %s" % lease["host"][:-len(ENDING)] if ending(lease) else (
+        " on %s" % lease["host"] if lease and lease.get("host") else "")
+    if ending(lease):
+        alive = ("its ansible-playbook has ended, but a step it started still runs there and keeps the lease until it "
+                 "finishes (at the latest %s unless renewed): wait for it and re-run" % utc(until))
+    elif renewed:
+        alive = "it renewed its lease while this run waited, so it is alive: wait for it to finish"
+    else:
+        alive = ("its lease lapses at %s unless that run renews it: if it died, the re-run after that time proceeds by "
+                 "itself" % utc(until))
     return ("VM %s is held by run %s%s%s (lease until %s); %s. If you know that run is gone, set %s: true to take "
             "its VMs." % (item_name, holder, host, since, utc(until), alive, variable))
 
@@ -159,7 +174,7 @@ def _read(store, selected, owner, now):
 def _pause(held, first_seen, deadline, now, variable, results):
     """Seconds to wait for the holders' leases to lapse; raise the refusal when one was renewed meanwhile
     (a live run) or would outlast ``deadline``."""
-    renewed = {h[0] for _i, h in held if h[1] > first_seen.get(h[0], h[1])}
+    renewed = {h[0] for _i, h in held if h[1] > first_seen.get(h[0], h[1]) and not ending(h[2])}
     lapses = max(h[1] for _i, h in held)
     if renewed or lapses > deadline:
         refusals = [_refusal(item["name"], h[0], h[1], h[2], h[0] in renewed, variable) for item, h in held]
@@ -195,7 +210,8 @@ def acquire(store, selected, owner, ttl_seconds, check_mode, break_lock=False, w
 
     A VM held by another run whose lease is live: the call waits up to ``wait_seconds`` for that lease
     to lapse (a dead run's does within its ttl) and then proceeds; it refuses at once, changing nothing,
-    when the lease is renewed while it waits (that run is alive) or would outlast the wait. Returns
+    when the lease is renewed while it waits (that run is alive - unless only a step its ended run left running
+    renews it: ``ending``, waited for too) or would outlast the wait. Returns
     ``(changed, results, lease)``; raises AzureError (``refusals``) on a refusal.
     """
     host = host or socket.gethostname()
@@ -250,6 +266,25 @@ def renew(store, owner, ttl_seconds, clock=time.time, host=None):
             continue
         return True
     return True
+
+
+def lapse(store, owner, clock=time.time):
+    """End ``owner``'s lease now: its run is gone (the keeper saw every process of it end - a cancelled AWX job, a
+    killed ansible-playbook), so another run need not wait ``ttl`` for it. The lease record stays, with its end set
+    to now, so a refusal or a report still says who held the VMs and until when; the claims stay and count for
+    nothing without a live lease. Returns True when a live lease was ended."""
+    for _attempt in range(CONFLICT_RETRIES + 1):
+        store.refresh()
+        lease = store.leases().get(owner)
+        now = clock()
+        if not lease or lease["until"] <= now:
+            return False
+        try:
+            store.write(lease["key"], lease=format_lease(owner, lease["since"], now, lease["host"]), owner=owner)
+        except Conflict:
+            continue
+        return True
+    return False
 
 
 def release(store, selected, owner, check_mode):

@@ -165,6 +165,33 @@ def test_a_lease_renewed_while_we_wait_is_a_live_run_and_refuses():
     assert store.records["app01"]["claim"] == "run-1" and store.writes == []
 
 
+def test_a_lease_renewed_only_for_the_steps_of_an_ended_run_is_waited_for_not_refused():
+    ending = "ctl09" + lock.ENDING
+    store = Store({"app01": {"claim": "run-1", "lease": lock.format_lease("run-1", NOW - 600, NOW + 30, ending)}})
+    clock = FakeClock(NOW)
+    ticks = []
+
+    def finishing_sleep(seconds):
+        clock.sleep(seconds)
+        ticks.append(seconds)
+        if len(ticks) == 1:  # the ended run's module still runs: its keeper renews, saying so
+            store.other_run_writes("app01", lease=lock.format_lease("run-1", NOW - 600, clock.now + 30, ending))
+        else:  # it finished: the keeper ends the lease
+            store.other_run_writes("app01", lease=lock.format_lease("run-1", NOW - 600, clock.now, ending))
+    changed, results, _lease = lock.acquire(store, selected("app01"), "run-2", 180, False, wait_seconds=600,
+                                            clock=clock, sleeper=finishing_sleep)
+    assert changed and results[0]["status"] == "acquired" and len(ticks) == 2
+
+
+def test_an_ended_run_s_step_that_outlasts_the_wait_is_refused_saying_so():
+    ending = "ctl09" + lock.ENDING
+    store = Store({"app01": {"claim": "run-1", "lease": lock.format_lease("run-1", NOW - 600, NOW + 900, ending)}})
+    with pytest.raises(AzureError) as refused:
+        acquire(store, ["app01"], wait=60)
+    assert "on ctl09 since" in refused.value.msg and "its ansible-playbook has ended, but a step it started still runs" \
+        in refused.value.msg
+
+
 def test_a_lease_that_outlasts_the_wait_refuses_without_sleeping():
     store = Store({"app01": {"claim": "run-1", "lease": live(until=NOW + 1000)}})
     clock = FakeClock(NOW)
@@ -273,6 +300,35 @@ def test_renew_stops_when_the_run_holds_nothing():
     store = Store({"app01": {"claim": "run-1", "lease": live()}})
     assert lock.renew(store, "run-2", 180, clock=FakeClock(NOW)) is False
     assert store.writes == []
+
+
+# ------------------------------------------------------------------------------------------------ lapse
+def test_lapse_ends_the_gone_run_s_lease_now_and_keeps_who_and_since():
+    store = Store({"app01": {"claim": "run-2", "lease": live("run-2", NOW + 170)},
+                   "web01": {"claim": "run-1", "lease": live()}})
+    assert lock.lapse(store, "run-2", clock=FakeClock(NOW + 10)) is True
+    lease = lock.parse_lease(store.records["app01"]["lease"])
+    assert (lease["owner"], lease["since"], lease["until"], lease["host"]) == ("run-2", NOW - 600, NOW + 10, "ctl09")
+    assert store.records["app01"]["claim"] == "run-2" and store.records["web01"]["lease"] == live()
+    # the next run takes the VM at once: no wait for the ttl
+    clock = FakeClock(NOW + 11)
+    changed, results, _lease = lock.acquire(store, selected("app01"), "run-3", 180, False, wait_seconds=240, clock=clock,
+                                            sleeper=clock.sleep, host="ctl02", variable="x_lock_break")
+    assert changed and results[0]["status"] == "acquired" and clock.sleeps == []
+
+
+def test_lapse_of_no_or_an_already_lapsed_lease_writes_nothing():
+    store = Store({"app01": {"claim": "run-2", "lease": live("run-2", NOW - 1)}})
+    assert lock.lapse(store, "run-2", clock=FakeClock(NOW)) is False
+    assert lock.lapse(store, "run-9", clock=FakeClock(NOW)) is False
+    assert store.writes == []
+
+
+def test_lapse_reads_again_after_a_conflict():
+    store = Store({"app01": {"claim": "run-2", "lease": live("run-2", NOW + 100)}})
+    store.before_write = lambda st, key: st.other_run_writes("app01", claim="run-2")
+    assert lock.lapse(store, "run-2", clock=FakeClock(NOW)) is True
+    assert store.refreshes == 2 and lock.parse_lease(store.records["app01"]["lease"])["until"] == NOW
 
 
 # ------------------------------------------------------------------------------------------------ release
