@@ -128,33 +128,49 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import report
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import report, timeline
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
+def boot_groups(plan_model, selected):
+    """The plan's boot groups in boot order, each the VM names of its items (``asr_items.plan_members``)."""
+    names = {(model.id or "").lower(): item["name"] for model, item in selected}
+    groups = {}
+    for arm_id, index in asr_items.plan_members(plan_model):
+        name = names.get((arm_id or "").lower())
+        if name and index:
+            groups.setdefault(index, []).append(name)
+    return [groups[index] for index in sorted(groups)]
+
+
 def read_items(module):
-    """``(items, error)``: the run's items as Site Recovery shows them now, or None and why not."""
+    """``(items, plan, error)``: the run's items as Site Recovery shows them now and the recovery plan's name and
+    boot groups (``{name, boot_groups}``, None without a plan), or None, the plan as asked and why not."""
     params = module.params
+    plan = {"name": params["recovery_plan"], "boot_groups": []} if params["recovery_plan"] else None
     if not (params["vms"] or params["recovery_plan"]):
-        return None, "the run named no VM and no recovery plan"
+        return None, plan, "the run named no VM and no recovery plan"
     if not (params["resource_group"] and params["vault_name"]):
-        return None, "no vault was given (resource_group, vault_name)"
+        return None, plan, "no vault was given (resource_group, vault_name)"
     try:
         vault = module.vault(deadline=Deadline(params["timeout"]))
         selected = asr_items.select(vault, vms=params["vms"], plan=params["recovery_plan"])
+        if plan:
+            plan["boot_groups"] = boot_groups(vault.plan(params["recovery_plan"]), selected)
     except Exception as error:  # pylint: disable=broad-except  # the report is written whatever failed
-        return None, "Site Recovery could not be read: %s" % (getattr(error, "msg", None) or error)
-    return [item for _model, item in selected], None
+        return None, plan, "Site Recovery could not be read: %s" % (getattr(error, "msg", None) or error)
+    return [item for _model, item in selected], plan, None
 
 
 def build(module):
     params = module.params
-    items, error = read_items(module)
+    items, plan, error = read_items(module)
     data = report.assemble(params["name"], params["started"], time.time(), params["result"], params["failed_stage"],
                            params["failed_message"], params["steps"] or {}, onprem=params["onprem"],
                            verified_at=params["verified_at"], items=items, read_error=error,
-                           check_mode=module.check_mode)
-    return {"changed": False, "report": data, "lines": report.lines(data)}
+                           check_mode=module.check_mode, plan=plan)
+    return {"changed": False, "report": data, "lines": report.lines(data), "summary": report.compact(data),
+            "timeline": timeline.layout(data)}
 
 
 def main():

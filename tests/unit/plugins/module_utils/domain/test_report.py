@@ -46,7 +46,8 @@ def test_the_keys_of_the_report_the_collection_always_wrote():
     assert entry["stages"][0] == {"stage": "reprotect_to_onprem", "action": "reprotect", "result": "done",
                                   "start": "2025-11-30T10:54:20Z", "end": "2025-11-30T10:58:20Z",
                                   "duration_seconds": 240.0, "job": "job-Succeeded", "errors": [],
-                                  "stage_after": "replicating_to_onprem"}
+                                  "stage_after": "replicating_to_onprem", "start_epoch": STARTED + 60,
+                                  "end_epoch": None, "job_state": "Succeeded"}
     assert (entry["recovery_point"], entry["recovery_point_type"], entry["recovery_point_time"]) == (
         "p1", "CrashConsistent", "2025-11-30T10:50:00Z")
     assert entry["data_loss_window_seconds"] == 260.0 and entry["rto_seconds"] == 140.0
@@ -141,7 +142,8 @@ def test_a_refused_step_is_never_reported_done():
     assert [(s["stage"], s["result"]) for s in entry["stages"]] == [
         ("reprotect_to_onprem", "done"), ("failover_to_onprem", "done"), ("commit", "refused")]
     assert entry["stages"][2]["refused"] == gate["message"]
-    assert entry["failure"] == {"step": "commit", "message": gate["message"]}
+    assert entry["failure"] == {"step": "commit", "message": gate["message"], "gate": "protected_disks_attached"}
+    assert entry["committed"] is None and entry["next_action"].startswith("Read where it stands")
 
 
 def test_a_vm_that_stopped_per_vm_or_a_step_refused_as_a_whole_is_refused():
