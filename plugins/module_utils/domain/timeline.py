@@ -39,6 +39,11 @@ GROUP_HEIGHT = 22.0  # a boot group's heading row
 AXIS_HEIGHT = 34.0  # the tick labels above the rows
 RIGHT_MARGIN = 30.0  # room for the last tick's label
 
+# A bar's fill: by result where it says more than the stage (failed, still running, skipped), else by stage.
+FILL_BY_RESULT = {"failed": "#c62828", "running": "url(#stripes)", "skipped": "#aaaaaa"}
+FILL_BY_STAGE = {"reprotect_to_onprem": "#5c8fc4", "failover_to_onprem": "#1f5f99", "commit": "#6a4c93",
+                 "reprotect_to_azure": "#3c8d5a"}
+
 # A bar's label, by stage (the report's step names).
 STAGE_LABELS = {
     "reprotect_to_onprem": "reprotect to on-premises",
@@ -132,7 +137,8 @@ def layout(report, left=LABEL_WIDTH, plot_width=PLOT_WIDTH):
 
     Returns ``{width, height, left, plot_width, start_epoch, end_epoch, scale, start, end, axis_y, ticks[],
     groups[] ({label, y}), rows[] ({vm, label, y, bar_y, result, outage ({x, width, title}) or None, bars[]
-    ({x, width, draw_width, y, height, css, stage, title, start_epoch, end_epoch}), waits[] ({x1, x2, y, title})}),
+    ({x, width, draw_width, y, height, css, fill, stage, job, title, text, text_x, start_epoch,
+    end_epoch}), waits[] ({x1, x2, y, title})}),
     legend[]}``: SVG user units (pixels) with the origin top left; epochs in seconds.
     """
     start, end, now = _span(report)
@@ -177,9 +183,13 @@ def _row(vm, y, x_of, scale, start, end, now):
             vm["name"], STAGE_LABELS.get(stage["stage"], stage["stage"]), css, _fmt(first),
             "still running at the run's end" if running else _fmt(last), _duration(last - first),
             ", job %s" % stage["job"] if stage.get("job") else "")
+        text = STAGE_LABELS.get(stage["stage"], stage["stage"])
         bars.append({"x": x_of(first), "width": width, "draw_width": max(width, MIN_BAR), "y": bar_y,
                      "height": BAR_HEIGHT, "css": css, "stage": stage["stage"], "title": title,
-                     "start_epoch": first, "end_epoch": None if running else last})
+                     "fill": FILL_BY_RESULT.get(css) or FILL_BY_STAGE.get(stage["stage"], "#2b7bb9"),
+                     # the stage's name inside the bar when it fits (about 6.5 px a character at 11 px)
+                     "text": text if width >= len(text) * 6.5 + 8 else "", "text_x": round(x_of(first) + 4, 2),
+                     "start_epoch": first, "end_epoch": None if running else last, "job": stage.get("job")})
     outage = None
     window = vm.get("outage") or {}
     if window.get("start_epoch") is not None:
