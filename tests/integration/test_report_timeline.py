@@ -174,7 +174,7 @@ def test_a_failed_plan_run_shows_the_failure_in_red_the_failed_task_and_the_next
         assert state[vm]["stage"] != "failed_back"
         item = alert[alert.index("<strong>%s</strong>" % vm):]
         item = item[:item.index("</li>")]
-        assert "Azure VM (it still exists" in item and "not committed" in item, item
+        assert "Azure VM (still exists" in item and "not committed" in item, item
         assert "Next: <strong>Fix what failed at %s" % failed_task in item and "re-run the playbook" in item, item
         assert "**%s** - **failover_to_onprem (task \"%s\") failed**" % (vm, failed_task) in markdown
     report = json.load(open(glob.glob(str(tmp_path / "reports" / "*.json"))[0]))

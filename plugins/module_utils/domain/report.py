@@ -76,14 +76,14 @@ RUNNING_STATES = ("NotStarted", "InProgress", "Cancelling", "Suspended")
 # VM exists until the commit deletes it; the on-premises VM runs from the failover to on-premises on.
 WHERE = {
     "protected_to_azure": (False, "on-premises VM (never failed over to Azure)"),
-    "failed_over_to_azure": (False, "Azure VM (it still exists)"),
-    "running_in_azure": (False, "Azure VM (it still exists)"),
-    "reprotecting_to_onprem": (False, "Azure VM (it still exists)"),
-    "replicating_to_onprem": (False, "Azure VM (it still exists)"),
-    "failover_failed": (False, "Azure VM (it still exists; the failover to on-premises failed)"),
-    "failed_back": (False, "on-premises VM running; the Azure VM still exists until the commit"),
+    "failed_over_to_azure": (False, "Azure VM (still exists)"),
+    "running_in_azure": (False, "Azure VM (still exists)"),
+    "reprotecting_to_onprem": (False, "Azure VM (still exists)"),
+    "replicating_to_onprem": (False, "Azure VM (still exists)"),
+    "failover_failed": (False, "Azure VM (still exists; its failover to on-premises failed)"),
+    "failed_back": (False, "on-premises VM; the Azure VM still exists until the commit"),
     "failback_committed": (True, "on-premises VM; the commit deleted the Azure VM"),
-    "reprotected_to_azure": (True, "on-premises VM, replicating to Azure; the commit deleted the Azure VM"),
+    "reprotected_to_azure": (True, "on-premises VM (replicating to Azure); the commit deleted the Azure VM"),
 }
 
 

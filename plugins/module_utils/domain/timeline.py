@@ -31,8 +31,8 @@ STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 2
 MAX_TICKS = 10
 MIN_BAR = 2.0  # drawn width of a zero-length (or sub-pixel) job, pixels
 
-LABEL_WIDTH = 170.0  # the VM names' column
-PLOT_WIDTH = 780.0
+LABEL_WIDTH = 130.0  # the VM names' column
+PLOT_WIDTH = 900.0
 ROW_HEIGHT = 26.0
 BAR_HEIGHT = 14.0
 GROUP_HEIGHT = 22.0  # a boot group's heading row
@@ -43,6 +43,10 @@ RIGHT_MARGIN = 30.0  # room for the last tick's label
 FILL_BY_RESULT = {"failed": "#c62828", "running": "url(#stripes)", "skipped": "#aaaaaa"}
 FILL_BY_STAGE = {"reprotect_to_onprem": "#5c8fc4", "failover_to_onprem": "#1f5f99", "commit": "#6a4c93",
                  "reprotect_to_azure": "#3c8d5a"}
+
+# A bar's text, when it fits (the legend and the bar's title give the whole name).
+STAGE_TEXT = {"reprotect_to_onprem": "reprotect", "failover_to_onprem": "failover", "commit": "commit",
+              "reprotect_to_azure": "reprotect"}
 
 # A bar's label, by stage (the report's step names).
 STAGE_LABELS = {
@@ -183,7 +187,7 @@ def _row(vm, y, x_of, scale, start, end, now):
             vm["name"], STAGE_LABELS.get(stage["stage"], stage["stage"]), css, _fmt(first),
             "still running at the run's end" if running else _fmt(last), _duration(last - first),
             ", job %s" % stage["job"] if stage.get("job") else "")
-        text = STAGE_LABELS.get(stage["stage"], stage["stage"])
+        text = STAGE_TEXT.get(stage["stage"], stage["stage"])
         bars.append({"x": x_of(first), "width": width, "draw_width": max(width, MIN_BAR), "y": bar_y,
                      "height": BAR_HEIGHT, "css": css, "stage": stage["stage"], "title": title,
                      "fill": FILL_BY_RESULT.get(css) or FILL_BY_STAGE.get(stage["stage"], "#2b7bb9"),
