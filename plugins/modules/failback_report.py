@@ -13,8 +13,12 @@ description:
   - Builds the report of a failback run - per VM and per step what the run did (action, result, job, times,
     errors), the recovery point and data-loss window, the RTO - from the steps' registered results, failed or not.
   - Reads where each VM of the run stands now from Site Recovery (one list and one GET per item, as
-    M(siterecovery.failback.replicated_item_info) does), and adds per VM its C(stage), C(next_step), what
-    failed for it (C(failure)) and what a re-run will do (C(rerun)). The truth is the service's, not the run's.
+    M(siterecovery.failback.replicated_item_info) does, and the recovery plan from the plans' list), and adds per
+    VM its C(stage), C(next_step), what failed for it (C(failure)), what a re-run will do (C(rerun)), whether its
+    failback is committed, where its running copy is and the next action; for a plan its name and boot groups.
+    The truth is the service's, not the run's.
+  - Returns the timeline's geometry (C(timeline), SVG coordinates computed from the ASR jobs' times) for the HTML
+    report, and a short form (C(summary)) for AWX's artifacts.
   - Never fails because of the run's state - it runs when the run failed, to say where each VM stands. When
     Site Recovery cannot be read (throttled, unreachable) the report is still returned, with the read error and
     the stages the steps reported.
@@ -42,7 +46,7 @@ options:
     elements: str
     default: []
   recovery_plan:
-    description: The run's recovery plan.
+    description: The run's recovery plan; the report names it and orders its VMs by its boot groups.
     type: str
   timeout:
     description:
@@ -104,22 +108,52 @@ EXAMPLES = r"""
 RETURN = r"""
 report:
   description: >-
-    The report - C(run) (id, name, started, finished, duration_seconds, result, failed_stage, failed_message,
-    check_mode, stages_read_from, stages_read_error) and C(vms), one per VM (name, stages[] with stage, action,
-    result, start, end, duration_seconds, job, errors, stage_after; recovery_point, recovery_point_type,
-    recovery_point_time, data_loss_window_seconds, rto_seconds when known; final_stage; stage, next_step, failure
-    {step, message}, rerun; in check mode predicted_stage, where the run would leave the VM).
+    The report - C(run) (id, name, started, finished, started_epoch, finished_epoch, duration_seconds, result,
+    failed_stage, failed_message, check_mode, stages_read_from, stages_read_error, recovery_plan, boot_groups - the
+    plan's VM names per boot group in boot order) and C(vms), one per VM (name, boot_group, stages[] with stage,
+    action, result - done, skipped, failed, refused or running -, start, end, start_epoch, end_epoch,
+    duration_seconds, job, job_state, failed_task, errors, stage_after; recovery_point, recovery_point_type,
+    recovery_point_time, data_loss_window_seconds (the recovery point's time to the failover's start); outage
+    {start_epoch, end_epoch}, onprem_running_at, rto_seconds (failover start to the on-premises VM running as the
+    ASR job shows it - its boot group's start task, or its job's end -, once the run verified it running),
+    verified_seconds when known; final_stage; stage, next_step, failure {step, message, gate, task}, rerun,
+    committed, running_copy, next_action; in check mode predicted_stage, where the run would leave the VM).
   returned: always
   type: dict
-  sample: {"run": {"id": "original-location-20261130T101500Z", "result": "failed"},
-           "vms": [{"name": "app01", "stage": "replicating_to_onprem", "failure": {"step": "failover_to_onprem",
-                    "message": "..."}, "rerun": "fail it over to on-premises ..."}]}
+  sample: {"run": {"id": "original-location-20261130T101500Z", "result": "failed", "recovery_plan": "rp-app"},
+           "vms": [{"name": "app01", "stage": "replicating_to_onprem", "boot_group": 2, "committed": false,
+                    "running_copy": "Azure VM (still exists)", "failure": {"step": "failover_to_onprem",
+                    "message": "...", "task": "Group 2: Start"}, "rerun": "fail it over to on-premises ...",
+                    "next_action": "Fix what failed at Group 2: Start (...), then re-run the playbook: ..."}]}
 lines:
   description: One line per VM - where it stands, what failed and what a re-run will do.
   returned: always
   type: list
   elements: str
-  sample: ["app01 at replicating_to_onprem: failover_to_onprem failed (...); a re-run will fail it over ..."]
+  sample: ["app01 at replicating_to_onprem - failover_to_onprem failed: (...); a re-run will fail it over ..."]
+summary:
+  description: >-
+    The short form for AWX's artifacts (the role publishes it with C(set_stats) as C(failback_report)) - run_id,
+    result, recovery_plan, started, finished, failed_stage, and vms[] with name, stage, result, boot_group,
+    committed, running_copy, rto_seconds, data_loss_window_seconds, failure and next_action. Names, stages, times and
+    messages only; no option, address or credential.
+  returned: always
+  type: dict
+  sample: {"run_id": "original-location-20261130T101500Z", "result": "success", "recovery_plan": "rp-app",
+           "vms": [{"name": "db01", "stage": "reprotected_to_azure", "result": "done", "rto_seconds": 61.2,
+                    "data_loss_window_seconds": 240.5, "next_action": "Nothing: its failback is complete."}]}
+timeline:
+  description: >-
+    The HTML report's timeline as SVG geometry (pixels, origin top left; epochs in seconds) - width, height, left,
+    plot_width, start_epoch, end_epoch, scale (pixels a second), start, end, axis_y, ticks[] (x, epoch, label in
+    UTC), groups[] (a boot group's label and y), rows[] (vm, label, y, bar_y, text_y, result, outage {x, y, width,
+    height, title} or null, bars[] {x, width, draw_width, y, height, css, fill, stage, job, title, text, text_x,
+    start_epoch, end_epoch}, waits[] {x1, x2, y, title}). A bar's x is its ASR job's start, its width the job's
+    length.
+  returned: always
+  type: dict
+  sample: {"scale": 12.5, "ticks": [{"x": 130.0, "label": "2026-11-30 10:15:00"}],
+           "rows": [{"vm": "db01", "bars": [{"stage": "failover_to_onprem", "x": 380.0, "width": 62.5}]}]}
 """
 
 import time

@@ -8,7 +8,6 @@ run shows the failure in red, names the failed task and says what to do next."""
 import datetime
 import glob
 import json
-import os
 import xml.etree.ElementTree as ET
 
 from conftest import lab_control, run_playbook
@@ -33,6 +32,11 @@ def report_files(tmp_path):
     with open(base + ".md") as handle:
         markdown = handle.read()
     return page, markdown
+
+
+def report_json(tmp_path):
+    with open(glob.glob(str(tmp_path / "reports" / "*.json"))[0]) as handle:
+        return json.load(handle)
 
 
 def svg_of(page):
@@ -134,7 +138,7 @@ def test_the_timeline_of_a_recovery_plan_run_places_every_job_at_its_time(full_l
     plan_job = next(j for j in jobs.values() if j.properties.scenario_name == "UnplannedFailover")
     group_end = {int(t.friendly_name.split()[1].rstrip(":")): t.end_time.timestamp()
                  for t in plan_job.properties.tasks if t.friendly_name.startswith("Group ")}
-    report = json.load(open(glob.glob(str(tmp_path / "reports" / "*.json"))[0]))
+    report = report_json(tmp_path)
     rto = {vm["name"]: vm["rto_seconds"] for vm in report["vms"]}
     for vm, number in groups.items():
         expected = group_end[number] - plan_job.properties.start_time.timestamp()
@@ -159,7 +163,7 @@ def test_a_failed_plan_run_shows_the_failure_in_red_the_failed_task_and_the_next
     rc, out = run_plan(lab, tmp_path)
     assert rc != 0, out[-3000:]
     page, markdown = report_files(tmp_path)
-    jobs, client = emulator_jobs(lab)
+    jobs, _client = emulator_jobs(lab)
     plan_job = next(j for j in jobs.values() if j.properties.scenario_name == "UnplannedFailover")
     assert plan_job.properties.state == "Failed"
     failed_task = next(t.friendly_name for t in plan_job.properties.tasks if t.state == "Failed")
@@ -177,6 +181,6 @@ def test_a_failed_plan_run_shows_the_failure_in_red_the_failed_task_and_the_next
         assert "Azure VM (still exists" in item and "not committed" in item, item
         assert "Next: <strong>Fix what failed at %s" % failed_task in item and "re-run the playbook" in item, item
         assert "**%s** - **failover_to_onprem (task \"%s\") failed**" % (vm, failed_task) in markdown
-    report = json.load(open(glob.glob(str(tmp_path / "reports" / "*.json"))[0]))
+    report = report_json(tmp_path)
     for vm in report["vms"]:
         assert vm["failure"]["task"] == failed_task and vm["committed"] is False and vm["next_action"]

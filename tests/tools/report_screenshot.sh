@@ -3,7 +3,7 @@
 # plan rp-app (two boot groups) with ASR jobs a few seconds long, and takes a headless browser's screenshot of the
 # run's HTML report. Not part of `make test` (CI has no browser): run it by hand where Chromium is installed.
 #   tests/tools/report_screenshot.sh [out.png]     (default docs/images/report-timeline.png)
-# CHROMIUM (default: chromium) names the browser; WIDTH x HEIGHT (default 1200 x 1400) the window.
+# CHROMIUM (default: chromium) names the browser; WIDTH x HEIGHT (default 1320 x 900) the window.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -28,5 +28,5 @@ html=$(find "$work" -maxdepth 1 -name '*.html' | head -1)
 [ -n "$html" ] || { echo "report_screenshot: the run wrote no HTML report" >&2; exit 1; }
 mkdir -p "$(dirname "$out")"
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \
-  --window-size="${WIDTH:-1200},${HEIGHT:-1400}" --screenshot="$out" "file://$html" 2>/dev/null
+  --window-size="${WIDTH:-1320},${HEIGHT:-900}" --screenshot="$out" "file://$html" 2>/dev/null
 echo "screenshot of $(basename "$html"): $out"

@@ -88,7 +88,7 @@ WHERE = {
 
 
 def _job_failed(job):
-    return bool(job) and job.get("state") not in ("Succeeded",) + RUNNING_STATES
+    return bool(job) and job.get("state") not in ("Succeeded", *RUNNING_STATES)
 
 
 def _failed_task(job):

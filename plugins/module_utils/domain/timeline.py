@@ -69,7 +69,7 @@ def _duration(seconds):
     seconds = max(0.0, seconds)
     if seconds < 60:
         return "%.1f s" % seconds
-    minutes, rest = divmod(int(round(seconds)), 60)
+    minutes, rest = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return ("%d h %02d min %02d s" % (hours, minutes, rest)) if hours else "%d min %02d s" % (minutes, rest)
 

@@ -216,8 +216,8 @@ def test_a_plans_vms_each_get_their_own_rto_from_their_boot_groups_start():
     steps = {"failover_to_onprem": {"vms": [
         vm(name, "failover", "failed_back", job=plan_job(), recovery_point=POINT, data_loss_window_seconds=dl)
         for name, dl in (("db01", 260.0), ("app01", 262.5))]}}
-    data = report.assemble("r", STARTED, FINISHED, "success", "", "", steps, onprem={"vms": [{"name": "db01"},
-                                                                                            {"name": "app01"}]},
+    verified = {"vms": [{"name": "db01"}, {"name": "app01"}]}
+    data = report.assemble("r", STARTED, FINISHED, "success", "", "", steps, onprem=verified,
                            verified_at=STARTED + 250, plan=PLAN,
                            items=[{"name": "db01", "failback_stage": "failed_back"},
                                   {"name": "app01", "failback_stage": "failed_back"}])
