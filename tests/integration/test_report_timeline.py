@@ -101,7 +101,7 @@ def bars_by_vm(svg):
     rows = {}
     for group in svg.iter(SVG + "g"):
         if group.get("class") == "row":
-            rows[group.get("data-vm")] = [r for r in group.iter(SVG + "rect") if "bar" in (r.get("class") or "")]
+            rows[group.get("data-vm")] = [r for r in group.iter(SVG + "rect") if "rect" in (r.get("class") or "")]
     return rows
 
 
@@ -117,14 +117,14 @@ def test_the_timeline_of_a_recovery_plan_run_places_every_job_at_its_time(full_l
     assert sorted(rows) == ["app01", "app02", "db01", "web01"]
     for vm, bars in rows.items():
         assert len(bars) == 4, (vm, [b.attrib for b in bars])  # reprotect, failover (the plan's), commit, reprotect
-        for bar in bars:
-            job = jobs[bar.get("data-job")]
+        for rect in bars:
+            job = jobs[rect.get("data-job")]
             start, end = job.properties.start_time.timestamp(), job.properties.end_time.timestamp()
-            assert abs(float(bar.get("x")) - x_of(start)) < 0.5, (vm, bar.get("data-stage"), bar.get("x"), x_of(start))
-            assert abs(float(bar.get("data-width")) - (end - start) * scale) < 0.5, (vm, bar.get("data-stage"))
+            assert abs(float(rect.get("x")) - x_of(start)) < 0.5, (vm, rect.get("data-stage"), rect.get("x"), x_of(start))
+            assert abs(float(rect.get("data-width")) - (end - start) * scale) < 0.5, (vm, rect.get("data-stage"))
         stages = [b.get("data-stage") for b in bars]
         assert stages == ["reprotect_to_onprem", "failover_to_onprem", "commit", "reprotect_to_azure"], stages
-    # every VM's failover bar is the plan's one failover job
+    # every VM's failover rect is the plan's one failover job
     failover = {b.get("data-job") for bars in rows.values() for b in bars if b.get("data-stage") == "failover_to_onprem"}
     assert len(failover) == 1 and jobs[failover.pop()].properties.scenario_name == "UnplannedFailover"
     # rows in boot order, under their boot group's heading

@@ -138,8 +138,9 @@ def test_failback_report_of_a_plan_reads_its_boot_groups_and_returns_the_timelin
     assert result["summary"]["recovery_plan"] == "rp-app" and [v["name"] for v in result["summary"]["vms"]] == [
         "app01", "db01"]
     # a plan Site Recovery cannot read: still named, with no boot groups
-    monkeypatch.setattr(failback_report.FailbackModule, "vault", lambda self, deadline=None: (_ for _ in ()).throw(
-        FailbackError("throttled")))
+    def unreadable(self, deadline=None):
+        raise FailbackError("throttled")
+    monkeypatch.setattr(failback_report.FailbackModule, "vault", unreadable)
     failed, result = run_module(failback_report.main, dict(VAULT, recovery_plan="rp-app"), capsys)
     assert not failed and result["report"]["run"]["recovery_plan"] == "rp-app"
     assert result["report"]["run"]["boot_groups"] == [] and result["timeline"]["rows"] == []

@@ -47,24 +47,24 @@ def test_another_scale_and_a_job_before_the_runs_clock_widen_the_axis():
     geometry = timeline.layout(report([vm], finished=270), left=LEFT, plot_width=PLOT)
     # the axis runs from the job's start (30 s before the run's) to the run's end: 300 s over 600 px
     assert geometry["start_epoch"] == T0 - 30 and geometry["scale"] == 2.0
-    bar = geometry["rows"][0]["bars"][0]
-    assert (bar["x"], bar["width"]) == (100.0, 240.0)
+    drawn = geometry["rows"][0]["bars"][0]
+    assert (drawn["x"], drawn["width"]) == (100.0, 240.0)
 
 
 def test_a_zero_length_job_keeps_its_place_and_is_drawn_visible():
     vm = {"name": "app01", "stages": [stage("commit", 120, 120)]}
-    bar = timeline.layout(report([vm]), left=LEFT, plot_width=PLOT)["rows"][0]["bars"][0]
-    assert (bar["x"], bar["width"], bar["draw_width"]) == (220.0, 0.0, timeline.MIN_BAR)
-    assert bar["text"] == ""  # no room for its name
+    drawn = timeline.layout(report([vm]), left=LEFT, plot_width=PLOT)["rows"][0]["bars"][0]
+    assert (drawn["x"], drawn["width"], drawn["draw_width"]) == (220.0, 0.0, timeline.MIN_BAR)
+    assert drawn["text"] == ""  # no room for its name
 
 
 def test_a_job_still_running_at_the_runs_end_reaches_the_end_as_running():
     vm = {"name": "app01", "stages": [stage("failover_to_onprem", 400, None, result="running")]}
     geometry = timeline.layout(report([vm], finished=500), left=LEFT, plot_width=PLOT)
-    bar = geometry["rows"][0]["bars"][0]
+    drawn = geometry["rows"][0]["bars"][0]
     assert geometry["end_epoch"] == T0 + 500
-    assert (bar["x"], bar["width"], bar["css"], bar["end_epoch"]) == (580.0, 120.0, "running", None)
-    assert "still running at the run's end" in bar["title"] and bar["fill"] == "url(#stripes)"
+    assert (drawn["x"], drawn["width"], drawn["css"], drawn["end_epoch"]) == (580.0, 120.0, "running", None)
+    assert "still running at the run's end" in drawn["title"] and drawn["fill"] == "url(#stripes)"
 
 
 def test_a_failed_job_is_red_and_its_row_is_marked_failed():
@@ -136,8 +136,8 @@ def test_a_run_crossing_midnight_labels_the_new_day():
     labels = [t["label"] for t in geometry["ticks"]]
     assert labels == ["2026-11-30 23:50", "23:52", "23:54", "23:56", "23:58", "2026-12-01 00:00", "00:02", "00:04",
                       "00:06", "00:08", "00:10"]
-    bar = geometry["rows"][0]["bars"][0]
-    assert (bar["x"], bar["width"]) == (250.0, 300.0)  # 0.5 px a second: 23:55 to 00:05
+    drawn = geometry["rows"][0]["bars"][0]
+    assert (drawn["x"], drawn["width"]) == (250.0, 300.0)  # 0.5 px a second: 23:55 to 00:05
     assert geometry["start"] == "2026-11-30 23:50:00 UTC" and geometry["end"] == "2026-12-01 00:10:00 UTC"
 
 
