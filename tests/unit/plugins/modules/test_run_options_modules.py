@@ -137,8 +137,8 @@ def test_failback_report_of_a_plan_reads_its_boot_groups_and_returns_the_timelin
     assert [g["label"] for g in result["timeline"]["groups"]] == ["Boot group 1", "Boot group 2"]
     assert result["summary"]["recovery_plan"] == "rp-app" and [v["name"] for v in result["summary"]["vms"]] == [
         "app01", "db01"]
-    # a plan Site Recovery cannot read: still named, with no boot groups
-    def unreadable(self, deadline=None):
+
+    def unreadable(self, deadline=None):  # a plan Site Recovery cannot read: still named, with no boot groups
         raise FailbackError("throttled")
     monkeypatch.setattr(failback_report.FailbackModule, "vault", unreadable)
     failed, result = run_module(failback_report.main, dict(VAULT, recovery_plan="rp-app"), capsys)
