@@ -101,7 +101,7 @@ def bars_by_vm(svg):
     rows = {}
     for group in svg.iter(SVG + "g"):
         if group.get("class") == "row":
-            rows[group.get("data-vm")] = [r for r in group.iter(SVG + "rect") if "rect" in (r.get("class") or "")]
+            rows[group.get("data-vm")] = [r for r in group.iter(SVG + "rect") if "bar" in (r.get("class") or "").split()]
     return rows
 
 
@@ -124,7 +124,7 @@ def test_the_timeline_of_a_recovery_plan_run_places_every_job_at_its_time(full_l
             assert abs(float(rect.get("data-width")) - (end - start) * scale) < 0.5, (vm, rect.get("data-stage"))
         stages = [b.get("data-stage") for b in bars]
         assert stages == ["reprotect_to_onprem", "failover_to_onprem", "commit", "reprotect_to_azure"], stages
-    # every VM's failover rect is the plan's one failover job
+    # every VM's failover bar is the plan's one failover job
     failover = {b.get("data-job") for bars in rows.values() for b in bars if b.get("data-stage") == "failover_to_onprem"}
     assert len(failover) == 1 and jobs[failover.pop()].properties.scenario_name == "UnplannedFailover"
     # rows in boot order, under their boot group's heading
@@ -145,7 +145,7 @@ def test_the_timeline_of_a_recovery_plan_run_places_every_job_at_its_time(full_l
         assert abs(rto[vm] - expected) <= 0.11, (vm, rto[vm], expected)
     assert max(rto[vm] for vm in groups if groups[vm] == 1) < min(rto[vm] for vm in groups if groups[vm] == 2)
     for vm in groups:
-        assert "<td>%s s</td>" % rto[vm] in page and "| %s |" % rto[vm] in markdown
+        assert "<td class=\"n\">%s s</td>" % rto[vm] in page and "| %s |" % rto[vm] in markdown
     # the outage is shaded per VM: from the plan job's start to its boot group's start
     outages = {r.get("data-vm"): r for r in svg.iter(SVG + "rect") if r.get("class") == "outage"}
     for vm, number in groups.items():
