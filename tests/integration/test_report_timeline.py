@@ -18,9 +18,21 @@ SLOW = {"timings": {"job_seconds": 1.5}}  # jobs long enough to be bars, not sli
 
 
 def run_plan(lab, tmp_path):
+    """Fail back the plan, the custom stats (set_stats: what AWX keeps as the job's artifacts) printed at the end."""
     return run_playbook("recovery_plan", {"recovery_plan": PLAN, "failback_poll_interval": 0.5,
                                           "failback_recovery_point_delay": 1, "failback_preflight": False,
-                                          "failback_report_dir": str(tmp_path / "reports")}, lab.env())
+                                          "failback_report_dir": str(tmp_path / "reports")},
+                        dict(lab.env(), ANSIBLE_SHOW_CUSTOM_STATS="true"))
+
+
+def custom_stats(lab, out):
+    """The run's custom stats as printed, checked to hold no secret of the lab's environment."""
+    assert "CUSTOM STATS" in out, out[-2000:]
+    stats = out[out.index("CUSTOM STATS"):]
+    env = lab.env()
+    for name in ("AZURE_SECRET", "VMWARE_PASSWORD", "AZURE_CLIENT_ID", "AZURE_TENANT"):
+        assert env[name] not in stats, name
+    return stats
 
 
 def report_files(tmp_path):
@@ -153,6 +165,11 @@ def test_the_timeline_of_a_recovery_plan_run_places_every_job_at_its_time(full_l
         expected = (group_end[number] - plan_job.properties.start_time.timestamp()) * scale
         assert abs(float(outages[vm].get("width")) - expected) < 0.5 + 0.1 * scale, vm
     assert "FAILED" not in page and 'class="alert"' not in page
+    # AWX's artifacts: the short form, with the plan, each VM's RTO and the report's files
+    stats = custom_stats(lab, out)
+    assert "'failback_report'" in stats or '"failback_report"' in stats, stats[:2000]
+    assert PLAN in stats and "next_action" in stats and str(tmp_path / "reports") in stats
+    assert "'stages'" not in stats and '"stages"' not in stats  # the short form, not the whole report
 
 
 def test_a_failed_plan_run_shows_the_failure_in_red_the_failed_task_and_the_next_action(full_lab, tmp_path):
@@ -182,5 +199,7 @@ def test_a_failed_plan_run_shows_the_failure_in_red_the_failed_task_and_the_next
         assert "Next: <strong>Fix what failed at %s" % failed_task in item and "re-run the playbook" in item, item
         assert "**%s** - **failover_to_onprem (task \"%s\") failed**" % (vm, failed_task) in markdown
     report = report_json(tmp_path)
+    stats = custom_stats(lab, out)
+    assert failed_task in stats and "Fix what failed at" in stats
     for vm in report["vms"]:
         assert vm["failure"]["task"] == failed_task and vm["committed"] is False and vm["next_action"]
