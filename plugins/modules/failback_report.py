@@ -114,7 +114,7 @@ report:
     action, result - done, skipped, failed, refused or running -, start, end, start_epoch, end_epoch,
     duration_seconds, job, job_state, failed_task, errors, stage_after; recovery_point, recovery_point_type,
     recovery_point_time, data_loss_window_seconds (the recovery point's time to the failover's start); outage
-    {start_epoch, end_epoch}, onprem_running_at, rto_seconds (failover start to the on-premises VM running as the
+    {start_epoch, end_epoch, start, end}, onprem_running_at, rto_seconds (failover start to the on-premises VM running as the
     ASR job shows it - its boot group's start task, or its job's end -, once the run verified it running),
     verified_seconds when known; final_stage; stage, next_step, failure {step, message, gate, task}, rerun,
     committed, running_copy, next_action; in check mode predicted_stage, where the run would leave the VM).

@@ -46,6 +46,10 @@ def report_files(tmp_path):
     return page, markdown
 
 
+def iso(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def report_json(tmp_path):
     with open(glob.glob(str(tmp_path / "reports" / "*.json"))[0]) as handle:
         return json.load(handle)
@@ -158,7 +162,10 @@ def test_the_timeline_of_a_recovery_plan_run_places_every_job_at_its_time(full_l
     assert max(rto[vm] for vm in groups if groups[vm] == 1) < min(rto[vm] for vm in groups if groups[vm] == 2)
     for vm in groups:
         assert "<td class=\"n\">%s s</td>" % rto[vm] in page and "| %s |" % rto[vm] in markdown
-    # the outage is shaded per VM: from the plan job's start to its boot group's start
+    # the outage, per VM: from the plan job's start to its boot group's start, in words and shaded
+    for vm, number in groups.items():
+        window = "%s to %s" % (iso(plan_job.properties.start_time.timestamp()), iso(group_end[number]))
+        assert window in page and window in markdown, (vm, window)
     outages = {r.get("data-vm"): r for r in svg.iter(SVG + "rect") if r.get("class") == "outage"}
     for vm, number in groups.items():
         assert abs(float(outages[vm].get("x")) - x_of(plan_job.properties.start_time.timestamp())) < 0.5

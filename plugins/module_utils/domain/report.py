@@ -13,7 +13,7 @@ result, failed_stage; ``vms[]``: name, stages[], recovery point facts, rto_secon
 Since 0.3.0 also: ``run.recovery_plan`` / ``run.boot_groups`` (a plan's name and its boot groups' VMs, in boot
 order), ``run.started_epoch`` / ``run.finished_epoch``; per stage ``start_epoch``, ``end_epoch``, ``job_state``
 (a job still running when the run ended has result ``running``) and ``failed_task``; per VM ``boot_group``,
-``onprem_running_at``, ``verified_seconds``, ``outage`` (epochs), ``committed``, ``running_copy`` and
+``onprem_running_at``, ``verified_seconds``, ``outage`` (epochs and ISO times), ``committed``, ``running_copy`` and
 ``next_action``; ``failure.gate`` (the commit gate's rule) and ``failure.task`` (the ASR job's failed task) when
 known. The timeline's geometry is :mod:`timeline`'s.
 """
@@ -223,7 +223,7 @@ def _vm_entry(vm_name, steps, verified, verified_at, boot_group=None):
                              data_loss_window_seconds=vm.get("data_loss_window_seconds"))
             if step == "failover_to_onprem" and job and job.get("start_epoch"):
                 start = float(job["start_epoch"])
-                entry["outage"] = {"start_epoch": start, "end_epoch": None}
+                entry["outage"] = {"start_epoch": start, "end_epoch": None, "start": _iso(start), "end": None}
                 is_verified = verified_at not in (None, "") and vm_name in verified
                 running = _running_at(job, boot_group)
                 if running is not None:
@@ -232,7 +232,7 @@ def _vm_entry(vm_name, steps, verified, verified_at, boot_group=None):
                     end = running if running is not None and running <= float(verified_at) else float(verified_at)
                     entry["rto_seconds"] = round(end - start, 1)
                     entry["verified_seconds"] = round(float(verified_at) - start, 1)
-                    entry["outage"]["end_epoch"] = end
+                    entry["outage"].update(end_epoch=end, end=_iso(end))
             entry["final_stage"] = vm.get("stage_after", vm.get("stage_before"))
     return entry, failure
 

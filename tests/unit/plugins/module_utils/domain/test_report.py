@@ -227,7 +227,8 @@ def test_a_plans_vms_each_get_their_own_rto_from_their_boot_groups_start():
     assert (db01["boot_group"], db01["rto_seconds"], db01["verified_seconds"]) == (1, 60.0, 190.0)
     assert (app01["boot_group"], app01["rto_seconds"], app01["verified_seconds"]) == (2, 150.0, 190.0)
     assert db01["onprem_running_at"] == "2025-11-30T10:55:20Z"
-    assert app01["outage"] == {"start_epoch": STARTED + 60, "end_epoch": STARTED + 210}
+    assert app01["outage"] == {"start_epoch": STARTED + 60, "end_epoch": STARTED + 210,
+                               "start": "2025-11-30T10:54:20Z", "end": "2025-11-30T10:56:50Z"}
     assert (db01["data_loss_window_seconds"], app01["data_loss_window_seconds"]) == (260.0, 262.5)
     assert db01["committed"] is False and db01["running_copy"].startswith("on-premises VM; the Azure VM still exists")
     assert db01["next_action"].startswith("Re-run the playbook: it will verify the on-premises VM")
@@ -245,7 +246,8 @@ def test_a_single_vms_rto_ends_at_its_jobs_end_or_at_the_verification():
     assert entry["rto_seconds"] == 130.0
     # not verified: no RTO, an open outage
     entry = report.assemble("r", STARTED, FINISHED, "failed", "x", "y", steps)["vms"][0]
-    assert "rto_seconds" not in entry and entry["outage"] == {"start_epoch": STARTED + 60, "end_epoch": None}
+    assert "rto_seconds" not in entry and entry["outage"] == {"start_epoch": STARTED + 60, "end_epoch": None,
+                                                              "start": "2025-11-30T10:54:20Z", "end": None}
 
 
 def test_a_failed_plan_job_names_its_failed_task_and_what_to_do_next():
