@@ -206,6 +206,17 @@ def test_a_failed_plan_run_shows_the_failure_in_red_the_failed_task_and_the_next
         assert "Next: <strong>Fix what failed at %s" % failed_task in item and "re-run the playbook" in item, item
         assert "**%s** - **failover_to_onprem (task \"%s\") failed**" % (vm, failed_task) in markdown
     report = report_json(tmp_path)
+    # the outage: ended for boot group 1 (ASR started db01 and app02 on-premises), still open for boot group 2
+    rows = {}
+    for line in markdown.splitlines():  # a VM's first row: the table of where each VM stands
+        if line.startswith("| "):
+            rows.setdefault(line.split(" | ")[0].lstrip("| "), line)
+    group_end = {t.friendly_name: t.end_time.timestamp() for t in plan_job.properties.tasks}
+    for vm in ("db01", "app02"):
+        assert "%s to %s" % (iso(plan_job.properties.start_time.timestamp()), iso(group_end["Group 1: Start"])) \
+            in rows[vm], rows[vm]
+    for vm in ("app01", "web01"):
+        assert "to no on-premises VM running by the end" in rows[vm], rows[vm]
     stats = custom_stats(lab, out)
     assert failed_task in stats and "Fix what failed at" in stats
     for vm in report["vms"]:

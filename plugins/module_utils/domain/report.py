@@ -201,6 +201,7 @@ def _vm_entry(vm_name, steps, verified, verified_at, boot_group=None):
     RTO (``rto_seconds``): from the start of its failover job to the VM running on-premises as ASR's job shows it
     (its boot group's start task, or its job's end), counted only when the run verified it running (``verified``,
     ``verified_at``); without those job times, to ``verified_at``. ``verified_seconds``: to the verification's end.
+    ``outage``: from the failover job's start to the VM running on-premises (verified or not; open while not).
     """
     entry = {"name": vm_name, "stages": [], "boot_group": boot_group}
     failure = None
@@ -226,12 +227,14 @@ def _vm_entry(vm_name, steps, verified, verified_at, boot_group=None):
                 entry["outage"] = {"start_epoch": start, "end_epoch": None, "start": _iso(start), "end": None}
                 is_verified = verified_at not in (None, "") and vm_name in verified
                 running = _running_at(job, boot_group)
+                end = running
                 if running is not None:
                     entry["onprem_running_at"] = _iso(running)
                 if is_verified:
                     end = running if running is not None and running <= float(verified_at) else float(verified_at)
                     entry["rto_seconds"] = round(end - start, 1)
                     entry["verified_seconds"] = round(float(verified_at) - start, 1)
+                if end is not None:  # ASR started it on-premises (verified or not): the outage ended there
                     entry["outage"].update(end_epoch=end, end=_iso(end))
             entry["final_stage"] = vm.get("stage_after", vm.get("stage_before"))
     return entry, failure

@@ -204,7 +204,7 @@ def _row(vm, y, x_of, scale, start, end, now):
                   "height": ROW_HEIGHT, "title": "%s outage: %s" % (vm["name"], (
                       "from its failover's start %s to its on-premises VM running %s (%s)" % (
                           _fmt(first), _fmt(last), _duration(last - first))) if closed else (
-                      "from its failover's start %s; no on-premises VM verified running by the run's end" % _fmt(first)))}
+                      "from its failover's start %s; no on-premises VM running by the run's end" % _fmt(first)))}
     failed = [stage for stage in vm.get("stages") or [] if stage.get("result") in ("failed", "refused")]
     return {"vm": vm["name"], "label": vm["name"], "y": y, "bar_y": bar_y, "text_y": round(y + ROW_HEIGHT / 2 + 4, 2),
             "result": "failed" if failed or vm.get("failure") else "ok", "outage": outage, "bars": bars,

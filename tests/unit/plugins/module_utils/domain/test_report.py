@@ -244,10 +244,16 @@ def test_a_single_vms_rto_ends_at_its_jobs_end_or_at_the_verification():
     entry = report.assemble("r", STARTED, FINISHED, "success", "", "", steps, onprem={"vms": [{"name": "app01"}]},
                             verified_at=STARTED + 190)["vms"][0]
     assert entry["rto_seconds"] == 130.0
-    # not verified: no RTO, an open outage
+    # not verified: no RTO; the outage ended when ASR started it
     entry = report.assemble("r", STARTED, FINISHED, "failed", "x", "y", steps)["vms"][0]
-    assert "rto_seconds" not in entry and entry["outage"] == {"start_epoch": STARTED + 60, "end_epoch": None,
-                                                              "start": "2025-11-30T10:54:20Z", "end": None}
+    assert "rto_seconds" not in entry and entry["outage"] == {"start_epoch": STARTED + 60, "end_epoch": STARTED + 200,
+                                                              "start": "2025-11-30T10:54:20Z",
+                                                              "end": "2025-11-30T10:56:40Z"}
+    # its job failed: not running on-premises, the outage stays open
+    steps = {"failover_to_onprem": {"failed": True, "vms": [vm("app01", "failover", "failover_failed",
+                                                               job=dict(job("Failed"), end_epoch=STARTED + 200))]}}
+    entry = report.assemble("r", STARTED, FINISHED, "failed", "x", "y", steps)["vms"][0]
+    assert entry["outage"]["end"] is None and "onprem_running_at" not in entry
 
 
 def test_a_failed_plan_job_names_its_failed_task_and_what_to_do_next():

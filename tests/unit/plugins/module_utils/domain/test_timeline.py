@@ -89,7 +89,7 @@ def test_the_outage_is_shaded_from_the_failovers_start_to_the_vm_running():
     assert "to its on-premises VM running 2026-11-30 10:06:00 UTC (1 min 00 s)" in rows[0]["outage"]["title"]
     # never verified running by the run's end: open to the axis' end
     assert (rows[1]["outage"]["x"], rows[1]["outage"]["width"]) == (400.0, 300.0)
-    assert "no on-premises VM verified running" in rows[1]["outage"]["title"]
+    assert "no on-premises VM running by the run's end" in rows[1]["outage"]["title"]
     assert timeline.layout(report([{"name": "x", "stages": []}]))["rows"][0]["outage"] is None
 
 
