@@ -3,6 +3,8 @@
 # plan rp-app (two boot groups) with ASR jobs a few seconds long, and takes a headless browser's screenshot of the
 # run's HTML report. Not part of `make test` (CI has no browser): run it by hand where Chromium is installed.
 #   tests/tools/report_screenshot.sh [out.png]     (default docs/images/report-timeline.png)
+#   FAILED=1 tests/tools/report_screenshot.sh docs/images/report-failed.png
+#     the plan's failover job fails at its task "Group 2: Start" (the lab's /jobs/fail): a failed run's report
 # CHROMIUM (default: chromium) names the browser; WIDTH x HEIGHT (default 1320 x 900) the window.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,9 +23,19 @@ eval "$lab_env"
 # jobs of 4 s (bars, not slivers), no Retry-After pause between the polls of an action
 curl -sf --cacert "$AZURE_CA_BUNDLE" -H 'Content-Type: application/json' -X POST "$LAB_CONTROL_URL/timings" \
   -d '{"job_seconds": 4, "retry_after_seconds": 0}' >/dev/null
+if [ "${FAILED:-0}" = 1 ]; then
+  curl -sf --cacert "$AZURE_CA_BUNDLE" -H 'Content-Type: application/json' -X POST "$LAB_CONTROL_URL/jobs/fail" \
+    -d '{"plan": "rp-app", "at_task": 4, "code": "LabInjectedFailure", "message": "injected: boot group 2 did not start"}' \
+    >/dev/null
+fi
+rc=0
 ansible-playbook -i localhost, siterecovery.failback.recovery_plan -e '{"recovery_plan": "rp-app",
   "failback_poll_interval": 1, "failback_recovery_point_delay": 2, "failback_preflight": false,
-  "failback_report_dir": "'"$work"'"}'
+  "failback_report_dir": "'"$work"'"}' || rc=$?
+if [ "$rc" != 0 ] && [ "${FAILED:-0}" != 1 ]; then
+  echo "report_screenshot: the failback failed (rc $rc)" >&2
+  exit 1
+fi
 html=$(find "$work" -maxdepth 1 -name '*.html' | head -1)
 [ -n "$html" ] || { echo "report_screenshot: the run wrote no HTML report" >&2; exit 1; }
 mkdir -p "$(dirname "$out")"
