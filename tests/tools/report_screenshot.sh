@@ -5,7 +5,7 @@
 #   tests/tools/report_screenshot.sh [out.png]     (default docs/images/report-timeline.png)
 #   FAILED=1 tests/tools/report_screenshot.sh docs/images/report-failed.png
 #     the plan's failover job fails at its task "Group 2: Start" (the lab's /jobs/fail): a failed run's report
-# CHROMIUM (default: chromium) names the browser; WIDTH x HEIGHT (default 1320 x 900) the window.
+# CHROMIUM (default: chromium) names the browser; WIDTH x HEIGHT (default 1440 x 900) the window.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -40,5 +40,5 @@ html=$(find "$work" -maxdepth 1 -name '*.html' | head -1)
 [ -n "$html" ] || { echo "report_screenshot: the run wrote no HTML report" >&2; exit 1; }
 mkdir -p "$(dirname "$out")"
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \
-  --window-size="${WIDTH:-1320},${HEIGHT:-900}" --screenshot="$out" "file://$html" 2>/dev/null
+  --window-size="${WIDTH:-1440},${HEIGHT:-900}" --screenshot="$out" "file://$html" 2>/dev/null
 echo "screenshot of $(basename "$html"): $out"
