@@ -13,8 +13,12 @@ description:
   - Builds the report of a failback run - per VM and per step what the run did (action, result, job, times,
     errors), the recovery point and data-loss window, the RTO - from the steps' registered results, failed or not.
   - Reads where each VM of the run stands now from Site Recovery (one list and one GET per item, as
-    M(siterecovery.failback.replicated_item_info) does), and adds per VM its C(stage), C(next_step), what
-    failed for it (C(failure)) and what a re-run will do (C(rerun)). The truth is the service's, not the run's.
+    M(siterecovery.failback.replicated_item_info) does, and the recovery plan from the plans' list), and adds per
+    VM its C(stage), C(next_step), what failed for it (C(failure)), what a re-run will do (C(rerun)), whether its
+    failback is committed, where its running copy is and the next action; for a plan its name and boot groups.
+    The truth is the service's, not the run's.
+  - Returns the timeline's geometry (C(timeline), SVG coordinates computed from the ASR jobs' times) for the HTML
+    report, and a short form (C(summary)) for AWX's artifacts.
   - Never fails because of the run's state - it runs when the run failed, to say where each VM stands. When
     Site Recovery cannot be read (throttled, unreachable) the report is still returned, with the read error and
     the stages the steps reported.
@@ -42,7 +46,7 @@ options:
     elements: str
     default: []
   recovery_plan:
-    description: The run's recovery plan.
+    description: The run's recovery plan; the report names it and orders its VMs by its boot groups.
     type: str
   timeout:
     description:
@@ -114,16 +118,23 @@ EXAMPLES = r"""
 RETURN = r"""
 report:
   description: >-
-    The report - C(run) (id, name, started, finished, duration_seconds, result, failed_stage, failed_message,
-    check_mode, stages_read_from, stages_read_error) and C(vms), one per VM (name, stages[] with stage, action,
-    result, start, end, duration_seconds, job, errors, stage_after; recovery_point, recovery_point_type,
-    recovery_point_time, data_loss_window_seconds, rto_seconds when known; final_stage; stage, next_step, failure
-    {step, message}, rerun; in check mode predicted_stage, where the run would leave the VM).
+    The report - C(run) (id, name, started, finished, started_epoch, finished_epoch, duration_seconds, result,
+    failed_stage, failed_message, check_mode, stages_read_from, stages_read_error, recovery_plan, boot_groups - the
+    plan's VM names per boot group in boot order) and C(vms), one per VM (name, boot_group, stages[] with stage,
+    action, result - done, skipped, failed, refused or running -, start, end, start_epoch, end_epoch,
+    duration_seconds, job, job_state, failed_task, errors, stage_after; recovery_point, recovery_point_type,
+    recovery_point_time, data_loss_window_seconds (the recovery point's time to the failover's start); outage
+    {start_epoch, end_epoch, start, end}, onprem_running_at, rto_seconds (failover start to the on-premises VM running as the
+    ASR job shows it - its boot group's start task, or its job's end -, once the run verified it running),
+    verified_seconds when known; final_stage; stage, next_step, failure {step, message, gate, task}, rerun,
+    committed, running_copy, next_action; in check mode predicted_stage, where the run would leave the VM).
   returned: always
   type: dict
-  sample: {"run": {"id": "original-location-20261130T101500Z", "result": "failed"},
-           "vms": [{"name": "app01", "stage": "replicating_to_onprem", "failure": {"step": "failover_to_onprem",
-                    "message": "..."}, "rerun": "fail it over to on-premises ..."}]}
+  sample: {"run": {"id": "original-location-20261130T101500Z", "result": "failed", "recovery_plan": "rp-app"},
+           "vms": [{"name": "app01", "stage": "replicating_to_onprem", "boot_group": 2, "committed": false,
+                    "running_copy": "Azure VM (still exists)", "failure": {"step": "failover_to_onprem",
+                    "message": "...", "task": "Group 2: Start"}, "rerun": "fail it over to on-premises ...",
+                    "next_action": "Fix what failed at Group 2: Start (...), then re-run the playbook: ..."}]}
 host_outcomes:
   description:
     - Per host of O(hosts), its VM, whether it failed (its VM has a failure in the report, or the locks could not be
@@ -138,7 +149,30 @@ lines:
   returned: always
   type: list
   elements: str
-  sample: ["app01 at replicating_to_onprem: failover_to_onprem failed (...); a re-run will fail it over ..."]
+  sample: ["app01 at replicating_to_onprem - failover_to_onprem failed: (...); a re-run will fail it over ..."]
+summary:
+  description: >-
+    The short form for AWX's artifacts (the role publishes it with C(set_stats) as C(failback_report)) - run_id,
+    result, recovery_plan, started, finished, failed_stage, and vms[] with name, stage, result, boot_group,
+    committed, running_copy, rto_seconds, data_loss_window_seconds, failure and next_action. Names, stages, times and
+    messages only; no option, address or credential.
+  returned: always
+  type: dict
+  sample: {"run_id": "original-location-20261130T101500Z", "result": "success", "recovery_plan": "rp-app",
+           "vms": [{"name": "db01", "stage": "reprotected_to_azure", "result": "done", "rto_seconds": 61.2,
+                    "data_loss_window_seconds": 240.5, "next_action": "Nothing: its failback is complete."}]}
+timeline:
+  description: >-
+    The HTML report's timeline as SVG geometry (pixels, origin top left; epochs in seconds) - width, height, left,
+    plot_width, start_epoch, end_epoch, scale (pixels a second), start, end, axis_y, ticks[] (x, epoch, label in
+    UTC), groups[] (a boot group's label and y), rows[] (vm, label, y, bar_y, text_y, result, outage {x, y, width,
+    height, title} or null, bars[] {x, width, draw_width, y, height, css, fill, stage, job, title, text, text_x,
+    start_epoch, end_epoch}, waits[] {x1, x2, y, title}). A bar's x is its ASR job's start, its width the job's
+    length.
+  returned: always
+  type: dict
+  sample: {"scale": 12.5, "ticks": [{"x": 130.0, "label": "2026-11-30 10:15:00"}],
+           "rows": [{"vm": "db01", "bars": [{"stage": "failover_to_onprem", "x": 380.0, "width": 62.5}]}]}
 """
 
 import time
@@ -147,33 +181,49 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import outcome, report
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import outcome, report, timeline
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
+def boot_groups(plan_model, selected):
+    """The plan's boot groups in boot order, each the VM names of its items (``asr_items.plan_members``)."""
+    names = {(model.id or "").lower(): item["name"] for model, item in selected}
+    groups = {}
+    for arm_id, index in asr_items.plan_members(plan_model):
+        name = names.get((arm_id or "").lower())
+        if name and index:
+            groups.setdefault(index, []).append(name)
+    return [groups[index] for index in sorted(groups)]
+
+
 def read_items(module):
-    """``(items, error)``: the run's items as Site Recovery shows them now, or None and why not."""
+    """``(items, plan, error)``: the run's items as Site Recovery shows them now and the recovery plan's name and
+    boot groups (``{name, boot_groups}``, None without a plan), or None, the plan as asked and why not."""
     params = module.params
+    plan = {"name": params["recovery_plan"], "boot_groups": []} if params["recovery_plan"] else None
     if not (params["vms"] or params["recovery_plan"]):
-        return None, "the run named no VM and no recovery plan"
+        return None, plan, "the run named no VM and no recovery plan"
     if not (params["resource_group"] and params["vault_name"]):
-        return None, "no vault was given (resource_group, vault_name)"
+        return None, plan, "no vault was given (resource_group, vault_name)"
     try:
         vault = module.vault(deadline=Deadline(params["timeout"]))
         selected = asr_items.select(vault, vms=params["vms"], plan=params["recovery_plan"])
+        if plan:
+            plan["boot_groups"] = boot_groups(vault.plan(params["recovery_plan"]), selected)
     except Exception as error:  # pylint: disable=broad-except  # the report is written whatever failed
-        return None, "Site Recovery could not be read: %s" % (getattr(error, "msg", None) or error)
-    return [item for _model, item in selected], None
+        return None, plan, "Site Recovery could not be read: %s" % (getattr(error, "msg", None) or error)
+    return [item for _model, item in selected], plan, None
 
 
 def build(module):
     params = module.params
-    items, error = read_items(module)
+    items, plan, error = read_items(module)
     data = report.assemble(params["name"], params["started"], time.time(), params["result"], params["failed_stage"],
                            params["failed_message"], params["steps"] or {}, onprem=params["onprem"],
                            verified_at=params["verified_at"], items=items, read_error=error,
-                           check_mode=module.check_mode)
-    return {"changed": False, "report": data, "lines": report.lines(data),
+                           check_mode=module.check_mode, plan=plan)
+    return {"changed": False, "report": data, "lines": report.lines(data), "summary": report.compact(data),
+            "timeline": timeline.layout(data),
             "host_outcomes": outcome.host_outcomes(data, params["hosts"], params["unlock_error"] or None)}
 
 

@@ -9,6 +9,13 @@ those of the report the collection always wrote (``run``: id, name, started, fin
 result, failed_stage; ``vms[]``: name, stages[], recovery point facts, rto_seconds, final_stage), plus per VM
 ``stage`` (read from Site Recovery after the run, null when that read failed), ``next_step``, ``failure``
 (what failed for it) and ``rerun`` (what a re-run will do), and ``run.failed_message``.
+
+Since 0.3.0 also: ``run.recovery_plan`` / ``run.boot_groups`` (a plan's name and its boot groups' VMs, in boot
+order), ``run.started_epoch`` / ``run.finished_epoch``; per stage ``start_epoch``, ``end_epoch``, ``job_state``
+(a job still running when the run ended has result ``running``) and ``failed_task``; per VM ``boot_group``,
+``onprem_running_at``, ``verified_seconds``, ``outage`` (epochs and ISO times), ``committed``, ``running_copy`` and
+``next_action``; ``failure.gate`` (the commit gate's rule) and ``failure.task`` (the ASR job's failed task) when
+known. The timeline's geometry is :mod:`timeline`'s.
 """
 
 from __future__ import annotations
@@ -62,8 +69,34 @@ def _per_vm_only(steps):
     return bool(failed) and all(isinstance(a.get("continue_with"), list) and a["continue_with"] for a in failed)
 
 
+# ASR job states of a job that had not ended when its step stopped waiting (a timeout, a cancelled run).
+RUNNING_STATES = ("NotStarted", "InProgress", "Cancelling", "Suspended")
+
+# Where the running copy of a VM is, and whether its failback is committed, by stage (domain.stages): the Azure
+# VM exists until the commit deletes it; the on-premises VM runs from the failover to on-premises on.
+WHERE = {
+    "protected_to_azure": (False, "on-premises VM (never failed over to Azure)"),
+    "failed_over_to_azure": (False, "Azure VM (still exists)"),
+    "running_in_azure": (False, "Azure VM (still exists)"),
+    "reprotecting_to_onprem": (False, "Azure VM (still exists)"),
+    "replicating_to_onprem": (False, "Azure VM (still exists)"),
+    "failover_failed": (False, "Azure VM (still exists; its failover to on-premises failed)"),
+    "failed_back": (False, "on-premises VM; the Azure VM still exists until the commit"),
+    "failback_committed": (True, "on-premises VM; the commit deleted the Azure VM"),
+    "reprotected_to_azure": (True, "on-premises VM (replicating to Azure); the commit deleted the Azure VM"),
+}
+
+
 def _job_failed(job):
-    return bool(job) and job.get("state") not in ("Succeeded",)
+    return bool(job) and job.get("state") not in ("Succeeded", *RUNNING_STATES)
+
+
+def _failed_task(job):
+    """The friendly name of the job's first failed task, or None."""
+    for task in (job or {}).get("tasks") or []:
+        if isinstance(task, dict) and task.get("state") in ("Failed", "Cancelled"):
+            return task.get("friendly_name") or task.get("name")
+    return None
 
 
 def _refused(vm, step_failed):
@@ -85,11 +118,12 @@ def _stage_entry(step, vm, step_failed=False):
     it: never taken for done), skipped (already done) or done."""
     job = vm.get("job") or None
     failed = _job_failed(job)
-    refused = None if failed else _refused(vm, step_failed)
+    running = bool(job) and job.get("state") in RUNNING_STATES
+    refused = None if failed or running else _refused(vm, step_failed)
     entry = {
         "stage": step,
         "action": vm.get("action") or "none",
-        "result": "failed" if failed else "refused" if refused else (
+        "result": "failed" if failed else "running" if running else "refused" if refused else (
             "skipped" if vm.get("action") == "already_done" else "done"),
         "start": job.get("start_time") if job else None,
         "end": job.get("end_time") if job else None,
@@ -97,10 +131,31 @@ def _stage_entry(step, vm, step_failed=False):
         "job": job.get("name") if job else None,
         "errors": (job.get("errors") or []) if job else [],
         "stage_after": vm.get("stage_after", vm.get("stage_before")),
+        "start_epoch": _number(job.get("start_epoch")) if job else None,
+        "end_epoch": _number(job.get("end_epoch")) if job else None,
+        "job_state": job.get("state") if job else None,
     }
+    if failed:
+        entry["failed_task"] = _failed_task(job)
     if refused:
         entry["refused"] = refused
     return entry
+
+
+def _number(value):
+    return None if value in (None, "") else float(value)
+
+
+def _failure(step, vm, entry):
+    """What failed for a VM at ``step``: ``{step, message}``, with ``gate`` (the commit gate's rule that refused it)
+    and ``task`` (the ASR job's failed task) when known."""
+    failure = {"step": step, "message": _failure_text(vm, entry)}
+    rules = [r.get("rule") for r in vm.get("refusals") or [] if isinstance(r, dict) and r.get("rule")]
+    if rules and entry["result"] == "refused":
+        failure["gate"] = ", ".join(rules)
+    if entry.get("failed_task"):
+        failure["task"] = entry["failed_task"]
+    return failure
 
 
 def _failure_text(vm, entry):
@@ -116,9 +171,39 @@ def _iso(epoch):
     return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _vm_entry(vm_name, steps, verified, verified_at):
-    """``(entry, failure)``: one VM's stages and recovery-point facts from the steps' results."""
-    entry = {"name": vm_name, "stages": []}
+def _running_at(job, boot_group):
+    """When ASR's failover job had the VM running on-premises (epoch): the end of its boot group's start task
+    (``Group N: Start``, a recovery plan's job), else the job's end; None while unknown."""
+    if boot_group:
+        for task in (job or {}).get("tasks") or []:
+            if isinstance(task, dict) and (task.get("friendly_name") or "").strip().lower() == (
+                    "group %d: start" % boot_group) and task.get("state") == "Succeeded":
+                return _epoch_of(task.get("end_time"))
+    return _number((job or {}).get("end_epoch")) if (job or {}).get("state") == "Succeeded" else None
+
+
+def _epoch_of(iso):
+    """Epoch seconds of an ISO 8601 time (``Z`` or an offset; naive is UTC); None when empty or unparsable."""
+    if not iso:
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.timestamp()
+
+
+def _vm_entry(vm_name, steps, verified, verified_at, boot_group=None):
+    """``(entry, failure)``: one VM's stages and recovery-point facts from the steps' results.
+
+    RTO (``rto_seconds``): from the start of its failover job to the VM running on-premises as ASR's job shows it
+    (its boot group's start task, or its job's end), counted only when the run verified it running (``verified``,
+    ``verified_at``); without those job times, to ``verified_at``. ``verified_seconds``: to the verification's end.
+    ``outage``: from the failover job's start to the VM running on-premises (verified or not; open while not).
+    """
+    entry = {"name": vm_name, "stages": [], "boot_group": boot_group}
     failure = None
     for step in STEPS:
         step_failed = isinstance(steps.get(step), dict) and bool(steps[step].get("failed"))
@@ -130,21 +215,49 @@ def _vm_entry(vm_name, steps, verified, verified_at):
             stage = _stage_entry(step, vm, step_failed and vm_name not in going)
             entry["stages"].append(stage)
             if stage["result"] in ("failed", "refused") and failure is None:
-                failure = {"step": step, "message": _failure_text(vm, stage)}
+                failure = _failure(step, vm, stage)
             job = vm.get("job") or None
             if step == "failover_to_onprem" and vm.get("recovery_point"):
                 point = vm["recovery_point"]
                 entry.update(recovery_point=point.get("name"), recovery_point_type=point.get("type"),
                              recovery_point_time=point.get("time"),
                              data_loss_window_seconds=vm.get("data_loss_window_seconds"))
-                if job and job.get("start_epoch") and verified_at not in (None, "") and vm_name in verified:
-                    entry["rto_seconds"] = round(float(verified_at) - float(job["start_epoch"]), 1)
+            if step == "failover_to_onprem" and job and job.get("start_epoch"):
+                start = float(job["start_epoch"])
+                entry["outage"] = {"start_epoch": start, "end_epoch": None, "start": _iso(start), "end": None}
+                is_verified = verified_at not in (None, "") and vm_name in verified
+                running = _running_at(job, boot_group)
+                end = running
+                if running is not None:
+                    entry["onprem_running_at"] = _iso(running)
+                if is_verified:
+                    end = running if running is not None and running <= float(verified_at) else float(verified_at)
+                    entry["rto_seconds"] = round(end - start, 1)
+                    entry["verified_seconds"] = round(float(verified_at) - start, 1)
+                if end is not None:  # ASR started it on-premises (verified or not): the outage ended there
+                    entry["outage"].update(end_epoch=end, end=_iso(end))
             entry["final_stage"] = vm.get("stage_after", vm.get("stage_before"))
     return entry, failure
 
 
+def _next_action(vm, current, read_error):
+    """What a person does next for one VM: fix what failed, then re-run; or nothing."""
+    failure = vm.get("failure")
+    if current is None:
+        return "Read where it stands (siterecovery.failback.replicated_item_info; %s), then re-run the playbook." % (
+            read_error or "not read")
+    if current == "reprotected_to_azure" and not failure:
+        return "Nothing: its failback is complete."
+    what = "re-run the playbook: it will %s." % vm["rerun"].rstrip(".")
+    if failure:
+        cause = failure.get("gate") or failure.get("task") or failure["step"]
+        return "Fix what failed at %s (%s), then %s" % (
+            cause, (failure.get("message") or "see the run's error").rstrip("."), what)
+    return what[0].upper() + what[1:]
+
+
 def assemble(name, started, finished, result, failed_stage, failed_message, steps, onprem=None, verified_at=None,
-             items=None, read_error=None, check_mode=False):
+             items=None, read_error=None, check_mode=False, plan=None):
     """The report dict.
 
     ``started`` / ``finished``: epoch seconds (``started`` None or empty: the run had not started its clock);
@@ -155,9 +268,12 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
     ``read_error``: why they could not be read. ``check_mode``: the run changed nothing and its steps only
     predicted; each VM gets ``predicted_stage`` (where the run would leave it). When the run failed only because
     VMs stopped per VM (each failed step went on with the others, ``continue_with``), a VM that failed in no step
-    is not blamed for the run's failure.
+    is not blamed for the run's failure. ``plan``: the run's recovery plan, ``{name, boot_groups: [[VM name, ...],
+    ...]}`` in boot order (from Site Recovery), or None.
     """
     finished = float(finished)
+    plan = plan or {}
+    boot_group = {vm_name: index for index, group in enumerate(plan.get("boot_groups") or [], 1) for vm_name in group}
     started = float(started) if started not in (None, "") else finished
     per_vm_only = _per_vm_only(steps or {})
     steps = {step: step_result((steps or {}).get(step)) for step in STEPS}
@@ -170,7 +286,7 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
     verified = {vm.get("name") for vm in vms_of(onprem)}
     vms = []
     for vm_name in names:
-        entry, failure = _vm_entry(vm_name, steps, verified, verified_at)
+        entry, failure = _vm_entry(vm_name, steps, verified, verified_at, boot_group.get(vm_name))
         current = now_stage.get(vm_name)
         if check_mode:
             entry["predicted_stage"] = entry.get("final_stage")
@@ -180,6 +296,8 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
         entry.update(stage=current, next_step=stages.NEXT.get(current) if current else None, failure=failure,
                      rerun=rerun(current) if current else "read where it stands (siterecovery.failback."
                      "replicated_item_info; %s) and continue from there" % (read_error or "not read"))
+        committed, copy = WHERE.get(current, (None, "unknown: read the item in Site Recovery"))
+        entry.update(committed=committed, running_copy=copy, next_action=_next_action(entry, current, read_error))
         vms.append(entry)
     return {
         "run": {"id": "%s-%s" % (name, datetime.datetime.fromtimestamp(finished, datetime.timezone.utc)
@@ -188,7 +306,9 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
                 "duration_seconds": round(finished - started, 1), "result": result,
                 "failed_stage": failed_stage or None, "failed_message": failed_message or None,
                 "check_mode": bool(check_mode), "stages_read_from": "site_recovery" if items is not None else None,
-                "stages_read_error": read_error},
+                "stages_read_error": read_error, "started_epoch": started, "finished_epoch": finished,
+                "recovery_plan": plan.get("name") or None,
+                "boot_groups": [list(group) for group in plan.get("boot_groups") or []]},
         "vms": vms,
     }
 
@@ -217,3 +337,23 @@ def lines(report):
         out.append("%s at %s - %s; a re-run will %s." % (
             vm["name"], vm.get("stage") or vm.get("final_stage") or "an unknown stage", what, vm["rerun"].rstrip(".")))
     return out
+
+
+def compact(report):
+    """The short form AWX shows in the job's artifacts (``set_stats``): the run's id, result and plan, and per VM
+    its stage, result (failed, refused, running or done), RTO, data-loss window and next action. Only facts of the
+    report: names, stages, numbers and the messages ASR and the steps gave; no option, address or credential."""
+    run = report["run"]
+    vms = []
+    for vm in report["vms"]:
+        results = [stage["result"] for stage in vm.get("stages") or []]
+        result = next((r for r in ("failed", "refused", "running") if r in results), None) or (
+            "failed" if vm.get("failure") else "done")
+        vms.append({"name": vm["name"], "stage": vm.get("stage") or vm.get("final_stage"), "result": result,
+                    "boot_group": vm.get("boot_group"), "committed": vm.get("committed"),
+                    "running_copy": vm.get("running_copy"), "rto_seconds": vm.get("rto_seconds"),
+                    "data_loss_window_seconds": vm.get("data_loss_window_seconds"),
+                    "failure": vm.get("failure"), "next_action": vm.get("next_action")})
+    return {"run_id": run["id"], "result": run["result"], "recovery_plan": run.get("recovery_plan"),
+            "started": run["started"], "finished": run["finished"], "failed_stage": run.get("failed_stage"),
+            "vms": vms}

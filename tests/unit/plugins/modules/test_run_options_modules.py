@@ -147,6 +147,43 @@ def test_failback_report_reads_the_stage_from_site_recovery_and_survives_a_faile
         "Site Recovery could not be read: Could not list the protected items: throttled")
 
 
+class Model:  # an item or plan model, as far as the report reads one
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def test_failback_report_of_a_plan_reads_its_boot_groups_and_returns_the_timeline(monkeypatch, capsys):
+    ids = {name: "/vaults/v/replicationProtectedItems/%s-item" % name for name in ("db01", "app01", "gone01")}
+    groups = [Model(group_type="Shutdown", replication_protected_items=[]),
+              Model(group_type="Failover", replication_protected_items=[]),
+              Model(group_type="Boot", replication_protected_items=[Model(id=ids["db01"].upper())]),
+              Model(group_type="Boot", replication_protected_items=[Model(id=ids["app01"]), Model(id=ids["gone01"])])]
+    plan = Model(name="rp-app", properties=Model(groups=groups))
+
+    class Vault:
+        def plan(self, name):
+            assert name == "rp-app"
+            return plan
+    monkeypatch.setattr(failback_report.FailbackModule, "vault", lambda self, deadline=None: Vault())
+    monkeypatch.setattr(failback_report.asr_items, "select", lambda vault, vms=(), plan=None: [
+        (Model(id=ids[name]), {"name": name, "failback_stage": "reprotected_to_azure"}) for name in ("app01", "db01")])
+    failed, result = run_module(failback_report.main, dict(VAULT, recovery_plan="rp-app", started="1764500000"), capsys)
+    assert not failed
+    run = result["report"]["run"]
+    assert run["recovery_plan"] == "rp-app" and run["boot_groups"] == [["db01"], ["app01"]]
+    assert [row["vm"] for row in result["timeline"]["rows"]] == ["db01", "app01"]
+    assert [g["label"] for g in result["timeline"]["groups"]] == ["Boot group 1", "Boot group 2"]
+    assert result["summary"]["recovery_plan"] == "rp-app" and [v["name"] for v in result["summary"]["vms"]] == [
+        "app01", "db01"]
+
+    def unreadable(self, deadline=None):  # a plan Site Recovery cannot read: still named, with no boot groups
+        raise FailbackError("throttled")
+    monkeypatch.setattr(failback_report.FailbackModule, "vault", unreadable)
+    failed, result = run_module(failback_report.main, dict(VAULT, recovery_plan="rp-app"), capsys)
+    assert not failed and result["report"]["run"]["recovery_plan"] == "rp-app"
+    assert result["report"]["run"]["boot_groups"] == [] and result["timeline"]["rows"] == []
+
+
 def test_a_report_dir_that_cannot_be_written_is_refused_at_the_start(tmp_path, capsys):
     afile = tmp_path / "not-a-dir"
     afile.write_text("x")

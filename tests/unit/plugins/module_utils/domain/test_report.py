@@ -46,7 +46,8 @@ def test_the_keys_of_the_report_the_collection_always_wrote():
     assert entry["stages"][0] == {"stage": "reprotect_to_onprem", "action": "reprotect", "result": "done",
                                   "start": "2025-11-30T10:54:20Z", "end": "2025-11-30T10:58:20Z",
                                   "duration_seconds": 240.0, "job": "job-Succeeded", "errors": [],
-                                  "stage_after": "replicating_to_onprem"}
+                                  "stage_after": "replicating_to_onprem", "start_epoch": STARTED + 60,
+                                  "end_epoch": None, "job_state": "Succeeded"}
     assert (entry["recovery_point"], entry["recovery_point_type"], entry["recovery_point_time"]) == (
         "p1", "CrashConsistent", "2025-11-30T10:50:00Z")
     assert entry["data_loss_window_seconds"] == 260.0 and entry["rto_seconds"] == 140.0
@@ -141,7 +142,8 @@ def test_a_refused_step_is_never_reported_done():
     assert [(s["stage"], s["result"]) for s in entry["stages"]] == [
         ("reprotect_to_onprem", "done"), ("failover_to_onprem", "done"), ("commit", "refused")]
     assert entry["stages"][2]["refused"] == gate["message"]
-    assert entry["failure"] == {"step": "commit", "message": gate["message"]}
+    assert entry["failure"] == {"step": "commit", "message": gate["message"], "gate": "protected_disks_attached"}
+    assert entry["committed"] is None and entry["next_action"].startswith("Read where it stands")
 
 
 def test_a_vm_that_stopped_per_vm_or_a_step_refused_as_a_whole_is_refused():
@@ -191,3 +193,121 @@ def test_check_mode_predicts_each_vm_and_blames_only_the_vm_that_stopped():
     data = report.assemble("r", STARTED, FINISHED, "failed", "Stop - the failover failed", "throttled", steps,
                            items=items[1:])
     assert data["vms"][0]["failure"] == {"step": "Stop - the failover failed", "message": "throttled"}
+
+
+def plan_job(state="Succeeded", failed_group=None):
+    """A recovery plan's failover job (one for every VM): prerequisites, shutdown, then a start task per boot group."""
+    tasks = [{"name": "RecoveryPlanPrerequisitesCheck", "friendly_name": "Prerequisites check", "state": "Succeeded",
+              "start_time": "2025-11-30T10:54:20Z", "end_time": "2025-11-30T10:54:30Z"}]
+    for number, end in ((1, "2025-11-30T10:55:20Z"), (2, "2025-11-30T10:56:50Z")):
+        failed = failed_group == number
+        tasks.append({"name": "RecoveryPlanGroupTask", "friendly_name": "Group %d: Start" % number,
+                      "state": "Failed" if failed else "Succeeded", "start_time": "2025-11-30T10:54:30Z",
+                      "end_time": end})
+    return {"name": "plan-job", "state": state, "start_time": "2025-11-30T10:54:20Z",
+            "end_time": "2025-11-30T10:57:00Z", "start_epoch": STARTED + 60, "end_epoch": STARTED + 220,
+            "duration_seconds": 160.0, "tasks": tasks, "errors": []}
+
+
+PLAN = {"name": "rp-app", "boot_groups": [["db01"], ["app01"]]}
+
+
+def test_a_plans_vms_each_get_their_own_rto_from_their_boot_groups_start():
+    steps = {"failover_to_onprem": {"vms": [
+        vm(name, "failover", "failed_back", job=plan_job(), recovery_point=POINT, data_loss_window_seconds=dl)
+        for name, dl in (("db01", 260.0), ("app01", 262.5))]}}
+    verified = {"vms": [{"name": "db01"}, {"name": "app01"}]}
+    data = report.assemble("r", STARTED, FINISHED, "success", "", "", steps, onprem=verified,
+                           verified_at=STARTED + 250, plan=PLAN,
+                           items=[{"name": "db01", "failback_stage": "failed_back"},
+                                  {"name": "app01", "failback_stage": "failed_back"}])
+    assert data["run"]["recovery_plan"] == "rp-app" and data["run"]["boot_groups"] == [["db01"], ["app01"]]
+    db01, app01 = data["vms"]
+    # the job started at +60; group 1 started at 10:55:20 (+120), group 2 at 10:56:50 (+210); verified at +250
+    assert (db01["boot_group"], db01["rto_seconds"], db01["verified_seconds"]) == (1, 60.0, 190.0)
+    assert (app01["boot_group"], app01["rto_seconds"], app01["verified_seconds"]) == (2, 150.0, 190.0)
+    assert db01["onprem_running_at"] == "2025-11-30T10:55:20Z"
+    assert app01["outage"] == {"start_epoch": STARTED + 60, "end_epoch": STARTED + 210,
+                               "start": "2025-11-30T10:54:20Z", "end": "2025-11-30T10:56:50Z"}
+    assert (db01["data_loss_window_seconds"], app01["data_loss_window_seconds"]) == (260.0, 262.5)
+    assert db01["committed"] is False and db01["running_copy"].startswith("on-premises VM; the Azure VM still exists")
+    assert db01["next_action"].startswith("Re-run the playbook: it will verify the on-premises VM")
+
+
+def test_a_single_vms_rto_ends_at_its_jobs_end_or_at_the_verification():
+    job_done = dict(job(), end_epoch=STARTED + 200)
+    steps = {"failover_to_onprem": {"vms": [vm("app01", "failover", "failed_back", job=job_done)]}}
+    entry = report.assemble("r", STARTED, FINISHED, "success", "", "", steps, onprem={"vms": [{"name": "app01"}]},
+                            verified_at=STARTED + 230)["vms"][0]
+    assert entry["rto_seconds"] == 140.0 and entry["verified_seconds"] == 170.0 and entry["boot_group"] is None
+    # a job end after the verification (clocks apart) never makes the RTO longer than the verified one
+    entry = report.assemble("r", STARTED, FINISHED, "success", "", "", steps, onprem={"vms": [{"name": "app01"}]},
+                            verified_at=STARTED + 190)["vms"][0]
+    assert entry["rto_seconds"] == 130.0
+    # not verified: no RTO; the outage ended when ASR started it
+    entry = report.assemble("r", STARTED, FINISHED, "failed", "x", "y", steps)["vms"][0]
+    assert "rto_seconds" not in entry and entry["outage"] == {"start_epoch": STARTED + 60, "end_epoch": STARTED + 200,
+                                                              "start": "2025-11-30T10:54:20Z",
+                                                              "end": "2025-11-30T10:56:40Z"}
+    # its job failed: not running on-premises, the outage stays open
+    steps = {"failover_to_onprem": {"failed": True, "vms": [vm("app01", "failover", "failover_failed",
+                                                               job=dict(job("Failed"), end_epoch=STARTED + 200))]}}
+    entry = report.assemble("r", STARTED, FINISHED, "failed", "x", "y", steps)["vms"][0]
+    assert entry["outage"]["end"] is None and "onprem_running_at" not in entry
+
+
+def test_a_failed_plan_job_names_its_failed_task_and_what_to_do_next():
+    failed = dict(plan_job("Failed", failed_group=2), errors=[{"code": "LabInjectedFailure", "message": "injected",
+                                                               "remedy": "Clear the fault and retry."}])
+    steps = {"failover_to_onprem": {"failed": True, "vms": [
+        vm("app01", "failover", "failover_failed", job=failed, error_code="LabInjectedFailure",
+           remedy="Clear the fault and retry.")]}}
+    data = report.assemble("r", STARTED, FINISHED, "failed", "Stop - the failover to on-premises failed", "x", steps,
+                           plan=PLAN, items=[{"name": "app01", "failback_stage": "failover_failed"}])
+    entry = data["vms"][0]
+    assert entry["stages"][0]["failed_task"] == "Group 2: Start"
+    assert entry["failure"] == {"step": "failover_to_onprem", "message": "[LabInjectedFailure] Clear the fault and retry.",
+                                "task": "Group 2: Start"}
+    assert entry["committed"] is False and entry["running_copy"].startswith("Azure VM (still exists")
+    assert entry["next_action"] == (
+        "Fix what failed at Group 2: Start ([LabInjectedFailure] Clear the fault and retry), then re-run the playbook: "
+        "it will fail it over to on-premises again, then verify it, commit and reprotect it to Azure.")
+    assert "rto_seconds" not in entry and "onprem_running_at" not in entry
+    short = report.compact(data)
+    assert short == {"run_id": data["run"]["id"], "result": "failed", "recovery_plan": "rp-app",
+                     "started": data["run"]["started"], "finished": data["run"]["finished"],
+                     "failed_stage": "Stop - the failover to on-premises failed",
+                     "vms": [{"name": "app01", "stage": "failover_failed", "result": "failed", "boot_group": 2,
+                              "committed": False, "running_copy": entry["running_copy"], "rto_seconds": None,
+                              "data_loss_window_seconds": None, "failure": entry["failure"],
+                              "next_action": entry["next_action"]}]}
+
+
+def test_a_job_still_running_when_the_step_stopped_waiting_is_running_not_failed():
+    steps = {"commit": {"failed": True, "msg": "timed out", "vms": [
+        vm("app01", "commit", "failed_back", job=dict(job("InProgress"), end_epoch=None, end_time=None))]}}
+    data = report.assemble("r", STARTED, FINISHED, "failed", "Stop - the commit failed", "timed out", steps,
+                           items=[{"name": "app01", "failback_stage": "job_running"}])
+    entry = data["vms"][0]
+    assert entry["stages"][0]["result"] == "running" and entry["stages"][0]["end_epoch"] is None
+    assert entry["failure"] == {"step": "Stop - the commit failed", "message": "timed out"}
+    assert entry["committed"] is None and entry["running_copy"].startswith("unknown")
+    assert report.compact(data)["vms"][0]["result"] == "running"
+
+
+def test_the_short_form_carries_no_option_and_a_complete_vm_needs_nothing():
+    data = report.assemble("r", STARTED, FINISHED, "success", "", "", success_steps(),
+                           onprem={"vms": [{"name": "app01"}]}, verified_at=STARTED + 200,
+                           items=[{"name": "app01", "failback_stage": "reprotected_to_azure"}])
+    short = report.compact(data)
+    assert short["vms"][0]["result"] == "done" and short["vms"][0]["next_action"] == "Nothing: its failback is complete."
+    assert short["vms"][0]["committed"] is True and short["recovery_plan"] is None
+    assert set(short) == {"run_id", "result", "recovery_plan", "started", "finished", "failed_stage", "vms"}
+    # a refusal by the commit gate is named as the gate
+    gate = {"rule": "health_probe", "message": "VM app01: health probe(s) did not answer"}
+    steps = {"commit": {"failed": True, "vms": [dict(vm("app01", "commit", "failed_back"), job=None, refusals=[gate])]}}
+    data = report.assemble("r", STARTED, FINISHED, "failed", "Stop - the commit failed", "refused", steps,
+                           items=[{"name": "app01", "failback_stage": "failed_back"}])
+    assert data["vms"][0]["next_action"].startswith("Fix what failed at health_probe (VM app01: health probe(s)")
+    assert report.compact(data)["vms"][0]["result"] == "refused"
+    assert report._epoch_of("not a time") is None and report._epoch_of("2025-11-30T10:54:20") == STARTED + 60
