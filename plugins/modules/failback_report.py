@@ -72,8 +72,8 @@ options:
     default: success
   hosts:
     description:
-      - The play's VM hosts, C({host: VM name}), when the playbook ran against inventory hosts (C(run_options)'
-        C(run.hosts)); the module then says per host whether its VM failed back (RV(host_outcomes)).
+      - "The play's VM hosts, C({host: VM name}), when the playbook ran against inventory hosts (C(run_options)'
+        C(run.hosts)); the module then says per host whether its VM failed back (RV(host_outcomes))."
     type: dict
     default: {}
   unlock_error:
