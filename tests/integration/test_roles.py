@@ -60,7 +60,8 @@ def test_original_location_single_vm_then_rerun_changes_nothing(full_lab, tmp_pa
                                                      "reprotect_to_azure"]
     assert entry["data_loss_window_seconds"] is not None and entry["rto_seconds"] > 0
     for kind in ("md", "html"):
-        assert os.path.exists(str(tmp_path / "reports" / ("%s.%s" % (report["run"]["id"], kind))))
+        # named after the report and the run: <report id>-<run id>.<kind>
+        assert len(glob.glob(str(tmp_path / "reports" / ("%s-*.%s" % (report["run"]["id"], kind))))) == 1
     rc, again = run_playbook("original_location", vars_for("original_location", tmp_path, vms=["app01"]), lab.env())
     assert rc == 0, again[-3000:]
     assert recap(again)["changed"] == 0, again[-3000:]
