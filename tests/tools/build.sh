@@ -33,11 +33,11 @@ ansible-builder create -f execution-environment.yml --context "$work/ee" >/dev/n
 containerfile=$work/ee/Containerfile
 [ -f "$containerfile" ] || containerfile=$work/ee/Dockerfile
 base=$(sed -n 's/^ARG EE_BASE_IMAGE="\(.*\)"$/\1/p' "$containerfile")
-case "$base" in
-  ""|*:latest|*[!0-9a-z.:@/_-]*) echo "build: the execution environment's base image is not pinned: '$base'" >&2; exit 1 ;;
-  *:*|*@sha256:*) ;;
-  *) echo "build: the execution environment's base image has no tag or digest: '$base'" >&2; exit 1 ;;
-esac
+# pinned: a digest, or a tag that is not "latest" (the part after the last "/" names the tag)
+if ! grep -Eq '(@sha256:[0-9a-f]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]*)$' <<<"${base##*/}" || [[ "$base" == *:latest ]]; then
+  echo "build: the execution environment's base image is not pinned to a tag or digest: '$base'" >&2
+  exit 1
+fi
 if ! cmp -s "$tarball" "$work/ee/_build/collections/siterecovery-failback.tar.gz"; then
   echo "build: the execution environment's context does not hold the artifact just built" >&2; exit 1
 fi
