@@ -38,6 +38,7 @@ extends_documentation_fragment:
   - siterecovery.failback.azure
   - siterecovery.failback.vault
   - siterecovery.failback.state_store
+  - siterecovery.failback.progress
   - siterecovery.failback.attributes
   - siterecovery.failback.attributes.ACTION_GROUP_AZURE
 attributes:
@@ -280,10 +281,16 @@ def run(module):
         return {"changed": changed, "vms": results, "api_calls": session.stats["calls"]}
     ttl = params["lease_seconds"]
     wait = params["lease_wait_seconds"] if params["lease_wait_seconds"] is not None else ttl + 60
+    progress = module.progress("lock")
+
+    def waiting(held):  # a progress line per VM while the run waits for another run's lease to end
+        for item, (holder, until, lease) in held:
+            progress.item(item["name"], "the lease of run %s" % holder, state="until %s%s" % (
+                lock.utc(until), " (its playbook ended, a step it started still runs)" if lock.ending(lease) else ""))
     try:
         changed, results, lease = lock.acquire(store, selected, params["owner"], ttl, module.check_mode,
                                                break_lock=params["lock_break"], wait_seconds=wait,
-                                               variable=params["lock_break_variable"])
+                                               variable=params["lock_break_variable"], on_wait=waiting)
     except AzureError as error:
         raise _with_switch_hint(error, params) from None
     lease["keeper"] = None
@@ -312,6 +319,7 @@ def main():
         "keep_alive": {"type": "bool", "default": True},
         "lock_break": {"type": "bool", "default": False},
         "lock_break_variable": {"type": "str", "default": "lock_break"},
+        "progress_file": {"type": "path"},
     }
     module = FailbackModule(spec, azure=True, vault=True, state_store=True, supports_check_mode=True,
                             required_one_of=[("vms", "recovery_plan")])

@@ -101,10 +101,14 @@ def test_a_play_holding_part_of_a_recovery_plan_is_refused_naming_the_vms_left_o
     assert {stages(lab)[vm] for vm in ("app02", "app01", "web01")} == {"running_in_azure"}
 
 
-def test_vms_named_while_the_play_runs_against_vm_hosts_is_refused(full_lab, tmp_path):
+def test_vms_named_while_the_play_runs_against_vm_hosts_is_refused_and_every_vm_host_fails(full_lab, tmp_path):
     lab = full_lab("default.yml")
     rc, out = run_playbook("original_location", vars_for("original_location", tmp_path, vms=["web03"]), lab.env(),
-                           options=("-i", inventory(tmp_path, ["app01"])))
+                           options=("-i", inventory(tmp_path, ["app01", "web01"])))
     assert rc != 0
-    assert "original_location_vms" in out and "inventory hosts (app01)" in out, out[-3000:]
-    assert stages(lab)["web03"] == "running_in_azure" and stages(lab)["app01"] == "running_in_azure"
+    assert "original_location_vms" in out and "inventory hosts (app01, web01)" in out, out[-3000:]
+    # refused at the run's start (on app01, which runs the batched steps): web01's host fails too, saying why
+    summary = recap(out)
+    assert summary["app01"]["failed"] == 1 and summary["web01"]["failed"] == 1, out[-3000:]
+    assert re.search(r"fatal: \[web01\].*The failback run \(on app01\) stopped: .*original_location_vms", out), out[-3000:]
+    assert {stages(lab)[vm] for vm in ("web03", "app01", "web01")} == {"running_in_azure"}

@@ -204,25 +204,34 @@ def owner_of(lease_value):
     return parse_lease(lease_value)["owner"]
 
 
+POLL_SECONDS = 10.0  # how often a waiting run reads the holders' leases again (a live holder renews every <= 60 s)
+
+
 def acquire(store, selected, owner, ttl_seconds, check_mode, break_lock=False, wait_seconds=0.0, clock=time.time,
-            sleeper=time.sleep, host=None, variable="lock_break"):
+            sleeper=time.sleep, host=None, variable="lock_break", on_wait=None):
     """Claim every selected item's VM for ``owner`` and start (or renew) its lease.
 
     A VM held by another run whose lease is live: the call waits up to ``wait_seconds`` for that lease
     to lapse (a dead run's does within its ttl) and then proceeds; it refuses at once, changing nothing,
     when the lease is renewed while it waits (that run is alive - unless only a step its ended run left running
     renews it: ``ending``, waited for too) or would outlast the wait. Returns
-    ``(changed, results, lease)``; raises AzureError (``refusals``) on a refusal.
+    ``(changed, results, lease)``; raises AzureError (``refusals``) on a refusal. While it waits it reads the
+    leases again every ``POLL_SECONDS`` (a renewal shows within one of the holder's intervals) and calls
+    ``on_wait(held)`` (``[(item, (holder, until, lease))]``) before each pause.
     """
     host = host or socket.gethostname()
     deadline = clock() + max(0.0, wait_seconds or 0.0)
     first_seen = {}
-    for _attempt in range(CONFLICT_RETRIES + 1):
+    conflicts = 0
+    while conflicts <= CONFLICT_RETRIES:  # a wait for a lease is bounded by its deadline, a lost write by this count
         now = clock()
         results, keyed, state, leases = _read(store, selected, owner, now)
         held = [(item, state[key]) for key, item, _r in keyed if state[key] not in (None, "ours")]
         if held and not break_lock:
-            sleeper(_pause(held, first_seen, deadline, now, variable, results))
+            pause = _pause(held, first_seen, deadline, now, variable, results)
+            if on_wait is not None:
+                on_wait(held)
+            sleeper(min(pause, POLL_SECONDS))
             continue
         to_claim = []
         for key, _item, result in keyed:
@@ -241,6 +250,7 @@ def acquire(store, selected, owner, ttl_seconds, check_mode, break_lock=False, w
         try:
             _take(store, to_claim, anchor, format_lease(owner, since, now + ttl_seconds, host))
         except Conflict:
+            conflicts += 1
             continue
         return bool(to_claim), results, lease_out
     raise AzureError("Could not take the lease of %s: other runs kept changing the VMs (%d tries)."

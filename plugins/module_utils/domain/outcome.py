@@ -38,7 +38,7 @@ def host_outcomes(report, hosts, unlock_error=None):
             continue
         where = (vm.get("stage") or vm.get("final_stage")) if vm else None
         rerun = (vm.get("rerun") or "").rstrip(".") if vm else ""
-        result[host] = {"vm": vm_name, "failed": True, "msg": "VM %s%s - %s.%s" % (
-            vm_name, " at %s" % where if where else "", "; ".join(said),
-            " A re-run (relaunch on failed hosts) will %s." % rerun if rerun else "")}
+        result[host] = {"vm": vm_name, "failed": True, "msg": "VM %s%s - %s. Fix that, then re-run (relaunch on failed "
+                        "hosts)%s." % (vm_name, " at %s" % where if where else "", "; ".join(s.rstrip(".") for s in said),
+                                       ": the re-run will %s" % rerun if rerun else "")}
     return result

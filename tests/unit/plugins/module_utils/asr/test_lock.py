@@ -148,8 +148,25 @@ def test_a_dead_runs_lease_is_waited_out_and_the_vms_taken():
     clock = FakeClock(NOW)
     changed, results, _lease = acquire(store, ["app01"], wait=300, clock=clock)
     assert changed is True and results[0]["status"] == "acquired" and results[0]["broken"] is None
-    assert clock.sleeps == [101.0]
+    # read again every POLL_SECONDS (a live holder's renewal shows at once), until the lease lapsed
+    assert clock.sleeps == [lock.POLL_SECONDS] * 10
     assert store.records["app01"]["claim"] == "run-2"
+
+
+def test_a_renewal_is_seen_at_the_next_poll_not_when_the_lease_would_have_lapsed():
+    store = Store({"app01": {"claim": "run-1", "lease": live(until=NOW + 170)}})
+    clock = FakeClock(NOW)
+    waits = []
+
+    def renewing_sleep(seconds):
+        clock.sleep(seconds)
+        if clock.now >= NOW + 36:  # the holder's keeper renews every 36 s (ttl 180 / 5)
+            store.other_run_writes("app01", lease=live(until=clock.now + 180))
+    with pytest.raises(AzureError, match="it renewed its lease while this run waited, so it is alive"):
+        lock.acquire(store, selected("app01"), "run-2", 180, False, wait_seconds=600, clock=clock,
+                     sleeper=renewing_sleep, on_wait=waits.append)
+    assert clock.now - NOW <= 36 + lock.POLL_SECONDS  # refused at the first read after the renewal
+    assert len(waits) == 4 and waits[0][0][1][0] == "run-1"  # each pause said who it waits for
 
 
 def test_a_lease_renewed_while_we_wait_is_a_live_run_and_refuses():

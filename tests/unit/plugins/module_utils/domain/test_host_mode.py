@@ -55,7 +55,7 @@ def test_a_host_fails_exactly_when_its_vm_has_a_failure():
     assert got["web01"] == {"vm": "web01", "failed": False, "msg": "VM web01: nothing failed for it."}
     assert got["app01"]["failed"] is True
     assert got["app01"]["msg"] == ("VM app01 at failover_failed - failover_to_onprem failed: [8038] short of memory. "
-                                   "A re-run (relaunch on failed hosts) will fail it over again.")
+                                   "Fix that, then re-run (relaunch on failed hosts): the re-run will fail it over again.")
 
 
 def test_a_vm_the_report_does_not_list_takes_the_run_s_result():
