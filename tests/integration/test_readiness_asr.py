@@ -133,3 +133,17 @@ def test_reprotect_places_a_group_whole_with_its_members_outside_the_plan(full_l
     state = lab.azure.state()["items"]
     assert state["app02"]["stage"] == "running_in_azure" and state["app02"]["current_job"] is None
     assert writes() == before, lab_requests(lab)
+
+
+def test_a_plan_partly_failed_back_by_name_is_refused_before_its_reprotect(full_lab):
+    # app01 and web01 of rp-app were failed back by name; app02 and db01 still run in Azure
+    lab = full_lab("plan-partly-failed-back.yml")
+    result = check(lab, recovery_plan="rp-app", location="original")
+    assert tripped(result, "plan_stages") == ["app02", "db01"]
+    message = next(f["message"] for f in result["findings"] if f["rule"] == "plan_stages")
+    assert "app01 (reprotected_to_azure)" in message and "web01 (reprotected_to_azure)" in message, message
+    remedy = next(f["remedy"] for f in result["findings"] if f["rule"] == "plan_stages")
+    assert "without this plan" in remedy and "rp-app" in remedy, remedy
+    assert not any(v["ready"] for v in result["verdicts"] if v["vm"] in ("app02", "db01"))
+    # the same VMs by name, without the plan, are not judged by it
+    assert tripped(check(lab, vms=["app02", "db01"], location="original"), "plan_stages") == []

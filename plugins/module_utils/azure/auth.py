@@ -1,7 +1,8 @@
 # Copyright: (c) 2026, siterecovery.failback contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Bearer tokens that outlive a long wait: an ARM 401 saying the token expired renews it once and resends.
+"""Bearer tokens that outlive a long wait: an ARM 401 saying the token expired (or is invalid) renews it once and
+resends.
 
 ARM answers a token it holds for expired with 401 and ``{"error": {"code": "ExpiredAuthenticationToken", "message":
 "The access token expiry UTC time '...' is earlier than current UTC time '...'."}}`` (public reports of ARM
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import EXPIRED_TOKEN_CODES
+from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import RENEWABLE_TOKEN_CODES
 
 try:
     from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
@@ -57,7 +58,8 @@ class RenewableCredential:
 
 
 def expired_token_code(http_response):
-    """The ARM error code of a 401 answer when it says the token expired, else None."""
+    """The ARM error code of a 401 answer when it says the token expired or is no longer valid
+    (``RENEWABLE_TOKEN_CODES``), else None."""
     if http_response.status_code != 401:
         return None
     try:
@@ -68,11 +70,12 @@ def expired_token_code(http_response):
     except Exception:  # pylint: disable=broad-except  # no JSON body: not ARM's expiry answer
         return None
     code = (body.get("error") or {}).get("code") if isinstance(body, dict) else None
-    return code if code in EXPIRED_TOKEN_CODES else None
+    return code if code in RENEWABLE_TOKEN_CODES else None
 
 
 class RenewingAuthenticationPolicy(ARMChallengeAuthenticationPolicy):
-    """ARM's bearer policy, plus: a 401 whose code says the token expired (``EXPIRED_TOKEN_CODES``) renews the
+    """ARM's bearer policy, plus: a 401 whose code says the token expired or is invalid (``RENEWABLE_TOKEN_CODES``)
+    renews the
     credential once (``renew``, e.g. :meth:`RenewableCredential.renew`) and sends the request again with a new
     token. A second expiry answer is returned as is (the SDK raises it; errors.from_exception says to check the
     clock). ``stats["token_renewals"]`` counts the renewals."""

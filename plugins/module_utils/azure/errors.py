@@ -29,6 +29,9 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.errors impor
 
 # ARM 401 codes that mean "this token is too old": a new token cures them (azure/credentials.py renews once).
 EXPIRED_TOKEN_CODES = frozenset(("ExpiredAuthenticationToken", "InvalidAuthenticationTokenExpired"))
+# ARM's answers to a token it no longer takes: expired, or invalid (a token the service no longer knows - revoked
+# sessions, a key rollover); each is worth one fresh token before the request fails (azure/auth.py)
+RENEWABLE_TOKEN_CODES = EXPIRED_TOKEN_CODES | frozenset(("InvalidAuthenticationToken",))
 POLICY_DENIED_CODE = "RequestDisallowedByPolicy"
 CA_BUNDLE_HINT = ("give the CA certificate (PEM) that signed the endpoint's certificate - the TLS-inspecting proxy's "
                   "root CA, or Azure Stack Hub's - with the ca_bundle option (or the AZURE_CA_BUNDLE environment "

@@ -1133,6 +1133,32 @@ def replication_group_plan(vm, ctx):
     return _broken(vm, broken.get(vm["name"]))
 
 
+COMMITTED = ("failback_committed", "reprotected_to_azure")
+
+
+@rule("plan_stages", when=BEFORE_REPROTECT)
+def plan_stages(vm, ctx):
+    """In a recovery-plan run, a VM still in Azure and a VM of the same plan whose failback is already committed (it
+    was failed back by name, outside the plan): Site Recovery fails a recovery plan over as a whole, so the run
+    would reprotect the VMs still in Azure and then stop at the plan's failover (the lab answers OperationNotAllowed
+    "items of the recovery plan are in different states"), leaving them reprotected by a failed run. Not judged
+    without a plan."""
+    if not ctx.get("plan"):
+        return []
+    done = sorted("%s (%s)" % (o["name"], _stage(o)) for o in ctx.get("vms") or []
+                  if not o.get("missing") and _stage(o) in COMMITTED)
+    if not done:
+        return []
+    waiting = sorted(o["name"] for o in ctx.get("vms") or [] if not o.get("missing") and _stage(o) in BEFORE_REPROTECT)
+    return [finding(vm["name"], "plan_stages", BLOCKER, "Recovery plan %s holds VMs whose failback is already committed "
+                    "(%s) and VMs still in Azure (%s): Site Recovery fails a recovery plan over as a whole, so this run "
+                    "would reprotect %s and then stop at the plan's failover." % (
+                        ctx["plan"], ", ".join(done), ", ".join(waiting), vm["name"]),
+                    "Fail back %s without this plan: name them as a list (a replication group among them needs a "
+                    "recovery plan holding exactly it - create one in the vault), or take the failed-back VMs out of "
+                    "recovery plan %s." % (", ".join(waiting), ctx["plan"]))]
+
+
 # ---------------------------------------------------------------------- evaluation
 rule(TOGETHER, scope="run")(fails_back_together)
 RULE_IDS = tuple(r["id"] for r in RULES)

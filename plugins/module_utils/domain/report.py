@@ -37,7 +37,7 @@ RERUN = {
     "failed_back": "verify the on-premises VM, then commit (its failover is done) and reprotect it to Azure",
     "failback_committed": "reprotect it to Azure (its failback is committed)",
     "reprotected_to_azure": "change nothing: its failback is complete",
-    "job_running": "wait for the job running on it, then go on from its result",
+    "job_running": "go on from the result of the job running on it, once that job has ended (a re-run while it runs refuses)",
 }
 
 

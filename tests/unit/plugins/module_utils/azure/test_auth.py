@@ -75,9 +75,25 @@ def test_a_token_still_expired_after_renewal_fails_pointing_at_the_clock(session
     assert info.value.details["status"] == 401
 
 
-def test_another_401_is_not_renewed(session):
+def test_an_invalid_token_is_renewed_once_and_the_wait_goes_on(session):
     invalid = (401, EXPIRED[1], {"error": {"code": "InvalidAuthenticationToken", "message": "The access token is invalid."}})
     transport = run(session, [invalid, JOB])
+    assert get_job(session.site_recovery, "rg", "vault", "job-1") is not None
+    assert len(transport.sent) == 2 and session.stats["token_renewals"] == 1
+
+
+def test_an_invalid_token_after_its_renewal_fails_naming_the_credential(session):
+    invalid = (401, EXPIRED[1], {"error": {"code": "InvalidAuthenticationToken", "message": "The access token is invalid."}})
+    transport = run(session, [invalid, invalid, JOB])
+    with pytest.raises(AzureError) as info:
+        get_job(session.site_recovery, "rg", "vault", "job-1")
+    assert len(transport.sent) == 2  # renewed once, not in a loop
+    assert "Check tenant, client_id and secret" in info.value.msg
+
+
+def test_another_401_is_not_renewed(session):
+    failed = (401, EXPIRED[1], {"error": {"code": "AuthenticationFailed", "message": "Authentication failed."}})
+    transport = run(session, [failed, JOB])
     with pytest.raises(AzureError) as info:
         get_job(session.site_recovery, "rg", "vault", "job-1")
     assert len(transport.sent) == 1

@@ -213,3 +213,19 @@ def test_a_blocked_vm_blocks_its_replication_group_and_a_site_blocker_adds_nothi
     ctx["plan"] = "rp-app"
     ctx["configuration_servers"][0]["service_status"] = "Stopped"  # every VM has the site blocker already
     assert found(run(ctx), "fails_back_together") == []
+
+
+# ---------------------------------------------------------------------- a plan partly failed back by name
+@pytest.mark.parametrize(("stage", "blocked"), [("reprotected_to_azure", True), ("failback_committed", True),
+                                                ("failed_back", False), ("replicating_to_onprem", False)])
+def test_plan_stages_a_committed_vm_beside_vms_still_in_azure(stage, blocked):
+    ctx = site()
+    ctx["plan"] = "rp-app"
+    ctx["vms"][1]["item"]["failback_stage"] = stage  # web01; app01 still runs in Azure
+    result = run(ctx)
+    assert found(result, "plan_stages") == (["app01"] if blocked else [])
+    if blocked:
+        assert "web01 (%s)" % stage in message(result, "plan_stages") and "rp-app" in message(result, "plan_stages")
+        assert not next(v for v in result["verdicts"] if v["vm"] == "app01")["ready"]
+    ctx["plan"] = None  # the same VMs by name: each fails back on its own
+    assert found(run(ctx), "plan_stages") == []

@@ -104,7 +104,8 @@ def test_an_error_that_is_not_a_job_error_still_names_each_vm_from_site_recovery
     app01, db01 = data["vms"]
     assert [s["stage"] for s in app01["stages"]] == ["reprotect_to_onprem"]
     assert app01["failure"]["message"] == "Could not read job: throttled"
-    assert app01["stage"] == "job_running" and app01["rerun"].startswith("wait for the job running on it")
+    assert app01["stage"] == "job_running"
+    assert app01["rerun"].startswith("go on from the result of the job running on it, once that job has ended")
     assert db01["stages"] == [] and db01["failure"] is None  # done already: nothing failed for it
 
 
