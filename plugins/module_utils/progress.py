@@ -52,6 +52,7 @@ class Progress:
         self._clock = clock
         self.items = {}
         self.failed_writes = 0
+        self._members = {}
 
     def item(self, name, what, since=None, **fields):
         """Record that the wait of ``name`` (a VM, or a recovery plan) is at ``what`` (``ASR job``, ``VMware
@@ -67,6 +68,11 @@ class Progress:
         self.items[name] = entry
         self.write()
 
+    def members(self, target, names):
+        """A job whose target is ``target`` (a recovery plan) acts on the VMs ``names``: :meth:`jobs` records it under
+        each of them (with ``plan``), so the lines name every VM, not the plan."""
+        self._members[target] = list(names)
+
     def jobs(self, summaries):
         """Record each ASR job of ``summaries`` (``azure.jobs.summarize``'s dicts) under its target (the VM or the
         recovery plan ASR names): job name, ARM id, current task and state; since = the job's start time."""
@@ -75,10 +81,12 @@ class Progress:
         for summary in summaries:
             if summary.get("target"):  # ASR's first answer may name no target yet: it was kept under the job's name
                 self.items.pop(summary.get("name"), None)
-            self.items[summary.get("target") or summary.get("name")] = {
-                "what": "ASR job", "job": summary.get("name"), "job_id": summary.get("id"),
-                "task": current_task(summary), "state": summary.get("state"),
-                "since": summary.get("start_epoch") or self._since(summary.get("target") or summary.get("name"))}
+            target = summary.get("target") or summary.get("name")
+            entry = {"what": "ASR job", "job": summary.get("name"), "job_id": summary.get("id"),
+                     "task": current_task(summary), "state": summary.get("state"),
+                     "since": summary.get("start_epoch") or self._since(target)}
+            for name in self._members.get(target) or [target]:
+                self.items[name] = dict(entry, plan=target) if name != target else entry
         self.write()
 
     def _since(self, name):
@@ -126,7 +134,8 @@ def lines(document, stage, now, started):
         entry = items[name] if isinstance(items[name], dict) else {}
         parts = ["%s: %s - waiting for %s" % (name, stage, entry.get("what") or "?")]
         if entry.get("job"):
-            parts.append("job %s" % entry["job"] + (" (%s)" % entry["job_id"] if entry.get("job_id") else ""))
+            parts.append("job %s" % entry["job"] + (" (%s)" % entry["job_id"] if entry.get("job_id") else "")
+                         + (" of recovery plan %s" % entry["plan"] if entry.get("plan") else ""))
         if entry.get("task"):
             parts.append("task '%s'" % entry["task"])
         if entry.get("state"):

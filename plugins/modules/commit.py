@@ -309,8 +309,15 @@ def run(module):
     session = module.azure(deadline=deadline)
     vault = module.vault()
 
+    def run_probes(wanted):
+        # the probes retry until they answer or time out: a progress line per VM names the ones it waits for
+        for vm in sorted({p.get("vm") or "every VM" for p in wanted}):
+            labels = [p["label"] for p in wanted if (p.get("vm") or "every VM") == vm]
+            deadline.progress.item(vm, "health probes", task=", ".join(labels))
+        return health.run(wanted)
+
     def gate_of(candidates):
-        return commit.gate(candidates, lambda: verify.read(module.vsphere()), health.run, probes,
+        return commit.gate(candidates, lambda: verify.read(module.vsphere()), run_probes, probes,
                            params["verification"], params["force"], params["protected_disk_files"])
 
     def check_selected(names):

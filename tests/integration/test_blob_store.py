@@ -15,7 +15,7 @@ import threading
 
 import pytest
 from conftest import lab_control, lab_requests, run_check_mode, run_module, run_playbook, wait_until
-from test_lease import FINAL, _popen_playbook, holders, stages, tags
+from test_lease import FINAL, _popen_playbook, holders, race_two_lock_runs, stages, tags
 
 CONTAINER = "labstate/siterecovery-failback"
 TAG_PATCH = {"method": "PATCH", "path_regex": "/virtualMachines/", "kind": "policy",
@@ -101,28 +101,13 @@ def test_two_runs_at_the_same_instant_with_a_slowed_blob_write_exactly_one_acts(
     lab = full_lab("default.yml")
     lab_control(lab, "POST", "/faults", {"method": "PUT", "path_regex": "^/labstate/", "kind": "latency",
                                          "delay_seconds": 2})
-    store = {"state_store": "blob", "state_account_url": blob_url(lab)}
-    results = {}
-
-    def run(name, args):
-        results[name] = run_module("run_lock", dict(args, owner=name, lease_wait_seconds=0, keep_alive=False, **store),
-                                   env=lab.env())
-    threads = [threading.Thread(target=run, args=("vm-run", {"vms": ["app01"]})),
-               threading.Thread(target=run, args=("plan-run", {"recovery_plan": "rp-app"}))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    winners = [name for name, (rc, _out) in results.items() if rc == 0]
-    assert len(winners) == 1, results
-    loser = "plan-run" if winners == ["vm-run"] else "vm-run"
-    assert "held by run %s" % winners[0] in results[loser][1]["msg"], results[loser]
+    winner = race_two_lock_runs(lab, state_store="blob", state_account_url=blob_url(lab))
     state = blobs(lab)
     claims = {name: body["owner"] for name, body in state.items() if name.startswith("claims/")}
     leases = {name: body["owner"] for name, body in state.items() if name.startswith("leases/")}
-    assert set(claims.values()) == {winners[0]} and set(leases.values()) == {winners[0]}, state
-    assert claims["claims/rg-recovery/app01"] == winners[0]
-    assert len(claims) == {"vm-run": 1, "plan-run": 4}[winners[0]] and len(leases) == 1, claims
+    assert set(claims.values()) == {winner} and set(leases.values()) == {winner}, state
+    assert claims["claims/rg-recovery/app01"] == winner
+    assert len(claims) == {"vm-run": 1, "plan-run": 4}[winner] and len(leases) == 1, claims
     assert holders(lab) == ({}, {})  # no tag
 
 

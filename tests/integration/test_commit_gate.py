@@ -8,6 +8,7 @@ read; the healthy path commits once and a re-run changes nothing.
 Judged from outside: the emulator's GET /_lab/state (does the Azure VM still exist, the item's stage), vCenter
 through the property collector (lab.effects.vm), and the lab's call counters (CallWatch)."""
 
+import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -177,7 +178,7 @@ def app_endpoints():
     listener.close()
 
 
-def test_the_healthy_path_commits_once_and_a_rerun_changes_nothing(full_lab, app_endpoints):
+def test_the_healthy_path_commits_once_and_a_rerun_changes_nothing(full_lab, app_endpoints, tmp_path):
     lab = full_lab("replicating.yml")
     rc, done = run_module("failover", dict(FAST, vms=["app01"]), env=lab.env())
     assert rc == 0, done
@@ -186,10 +187,15 @@ def test_the_healthy_path_commits_once_and_a_rerun_changes_nothing(full_lab, app
     checks = {"tcp": [{"host": "127.0.0.1", "port": app_endpoints["tcp"]}],
               "http": [{"url": app_endpoints["http"] + "/health", "vm": "app01"}]}
 
-    # a probe that does not answer as expected stops the commit
-    failing = {"http": [{"url": app_endpoints["http"] + "/down", "timeout": 2}]}
-    result = refused_without_change(lab, {"vms": ["app01"], "health_checks": failing})
+    # a probe that does not answer as expected stops the commit; while the probes retried, the progress file named
+    # the VM and the probe it waited for (what the action plugin prints every 30 s at most, issue 16)
+    failing = {"http": [{"url": app_endpoints["http"] + "/down", "timeout": 2, "vm": "app01"}]}
+    progress_file = str(tmp_path / "progress.json")
+    result = refused_without_change(lab, {"vms": ["app01"], "health_checks": failing, "progress_file": progress_file})
     assert "health probe(s) did not answer" in result["msg"] and "status 503, expected 200" in result["msg"], result["msg"]
+    with open(progress_file) as handle:
+        waited = json.load(handle)["items"]
+    assert waited["app01"]["what"] == "health probes" and waited["app01"]["task"] == "http %s/down" % app_endpoints["http"]
     assert azure_vm_exists(lab, "rg-recovery/app01")
 
     rc, check = run_check_mode("commit", dict(FAST, vms=["app01"], health_checks=checks), lab)

@@ -51,10 +51,21 @@ def test_two_runs_at_the_same_instant_with_a_slowed_write_exactly_one_acts(full_
     lab = full_lab("default.yml")
     lab_control(lab, "POST", "/faults", {"method": "PATCH", "path_regex": "/virtualMachines/", "kind": "latency",
                                          "delay_seconds": 2})
+    winner = race_two_lock_runs(lab)
+    claims, leases = holders(lab)
+    assert set(claims.values()) == {winner} and set(leases.values()) == {winner}, (claims, leases)
+    assert claims["rg-recovery/app01"] == winner
+    expected = {"vm-run": 1, "plan-run": 4}[winner]  # the plan's four VMs, or app01
+    assert len(claims) == expected and len(leases) == 1, claims
+
+
+def race_two_lock_runs(lab, **store):
+    """A VM run (app01) and a plan run (rp-app, which holds app01) take their locks at the same instant; exactly one
+    may win, and the other must refuse naming it. Returns the winner's name (``vm-run`` or ``plan-run``)."""
     results = {}
 
     def run(name, args):
-        results[name] = run_module("run_lock", dict(args, owner=name, lease_wait_seconds=0, keep_alive=False),
+        results[name] = run_module("run_lock", dict(args, owner=name, lease_wait_seconds=0, keep_alive=False, **store),
                                    env=lab.env())
     threads = [threading.Thread(target=run, args=("vm-run", {"vms": ["app01"]})),
                threading.Thread(target=run, args=("plan-run", {"recovery_plan": "rp-app"}))]
@@ -66,11 +77,7 @@ def test_two_runs_at_the_same_instant_with_a_slowed_write_exactly_one_acts(full_
     assert len(winners) == 1, results
     loser = "plan-run" if winners == ["vm-run"] else "vm-run"
     assert "held by run %s" % winners[0] in results[loser][1]["msg"], results[loser]
-    claims, leases = holders(lab)
-    assert set(claims.values()) == {winners[0]} and set(leases.values()) == {winners[0]}, (claims, leases)
-    assert claims["rg-recovery/app01"] == winners[0]
-    expected = {"vm-run": 1, "plan-run": 4}[winners[0]]  # the plan's four VMs, or app01
-    assert len(claims) == expected and len(leases) == 1, claims
+    return winners[0]
 
 
 def _popen_playbook(extra_vars, env):

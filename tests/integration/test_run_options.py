@@ -75,18 +75,25 @@ def assert_nothing_changed(lab, watch, before, tmp_path):
     assert reports(tmp_path) == []  # the run did not start, so it has no run report
 
 
-@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
-def test_a_bad_option_is_refused_before_any_change(shared_lab, tmp_path, case):
-    extra, expected = BAD[case]
-    args = vars_for("original_location", tmp_path, **dict({"vms": ["app01"], "preflight": True}, **extra))
-    before = lab_state(shared_lab)
-    watch = CallWatch.of(shared_lab)
-    rc, out = run_playbook("original_location", args, shared_lab.env())
+def refused_before_any_change(lab, tmp_path, args, expected):
+    """Run original_location with ``args``: it must refuse at its start naming each text of ``expected``, and change
+    nothing (the lab's state, its mutating calls, no report). Returns the output."""
+    before = lab_state(lab)
+    watch = CallWatch.of(lab)
+    rc, out = run_playbook("original_location", args, lab.env())
     assert rc != 0, out[-3000:]
     assert "Refusing to start the run; nothing was changed" in out, out[-3000:]
     for text in expected:
         assert text in out, out[-3000:]
-    assert_nothing_changed(shared_lab, watch, before, tmp_path)
+    assert_nothing_changed(lab, watch, before, tmp_path)
+    return out
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_a_bad_option_is_refused_before_any_change(shared_lab, tmp_path, case):
+    extra, expected = BAD[case]
+    args = vars_for("original_location", tmp_path, **dict({"vms": ["app01"], "preflight": True}, **extra))
+    refused_before_any_change(shared_lab, tmp_path, args, expected)
 
 
 def test_every_bad_option_is_listed_in_one_refusal(shared_lab, tmp_path):
@@ -323,15 +330,8 @@ def test_an_unknown_variable_of_a_roles_prefix_is_refused_before_any_arm_write(s
     extra, expected = UNKNOWN[case]
     args = dict({"original_location_preflight": True, "original_location_report_dir": str(tmp_path / "reports")},
                 **extra)
-    before = lab_state(shared_lab)
-    watch = CallWatch.of(shared_lab)
-    rc, out = run_playbook("original_location", args, shared_lab.env())
-    assert rc != 0, out[-3000:]
-    assert "Refusing to start the run; nothing was changed" in out, out[-3000:]
-    for text in expected:
-        assert text in out, out[-3000:]
+    out = refused_before_any_change(shared_lab, tmp_path, args, expected)
     assert "one of the following is required" not in out and "0 VM(s)" not in out
-    assert_nothing_changed(shared_lab, watch, before, tmp_path)
 
 
 def test_the_correct_names_of_the_same_kind_pass_the_check(shared_lab, tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.siterecovery.failback.plugins.module_utils import progress
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import fabric, ids, operations, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.providers import classic, modernized
@@ -175,6 +176,8 @@ def apply(vault, acting, use_plan, recovery_point, source_site_operations, deadl
         flow = ModernizedFailback if any(provider(item) is ModernizedFailback for _model, item in acting) \
             else ClassicFailback
         job = flow.start_plan(vault, use_plan, recovery_point, source_site_operations)
+        # the plan's job names the plan as its target: the progress lines name each VM it fails over
+        getattr(deadline, "progress", progress.NONE).members(use_plan, [item["name"] for _model, item in acting])
         summary = operations.wait(vault, [job], deadline, poll=poll).get(job)
         return {item["item_name"]: summary for _model, item in acting}
     started = {item["item_name"]: provider(item).start(vault, model, item, recovery_point, source_site_operations)

@@ -113,3 +113,18 @@ def test_a_real_clock_by_default(tmp_path):
     before = time.time()
     recorder.item("app01", "ASR job")
     assert before <= progress.read(recorder.path)["items"]["app01"]["since"] <= time.time()
+
+
+def test_a_plan_job_is_recorded_under_each_of_its_vms_naming_the_plan(tmp_path):
+    path = str(tmp_path / "progress.json")
+    recorder = progress.Progress(path, "failover")
+    recorder.members("rp-app", ["db01", "app02"])
+    job = {"name": "job-1", "id": "/replicationJobs/job-1", "target": "rp-app", "state": "InProgress",
+           "start_epoch": 1000.0, "tasks": [{"name": "Group 1: Start", "state": "InProgress"}]}
+    recorder.jobs([job])
+    items = progress.read(path)["items"]
+    assert sorted(items) == ["app02", "db01"]
+    assert items["db01"]["plan"] == "rp-app" and items["db01"]["task"] == "Group 1: Start"
+    lines = progress.lines(progress.read(path), "failover", now=1065.0, started=1000.0)
+    assert lines[1] == ("db01: failover - waiting for ASR job, job job-1 (/replicationJobs/job-1) of recovery plan "
+                        "rp-app, task 'Group 1: Start', InProgress, 1m05s elapsed")
