@@ -79,18 +79,10 @@ class FailbackModule:
         from ansible_collections.siterecovery.failback.plugins.module_utils.progress import Progress
         return Progress(self.params.get("progress_file"), stage)
 
-    def state_container(self):
-        """The vault's blob container of the run state (asr/blob_state.BlobContainer), or None with ``state_store: tags``."""
-        from ansible_collections.siterecovery.failback.plugins.module_utils.asr import blob_state
-        return blob_state.container_for(self.azure(), self.params, self.params["resource_group"], self.params["vault_name"])
-
     def azure_vms(self, deadline=None):
         """The subscription's Azure VMs (asr/azure_vms.AzureVms) whose identity records live where ``state_store`` says."""
-        from ansible_collections.siterecovery.failback.plugins.module_utils.asr import blob_state
-        from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
-        session = self.azure(deadline=deadline)
-        container = self.state_container()
-        return AzureVms(session, records=blob_state.BlobRecords(container) if container is not None else None)
+        from ansible_collections.siterecovery.failback.plugins.module_utils.asr import azure_vms
+        return azure_vms.for_state(self.azure(deadline=deadline), self.params)[1]
 
     def selection(self):
         """The protected items the ``vms``, ``items`` and ``recovery_plan`` options select (for asr.items.select)."""

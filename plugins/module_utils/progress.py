@@ -71,7 +71,8 @@ class Progress:
     def members(self, target, names):
         """A job whose target is ``target`` (a recovery plan) acts on the VMs ``names``: :meth:`jobs` records it under
         each of them (with ``plan``), so the lines name every VM, not the plan."""
-        self._members[target] = list(names)
+        if self.path:  # NONE, the shared no-op, keeps nothing
+            self._members[target] = list(names)
 
     def jobs(self, summaries):
         """Record each ASR job of ``summaries`` (``azure.jobs.summarize``'s dicts) under its target (the VM or the

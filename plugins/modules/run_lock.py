@@ -192,9 +192,8 @@ duration_seconds:
 import socket
 
 from ansible_collections.siterecovery.failback.plugins.module_utils import argspec
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import blob_state, lease_keeper, lock
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import azure_vms, blob_state, lease_keeper, lock
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.session import AzureSession
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
@@ -219,10 +218,8 @@ def plan_slice_problem(plan, members, expected):
 
 def build_store(session, params):
     """The store ``state_store`` names: lock.TagStore, or blob_state.BlobStore over the vault's container."""
-    container = blob_state.container_for(session, params, params["resource_group"], params["vault_name"])
-    if container is None:
-        return lock.TagStore(AzureVms(session))
-    return blob_state.BlobStore(container, AzureVms(session, records=blob_state.BlobRecords(container)))
+    container, vms = azure_vms.for_state(session, params)
+    return lock.TagStore(vms) if container is None else blob_state.BlobStore(container, vms)
 
 
 def _renewer(params, owner, ttl):
@@ -253,8 +250,7 @@ def _prefix(variable):
 
 def _with_switch_hint(error, params):
     """A policy denial of a tag write, with the variables that move the state to the blob store."""
-    if params["state_store"] == "tags" and error.details.get("policy_violations") is not None:
-        error.msg = "%s %s" % (error.msg.rstrip(), blob_state.switch_hint(_prefix(params["lock_break_variable"])))
+    if params["state_store"] == "tags" and blob_state.with_switch_hint(error, _prefix(params["lock_break_variable"])):
         error.details["rule"] = "state_store_tags_denied"
     return error
 

@@ -14,8 +14,8 @@ import signal
 import threading
 
 import pytest
-from conftest import lab_control, lab_requests, run_check_mode, run_module, run_playbook, wait_until
-from test_lease import FINAL, _popen_playbook, holders, race_two_lock_runs, stages, tags
+from conftest import lab_control, lab_requests, run_check_mode, run_module, run_playbook
+from test_lease import FINAL, holders, race_two_lock_runs, run_held_in, stages, tags
 
 CONTAINER = "labstate/siterecovery-failback"
 TAG_PATCH = {"method": "PATCH", "path_regex": "/virtualMachines/", "kind": "policy",
@@ -115,21 +115,13 @@ def test_a_run_killed_mid_job_with_the_blob_store_is_finished_by_the_identical_r
     """SIGKILL of ansible-playbook while ASR's reprotect job runs, with the blob store: the killed run's blob lease
     lapses by itself, and the identical command - no lock_break - waits that out and finishes the failback."""
     lab = full_lab("default.yml")
-    lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1, "scenario": "SwitchReplicationGroupProtection"})
     args = options(tmp_path, lab)
-    killed = _popen_playbook(args, lab.env())
-    try:
-        wait_until(lambda: any(k.startswith("POST ") and k.endswith("/reProtect") for k in lab_requests(lab)),
-                   "the reprotect started")
-        wait_until(lambda: any(name.startswith("leases/") for name in blobs(lab)), "the lease blob")
+    with run_held_in(lab, args, "SwitchReplicationGroupProtection", "/reProtect",
+                     lambda: any(name.startswith("leases/") for name in blobs(lab))) as killed:
         claims = {name: body["owner"] for name, body in blobs(lab).items() if name.startswith("claims/")}
         assert list(claims) == ["claims/rg-recovery/app01"], claims
         killed.send_signal(signal.SIGKILL)
         killed.wait(timeout=60)
-    finally:
-        if killed.poll() is None:
-            killed.kill()
-        lab_control(lab, "POST", "/jobs/release", {})
     rc, out = run_playbook("original_location", args, lab.env())
     assert rc == 0, out[-4000:]
     assert "lock_break" not in json.dumps(args)

@@ -5,6 +5,7 @@
 acts), a run killed (SIGKILL) during each ASR job whose identical re-run converges without lock_break, and a
 live run that refuses a second one. End state is judged from the emulator's tags, stages and request counts."""
 
+import contextlib
 import signal
 import subprocess
 import threading
@@ -85,6 +86,23 @@ def _popen_playbook(extra_vars, env):
     return subprocess.Popen(argv, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+@contextlib.contextmanager
+def run_held_in(lab, args, scenario, action, lease_seen):
+    """original_location with ``args`` started while app01's next ``scenario`` job is held at its first task; yields
+    the running ansible-playbook once the job was started (a POST ending in ``action``) and ``lease_seen()`` is true;
+    on leaving, kills it if it still runs and releases the held job."""
+    lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1, "scenario": scenario})
+    running = _popen_playbook(args, lab.env())
+    try:
+        wait_until(lambda: any(k.startswith("POST ") and k.endswith(action) for k in lab_requests(lab)), scenario + " started")
+        wait_until(lease_seen, "the lease")
+        yield running
+    finally:
+        if running.poll() is None:
+            running.kill()
+        lab_control(lab, "POST", "/jobs/release", {})
+
+
 @pytest.mark.parametrize("scenario, action, posts", [
     # reProtect: the killed run's to on-premises and the re-run's back to Azure - never a second one to on-premises
     ("SwitchReplicationGroupProtection", "/reProtect", 2),
@@ -95,21 +113,13 @@ def test_a_run_killed_during_each_asr_job_is_finished_by_the_identical_rerun(ful
     """SIGKILL of ansible-playbook while ASR's job runs: the killed run's lease lapses by itself (its keeper
     stops renewing), and the identical command - no lock_break - waits that out and finishes the failback."""
     lab = full_lab("default.yml")
-    lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1, "scenario": scenario})
     args = options(tmp_path)
-    killed = _popen_playbook(args, lab.env())
-    try:
-        wait_until(lambda: any(k.startswith("POST ") and k.endswith(action) for k in lab_requests(lab)), scenario + " started")
-        wait_until(lambda: holders(lab)[1], "the lease")
+    with run_held_in(lab, args, scenario, action, lambda: holders(lab)[1]) as killed:
         claims, _leases = holders(lab)
         assert claims == {"rg-recovery/app01": claims["rg-recovery/app01"]}, claims
         first_owner = claims["rg-recovery/app01"]
         killed.send_signal(signal.SIGKILL)
         killed.wait(timeout=60)
-    finally:
-        if killed.poll() is None:
-            killed.kill()
-        lab_control(lab, "POST", "/jobs/release", {})
     rc, out = run_playbook("original_location", args, lab.env())
     assert rc == 0, out[-4000:]
     assert stages(lab)["app01"] == FINAL
@@ -132,20 +142,11 @@ def test_a_cancelled_run_ends_its_lease_at_once_and_the_rerun_needs_no_wait(full
     process of the run gone and ends the lease at once, though it was taken for an hour (lease_seconds 3600): the
     identical re-run (no lock_break) finishes the failback: an hour-long lease of another run would make it refuse."""
     lab = full_lab("default.yml")
-    lab_control(lab, "POST", "/jobs/hold", {"item": "app01", "at_task": 1, "scenario": "SwitchReplicationGroupProtection"})
     args = options(tmp_path, lease_seconds=3600)
-    cancelled = _popen_playbook(args, lab.env())
-    try:
-        wait_until(lambda: any(k.startswith("POST ") and k.endswith("/reProtect") for k in lab_requests(lab)),
-                   "the reprotect started")
-        wait_until(lambda: lease_ends(lab), "the lease")
+    with run_held_in(lab, args, "SwitchReplicationGroupProtection", "/reProtect", lambda: lease_ends(lab)) as cancelled:
         assert min(lease_ends(lab).values()) > time.time() + 3000  # an hour's lease
         cancelled.send_signal(signal.SIGINT)
         cancelled.wait(timeout=120)
-    finally:
-        if cancelled.poll() is None:
-            cancelled.kill()
-        lab_control(lab, "POST", "/jobs/release", {})
     # the keeper ends it (it renews every 60 s at most: poll with a generous deadline, no time is asserted)
     wait_until(lambda: all(until <= time.time() for until in lease_ends(lab).values()), "the lease ended", seconds=300)
     assert holders(lab)[0] == {"rg-recovery/app01": holders(lab)[1]["rg-recovery/app01"]}  # who held it stays said

@@ -167,8 +167,7 @@ class AzureVms:
         try:
             self.set_tags(vm["id"], wanted)
         except AzureError as error:
-            if error.details.get("policy_violations") is not None:  # a tag-deny policy: say how to run without tags
-                error.msg = "%s %s" % (error.msg.rstrip(), blob_state.switch_hint())
+            blob_state.with_switch_hint(error)  # a tag-deny policy: say how to run without tags
             raise
         return True
 
@@ -275,3 +274,11 @@ class AzureVms:
                 if _named_like(nic.get("name"), vm["name"]) and free(owner):
                     nics.append({"name": nic.get("name"), "id": nic.get("id"), "resource_group": rg, "attached_to": owner})
         return {"disks": disks, "nics": nics, "resource_groups": groups}
+
+
+def for_state(session, params):
+    """``(container, AzureVms)``: the vault's blob container of the run state (``blob_state.container_for``; None with
+    ``state_store: tags``) and the subscription's Azure VMs whose identity records live there (or in tags).
+    ``params``: a module's parameters (``state_*``, ``resource_group``, ``vault_name``)."""
+    container = blob_state.container_for(session, params, params["resource_group"], params["vault_name"])
+    return container, AzureVms(session, records=blob_state.BlobRecords(container) if container is not None else None)

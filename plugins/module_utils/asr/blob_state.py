@@ -104,6 +104,7 @@ class BlobContainer:
                 kwargs["connection_verify"] = self.session.params.ca_bundle
             self._client = ContainerClient(self.account_url, self.container, credential=self.session.credential,
                                            audience="https://storage.azure.com/", **kwargs)
+            self.session.closes(self._client)  # its HTTP transport closes with the session's clients
         return self._client
 
     def where(self, name=""):
@@ -293,11 +294,7 @@ class BlobStore:
                 raise lock.Conflict("Run %s released its claims while its lease was renewed." % run, key=key)
         if drop_lease and owner:
             self._drop(lease_name(owner))
-            for name in self._claim_names(owner):
-                body, _etag = self._read(name)
-                if self._gone(body["azure_vm"]):
-                    self._drop(name)
-            self._sweep()
+            self._sweep()  # with no lease left, the run's claims on committed (gone) VMs go too
         self._leases = None
 
     def _sweep(self):
@@ -338,8 +335,8 @@ class BlobStore:
 
     def _claims_now(self, owner):
         """Whether ``owner`` claims a VM that exists, read again now (no cache)."""
-        for name in self.blobs.names("claims/"):
-            self._cache.pop(name, None)
+        for name in [cached for cached in self._cache if cached.startswith("claims/")]:
+            del self._cache[name]
         return bool(self.claimed_by(owner))
 
     def claimed_by(self, owner):
@@ -382,6 +379,15 @@ def container_for(session, params, resource_group, vault_name):
     url = cloud.blob_account_url(session.endpoints, params.get("state_storage_account"), params.get("state_account_url"))
     return BlobContainer(session, url, params.get("state_container") or DEFAULT_CONTAINER,
                          vault_prefix(session.params.subscription_id, resource_group, vault_name))
+
+
+def with_switch_hint(error, prefix=""):
+    """``error`` (an AzureError) with :func:`switch_hint` added when it is a tag-deny policy's refusal; True when it
+    was one."""
+    if error.details.get("policy_violations") is None:
+        return False
+    error.msg = "%s %s" % (error.msg.rstrip(), switch_hint(prefix))
+    return True
 
 
 def switch_hint(prefix=""):

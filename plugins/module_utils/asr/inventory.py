@@ -26,7 +26,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr.fabric i
     now_utc,
 )
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.item_info import recovery_points
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import parallel
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr.vault import MAX_PARALLEL_READS, parallel
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import stages
 
 # Host variables the item list leaves empty for some providers, read with ``details`` (plugin DOCUMENTATION says the
@@ -143,13 +143,12 @@ def read_vault(vault, details=False, concurrency=None, now=None):
     if not details:
         return [record(vault, model, memberships) for model in listed]
     masters = master_target_names(vault)
-    limit = concurrency or None
 
     def one(model):
         full = vault.item(model.id)
         return record(vault, full, memberships, masters, recovery_points(vault, full, now))
 
-    return parallel(one, listed, limit) if limit else parallel(one, listed)
+    return parallel(one, listed, concurrency or MAX_PARALLEL_READS)
 
 
 def with_ages(records, now=None):

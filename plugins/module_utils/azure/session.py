@@ -109,6 +109,10 @@ class AzureSession:
         except Exception as exc:  # pylint: disable=broad-except  # one readable error for any auth failure
             raise from_exception(exc, "get a token for", self.endpoints.arm_endpoint) from exc
 
+    def closes(self, client):
+        """Close ``client`` (an SDK client built outside this session with its credential) with the session."""
+        self._clients[("closes", id(client))] = client
+
     def close(self):
         for client in self._clients.values():
             try:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.domain import remedies, stages
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import recovery_points, remedies, stages
 
 # The steps in run order, by the report's stage names.
 STEPS = ("reprotect_to_onprem", "failover_to_onprem", "commit", "reprotect_to_azure")
@@ -183,16 +183,9 @@ def _running_at(job, boot_group):
 
 
 def _epoch_of(iso):
-    """Epoch seconds of an ISO 8601 time (``Z`` or an offset; naive is UTC); None when empty or unparsable."""
-    if not iso:
-        return None
-    try:
-        parsed = datetime.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.timestamp()
+    """Epoch seconds of an ISO 8601 time (``recovery_points.moment``); None when empty or unparsable."""
+    parsed = recovery_points.moment(str(iso)) if iso else None
+    return parsed.timestamp() if parsed else None
 
 
 def _vm_entry(vm_name, steps, verified, verified_at, boot_group=None):

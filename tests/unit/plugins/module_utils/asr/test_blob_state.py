@@ -433,11 +433,13 @@ def test_the_switch_hint_names_the_variables_and_the_role():
 
 
 def test_the_container_client_uses_the_runs_credential_and_ca_bundle():
+    closed_with_session = []
     fake = types.SimpleNamespace(credential=types.SimpleNamespace(get_token=lambda *s, **k: None), stats={"calls": 0},
-                                 params=types.SimpleNamespace(ca_bundle="/etc/ca.pem"))
+                                 params=types.SimpleNamespace(ca_bundle="/etc/ca.pem"), closes=closed_with_session.append)
     blobs = blob_state.BlobContainer(fake, "https://127.0.0.1:10000/labstate", "siterecovery-failback", PREFIX)
     client = blobs.client
     assert client is blobs.client  # built once
+    assert closed_with_session == [client]  # its transport closes with the session
     assert (client.container_name, client.primary_hostname) == ("siterecovery-failback", "127.0.0.1:10000/labstate")
     assert client.credential is fake.credential
     config = client._pipeline._transport.connection_config  # pylint: disable=protected-access

@@ -67,3 +67,21 @@ def test_token_failure_is_readable():
         session.get_token()
     assert "AADSTS7000215" in info.value.msg
     assert "AZURE_SECRET" in info.value.msg
+
+
+def test_a_client_built_outside_the_session_closes_with_it():
+    closed = []
+
+    class Client:
+        def __init__(self, name):
+            self.name = name
+
+        def close(self):
+            closed.append(self.name)
+    session = AzureSession(lab_params(), credential=StaticCredential())
+    session.closes(Client("blob"))
+    session.closes(Client("other blob"))
+    session.close()
+    assert closed == ["blob", "other blob"]
+    session.close()  # once
+    assert closed == ["blob", "other blob"]
