@@ -52,8 +52,11 @@ options:
     type: list
     elements: str
   recovery_plan:
-    description: Lock every VM of this recovery plan.
-    type: str
+    description:
+      - Lock every VM of these recovery plans (one name, or a list).
+    type: list
+    elements: str
+    aliases: [recovery_plans]
   plan_vms:
     description:
       - With O(recovery_plan), the VMs the run expects the plan to hold, exactly - the play's hosts when the
@@ -264,7 +267,8 @@ def run(module):
     vault = module.vault()
     selected = asr_items.select(vault, vms=params["vms"] or [], plan=params["recovery_plan"])
     if params["recovery_plan"] and params["plan_vms"] and params["state"] == "locked":
-        problem = plan_slice_problem(params["recovery_plan"], [item["name"] for _model, item in selected],
+        problem = plan_slice_problem(", ".join(asr_items.plan_names(params["recovery_plan"])),
+                                     [item["name"] for _model, item in selected],
                                      params["plan_vms"])
         if problem:
             module.fail(problem, api_calls=session.stats["calls"])
@@ -306,7 +310,7 @@ def run(module):
 def main():
     spec = {
         "vms": {"type": "list", "elements": "str"},
-        "recovery_plan": {"type": "str"},
+        "recovery_plan": {"type": "list", "elements": "str", "aliases": ["recovery_plans"]},
         "plan_vms": {"type": "list", "elements": "str", "default": []},
         "owner": {"type": "str", "required": True},
         "state": {"type": "str", "choices": ["locked", "unlocked"], "default": "locked"},
