@@ -7,7 +7,7 @@ outside: the emulator's stages, jobs and request counters."""
 
 import threading
 
-from conftest import lab_control, lab_requests, run_check_mode, run_module, wait_until
+from conftest import NO_MUTATIONS, lab_control, lab_requests, run_check_mode, run_module, wait_until, watch_calls
 from test_roles import control, stages
 
 PLANS = ["rp-a", "rp-b", "rp-c"]
@@ -38,7 +38,7 @@ def reprotect_all(lab):
     rc, out = run_module("reprotect", {"recovery_plan": PLANS, "direction": "to_onprem", "poll_interval": 0.5,
                                        "per_vm": True}, env=lab.env())
     assert rc == 0, out
-    assert set(stages(lab)[vm] for vm in VMS) == {"replicating_to_onprem"}, stages(lab)
+    assert {stages(lab)[vm] for vm in VMS} == {"replicating_to_onprem"}, stages(lab)
     assert [p["outcome"] for p in out["plans"]] == ["done"] * 3 and out["plans_going"] == PLANS
 
 
@@ -65,10 +65,10 @@ def test_a_plan_whose_failover_fails_stops_alone_and_the_other_plans_fail_back(f
     # the re-run fails over rp-b alone, then a re-run changes nothing
     rc, out = run_module("failover", {"recovery_plan": PLANS, "per_vm": True, "poll_interval": 0.5}, env=lab.env())
     assert rc == 0, out
-    assert set(stages(lab)[vm] for vm in VMS) == {"failed_back"}, stages(lab)
+    assert {stages(lab)[vm] for vm in VMS} == {"failed_back"}, stages(lab)
     assert failover_posts(lab) == {"rp-a": 1, "rp-b": 2, "rp-c": 1}
-    assert {p["name"]: p["outcome"] for p in out["plans"]} == {"rp-a": "already_done", "rp-b": "done",
-                                                                "rp-c": "already_done"}
+    outcomes = {p["name"]: p["outcome"] for p in out["plans"]}
+    assert outcomes == {"rp-a": "already_done", "rp-b": "done", "rp-c": "already_done"}, outcomes
     rc, out = run_module("failover", {"recovery_plan": PLANS, "per_vm": True, "poll_interval": 0.5}, env=lab.env())
     assert rc == 0 and not out["changed"], out
     assert failover_posts(lab) == {"rp-a": 1, "rp-b": 2, "rp-c": 1}
@@ -100,5 +100,24 @@ def test_plan_concurrency_starts_the_next_plan_only_when_a_slot_frees(full_lab):
         worker.join(600)
     rc, out = outcome["result"]
     assert rc == 0, out
-    assert set(stages(lab)[vm] for vm in VMS) == {"failed_back"}, stages(lab)
+    assert {stages(lab)[vm] for vm in VMS} == {"failed_back"}, stages(lab)
     assert failover_posts(lab) == {"rp-a": 1, "rp-b": 1, "rp-c": 1}
+
+
+def test_a_run_over_its_request_budget_is_refused_before_anything_is_locked(full_lab):
+    lab = full_lab("three-plans.yml")
+    watch = watch_calls(lab)
+    rc, out = run_module("run_lock", {"recovery_plans": PLANS, "owner": "budget-test", "request_budget": 40,
+                                      "keep_alive": False}, env=lab.env())
+    assert rc != 0, out
+    assert "rp-a, rp-b, rp-c (6 VMs)" in out["msg"] and "request budget of 40" in out["msg"], out["msg"]
+    assert "request_budget" in out["msg"] and out["estimate"]["calls"] > 40, out
+    assert watch.mutations() == NO_MUTATIONS  # nothing locked: no tag written
+    # within the budget the lock is taken, and the estimate says what the run will cost
+    rc, out = run_module("run_lock", {"recovery_plans": PLANS, "owner": "budget-test", "keep_alive": False},
+                         env=lab.env())
+    assert rc == 0 and out["changed"], out
+    assert out["estimate"]["vms"] == 6 and out["estimate"]["plans"] == PLANS, out["estimate"]
+    assert watch.mutations() != NO_MUTATIONS
+    rc, out = run_module("run_lock", {"recovery_plans": PLANS, "owner": "budget-test", "state": "unlocked"}, env=lab.env())
+    assert rc == 0, out
