@@ -1530,10 +1530,12 @@ def test_a_port_group_named_with_its_distributed_switch_picks_that_one(switch):
     world = alternate_site()
     groups = {name: world.add_network("DPG-Prod", distributed=True, switch=name) for name in ("DSwitch-A", "DSwitch-B")}
     ensure(world, [from_asr(network_map={"VM Network": "%s/DPG-Prod" % switch})])
-    # each port group's switch comes from one read of the plan, not from reads per port group
+    # each port group's switch, key and switch UUID come from one read of the plan, not from reads per port group
     assert [paths for obj_type, paths in world.reads if obj_type is vim.dvs.DistributedVirtualPortgroup] == [
-        ("config.distributedVirtualSwitch",)]
-    assert not [paths for _t, paths in world.reads if paths == ("config.distributedVirtualSwitch",)][1:]
+        ("key", "config.distributedVirtualSwitch")]
+    assert [paths for obj_type, paths in world.reads if obj_type is vim.DistributedVirtualSwitch] == [
+        ("name", "uuid", "config.uplinkPortgroup")]
+    assert [paths for obj_type, paths in world.reads if obj_type is None and "info.state" not in paths] == []
     (_name, args), = world.calls_of("CreateVM_Task")
     nic, = [c.device for c in args["config"].deviceChange if isinstance(c.device, DEV.VirtualEthernetCard)]
     assert nic.backing.port.portgroupKey == groups[switch]._moId
