@@ -50,21 +50,42 @@ class Inventory:
         self._disks = {}
         self._holders = None
         self._named = None
+        self._by_any_uuid = None
+        self._candidate_of = None
+        self._attached = None
 
     def find_vms(self, identifiers, kind="VM"):
         """Resolve names, MOIDs or instance/BIOS UUIDs to VM rows (templates excluded); an identifier found once is
         not looked up again (the snapshot does not change)."""
-        wanted = [i for i in dict.fromkeys(identifiers) if i not in self._found]
         problems = []
-        if wanted:
-            rows = [row for row in self.vms.values() if not row.get("config.template")]
-            candidates = {c["moid"]: c for c in self.candidates()}
-            found, problems = lookup.resolve(wanted, rows, kind=kind, uuid_paths=("config.instanceUuid", "config.uuid"),
-                                             candidate=lambda row: candidates[row["moid"]])
+        for ident in [i for i in dict.fromkeys(identifiers) if i not in self._found]:
+            # lookup.resolve looks at the VM of that MOID, those carrying that UUID and those of that name: only
+            # those rows are given to it (from the indexes), so each identifier costs the same whatever the VMs
+            found, more = lookup.resolve([ident], self._rows_for(ident), kind=kind,
+                                         uuid_paths=("config.instanceUuid", "config.uuid"),
+                                         candidate=lambda row: self._candidate_of[row["moid"]])
             self._found.update(found)
+            problems += more
         if problems:
             raise VSphereError(" ".join(problems), not_found=[i for i in identifiers if i not in self._found])
         return {i: self._found[i] for i in identifiers}
+
+    def _rows_for(self, ident):
+        """The VM rows (no template) :func:`lookup.resolve` may match ``ident`` to: of that MOID, carrying it as
+        instance or BIOS UUID, or of that name."""
+        by_name, _by_uuid = self._index()
+        if self._by_any_uuid is None:
+            self._by_any_uuid = {}
+            for candidate in self.candidates():
+                row = candidate["row"]
+                for uuid in {lookup.norm_uuid(row.get(p)) for p in ("config.instanceUuid", "config.uuid")} - {""}:
+                    self._by_any_uuid.setdefault(uuid, []).append(row)
+        rows = [c["row"] for c in by_name.get(ident, [])]
+        rows += [row for row in self._by_any_uuid.get(lookup.norm_uuid(ident), []) if row not in rows]
+        row = self.vms.get(ident)
+        if row is not None and not row.get("config.template") and row not in rows:
+            rows.append(row)
+        return rows
 
     def folder_path(self, row):
         """The inventory path of a VM's folder, ``DC1/vm/Restored/app01-copy`` (its datacenter, then folders)."""
@@ -95,6 +116,7 @@ class Inventory:
                                "host": host["name"] if host else None, "power_state": str(row.get("runtime.powerState"))
                                if row.get("runtime.powerState") else None, "row": row})
             self._candidates = result
+            self._candidate_of = {c["moid"]: c for c in result}
         return self._candidates
 
     def _index(self):
@@ -191,7 +213,9 @@ class Inventory:
 
     def attached_files(self):
         """Every disk file attached to any VM of the inventory (a frozenset, built once)."""
-        return frozenset(self.disk_holders())
+        if self._attached is None:
+            self._attached = frozenset(self.disk_holders())
+        return self._attached
 
     def vms_on_host(self, host_row):
         return [self.vms[ref._moId] for ref in host_row.get("vm") or [] if ref._moId in self.vms]

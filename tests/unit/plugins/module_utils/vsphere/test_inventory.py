@@ -8,6 +8,7 @@ instance UUID, disk holders, attached files) is derived once, and answers as dom
 import pytest
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.domain import identity
+from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import lookup
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.inventory import Inventory
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.vsphere.fakes import (
@@ -116,3 +117,25 @@ def test_disk_holders_attached_files_and_vms_named():
         r["moid"] for r in world.vms.values() if r["name"] == "web02"]  # templates too
     assert inventory.vms_named("ghost") == [] and inventory.vms_named(None) == []
     assert inventory.disks_of(app01) is inventory.disks_of(app01)
+
+
+def test_find_vms_answers_as_lookup_resolve_over_every_vm():
+    world = world_with_copies()
+    template = next(r for r in world.vms.values() if r["config.template"])
+    web02 = next(r for r in world.vms.values() if r["name"] == "web02" and not r["config.template"])
+    identifiers = ["web02", "db03", web02["moid"], web02["config.instanceUuid"].upper(),
+                   web02["config.uuid"].replace("-", ""), "app01", uuid_of(world, "app01", 1), "ghost",
+                   template["moid"], template["config.instanceUuid"], "", "mt-lin01"]
+    inventory = Inventory(world)
+    rows = [row for row in inventory.vms.values() if not row["config.template"]]
+    candidates = {c["moid"]: c for c in inventory.candidates()}
+    for ident in identifiers:
+        expected, problems = lookup.resolve([ident], rows, kind="VM", uuid_paths=("config.instanceUuid", "config.uuid"),
+                                            candidate=lambda row: candidates[row["moid"]])
+        if problems:
+            with pytest.raises(VSphereError) as info:
+                Inventory(world).find_vms([ident])
+            assert info.value.msg == " ".join(problems), ident
+        else:
+            assert {k: v["moid"] for k, v in Inventory(world).find_vms([ident]).items()} == {
+                k: v["moid"] for k, v in expected.items()}, ident
