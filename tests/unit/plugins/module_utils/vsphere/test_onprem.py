@@ -590,6 +590,19 @@ def test_a_distributed_port_group_is_connected_by_switch_uuid_and_port_group_key
     assert (nic.backing.port.portgroupKey, nic.backing.port.switchUuid) == (dvpg._moId, "50 2a dv s0 00 00 00 01")
 
 
+def test_a_distributed_port_group_without_its_switch_in_the_read_is_refused_before_any_change():
+    # its key and switch UUID come from the plan's one read of the port groups and switches (issue 17); a switch that
+    # went missing between the two reads leaves no UUID to connect to
+    world = alternate_site()
+    world.add_network("Prod-DVS", distributed=True, switch="dvs-gone")
+    del world.switches["dvs-gone"]["uuid"]
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [web02(networks=["Prod-DVS"])])
+    assert info.value.msg.startswith("Distributed port group Prod-DVS (dvportgroup-")
+    assert "was not found with its key and its distributed switch's UUID" in info.value.msg
+    assert changes(world) == []
+
+
 def test_a_failed_creation_stops_before_power_on():
     world = alternate_site()
     world.faults[("CreateVM_Task", "web02")] = vim.fault.DuplicateName(msg="web02 exists")
