@@ -29,6 +29,7 @@ HOST_PATHS = (
 )
 DATASTORE_PATHS = ("name", "summary.type", "summary.capacity", "summary.freeSpace", "summary.accessible", "browser")
 PARENT_PATHS = ("name", "parent")
+COMPUTE_PATHS = ("name", "parent", "resourcePool")  # a vMotion's pool, read here rather than per VM moved
 
 
 class Inventory:
@@ -40,7 +41,7 @@ class Inventory:
         self.vms = {row["moid"]: row for row in client.retrieve(vim.VirtualMachine, VM_PATHS)}
         self.hosts = {row["moid"]: row for row in client.retrieve(vim.HostSystem, HOST_PATHS)}
         self.datastores = {row["moid"]: row for row in client.retrieve(vim.Datastore, DATASTORE_PATHS)}
-        self.computes = {row["moid"]: row for row in client.retrieve(vim.ComputeResource, PARENT_PATHS)}
+        self.computes = {row["moid"]: row for row in client.retrieve(vim.ComputeResource, COMPUTE_PATHS)}
         self.folders = {row["moid"]: row for row in client.retrieve(vim.Folder, PARENT_PATHS)}
         self.datacenters = {row["moid"]: row for row in client.retrieve(vim.Datacenter, PARENT_PATHS)}
         self._candidates = None  # derived on first use, once (see the module docstring)

@@ -1028,7 +1028,7 @@ def _apply(client, inventory, planned, deadline, done):
     for name, _row, host in planned.vmotions:
         row = after.vm_by_name(name, planned.instance_uuids.get(name))
         cluster = after.cluster_of(after.hosts[host["moid"]])
-        pool = cluster["obj"].resourcePool if cluster else None
+        pool = cluster.get("resourcePool") if cluster else None  # from the inventory's read: no read per VM
         pairs.append((row["obj"].RelocateVM_Task(spec=vim.vm.RelocateSpec(host=host["obj"], pool=pool)),
                       "vMotion %s to %s" % (name, host["name"])))
     done += _wait_all(client, pairs, deadline)
