@@ -18,7 +18,8 @@ UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA
 VM_PATHS = ("name", "config.instanceUuid", "config.uuid")
 
 
-def _norm_uuid(value):
+def norm_uuid(value):
+    """A UUID as :func:`resolve` compares it: lower case, no dashes ("" for none)."""
     return (value or "").replace("-", "").lower()
 
 
@@ -46,7 +47,7 @@ def resolve(identifiers, rows, kind="VM", uuid_paths=("config.instanceUuid",), c
         by_moid[row["moid"]] = row
         for path in uuid_paths:
             if row.get(path):
-                by_uuid.setdefault(_norm_uuid(row[path]), []).append(row)
+                by_uuid.setdefault(norm_uuid(row[path]), []).append(row)
     candidates = None
     found = {}
     problems = []
@@ -54,7 +55,7 @@ def resolve(identifiers, rows, kind="VM", uuid_paths=("config.instanceUuid",), c
         if ident in by_moid:
             found[ident] = by_moid[ident]
             continue
-        matches = by_uuid.get(_norm_uuid(ident), []) if UUID_RE.match(ident or "") else []
+        matches = by_uuid.get(norm_uuid(ident), []) if UUID_RE.match(ident or "") else []
         if len(matches) == 1:
             found[ident] = matches[0]
             continue

@@ -4,8 +4,9 @@
 """Put VMs' disks on master targets (and take them off): the rules, the plan, the apply.
 
 One inventory read (six property-collector calls) before and one after, whatever the number
-of VMs; one reconfigure task per VM and per master target. Every rule is checked for every
-VM before anything changes, so a refusal changes nothing.
+of VMs; one reconfigure task per VM and per master target, each phase's tasks started together
+and awaited with one property read per poll. Every rule is checked for every VM before anything
+changes, so a refusal changes nothing.
 """
 
 from __future__ import annotations
@@ -130,10 +131,9 @@ def _inspect_alternate(inventory, req, vm_row, mt, mt_datastores, found):
     elif rules.datastore_kind(req.name, req.datastore, target["type"]):
         problems.append(rules.datastore_kind(req.name, req.datastore, target["type"]).sentence())
     on_mt = {m["file"] for m in mt["disks"]}
-    holders = _holders(inventory)
     owned = []
     for disk in diskops.alternate_files(req.name, req.datastore, sizes):
-        holder = holders.get(disk["file"])
+        holder = (inventory.holder_of(disk["file"])[0] or {}).get("name")
         if disk["file"] in on_mt:
             owned.append(dict(disk, where="mt", create=False))
         elif holder is not None:
@@ -151,15 +151,6 @@ def _inspect_alternate(inventory, req, vm_row, mt, mt_datastores, found):
                         "Free space on it or choose another datastore." % (req.name, req.datastore,
                                                                            target.get("free_gb") or 0, new_gb))
     return owned, [d for d in owned if d["where"] != "mt"], [req.datastore], problems
-
-
-def _holders(inventory):
-    """``{disk file: name of the VM it is attached to}`` over the whole inventory."""
-    result = {}
-    for row in inventory.vms.values():
-        for disk in facts.disks(row.get("config.hardware.device")):
-            result.setdefault(disk["file"], row["name"])
-    return result
 
 
 def orphan_search(client, inventory, requests, deadline):
@@ -374,9 +365,13 @@ def _reconfigure(row, changes, options=None, existing=()):
     return row["obj"].ReconfigVM_Task(spec=spec)
 
 
-def _run(client, batch, deadline, limit):
-    """Start reconfigure tasks ``limit`` at a time and wait for them; raise on the first failure."""
+def _run(client, batch, deadline, limit=None):
+    """Start the reconfigure tasks of ``batch`` and wait for them with one property read per poll for all that run;
+    raise on the first failure. ``limit``: at most that many at a time (the next ones start once those end); None
+    (the default) starts them all together - vCenter queues what it cannot run at once - so the reads do not grow
+    with the number of VMs."""
     results = []
+    limit = limit or max(1, len(batch))
     for start in range(0, len(batch), limit):
         chunk = batch[start:start + limit]
         tasks = [start_task() for start_task, _label in chunk]
@@ -391,8 +386,9 @@ def _run(client, batch, deadline, limit):
     return results
 
 
-def apply(client, plan, deadline, concurrency=8):
-    """Detach first (VMs, or the master target when detaching), then attach; returns the task labels."""
+def apply(client, plan, deadline, concurrency=None):
+    """Detach first (VMs, or the master target when detaching), then attach; returns the task labels. Each phase's
+    reconfigures start together (``concurrency``: at most that many at a time; None: all, see :func:`_run`)."""
     done = []
     detach = [(lambda row=row, changes=changes, options=options: _reconfigure(row, changes, options),
                "detach disks from %s" % row["name"]) for row, changes, options in plan.vm_changes.values()]

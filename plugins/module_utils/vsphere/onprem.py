@@ -166,18 +166,22 @@ class PortGroups:
         self._hosts = None
         self._names = None
         self._switches = None  # distributed port group moid -> its switch's name
+        self._ports = None  # distributed port group moid -> (its key, its switch's UUID): a NIC's backing
 
     def _read(self):
-        """The reads of networks, hosts, distributed switches (name, uplink port groups) and distributed port groups
-        (their switch), once for the whole plan."""
+        """The reads of networks, hosts, distributed switches (name, UUID, uplink port groups) and distributed port
+        groups (key, switch), once for the whole plan: a NIC's backing needs no read of its own."""
         if self._hosts is None:
             switches = {row["moid"]: row for row in self.client.retrieve(vim.DistributedVirtualSwitch,
-                                                                         ["name", "config.uplinkPortgroup"])}
+                                                                         ["name", "uuid", "config.uplinkPortgroup"])}
             uplinks = {ref._moId for row in switches.values() for ref in row.get("config.uplinkPortgroup") or []}
-            self._switches = {}
-            for row in self.client.retrieve(vim.dvs.DistributedVirtualPortgroup, ["config.distributedVirtualSwitch"]):
+            self._switches, self._ports = {}, {}
+            for row in self.client.retrieve(vim.dvs.DistributedVirtualPortgroup,
+                                            ["key", "config.distributedVirtualSwitch"]):
                 switch = row.get("config.distributedVirtualSwitch")
                 self._switches[row["moid"]] = (switches.get(switch._moId) or {}).get("name") if switch else None
+                self._ports[row["moid"]] = (row.get("key"), (switches.get(switch._moId) or {}).get("uuid")
+                                            if switch else None)
             self._names = {row["moid"]: row["name"] for row in self.client.retrieve(vim.Network, ["name"])
                            if row["moid"] not in uplinks}
             self._hosts = {row["moid"]: row.get("network") or []
@@ -219,12 +223,17 @@ class PortGroups:
         return group, [ref for ref in available.get(group, []) if self.switch_name(ref) == switch]
 
     def backing(self, name, network):
-        """The NIC backing for ``network``: a distributed port group needs its key and its switch's UUID."""
+        """The NIC backing for ``network``: a distributed port group needs its key and its switch's UUID (both from
+        the plan's one read, :meth:`_read`)."""
         if isinstance(network, vim.dvs.DistributedVirtualPortgroup):
-            row = self.client.retrieve(None, ["key", "config.distributedVirtualSwitch"], objects=[network])[0]
-            switch = self.client.retrieve(None, ["uuid"], objects=[row["config.distributedVirtualSwitch"]])[0]
+            self._read()
+            key, switch_uuid = self._ports.get(network._moId, (None, None))
+            if key is None or switch_uuid is None:
+                raise VSphereError("Distributed port group %s (%s) was not found with its key and its distributed "
+                                   "switch's UUID in vCenter's port groups; re-run (it may have been removed meanwhile)."
+                                   % (name, network._moId))
             return vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo(
-                port=vim.dvs.PortConnection(portgroupKey=row["key"], switchUuid=switch["uuid"]))
+                port=vim.dvs.PortConnection(portgroupKey=key, switchUuid=switch_uuid))
         return vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName=name, network=network)
 
 
@@ -312,14 +321,10 @@ def _loose_vmdks(inventory, want, row, directory, pattern, found):
     target Site Recovery names for its item (or the one given) holds (``domain.replica_holder``): ``(files attached to
     no VM, in the search's order; [(file, master target row, its disk)], problems)`` - a refusal naming each one
     another VM holds."""
-    holders = {}
-    for other in inventory.vms.values():
-        for disk in facts.disks(other.get("config.hardware.device")):
-            holders.setdefault(disk["file"], (other, disk))
     on_mt = {}  # the VM's VMDKs the master target holds, whether the datastore search listed them or not
     for mt_name in {want.pins_from, want.master_target} - {None, ""}:
         mt_row = _one_vm(inventory, mt_name)
-        for disk in facts.disks(mt_row.get("config.hardware.device")) if mt_row is not None else []:
+        for disk in inventory.disks_of(mt_row) if mt_row is not None else []:
             if (disk["file"] or "").startswith(directory) and pattern.match(disk["file"][len(directory):]):
                 on_mt[disk["file"]] = (mt_row, disk)
     names = list(found.get(directory, [])) + [f[len(directory):] for f in on_mt
@@ -327,7 +332,7 @@ def _loose_vmdks(inventory, want, row, directory, pattern, found):
     loose, taken, problems = [], [], []
     for name in names:
         file_name = directory + name
-        holder, disk = holders.get(file_name, (None, None))
+        holder, disk = inventory.holder_of(file_name)
         if not pattern.match(name) or (holder is not None and holder["moid"] == row["moid"]):
             continue
         if holder is None:
@@ -429,11 +434,11 @@ def _pins(inventory, holder):
 
 def _one_vm(inventory, name):
     """The row of the one VM called ``name``; None when ``name`` is empty or not one VM's."""
-    rows = [row for row in inventory.vms.values() if name and row["name"] == name]
+    rows = inventory.vms_named(name)
     return rows[0] if len(rows) == 1 else None
 
 
-def _own_disks(inventory, want, mt_row, found, holders):
+def _own_disks(inventory, want, mt_row, found):
     """The VM's VMDKs ``[datastore] name/name[_N].vmdk``: on the master target, or on the datastore
     attached to nothing (each with ``pinned_uuid``: its UUID pinned when a run took it off a master target,
     ``diskops.pinned``, on the item's master target; None when nothing pinned it). Returns ``(disks in disk order,
@@ -449,7 +454,7 @@ def _own_disks(inventory, want, mt_row, found, holders):
         file_name = directory + name
         if file_name in known or not pattern.match(name):
             continue
-        holder = holders.get(file_name)
+        holder = (inventory.holder_of(file_name, besides=mt_row["moid"])[0] or {}).get("name")
         if holder is None:  # attached as it is (no uuid of ours in the backing); recorded with its pinned UUID
             own.append({"file": file_name, "size_gb": found.sizes.get(file_name, 0), "uuid": None, "where": "none",
                         "pinned_uuid": pins.get(file_name)})
@@ -477,12 +482,7 @@ def _plan_create(inventory, want, result, entry, found=None, port_groups=None):
     if host_row is None:
         return None, ["VM %s: master target %s has no ESXi host in the inventory, so there is no host to create the "
                       "VM on." % (want.name, mt_row["name"])]
-    holders = {}
-    for row in inventory.vms.values():
-        if row["moid"] != mt_row["moid"]:
-            for disk in facts.disks(row.get("config.hardware.device")):
-                holders.setdefault(disk["file"], row["name"])
-    own, problems = _own_disks(inventory, want, mt_row, found, holders)
+    own, problems = _own_disks(inventory, want, mt_row, found)
     prefix = "[%s] %s/" % (want.datastore, want.name)
     if not own and not problems:
         problems.append("VM %s: no disk under %s is attached to master target %s or left on datastore %s; the VM would "
@@ -871,8 +871,9 @@ def record_disks(client, entries, deadline):
     classic VM's disks back (the commit gate trusts that record over a disk's name). A disk whose VMDK is pinned on
     the item's master target (``pins_from``: :func:`pin_replicas` pinned it right before the job) is recorded with
     the pinned UUID: a file put in its place while the job was stopped fails the gate. One read, one reconfigure per
-    VM (no device change). Returns ``{name: None (recorded now or before) | problem}``: a VM not found, or a task
-    that failed, is a problem (onprem_vm records it later)."""
+    VM (no device change), all started together and awaited with one property read per poll for all of them.
+    Returns ``{name: None (recorded now or before) | problem}``: a VM not found, or a task that failed, is a problem
+    (onprem_vm records it later)."""
     inventory = Inventory(client)
     outcome, pairs = {}, []
     for entry in entries:
@@ -886,12 +887,9 @@ def record_disks(client, entries, deadline):
                                       % entry["name"])
         else:
             pairs.append((entry["name"], _record_disks(row, entry["name"], _pins(inventory, entry.get("pins_from")))))
-    for name, pair in pairs:
-        try:
-            _wait_all(client, [pair], deadline)
-            outcome[name] = None
-        except VSphereError as error:
-            outcome[name] = error.msg
+    for (name, _pair), problem in zip(pairs, _each_outcome(client, [pair for _name, pair in pairs], deadline),
+                                      strict=True):
+        outcome[name] = problem
     return outcome
 
 
@@ -906,8 +904,9 @@ def pin_replicas(client, entries, deadline):
     target Site Recovery names for the item), the disk UUIDs of each VM's VMDKs (``[datastore] name/name[_N].vmdk``)
     before Site Recovery's failover job takes them off it: a job that stops part-way leaves VMDKs attached to no VM
     that are then recorded with these UUIDs (``diskops.pinned``). One read, one reconfigure per master target whose pin
-    changes (no device change). Returns ``{name: None | problem}``: no master target named, or none of that name in
-    vCenter, or no VMDK of the VM on it nor pinned there (a job that stopped earlier took them), or a failed task."""
+    changes (no device change), all started together and awaited with one property read per poll for all of them.
+    Returns ``{name: None | problem}``: no master target named, or none of that name in vCenter, or no VMDK of the VM
+    on it nor pinned there (a job that stopped earlier took them), or a failed task."""
     inventory = Inventory(client)
     attached = {f for f in inventory.attached_files() if f}
     by_holder, outcome = {}, {}
@@ -933,12 +932,24 @@ def pin_replicas(client, entries, deadline):
             continue  # pinned already (a re-run of the failover)
         pairs.append((owners, (row["obj"].ReconfigVM_Task(spec=vim.vm.ConfigSpec(extraConfig=[option])),
                                "pin the disk UUIDs of %s on %s" % (", ".join(owners), row["name"]))))
-    for owners, pair in pairs:
-        try:
-            _wait_all(client, [pair], deadline)
-        except VSphereError as error:
-            outcome.update(dict.fromkeys(owners, error.msg))
+    for (owners, _pair), problem in zip(pairs, _each_outcome(client, [pair for _owners, pair in pairs], deadline),
+                                        strict=True):
+        if problem is not None:
+            outcome.update(dict.fromkeys(owners, problem))
     return outcome
+
+
+def _each_outcome(client, pairs, deadline):
+    """Wait for the tasks of ``pairs`` (``[(task, label)]``, all started) together - one property read per poll for
+    all of them, whatever their number - and return one outcome per pair, in order: None when it succeeded, else
+    ``"vSphere task(s) failed: <label>: <error>"``. A failed task does not stop the wait for the others; the deadline
+    expiring raises ``DeadlineExceeded`` (:func:`tasks.wait_for_tasks`)."""
+    if not pairs:
+        return []
+    client.stats["tasks"] += len(pairs)
+    summaries = wait_for_tasks(client, [t for t, _label in pairs], deadline, labels=[label for _t, label in pairs])
+    return [None if s["state"] != "error" else "vSphere task(s) failed: %s: %s" % (s["label"], s["error"])
+            for s in summaries]
 
 
 def _wait_all(client, pairs, deadline, after_failure=""):
@@ -1017,7 +1028,7 @@ def _apply(client, inventory, planned, deadline, done):
     for name, _row, host in planned.vmotions:
         row = after.vm_by_name(name, planned.instance_uuids.get(name))
         cluster = after.cluster_of(after.hosts[host["moid"]])
-        pool = cluster["obj"].resourcePool if cluster else None
+        pool = cluster.get("resourcePool") if cluster else None  # from the inventory's read: no read per VM
         pairs.append((row["obj"].RelocateVM_Task(spec=vim.vm.RelocateSpec(host=host["obj"], pool=pool)),
                       "vMotion %s to %s" % (name, host["name"])))
     done += _wait_all(client, pairs, deadline)

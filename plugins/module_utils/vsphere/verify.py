@@ -64,6 +64,21 @@ class OnPremVms:
         self.disks = {row["moid"]: vm_disks(row.get("config.hardware.device")) for row in self.rows}
         self.client = client
         self._places = None
+        # derived once from the one read, so the facts of each of N VMs cost the same whatever N (issue 17)
+        self._named = {}  # name -> [row]
+        self._carrying = {}  # normalized instance UUID -> [row]
+        for row in self.rows:
+            self._named.setdefault(row["name"], []).append(row)
+            uuid = identity.norm_uuid(row.get("config.instanceUuid"))
+            if uuid:
+                self._carrying.setdefault(uuid, []).append(row)
+        # every attached disk with its holder, in the order of the read: (holder moid, {file, uuid, ..., holder})
+        self._held = [(row["moid"], dict(disk, holder=row["name"])) for row in self.rows for disk in self.disks[row["moid"]]]
+        self._held_in = {}  # the directory of a disk's file ("[ds] folder/") -> [(holder moid, entry)]
+        self._held_as = {}  # a disk's file -> [(holder moid, entry)]
+        for moid, entry in self._held:
+            self._held_in.setdefault(diskops.vm_directory(entry.get("file")), []).append((moid, entry))
+            self._held_as.setdefault(entry.get("file"), []).append((moid, entry))
 
     def _where(self):
         """``({folder or datacenter moid: (name, parent)}, {host moid: name})``: read (three property reads) only when
@@ -98,10 +113,13 @@ class OnPremVms:
 
     def resolve(self, name, instance_uuid=None):
         """The VM called ``name`` - or carrying ``instance_uuid`` - by ``domain.identity.resolve`` (the rule every
-        module uses); candidates of a shared name carry their folder and host."""
-        names = [row["name"] for row in self.rows]
-        return identity.resolve(name, [self._candidate(row, names.count(row["name"]) > 1 and row["name"] == name)
-                                       for row in self.rows], instance_uuid)
+        module uses); candidates of a shared name carry their folder and host. ``domain.identity.resolve`` looks only
+        at the VMs of the name and those carrying the UUID, so only those are made candidates (from the indexes)."""
+        same = self._named.get(name, [])
+        uuid = identity.norm_uuid(instance_uuid)
+        carrying = [row for row in self._carrying.get(uuid, []) if row["name"] != name] if uuid else []
+        return identity.resolve(name, [self._candidate(row, len(same) > 1) for row in same]
+                                + [self._candidate(row, False) for row in carrying], instance_uuid)
 
     def find(self, name, instance_uuid=None):
         """``(row, problem, warning)``: the VM :meth:`resolve` finds, or the reason there is none (not found, or a
@@ -136,18 +154,21 @@ class OnPremVms:
         record, recorded = _record(row, given_files)
         own = _own_by(self.disks[row["moid"]], name, row, record, recorded)
         own_files = {d["file"] for d in own}
-        elsewhere = [dict(disk, holder=other["name"]) for other in self.rows if other["moid"] != row["moid"]
-                     for disk in self.disks[other["moid"]]]
-        holders = {d["file"]: d["holder"] for d in elsewhere}
+        elsewhere = [entry for moid, entry in self._held if moid != row["moid"]]  # shared entries: read, never changed
         known = []
         for entry in record:
             if entry["file"] not in own_files:
-                known.append(dict({"file": entry["file"], "uuid": entry.get("uuid"), "holder": holders.get(entry["file"])},
+                holder = next((e["holder"] for moid, e in reversed(self._held_as.get(entry["file"], []))
+                               if moid != row["moid"]), None)  # the last other VM holding it, in the order of the read
+                known.append(dict({"file": entry["file"], "uuid": entry.get("uuid"), "holder": holder},
                                   **({"why": commit_gate.WHY_MANIFEST, "manifest_key": diskops.MANIFEST_KEY}
                                      if entry.get("source") == "manifest" else {"why": commit_gate.WHY_GIVEN})))
         directory = diskops.vm_directory(row.get("config.files.vmPathName"))
         listed = {k["file"] for k in known}
-        for disk in elsewhere:
+        # a VMDK named after the VM lies directly in its directory, so only the disks there are looked at (a name with
+        # "/" in it could reach into a subfolder: then every disk is)
+        nearby = self._held if "/" in name else self._held_in.get(directory, []) if directory else []
+        for disk in [entry for moid, entry in nearby if moid != row["moid"]]:
             file_name = disk.get("file") or ""
             if (diskops.is_named_after(name, directory, file_name) and file_name not in own_files
                     and file_name not in listed):

@@ -155,7 +155,13 @@ class FakeFolder(vim.Folder):
 
 
 class FakeCluster(vim.ClusterComputeResource):
-    resourcePool = property(lambda self: vim.ResourcePool("resgroup-" + self._moId))
+    """A cluster reference. Reading one of its properties from the reference would be a round trip per object on a
+    real server (pyVmomi reads it lazily): its ``resourcePool`` is in its row, from the property collector."""
+
+    @property
+    def resourcePool(self):
+        raise AssertionError("cluster %s: resourcePool read from the reference (one round trip per object); read it "
+                             "with the property collector" % self._moId)
 
 
 class FakeDatastoreBrowser(vim.host.DatastoreBrowser):
@@ -238,14 +244,16 @@ class FakeVSphere:
 
     def add_cluster(self, name, datacenter):
         obj = FakeCluster("domain-c%d" % self._id())
-        row = {"moid": obj._moId, "obj": obj, "name": name, "parent": datacenter["host_folder"]}
+        row = {"moid": obj._moId, "obj": obj, "name": name, "parent": datacenter["host_folder"],
+               "resourcePool": vim.ResourcePool("resgroup-" + obj._moId)}
         self.computes[row["moid"]] = row
         return row
 
     def add_standalone(self, name, datacenter):
         """The ComputeResource a host outside any cluster sits in."""
         obj = moref(vim.ComputeResource, "domain-s%d" % self._id())
-        row = {"moid": obj._moId, "obj": obj, "name": name, "parent": datacenter["host_folder"]}
+        row = {"moid": obj._moId, "obj": obj, "name": name, "parent": datacenter["host_folder"],
+               "resourcePool": vim.ResourcePool("resgroup-" + obj._moId)}
         self.computes[row["moid"]] = row
         return row
 

@@ -944,16 +944,20 @@ def test_reconfigures_are_started_concurrency_at_a_time():
     assert world.stats["tasks"] == 4
 
 
-def test_the_default_concurrency_starts_eight_reconfigures_together():
+@pytest.mark.parametrize("count", [3, 30])
+def test_by_default_each_phase_starts_all_its_reconfigures_and_waits_with_one_read_per_poll(count):
+    # issue 17: the task waits do not grow with the number of VMs (vCenter queues what it cannot run at once)
     world = site()
-    names = ["app%02d" % i for i in range(1, 10)]
+    names = ["app%02d" % i for i in range(1, count + 1)]
     for name in names:
         add_app(world, name, sizes=(1,))
     inventory = Inventory(world)
     plan = master_target.plan_attach(inventory, [master_target.Request({"name": n}, {"master_target": "mt-win01"})
                                                  for n in names])
+    reads = world.stats["property_reads"]
     master_target.apply(world, plan, deadline())
-    assert [e for e in timeline(world) if e.startswith("wait")] == ["wait 8", "wait 1", "wait 1"]
+    assert [e for e in timeline(world) if e.startswith("wait")] == ["wait %d" % count, "wait 1"]
+    assert world.stats["property_reads"] - reads == 2  # one read of the tasks per phase (each ends when first read)
 
 
 def test_a_failed_detach_stops_its_batch_and_starts_no_attach():

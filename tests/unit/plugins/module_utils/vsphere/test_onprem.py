@@ -16,6 +16,7 @@ import pytest
 from pyVmomi import vim
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.deadline import Deadline
+from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import disks as diskops
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import master_target, onprem
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere.errors import VSphereError
@@ -587,6 +588,19 @@ def test_a_distributed_port_group_is_connected_by_switch_uuid_and_port_group_key
     nic, = [c.device for c in args["config"].deviceChange if isinstance(c.device, DEV.VirtualVmxnet3)]
     assert isinstance(nic.backing, DEV.VirtualEthernetCard.DistributedVirtualPortBackingInfo)
     assert (nic.backing.port.portgroupKey, nic.backing.port.switchUuid) == (dvpg._moId, "50 2a dv s0 00 00 00 01")
+
+
+def test_a_distributed_port_group_without_its_switch_in_the_read_is_refused_before_any_change():
+    # its key and switch UUID come from the plan's one read of the port groups and switches (issue 17); a switch that
+    # went missing between the two reads leaves no UUID to connect to
+    world = alternate_site()
+    world.add_network("Prod-DVS", distributed=True, switch="dvs-gone")
+    del world.switches["dvs-gone"]["uuid"]
+    with pytest.raises(VSphereError) as info:
+        ensure(world, [web02(networks=["Prod-DVS"])])
+    assert info.value.msg.startswith("Distributed port group Prod-DVS (dvportgroup-")
+    assert "was not found with its key and its distributed switch's UUID" in info.value.msg
+    assert changes(world) == []
 
 
 def test_a_failed_creation_stops_before_power_on():
@@ -1530,10 +1544,12 @@ def test_a_port_group_named_with_its_distributed_switch_picks_that_one(switch):
     world = alternate_site()
     groups = {name: world.add_network("DPG-Prod", distributed=True, switch=name) for name in ("DSwitch-A", "DSwitch-B")}
     ensure(world, [from_asr(network_map={"VM Network": "%s/DPG-Prod" % switch})])
-    # each port group's switch comes from one read of the plan, not from reads per port group
+    # each port group's switch, key and switch UUID come from one read of the plan, not from reads per port group
     assert [paths for obj_type, paths in world.reads if obj_type is vim.dvs.DistributedVirtualPortgroup] == [
-        ("config.distributedVirtualSwitch",)]
-    assert not [paths for _t, paths in world.reads if paths == ("config.distributedVirtualSwitch",)][1:]
+        ("key", "config.distributedVirtualSwitch")]
+    assert [paths for obj_type, paths in world.reads if obj_type is vim.DistributedVirtualSwitch] == [
+        ("name", "uuid", "config.uplinkPortgroup")]
+    assert [paths for obj_type, paths in world.reads if obj_type is None and "info.state" not in paths] == []
     (_name, args), = world.calls_of("CreateVM_Task")
     nic, = [c.device for c in args["config"].deviceChange if isinstance(c.device, DEV.VirtualEthernetCard)]
     assert nic.backing.port.portgroupKey == groups[switch]._moId
@@ -1741,3 +1757,94 @@ def test_a_vm_whose_failover_failed_never_gets_a_vmdk_off_the_master_target():
     (refusal,) = info.value.details["refusals"]
     assert refusal.startswith("VM web02: its failover to on-premises failed (stage failover_failed), and bringing it "
                               "up would take 1 disk(s) off its master target. At that stage"), refusal
+
+
+# -- round trips and work that do not grow with the number of VMs (issue 17) -----------------------------------------
+
+def many_apps(count):
+    """site() with ``count`` running VMs app01.. (one disk each, in their own directory, VMware Tools running), none
+    carrying a failback manifest."""
+    world = site()
+    world.add_host("esx02", cluster(world, "cl1"), memory_mb=1048576, datastores=("vmfs-01",))
+    for index in range(1, count + 1):
+        name = "app%02d" % index
+        world.add_vm(name, host(world, "esx02"), [lsi_logic(1000, 0), flat_disk(2000, 1000, 0, "[vmfs-01] %s/%s.vmdk"
+                                                                                 % (name, name), 10, "u-%s" % name)],
+                     power=POWERED_ON, vm_path="[vmfs-01] %s/%s.vmx" % (name, name), tools=TOOLS_RUNNING)
+    return world
+
+
+def test_the_failover_records_the_disks_of_every_vm_with_one_wait_whatever_their_number():
+    reads = {}
+    for count in (2, 12):
+        world = many_apps(count)
+        outcome = onprem.record_disks(world, [{"name": "app%02d" % i} for i in range(1, count + 1)], deadline())
+        assert outcome == {"app%02d" % i: None for i in range(1, count + 1)}
+        # one reconfigure per VM (its own extraConfig), all started before the one wait for them all
+        assert timeline(world) == ["ReconfigVM_Task app%02d" % i for i in range(1, count + 1)] + ["wait %d" % count]
+        reads[count] = world.stats["property_reads"]
+    assert reads[12] == reads[2] == 6 + 1  # the inventory's six reads, one read of every task
+
+
+def test_a_failed_record_is_that_vms_problem_alone_and_the_others_are_recorded():
+    world = many_apps(3)
+    world.faults[("ReconfigVM_Task", "app02")] = vim.fault.TaskInProgress(msg="busy")
+    outcome = onprem.record_disks(world, [{"name": "app01"}, {"name": "app02"}, {"name": "app03"}], deadline())
+    assert outcome == {"app01": None, "app03": None,
+                       "app02": "vSphere task(s) failed: record the 1 disk(s) of app02 in its failback manifest: busy"}
+    assert [e for e in timeline(world) if e.startswith("wait")] == ["wait 3"]
+
+
+def test_tasks_still_running_are_read_again_together_and_the_deadline_names_them():
+    world = many_apps(3)
+    world.slow[("ReconfigVM_Task", "app02")] = 2  # two reads find it running
+    assert onprem.record_disks(world, [{"name": "app01"}, {"name": "app02"}, {"name": "app03"}], deadline()) == dict.fromkeys(
+        ("app01", "app02", "app03"))
+    assert [e for e in timeline(world) if e.startswith("wait")] == ["wait 3", "wait 1", "wait 1"]
+    world = many_apps(2)
+    world.slow[("ReconfigVM_Task", "app01")] = 1000
+    with pytest.raises(DeadlineExceeded) as info:
+        onprem.record_disks(world, [{"name": "app01"}, {"name": "app02"}], deadline(5))
+    assert "1 of 2 vSphere task(s) still running" in info.value.msg and "app01" in info.value.msg
+
+
+def test_the_replicas_of_vms_on_two_master_targets_are_pinned_with_one_wait():
+    world = site()
+    world.add_vm("mt-lin02", host(world, "esx01"), [lsi_logic(1000, 0), flat_disk(2000, 1000, 0, WEB0, 40, "6000C29-w0")],
+                 power=POWERED_ON, vm_path="[vmfs-01] mt-lin02/mt-lin02.vmx", tools=TOOLS_RUNNING)
+    world.add_vm("mt-lin03", host(world, "esx01"), [lsi_logic(1000, 0), flat_disk(2000, 1000, 0, APP0, 40, "6000C29-a0")],
+                 power=POWERED_ON, vm_path="[vmfs-01] mt-lin03/mt-lin03.vmx", tools=TOOLS_RUNNING)
+    world.faults[("ReconfigVM_Task", "mt-lin03")] = vim.fault.TaskInProgress(msg="busy")
+    outcome = onprem.pin_replicas(world, [{"name": "web02", "pins_from": "mt-lin02"},
+                                          {"name": "app01", "pins_from": "mt-lin03"}], deadline())
+    assert outcome == {"web02": None,
+                       "app01": "vSphere task(s) failed: pin the disk UUIDs of app01 on mt-lin03: busy"}
+    assert timeline(world) == ["ReconfigVM_Task mt-lin02", "ReconfigVM_Task mt-lin03", "wait 2"]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_onprem_vm_reads_as_much_for_twelve_vms_as_for_two(check_mode, monkeypatch):
+    # the reads (inventory, datastore search, tasks, tools) and the identity work: each VM is resolved from an index
+    # built once, so the candidates of domain.identity are built once per inventory read, not once per question
+    built = []
+    original = Inventory.candidates
+
+    def counted(self):
+        if self._candidates is None:
+            built.append(len(self.vms))
+        return original(self)
+
+    monkeypatch.setattr(Inventory, "candidates", counted)
+    reads = {}
+    for count in (2, 12):
+        world = many_apps(count)
+        del built[:]
+        outcome = onprem.ensure(world, [{"name": "app%02d" % i, "record_disks": True} for i in range(1, count + 1)],
+                                {"location": "original"}, "fail", check_mode, deadline(), deadline())
+        assert outcome["changed"] is True and [vm["disks_recorded"] for vm in outcome["vms"]] == [True] * count
+        # a record is one VM's reconfigure (a change per VM by nature), all awaited together
+        assert len(world.calls_of("ReconfigVM_Task")) == (0 if check_mode else count)
+        reads[count] = world.stats["property_reads"]
+        # candidates built once per inventory read (the master target and the VMs): before, and after the records
+        assert built == [count + 1] * (1 if check_mode else 2)
+    assert reads[12] == reads[2]

@@ -5,6 +5,7 @@
 
 import json
 
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import identity
 from ansible_collections.siterecovery.failback.plugins.module_utils.vsphere import verify
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.vsphere.fakes import (
     POWERED_OFF,
@@ -146,3 +147,52 @@ def test_the_network_adapters_of_a_vm_with_their_network_and_connection():
     assert facts["nics"] == [{"label": "Network adapter 1", "network": "VM Network", "connected": True},
                              {"label": "network adapter 4001", "network": "dvportgroup-12", "connected": False}]
     assert verify.OnPremVms([row("vm-1", "app01", [])]).facts("app01")["nics"] == []
+
+
+# -- the facts of each of N VMs cost the same whatever N (issue 17) --------------------------------------------------
+
+def test_a_vm_is_resolved_as_domain_identity_decides_over_every_vm():
+    rows = [row("vm-1", "app01", [], uuid="AAAA"), row("vm-2", "app01", [], uuid="bbbb"),
+            row("vm-3", "web02", [], uuid="cccc"), row("vm-4", "web02", [], uuid="dddd", template=True),
+            row("vm-5", "db03", [], uuid=None)]
+    vms = verify.OnPremVms(rows)
+    everyone = [vms._candidate(r, sum(o["name"] == r["name"] for o in vms.rows) > 1) for r in vms.rows]
+    for name, uuid in [("app01", None), ("app01", "bbbb"), ("app01", "CCCC"), ("web02", None), ("web02", "aaaa"),
+                       ("web02", "dddd"), ("db03", None), ("db03", "0000"), ("ghost", "cccc"), ("ghost", None)]:
+        indexed = vms.resolve(name, uuid)
+        full = identity.resolve(name, everyone, uuid)
+        assert (indexed.how, indexed.vm and indexed.vm["moid"], [c["moid"] for c in indexed.same_name],
+                [c["moid"] for c in indexed.others]) == (
+            full.how, full.vm and full.vm["moid"], [c["moid"] for c in full.same_name], [c["moid"] for c in full.others])
+
+
+def test_the_facts_of_one_vm_make_candidates_of_the_vms_of_its_name_only(monkeypatch):
+    rows = [row("vm-%d" % i, "app%02d" % i, [flat_disk(2000, 1000, 0, "[vmfs-01] app%02d/app%02d.vmdk" % (i, i), 10)])
+            for i in range(1, 41)]
+    made = []
+    original = verify.OnPremVms._candidate
+    monkeypatch.setattr(verify.OnPremVms, "_candidate", lambda self, r, shared: made.append(r["moid"]) or original(
+        self, r, shared))
+    vms = verify.OnPremVms(rows)
+    for i in range(1, 41):
+        facts = vms.facts("app%02d" % i)
+        assert facts["found"] and len(facts["elsewhere"]) == 39 and facts["known"] == []
+    assert len(made) == 40  # one candidate per question, not one per VM of the vCenter per question
+
+
+def test_known_names_the_last_other_vm_that_holds_a_recorded_vmdk_and_only_vmdks_in_its_directory():
+    manifest = json.dumps([{"file": "[vmfs-01] data/x.vmdk", "uuid": "u1"}])
+    rows = [row("vm-1", "app01", [], extra={"siterecovery.failback.disks": manifest}),
+            row("vm-2", "mt-a", [flat_disk(2000, 1000, 0, "[vmfs-01] data/x.vmdk", 10, "u1"),
+                                 flat_disk(2001, 1000, 1, "[vmfs-01] app01/app01_1.vmdk", 10, "u2")]),
+            row("vm-3", "mt-b", [flat_disk(2000, 1000, 0, "[vmfs-01] data/x.vmdk", 10, "u1"),
+                                 flat_disk(2001, 1000, 1, "[vmfs-01] app01/sub/app01.vmdk", 10, "u3"),
+                                 flat_disk(2002, 1000, 2, "[vmfs-02] app01/app01.vmdk", 10, "u4")])]
+    facts = verify.OnPremVms(rows).facts("app01")
+    assert [(k["file"], k["holder"], k["why"]) for k in facts["known"]] == [
+        ("[vmfs-01] data/x.vmdk", "mt-b", "recorded in its failback manifest"),
+        ("[vmfs-01] app01/app01_1.vmdk", "mt-a", "named after the VM in its directory")]
+    # a name with "/" in it (vCenter allows it) reaches into a subfolder of the VM's directory: every disk is looked at
+    rows = [row("vm-1", "a/b", [], vmx="[vmfs-01] x/a-b.vmx"),
+            row("vm-2", "mt-a", [flat_disk(2000, 1000, 0, "[vmfs-01] x/a/b_1.vmdk", 10, "u5")])]
+    assert [k["file"] for k in verify.OnPremVms(rows).facts("a/b")["known"]] == ["[vmfs-01] x/a/b_1.vmdk"]
