@@ -381,6 +381,16 @@ api_calls:
   returned: success
   type: int
   sample: 3
+api_reads:
+  description: The GET (and HEAD) requests among RV(api_calls); ARM budgets reads per subscription and hour.
+  returned: success
+  type: int
+  sample: 2
+api_writes:
+  description: The PUT, PATCH, POST and DELETE requests among RV(api_calls).
+  returned: success
+  type: int
+  sample: 0
 duration_seconds:
   description: Time the module took, in seconds.
   returned: always
@@ -412,7 +422,7 @@ def gather(module):
                                     item_names=params["items"] or [], plan=params["recovery_plan"],
                                     with_points=params["recovery_points"])
     result["changed"] = False
-    result["api_calls"] = session.stats["calls"]
+    result.update(session.call_counts())
     return result
 
 

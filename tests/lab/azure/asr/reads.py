@@ -160,7 +160,13 @@ class Reads:
         chosen = sorted(self.world.jobs.values(), key=lambda j: j.start, reverse=True)
         for key, op, value in parse_filter(request.query.get("$filter")):
             chosen = [j for j in chosen if self._job_matches(j, key, op, value)]
-        return page(request, [j.body() for j in chosen])
+        return page(request, [self._listed(j.body()) for j in chosen])
+
+    @staticmethod
+    def _listed(body):
+        """A job as the list gives it: ``tasks`` and ``errors`` empty, every other field as its GET (azure-rest-api-specs,
+        recoveryservicessiterecovery stable/2025-01-01 examples/ReplicationJobs_List.json); its GET has them."""
+        return dict(body, properties=dict(body["properties"], tasks=[], errors=[]))
 
     @staticmethod
     def _job_matches(job, key, op, value):
