@@ -64,14 +64,16 @@ class AzureVms:
         self.session = session
         self.records = records  # asr/blob_state.BlobRecords, or None: the identity record is tags
         self._vms = None
+        self._by_rg = {}  # (kind, lower resource group) -> listed disks / NICs, once per module run
 
     @property
     def client(self):
         return self.session.compute
 
     def forget(self):
-        """Drop the cached list (after power operations or a failover changed the VMs)."""
+        """Drop the cached lists (after power operations, a failover or a commit changed the VMs)."""
         self._vms = None
+        self._by_rg = {}
 
     def all(self):
         if self._vms is None:
@@ -217,7 +219,21 @@ class AzureVms:
         return current["etag"]
 
     # ------------------------------------------------------------------ what a deleted VM left behind
+    def _in_group(self, kind, rg, read):
+        """``read(rg)`` once per resource group and kind (``disks``, ``nics``) until :meth:`forget`: the leftovers of every
+        VM of a resource group come from one list of its disks and one of its NICs, not one per VM."""
+        key = (kind, _lower(rg))
+        if key not in self._by_rg:
+            self._by_rg[key] = read(rg)
+        return self._by_rg[key]
+
     def _disks(self, rg):
+        return self._in_group("disks", rg, self._list_disks)
+
+    def _nics(self, rg):
+        return self._in_group("nics", rg, self._list_nics)
+
+    def _list_disks(self, rg):
         try:
             return list(self.client.disks.list_by_resource_group(rg))
         except Exception as exc:  # pylint: disable=broad-except  # one readable error
@@ -225,7 +241,7 @@ class AzureVms:
                 return []
             raise from_exception(exc, "list the managed disks of resource group", rg) from exc
 
-    def _nics(self, rg):
+    def _list_nics(self, rg):
         """NICs of a resource group through a raw ARM request (azure-mgmt-network is not a dependency)."""
         from azure.core.rest import HttpRequest  # pylint: disable=import-outside-toplevel  # SDK loaded by the session
         url = "%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/networkInterfaces?api-version=%s" % (

@@ -230,7 +230,10 @@ def test_latest_processed_fails_over_on_the_gets_point_when_none_is_listed():
     acting, results, _plan = failover.plan(vault, asr_items.select(vault, vms=[VM]), "latest_processed", None)
     assert [item["item_name"] for _m, item in acting] == [INMAGE_ITEM]
     assert results[0]["recovery_point"] == {"name": None, "id": None, "type": "LatestTime", "time": None}
-    assert results[0]["data_loss_window_seconds"] is None
+    # ASR's own RPO of the item stands for the data-loss window (rpoInSeconds of the recorded GET), and the point list
+    # is not read: the GET's consistency points are the evidence (one call per VM less)
+    assert results[0]["data_loss_window_seconds"] == 242.0
+    assert not [read for read in client.reads if read.startswith("points/")]
     failover.apply(vault, acting, None, "latest_processed", "NotRequired", fakes.deadline(), poll=0.01)
     recorded = rec.source("lro_202.unplannedFailover.V2ATestFailback")["request"]["body"]
     assert client.action_bodies("unplanned_failover")[INMAGE_ITEM] == recorded
