@@ -511,3 +511,22 @@ def test_a_resource_group_being_deleted_is_an_error_not_an_empty_group():
     vms = sdk_vms([(200, {}, {"value": []}), (200, {}, {"value": []}), busy])[0]
     with pytest.raises(AzureError, match="Could not list the network interfaces of resource group rg-recovery"):
         vms.leftovers(vms.find(item()))
+
+
+def test_leftovers_of_many_vms_list_each_resource_group_once_until_forget():
+    disks = {"rg-recovery": [Disk({"id": "d1", "name": "app01-osdisk", "location": "x"}),
+                             Disk({"id": "d2", "name": "web01-osdisk", "location": "x"})]}
+    nics = {"rg-recovery": [{"name": "web01-nic0", "id": "n1", "properties": {}}]}
+    listed = []
+    compute = FakeCompute([], disks=disks, nics=nics)
+    compute.disks = types.SimpleNamespace(list_by_resource_group=lambda rg: listed.append(rg) or disks.get(rg, []))
+    vms = AzureVms(session(compute))
+    app = vms.leftovers(vms.find(item("item-1", vm_name="app01")))
+    web = vms.leftovers(vms.find(item("item-2", vm_name="web01")))
+    assert [d["name"] for d in app["disks"]] == ["app01-osdisk"] and app["nics"] == []
+    assert [d["name"] for d in web["disks"]] == ["web01-osdisk"] and [n["name"] for n in web["nics"]] == ["web01-nic0"]
+    # one disk list and one NIC list for the resource group, whatever the number of VMs in it
+    assert listed == ["rg-recovery"] and len(compute.requests) == 1
+    vms.forget()  # a commit deleted VMs: read again
+    vms.leftovers(vms.find(item("item-1", vm_name="app01")))
+    assert listed == ["rg-recovery"] * 2 and len(compute.requests) == 2
