@@ -163,7 +163,7 @@ class AzureVms:
         if self.records is not None:
             return self.records.put(item["item_name"], {"item": item["item_name"], "azure_vm": current["id"],
                                                         "name": current["name"], "resource_group": rg})
-        wanted = {TAG_ITEM: item["item_name"], TAG_RESOURCE_GROUP: rg}
+        wanted = self.identity_tags(vm, item)
         if all(current["tags"].get(name) == value for name, value in wanted.items()):
             return False
         try:
@@ -172,6 +172,14 @@ class AzureVms:
             blob_state.with_switch_hint(error)  # a tag-deny policy: say how to run without tags
             raise
         return True
+
+    def identity_tags(self, vm, item):
+        """The tags :meth:`record` writes on ``vm`` (a :meth:`find` result that exists) for ``item``: ``{TAG_ITEM: item
+        name, TAG_RESOURCE_GROUP: recorded resource group}``; None when the record is a blob (``records``) or there is no
+        VM. The lock's claim carries them in the same PATCH (``lock.TagStore``), so the reprotect writes none."""
+        if self.records is not None or not vm or not vm.get("exists"):
+            return None
+        return {TAG_ITEM: item["item_name"], TAG_RESOURCE_GROUP: vm.get("recorded_resource_group") or vm["resource_group"]}
 
     def tag(self, vm_id, name):
         """The value of tag ``name`` (case-insensitive) on the listed VM ``vm_id``, or None."""
