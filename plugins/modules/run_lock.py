@@ -262,7 +262,9 @@ def run(module):
                              "lease_seconds/5)." % params["lease_seconds"])
     session = module.azure()
     vault = module.vault()
-    selected = asr_items.select(vault, vms=params["vms"] or [], plan=params["recovery_plan"])
+    # a claim's key is the item's Azure VM, which the item list names (targetVmId / recoveryAzureVMName,
+    # azureVirtualMachineId, targetVmName: tests/recorded/asr items_list.*): no GET per item
+    selected = asr_items.select(vault, vms=params["vms"] or [], plan=params["recovery_plan"], details=False)
     if params["recovery_plan"] and params["plan_vms"] and params["state"] == "locked":
         problem = plan_slice_problem(params["recovery_plan"], [item["name"] for _model, item in selected],
                                      params["plan_vms"])
