@@ -341,7 +341,8 @@ def group_members(vault, in_run):
     """``{replication group: [{name, id, os_type, disk_count, stage, in_run, item}]}``: every member of each replication
     group an item of ``in_run`` (normalized items of the run) belongs to, from the vault's item list (cached); a member
     the run does not hold, or holds only as listed (``details`` False), is read with a GET (the list leaves its disks, OS
-    and master target empty: tests/recorded/asr fact 2) - no GET when the run holds whole groups read with GETs. ``{}`` when no item is in a group."""
+    and master target empty: tests/recorded/asr fact 2) - no GET when the run holds whole groups read with GETs.
+    ``{}`` when no item is in a group."""
     in_run_ids = {(item["id"] or "").lower() for item in in_run}
     held = {(item["id"] or "").lower(): item for item in in_run if item.get("details") is not False}
     wanted = {item["replication_group"] for item in in_run if item.get("replication_group")}

@@ -540,8 +540,8 @@ def test_the_lock_claim_carries_the_identity_record_so_the_reprotect_writes_none
     compute = FakeCompute([vm("rg-recovery", "app01")])
     vms = AzureVms(session(compute))
     store = lock.TagStore(vms)
-    changed, results, _lease = lock.acquire(store, [(None, dict(item(), name="app01"))], "run-1", 300, False, clock=lambda: 1000.0,
-                                            host="ctl")
+    changed, results, _lease = lock.acquire(store, [(None, dict(item(), name="app01"))], "run-1", 300, False,
+                                            clock=lambda: 1000.0, host="ctl")
     assert changed and results[0]["status"] == "acquired"
     [update] = [c for c in compute.virtual_machines.calls if c[0] == "begin_update"]
     assert update[3][lock.TAG_LOCK] == "run-1" and lock.TAG_LEASE in update[3]

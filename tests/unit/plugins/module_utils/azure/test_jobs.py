@@ -210,7 +210,7 @@ class ListingJobs(FakeJobs):
         self.listing = list(listing)
         self.filters = []
 
-    def list(self, rg, vault, filter=None):  # noqa: A002  # the SDK's keyword
+    def list(self, rg, vault, filter=None):  # the SDK's keyword
         self.filters.append(filter)
         shown = self.listing.pop(0) if len(self.listing) > 1 else self.listing[0]
         if isinstance(shown, Exception):

@@ -69,7 +69,8 @@ def test_check_refuses_naming_plans_numbers_and_the_fixes():
     assert budget.check(est, est["calls"]) is None and budget.check(est, 0) is None and budget.check(est, None) is None
     refusal = budget.check(est, est["calls"] - 1)
     assert "recovery plans rp-a, rp-b (200 VMs)" in refusal
-    assert "about %d Azure Resource Manager requests (%d reads, %d writes" % (est["calls"], est["reads"], est["writes"]) in refusal
+    numbers = (est["calls"], est["reads"], est["writes"])
+    assert "about %d Azure Resource Manager requests (%d reads, %d writes" % numbers in refusal
     assert "budget of %d" % (est["calls"] - 1) in refusal
     for fix in ("Raise failback_request_budget", "split the plans into waves", "run fewer plans at once"):
         assert fix in refusal
