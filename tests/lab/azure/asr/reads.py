@@ -33,7 +33,8 @@ def page(request, values, render=None):
     size = int(request.app_page_size)
     start = int(request.query.get("$skiptoken") or 0)
     shown = values[start:start + size]
-    body = {"value": [render(v) for v in shown] if render else shown, "nextLink": None}  # ASR sends nextLink null on the last page
+    # ASR sends nextLink null on the last page
+    body = {"value": [render(v) for v in shown] if render else shown, "nextLink": None}
     if start + size < len(values):
         parts = urllib.parse.urlsplit(request.raw_path)
         query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != "$skiptoken"]
