@@ -258,9 +258,8 @@ def test_reprotect_of_an_uncommitted_failover_to_azure_commits_it_first(lab_fact
 
 def test_the_job_list_pages_leaves_tasks_and_errors_to_the_get_and_takes_the_query_parameters(lab_factory):
     lab = lab_factory({"timings": {"page_size": 1}})
-    _poller, reprotect, _headers = lab.item_call("reprotect", "web02", failback_inputs(lab, "mt-lin01",
-                                                                                      datastore="vmfs-01"),
-                                                 polling=False)
+    inputs = failback_inputs(lab, "mt-lin01", datastore="vmfs-01")
+    _poller, reprotect, _headers = lab.item_call("reprotect", "web02", inputs, polling=False)
     assert lab.wait_job(reprotect).properties.state == "Succeeded"
     since = "startTime eq '2000-01-01T00:00:00Z'"
     jobs = list(lab.asr.replication_jobs.list(lab.rg, lab.vault, filter=since))
