@@ -113,6 +113,16 @@ api_calls:
   returned: success
   type: int
   sample: 1
+api_reads:
+  description: The GET (and HEAD) requests among RV(api_calls); ARM budgets reads per subscription and hour.
+  returned: success
+  type: int
+  sample: 2
+api_writes:
+  description: The PUT, PATCH, POST and DELETE requests among RV(api_calls).
+  returned: success
+  type: int
+  sample: 0
 duration_seconds:
   description: Time the module took, in seconds.
   returned: always
@@ -163,7 +173,7 @@ def gather(module):
     if module.params["vault_name"]:
         rg, vault = module.params["resource_group"], module.params["vault_name"]
         result["vault"] = {"resource_group": rg, "name": vault, "fabrics": list_fabrics(session, rg, vault)}
-    result["api_calls"] = session.stats["calls"]
+    result.update(session.call_counts())
     return result
 
 

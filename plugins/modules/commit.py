@@ -290,6 +290,16 @@ api_calls:
   returned: success
   type: int
   sample: 10
+api_reads:
+  description: The GET (and HEAD) requests among RV(api_calls); ARM budgets reads per subscription and hour.
+  returned: success
+  type: int
+  sample: 2
+api_writes:
+  description: The PUT, PATCH, POST and DELETE requests among RV(api_calls).
+  returned: success
+  type: int
+  sample: 0
 duration_seconds:
   description: Time the module took, in seconds.
   returned: always
@@ -358,7 +368,7 @@ def run(module):
         module.ansible.warn("Committed without VMware Tools verified running or a connected network adapter (force: "
                             "true): %s."
                             % ", ".join(outcome["forced"]))
-    outcome["api_calls"] = session.stats["calls"]
+    outcome.update(session.call_counts())
     return outcome
 
 

@@ -360,6 +360,16 @@ api_calls:
   returned: success
   type: int
   sample: 2
+api_reads:
+  description: The GET (and HEAD) requests among RV(api_calls); ARM budgets reads per subscription and hour.
+  returned: success
+  type: int
+  sample: 2
+api_writes:
+  description: The PUT, PATCH, POST and DELETE requests among RV(api_calls).
+  returned: success
+  type: int
+  sample: 0
 duration_seconds:
   description: Time the module took, in seconds.
   returned: always
@@ -382,7 +392,7 @@ def gather(module):
     vault = module.vault()
     result = fabric.describe(vault)
     result["changed"] = False
-    result["api_calls"] = session.stats["calls"]
+    result.update(session.call_counts())
     return result
 
 

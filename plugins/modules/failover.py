@@ -291,6 +291,16 @@ api_calls:
   returned: success
   type: int
   sample: 12
+api_reads:
+  description: The GET (and HEAD) requests among RV(api_calls); ARM budgets reads per subscription and hour.
+  returned: success
+  type: int
+  sample: 2
+api_writes:
+  description: The PUT, PATCH, POST and DELETE requests among RV(api_calls).
+  returned: success
+  type: int
+  sample: 0
 duration_seconds:
   description: Time the module took, in seconds.
   returned: always
@@ -331,7 +341,7 @@ def run(module):
             module.ansible.warn(warning)
     if module.diff_mode:
         outcome["diff"] = runner.diff(outcome["vms"])
-    outcome["api_calls"] = session.stats["calls"]
+    outcome.update(session.call_counts())
     return outcome
 
 

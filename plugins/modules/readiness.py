@@ -286,6 +286,16 @@ api_calls:
   returned: success
   type: int
   sample: 4
+api_reads:
+  description: The GET (and HEAD) requests among RV(api_calls); ARM budgets reads per subscription and hour.
+  returned: success
+  type: int
+  sample: 2
+api_writes:
+  description: The PUT, PATCH, POST and DELETE requests among RV(api_calls).
+  returned: success
+  type: int
+  sample: 0
 property_reads:
   description:
     - vSphere property-collector calls made - seven (six of the inventory, one of the networks the hosts have), or
@@ -324,7 +334,7 @@ def check(module):
 
     result = readiness_context.run(vault, module.azure_vms(), connect, params)
     result["changed"] = False
-    result["api_calls"] = session.stats["calls"]
+    result.update(session.call_counts())
     result["property_reads"] = clients[0].stats["property_reads"] if clients else 0
     return result
 

@@ -62,6 +62,9 @@ options:
   recovery_points:
     description:
       - Whether to list each item's recovery points (one call per item).
+      - With O(wait_for_recovery_points) and O(recovery_points=false), a point is what the GET of an item replicating
+        to on-premises shows (consistency points or a retention window; RV(items[].recovery_point_evidence)), and no
+        point list is read - what a failover to C(latest_processed) needs, at one call per item less per read.
     type: bool
     default: true
   wait_for_recovery_points:
@@ -324,6 +327,13 @@ items:
       type: dict
       sample: {"name": "9c0e...", "id": "/subscriptions/.../recoveryPoints/9c0e...", "type": "CrashConsistent",
                "time": "2026-11-26T08:28:00+00:00", "age_minutes": 2.0}
+    recovery_point_evidence:
+      description:
+        - Whether the item's GET shows a recovery point (consistency points or a retention window); null for an item
+          read from the item list alone (the list leaves them empty).
+      returned: always
+      type: bool
+      sample: true
     latest_app_consistent_recovery_point:
       description: The newest application-consistent recovery point, or null when there is none.
       returned: when O(recovery_points=true)
@@ -389,6 +399,16 @@ api_calls:
   returned: success
   type: int
   sample: 3
+api_reads:
+  description: The GET (and HEAD) requests among RV(api_calls); ARM budgets reads per subscription and hour.
+  returned: success
+  type: int
+  sample: 2
+api_writes:
+  description: The PUT, PATCH, POST and DELETE requests among RV(api_calls).
+  returned: success
+  type: int
+  sample: 0
 duration_seconds:
   description: Time the module took, in seconds.
   returned: always
@@ -413,14 +433,15 @@ def gather(module):
         deadline = Deadline(timeout, progress=module.progress("recovery point wait"))
         session = module.azure(deadline=Deadline(timeout + 300))
         result = point_wait.wait(module.vault(), module.azure_vms(), deadline, params["poll_interval"],
-                                 vms=params["vms"] or [], item_names=params["items"] or [], plan=params["recovery_plan"])
+                                 vms=params["vms"] or [], item_names=params["items"] or [], plan=params["recovery_plan"],
+                                 with_points=params["recovery_points"])
     else:
         session = module.azure(deadline=Deadline(300 if params["timeout"] is None else params["timeout"]))
         result = item_info.describe(module.vault(), module.azure_vms(), vms=params["vms"] or [],
                                     item_names=params["items"] or [], plan=params["recovery_plan"],
                                     with_points=params["recovery_points"])
     result["changed"] = False
-    result["api_calls"] = session.stats["calls"]
+    result.update(session.call_counts())
     return result
 
 

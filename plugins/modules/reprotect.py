@@ -255,6 +255,16 @@ api_calls:
   returned: success
   type: int
   sample: 9
+api_reads:
+  description: The GET (and HEAD) requests among RV(api_calls); ARM budgets reads per subscription and hour.
+  returned: success
+  type: int
+  sample: 2
+api_writes:
+  description: The PUT, PATCH, POST and DELETE requests among RV(api_calls).
+  returned: success
+  type: int
+  sample: 0
 duration_seconds:
   description: Time the module took, in seconds.
   returned: always
@@ -304,7 +314,7 @@ def run(module):
         per_vm=params["per_vm"])
     if module.diff_mode:
         outcome["diff"] = runner.diff(outcome["vms"])
-    outcome["api_calls"] = session.stats["calls"]
+    outcome.update(session.call_counts())
     return outcome
 
 

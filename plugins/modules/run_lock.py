@@ -208,6 +208,16 @@ api_calls:
   returned: success
   type: int
   sample: 4
+api_reads:
+  description: The GET (and HEAD) requests among RV(api_calls); ARM budgets reads per subscription and hour.
+  returned: success
+  type: int
+  sample: 3
+api_writes:
+  description: The PUT, PATCH, POST and DELETE requests among RV(api_calls).
+  returned: success
+  type: int
+  sample: 1
 duration_seconds:
   description: Time the module took, in seconds.
   returned: always
@@ -300,7 +310,9 @@ def run(module):
                              "lease_seconds/5)." % params["lease_seconds"])
     session = module.azure()
     vault = module.vault()
-    selected = asr_items.select(vault, vms=params["vms"] or [], plan=params["recovery_plan"])
+    # a claim's key is the item's Azure VM, which the item list names (targetVmId / recoveryAzureVMName,
+    # azureVirtualMachineId, targetVmName: tests/recorded/asr items_list.*): no GET per item
+    selected = asr_items.select(vault, vms=params["vms"] or [], plan=params["recovery_plan"], details=False)
     if params["recovery_plan"] and params["plan_vms"] and params["state"] == "locked":
         problem = plan_slice_problem(", ".join(asr_items.plan_names(params["recovery_plan"])),
                                      [item["name"] for _model, item in selected],
@@ -323,7 +335,7 @@ def run(module):
             changed, results = lock.release(store, selected, params["owner"], module.check_mode)
         except AzureError as error:
             raise _with_switch_hint(error, params) from None
-        return {"changed": changed, "vms": results, "api_calls": session.stats["calls"]}
+        return {"changed": changed, "vms": results, **session.call_counts()}
     ttl = params["lease_seconds"]
     wait = params["lease_wait_seconds"] if params["lease_wait_seconds"] is not None else ttl + 60
     progress = module.progress("lock")
@@ -349,7 +361,7 @@ def run(module):
         else:
             module.warn("No ansible-playbook process found to watch: the lease is not renewed and lasts %d s from "
                         "now; a longer step needs a longer lease_seconds." % ttl)
-    return {"changed": changed, "vms": results, "lease": lease, "estimate": estimated, "api_calls": session.stats["calls"]}
+    return {"changed": changed, "vms": results, "lease": lease, "estimate": estimated, **session.call_counts()}
 
 
 def main():

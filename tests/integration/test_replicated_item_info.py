@@ -15,7 +15,7 @@ KEYS = {"name", "item_name", "id", "provider", "protection_state", "protection_s
         "replication_group_id", "os_type", "discovery_type", "disk_count", "target_datastore", "source",
         "onprem", "failback_stage", "next_step",
         "failed_back_before", "azure_vm", "recovery_points", "latest_recovery_point",
-        "latest_app_consistent_recovery_point"}
+        "latest_app_consistent_recovery_point", "details", "recovery_point_evidence"}
 
 
 def by_name(result):

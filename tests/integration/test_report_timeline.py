@@ -77,9 +77,10 @@ def asr(lab):
 def emulator_jobs(lab):
     env = lab.env()
     client = asr(lab)
-    jobs = list(client.replication_jobs.list(env["AZURE_SITE_RECOVERY_RESOURCE_GROUP"],
-                                             env["AZURE_SITE_RECOVERY_VAULT"]))
-    return {job.name: job for job in jobs}, client
+    rg, vault = env["AZURE_SITE_RECOVERY_RESOURCE_GROUP"], env["AZURE_SITE_RECOVERY_VAULT"]
+    # the list leaves each job's tasks and errors empty (as ASR's does): its GET has them
+    return {job.name: client.replication_jobs.get(rg, vault, job.name)
+            for job in client.replication_jobs.list(rg, vault)}, client
 
 
 def boot_groups(lab, client):

@@ -64,14 +64,16 @@ class AzureVms:
         self.session = session
         self.records = records  # asr/blob_state.BlobRecords, or None: the identity record is tags
         self._vms = None
+        self._by_rg = {}  # (kind, lower resource group) -> listed disks / NICs, once per module run
 
     @property
     def client(self):
         return self.session.compute
 
     def forget(self):
-        """Drop the cached list (after power operations or a failover changed the VMs)."""
+        """Drop the cached lists (after power operations, a failover or a commit changed the VMs)."""
         self._vms = None
+        self._by_rg = {}
 
     def all(self):
         if self._vms is None:
@@ -161,7 +163,7 @@ class AzureVms:
         if self.records is not None:
             return self.records.put(item["item_name"], {"item": item["item_name"], "azure_vm": current["id"],
                                                         "name": current["name"], "resource_group": rg})
-        wanted = {TAG_ITEM: item["item_name"], TAG_RESOURCE_GROUP: rg}
+        wanted = self.identity_tags(vm, item)
         if all(current["tags"].get(name) == value for name, value in wanted.items()):
             return False
         try:
@@ -170,6 +172,14 @@ class AzureVms:
             blob_state.with_switch_hint(error)  # a tag-deny policy: say how to run without tags
             raise
         return True
+
+    def identity_tags(self, vm, item):
+        """The tags :meth:`record` writes on ``vm`` (a :meth:`find` result that exists) for ``item``: ``{TAG_ITEM: item
+        name, TAG_RESOURCE_GROUP: recorded resource group}``; None when the record is a blob (``records``) or there is no
+        VM. The lock's claim carries them in the same PATCH (``lock.TagStore``), so the reprotect writes none."""
+        if self.records is not None or not vm or not vm.get("exists"):
+            return None
+        return {TAG_ITEM: item["item_name"], TAG_RESOURCE_GROUP: vm.get("recorded_resource_group") or vm["resource_group"]}
 
     def tag(self, vm_id, name):
         """The value of tag ``name`` (case-insensitive) on the listed VM ``vm_id``, or None."""
@@ -217,7 +227,21 @@ class AzureVms:
         return current["etag"]
 
     # ------------------------------------------------------------------ what a deleted VM left behind
+    def _in_group(self, kind, rg, read):
+        """``read(rg)`` once per resource group and kind (``disks``, ``nics``) until :meth:`forget`: the leftovers of every
+        VM of a resource group come from one list of its disks and one of its NICs, not one per VM."""
+        key = (kind, _lower(rg))
+        if key not in self._by_rg:
+            self._by_rg[key] = read(rg)
+        return self._by_rg[key]
+
     def _disks(self, rg):
+        return self._in_group("disks", rg, self._list_disks)
+
+    def _nics(self, rg):
+        return self._in_group("nics", rg, self._list_nics)
+
+    def _list_disks(self, rg):
         try:
             return list(self.client.disks.list_by_resource_group(rg))
         except Exception as exc:  # pylint: disable=broad-except  # one readable error
@@ -225,7 +249,7 @@ class AzureVms:
                 return []
             raise from_exception(exc, "list the managed disks of resource group", rg) from exc
 
-    def _nics(self, rg):
+    def _list_nics(self, rg):
         """NICs of a resource group through a raw ARM request (azure-mgmt-network is not a dependency)."""
         from azure.core.rest import HttpRequest  # pylint: disable=import-outside-toplevel  # SDK loaded by the session
         url = "%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/networkInterfaces?api-version=%s" % (

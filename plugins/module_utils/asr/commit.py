@@ -123,7 +123,9 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
     ``per_vm``: a VM the gate refuses (or whose job fails) stops alone with its replication group, the others are
     committed (``runner.PerVm``); over recovery plans (``selection["plan"]``, one or a list) a plan is one unit, stopped
     whole; the step still fails, naming each VM that stopped (and ``plans`` / ``plans_going``)."""
-    selected = asr_items.select(vault, **selection)
+    # the gate reads each failed-back item's protected disks, which only its GET carries (tests/recorded/asr fact 2)
+    selected = asr_items.select(vault, **selection, details=lambda item: STEP.decide(item["failback_stage"])[0]
+                                == lifecycle.ACT)
     problems = check_selected([item["name"] for _model, item in selected]) if check_selected else []
     if problems:
         raise AzureError("Refusing to commit the failback; nothing was changed: " + " ".join(problems),

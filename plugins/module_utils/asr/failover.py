@@ -32,11 +32,21 @@ def choose_point(points, wanted):
     return recovery_points.choose(points, wanted)
 
 
-# The item's GET shows a point (consistency points, retention window) but its recovery-point list is empty: ASR
-# fails over to its latest point itself (recoveryPointType LatestTime, as recorded), so the latest processed point
-# needs no listed point. Its time is unknown (the GET's times are not comparable with the clock).
+# The item's GET shows a point (consistency points, retention window): ASR fails over to its latest point itself
+# (recoveryPointType LatestTime, as recorded), so the latest processed point needs no listed point and the point list
+# is not read (one call per VM less); only a named point or latest_app_consistent (point types are named only in the
+# list, domain.recovery_points) lists the points. Its time is unknown (the GET's times are not comparable with the
+# clock, tests/recorded/asr fact 3); the data-loss window is ASR's rpoInSeconds.
 LATEST_UNLISTED = {"name": None, "id": None, "type": classic.RECOVERY_POINT_TYPES["latest_processed"], "time": None,
                    "_time": None}
+
+
+def _rpo_seconds(model):
+    """ASR's own RPO of the item (``rpoInSeconds`` of its InMage details, with ``lastRpoCalculatedTime``: 242 s in
+    item_get.InMage.replicating_to_onprem.V2ATestFailback), the data-loss window of a failover to the latest
+    processed point when the point list is not read; None when ASR gives none."""
+    value = getattr(getattr(model.properties, "provider_specific_details", None), "rpo_in_seconds", None)
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _public(point, now):
@@ -82,10 +92,13 @@ class ClassicFailback:
         """Fill the result's recovery point; a refusal sentence when there is none to fail over to."""
         if result["assumed"]:  # check mode after a predicted reprotect: the point is chosen when the run gets here
             return None
+        if recovery_point == "latest_processed" and asr_items.point_evidence(model):
+            # the GET shows a point: ASR fails over to its latest processed one itself, no point list needed
+            result["recovery_point"] = _public(dict(LATEST_UNLISTED), now)[0]
+            result["data_loss_window_seconds"] = _rpo_seconds(model)
+            return None
         points = [_point(p) for p in vault.recovery_points(model)]
         chosen = choose_point(points, recovery_point)
-        if chosen is None and not points and recovery_point == "latest_processed" and asr_items.point_evidence(model):
-            chosen = dict(LATEST_UNLISTED)
         if chosen is None:
             return _no_point(item, points, recovery_point, plan_name)
         result["recovery_point"], result["data_loss_window_seconds"] = _public(chosen, now)
@@ -252,7 +265,7 @@ def apply(vault, routes, recovery_point, source_site_operations, deadline, poll,
 def cancel(vault, selection, check_mode, deadline, poll=15.0):
     """Cancel a failback that is not committed (modernized flow): ASR reverts the on-premises disks to
     their pre-failover snapshots and resumes replication from Azure. Classic failback cannot be cancelled."""
-    selected = asr_items.select(vault, **selection)
+    selected = asr_items.select(vault, **selection, details=False)  # allowedOperations is in the list (fact 1)
 
     def check(_model, item, _result):
         if provider(item) is ModernizedFailback and "CancelFailover" in item["allowed_operations"]:
@@ -321,6 +334,13 @@ def _record(entries, results, record, holders=None):
     return problems
 
 
+def needs_details(item):
+    """Whether the failover reads the item with a GET: a classic item it starts, whose recovery point evidence
+    (consistencyPoints, retention window) and master target (``masterTargetId``, the VMDKs' holder) only the GET
+    carries (tests/recorded/asr fact 2). A modernized item fails over to ASR's own latest point from the list."""
+    return provider(item) is ClassicFailback and STEP.decide(item["failback_stage"])[0] == lifecycle.ACT
+
+
 def ensure(session, vault, selection, recovery_point, source_site_operations, check_mode, deadline, poll=15.0,
            azure_vms=None, assumed=None, per_vm=False, record=None, pin=None, plan_concurrency=10):
     """The failover module's whole job: ``{changed, vms, recovery_plan, recovery_plans[, plans, plans_going][, job_ids]
@@ -334,7 +354,7 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
     ``verify_onprem``). ``pin(names) -> {name: problem or None}``: pins the disk UUIDs of those classic VMs' VMDKs on
     their master targets right before the jobs start (``vsphere.onprem.pin_replicas``), so VMDKs a job that stops
     part-way leaves attached to no VM are recorded with them. ``warnings`` lists a VM it could not record or pin."""
-    selected = asr_items.select(vault, **selection)
+    selected = asr_items.select(vault, **selection, details=needs_details)
     plan_of = asr_items.plan_units(vault, selection.get("plan"))
     assumed = assumed if check_mode else None
     gate = runner.PerVm(WORDS, selected, per_vm, plan_of=plan_of)

@@ -50,16 +50,22 @@ def plan_facts(vault, name):
             "current_scenario": scenario or asr_items.NO_SCENARIO}
 
 
-def describe(vault, azure_vms, vms=(), item_names=(), plan=None, with_points=True, now=None):
+def describe(vault, azure_vms, vms=(), item_names=(), plan=None, with_points=True, now=None, details=True):
     """``{items, summary[, recovery_plan, recovery_plans]}`` for the selection (raises naming an unknown VM, item or
     plan). ``plan``: one recovery plan's name or a list; ``recovery_plans`` describes each, ``recovery_plan`` the
-    first."""
-    selected = asr_items.select(vault, vms=vms, item_names=item_names, plan=plan)
+    first.
+
+    ``details``: the items read with a GET (``items.select``; by default every one). Each item read with a GET gets
+    ``recovery_point_evidence``: its GET shows a point (consistency points, a retention window:
+    ``items.point_evidence``), true or false; None for an item read from the list alone. ``with_points`` lists each
+    item's points too (one call per item)."""
+    selected = asr_items.select(vault, vms=vms, item_names=item_names, plan=plan, details=details)
     result_items = []
     summary = {}
     for model, item in selected:
         entry = dict(item)
         entry["azure_vm"] = azure_vms.find(item)
+        entry["recovery_point_evidence"] = asr_items.point_evidence(model) if item.get("details") is not False else None
         if with_points:
             points = recovery_points(vault, model, now)
             entry["recovery_points"] = points

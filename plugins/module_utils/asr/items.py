@@ -3,10 +3,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Protected items as plain dicts, selected by VM name, item name or recovery plan.
 
-Items are found in the vault's item list, then each selected item is read with a GET (concurrently,
-``vault.read_items``): the list leaves the provider details empty - no protected disks, consistency
-points, retention window, OS or master target (tests/recorded/asr, fact 2) - so every decision is made
-on the GET.
+Items are found in the vault's item list (one paged call, cached), and each one's stage is derived from it:
+protectionState, allowedOperations, activeLocation, currentScenario and lastSuccessfulFailoverTime are all in the
+list (tests/recorded/asr fact 1, items_list.*). The list leaves provider details empty or null - InMage osDetails,
+retention window, protectedDisks, masterTargetId, consistencyPoints; InMageAzureV2 protectedDisks,
+protectedManagedDisks, azureVMDiskDetails; InMageRcm protectedDisks, vmNics (fact 2) - so an item whose step needs
+them is read with a GET (``select(..., details=...)``, concurrently, ``vault.read_items``), and a listed item's
+normalized facts say ``unknown`` (None) where the list is silent, never zero (``normalize(..., listed=True)``).
 """
 
 from __future__ import annotations
@@ -157,8 +160,12 @@ def point_evidence(model):
         getattr(details, key, None) is not None for key in ("retention_window_start", "retention_window_end"))
 
 
-def normalize(item):
-    """The facts of a ReplicationProtectedItem (its GET) that failback decisions need."""
+def normalize(item, listed=False):
+    """The facts of a ReplicationProtectedItem that failback decisions need, from its GET, or with ``listed`` from
+    the vault's item list: then what the list leaves empty (tests/recorded/asr fact 2) is None - ``disk_count``, the
+    failed-over VM's ``disk_names``, a modernized item's ``networks``, ``master_target_id`` - not 0 or [], and
+    ``details`` is False (True for a GET). The stage (``failback_stage``) is the same from either read: every field
+    ``stages.derive`` takes is in the list (fact 1)."""
     props = item.properties
     details = props.provider_specific_details
     provider = plain(getattr(details, "instance_type", None))
@@ -205,6 +212,14 @@ def normalize(item):
             "process_server_id": getattr(details, "process_server_id", None),
         },
     }
+    result["details"] = not listed
+    if listed:  # the list is silent on these (fact 2): unknown, not none
+        result["disk_count"] = None
+        result["onprem"]["master_target_id"] = None
+        if result["azure_vm"] is not None and not result["azure_vm"]["disk_names"]:
+            result["azure_vm"]["disk_names"] = None
+        if not result["source"]["networks"]:
+            result["source"]["networks"] = None
     result["failed_back_before"] = failed_back_before(provider, result["active_location"],
                                                       result["last_successful_failover_time"])
     result["failback_stage"] = stages.derive(result)
@@ -284,11 +299,31 @@ def plan_units(vault, plan):
     return result
 
 
-def select(vault, vms=(), item_names=(), plan=None):
+def detailed(vault, pairs, wanted=True):
+    """``pairs`` (``[(model, normalized)]``) with the items ``wanted`` (True: all; False: none; or a predicate of the
+    normalized item) read again with a GET (concurrently, at most ``vault.MAX_PARALLEL_READS`` at once), in order. An
+    item already read with a GET is not read again."""
+    if wanted is False:
+        return list(pairs)
+    pairs = list(pairs)
+    chosen = [i for i, (_model, item) in enumerate(pairs)
+              if item.get("details") is False and (wanted is True or wanted(item))]
+    if not chosen:
+        return pairs
+    for index, pair in zip(chosen, read(vault, [pairs[i][0] for i in chosen]), strict=True):
+        pairs[index] = pair
+    return pairs
+
+
+def select(vault, vms=(), item_names=(), plan=None, details=True):
     """Items by VM (friendly) name, item (ARM) name or recovery plan(s); raise naming what is missing.
 
-    ``plan``: one recovery plan's name, or a list of names (:func:`plan_names`). Returns ``[(item model,
-    normalized dict)]`` in the order asked (plan order for a plan, plan after plan), each read with a GET.
+    ``plan``: one recovery plan's name, or a list of names (:func:`plan_names`). Returns ``[(item model, normalized
+    dict)]`` in the order asked (plan order for a plan, plan after plan). ``details``: which items
+    to read with a GET for their provider details (tests/recorded/asr fact 2: disks, OS, master target, consistency
+    points, retention window) - True every one, False none (the stage and every fact the list carries come from the
+    list: ``normalize(..., listed=True)``), or a predicate of the listed, normalized item. An item read only from the
+    list says ``details: False`` and its model is the list's.
     """
     index = _index(vault)
     chosen = []
@@ -310,27 +345,31 @@ def select(vault, vms=(), item_names=(), plan=None):
     unique = {}
     for model in chosen:  # first appearance order, no duplicates
         unique.setdefault(model.name.lower(), model)
-    return read(vault, list(unique.values()))
+    if details is True:
+        return read(vault, list(unique.values()))
+    return detailed(vault, [(model, normalize(model, listed=True)) for model in unique.values()], details)
 
 
-def by_vm(vault, names):
-    """``{VM name: normalized item}`` for VM (friendly) ``names``, each read once (:func:`select`: one GET per item,
-    the list says too little to derive a stage); raises naming a VM no item protects."""
-    return {item["name"]: item for _model, item in select(vault, vms=list(dict.fromkeys(names)))}
+def by_vm(vault, names, details=True):
+    """``{VM name: normalized item}`` for VM (friendly) ``names`` (:func:`select`, ``details`` as there: by default each
+    read with a GET); raises naming a VM no item protects."""
+    return {item["name"]: item for _model, item in select(vault, vms=list(dict.fromkeys(names)), details=details)}
 
 
 def group_members(vault, in_run):
     """``{replication group: [{name, id, os_type, disk_count, stage, in_run, item}]}``: every member of each replication
     group an item of ``in_run`` (normalized items of the run) belongs to, from the vault's item list (cached); a member
-    the run does not hold is read with a GET (the list leaves its disks, stage facts and master target empty:
-    tests/recorded/asr fact 2) - no GET when the run holds whole groups. ``{}`` when no item is in a group."""
-    held = {(item["id"] or "").lower(): item for item in in_run}
+    the run does not hold, or holds only as listed (``details`` False), is read with a GET (the list leaves its disks, OS
+    and master target empty: tests/recorded/asr fact 2) - no GET when the run holds whole groups read with GETs.
+    ``{}`` when no item is in a group."""
+    in_run_ids = {(item["id"] or "").lower() for item in in_run}
+    held = {(item["id"] or "").lower(): item for item in in_run if item.get("details") is not False}
     wanted = {item["replication_group"] for item in in_run if item.get("replication_group")}
     if not wanted:
         return {}
     members, others = {}, []
     for model in vault.items():
-        listed = normalize(model)
+        listed = normalize(model, listed=True)
         if listed["replication_group"] not in wanted:
             continue
         members.setdefault(listed["replication_group"], []).append((model.id or "").lower())
@@ -343,6 +382,6 @@ def group_members(vault, in_run):
             item = held.get(arm_id) or read_now[arm_id]
             result.setdefault(group, []).append({
                 "name": item["name"], "id": item["id"], "os_type": item.get("os_type"),
-                "disk_count": item.get("disk_count") or 0, "stage": item.get("failback_stage"), "in_run": arm_id in held,
+                "disk_count": item.get("disk_count") or 0, "stage": item.get("failback_stage"), "in_run": arm_id in in_run_ids,
                 "item": item})
     return result

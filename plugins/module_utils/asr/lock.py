@@ -78,6 +78,7 @@ class TagStore:
 
     def __init__(self, azure_vms):
         self.vms = azure_vms
+        self.identities = {}  # Azure VM id -> the identity tags of its item (AzureVms.identity_tags)
 
     def refresh(self):
         self.vms.forget()
@@ -85,7 +86,15 @@ class TagStore:
     def key(self, item):
         """The Azure VM id that carries the item's claim, or None (no Azure VM: nothing to claim)."""
         vm = self.vms.find(item)
-        return vm["id"] if vm and vm.get("exists") else None
+        if not (vm and vm.get("exists")):
+            return None
+        self.identities[vm["id"]] = identity_of(self.vms, vm, item)
+        return vm["id"]
+
+    def _identity(self, key):
+        """The identity tags of the VM ``key`` that it does not carry yet ({} when it does, or there are none)."""
+        wanted = self.identities.get(key) or {}
+        return {name: value for name, value in wanted.items() if self.vms.tag(key, name) != value}
 
     def claim(self, key):
         return self.vms.tag(key, TAG_LOCK)
@@ -105,6 +114,7 @@ class TagStore:
         wanted = {}
         if claim is not None:
             wanted[TAG_LOCK] = claim
+            wanted.update(self._identity(key))  # the identity record rides on the claim's PATCH
         if lease is not None:
             wanted[TAG_LEASE] = lease
         remove = ([TAG_LOCK] if drop_claim else []) + ([TAG_LEASE] if drop_lease else [])
@@ -113,6 +123,13 @@ class TagStore:
     def claimed_by(self, owner):
         """The keys (Azure VM ids) that ``owner`` claims."""
         return [vm["id"] for vm in self.vms.all() if parse_claim(vm["tags"].get(TAG_LOCK))[0] == owner]
+
+
+def identity_of(azure_vms, vm, item):
+    """The identity record of ``item`` as tags of ``vm`` (``AzureVms.identity_tags``; None with a blob record or a store
+    that keeps none): a claim written with them spares the reprotect its own PATCH of the same VM."""
+    tags = getattr(azure_vms, "identity_tags", None)
+    return tags(vm, item) if tags is not None else None
 
 
 def _holders(store, keys, owner, now):

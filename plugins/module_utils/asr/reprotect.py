@@ -257,6 +257,14 @@ def apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=No
         pending = retry
 
 
+def needs_details(item, direction):
+    """Whether the reprotect reads the item with a GET: a classic item it starts to on-premises, whose master target
+    is placed by its OS, disks and datastores (``auto_place``; the list leaves the disks and an InMage item's OS empty,
+    tests/recorded/asr fact 2). Every other reprotect decides from the list (stage, provider, fabric and policies)."""
+    return (direction == "to_onprem" and item["provider"] not in stages.MODERN_FORWARD
+            and STEPS[direction].decide(item["failback_stage"])[0] == lifecycle.ACT)
+
+
 def ensure(session, vault, selection, direction, names, check_mode, deadline, agent_deadline=None, poll=15.0,
            record_azure_vm=None, assumed=None, per_vm=False, now=None):
     """The module's whole job: ``{changed, vms[, predicted_stages]}``; raises AzureError when a job failed.
@@ -265,7 +273,7 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
     ``per_vm``: a VM that cannot be reprotected (or whose job fails) stops alone with its replication group, the
     others go on (``runner.PerVm``); over recovery plans (``selection["plan"]``, one or a list) a plan is one unit,
     stopped whole while the other plans go on."""
-    selected = asr_items.select(vault, **selection)
+    selected = asr_items.select(vault, **selection, details=lambda item: needs_details(item, direction))
     assumed = assumed if check_mode else None
     gate = runner.PerVm(WORDS[direction], selected, per_vm, plan_of=asr_items.plan_units(vault, selection.get("plan")))
     in_plan = asr_items.plan_names(selection.get("plan"))

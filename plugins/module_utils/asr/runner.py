@@ -102,8 +102,12 @@ def refuse(words, refusals, results):
                          refusals=refusals, vms=results)
 
 
-def finish(vault, words, results, summaries, after=None, step=None):
-    """After the jobs: read every item again, record each one's stage and job, verify.
+def finish(vault, words, results, summaries, after=None, step=None, details=False):
+    """After the jobs: read the item list again (one paged call), record each item's stage and job, verify.
+
+    The stages come from the list (every field ``stages.derive`` takes is in it: tests/recorded/asr fact 1); an item is
+    read with a GET only where ``details`` (``items.select``: True, False or a predicate of the listed item) asks,
+    for an ``after`` that needs provider details (fact 2). ``after`` gets the item as read.
 
     ``summaries``: ``{item name: job summary}`` of the items acted on; ``after(result, item)`` adds what a step
     reads after its jobs; ``step`` (a ``lifecycle.Step``): an item acted on must now be where the step leads
@@ -113,7 +117,7 @@ def finish(vault, words, results, summaries, after=None, step=None):
     naming every VM whose job did not succeed or that is not where the step leads, with its remedy."""
     vault.forget("items")
     now = {item["item_name"]: item for _model, item in asr_items.select(
-        vault, item_names=[r["item_name"] for r in results])}
+        vault, item_names=[r["item_name"] for r in results], details=details)}
     for result in results:
         item = now[result["item_name"]]
         result["stage_after"] = item["failback_stage"]

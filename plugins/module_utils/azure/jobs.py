@@ -10,6 +10,7 @@ state, the tasks and the provider error codes that a module must report.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError, from_exception
@@ -178,29 +179,87 @@ def transient(error):
     return details.get("status") in TRANSIENT_STATUS or details.get("error_type") in TRANSIENT_ERRORS
 
 
-def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll=30.0, any_finished=False):
-    """Wait until every job finished (or stopped for a manual action); one GET per job per poll. ``any_finished``:
-    return as soon as one has (the others' latest summaries with it).
+# How far before a wait starts the job list reaches back (``startTime``): the jobs were started just before the wait,
+# and the controller's clock may be behind ASR's. A job the list does not show is read with a GET.
+LIST_SKEW_SECONDS = 900
 
-    A read that fails transiently (:func:`transient`: throttled, 5xx, connection) does not end the wait: the job
-    goes on in Azure, so the next poll reads it again, until the deadline. Returns {job_name: summary}. On expiry
-    raises :class:`DeadlineExceeded` whose partial holds the latest summary of every job (and the last failed
-    read, when that is all there is).
+
+def list_filter(since):
+    """The ``$filter`` of the vault's job list for jobs started from ``since`` (an aware datetime).
+
+    ``startTime`` is a field of the SDK's ``JobQueryParameter`` ("Date time to get jobs from";
+    azure-mgmt-recoveryservicessiterecovery, models ``JobQueryParameter``: startTime, endTime, fabricId,
+    affectedObjectTypes, jobStatus, jobOutputType, jobName, timezoneOffset); the OData form is ``name eq 'value'``
+    clauses joined by `` and `` (the form Azure PowerShell's Get-AzRecoveryServicesAsrJob sends its
+    JobQueryParameter in, and the one the lab emulator takes)."""
+    return "startTime eq '%s'" % since.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def listed(client, resource_group, vault, since):
+    """``{lower-case job name: Job model}`` of the vault's jobs started from ``since``: one paged list call (azure-core
+    follows ``nextLink``).
+
+    What the list carries (azure-rest-api-specs, recoveryservicessiterecovery stable/2025-01-01
+    examples/ReplicationJobs_List.json): each job's name, id, scenarioName, friendlyName, state, stateDescription,
+    startTime/endTime, allowedActions and target, with ``tasks`` and ``errors`` empty - so a job's tasks and errors
+    come from its GET (:func:`wait` reads each finished job once)."""
+    try:
+        return {(job.name or "").lower(): job
+                for job in client.replication_jobs.list(resource_group, vault, filter=list_filter(since))}
+    except Exception as exc:  # pylint: disable=broad-except  # one readable error
+        raise from_exception(exc, "list the ASR jobs of vault", "%s/%s" % (resource_group, vault)) from exc
+
+
+def _poll(client, resource_group, vault, pending, since, state, latest, unread):
+    """One poll of ``pending`` jobs into ``latest`` / ``unread``: one list for all (``state["list"]``), a GET for a job the
+    list does not show and once for each job the list shows finished (its tasks and errors); a GET per job when one
+    job is left or the list failed other than transiently (``state["list"]`` set False: a filter the service refuses)."""
+    models = None
+    if state["list"] and len(pending) > 1:
+        try:
+            models = listed(client, resource_group, vault, since)
+        except AzureError as error:
+            if transient(error):
+                for name in pending:
+                    unread[name] = error.msg
+                return
+            state["list"] = False
+    for name in pending:
+        model = (models or {}).get(name.lower()) if models is not None else None
+        try:
+            if model is not None and plain(model.properties.state) not in FINISHED + STOPPED:
+                latest[name] = summarize(model)
+            else:
+                latest[name] = get(client, resource_group, vault, name)
+            unread.pop(name, None)
+        except AzureError as error:
+            if not transient(error):
+                raise
+            unread[name] = error.msg
+
+
+def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll=30.0, now=None, any_finished=False):
+    """Wait until every job finished (or stopped for a manual action); ``any_finished``: return as soon as one has (the
+    others' latest summaries with it).
+
+    Each poll reads the vault's recent jobs with one list call (:func:`listed`, jobs started from ``LIST_SKEW_SECONDS``
+    before the wait began) and GETs a job only when the list shows it finished (once: the list leaves tasks and
+    errors empty) or does not show it; a single job is read with its GET. A read that fails transiently
+    (:func:`transient`: throttled, 5xx, connection) does not end the wait: the job goes on in Azure, so the next poll
+    reads it again, until the deadline. A list the service refuses otherwise (a 400 for the filter) turns the wait to
+    one GET per job. Returns {job_name: summary}. On expiry raises :class:`DeadlineExceeded` whose partial holds the
+    latest summary of every job (and the last failed read, when that is all there is). ``now``: the start time (a
+    test's), default the clock.
     """
     latest = {}
     unread = {}
     pending = list(dict.fromkeys(job_names))
     total = len(pending)
+    since = (now or datetime.datetime.now(datetime.timezone.utc)) - datetime.timedelta(seconds=LIST_SKEW_SECONDS)
+    state = {"list": True}
     interval = poll
     while pending:
-        for name in pending:
-            try:
-                latest[name] = get(client, resource_group, vault, name)
-                unread.pop(name, None)
-            except AzureError as error:
-                if not transient(error):
-                    raise
-                unread[name] = error.msg
+        _poll(client, resource_group, vault, pending, since, state, latest, unread)
         pending = [n for n in pending if n in unread or latest[n]["state"] not in FINISHED + STOPPED]
         getattr(deadline, "progress", NONE).jobs([latest[n] for n in pending if n in latest])
         if not pending or (any_finished and len(pending) < total):

@@ -18,6 +18,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.errors impor
 # not in azure-core's default 300 s. Reads get azure-core's default 300 s.
 CONNECTION_TIMEOUT = 30
 READ_TIMEOUT = 300
+READ_METHODS = ("GET", "HEAD")
 
 
 class AzureSession:
@@ -94,6 +95,15 @@ class AzureSession:
     @property
     def compute(self):
         return self._client("compute", "azure.mgmt.compute", "ComputeManagementClient", "azure-mgmt-compute")
+
+    def call_counts(self):
+        """``{api_calls, api_reads, api_writes}``: the ARM requests this session sent (each retry too, counted by
+        ``retry.CallCounter`` per method); reads are GET and HEAD, writes every other method (PUT, PATCH, POST,
+        DELETE). ARM budgets reads and writes separately per subscription."""
+        by_method = self.stats.get("by_method") or {}
+        reads = sum(count for method, count in by_method.items() if method in READ_METHODS)
+        return {"api_calls": self.stats.get("calls", 0), "api_reads": reads,
+                "api_writes": sum(by_method.values()) - reads}
 
     def job_started(self, job_name, resource_group, vault, target=None):
         """Record an ASR job this session started (``asr.operations``): its name, ARM id and what it acts on."""

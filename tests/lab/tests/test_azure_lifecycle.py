@@ -254,3 +254,22 @@ def test_reprotect_of_an_uncommitted_failover_to_azure_commits_it_first(lab_fact
     assert job.properties.state == "Succeeded" and job.properties.tasks[1].state == "Succeeded"
     assert lab.stage("app01") == "replicating_to_onprem"
     assert lab.compute.virtual_machines.get("rg-recovery", "app01").name == "app01"  # a forward commit keeps the VM
+
+
+def test_the_job_list_pages_leaves_tasks_and_errors_to_the_get_and_takes_the_query_parameters(lab_factory):
+    lab = lab_factory({"timings": {"page_size": 1}})
+    inputs = failback_inputs(lab, "mt-lin01", datastore="vmfs-01")
+    _poller, reprotect, _headers = lab.item_call("reprotect", "web02", inputs, polling=False)
+    assert lab.wait_job(reprotect).properties.state == "Succeeded"
+    since = "startTime eq '2000-01-01T00:00:00Z'"
+    jobs = list(lab.asr.replication_jobs.list(lab.rg, lab.vault, filter=since))
+    # one job per page here: the SDK followed nextLink through every page (the reprotect and its child)
+    assert {j.properties.scenario_name for j in jobs} == {"SwitchReplicationGroupProtection", "DiscoverReplica"}
+    # as ReplicationJobs_List.json: the list leaves tasks and errors empty; the GET has them
+    listed = next(j for j in jobs if j.name == reprotect)
+    assert listed.properties.tasks == [] and listed.properties.errors == []
+    assert lab.asr.replication_jobs.get(lab.rg, lab.vault, reprotect).properties.tasks
+    named = list(lab.asr.replication_jobs.list(lab.rg, lab.vault, filter=since + " and jobName eq 'DiscoverReplica'"
+                                               " and timezoneOffset eq '0'"))
+    assert [j.properties.scenario_name for j in named] == ["DiscoverReplica"]
+    assert list(lab.asr.replication_jobs.list(lab.rg, lab.vault, filter="startTime eq '2999-01-01T00:00:00Z'")) == []

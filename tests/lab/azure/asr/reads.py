@@ -5,8 +5,10 @@
 
 Lists are paged with ``nextLink`` (``timings.page_size``, default 100). The vault-wide item
 list takes ``$filter=RecoveryPlanName eq 'name'``; the job list takes conjunctions of
-``startTime ge|eq '...'``, ``endTime``, ``jobStatus``, ``affectedObjectTypes``, ``fabricId``,
-``targetObjectName`` (``eq``, joined by ``and``); anything else is a 400 as in ARM.
+``startTime ge|eq '...'`` (jobs started from then), ``endTime``, ``jobStatus``, ``affectedObjectTypes``, ``fabricId``,
+``jobName``, ``jobOutputType``, ``timezoneOffset`` (the SDK's JobQueryParameter) and ``targetObjectName`` (``eq``,
+joined by ``and``); anything else is a 400 as in ARM. Listed jobs carry empty ``tasks`` and ``errors``, as
+ReplicationJobs_List.json shows; their GET has them.
 """
 
 import datetime
@@ -26,10 +28,13 @@ JOB = VAULT + r"/replicationJobs/(?P<job>[^/]+)"
 CLAUSE = re.compile(r"^\s*(\w+)\s+(eq|ge|le|gt|lt)\s+'([^']*)'\s*$", re.IGNORECASE)
 
 
-def page(request, values):
+def page(request, values, render=None):
+    """One page of ``values`` (``render`` applied to the page's values only) with ``nextLink`` to the next."""
     size = int(request.app_page_size)
     start = int(request.query.get("$skiptoken") or 0)
-    body = {"value": values[start:start + size], "nextLink": None}  # ASR sends nextLink null on the last page
+    shown = values[start:start + size]
+    # ASR sends nextLink null on the last page
+    body = {"value": [render(v) for v in shown] if render else shown, "nextLink": None}
     if start + size < len(values):
         parts = urllib.parse.urlsplit(request.raw_path)
         query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != "$skiptoken"]
@@ -160,7 +165,13 @@ class Reads:
         chosen = sorted(self.world.jobs.values(), key=lambda j: j.start, reverse=True)
         for key, op, value in parse_filter(request.query.get("$filter")):
             chosen = [j for j in chosen if self._job_matches(j, key, op, value)]
-        return page(request, [j.body() for j in chosen])
+        return page(request, chosen, render=lambda job: self._listed(job.body()))  # only the page's jobs rendered
+
+    @staticmethod
+    def _listed(body):
+        """A job as the list gives it: ``tasks`` and ``errors`` empty, every other field as its GET (azure-rest-api-specs,
+        recoveryservicessiterecovery stable/2025-01-01 examples/ReplicationJobs_List.json); its GET has them."""
+        return dict(body, properties=dict(body["properties"], tasks=[], errors=[]))
 
     @staticmethod
     def _job_matches(job, key, op, value):
@@ -180,6 +191,11 @@ class Reads:
             "affectedobjecttypes": lambda: value.lower() in ("", "all", kind),
             "fabricid": lambda: True,
             "targetobjectname": lambda: job.target_name.lower() == value.lower(),
+            # JobQueryParameter's other fields (azure-mgmt-recoveryservicessiterecovery models): jobName names the
+            # job's scenario (or the job); jobOutputType and timezoneOffset shape an export, not the list
+            "jobname": lambda: value.lower() in (job.scenario.lower(), job.name.lower()),
+            "joboutputtype": lambda: True,
+            "timezoneoffset": lambda: True,
             "scenarioname": lambda: job.scenario.lower() == value.lower(),
         }
         if key not in matchers:

@@ -132,13 +132,15 @@ def test_failback_report_without_a_vault_still_reports(monkeypatch, capsys):
 
 def test_failback_report_reads_the_stage_from_site_recovery_and_survives_a_failed_read(monkeypatch, capsys):
     monkeypatch.setattr(failback_report.FailbackModule, "vault", lambda self, deadline=None: object())
-    monkeypatch.setattr(failback_report.asr_items, "select", lambda vault, vms=(), plan=None: [
-        (None, {"name": "app01", "failback_stage": "failed_back"})])
+    asked = []
+    monkeypatch.setattr(failback_report.asr_items, "select", lambda vault, vms=(), plan=None, details=True: asked.append(
+        details) or [(None, {"name": "app01", "failback_stage": "failed_back"})])
     failed, result = run_module(failback_report.main, dict(VAULT, vms=["app01"], result="success"), capsys)
     assert not failed and result["report"]["vms"][0]["stage"] == "failed_back"
+    assert asked == [False]  # the stage comes from the item list: no GET per item
     assert result["report"]["run"]["stages_read_from"] == "site_recovery"
 
-    def throttled(vault, vms=(), plan=None):
+    def throttled(vault, vms=(), plan=None, details=True):
         raise FailbackError("Could not list the protected items: throttled")
     monkeypatch.setattr(failback_report.asr_items, "select", throttled)
     failed, result = run_module(failback_report.main, dict(VAULT, vms=["app01"], result="failed"), capsys)
@@ -165,7 +167,7 @@ def test_failback_report_of_a_plan_reads_its_boot_groups_and_returns_the_timelin
             assert name == "rp-app"
             return plan
     monkeypatch.setattr(failback_report.FailbackModule, "vault", lambda self, deadline=None: Vault())
-    monkeypatch.setattr(failback_report.asr_items, "select", lambda vault, vms=(), plan=None: [
+    monkeypatch.setattr(failback_report.asr_items, "select", lambda vault, vms=(), plan=None, details=True: [
         (Model(id=ids[name]), {"name": name, "failback_stage": "reprotected_to_azure"}) for name in ("app01", "db01")])
     failed, result = run_module(failback_report.main, dict(VAULT, recovery_plan="rp-app", started="1764500000"), capsys)
     assert not failed

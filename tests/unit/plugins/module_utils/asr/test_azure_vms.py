@@ -9,7 +9,7 @@ import types
 import pytest
 from azure.mgmt.compute.models import Disk, VirtualMachine
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import azure_vms
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import azure_vms, lock
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr.azure_vms import AzureVms
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.credentials import AzureParams
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
@@ -44,9 +44,13 @@ class FakeVirtualMachines:
         self.calls.append(("list_all", status_only))
         return iter(self.models)
 
-    def begin_update(self, rg, name, update):
+    def begin_update(self, rg, name, update, **conditions):
         self.calls.append(("begin_update", rg, name, dict(update.tags)))
         return types.SimpleNamespace(result=lambda: None)
+
+    def get(self, rg, name):
+        self.calls.append(("get", rg, name))
+        return types.SimpleNamespace(etag=None)
 
 
 class FakeResponse:
@@ -511,3 +515,37 @@ def test_a_resource_group_being_deleted_is_an_error_not_an_empty_group():
     vms = sdk_vms([(200, {}, {"value": []}), (200, {}, {"value": []}), busy])[0]
     with pytest.raises(AzureError, match="Could not list the network interfaces of resource group rg-recovery"):
         vms.leftovers(vms.find(item()))
+
+
+def test_leftovers_of_many_vms_list_each_resource_group_once_until_forget():
+    disks = {"rg-recovery": [Disk({"id": "d1", "name": "app01-osdisk", "location": "x"}),
+                             Disk({"id": "d2", "name": "web01-osdisk", "location": "x"})]}
+    nics = {"rg-recovery": [{"name": "web01-nic0", "id": "n1", "properties": {}}]}
+    listed = []
+    compute = FakeCompute([], disks=disks, nics=nics)
+    compute.disks = types.SimpleNamespace(list_by_resource_group=lambda rg: listed.append(rg) or disks.get(rg, []))
+    vms = AzureVms(session(compute))
+    app = vms.leftovers(vms.find(item("item-1", vm_name="app01")))
+    web = vms.leftovers(vms.find(item("item-2", vm_name="web01")))
+    assert [d["name"] for d in app["disks"]] == ["app01-osdisk"] and app["nics"] == []
+    assert [d["name"] for d in web["disks"]] == ["web01-osdisk"] and [n["name"] for n in web["nics"]] == ["web01-nic0"]
+    # one disk list and one NIC list for the resource group, whatever the number of VMs in it
+    assert listed == ["rg-recovery"] and len(compute.requests) == 1
+    vms.forget()  # a commit deleted VMs: read again
+    vms.leftovers(vms.find(item("item-1", vm_name="app01")))
+    assert listed == ["rg-recovery"] * 2 and len(compute.requests) == 2
+
+
+def test_the_lock_claim_carries_the_identity_record_so_the_reprotect_writes_none():
+    compute = FakeCompute([vm("rg-recovery", "app01")])
+    vms = AzureVms(session(compute))
+    store = lock.TagStore(vms)
+    changed, results, _lease = lock.acquire(store, [(None, dict(item(), name="app01"))], "run-1", 300, False,
+                                            clock=lambda: 1000.0, host="ctl")
+    assert changed and results[0]["status"] == "acquired"
+    [update] = [c for c in compute.virtual_machines.calls if c[0] == "begin_update"]
+    assert update[3][lock.TAG_LOCK] == "run-1" and lock.TAG_LEASE in update[3]
+    assert (update[3][azure_vms.TAG_ITEM], update[3][azure_vms.TAG_RESOURCE_GROUP]) == ("item-1", "rg-recovery")
+    # one PATCH per VM: the identity record is there already
+    assert vms.record(vms.find(item()), item()) is False
+    assert len([c for c in compute.virtual_machines.calls if c[0] == "begin_update"]) == 1

@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover, runner
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover, item_info, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.tests.unit.helpers import FakeClock
 from ansible_collections.siterecovery.failback.tests.unit.plugins.module_utils.asr import fakes
@@ -786,3 +786,17 @@ def test_the_master_target_of_a_classic_item_is_the_one_its_master_target_id_nam
     assert fabric.master_target_of({"onprem": {"master_target_id": "cd-02"}}, names) == "mt-lin01"
     assert fabric.master_target_of({"onprem": {"master_target_id": None}}, names) is None
     assert fabric.master_target_of({"onprem": {"master_target_id": "EF-03"}}, names) is None
+
+
+def test_a_plans_items_described_from_the_list_alone_read_no_item_and_no_point():
+    a, b = grouped(fakes.ITEM, fakes.VM), grouped(ITEM2, VM2)
+    client, vault = setup(a, b, plans=[fakes.recovery_plan("rp-sql", [a], [b])])
+    described = item_info.describe(vault, fakes.FakeAzureVms(), plan="rp-sql", with_points=False, details=False)
+    assert described["recovery_plan"]["groups"] == [[fakes.VM], [VM2]]
+    assert [(i["name"], i["details"], i["recovery_point_evidence"]) for i in described["items"]] == [
+        (fakes.VM, False, None), (VM2, False, None)]
+    assert not [r for r in client.reads if r.startswith(("item/", "points/"))]
+    # read with their GETs, each says whether it shows a point
+    described = item_info.describe(vault, fakes.FakeAzureVms(), plan="rp-sql", with_points=False)
+    assert [i["details"] for i in described["items"]] == [True, True]
+    assert all(isinstance(i["recovery_point_evidence"], bool) for i in described["items"])

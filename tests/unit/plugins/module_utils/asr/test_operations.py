@@ -276,14 +276,29 @@ def test_every_job_error_gets_its_code_and_a_remedy():
     assert errors[1]["remedy"] == "Retry the operation after some time."
 
 
+def listed(*answers, next_link=None):
+    """A page of the vault's job list: the jobs' GET bodies with ``tasks`` and ``errors`` empty, as the list gives them
+    (azure-rest-api-specs ReplicationJobs_List.json)."""
+    return (200, {}, {"value": [dict(body, properties=dict(body["properties"], tasks=[], errors=[]))
+                                for _status, _headers, body in answers], "nextLink": next_link})
+
+
 def test_two_items_jobs_are_waited_for_together():
     failed = failed_job([])
-    v, transport = vault([recorded_commit_job("InProgress"), failed, recorded_commit_job("Succeeded")])
+    commit_running = (200, {}, dict(recorded_commit_job("InProgress")[2], name=COMMIT_JOB, id=job_path(COMMIT_JOB)))
+    page_two = "https://management.azure.com" + job_path("") + "?api-version=2025-08-01&$skiptoken=1"
+    v, transport = vault([listed(commit_running, next_link=page_two), listed(failed), failed,
+                          recorded_commit_job("Succeeded")])
     clock = FakeClock()
     summaries = operations.wait(v, [COMMIT_JOB, FAILOVER_JOB], Deadline(600, clock=clock, sleeper=clock.sleep))
     assert {name: s["state"] for name, s in summaries.items()} == {COMMIT_JOB: "Succeeded", FAILOVER_JOB: "Failed"}
-    # the failed job is final: only the running one is read again
-    assert [path_of(r).rsplit("/", 1)[-1] for r in transport.sent] == [COMMIT_JOB, FAILOVER_JOB, COMMIT_JOB]
+    # one list of the vault's jobs (two pages through nextLink) for both; the failed job's GET for its tasks and errors;
+    # then the one job left by its GET
+    sent = [path_of(r).rstrip("/").rsplit("/", 1)[-1] for r in transport.sent]
+    assert sent == ["replicationJobs", "replicationJobs", FAILOVER_JOB, COMMIT_JOB]
+    assert "startTime eq '" in urllib.parse.parse_qs(urllib.parse.urlsplit(transport.sent[0].url).query)["$filter"][0]
+    assert summaries[FAILOVER_JOB]["tasks"][0]["name"] == "VmFoStartVmOnSecondary"
+    assert v.session.call_counts() == {"api_calls": 4, "api_reads": 4, "api_writes": 0}
 
 
 # ------------------------------------------------------------------ what a module returns per item

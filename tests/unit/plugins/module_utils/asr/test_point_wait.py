@@ -31,11 +31,16 @@ class FakeVault:
         self.forgotten += 1
 
 
+calls_details = []
+
+
 def scripted(monkeypatch, answers):
     calls = []
+    calls_details.clear()
 
-    def describe(vault, azure_vms, vms=(), item_names=(), plan=None, with_points=True):
+    def describe(vault, azure_vms, vms=(), item_names=(), plan=None, with_points=True, details=True):
         calls.append((tuple(vms), plan, with_points))
+        calls_details.append(details)
         return {"items": answers[min(len(calls), len(answers)) - 1], "summary": {}}
 
     monkeypatch.setattr(point_wait.item_info, "describe", describe)
@@ -77,3 +82,20 @@ def test_nothing_to_wait_for_returns_at_once(monkeypatch):
     clock = FakeClock()
     result = point_wait.wait(FakeVault(), None, Deadline(10, clock=clock, sleeper=clock.sleep), 30, plan="rp-app")
     assert result["polls"] == 1 and clock.sleeps == []
+
+
+def test_the_gets_point_evidence_ends_the_wait_without_a_point_list():
+    items = [dict(item("a", "replicating_to_onprem"), recovery_point_evidence=True),
+             dict(item("b", "replicating_to_onprem"), recovery_point_evidence=False),
+             dict(item("c", "reprotecting_to_onprem"), recovery_point_evidence=True)]
+    assert point_wait.waiting(items) == ["b", "c"]
+
+
+def test_without_point_lists_the_wait_gets_only_the_items_replicating_to_onprem(monkeypatch):
+    calls = scripted(monkeypatch, [[dict(item("app01", "replicating_to_onprem"), recovery_point_evidence=True)]])
+    clock = FakeClock()
+    point_wait.wait(FakeVault(), None, Deadline(3600, clock=clock, sleeper=clock.sleep), 30, vms=["app01"],
+                    with_points=False)
+    assert calls == [(("app01",), None, False)]
+    wanted = calls_details[0]
+    assert wanted({"failback_stage": "replicating_to_onprem"}) and not wanted({"failback_stage": "reprotecting_to_onprem"})

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from ansible_collections.siterecovery.failback.plugins.module_utils import readiness_context
-from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover, item_info, reprotect
+from ansible_collections.siterecovery.failback.plugins.module_utils.asr import failover, item_info, reprotect, runner
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import vault as vault_mod
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
@@ -230,7 +230,10 @@ def test_latest_processed_fails_over_on_the_gets_point_when_none_is_listed():
     acting, results, _plan = failover.plan(vault, asr_items.select(vault, vms=[VM]), "latest_processed", None)
     assert [item["item_name"] for _m, item in acting] == [INMAGE_ITEM]
     assert results[0]["recovery_point"] == {"name": None, "id": None, "type": "LatestTime", "time": None}
-    assert results[0]["data_loss_window_seconds"] is None
+    # ASR's own RPO of the item stands for the data-loss window (rpoInSeconds of the recorded GET), and the point list
+    # is not read: the GET's consistency points are the evidence (one call per VM less)
+    assert results[0]["data_loss_window_seconds"] == 242.0
+    assert not [read for read in client.reads if read.startswith("points/")]
     failover.apply(vault, [(None, acting)], "latest_processed", "NotRequired", fakes.deadline(), poll=0.01)
     recorded = rec.source("lro_202.unplannedFailover.V2ATestFailback")["request"]["body"]
     assert client.action_bodies("unplanned_failover")[INMAGE_ITEM] == recorded
@@ -438,3 +441,55 @@ def test_azure_disk_names_come_from_where_the_service_puts_them(name, expected):
 ])
 def test_source_facts_are_read_where_each_provider_puts_them(name, expected):
     assert asr_items.normalize(rec.one("item", name))["source"] == expected
+
+
+# ------------------------------------------------------------------ the list alone (issue 17: the request budget)
+@pytest.mark.parametrize("listing, get, name", [
+    (CLASSIC_LIST, CLASSIC_GET, INMAGE_ITEM),
+    ("items_list.after_failback_committed.V2ATestReprotect", "item_get.InMage.UnplannedFailoverCommitted.V2ATestReprotect",
+     INMAGE_ITEM),
+    (RCM_LIST, RCM_GET, RCM_ITEM),
+])
+def test_the_list_gives_the_stage_of_the_get_and_says_unknown_where_it_is_silent(listing, get, name):
+    listed = next(m for m in rec.models_of("item", listing) if m.name == name)
+    from_list = asr_items.normalize(listed, listed=True)
+    from_get = asr_items.normalize(rec.one("item", get))
+    for key in ("failback_stage", "next_step", "protection_state", "allowed_operations", "active_location",
+                "current_scenario", "provider", "replication_group", "failed_back_before"):
+        assert from_list[key] == from_get[key], key
+    assert (from_list["details"], from_get["details"]) == (False, True)
+    # the list leaves the disks empty (fact 2): unknown, never zero disks
+    assert from_list["disk_count"] is None and from_get["disk_count"] > 0
+    assert from_list["onprem"]["master_target_id"] is None
+
+
+def test_a_classic_failover_reads_only_the_items_it_starts_and_no_point_list():
+    client, vault = classic_vault()
+    selected = asr_items.select(vault, vms=[VM], details=failover.needs_details)
+    assert client.reads == ["items", "item/" + INMAGE_ITEM] and selected[0][1]["details"] is True
+    client.reads.clear()
+    acting, _results, _plan = failover.plan(vault, selected, "latest_processed", None)
+    assert len(acting) == 1 and client.reads == []  # the GET's consistency points are the evidence
+    # an item the step does not start is not read with a GET
+    _client, vault = classic_vault()
+    assert asr_items.select(vault, vms=[VM], details=lambda item: False)[0][1]["details"] is False
+    assert [r for r in _client.reads if r.startswith("item/")] == []
+
+
+def test_detailed_reads_each_wanted_item_once():
+    client, vault = classic_vault()
+    pairs = asr_items.select(vault, vms=[VM], details=False)
+    again = asr_items.detailed(vault, asr_items.detailed(vault, pairs))
+    assert again[0][1]["details"] is True and again[0][1]["disk_count"] > 0
+    assert client.reads.count("item/" + INMAGE_ITEM) == 1
+
+
+def test_finish_reads_the_stages_from_one_list_and_gets_only_what_after_needs():
+    client, vault = classic_vault()
+    results = [{"name": VM, "item_name": INMAGE_ITEM, "action": "none", "job": None, "stage_before": "x"}]
+    runner.finish(vault, failover.WORDS, results, {})
+    assert client.reads == ["items"] and results[0]["stage_after"] == "replicating_to_onprem"
+    seen = []
+    runner.finish(vault, failover.WORDS, results, {}, after=lambda result, item: seen.append(item["disk_count"]),
+                  details=True)
+    assert client.reads == ["items", "items", "item/" + INMAGE_ITEM] and seen[0] > 0

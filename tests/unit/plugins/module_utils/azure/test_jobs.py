@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
+import datetime
+
 import pytest
 from azure.core.exceptions import HttpResponseError, ServiceResponseError
 from azure.mgmt.recoveryservicessiterecovery import models
@@ -192,3 +194,77 @@ def test_wait_deadline_reports_every_job_in_partial():
     assert info.value.partial["a"]["state"] == "Succeeded"
     assert info.value.partial["b"]["state"] == "InProgress"
     assert info.value.to_dict()["partial"]["b"]["allowed_actions"] == ["Cancel"]
+
+
+def named(model, name):
+    model["name"] = name
+    return model
+
+
+class ListingJobs(FakeJobs):
+    """A vault whose job list shows ``listing[poll]`` = {name: state} (or an exception) at each list call, with the tasks
+    and errors empty as ASR's list leaves them (ReplicationJobs_List.json); GETs answer from ``states``."""
+
+    def __init__(self, states, listing):
+        super().__init__(states)
+        self.listing = list(listing)
+        self.filters = []
+
+    def list(self, rg, vault, filter=None):  # the SDK's keyword
+        self.filters.append(filter)
+        shown = self.listing.pop(0) if len(self.listing) > 1 else self.listing[0]
+        if isinstance(shown, Exception):
+            raise shown
+        return [named(job_model(state), name) for name, state in shown.items()]
+
+
+def test_wait_polls_many_jobs_with_one_list_and_gets_each_once_when_it_finished():
+    client = FakeClient({})
+    client.replication_jobs = ListingJobs({"a": ["Succeeded"], "b": ["Failed"], "c": ["Succeeded"]}, [
+        {"a": "InProgress", "b": "InProgress", "c": "InProgress", "other": "InProgress"},
+        {"a": "Succeeded", "b": "InProgress", "c": "InProgress"},
+        {"a": "Succeeded", "b": "Failed", "c": "InProgress"},
+        {"a": "Succeeded", "b": "Failed", "c": "Succeeded"}])
+    clock = FakeClock()
+    result = jobs.wait(client, "rg", "v", ["a", "b", "c"], Deadline(600, clock=clock, sleeper=clock.sleep), poll=1,
+                       now=datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.timezone.utc))
+    assert {name: s["state"] for name, s in result.items()} == {"a": "Succeeded", "b": "Failed", "c": "Succeeded"}
+    # one list per poll while several jobs run, then the last job alone by its GET; each finished job read once
+    assert len(client.replication_jobs.filters) == 3
+    assert client.replication_jobs.gets == ["a", "b", "c"]
+    # jobs started from 15 minutes before the wait (the controller's clock may be behind ASR's)
+    assert client.replication_jobs.filters[0] == "startTime eq '2026-11-26T11:45:00Z'"
+
+
+def test_wait_gets_a_job_the_list_does_not_show():
+    client = FakeClient({})
+    client.replication_jobs = ListingJobs({"a": ["InProgress", "Succeeded"], "b": ["Succeeded"]}, [
+        {"b": "InProgress"}, {"b": "Succeeded"}])
+    clock = FakeClock()
+    result = jobs.wait(client, "rg", "v", ["a", "b"], Deadline(600, clock=clock, sleeper=clock.sleep), poll=1)
+    assert result["a"]["state"] == "Succeeded" and result["b"]["state"] == "Succeeded"
+    assert client.replication_jobs.gets == ["a", "a", "b"]
+
+
+def test_a_throttled_list_is_read_again_and_a_refused_filter_turns_to_gets():
+    client = FakeClient({})
+    client.replication_jobs = ListingJobs({"a": ["Succeeded"], "b": ["Succeeded"]}, [
+        throttled(), {"a": "Succeeded", "b": "Succeeded"}])
+    clock = FakeClock()
+    result = jobs.wait(client, "rg", "v", ["a", "b"], Deadline(600, clock=clock, sleeper=clock.sleep), poll=1)
+    assert {s["state"] for s in result.values()} == {"Succeeded"}
+    assert len(client.replication_jobs.filters) == 2 and client.replication_jobs.gets == ["a", "b"]
+    refused = HttpResponseError(message="(InvalidFilter) The $filter is not valid.")
+    refused.status_code = 400
+    client.replication_jobs = ListingJobs({"a": ["InProgress", "Succeeded"], "b": ["Succeeded"]}, [refused])
+    result = jobs.wait(client, "rg", "v", ["a", "b"], Deadline(600, clock=clock, sleeper=clock.sleep), poll=1)
+    assert {s["state"] for s in result.values()} == {"Succeeded"}
+    assert len(client.replication_jobs.filters) == 1 and client.replication_jobs.gets == ["a", "b", "a"]
+
+
+def test_a_throttled_list_past_the_deadline_names_each_job_not_read():
+    client = FakeClient({})
+    client.replication_jobs = ListingJobs({}, [throttled()])
+    clock = FakeClock()
+    with pytest.raises(DeadlineExceeded, match=r"a \(not read: .*Throttled.*b \(not read"):
+        jobs.wait(client, "rg", "v", ["a", "b"], Deadline(20, clock=clock, sleeper=clock.sleep), poll=10)
