@@ -155,7 +155,7 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
         outcome["vms"] = per.conclude(results, predicted=predicted)
         return per.outcome(outcome)
     started = {item["item_name"]: operations.item_action(vault, "failover_commit", model) for model, item in acting}
-    summaries = operations.wait(vault, started.values(), deadline, poll=poll)
+    summaries = operations.wait(vault, started.values(), deadline, poll=poll, succeeded_tasks=False)
     if azure_vms is not None:
         azure_vms.forget()
     disk_names = {item["item_name"]: (item.get("azure_vm") or {}).get("disk_names") or [] for _model, item in selected}

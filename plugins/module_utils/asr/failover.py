@@ -257,7 +257,7 @@ def apply(vault, routes, recovery_point, source_site_operations, deadline, poll,
             if summary["state"] in operations.FINISHED:
                 summaries.update((item["item_name"], summary) for _model, item in running.pop(job))
     if item_jobs:
-        read = operations.wait(vault, item_jobs.values(), deadline, poll=poll)
+        read = operations.wait(vault, item_jobs.values(), deadline, poll=poll, succeeded_tasks=False)
         summaries.update((name, read.get(job)) for name, job in item_jobs.items())
     return summaries
 

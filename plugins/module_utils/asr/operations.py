@@ -40,14 +40,16 @@ def plan_action(vault, method, plan_name, body=None):
 FINISHED = jobs.FINISHED + jobs.STOPPED
 
 
-def wait(vault, job_names, deadline, poll=5.0, any_finished=False):
+def wait(vault, job_names, deadline, poll=5.0, any_finished=False, succeeded_tasks=True):
     """``{job name: summary}`` with every error explained (code and remedy). ``any_finished``: return as soon as one
-    job finished (or stopped for a manual action), with the latest summary of every job (state in ``FINISHED`` or not)."""
+    job finished (or stopped for a manual action), with the latest summary of every job (state in ``FINISHED`` or not).
+    ``succeeded_tasks`` False: a job that succeeded comes from the vault's job list, without its tasks (``jobs.wait``)."""
     names = [name for name in job_names if name]
     if not names:
         return {}
     summaries = jobs.wait(vault.client, vault.resource_group, vault.name, names, deadline, poll=poll,
-                          max_poll=max(poll, 15.0), any_finished=any_finished)
+                          max_poll=max(poll, 15.0), any_finished=any_finished,
+                          succeeded_tasks=succeeded_tasks)
     for summary in summaries.values():
         summary["errors"] = remedies.explain(summary["errors"])
     return summaries

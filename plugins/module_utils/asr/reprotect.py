@@ -242,7 +242,7 @@ def apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=No
                 on_start(model, item)
             started[item["item_name"]] = operations.item_action(vault, "reprotect", model, body)
             result["attempts"] += 1
-        summaries = operations.wait(vault, started.values(), deadline, poll=poll)
+        summaries = operations.wait(vault, started.values(), deadline, poll=poll, succeeded_tasks=False)
         retry = []
         for entry in pending:
             result = entry[3]

@@ -210,10 +210,12 @@ def listed(client, resource_group, vault, since):
         raise from_exception(exc, "list the ASR jobs of vault", "%s/%s" % (resource_group, vault)) from exc
 
 
-def _poll(client, resource_group, vault, pending, since, state, latest, unread):
+def _poll(client, resource_group, vault, pending, since, state, latest, unread, succeeded_tasks=True):
     """One poll of ``pending`` jobs into ``latest`` / ``unread``: one list for all (``state["list"]``), a GET for a job the
-    list does not show and once for each job the list shows finished (its tasks and errors); a GET per job when one
-    job is left or the list failed other than transiently (``state["list"]`` set False: a filter the service refuses)."""
+    list does not show and once for each job the list shows finished (its tasks and errors) - but for a job that
+    succeeded only with ``succeeded_tasks`` (its tasks' times; the list's state, times and target are all a succeeded
+    item job's result needs); a GET per job when one job is left or the list failed other than transiently
+    (``state["list"]`` set False: a filter the service refuses)."""
     models = None
     if state["list"] and len(pending) > 1:
         try:
@@ -227,7 +229,9 @@ def _poll(client, resource_group, vault, pending, since, state, latest, unread):
     for name in pending:
         model = (models or {}).get(name.lower()) if models is not None else None
         try:
-            if model is not None and plain(model.properties.state) not in FINISHED + STOPPED:
+            listed_state = plain(model.properties.state) if model is not None else None
+            if model is not None and (listed_state not in FINISHED + STOPPED or (
+                    listed_state == "Succeeded" and not succeeded_tasks)):
                 latest[name] = summarize(model)
             else:
                 latest[name] = get(client, resource_group, vault, name)
@@ -238,9 +242,11 @@ def _poll(client, resource_group, vault, pending, since, state, latest, unread):
             unread[name] = error.msg
 
 
-def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll=30.0, now=None, any_finished=False):
+def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll=30.0, now=None, any_finished=False,
+         succeeded_tasks=True):
     """Wait until every job finished (or stopped for a manual action); ``any_finished``: return as soon as one has (the
-    others' latest summaries with it).
+    others' latest summaries with it); ``succeeded_tasks`` False: a job the list shows succeeded is taken from the list
+    (no tasks), not read again (one GET per item job less; a failed job is always read for its errors).
 
     Each poll reads the vault's recent jobs with one list call (:func:`listed`, jobs started from ``LIST_SKEW_SECONDS``
     before the wait began) and GETs a job only when the list shows it finished (once: the list leaves tasks and
@@ -259,7 +265,7 @@ def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll
     state = {"list": True}
     interval = poll
     while pending:
-        _poll(client, resource_group, vault, pending, since, state, latest, unread)
+        _poll(client, resource_group, vault, pending, since, state, latest, unread, succeeded_tasks)
         pending = [n for n in pending if n in unread or latest[n]["state"] not in FINISHED + STOPPED]
         getattr(deadline, "progress", NONE).jobs([latest[n] for n in pending if n in latest])
         if not pending or (any_finished and len(pending) < total):

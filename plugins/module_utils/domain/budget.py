@@ -21,17 +21,19 @@ step                          reads per VM                           writes per 
 ============================  =====================================  ==============================
 preflight (readiness)         1 item GET (+ 5 lists)                 0
 lock (run_lock)               0 (+ 3 lists)                          1 tag PATCH (claim and identity)
-reprotect to on-premises      1 item GET, 1 job GET (+ 7 lists)      1 reProtect
+reprotect to on-premises      1 item GET (+ 7 lists)                 1 reProtect
 recovery point wait           1 item GET per read (+ 1 list)         0
 failover to on-premises       1 item GET (+ 4 lists, 1 job GET)      1 per plan (or 1 per VM alone)
 on-premises VM (onprem_vm)    1 item GET (+ 1 list)                  0
-commit                        1 item GET, 1 job GET (+ 6 lists)      1 failoverCommit
-reprotect to Azure            1 job GET (+ 5 lists)                  1 reProtect
+commit                        1 item GET (+ 6 lists)                 1 failoverCommit
+reprotect to Azure            0 (+ 5 lists)                          1 reProtect
 unlock (run_lock)             0 (+ 3 lists)                          0 (a committed VM has no Azure VM)
 report                        0 (+ 2 lists)                          0
 ============================  =====================================  ==============================
 
-Job polls add one list call (one page per ``page_size`` jobs) per poll while a step's jobs run: the wait starts
+An item job that succeeded is taken from the job list (no GET: the list's state and times are all its result
+needs); a failed job, and a recovery plan's failover job (its boot groups' start tasks give each group's RTO), are
+read once with a GET when they finish. Job polls add one list call (one page per ``page_size`` jobs) per poll while a step's jobs run: the wait starts
 at the module's ``poll_interval`` and grows 1.5 times per poll up to 15 s or the interval (``azure.jobs.wait``);
 a job's length is a guess, by default the recorded ones (tests/recorded/asr: a failback failover 215 s, a commit
 111 s, a reprotect to Azure about 120 s; a reprotect to on-premises taken as 120 s too).
@@ -50,12 +52,12 @@ STEPS = ("preflight", "lock", "reprotect_to_onprem", "recovery_point_wait", "fai
 COSTS = {
     "preflight": {"reads": 1, "writes": 0, "fixed": 5, "job_seconds": 0},
     "lock": {"reads": 0, "writes": 1, "fixed": 3, "job_seconds": 0},
-    "reprotect_to_onprem": {"reads": 2, "writes": 1, "fixed": 7, "job_seconds": 120},
+    "reprotect_to_onprem": {"reads": 1, "writes": 1, "fixed": 7, "job_seconds": 120},
     "recovery_point_wait": {"reads": 1, "writes": 0, "fixed": 1, "job_seconds": 0},
     "failover": {"reads": 1, "writes": 0, "fixed": 4, "job_seconds": 215},
     "onprem_vm": {"reads": 1, "writes": 0, "fixed": 1, "job_seconds": 0},
-    "commit": {"reads": 2, "writes": 1, "fixed": 6, "job_seconds": 111},
-    "reprotect_to_azure": {"reads": 1, "writes": 1, "fixed": 5, "job_seconds": 120},
+    "commit": {"reads": 1, "writes": 1, "fixed": 6, "job_seconds": 111},
+    "reprotect_to_azure": {"reads": 0, "writes": 1, "fixed": 5, "job_seconds": 120},
     "unlock": {"reads": 0, "writes": 0, "fixed": 3, "job_seconds": 0},
     "report": {"reads": 0, "writes": 0, "fixed": 2, "job_seconds": 0},
 }

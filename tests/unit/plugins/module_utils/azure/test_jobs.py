@@ -236,6 +236,22 @@ def test_wait_polls_many_jobs_with_one_list_and_gets_each_once_when_it_finished(
     assert client.replication_jobs.filters[0] == "startTime eq '2026-11-26T11:45:00Z'"
 
 
+def test_item_jobs_that_succeeded_come_from_the_list_and_only_a_failed_one_is_read_again():
+    client = FakeClient({})
+    client.replication_jobs = ListingJobs({"a": ["Succeeded"], "b": ["Failed"], "c": ["Succeeded"], "d": ["Succeeded"]}, [
+        {"a": "InProgress", "b": "InProgress", "c": "InProgress", "d": "InProgress"},
+        {"a": "Succeeded", "b": "Failed", "c": "InProgress", "d": "InProgress"},
+        {"a": "Succeeded", "b": "Failed", "c": "Succeeded", "d": "Succeeded"}])
+    clock = FakeClock()
+    result = jobs.wait(client, "rg", "v", ["a", "b", "c", "d"], Deadline(600, clock=clock, sleeper=clock.sleep), poll=1,
+                       succeeded_tasks=False)
+    assert {name: s["state"] for name, s in result.items()} == {"a": "Succeeded", "b": "Failed", "c": "Succeeded",
+                                                                "d": "Succeeded"}
+    # the failed job is read for its errors; the succeeded ones are the list's (no tasks)
+    assert client.replication_jobs.gets == ["b"]
+    assert result["a"]["tasks"] == [] and result["c"]["end_time"] is not None
+
+
 def test_wait_gets_a_job_the_list_does_not_show():
     client = FakeClient({})
     client.replication_jobs = ListingJobs({"a": ["InProgress", "Succeeded"], "b": ["Succeeded"]}, [
