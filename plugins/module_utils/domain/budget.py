@@ -31,12 +31,12 @@ unlock (run_lock)             0 (+ 3 lists)                          0 (a commit
 report                        0 (+ 2 lists)                          0
 ============================  =====================================  ==============================
 
-An item job that succeeded is taken from the job list (no GET: the list's state and times are all its result
-needs); a failed job, and a recovery plan's failover job (its boot groups' start tasks give each group's RTO), are
-read once with a GET when they finish. Job polls add one list call (one page per ``page_size`` jobs) per poll while a step's jobs run: the wait starts
-at the module's ``poll_interval`` and grows 1.5 times per poll up to 15 s or the interval (``azure.jobs.wait``);
-a job's length is a guess, by default the recorded ones (tests/recorded/asr: a failback failover 215 s, a commit
-111 s, a reprotect to Azure about 120 s; a reprotect to on-premises taken as 120 s too).
+An item job that succeeded is taken from the job list (no GET: the list's state and times are all its result needs);
+a failed job, and a recovery plan's failover job (its boot groups' start tasks give each group's RTO), are read once
+with a GET when they finish. Job polls add one list call (one page per ``page_size`` jobs) per poll while a step's
+jobs run: the wait starts at the module's ``poll_interval`` and grows 1.5 times per poll up to 15 s or the interval
+(``azure.jobs.wait``); a job's length is a guess, by default the recorded ones (tests/recorded/asr: a failback
+failover 215 s, a commit 111 s, a reprotect to Azure about 120 s; a reprotect to on-premises taken as 120 s too).
 """
 
 from __future__ import annotations
