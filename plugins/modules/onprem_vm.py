@@ -115,6 +115,12 @@ options:
             the record is of the disks ASR attached. Set it yourself only right after a failover you checked.
         type: bool
         default: false
+      pins_from:
+        description:
+          - The master target Site Recovery names for the VM's classic item, whose pinned disk UUIDs count for the VM
+            (the failover module returns it in C(verify_onprem) for a classic VM, from its own read). Without it the
+            module reads the VM's protected item for it (one GET per VM).
+        type: str
       location:
         description: V(original) or V(alternate). Defaults to O(location).
         type: str
@@ -426,12 +432,17 @@ def stage_gate(module, deadline):
     anything is read in vCenter, a VM Site Recovery has not failed back: its VMDKs on the master target are still
     Site Recovery's replica. Returns ``(items by VM name, the gate, {VM name: its item's master target})``."""
     vault = module.vault(deadline=deadline)
-    items = asr_items.by_vm(vault, [entry["name"] for entry in module.params["vms"]])
-    # the master target of each classic item: only the disk UUIDs pinned there count (vsphere.onprem._pins)
-    holders = {}
+    # the master target of each classic item: only the disk UUIDs pinned there count (vsphere.onprem._pins); the
+    # failover module names it (pins_from in its verify_onprem), else the item's GET does (tests/recorded/asr fact 2:
+    # the list leaves masterTargetId empty) - the stage comes from the list
+    given = {entry["name"]: entry["pins_from"] for entry in module.params["vms"] if entry.get("pins_from")}
+    items = asr_items.by_vm(vault, [entry["name"] for entry in module.params["vms"]],
+                            details=lambda item: item["name"] not in given)
+    holders = dict(given)
     if any((item.get("onprem") or {}).get("master_target_id") for item in items.values()):
         mt_names = fabric.master_target_names(vault)
-        holders = {name: fabric.master_target_of(item, mt_names) for name, item in items.items()}
+        holders.update((name, fabric.master_target_of(item, mt_names)) for name, item in items.items()
+                       if name not in given)
     gate = lifecycle.onprem_gate({name: item["failback_stage"] for name, item in items.items()},
                                  module.params["memory_remediation"])
     if gate["refusals"]:
@@ -492,6 +503,7 @@ def main():
         "networks": {"type": "list", "elements": "str"},
         "network_map": {"type": "dict"},
         "record_disks": {"type": "bool", "default": False},
+        "pins_from": {"type": "str"},
         "source": {"type": "dict", "options": {
             "firmware_type": {"type": "str"}, "azure_vm_generation": {"type": "str"}, "os_type": {"type": "str"},
             "os_name": {"type": "str"}, "networks": {"type": "list", "elements": "raw"}}},

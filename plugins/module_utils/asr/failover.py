@@ -391,25 +391,27 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
             gate.conclude(results, error)
         except AzureError as stopped:  # per VM: the VMs that go on are verified next, as on success
             going = set(stopped.details.get("continue_with") or [])
-            verify = _verify([r for r in results if r["name"] in going], selected, True)
+            verify = _verify([r for r in results if r["name"] in going], selected, True, holders)
             stopped.details.update(verify_onprem=verify,
                                    warnings=pin_warnings + _record(verify, results, record, holders))
             raise
     results = gate.conclude(results)
-    verify = _verify(results, selected, True)
+    verify = _verify(results, selected, True, holders)
     warnings = pin_warnings + _record(verify, results, record, holders)
     return gate.outcome(dict(named, changed=True, vms=results, verify_onprem=verify, warnings=warnings,
                              job_ids=sorted({ids.last(r["job"]["id"]) for r in results if r["job"] and r["job"]["id"]})))
 
 
-def _verify(results, selected, ran=False):
+def _verify(results, selected, ran=False, holders=None):
     """The VMs the next step verifies on-premises (each as ``{name}``, what onprem_vm takes, plus ``instance_uuid``
     when the item records its VM's - a modernized item, ``items.recorded_instance_uuid``: onprem_vm then acts on that
     VM whatever other VM shares its name, domain.identity): every VM of ``results``.
 
     ``ran``: the failover jobs of ``results`` ran in this call and succeeded; a classic VM failed over by one of them
     gets ``record_disks: true`` (onprem_vm records the disks ASR attached in its failback manifest, when it carries
-    none: ASR names no file nor UUID for a classic disk, and the commit gate trusts that record over a name)."""
+    none: ASR names no file nor UUID for a classic disk, and the commit gate trusts that record over a name).
+    ``holders`` (:func:`_holders`, read for this failover): a classic VM's master target goes with it as ``pins_from``,
+    so onprem_vm need not read its item again for it."""
     uuids = {item["item_name"]: (item.get("onprem") or {}).get("instance_uuid") for _model, item in selected}
     classic = {item["item_name"] for _model, item in selected if provider(item) is ClassicFailback}
     entries = []
@@ -419,5 +421,7 @@ def _verify(results, selected, ran=False):
             entry["instance_uuid"] = uuids[result["item_name"]]
         if ran and result.get("action") == "failover" and result.get("item_name") in classic:
             entry["record_disks"] = True
+        if (holders or {}).get(result["name"]):
+            entry["pins_from"] = holders[result["name"]]
         entries.append(entry)
     return entries
