@@ -253,8 +253,9 @@ verify_onprem:
     shares its name) and C(record_disks) for a classic VM whose failover this task ran and whose disks it could not
     record itself (no vSphere server given, or a failure) - onprem_vm records them in its failback manifest, which
     the commit gate trusts over a disk's name: every VM of the run; in
-    check mode only those already failed back (the others are verified once the real failover brought them back). A classic VM comes with C(pins_from), the master target Site Recovery names
-    for it (onprem_vm then reads no item for it).
+    check mode only those already failed back (the others are verified once the real failover brought them back).
+    A classic VM comes with C(pins_from), the master target Site Recovery names for it (onprem_vm then reads no item
+    for it).
   returned: success, when O(cancel=false); on a failure with O(per_vm=true), the VMs that go on
   type: list
   elements: dict
