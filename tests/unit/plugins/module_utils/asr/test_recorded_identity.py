@@ -53,11 +53,13 @@ class FakeInventory:
     def host_of(self, row):
         return None
 
-    # the one identity rule, as the real inventory applies it (domain.identity)
+    # the one identity rule, as the real inventory applies it (domain.identity), with its index built once
     folder_path = inventory_mod.Inventory.folder_path
     candidates = inventory_mod.Inventory.candidates
+    _index = inventory_mod.Inventory._index
     resolve_vm = inventory_mod.Inventory.resolve_vm
     vm_by_name = inventory_mod.Inventory.vm_by_name
+    _candidates = _candidate_of = _by_name = _by_uuid = None
 
     def vms_on_host(self, row):
         return []

@@ -1768,9 +1768,9 @@ def many_apps(count):
     world.add_host("esx02", cluster(world, "cl1"), memory_mb=1048576, datastores=("vmfs-01",))
     for index in range(1, count + 1):
         name = "app%02d" % index
-        world.add_vm(name, host(world, "esx02"), [lsi_logic(1000, 0), flat_disk(2000, 1000, 0, "[vmfs-01] %s/%s.vmdk"
-                                                                                 % (name, name), 10, "u-%s" % name)],
-                     power=POWERED_ON, vm_path="[vmfs-01] %s/%s.vmx" % (name, name), tools=TOOLS_RUNNING)
+        disk = flat_disk(2000, 1000, 0, "[vmfs-01] %s/%s.vmdk" % (name, name), 10, "u-%s" % name)
+        world.add_vm(name, host(world, "esx02"), [lsi_logic(1000, 0), disk], power=POWERED_ON,
+                     vm_path="[vmfs-01] %s/%s.vmx" % (name, name), tools=TOOLS_RUNNING)
     return world
 
 
