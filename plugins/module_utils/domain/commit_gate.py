@@ -256,10 +256,13 @@ def disk_problems(name, protected, onprem):
                        "uuid": disk.get("uuid"), "file": hit.get("file"),
                        "matched_by": "uuid" if _uuid_key(disk.get("uuid")) else "capacity"})
     problems = []
+    # the disks of every other VM by UUID: built only when a protected disk with a UUID is missing (the list is every
+    # disk of every other VM - building it for each VM would make a commit gate of N VMs cost N squared)
     elsewhere = {}
-    for entry in onprem.get("elsewhere") or []:
-        if _uuid_key(entry.get("uuid")):
-            elsewhere.setdefault(_uuid_key(entry["uuid"]), entry)
+    if any(_uuid_key(disk.get("uuid")) for disk in missing):
+        for entry in onprem.get("elsewhere") or []:
+            if _uuid_key(entry.get("uuid")):
+                elsewhere.setdefault(_uuid_key(entry["uuid"]), entry)
     for disk in missing:
         report.append({"id": disk.get("id"), "name": disk.get("name"), "capacity_gb": _gb(disk.get("capacity_bytes")),
                        "uuid": disk.get("uuid"), "file": None, "matched_by": None})
