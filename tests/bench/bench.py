@@ -44,15 +44,16 @@ PROFILE_ENV = "SITERECOVERY_BENCH_PROFILE_DIR"
 
 
 # ---------------------------------------------------------------------- the site
-def plan_names(count):
-    """The recovery plans of a bench of ``count`` VMs: one up to 100 VMs, else 10 (or ceil(count/100))."""
-    if count < MULTI_PLAN_FROM:
+def plan_names(count, plans=None):
+    """The recovery plans of a bench of ``count`` VMs: one up to 100 VMs, else 10 (or ceil(count/100)); ``plans``
+    forces a number (1: one plan of every VM, past ASR's limit - the lab does not enforce it)."""
+    if plans == 1 or (plans is None and count < MULTI_PLAN_FROM):
         return ["rp-bench"]
-    plans = max(10, -(-count // PLAN_LIMIT))
+    plans = plans or max(10, -(-count // PLAN_LIMIT))
     return ["rp-bench-%02d" % (i + 1) for i in range(plans)]
 
 
-def spec(count):
+def spec(count, plans=None):
     """A site with ``count`` protected Windows VMs in its recovery plans (boot groups of 10), master targets enough
     for their disks (2 each, at most 50 per master target)."""
     hosts = ["esx%02d.lab" % i for i in range(1, 5)]
@@ -62,7 +63,7 @@ def spec(count):
     vms += [{"name": "vm%04d" % i, "host": hosts[i % len(hosts)], "guest_id": "windows2019srv_64Guest", "memory_mb": 1024,
              "num_cpu": 1, "disks": [{"size_gb": 20}, {"size_gb": 10}]} for i in range(count)]
     names = ["vm%04d" % i for i in range(count)]
-    plans = plan_names(count)
+    plans = plan_names(count, plans)
     per_plan = -(-count // len(plans))
     recovery_plans = []
     for index, plan in enumerate(plans):
@@ -304,12 +305,12 @@ def breakdown(requests_by_route):
 
 
 # ---------------------------------------------------------------------- one run
-def run(count, profile_dir=None, keep=False):
+def run(count, profile_dir=None, keep=False, plans=None):
     workdir = tempfile.mkdtemp(prefix="bench%d-" % count)
     path = os.path.join(workdir, "spec.yml")
     with open(path, "w") as handle:
-        json.dump(spec(count), handle)  # JSON is YAML
-    plans = plan_names(count)
+        json.dump(spec(count, plans), handle)  # JSON is YAML
+    plans = plan_names(count, plans)
     started_lab = time.monotonic()
     try:
         with Lab(path, workdir=workdir) as lab:
@@ -396,13 +397,15 @@ def main(argv=None):
                         "DIR/<size>/ and print where the CPU went, by group")
     parser.add_argument("--top", type=int, default=15, help="entries per group in the profile report (default 15)")
     parser.add_argument("--breakdown", action="store_true", help="print each run's ARM calls by kind")
+    parser.add_argument("--plans", type=int, help="recovery plans per size (default: 1 up to 100 VMs, else 10); "
+                        "--plans 1 measures one plan of any size (past ASR's 100-VM limit)")
     parser.add_argument("--keep", action="store_true", help="keep each run's lab directory (spec, logs, reports)")
     args = parser.parse_args(argv)
     sizes = args.sizes or list(DEFAULT_SIZES)
     rows = []
     for count in sizes:
         profile_dir = os.path.join(args.profile, str(count)) if args.profile else None
-        row = run(count, profile_dir=profile_dir, keep=args.keep)
+        row = run(count, profile_dir=profile_dir, keep=args.keep, plans=args.plans)
         rows.append(row)
         print("%d VMs: %s" % (count, json.dumps({k: v for k, v in row.items() if k not in ("arm_by_route", "tail")})),
               flush=True)
