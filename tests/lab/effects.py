@@ -107,6 +107,10 @@ class VCenterEffects(ModernizedEffects):
         self.powered_on_at = {}
         self._vm_refs = {}  # name -> [(site key, VM)]
         self._uuid_refs = {}  # instance UUID (lower case) -> (site key, VM)
+        # the spec's protected items by name (looked up once per VM and disk: a scan would cost O(N) each time)
+        self._items = {}
+        for entry in (spec or {}).get("asr", {}).get("items", []):
+            self._items.setdefault(entry["name"], entry)
 
     # ------------------------------------------------------------------ plumbing
     def site(self, key):
@@ -187,10 +191,7 @@ class VCenterEffects(ModernizedEffects):
 
     # ------------------------------------------------------------------ helpers over rows
     def _item(self, name):
-        for item in (self.spec or {}).get("asr", {}).get("items", []):
-            if item["name"] == name:
-                return item
-        return None
+        return self._items.get(name)
 
     @staticmethod
     def _disks(row):
@@ -289,16 +290,17 @@ class VCenterEffects(ModernizedEffects):
                 "disks": [{k: v for k, v in d.items() if k != "device"} for d in self._disks(row)],
             }
 
-    def host_of(self, vm_name, uuid=None):
+    def host_of(self, vm_name, uuid=None, vms=True):
         """Facts of the ESXi host of ``vm_name``: name, memory_mb, memory_used_mb,
-        connection_state, maintenance_mode, datastores (names), vms (names)."""
+        connection_state, maintenance_mode, datastores (names), vms (names; read only with ``vms``: the names of
+        every VM on the host cost a read that grows with the inventory, an empty list without it)."""
         with self.lock:
             site, row = self._vm_or_fail(vm_name, uuid=uuid)
             host = self._host_row(site, row["runtime.host"])
             datastores = list(host.get("datastore") or [])
-            vms = list(host.get("vm") or [])
+            vm_refs = list(host.get("vm") or []) if vms else []
             names = {r["obj"]: r["name"] for r in site.read_objects(datastores, ["name"])} if datastores else {}
-            vm_names = {r["obj"]: r["name"] for r in site.read_objects(vms, ["name"])} if vms else {}
+            vm_names = {r["obj"]: r["name"] for r in site.read_objects(vm_refs, ["name"])} if vm_refs else {}
             return {
                 "name": host["name"], "site": site.key,
                 "memory_mb": host["summary.hardware.memorySize"] // (1024 * 1024),
@@ -325,7 +327,7 @@ class VCenterEffects(ModernizedEffects):
                     "Master target %s has snapshots; reprotect and failback fail while it has any." % master_target,
                     "Snapshots exist on the master target virtual machine.",
                     "Delete all snapshots of the master target and retry the job.")
-            host = self.host_of(master_target, mt_uuid)
+            host = self.host_of(master_target, mt_uuid, vms=not original_location)
             if original_location:
                 item = self._item(vm_name)
                 wanted = sorted({d["datastore"] for d in (item or {}).get("disks", [])})
@@ -534,7 +536,7 @@ class VCenterEffects(ModernizedEffects):
             row = self._vm_or_fail(vm_name, uuid=uuid)[1]
             if str(row["runtime.powerState"]) == "poweredOn":
                 return
-            host = self.host_of(vm_name, uuid)
+            host = self.host_of(vm_name, uuid, vms=False)
             free = host["memory_mb"] - host["memory_used_mb"]
             if free < (row.get("config.hardware.memoryMB") or 0):
                 raise EffectError(

@@ -272,13 +272,15 @@ class Compute:
         """Every VM of the subscription, paged; ``statusOnly=true`` adds each one's power statuses."""
         status_only = (request.query.get("statusonly") or "").lower() == "true"
         with self.lock:
-            bodies = [self.vm_body(v, status_only=status_only) for k, v in sorted(self.vms.items())]
-        return self._page(request, bodies)
+            vms = [v for k, v in sorted(self.vms.items())]
+            return self._page(request, vms, lambda v: self.vm_body(v, status_only=status_only))
 
-    def _page(self, request, values):
+    def _page(self, request, values, render=None):
+        """One page of ``values``, each rendered by ``render`` when given (only the page's values are)."""
         size = int(self.timings.get("page_size", 100))
         start = int(request.query.get("$skiptoken") or 0)
-        body = {"value": values[start:start + size]}
+        chosen = values[start:start + size]
+        body = {"value": [render(v) for v in chosen] if render else chosen}
         if start + size < len(values):
             parts = urllib.parse.urlsplit(request.raw_path)
             query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != "$skiptoken"]

@@ -96,9 +96,10 @@ class Flows:
                 raise errors.recovery_point_not_found(item, params["recovery_point_id"])
             return point
         if kind in ("LatestTag", "LatestApplicationConsistent"):
-            points = [p for p in points if p["type"] == "ApplicationConsistent"]
-            if not points:
+            point = next((p for p in points if p["type"] == "ApplicationConsistent"), None)
+            if point is None:
                 raise errors.no_recovery_point(item, "application-consistent recovery point")
+            return point
         if not points:
             raise errors.no_recovery_point(item)
         return points[0]

@@ -29,12 +29,13 @@ CLAUSE = re.compile(r"^\s*(\w+)\s+(eq|ge|le|gt|lt)\s+'([^']*)'\s*$", re.IGNORECA
 
 
 def page(request, values, render=None):
-    """One page of ``values`` (``render`` applied to the page's values only) with ``nextLink`` to the next."""
+    """One page of ``values`` (``render``, when given, turns each value of the page into its body: a list of N
+    items costs its page, not N bodies per page)."""
     size = int(request.app_page_size)
     start = int(request.query.get("$skiptoken") or 0)
-    shown = values[start:start + size]
-    # ASR sends nextLink null on the last page
-    body = {"value": [render(v) for v in shown] if render else shown, "nextLink": None}
+    chosen = values[start:start + size]
+    body = {"value": [render(v) for v in chosen] if render else chosen,
+            "nextLink": None}  # ASR sends nextLink null on the last page
     if start + size < len(values):
         parts = urllib.parse.urlsplit(request.raw_path)
         query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != "$skiptoken"]
@@ -137,14 +138,14 @@ class Reads:
                 chosen = [i for i in chosen if i["name"] in names]
             else:
                 raise ArmError(400, "InvalidFilter", "The $filter property '%s' is not supported here." % key)
-        return page(request, [serialize.protected_item(self.world, i, listed=True) for i in chosen])
+        return page(request, chosen, lambda i: serialize.protected_item(self.world, i, listed=True))
 
     def item(self, request, fabric, container, item):
         return serialize.protected_item(self.world, self.world.item_by_arm_name(fabric, container, item))
 
     def points(self, request, fabric, container, item):
         found = self.world.item_by_arm_name(fabric, container, item)
-        return page(request, [serialize.recovery_point(self.world, found, p) for p in self.world.points(found)])
+        return page(request, self.world.points(found), lambda p: serialize.recovery_point(self.world, found, p))
 
     def point(self, request, fabric, container, item, point):
         found = self.world.item_by_arm_name(fabric, container, item)
@@ -156,7 +157,7 @@ class Reads:
 
     # ------------------------------------------------------------------ plans and jobs
     def plans(self, request):
-        return page(request, [serialize.recovery_plan(self.world, p) for p in self.world.plans.values()])
+        return page(request, list(self.world.plans.values()), lambda p: serialize.recovery_plan(self.world, p))
 
     def plan(self, request, plan):
         return serialize.recovery_plan(self.world, self.world.plan(plan))

@@ -5,6 +5,7 @@
 
 Every body deserialises into the SDK's models with no unknown keys (the tests check it)."""
 
+import itertools
 import re
 import time
 import uuid
@@ -462,7 +463,7 @@ def consistency_points(points):
     """InMage consistency points: tags named after their kind and their Unix time in hex (fact 3), never
     ApplicationConsistent/CrashConsistent. The lab tags its application-consistent points: the newest as the
     file-system tag, the one before as the system-level tag; the values are the points' times."""
-    tagged = [p for p in points if p["type"] == "ApplicationConsistent"][:2]
+    tagged = list(itertools.islice((p for p in points if p["type"] == "ApplicationConsistent"), 2))
     return {"%s%08x" % (kind, int(point["epoch"])): point["time"]
             for kind, point in zip(("fileSystem", "systemLevelTag"), tagged, strict=False)}
 

@@ -10,6 +10,7 @@ replicating item are computed lazily from the clock (see ``points``).
 
 import time
 import uuid
+from collections.abc import Sequence
 
 from ..compute import iso
 from ..server import ArmError, asr_not_found
@@ -252,22 +253,19 @@ class World:
             item["rp_stop"] = when or time.time()
 
     def points(self, item, now=None):
-        """All recovery points of the item's current direction, newest first."""
+        """All recovery points of the item's current direction, newest first: a :class:`Points` sequence whose
+        generated points are made only when read (a GET of an item reads the newest and the oldest, not all 500)."""
         now = now or time.time()
-        result = list(item["points"])
+        generated = None
         if item["rp_origin"] is not None:
             period = max(float(self.timings["recovery_point_seconds"]), 0.001)
             every = max(int(self.timings["app_consistent_every"]), 1)
             first = item["rp_origin"] + item["rp_first_delay"]
             end = min(now, item["rp_stop"]) if item["rp_stop"] else now
             count = int((end - first) // period) + 1 if end >= first else 0
-            for index in range(max(0, count - MAX_GENERATED_POINTS), count):
-                moment = first + index * period
-                result.append({"name": str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/%s/%d" % (item["item_name"], item["rp_seq"],
-                                                                                        index))),
-                               "time": iso(moment), "epoch": moment,
-                               "type": "ApplicationConsistent" if (index + 1) % every == 0 else "CrashConsistent"})
-        return sorted(result, key=lambda p: p["epoch"], reverse=True)
+            generated = (item["item_name"], item["rp_seq"], first, period, every, max(0, count - MAX_GENERATED_POINTS),
+                         count)
+        return Points(item["points"], generated)
 
     def clear_points(self, item):
         points = self.points(item)
@@ -322,6 +320,69 @@ class World:
             return {"items": items,
                     "plans": {n: {"current_job": p["current_job"], "last_job": p["last_job"]} for n, p in self.plans.items()},
                     "jobs": {n: j.summary() for n, j in self.jobs.items()}}
+
+
+class Points(Sequence):
+    """The recovery points of an item, newest first, as a read-only sequence: the spec's (and the synchronised)
+    points of ``fixed`` merged by time with the points replication generated, ``generated`` = (item name, sequence,
+    first moment, period, app-consistent every, first index, count) or None. A generated point is a dict made on
+    access (its name a UUID5 of the item, sequence and index); the order is ``sorted(fixed + all generated, key=epoch,
+    reverse=True)``'s, ties putting a fixed point first."""
+
+    def __init__(self, fixed, generated):
+        self.fixed = sorted(fixed, key=lambda p: p["epoch"], reverse=True)
+        self.generated = generated
+        self.low, self.high = (generated[5], generated[6]) if generated else (0, 0)
+        # where each fixed point sits in the merged order: its rank plus the generated points newer than it
+        self.slots = {}
+        for rank, point in enumerate(self.fixed):
+            self.slots[rank + self._newer_than(point["epoch"])] = point
+
+    def _epoch(self, index):
+        return self.generated[2] + index * self.generated[3]
+
+    def _newer_than(self, epoch):
+        """How many generated points have an epoch above ``epoch``."""
+        low, high = self.low, self.high  # epochs rise with the index: find the first index above ``epoch``
+        while low < high:
+            middle = (low + high) // 2
+            if self._epoch(middle) > epoch:
+                high = middle
+            else:
+                low = middle + 1
+        return self.high - low
+
+    def _make(self, index):
+        name, seq, _first, _period, every, _low, _high = self.generated
+        moment = self._epoch(index)
+        return {"name": str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/%s/%d" % (name, seq, index))),
+                "time": iso(moment), "epoch": moment,
+                "type": "ApplicationConsistent" if (index + 1) % every == 0 else "CrashConsistent"}
+
+    def __len__(self):
+        return len(self.fixed) + self.high - self.low
+
+    def __getitem__(self, position):
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        size = len(self)
+        if position < 0:
+            position += size
+        if not 0 <= position < size:
+            raise IndexError("recovery point index out of range")
+        if position in self.slots:
+            return self.slots[position]
+        before = sum(1 for slot in self.slots if slot < position)  # fixed points ahead of this one
+        return self._make(self.high - 1 - (position - before))
+
+    def __iter__(self):
+        for position in range(len(self)):
+            yield self[position]
+
+    def __eq__(self, other):
+        return list(self) == list(other)
+
+    __hash__ = None
 
 
 FAILBACK_STAGES = ("reprotecting_to_onprem", "replicating_to_onprem", "failed_back", "failback_committed")
