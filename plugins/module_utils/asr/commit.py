@@ -154,7 +154,9 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
     if check_mode or not acting:
         outcome["vms"] = per.conclude(results, predicted=predicted)
         return per.outcome(outcome)
-    started = {item["item_name"]: operations.item_action(vault, "failover_commit", model) for model, item in acting}
+    names = operations.start_each(vault, [lambda model=model: operations.item_action(vault, "failover_commit", model)
+                                          for model, _item in acting])
+    started = {item["item_name"]: name for (_model, item), name in zip(acting, names, strict=True)}
     summaries = operations.wait(vault, started.values(), deadline, poll=poll, succeeded_tasks=False)
     if azure_vms is not None:
         azure_vms.forget()

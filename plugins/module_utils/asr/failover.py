@@ -228,11 +228,11 @@ def apply(vault, routes, recovery_point, source_site_operations, deadline, poll,
     item_jobs = {}
     plans = [(use, pairs) for use, pairs in routes if use and pairs]
     several = len(plans) + sum(len(pairs) for use, pairs in routes if not use) > 1
-    for use, pairs in routes:
-        if not use:
-            for model, item in pairs:
-                item_jobs[item["item_name"]] = provider(item).start(vault, model, item, recovery_point,
-                                                                    source_site_operations)
+    alone = [(model, item) for use, pairs in routes if not use for model, item in pairs]
+    names = operations.start_each(vault, [
+        lambda model=model, item=item: provider(item).start(vault, model, item, recovery_point, source_site_operations)
+        for model, item in alone])
+    item_jobs.update((item["item_name"], name) for (_model, item), name in zip(alone, names, strict=True))
     running = {}
     limit = max(1, int(plan_concurrency or 1))
     while plans or running:

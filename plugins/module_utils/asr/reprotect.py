@@ -236,12 +236,16 @@ def apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=No
     """Start each reprotect, wait for all jobs; retry agent-not-registered failures (to Azure)."""
     pending = list(actions)
     while pending:
-        started = {}
-        for model, item, body, result in pending:
-            if on_start is not None:
-                on_start(model, item)
-            started[item["item_name"]] = operations.item_action(vault, "reprotect", model, body)
-            result["attempts"] += 1
+        def starter(model, item, body):
+            def start():
+                if on_start is not None:
+                    on_start(model, item)
+                return operations.item_action(vault, "reprotect", model, body)
+            return start
+        names = operations.start_each(vault, [starter(model, item, body) for model, item, body, _result in pending])
+        started = {entry[1]["item_name"]: name for entry, name in zip(pending, names, strict=True)}
+        for entry in pending:
+            entry[3]["attempts"] += 1
         summaries = operations.wait(vault, started.values(), deadline, poll=poll, succeeded_tasks=False)
         retry = []
         for entry in pending:
