@@ -63,7 +63,7 @@ options:
     elements: str
   recovery_plan:
     description:
-      - Commit every VM of these recovery plans (one name, or a list). With O(per_vm=true) each plan is one unit: a
+      - Commit every VM of these recovery plans (one name, or a list). With O(per_vm=true) each plan is one unit - a
         plan with a VM the gate refuses stops whole, and the other plans are committed.
     type: list
     elements: str

@@ -65,7 +65,7 @@ options:
     elements: str
   recovery_plan:
     description:
-      - Fail over these recovery plans (one name, or a list): each through its own plan job (all its VMs, group by
+      - Fail over these recovery plans (one name, or a list) - each through its own plan job (all its VMs, group by
         group), at most O(plan_concurrency) at once. With O(per_vm=true) a plan that cannot fail over, or whose job
         fails, stops whole, and the other plans go on.
     type: list

@@ -61,7 +61,7 @@ options:
   recovery_plan:
     description:
       - Reprotect every VM of these recovery plans (one name, or a list; item by item). With O(per_vm=true) each plan
-        is one unit: a plan with a VM that cannot be reprotected stops whole, and the other plans go on.
+        is one unit - a plan with a VM that cannot be reprotected stops whole, and the other plans go on.
     type: list
     elements: str
     aliases: [recovery_plans]
