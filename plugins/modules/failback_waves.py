@@ -214,9 +214,9 @@ def decide(module):
     members, stages = memberships(module.vault(), plans)
     missing = [plan for plan in plans if plan not in members]
     if missing:
-        raise FailbackError("Recovery plan(s) %s of the waves were not found in vault %s/%s; name each plan as Site "
-                            "Recovery does (its name or friendly name)." % (", ".join(missing), params["resource_group"],
-                                                                             params["vault_name"]),
+        where = "%s/%s" % (params["resource_group"], params["vault_name"])
+        raise FailbackError("Recovery plan(s) %s of the waves were not found in vault %s; name each plan as Site "
+                            "Recovery does (its name or friendly name)." % (", ".join(missing), where),
                             plans=missing, rule="plan_not_found")
     stages.update(params["assume_stages"] or {})
     decision = waves.plan_run(params["waves"], members, stages, params["wave_gate"], params["wave_pause"],

@@ -599,9 +599,9 @@ def _check_selection(options, name):
         return [], vms
     problems = []
     if not vms and not run_plans(options) and not check_plans(options, name):
-        return [Problem(name("vms"), "is empty and no recovery plan is named", "give the VMs to fail back (%s), a "
-                        "recovery plan (%s) or several (%s)" % (name("vms"), name("recovery_plan"),
-                                                                 name("recovery_plans")), vms)], vms
+        fix = "give the VMs to fail back (%s), a recovery plan (%s) or several (%s)" % (
+            name("vms"), name("recovery_plan"), name("recovery_plans"))
+        return [Problem(name("vms"), "is empty and no recovery plan is named", fix, vms)], vms
     if vms and len(set(vms)) != len(vms):
         twice = sorted({vm for vm in vms if vms.count(vm) > 1})
         problems.append(Problem(name("vms"), "names %s more than once" % ", ".join(twice), "name each VM once", vms))
@@ -624,26 +624,8 @@ def check_plans(options, name=lambda key: key):
     plans, waves = options.get("recovery_plans"), options.get("waves")
     if plans not in (None, "", []):
         problems += _names_list(name("recovery_plans"), plans, "[rp-app, rp-web]")
-    wave_example = "[[rp-db], [rp-app, rp-web]] (each wave a list of recovery plans, in the order they run)"
     if waves not in (None, "", []):
-        if not isinstance(waves, list):
-            return problems + [Problem(name("waves"), "must be a list of waves, each a list of recovery plan names",
-                                       "give e.g. %s" % wave_example, waves)]
-        for index, wave in enumerate(waves, 1):
-            if isinstance(wave, list) and not wave:
-                problems.append(Problem("%s[%d]" % (name("waves"), index - 1), "is an empty wave",
-                                        "give each wave at least one recovery plan, or drop it", wave))
-            else:
-                problems += _names_list("%s[%d]" % (name("waves"), index - 1), wave, wave_example)
-        if options.get("vms"):
-            problems.append(Problem(name("vms"), "is set with %s: waves fail back recovery plans only" % name("waves"),
-                                    "put the VMs in a recovery plan of a wave, or fail them back in a run of their own "
-                                    "without waves", options.get("vms")))
-        for key in ("recovery_plan", "recovery_plans"):
-            if options.get(key) not in (None, "", []):
-                problems.append(Problem(name(key), "is set with %s, which name every plan of the run" % name("waves"),
-                                        "put the plan in the wave it belongs to and drop %s" % name(key),
-                                        options.get(key)))
+        problems += _check_waves(options, waves, name)
     problems += _twice(options, name)
     if _waves_count(waves) > 1 and options.get("wave_gate", "committed") == "committed" and str(
             options.get("commit", True)).lower() in ("false", "no", "off", "0", "n"):
@@ -657,8 +639,35 @@ def check_plans(options, name=lambda key: key):
         problems += _bool(name("wave_pause"), options["wave_pause"])
         if str(options["wave_pause"]).lower() in ("true", "yes", "on", "1", "y") and not _waves_count(waves):
             problems.append(Problem(name("wave_pause"), "pauses between waves, and %s names none" % name("waves"),
-                                    "give the waves (%s: %s), or drop %s" % (name("waves"), wave_example,
-                                                                              name("wave_pause")), options["wave_pause"]))
+                                    "give the waves (%s: %s), or drop %s" % (
+                                        name("waves"), WAVE_EXAMPLE, name("wave_pause")), options["wave_pause"]))
+    return problems
+
+
+WAVE_EXAMPLE = "[[rp-db], [rp-app, rp-web]] (each wave a list of recovery plans, in the order they run)"
+
+
+def _check_waves(options, waves, name):
+    """Problems of a non-empty ``waves``: a list of non-empty lists of names, without vms or other plan options."""
+    if not isinstance(waves, list):
+        return [Problem(name("waves"), "must be a list of waves, each a list of recovery plan names",
+                        "give e.g. %s" % WAVE_EXAMPLE, waves)]
+    problems = []
+    for index, wave in enumerate(waves):
+        if isinstance(wave, list) and not wave:
+            problems.append(Problem("%s[%d]" % (name("waves"), index), "is an empty wave",
+                                    "give each wave at least one recovery plan, or drop it", wave))
+        else:
+            problems += _names_list("%s[%d]" % (name("waves"), index), wave, WAVE_EXAMPLE)
+    if options.get("vms"):
+        problems.append(Problem(name("vms"), "is set with %s: waves fail back recovery plans only" % name("waves"),
+                                "put the VMs in a recovery plan of a wave, or fail them back in a run of their own "
+                                "without waves", options.get("vms")))
+    for key in ("recovery_plan", "recovery_plans"):
+        if options.get(key) not in (None, "", []):
+            problems.append(Problem(name(key), "is set with %s, which name every plan of the run" % name("waves"),
+                                    "put the plan in the wave it belongs to and drop %s" % name(key),
+                                    options.get(key)))
     return problems
 
 
@@ -822,11 +831,12 @@ def play_selection(hosts, given, prefix=""):
     variable, else the host name. The controller (``localhost``) is not a VM. ``given``: the run's
     options as set (without defaults). Returns ``(selection, problems)``: ``selection`` is ``None`` when the play
     runs on the controller alone (the VMs come from the ``vms`` / ``recovery_plan`` options, as always), else
-    ``{"hosts": {host: VM}, "vms": [VM, ...], "plan_vms": [...]}``: with a recovery plan (or several: ``recovery_plans``)
-    the run keeps the plans (their boot order) and ``plan_vms`` are the VMs the plans must hold exactly (the lock refuses a plan only partly in the
+    ``{"hosts": {host: VM}, "vms": [VM, ...], "plan_vms": [...]}``: with a recovery plan (or several:
+    ``recovery_plans``) the run keeps the plans (their boot order) and ``plan_vms`` are the VMs the plans must hold
+    exactly (the lock refuses a plan only partly in the
     play: a slice never fails over part of a plan); without one, ``vms`` are the run's VMs. Replication groups are
-    judged against Site Recovery by the preflight and the reprotect (a part of a group is refused naming it). ``waves``
-    are refused against inventory hosts: a run does one wave or more of them, not its hosts' VMs."""
+    judged against Site Recovery by the preflight and the reprotect (a part of a group is refused naming it).
+    ``waves`` are refused against inventory hosts: a run does one wave or more of them, not its hosts' VMs."""
     vm_hosts = [(str(host), str(vm or host)) for host, vm in hosts if str(host) not in CONTROLLER_HOSTS]
     if not vm_hosts:
         return None, []

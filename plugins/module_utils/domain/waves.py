@@ -113,7 +113,7 @@ def plan_run(waves, members, stages, gate="committed", pause=False, commit=True,
     if gate == "committed":
         run = [w["index"] for w in entries if w["state"] == "at_gate" and (upcoming is None or w["index"] < upcoming)]
     if upcoming is not None:
-        run += [upcoming] if pause else [i for i in range(upcoming, len(entries) + 1)]
+        run += [upcoming] if pause else list(range(upcoming, len(entries) + 1))
     left = list(range(max(run) + 1, len(entries) + 1)) if run else []
     after = left[0] if left and pause else None
     finish = gate == "verified" and bool(commit) and not left and any(

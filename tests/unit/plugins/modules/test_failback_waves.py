@@ -74,8 +74,9 @@ def test_check_mode_judges_the_next_wave_by_the_predicted_stages(monkeypatch, ca
     plans = {"value": [plan("rp-a", ITEM["id"]), plan("rp-b", ITEM["id"])]}
     patch(monkeypatch, [(200, {}, ITEMS), (200, {}, plans)])
     name = ITEM["properties"]["friendlyName"]
-    failed, result = run_module(failback_waves.main, dict(ARGS, waves=[["rp-a"], ["rp-b"]], wave=2, _ansible_check_mode=True,
-                                                           assume_stages={name: "failover_failed"}), capsys)
+    args = dict(ARGS, waves=[["rp-a"], ["rp-b"]], wave=2, _ansible_check_mode=True,
+                assume_stages={name: "failover_failed"})
+    failed, result = run_module(failback_waves.main, args, capsys)
     assert not failed, result
     assert result["start"] is False and "plan rp-a of wave 1 is not committed: %s at failover_failed" % name in result["why"]
     assert result["stopped"] == [{"name": "rp-a", "wave": 1, "why": "not committed: %s at failover_failed" % name}]

@@ -67,7 +67,7 @@ def test_each_bad_plan_option_is_refused_naming_it_and_the_fix(given, option, wo
 def test_a_refused_plan_option_says_how_to_fix_it():
     twice = problems(waves=[["rp-a"], ["rp-a"]])[0]
     assert twice["fix"].startswith("name each recovery plan once")
-    gate = [p for p in problems(waves=[["rp-a"], ["rp-b"]], commit=False) if p["option"] == "failback_wave_gate"][0]
+    gate = next(p for p in problems(waves=[["rp-a"], ["rp-b"]], commit=False) if p["option"] == "failback_wave_gate")
     assert "failback_wave_gate to verified" in gate["fix"] and "failback_commit to true" in gate["fix"]
 
 

@@ -13,8 +13,8 @@ ALL = [vm for vms in MEMBERS.values() for vm in vms]
 
 
 def at(stage, *vms, base=None):
-    stages = dict(base or {vm: "running_in_azure" for vm in ALL})
-    stages.update({vm: stage for vm in vms})
+    stages = dict(base or dict.fromkeys(ALL, "running_in_azure"))
+    stages.update(dict.fromkeys(vms, stage))
     return stages
 
 
