@@ -99,6 +99,26 @@ options:
     description: The on-premises verification's registered result (C(vms) with C(name)), for the RTO.
     type: dict
     default: {}
+  unit_steps:
+    description:
+      - A run of several units (its waves) - the steps' results of each unit before the last, in order, each as
+        O(steps) (which holds the last unit's). Each step's results are merged - a VM's entry from the last unit that
+        had it.
+    type: list
+    elements: dict
+    default: []
+  waves:
+    description:
+      - The run's waves (lists of recovery plan names). With them, or with more than one plan in O(recovery_plan), the
+        report has a per-plan section (RV(report.plans)) - each plan's VMs (read from Site Recovery), its wave, its
+        outcome and why it stopped.
+    type: list
+    elements: list
+    default: []
+  blocked:
+    description: Why a wave of the run did not start (a plan of an earlier wave did not reach the gate), if one did not.
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -127,7 +147,10 @@ report:
     {start_epoch, end_epoch, start, end}, onprem_running_at, rto_seconds (failover start to the on-premises VM running as the
     ASR job shows it - its boot group's start task, or its job's end -, once the run verified it running),
     verified_seconds when known; final_stage; stage, next_step, failure {step, message, gate, task}, rerun,
-    committed, running_copy, next_action; in check mode predicted_stage, where the run would leave the VM).
+    committed, running_copy, next_action; in check mode predicted_stage, where the run would leave the VM); C(plans)
+    for a run of several plans or waves (else empty), one per plan - name, wave, vms (read from Site Recovery), stages
+    (each VM's now), outcome (V(done), V(stopped) or V(not_started)), stopped_at (the step) and why - and
+    C(run.blocked) (why a wave did not start).
   returned: always
   type: dict
   sample: {"run": {"id": "original-location-20261130T101500Z", "result": "failed", "recovery_plan": "rp-app"},
@@ -144,6 +167,12 @@ host_outcomes:
   type: dict
   sample: {"app01": {"vm": "app01", "failed": true,
                      "msg": "VM app01 at replicating_to_onprem - failover_to_onprem failed: ... A re-run ..."}}
+plan_lines:
+  description: A run of several plans - one line per plan, its wave, outcome, why it stopped and its VMs; else empty.
+  returned: always
+  type: list
+  elements: str
+  sample: ["rp-web (wave 1): stopped at failover_to_onprem - job ... failed (1 VM(s): web01)."]
 lines:
   description: One line per VM - where it stands, what failed and what a re-run will do.
   returned: always
@@ -215,14 +244,44 @@ def read_items(module):
     return [item for _model, item in selected], plan, None
 
 
+def run_plans(params):
+    """Every recovery plan of the run, in order: O(recovery_plan) (a name or a list of names), then each wave's."""
+    named = params.get("recovery_plan") or []
+    named = [named] if isinstance(named, str) else list(named)
+    return list(dict.fromkeys(named + [plan for wave in params.get("waves") or [] for plan in wave]))
+
+
+def plan_vms(module, names):
+    """``[{name, vms}]``: each plan's VMs in its boot order, from the vault's plan list and item list (two calls,
+    whatever the number of plans); a plan that cannot be read gets no VMs (the report still says what the steps did)."""
+    params = module.params
+    if not (params["resource_group"] and params["vault_name"]):
+        return [{"name": name, "vms": []} for name in names]
+    try:
+        vault = module.vault(deadline=Deadline(params["timeout"]))
+        by_id = {(model.id or "").lower(): model.properties.friendly_name for model in vault.items()}
+        plans = {}
+        for plan in vault.plans():
+            members = [by_id.get((arm_id or "").lower()) for arm_id, _group in asr_items.plan_members(plan)]
+            for key in {plan.name, getattr(plan.properties, "friendly_name", None)}:
+                plans[key] = list(dict.fromkeys(vm for vm in members if vm))
+    except Exception:  # pylint: disable=broad-except  # the report is written whatever failed
+        plans = {}
+    return [{"name": name, "vms": plans.get(name, [])} for name in names]
+
+
 def build(module):
     params = module.params
     items, plan, error = read_items(module)
+    names = run_plans(params)
+    plans = plan_vms(module, names) if len(names) > 1 or params["waves"] else None
     data = report.assemble(params["name"], params["started"], time.time(), params["result"], params["failed_stage"],
                            params["failed_message"], params["steps"] or {}, onprem=params["onprem"],
                            verified_at=params["verified_at"], items=items, read_error=error,
-                           check_mode=module.check_mode, plan=plan)
+                           check_mode=module.check_mode, plan=plan, unit_steps=params["unit_steps"], plans=plans,
+                           waves=params["waves"], blocked=params["blocked"] or None)
     return {"changed": False, "report": data, "lines": report.lines(data), "summary": report.compact(data),
+            "plan_lines": report.plan_lines(data),
             "timeline": timeline.layout(data),
             "host_outcomes": outcome.host_outcomes(data, params["hosts"], params["unlock_error"] or None)}
 
@@ -244,6 +303,9 @@ def main():
         "failed_message": {"type": "str", "default": ""},
         "steps": {"type": "dict", "default": {}},
         "onprem": {"type": "dict", "default": {}},
+        "unit_steps": {"type": "list", "elements": "dict", "default": []},
+        "waves": {"type": "list", "elements": "list", "default": []},
+        "blocked": {"type": "str", "default": ""},
     }
     module = FailbackModule(spec, azure=True, supports_check_mode=True)
     module.run(build)

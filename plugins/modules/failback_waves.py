@@ -141,6 +141,17 @@ lock_plans:
   type: list
   elements: str
   sample: [rp-app, rp-web]
+units:
+  description:
+    - What the run does, in order - each wave of RV(run) (C(index), C(plans), C(steps) - all four with
+      O(wave_gate=committed), C(reprotect_to_onprem) and C(failover_to_onprem) with V(verified) - and C(finish) false),
+      then, when RV(finish), the end (C(index) the wave after the last, every plan, C(steps) C(commit) and
+      C(reprotect_to_azure), C(finish) true).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"index": 2, "plans": [rp-app, rp-web], "finish": false,
+            "steps": [reprotect_to_onprem, failover_to_onprem, commit, reprotect_to_azure]}]
 after:
   description: The wave a paused run leaves for the next run of the same command; null when none is left.
   returned: success

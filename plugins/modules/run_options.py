@@ -208,6 +208,13 @@ run:
       type: list
       elements: str
       sample: [app01, db01]
+    plans:
+      description:
+        - Every recovery plan the run names, in order - V(recovery_plan), then V(recovery_plans), then each wave's
+          (V(waves)).
+      type: list
+      elements: str
+      sample: [rp-db, rp-app]
 """
 
 import os
@@ -282,7 +289,8 @@ def main():
                                            secrets.token_hex(3))
     module.exit_json(options=options_domain.normalize(run), run=dict(
         identity, lock_break_variable=prefix + "lock_break", hosts=selection["hosts"] if selection else {},
-        plan_vms=selection["plan_vms"] if selection else []), report_dir_source=module.params["report_dir_source"],
+        plan_vms=selection["plan_vms"] if selection else [], plans=options_domain.run_plans(run)),
+        report_dir_source=module.params["report_dir_source"],
         **result)
 
 

@@ -24,6 +24,9 @@ The gates (the run option ``wave_gate``):
 from __future__ import annotations
 
 GATES = ("committed", "verified")
+# The steps of a failback run, in order (the report's stage names): a wave gated on the commit runs them all; a wave
+# gated on verification the first two, and the run's end the last two for every wave (:func:`plan_run` ``units``).
+STEPS = ("reprotect_to_onprem", "failover_to_onprem", "commit", "reprotect_to_azure")
 # The stages at or past each gate (domain.stages).
 AT_GATE = {
     "committed": ("failback_committed", "reprotected_to_azure"),
@@ -91,6 +94,10 @@ def plan_run(waves, members, stages, gate="committed", pause=False, commit=True,
     * ``lock_plans``: every plan this run acts on (the lock takes them all): the plans of ``run``, and every plan when
       ``finish``;
     * ``after``: the wave a paused run leaves for the next run (None when none is left);
+    * ``units``: what the run does, in order, each ``{index, plans, steps, finish}``: a wave of ``run`` (its plans and
+      the steps it takes: all four with gate ``committed``, the reprotect and failover with ``verified``), then, when
+      ``finish``, the end (index: the wave after the last, which every wave must be at the gate to start; every plan;
+      the commit and the reprotect to Azure);
     * ``message``: one sentence for people.
     """
     complete = COMPLETE[(bool(commit), bool(reprotect_to_azure))]
@@ -119,8 +126,14 @@ def plan_run(waves, members, stages, gate="committed", pause=False, commit=True,
     finish = gate == "verified" and bool(commit) and not left and any(
         not p["complete"] for w in entries for p in w["plans"])
     lock = [p["name"] for w in entries if w["index"] in run or finish for p in w["plans"]]
+    steps = list(STEPS) if gate == "committed" else list(STEPS[:2])
+    units = [{"index": i, "plans": [p["name"] for p in entries[i - 1]["plans"]], "steps": steps, "finish": False}
+             for i in run]
+    if finish:
+        units.append({"index": len(entries) + 1, "plans": [p["name"] for w in entries for p in w["plans"]],
+                      "steps": list(STEPS[2:]), "finish": True})
     return {"waves": entries, "done": done, "next": upcoming, "run": run, "finish": finish,
-            "lock_plans": list(dict.fromkeys(lock)), "after": after,
+            "lock_plans": list(dict.fromkeys(lock)), "after": after, "units": units,
             "message": _message(entries, run, upcoming, after, finish, gate)}
 
 

@@ -24,6 +24,9 @@ def test_a_fresh_run_takes_every_wave_from_the_first():
     assert decision["done"] == [] and decision["next"] == 1 and decision["run"] == [1, 2, 3]
     assert decision["lock_plans"] == ["rp-db", "rp-app", "rp-web", "rp-edge"]
     assert decision["finish"] is False and decision["after"] is None
+    assert decision["units"] == [{"index": 1, "plans": ["rp-db"], "steps": list(waves.STEPS), "finish": False},
+                                 {"index": 2, "plans": ["rp-app", "rp-web"], "steps": list(waves.STEPS), "finish": False},
+                                 {"index": 3, "plans": ["rp-edge"], "steps": list(waves.STEPS), "finish": False}]
 
 
 def test_a_paused_run_takes_one_wave_and_names_the_next():
@@ -67,6 +70,10 @@ def test_the_verified_gate_commits_every_wave_at_the_end():
     assert decision["done"] == [1] and decision["run"] == [2, 3]  # a wave at the gate is not run again
     assert decision["finish"] is True and decision["lock_plans"] == ["rp-db", "rp-app", "rp-web", "rp-edge"]
     assert "commits and reprotects to Azure of every plan run at the end" in decision["message"]
+    assert [(u["index"], u["steps"], u["finish"]) for u in decision["units"]] == [
+        (2, ["reprotect_to_onprem", "failover_to_onprem"], False), (3, ["reprotect_to_onprem", "failover_to_onprem"], False),
+        (4, ["commit", "reprotect_to_azure"], True)]
+    assert decision["units"][-1]["plans"] == ["rp-db", "rp-app", "rp-web", "rp-edge"]
     paused = waves.plan_run(WAVES, MEMBERS, at("failed_back", "db01", "db02"), gate="verified", pause=True)
     assert paused["run"] == [2] and paused["finish"] is False and paused["lock_plans"] == ["rp-app", "rp-web"]
     # every wave verified: the run only finishes (commits); once all committed and reprotected, nothing is left
