@@ -24,8 +24,10 @@ options:
         group, which ASR moves together - and the other VMs go on. The module still fails, naming each VM that
         stopped, its stage and why (C(error.stopped)), and returns the VMs that go on (C(error.continue_with)), so
         a run can carry on with them and end failed.
-      - Off, the first refusal refuses the whole step and nothing changes. Ignored for a O(recovery_plan), which ASR
-        moves as one.
+      - Over recovery plans (O(recovery_plan)), each plan is one unit, which ASR moves as one - a plan that cannot take
+        the step, or whose job fails, stops whole, and the other plans go on (C(error.plans_going), and per plan
+        C(plans)).
+      - Off, the first refusal refuses the whole step and nothing changes.
     type: bool
     default: false
 """

@@ -118,7 +118,7 @@ class FailbackModule:
             result["error"] = error.to_dict()
             msg = error.msg
             # per-VM results at the top level on failure as on success, and (per_vm) who stopped and who goes on
-            for key in ("vms", "stopped", "continue_with", "predicted_stages"):
+            for key in ("vms", "stopped", "continue_with", "predicted_stages", "plans", "plans_going"):
                 if isinstance(error.details.get(key), (list, dict)):
                     result.setdefault(key, error.details[key])
         else:

@@ -74,10 +74,12 @@ def point_facts(listed, evidence, now):
 def _select(vault, vms, plan):
     """``[(name, model or None, item or None, missing message or None)]`` in the order asked; each item found in
     the list is read with a GET (concurrently)."""
-    wanted = []
-    if plan:
-        for arm_id, _group in asr_items.plan_members(vault.plan(plan)):
+    wanted, plan_of = [], {}
+    for name in asr_items.plan_names(plan):
+        found = vault.plan(name)
+        for arm_id, _group in asr_items.plan_members(found):
             wanted.append(("item", ids.last(arm_id)))
+            plan_of.setdefault(ids.last(arm_id).lower(), found.name)
     wanted.extend(("vm", name) for name in vms or [])
     resolved = asr_items.resolve(vault, wanted)
     unique = {}
@@ -94,7 +96,7 @@ def _select(vault, vms, plan):
         model, item = read[listed.name.lower()]
         if item["item_name"] not in seen:
             seen.add(item["item_name"])
-            result.append((item["name"], model, item, None))
+            result.append((item["name"], model, dict(item, plan=plan_of.get(item["item_name"].lower())), None))
     return result
 
 
@@ -294,7 +296,8 @@ def gather(vault, azure_vms, connect, params, now=None):
     for name, model, item, missing in selected:
         # the names the reprotect will use for it: the run's, with its placements entry over them
         chosen = placement.names_for(params, name)
-        entry = {"name": name, "missing": missing, "item": None, "azure_vm": None, "onprem": None, "same_name_uuid": None,
+        entry = {"name": name, "missing": missing, "item": None, "plan": (item or {}).get("plan"), "azure_vm": None,
+                 "onprem": None, "same_name_uuid": None,
                  "same_name_vms": [], "same_name_warning": None, "appliance": chosen["appliance"], "placement": chosen,
                  "points": {}, "master_target": None, "master_target_source": None, "placement_problem": None}
         if item is not None:
@@ -315,7 +318,7 @@ def gather(vault, azure_vms, connect, params, now=None):
         "heartbeat_max_age_seconds": params.get("heartbeat_max_age_seconds", readiness.DEFAULT_HEARTBEAT_MAX_AGE_SECONDS),
         "memory_remediation": params.get("memory_remediation") or "fail",
         "verification": params.get("verification"),
-        "plan": params.get("recovery_plan"), "vsphere": vsphere,
+        "plan": ", ".join(asr_items.plan_names(params.get("recovery_plan"))) or None, "vsphere": vsphere,
         "configuration_servers": infra["configuration_servers"], "vcenters": infra["vcenters"],
         "hosts": hosts, "datastores": datastores, "master_targets": master_targets, "vms": entries,
         "appliances": infra.get("appliances") or [],

@@ -64,8 +64,22 @@ options:
     type: list
     elements: str
   recovery_plan:
-    description: Fail over this recovery plan (all its VMs, group by group).
-    type: str
+    description:
+      - Fail over these recovery plans (one name, or a list): each through its own plan job (all its VMs, group by
+        group), at most O(plan_concurrency) at once. With O(per_vm=true) a plan that cannot fail over, or whose job
+        fails, stops whole, and the other plans go on.
+    type: list
+    elements: str
+    aliases: [recovery_plans]
+  plan_concurrency:
+    description:
+      - At most this many recovery-plan failover jobs run at once, 1 to 100; the next plan starts as soon as one
+        finishes.
+        Inside a plan, its boot groups run in order (the plan job's own).
+      - ASR holds up to 100 VMs per plan and documents no limit on concurrent plan failovers; the default of 10 plans
+        covers 1,000 VMs. Lower it when the on-premises hosts or the master targets cannot take that many VMs at once.
+    type: int
+    default: 10
   recovery_point:
     description:
       - V(latest_processed) (each VM to its latest crash-consistent point), V(latest_app_consistent), or
@@ -251,6 +265,27 @@ predicted_stages:
   returned: check mode (on success, and on a failure that stops VMs)
   type: dict
   sample: {"app01": "failed_back"}
+plans:
+  description: >-
+    Per recovery plan named (O(recovery_plan)) - C(name), C(vms) (its VMs, in plan order), C(outcome) (V(done): this
+    step acted on it; V(already_done); V(stopped): a VM of it could not take the step or its job failed, so the whole
+    plan stopped) and C(why) (the first stopped VM and its reason, else null).
+  returned: when O(recovery_plan) is given (on success, and on a failure that stops a plan with O(per_vm=true))
+  type: list
+  elements: dict
+  sample: [{"name": "rp-app", "vms": ["app01", "app02"], "outcome": "done", "why": null}]
+plans_going:
+  description: The recovery plans that go on to the next step (every plan on success).
+  returned: when O(recovery_plan) is given
+  type: list
+  elements: str
+  sample: ["rp-app"]
+recovery_plans:
+  description: The recovery plans whose plan jobs ran (or would run, in check mode), in start order.
+  returned: success, when O(cancel=false)
+  type: list
+  elements: str
+  sample: ["rp-app", "rp-web"]
 api_calls:
   description: Resource Manager requests made.
   returned: success
@@ -273,6 +308,10 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.module impor
 def run(module):
     params = module.params
     problems = options.check_module(params, ("timeout", "poll_interval"))
+    if not 1 <= params["plan_concurrency"] <= 100:
+        problems.append(options.Problem("plan_concurrency", "must be from 1 to 100",
+                                        "give a whole number of recovery-plan failover jobs at once from 1 to 100",
+                                        params["plan_concurrency"]))
     if problems:
         raise FailbackError(options.summary(problems, "the failover"), problems=problems)
     deadline = Deadline(params["timeout"], progress=module.progress("cancel failover" if params["cancel"] else "failover"))
@@ -287,7 +326,7 @@ def run(module):
             params["recovery_point"], "Required" if params["source_site_operations"] == "required" else "NotRequired",
             module.check_mode, deadline, poll=params["poll_interval"], azure_vms=module.azure_vms(),
             assumed=params["assume_stages"], per_vm=params["per_vm"], record=on_vsphere(module, deadline, "record_disks"),
-            pin=on_vsphere(module, deadline, "pin_replicas"))
+            pin=on_vsphere(module, deadline, "pin_replicas"), plan_concurrency=params["plan_concurrency"])
         for warning in outcome.pop("warnings", None) or []:
             module.ansible.warn(warning)
     if module.diff_mode:
@@ -339,8 +378,9 @@ def main():
     spec = {
         "vms": {"type": "list", "elements": "str"},
         "items": {"type": "list", "elements": "str"},
-        "recovery_plan": {"type": "str"},
+        "recovery_plan": {"type": "list", "elements": "str", "aliases": ["recovery_plans"]},
         "recovery_point": {"type": "str", "default": "latest_processed"},
+        "plan_concurrency": {"type": "int", "default": 10},
         "source_site_operations": {"type": "str", "choices": ["required", "not_required"], "default": "required"},
         "cancel": {"type": "bool", "default": False},
         "timeout": {"type": "int", "default": 3600},

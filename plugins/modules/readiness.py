@@ -57,8 +57,12 @@ options:
     elements: str
   recovery_plan:
     description:
-      - A recovery plan (name or friendly name) whose VMs to check, in plan order.
-    type: str
+      - The recovery plans (names or friendly names) whose VMs to check, plan after plan, each in plan order; one name
+        is one plan. Each plan is judged on its own (its boot groups, its stages), the master targets' room for all of
+        them together.
+    type: list
+    elements: str
+    aliases: [recovery_plans]
   location:
     description:
       - V(original) fails back into the on-premises VM that still exists; V(alternate) creates a new VM
@@ -91,7 +95,8 @@ options:
     type: str
   run_as_account:
     description:
-      - Classic flow - the run-as account (name or id) the reprotect will use; default the configuration server's first.
+      - Classic flow - the run-as account (name or id) the reprotect will use; default the configuration server's
+        first.
     type: str
   log_storage_account_id:
     description:
@@ -327,7 +332,7 @@ def check(module):
 def main():
     spec = {
         "vms": {"type": "list", "elements": "str"},
-        "recovery_plan": {"type": "str"},
+        "recovery_plan": {"type": "list", "elements": "str", "aliases": ["recovery_plans"]},
         "location": {"type": "str", "required": True, "choices": ["original", "alternate"]},
         "master_target": {"type": "str"},
         "datastore": {"type": "str"},

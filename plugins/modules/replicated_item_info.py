@@ -54,9 +54,11 @@ options:
     elements: str
   recovery_plan:
     description:
-      - A recovery plan (name or friendly name) whose items to report, in plan order; also returns
-        RV(recovery_plan).
-    type: str
+      - Recovery plans (names or friendly names; one name, or a list) whose items to report, plan after plan, each in
+        plan order; also returns RV(recovery_plans) (and RV(recovery_plan), the first).
+    type: list
+    elements: str
+    aliases: [recovery_plans]
   recovery_points:
     description:
       - Whether to list each item's recovery points (one call per item).
@@ -327,8 +329,14 @@ items:
       returned: when O(recovery_points=true)
       type: dict
       sample: null
+recovery_plans:
+  description: Each recovery plan of O(recovery_plan), in the order given, as RV(recovery_plan) describes one.
+  returned: when O(recovery_plan) is given
+  type: list
+  elements: dict
+  sample: [{"name": "rp-app", "friendly_name": "rp-app"}]
 recovery_plan:
-  description: The recovery plan, when O(recovery_plan) is given.
+  description: The first recovery plan of O(recovery_plan).
   returned: when O(recovery_plan) is given
   type: dict
   contains:
@@ -420,7 +428,7 @@ def main():
     spec = {
         "vms": {"type": "list", "elements": "str"},
         "items": {"type": "list", "elements": "str"},
-        "recovery_plan": {"type": "str"},
+        "recovery_plan": {"type": "list", "elements": "str", "aliases": ["recovery_plans"]},
         "recovery_points": {"type": "bool", "default": True},
         "wait_for_recovery_points": {"type": "bool", "default": False},
         "timeout": {"type": "int"},

@@ -59,8 +59,12 @@ options:
     type: list
     elements: str
   recovery_plan:
-    description: Reprotect every VM of this recovery plan (item by item).
-    type: str
+    description:
+      - Reprotect every VM of these recovery plans (one name, or a list; item by item). With O(per_vm=true) each plan
+        is one unit: a plan with a VM that cannot be reprotected stops whole, and the other plans go on.
+    type: list
+    elements: str
+    aliases: [recovery_plans]
   direction:
     description: V(to_onprem) starts a failback; V(to_azure) protects the failed-back VMs again.
     type: str
@@ -231,6 +235,21 @@ predicted_stages:
   returned: check mode (on success, and on a failure that stops VMs)
   type: dict
   sample: {"app01": "replicating_to_onprem"}
+plans:
+  description: >-
+    Per recovery plan named (O(recovery_plan)) - C(name), C(vms) (its VMs, in plan order), C(outcome) (V(done): this
+    step acted on it; V(already_done); V(stopped): a VM of it could not take the step or its job failed, so the whole
+    plan stopped) and C(why) (the first stopped VM and its reason, else null).
+  returned: when O(recovery_plan) is given (on success, and on a failure that stops a plan with O(per_vm=true))
+  type: list
+  elements: dict
+  sample: [{"name": "rp-app", "vms": ["app01", "app02"], "outcome": "done", "why": null}]
+plans_going:
+  description: The recovery plans that go on to the next step (every plan on success).
+  returned: when O(recovery_plan) is given
+  type: list
+  elements: str
+  sample: ["rp-app"]
 api_calls:
   description: Resource Manager requests made.
   returned: success
@@ -293,7 +312,7 @@ def main():
     spec = {
         "vms": {"type": "list", "elements": "str"},
         "items": {"type": "list", "elements": "str"},
-        "recovery_plan": {"type": "str"},
+        "recovery_plan": {"type": "list", "elements": "str", "aliases": ["recovery_plans"]},
         "direction": {"type": "str", "choices": ["to_onprem", "to_azure"], "required": True},
         "master_target": {"type": "str"},
         "process_server": {"type": "str"},

@@ -52,8 +52,11 @@ options:
     type: list
     elements: str
   recovery_plan:
-    description: Lock every VM of this recovery plan.
-    type: str
+    description:
+      - Lock every VM of these recovery plans (one name, or a list).
+    type: list
+    elements: str
+    aliases: [recovery_plans]
   plan_vms:
     description:
       - With O(recovery_plan), the VMs the run expects the plan to hold, exactly - the play's hosts when the
@@ -65,6 +68,20 @@ options:
     type: list
     elements: str
     default: []
+  request_budget:
+    description:
+      - The most Azure Resource Manager requests (reads and writes) the run may make. Before it locks anything, the
+        module estimates the requests a whole failback of the selected VMs will make from where each stands (its
+        stage in the vault's item list; the per-step costs measured on the lab, C(domain/budget.py)) and refuses,
+        changing nothing, when the estimate exceeds the budget - naming the plans, the numbers and the ways out.
+      - The default is ARM's documented per-subscription budget of about 12,000 reads an hour; V(0) checks nothing.
+        Only with O(state=locked).
+    type: int
+    default: 12000
+  poll_interval:
+    description: The steps' seconds between job reads (the run's C(poll_interval)), for the estimate's job polls.
+    type: float
+    default: 15
   owner:
     description:
       - Who holds the lease - the run's id, for example C(awx-job-1234). It must be the same for lock and unlock.
@@ -146,6 +163,15 @@ vms:
       type: str
       returned: when O(state=locked)
       sample: null
+estimate:
+  description:
+    - The Azure Resource Manager requests a whole failback of the VMs is estimated to make from where each stands
+      (O(state=locked)) - C(reads), C(writes), C(calls), C(per_vm), C(vms), C(plans) and C(by_step) (per step, its
+      C(reads) and C(writes)) - checked against O(request_budget).
+    - Also returned with the refusal when it exceeds the budget.
+  returned: O(state=locked)
+  type: dict
+  sample: {"reads": 2310, "writes": 3010, "calls": 5320, "per_vm": 5.3, "vms": 1000, "plans": ["rp-01"], "by_step": {}}
 lease:
   description: The run's lease after this call.
   returned: when O(state=locked)
@@ -196,6 +222,7 @@ from ansible_collections.siterecovery.failback.plugins.module_utils.asr import a
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import items as asr_items
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.errors import AzureError
 from ansible_collections.siterecovery.failback.plugins.module_utils.azure.session import AzureSession
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import budget
 from ansible_collections.siterecovery.failback.plugins.module_utils.module import FailbackModule
 
 
@@ -214,6 +241,17 @@ def plan_slice_problem(plan, members, expected):
     return ("Recovery plan %s %s: a recovery plan fails over whole (its boot groups and replication groups span all its "
             "VMs). Run it against all of its VMs - the inventory group of the plan, without --limit, and with job "
             "slicing off - or fail back the VMs as a list, without the recovery plan." % (plan, " and ".join(said)))
+
+
+def _plan_vms(vault, plans, selected):
+    """``{plan name: [VM names]}`` of the run's recovery plans (each VM in the first plan that holds it)."""
+    plan_of = asr_items.plan_units(vault, plans)
+    result = {}
+    for _model, item in selected:
+        plan = plan_of.get((item.get("id") or "").lower())
+        if plan:
+            result.setdefault(plan, []).append(item["name"])
+    return result
 
 
 def build_store(session, params):
@@ -264,10 +302,21 @@ def run(module):
     vault = module.vault()
     selected = asr_items.select(vault, vms=params["vms"] or [], plan=params["recovery_plan"])
     if params["recovery_plan"] and params["plan_vms"] and params["state"] == "locked":
-        problem = plan_slice_problem(params["recovery_plan"], [item["name"] for _model, item in selected],
+        problem = plan_slice_problem(", ".join(asr_items.plan_names(params["recovery_plan"])),
+                                     [item["name"] for _model, item in selected],
                                      params["plan_vms"])
         if problem:
             module.fail(problem, api_calls=session.stats["calls"])
+    estimated = None
+    if params["state"] == "locked":
+        estimated = budget.estimate({item["name"]: item["failback_stage"] for _model, item in selected},
+                                    plans=_plan_vms(vault, params["recovery_plan"], selected),
+                                    poll_interval=params["poll_interval"], state_store=params["state_store"])
+        refusal = budget.check(estimated, params["request_budget"],
+                               variable=_prefix(params["lock_break_variable"]) + "request_budget")
+        if refusal:
+            module.fail("Refusing to start the run; nothing was locked or changed: " + refusal, estimate=estimated,
+                        api_calls=session.stats["calls"])
     store = build_store(session, params)
     if params["state"] == "unlocked":
         try:
@@ -300,14 +349,16 @@ def run(module):
         else:
             module.warn("No ansible-playbook process found to watch: the lease is not renewed and lasts %d s from "
                         "now; a longer step needs a longer lease_seconds." % ttl)
-    return {"changed": changed, "vms": results, "lease": lease, "api_calls": session.stats["calls"]}
+    return {"changed": changed, "vms": results, "lease": lease, "estimate": estimated, "api_calls": session.stats["calls"]}
 
 
 def main():
     spec = {
         "vms": {"type": "list", "elements": "str"},
-        "recovery_plan": {"type": "str"},
+        "recovery_plan": {"type": "list", "elements": "str", "aliases": ["recovery_plans"]},
         "plan_vms": {"type": "list", "elements": "str", "default": []},
+        "request_budget": {"type": "int", "default": 12000},
+        "poll_interval": {"type": "float", "default": 15},
         "owner": {"type": "str", "required": True},
         "state": {"type": "str", "choices": ["locked", "unlocked"], "default": "locked"},
         "lease_seconds": {"type": "int", "default": 180},

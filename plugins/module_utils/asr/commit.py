@@ -121,7 +121,8 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
     it would in the real run (with ``predicted_stages``); ``assumed`` (check mode only) are the stages an earlier
     step predicted, whose gate is left to the real run.
     ``per_vm``: a VM the gate refuses (or whose job fails) stops alone with its replication group, the others are
-    committed (``runner.PerVm``; not for a recovery plan); the step still fails, naming each VM that stopped."""
+    committed (``runner.PerVm``); over recovery plans (``selection["plan"]``, one or a list) a plan is one unit, stopped
+    whole; the step still fails, naming each VM that stopped (and ``plans`` / ``plans_going``)."""
     selected = asr_items.select(vault, **selection)
     problems = check_selected([item["name"] for _model, item in selected]) if check_selected else []
     if problems:
@@ -131,7 +132,7 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
     decisions = gate_of([(model, item) for model, item in selected
                          if STEP.decide(item["failback_stage"])[0] == lifecycle.ACT])
     assumed = assumed if check_mode else None
-    per = runner.PerVm(WORDS, selected, per_vm and not selection.get("plan"))
+    per = runner.PerVm(WORDS, selected, per_vm, plan_of=asr_items.plan_units(vault, selection.get("plan")))
 
     def try_unit(unit):
         _acting, unit_results, _forced, unit_refusals = plan(unit, decisions, assumed=assumed)
@@ -150,7 +151,7 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
         outcome["predicted_stages"] = predicted
     if check_mode or not acting:
         outcome["vms"] = per.conclude(results, predicted=predicted)
-        return outcome
+        return per.outcome(outcome)
     started = {item["item_name"]: operations.item_action(vault, "failover_commit", model) for model, item in acting}
     summaries = operations.wait(vault, started.values(), deadline, poll=poll)
     if azure_vms is not None:
@@ -173,4 +174,4 @@ def ensure(session, vault, selection, gate_of, check_mode, deadline, poll=15.0, 
     except AzureError as error:
         per.conclude(results, error)
     outcome["vms"] = per.conclude(results)
-    return outcome
+    return per.outcome(outcome)

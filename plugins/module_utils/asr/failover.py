@@ -169,21 +169,84 @@ def _no_point(item, points, wanted, plan_name):
     return "VM %s has no recovery point %s (it has %s)." % (item["name"], wanted, ", ".join(p["name"] for p in points))
 
 
-def apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll):
-    """Start the failover (one plan job, or one job per item, each in its provider's flow) and wait; returns
-    {item name: summary}. A plan whose items fail back through the appliance takes a planned failover."""
-    if use_plan:
-        flow = ModernizedFailback if any(provider(item) is ModernizedFailback for _model, item in acting) \
-            else ClassicFailback
-        job = flow.start_plan(vault, use_plan, recovery_point, source_site_operations)
-        # the plan's job names the plan as its target: the progress lines name each VM it fails over
-        getattr(deadline, "progress", progress.NONE).members(use_plan, [item["name"] for _model, item in acting])
-        summary = operations.wait(vault, [job], deadline, poll=poll).get(job)
-        return {item["item_name"]: summary for _model, item in acting}
-    started = {item["item_name"]: provider(item).start(vault, model, item, recovery_point, source_site_operations)
-               for model, item in acting}
-    summaries = operations.wait(vault, started.values(), deadline, poll=poll)
-    return {name: summaries.get(job) for name, job in started.items()}
+def plan_units(vault, selected, recovery_point, plan_of, assumed=None):
+    """:func:`plan` per recovery plan of the run (``plan_of``: ``{lower-case item ARM id: plan name}``,
+    ``asr.items.plan_units``) and once for the VMs of no named plan; raise listing every refusal of every unit.
+
+    Returns ``(acting, results, routes)``: ``results`` in selection order, ``routes`` ``[(plan to use or None,
+    acting pairs)]`` - a named plan fails over through its own job, the other VMs by item (or through the plan
+    that holds exactly their replication group, :func:`route_groups`)."""
+    units = {}
+    for pair in selected:
+        units.setdefault(plan_of.get((pair[1].get("id") or "").lower()), []).append(pair)
+    acting, results, routes, refusals = [], {}, [], []
+    for name, pairs in units.items():
+        try:
+            unit_acting, unit_results, use = plan(vault, pairs, recovery_point, name, assumed=assumed)
+        except AzureError as error:
+            refusals.extend(error.details.get("refusals") or [error.msg])
+            results.update((r["name"], r) for r in error.details.get("vms") or [])
+            continue
+        acting += unit_acting
+        results.update((r["name"], r) for r in unit_results)
+        routes.append((use, unit_acting))
+    ordered = [results[item["name"]] for _model, item in selected if item["name"] in results]
+    runner.refuse(WORDS, refusals, ordered)
+    return acting, ordered, routes
+
+
+def _start_failed(error):
+    """A job summary for a failover Site Recovery refused to start (one plan of several: the others go on)."""
+    return {"name": None, "id": None, "scenario": None, "state": "Failed", "state_description": "NotStarted",
+            "start_time": None, "end_time": None, "start_epoch": None, "end_epoch": None, "duration_seconds": None,
+            "tasks": [], "errors": [{"task": None, "code": error.details.get("code"), "message": error.msg,
+                                     "possible_causes": None, "recommended_action": None, "provider_error_code": None,
+                                     "provider_message": None, "provider_recommended_action": None, "level": "Error"}]}
+
+
+def apply(vault, routes, recovery_point, source_site_operations, deadline, poll, plan_concurrency=10):
+    """Start the failovers and wait; returns {item name: summary}.
+
+    ``routes`` (:func:`plan_units`): each plan to use fails over through one plan job - at most ``plan_concurrency``
+    plan jobs at once, the next plan starting as soon as one finishes (boot order inside a plan is the plan job's) -
+    and the other items through one job each, all at once. A plan whose items fail back through the appliance takes
+    a planned failover. With several units, a plan Site Recovery refuses to start fails alone (its summary says why)."""
+    summaries = {}
+    item_jobs = {}
+    plans = [(use, pairs) for use, pairs in routes if use and pairs]
+    several = len(plans) + sum(len(pairs) for use, pairs in routes if not use) > 1
+    for use, pairs in routes:
+        if not use:
+            for model, item in pairs:
+                item_jobs[item["item_name"]] = provider(item).start(vault, model, item, recovery_point,
+                                                                    source_site_operations)
+    running = {}
+    limit = max(1, int(plan_concurrency or 1))
+    while plans or running:
+        while plans and len(running) < limit:
+            use, pairs = plans.pop(0)
+            flow = ModernizedFailback if any(provider(item) is ModernizedFailback for _model, item in pairs) \
+                else ClassicFailback
+            try:
+                job = flow.start_plan(vault, use, recovery_point, source_site_operations)
+            except AzureError as error:
+                if not several:
+                    raise
+                summaries.update((item["item_name"], _start_failed(error)) for _model, item in pairs)
+                continue
+            # the plan's job names the plan as its target: the progress lines name each VM it fails over
+            getattr(deadline, "progress", progress.NONE).members(use, [item["name"] for _model, item in pairs])
+            running[job] = pairs
+        if not running:
+            break
+        read = operations.wait(vault, list(running), deadline, poll=poll, any_finished=bool(plans))
+        for job, summary in read.items():
+            if summary["state"] in operations.FINISHED:
+                summaries.update((item["item_name"], summary) for _model, item in running.pop(job))
+    if item_jobs:
+        read = operations.wait(vault, item_jobs.values(), deadline, poll=poll)
+        summaries.update((name, read.get(job)) for name, job in item_jobs.items())
+    return summaries
 
 
 def cancel(vault, selection, check_mode, deadline, poll=15.0):
@@ -259,35 +322,42 @@ def _record(entries, results, record, holders=None):
 
 
 def ensure(session, vault, selection, recovery_point, source_site_operations, check_mode, deadline, poll=15.0,
-           azure_vms=None, assumed=None, per_vm=False, record=None, pin=None):
-    """The failover module's whole job: ``{changed, vms, recovery_plan[, job_ids][, predicted_stages]}``; raises
-    AzureError listing every refusal (nothing changed) or every failed job (per VM). ``assumed``: check mode only,
-    the stages an earlier step of the same run predicted. ``per_vm``: a VM that cannot fail over (or whose job
-    fails) stops alone with its replication group, the others go on (``runner.PerVm``; not for a recovery plan).
+           azure_vms=None, assumed=None, per_vm=False, record=None, pin=None, plan_concurrency=10):
+    """The failover module's whole job: ``{changed, vms, recovery_plan, recovery_plans[, plans, plans_going][, job_ids]
+    [, predicted_stages]}``; raises AzureError listing every refusal (nothing changed) or every failed job (per VM).
+    ``assumed``: check mode only, the stages an earlier step of the same run predicted. ``per_vm``: a VM that cannot
+    fail over (or whose job fails) stops alone with its replication group, the others go on (``runner.PerVm``); over
+    recovery plans (``selection["plan"]``, one or a list) each plan is one unit: a plan that cannot fail over, or whose
+    job fails, stops whole and the other plans go on. ``plan_concurrency``: at most that many plan jobs at once.
     ``record(entries) -> {name: problem or None}``: records the disks ASR attached to each classic VM failed over
     here (``vsphere.onprem.record_disks``), right after its job; None leaves that to onprem_vm (``record_disks`` in
     ``verify_onprem``). ``pin(names) -> {name: problem or None}``: pins the disk UUIDs of those classic VMs' VMDKs on
     their master targets right before the jobs start (``vsphere.onprem.pin_replicas``), so VMDKs a job that stops
     part-way leaves attached to no VM are recorded with them. ``warnings`` lists a VM it could not record or pin."""
     selected = asr_items.select(vault, **selection)
+    plan_of = asr_items.plan_units(vault, selection.get("plan"))
     assumed = assumed if check_mode else None
-    gate = runner.PerVm(WORDS, selected, per_vm and not selection.get("plan"))
-    selected = gate.sift(selected, runner.trying(lambda unit: plan(vault, unit, recovery_point, None, assumed=assumed)))
+    gate = runner.PerVm(WORDS, selected, per_vm, plan_of=plan_of)
+    selected = gate.sift(selected, runner.trying(
+        lambda unit: plan_units(vault, unit, recovery_point, plan_of, assumed=assumed)))
     try:
-        acting, results, use_plan = plan(vault, selected, recovery_point, selection.get("plan"), assumed=assumed)
+        acting, results, routes = plan_units(vault, selected, recovery_point, plan_of, assumed=assumed)
     except AzureError as error:
         gate.conclude([], error)
+    used = [use for use, pairs in routes if use and pairs]
+    named = {"recovery_plan": used[0] if len(used) == 1 else None, "recovery_plans": used}
     if check_mode:  # only the VMs already back can be verified on-premises now; the others would be after the job
         predicted = runner.predict(STEP, results)
         results = gate.conclude(results, predicted=predicted)
-        return {"changed": bool(acting), "vms": results, "recovery_plan": use_plan, "predicted_stages": predicted,
-                "verify_onprem": _verify([r for r in results if not r["changed"]], selected)}
+        return gate.outcome(dict(named, changed=bool(acting), vms=results, predicted_stages=predicted,
+                                 verify_onprem=_verify([r for r in results if not r["changed"]], selected)))
     if not acting:
         results = gate.conclude(results)
-        return {"changed": False, "vms": results, "recovery_plan": use_plan, "verify_onprem": _verify(results, selected)}
+        return gate.outcome(dict(named, changed=False, vms=results, verify_onprem=_verify(results, selected)))
     holders = _holders(vault, selected) if (pin or record) else {}
     pin_warnings = _pin(acting, pin, holders)
-    summaries = apply(vault, acting, use_plan, recovery_point, source_site_operations, deadline, poll)
+    summaries = apply(vault, routes, recovery_point, source_site_operations, deadline, poll,
+                      plan_concurrency=plan_concurrency)
 
     def after(result, item):
         found = azure_vms.find(item) if azure_vms is not None else None
@@ -308,8 +378,8 @@ def ensure(session, vault, selection, recovery_point, source_site_operations, ch
     results = gate.conclude(results)
     verify = _verify(results, selected, True)
     warnings = pin_warnings + _record(verify, results, record, holders)
-    return {"changed": True, "vms": results, "recovery_plan": use_plan, "verify_onprem": verify,
-            "job_ids": sorted({ids.last(r["job"]["id"]) for r in results if r["job"]}), "warnings": warnings}
+    return gate.outcome(dict(named, changed=True, vms=results, verify_onprem=verify, warnings=warnings,
+                             job_ids=sorted({ids.last(r["job"]["id"]) for r in results if r["job"] and r["job"]["id"]})))
 
 
 def _verify(results, selected, ran=False):

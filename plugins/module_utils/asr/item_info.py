@@ -51,7 +51,9 @@ def plan_facts(vault, name):
 
 
 def describe(vault, azure_vms, vms=(), item_names=(), plan=None, with_points=True, now=None):
-    """``{items, summary[, recovery_plan]}`` for the selection (raises naming an unknown VM, item or plan)."""
+    """``{items, summary[, recovery_plan, recovery_plans]}`` for the selection (raises naming an unknown VM, item or
+    plan). ``plan``: one recovery plan's name or a list; ``recovery_plans`` describes each, ``recovery_plan`` the
+    first."""
     selected = asr_items.select(vault, vms=vms, item_names=item_names, plan=plan)
     result_items = []
     summary = {}
@@ -67,6 +69,8 @@ def describe(vault, azure_vms, vms=(), item_names=(), plan=None, with_points=Tru
         summary[item["failback_stage"]] = summary.get(item["failback_stage"], 0) + 1
         result_items.append(entry)
     result = {"items": result_items, "summary": summary}
-    if plan:
-        result["recovery_plan"] = plan_facts(vault, plan)
+    names = asr_items.plan_names(plan)
+    if names:
+        result["recovery_plans"] = [plan_facts(vault, name) for name in names]
+        result["recovery_plan"] = result["recovery_plans"][0]
     return result

@@ -266,10 +266,29 @@ def read(vault, listed):
     return [(model, normalize(model)) for model in vault.read_items(listed)]
 
 
-def select(vault, vms=(), item_names=(), plan=None):
-    """Items by VM (friendly) name, item (ARM) name or recovery plan; raise naming what is missing.
+def plan_names(plan):
+    """The recovery plans a selection names: ``plan`` is None, one name, or a list of names (in order, once each)."""
+    if not plan:
+        return []
+    return list(dict.fromkeys([plan] if isinstance(plan, str) else [p for p in plan if p]))
 
-    Returns ``[(item model, normalized dict)]`` in the order asked (plan order for a plan), each read with a GET.
+
+def plan_units(vault, plan):
+    """``{lower-case item ARM id: plan name}`` for the plans of ``plan`` (one name or a list; see :func:`plan_names`):
+    the unit each item of a run over recovery plans moves in. An item two named plans hold belongs to the first."""
+    result = {}
+    for name in plan_names(plan):
+        found = vault.plan(name)
+        for arm_id, _group in plan_members(found):
+            result.setdefault((arm_id or "").lower(), found.name)
+    return result
+
+
+def select(vault, vms=(), item_names=(), plan=None):
+    """Items by VM (friendly) name, item (ARM) name or recovery plan(s); raise naming what is missing.
+
+    ``plan``: one recovery plan's name, or a list of names (:func:`plan_names`). Returns ``[(item model,
+    normalized dict)]`` in the order asked (plan order for a plan, plan after plan), each read with a GET.
     """
     index = _index(vault)
     chosen = []
@@ -279,11 +298,11 @@ def select(vault, vms=(), item_names=(), plan=None):
             model, problem = _find(vault, index, kind, name)
             chosen.extend([model] if model is not None else [])
             problems.extend([problem] if problem else [])
-    if plan:
-        for arm_id, _group in plan_members(vault.plan(plan)):
+    for name in plan_names(plan):
+        for arm_id, _group in plan_members(vault.plan(name)):
             model = index[2].get((arm_id or "").lower())
             if model is None:
-                problems.append("Recovery plan %s names item %s, which is no longer protected." % (plan, ids.last(arm_id)))
+                problems.append("Recovery plan %s names item %s, which is no longer protected." % (name, ids.last(arm_id)))
             else:
                 chosen.append(model)
     if problems:

@@ -37,13 +37,17 @@ def plan_action(vault, method, plan_name, body=None):
     return _started(vault, jobs.start(begin, *args)[0], "%s of recovery plan %s" % (method, plan_name))
 
 
-def wait(vault, job_names, deadline, poll=5.0):
-    """``{job name: summary}`` with every error explained (code and remedy)."""
+FINISHED = jobs.FINISHED + jobs.STOPPED
+
+
+def wait(vault, job_names, deadline, poll=5.0, any_finished=False):
+    """``{job name: summary}`` with every error explained (code and remedy). ``any_finished``: return as soon as one
+    job finished (or stopped for a manual action), with the latest summary of every job (state in ``FINISHED`` or not)."""
     names = [name for name in job_names if name]
     if not names:
         return {}
     summaries = jobs.wait(vault.client, vault.resource_group, vault.name, names, deadline, poll=poll,
-                          max_poll=max(poll, 15.0))
+                          max_poll=max(poll, 15.0), any_finished=any_finished)
     for summary in summaries.values():
         summary["errors"] = remedies.explain(summary["errors"])
     return summaries

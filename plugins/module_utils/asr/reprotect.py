@@ -263,11 +263,12 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
     ``now``: the time master target heartbeats are aged at for automatic placement (a test's; default the clock).
     ``assumed``: check mode only, the stages an earlier step of the same run predicted (``runner.assume``).
     ``per_vm``: a VM that cannot be reprotected (or whose job fails) stops alone with its replication group, the
-    others go on (``runner.PerVm``; not for a recovery plan)."""
+    others go on (``runner.PerVm``); over recovery plans (``selection["plan"]``, one or a list) a plan is one unit,
+    stopped whole while the other plans go on."""
     selected = asr_items.select(vault, **selection)
     assumed = assumed if check_mode else None
-    gate = runner.PerVm(WORDS[direction], selected, per_vm and not selection.get("plan"))
-    in_plan = selection.get("plan")
+    gate = runner.PerVm(WORDS[direction], selected, per_vm, plan_of=asr_items.plan_units(vault, selection.get("plan")))
+    in_plan = asr_items.plan_names(selection.get("plan"))
 
     def plan_unit(unit):
         return plan(vault, unit, direction, names, assumed=assumed, selection_plan=in_plan, now=now)
@@ -279,12 +280,13 @@ def ensure(session, vault, selection, direction, names, check_mode, deadline, ag
         gate.conclude([], error)
     if check_mode:
         predicted = runner.predict(STEPS[direction], results)
-        return {"changed": bool(actions), "vms": gate.conclude(results, predicted=predicted), "predicted_stages": predicted}
+        return gate.outcome({"changed": bool(actions), "vms": gate.conclude(results, predicted=predicted),
+                             "predicted_stages": predicted})
     if not actions:
-        return {"changed": False, "vms": gate.conclude(results)}
+        return gate.outcome({"changed": False, "vms": gate.conclude(results)})
     apply(vault, actions, direction, deadline, agent_deadline, poll, on_start=record_azure_vm)
     try:
         runner.finish(vault, WORDS[direction], results, {}, step=STEPS[direction])
     except AzureError as error:
         gate.conclude(results, error)
-    return {"changed": True, "vms": gate.conclude(results)}
+    return gate.outcome({"changed": True, "vms": gate.conclude(results)})

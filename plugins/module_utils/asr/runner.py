@@ -142,12 +142,27 @@ def finish(vault, words, results, summaries, after=None, step=None):
     return results
 
 
-def units(selected):
-    """The selection in independent units, in selection order: the VMs of one replication group together (ASR
-    keeps a group consistent, so its VMs move together), every other VM alone."""
+def unit_keys(selected, plan_of=None):
+    """``{VM name: unit key or None}``: ``recovery plan <name>`` for a VM of a named recovery plan (``plan_of``:
+    ``{lower-case item ARM id: plan name}``, ``asr.items.plan_units``), else ``replication group <name>`` for a VM of a
+    replication group, else None (the VM moves alone)."""
+    keys = {}
+    for _model, item in selected:
+        plan = (plan_of or {}).get((item.get("id") or "").lower())
+        group = item.get("replication_group")
+        keys[item["name"]] = ("recovery plan %s" % plan if plan else
+                              "replication group %s" % group if group else None)
+    return keys
+
+
+def units(selected, keys=None):
+    """The selection in independent units, in selection order: the VMs of one recovery plan of the run together
+    (ASR fails a plan over whole), the VMs of one replication group together (ASR keeps a group consistent, so its
+    VMs move together), every other VM alone. ``keys``: :func:`unit_keys` (default: replication groups only)."""
+    keys = keys if keys is not None else unit_keys(selected)
     found, groups = [], {}
     for pair in selected:
-        group = pair[1].get("replication_group")
+        group = keys.get(pair[1]["name"])
         if not group:
             found.append([pair])
         elif group in groups:
@@ -162,14 +177,37 @@ class PerVm:
     """A step in per-VM mode: a VM that cannot take the step stops alone (with the rest of its replication group),
     and the other VMs go on; the step still fails at its end, naming each VM that stopped, its stage and why.
 
-    Off (``enabled`` False, or a recovery plan, which ASR moves as one) it changes nothing: the first refusal
-    refuses the whole step, as before."""
+    Over recovery plans (``plan_of``, ``asr.items.plan_units``) each plan is one unit: a plan that cannot take the
+    step, or whose job fails, stops whole, and the other plans go on (``plans`` / ``plans_going`` say which).
 
-    def __init__(self, words, selected, enabled):
+    Off (``enabled`` False) it changes nothing: the first refusal refuses the whole step, as before."""
+
+    def __init__(self, words, selected, enabled, plan_of=None):
         self.words, self.enabled = words, enabled
         self.order = [item["name"] for _model, item in selected]
-        self.group = {item["name"]: item.get("replication_group") for _model, item in selected}
+        self.group = unit_keys(selected, plan_of)
+        self.plans = {}  # plan name -> [VM names], in selection order
+        for _model, item in selected:
+            plan = (plan_of or {}).get((item.get("id") or "").lower())
+            if plan:
+                self.plans.setdefault(plan, []).append(item["name"])
         self.stopped = {}  # VM name -> (why, its result)
+
+    def plan_outcomes(self, results, stopped=()):
+        """``(plans, plans_going)``: per recovery plan of the run ``{name, vms, outcome, why}`` - ``stopped`` when a
+        VM of it stopped (``why`` the first VM's reason), ``done`` when this step acted on a VM of it, else
+        ``already_done`` - and the names of the plans that go on. ``([], [])`` for a run without plans."""
+        why = {s["name"]: s["why"] for s in stopped}
+        acted = {r["name"] for r in results if r.get("changed")}
+        plans, going = [], []
+        for name, vms in self.plans.items():
+            halted = [vm for vm in vms if vm in why]
+            outcome = "stopped" if halted else "done" if any(vm in acted for vm in vms) else "already_done"
+            plans.append({"name": name, "vms": list(vms), "outcome": outcome,
+                          "why": "%s: %s" % (halted[0], why[halted[0]]) if halted else None})
+            if not halted:
+                going.append(name)
+        return plans, going
 
     def sift(self, selected, try_plan):
         """The pairs of ``selected`` that go on. ``try_plan(unit)`` plans one unit and returns ``(refusals,
@@ -177,7 +215,7 @@ class PerVm:
         if not self.enabled:
             return selected
         going = []
-        for unit in units(selected):
+        for unit in units(selected, self.group):
             refusals, results = try_plan(unit)
             if not refusals:
                 going += unit
@@ -217,13 +255,21 @@ class PerVm:
             return merged
         going = [n for n in self.order if n not in halted and not (self.group.get(n) and self.group[n] in held)]
         stopped = [{"name": n, "stage": by_name[n].get("stage_after", by_name[n]["stage_before"]),
-                    "why": by_name[n].get("stopped") or "the rest of its replication group %s stopped" % self.group[n]}
+                    "why": by_name[n].get("stopped") or "the rest of its %s stopped" % self.group[n]}
                    for n in self.order if n not in going]
+        plans, plans_going = self.plan_outcomes(merged, stopped)
+        extra = {"plans": plans, "plans_going": plans_going} if self.plans else {}
         raise AzureError("%s stopped for %s; %s" % (
             self.words.failed, "; ".join("%s (%s): %s" % (s["name"], s["stage"], s["why"]) for s in stopped),
             "the other VMs go on: %s." % ", ".join(going) if going else "no VM goes on."),
             vms=merged, failed=[s["name"] for s in stopped], stopped=stopped, continue_with=going,
-            **({"predicted_stages": predicted} if predicted is not None else {}))
+            **extra, **({"predicted_stages": predicted} if predicted is not None else {}))
+
+    def outcome(self, result):
+        """``result`` (a step's success dict, with ``vms``) plus ``plans`` and ``plans_going`` for a run over plans."""
+        if self.plans:
+            result["plans"], result["plans_going"] = self.plan_outcomes(result["vms"])
+        return result
 
 
 def trying(plan_unit):

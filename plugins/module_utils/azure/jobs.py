@@ -178,8 +178,9 @@ def transient(error):
     return details.get("status") in TRANSIENT_STATUS or details.get("error_type") in TRANSIENT_ERRORS
 
 
-def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll=30.0):
-    """Wait until every job finished (or stopped for a manual action); one GET per job per poll.
+def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll=30.0, any_finished=False):
+    """Wait until every job finished (or stopped for a manual action); one GET per job per poll. ``any_finished``:
+    return as soon as one has (the others' latest summaries with it).
 
     A read that fails transiently (:func:`transient`: throttled, 5xx, connection) does not end the wait: the job
     goes on in Azure, so the next poll reads it again, until the deadline. Returns {job_name: summary}. On expiry
@@ -189,6 +190,7 @@ def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll
     latest = {}
     unread = {}
     pending = list(dict.fromkeys(job_names))
+    total = len(pending)
     interval = poll
     while pending:
         for name in pending:
@@ -201,7 +203,7 @@ def wait(client, resource_group, vault, job_names, deadline, poll=10.0, max_poll
                 unread[name] = error.msg
         pending = [n for n in pending if n in unread or latest[n]["state"] not in FINISHED + STOPPED]
         getattr(deadline, "progress", NONE).jobs([latest[n] for n in pending if n in latest])
-        if not pending:
+        if not pending or (any_finished and len(pending) < total):
             break
         if deadline.expired():
             raise DeadlineExceeded(

@@ -778,16 +778,23 @@ def replication_group_whole(vm, ctx):
     the group reprotects and fails over as a whole, only through a recovery plan (DOC-RP, API section 5). Named VMs
     (no plan) are rule replication_group_plan's. Members already failed back or beyond do not count."""
     group = (vm.get("item") or {}).get("replication_group")
-    if not ctx.get("plan") or not group or (ctx.get("groups") or {}).get(group) is None:
+    plan = plan_of(vm, ctx)
+    if not plan or not group or (ctx.get("groups") or {}).get(group) is None:
         return []
     outside = [m["name"] for m in _group_members(vm, ctx) if not m["in_run"] and m["stage"] not in DONE]
     if not outside:
         return []
     return [finding(vm["name"], "replication_group_whole", BLOCKER, "Recovery plan %s holds %s of replication group %s but "
                     "not %s: a replication group reprotects and fails over as a whole, through one recovery plan that "
-                    "holds all of it." % (ctx["plan"], vm["name"], group, ", ".join(outside)),
+                    "holds all of it." % (plan, vm["name"], group, ", ".join(outside)),
                     "Add %s to recovery plan %s (or fail the group back through the plan that holds all of it)." % (
-                        ", ".join(outside), ctx["plan"]))]
+                        ", ".join(outside), plan))]
+
+
+def plan_of(vm, ctx):
+    """The recovery plan of the run that holds ``vm`` (its entry's ``plan``, in a run over several plans), else the
+    run's plan (``ctx["plan"]``), else None."""
+    return vm.get("plan") or ctx.get("plan")
 
 
 # Source: a recovery plan fails over as one job, and a replication group as one unit (DOC-FB: "a recovery plan
@@ -808,7 +815,10 @@ def fails_back_together(ctx, findings):
     units = []
     vms = ctx.get("vms") or []
     if ctx.get("plan"):
-        units.append(("recovery plan %s" % ctx["plan"], [vm["name"] for vm in vms]))
+        by_plan = {}
+        for vm in vms:
+            by_plan.setdefault(plan_of(vm, ctx), []).append(vm["name"])
+        units.extend(("recovery plan %s" % plan, names) for plan, names in by_plan.items())
     else:
         groups = {}
         for vm in vms:
@@ -1143,20 +1153,21 @@ def plan_stages(vm, ctx):
     would reprotect the VMs still in Azure and then stop at the plan's failover (the lab answers OperationNotAllowed
     "items of the recovery plan are in different states"), leaving them reprotected by a failed run. Not judged
     without a plan."""
-    if not ctx.get("plan"):
+    plan = plan_of(vm, ctx)
+    if not plan:
         return []
-    done = sorted("%s (%s)" % (o["name"], _stage(o)) for o in ctx.get("vms") or []
-                  if not o.get("missing") and _stage(o) in COMMITTED)
+    same = [o for o in ctx.get("vms") or [] if not o.get("missing") and plan_of(o, ctx) == plan]
+    done = sorted("%s (%s)" % (o["name"], _stage(o)) for o in same if _stage(o) in COMMITTED)
     if not done:
         return []
-    waiting = sorted(o["name"] for o in ctx.get("vms") or [] if not o.get("missing") and _stage(o) in BEFORE_REPROTECT)
+    waiting = sorted(o["name"] for o in same if _stage(o) in BEFORE_REPROTECT)
     return [finding(vm["name"], "plan_stages", BLOCKER, "Recovery plan %s holds VMs whose failback is already committed "
                     "(%s) and VMs still in Azure (%s): Site Recovery fails a recovery plan over as a whole, so this run "
                     "would reprotect %s and then stop at the plan's failover." % (
-                        ctx["plan"], ", ".join(done), ", ".join(waiting), vm["name"]),
+                        plan, ", ".join(done), ", ".join(waiting), vm["name"]),
                     "Fail back %s without this plan: name them as a list (a replication group among them needs a "
                     "recovery plan holding exactly it - create one in the vault), or take the failed-back VMs out of "
-                    "recovery plan %s." % (", ".join(waiting), ctx["plan"]))]
+                    "recovery plan %s." % (", ".join(waiting), plan))]
 
 
 # ---------------------------------------------------------------------- evaluation

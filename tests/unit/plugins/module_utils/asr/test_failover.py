@@ -201,7 +201,7 @@ def test_items_past_the_failover_are_left_alone(model, stage):
     outcome = ensure(vault, item_names=[model.name])
     assert client.actions == [] and "points/" + model.name not in client.reads
     vm = model.properties.friendly_name
-    assert outcome == {"changed": False, "recovery_plan": None, "verify_onprem": [{"name": vm}], "vms": [{
+    assert outcome == {"changed": False, "recovery_plan": None, "recovery_plans": [], "verify_onprem": [{"name": vm}], "vms": [{
         "name": vm, "item_name": model.name, "stage_before": stage, "changed": False, "action": "already_done",
         "recovery_point": None, "data_loss_window_seconds": None, "job": None, "via_plan": None, "assumed": False}]}
 

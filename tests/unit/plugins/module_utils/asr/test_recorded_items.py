@@ -231,7 +231,7 @@ def test_latest_processed_fails_over_on_the_gets_point_when_none_is_listed():
     assert [item["item_name"] for _m, item in acting] == [INMAGE_ITEM]
     assert results[0]["recovery_point"] == {"name": None, "id": None, "type": "LatestTime", "time": None}
     assert results[0]["data_loss_window_seconds"] is None
-    failover.apply(vault, acting, None, "latest_processed", "NotRequired", fakes.deadline(), poll=0.01)
+    failover.apply(vault, [(None, acting)], "latest_processed", "NotRequired", fakes.deadline(), poll=0.01)
     recorded = rec.source("lro_202.unplannedFailover.V2ATestFailback")["request"]["body"]
     assert client.action_bodies("unplanned_failover")[INMAGE_ITEM] == recorded
     # without the GET's point the failover waits, as before
@@ -247,7 +247,7 @@ def test_a_custom_point_is_found_by_its_id_in_either_case():
     wanted = listed[0].id.replace("/Subscriptions/", "/subscriptions/")
     acting, results, _plan = failover.plan(vault, asr_items.select(vault, vms=[VM]), wanted, None)
     assert results[0]["recovery_point"]["id"] == listed[0].id
-    failover.apply(vault, acting, None, wanted, "NotRequired", fakes.deadline(), poll=0.01)
+    failover.apply(vault, [(None, acting)], wanted, "NotRequired", fakes.deadline(), poll=0.01)
     provider = client.action_bodies("unplanned_failover")[INMAGE_ITEM]["properties"]["providerSpecificDetails"]
     assert provider == {"instanceType": "InMage", "recoveryPointType": "Custom", "recoveryPointId": listed[0].id}
 
@@ -273,7 +273,7 @@ def test_modernized_application_consistent_failback_is_not_blocked():
     assert not [r for r in client.reads if r.startswith("points/")]  # a planned failover needs no listed point
     # and the failover sends what the service accepted
     acting, _results, _plan = failover.plan(vault, asr_items.select(vault, vms=[RCM_VM]), "latest_app_consistent", None)
-    failover.apply(vault, acting, None, "latest_app_consistent", "NotRequired", fakes.deadline(), poll=0.01)
+    failover.apply(vault, [(None, acting)], "latest_app_consistent", "NotRequired", fakes.deadline(), poll=0.01)
     recorded = rec.source("lro_202.plannedFailover.modernized.TestV2ARCMFailback")["request"]["body"]
     assert client.action_bodies("planned_failover")[RCM_ITEM] == recorded
 
