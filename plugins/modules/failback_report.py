@@ -46,8 +46,12 @@ options:
     elements: str
     default: []
   recovery_plan:
-    description: The run's recovery plan; the report names it and orders its VMs by its boot groups.
-    type: str
+    description:
+      - The run's recovery plan; the report names it and orders its VMs by its boot groups. Or a list of plans (a run
+        of several plans - each plan's VMs are reported, and a per-plan section, RV(report.plans)).
+    type: list
+    elements: str
+    aliases: [recovery_plans]
   timeout:
     description:
       - Seconds the reads of the stages may take, 0 to 604800, retries included (a throttled read is retried as long as
@@ -229,16 +233,18 @@ def read_items(module):
     """``(items, plan, error)``: the run's items as Site Recovery shows them now and the recovery plan's name and
     boot groups (``{name, boot_groups}``, None without a plan), or None, the plan as asked and why not."""
     params = module.params
-    plan = {"name": params["recovery_plan"], "boot_groups": []} if params["recovery_plan"] else None
-    if not (params["vms"] or params["recovery_plan"]):
+    names = asr_items.plan_names(params["recovery_plan"])
+    # one plan: its name and boot groups; several: the run's plans, reported per plan (plan_section)
+    plan = {"name": names[0] if len(names) == 1 else ", ".join(names), "boot_groups": []} if names else None
+    if not (params["vms"] or names):
         return None, plan, "the run named no VM and no recovery plan"
     if not (params["resource_group"] and params["vault_name"]):
         return None, plan, "no vault was given (resource_group, vault_name)"
     try:
         vault = module.vault(deadline=Deadline(params["timeout"]))
-        selected = asr_items.select(vault, vms=params["vms"], plan=params["recovery_plan"])
-        if plan:
-            plan["boot_groups"] = boot_groups(vault.plan(params["recovery_plan"]), selected)
+        selected = asr_items.select(vault, vms=params["vms"], plan=names or None)
+        if len(names) == 1:
+            plan["boot_groups"] = boot_groups(vault.plan(names[0]), selected)
     except Exception as error:  # pylint: disable=broad-except  # the report is written whatever failed
         return None, plan, "Site Recovery could not be read: %s" % (getattr(error, "msg", None) or error)
     return [item for _model, item in selected], plan, None
@@ -246,8 +252,7 @@ def read_items(module):
 
 def run_plans(params):
     """Every recovery plan of the run, in order: O(recovery_plan) (a name or a list of names), then each wave's."""
-    named = params.get("recovery_plan") or []
-    named = [named] if isinstance(named, str) else list(named)
+    named = asr_items.plan_names(params.get("recovery_plan"))
     return list(dict.fromkeys(named + [plan for wave in params.get("waves") or [] for plan in wave]))
 
 
@@ -292,7 +297,7 @@ def main():
         "vault_name": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_VAULT"])},
         "timeout": {"type": "int", "default": 120},
         "vms": {"type": "list", "elements": "str", "default": []},
-        "recovery_plan": {"type": "str"},
+        "recovery_plan": {"type": "list", "elements": "str", "aliases": ["recovery_plans"]},
         "name": {"type": "str", "default": "failback"},
         "started": {"type": "raw"},
         "verified_at": {"type": "raw"},
