@@ -129,7 +129,9 @@ def test_a_plan_that_stops_in_wave_1_keeps_wave_2_from_starting(full_lab, tmp_pa
     assert rc != 0, out[-4000:]
     now = stages(lab)
     assert (now["b1"], now["b2"]) == (FINAL, FINAL), now  # the other plan of wave 1 went on
-    assert now["c1"] == "running_in_azure" and writes_touching(lab, ["c1"], ["rp-c"]) == {}
+    # wave 2 did not start: no ASR action on its item or plan (the run's lock, which covers every wave it would run,
+    # tagged and untagged its Azure VM)
+    assert now["c1"] == "running_in_azure" and writes_touching(lab, ["c1"], ["rp-c"], methods=("POST",)) == {}
     assert "Wave 2 does not start: plan rp-a of wave 1 is not committed" in out, out[-4000:]
     plans = {plan["name"]: plan for plan in latest_report(tmp_path)["plans"]}
     assert plans["rp-a"]["outcome"] == "stopped" and plans["rp-c"]["outcome"] == "not_started"
