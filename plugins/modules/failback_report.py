@@ -48,7 +48,7 @@ options:
   recovery_plan:
     description:
       - The run's recovery plan; the report names it and orders its VMs by its boot groups. Or a list of plans (a run
-        of several plans - each plan's VMs are reported, and a per-plan section, RV(report.plans)).
+        of several plans - each plan's VMs are reported, and a per-plan section, C(plans) of RV(report)).
     type: list
     elements: str
     aliases: [recovery_plans]
@@ -114,7 +114,7 @@ options:
   waves:
     description:
       - The run's waves (lists of recovery plan names). With them, or with more than one plan in O(recovery_plan), the
-        report has a per-plan section (RV(report.plans)) - each plan's VMs (read from Site Recovery), its wave, its
+        report has a per-plan section (C(plans) of RV(report)) - each plan's VMs (read from Site Recovery), its wave, its
         outcome and why it stopped.
     type: list
     elements: list
@@ -268,7 +268,7 @@ def plan_vms(module, names):
         plans = {}
         for plan in vault.plans():
             members = [by_id.get((arm_id or "").lower()) for arm_id, _group in asr_items.plan_members(plan)]
-            for key in {plan.name, getattr(plan.properties, "friendly_name", None)}:
+            for key in (plan.name, getattr(plan.properties, "friendly_name", None)):
                 plans[key] = list(dict.fromkeys(vm for vm in members if vm))
     except Exception:  # pylint: disable=broad-except  # the report is written whatever failed
         plans = {}

@@ -18,7 +18,7 @@ description:
     recovery plan list and protected item list (two Resource Manager calls, paged, whatever the number of plans or
     VMs). A re-run after a partial failure or a pause reads them again and finishes the unfinished wave first.
   - O(wave_gate=committed) - every VM of the plan is committed (stage C(failback_committed) or
-    C(reprotected_to_azure)); O(wave_gate=verified) - every VM failed back (C(failed_back) or later): the run verified
+    C(reprotected_to_azure)); O(wave_gate=verified) - every VM failed back (C(failed_back) or later) - the run verified
     each one running on-premises right after its failover, and the commit gate verifies it again before its commit.
   - The decision is the collection's C(module_utils/domain/waves.py) (pure Python); this module only reads.
 author:
@@ -203,7 +203,8 @@ def memberships(vault, names):
     by_id = {(model.id or "").lower(): asr_items.normalize(model) for model in vault.items()}
     members = {}
     for plan in vault.plans():
-        for name in {plan.name, getattr(plan.properties, "friendly_name", None)} & wanted:
+        for name in [key for key in dict.fromkeys((plan.name, getattr(plan.properties, "friendly_name", None)))
+                     if key in wanted]:
             vms = []
             for arm_id, _group in asr_items.plan_members(plan):
                 item = by_id.get((arm_id or "").lower())
