@@ -46,8 +46,12 @@ options:
     elements: str
     default: []
   recovery_plan:
-    description: The run's recovery plan; the report names it and orders its VMs by its boot groups.
-    type: str
+    description:
+      - The run's recovery plan; the report names it and orders its VMs by its boot groups. Or a list of plans (a run
+        of several plans - each plan's VMs are reported, and a per-plan section, C(plans) of RV(report)).
+    type: list
+    elements: str
+    aliases: [recovery_plans]
   timeout:
     description:
       - Seconds the reads of the stages may take, 0 to 604800, retries included (a throttled read is retried as long as
@@ -99,6 +103,26 @@ options:
     description: The on-premises verification's registered result (C(vms) with C(name)), for the RTO.
     type: dict
     default: {}
+  unit_steps:
+    description:
+      - A run of several units (its waves) - the steps' results of each unit before the last, in order, each as
+        O(steps) (which holds the last unit's). Each step's results are merged - a VM's entry from the last unit that
+        had it.
+    type: list
+    elements: dict
+    default: []
+  waves:
+    description:
+      - The run's waves (lists of recovery plan names). With them, or with more than one plan in O(recovery_plan), the
+        report has a per-plan section (C(plans) of RV(report)) - each plan's VMs (read from Site Recovery), its wave, its
+        outcome and why it stopped.
+    type: list
+    elements: list
+    default: []
+  blocked:
+    description: Why a wave of the run did not start (a plan of an earlier wave did not reach the gate), if one did not.
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -127,7 +151,10 @@ report:
     {start_epoch, end_epoch, start, end}, onprem_running_at, rto_seconds (failover start to the on-premises VM running as the
     ASR job shows it - its boot group's start task, or its job's end -, once the run verified it running),
     verified_seconds when known; final_stage; stage, next_step, failure {step, message, gate, task}, rerun,
-    committed, running_copy, next_action; in check mode predicted_stage, where the run would leave the VM).
+    committed, running_copy, next_action; in check mode predicted_stage, where the run would leave the VM); C(plans)
+    for a run of several plans or waves (else empty), one per plan - name, wave, vms (read from Site Recovery), stages
+    (each VM's now), outcome (V(done), V(stopped) or V(not_started)), stopped_at (the step) and why - and
+    C(run.blocked) (why a wave did not start).
   returned: always
   type: dict
   sample: {"run": {"id": "original-location-20261130T101500Z", "result": "failed", "recovery_plan": "rp-app"},
@@ -144,6 +171,12 @@ host_outcomes:
   type: dict
   sample: {"app01": {"vm": "app01", "failed": true,
                      "msg": "VM app01 at replicating_to_onprem - failover_to_onprem failed: ... A re-run ..."}}
+plan_lines:
+  description: A run of several plans - one line per plan, its wave, outcome, why it stopped and its VMs; else empty.
+  returned: always
+  type: list
+  elements: str
+  sample: ["rp-web (wave 1): stopped at failover_to_onprem - job ... failed (1 VM(s): web01)."]
 lines:
   description: One line per VM - where it stands, what failed and what a re-run will do.
   returned: always
@@ -200,30 +233,61 @@ def read_items(module):
     """``(items, plan, error)``: the run's items as Site Recovery shows them now and the recovery plan's name and
     boot groups (``{name, boot_groups}``, None without a plan), or None, the plan as asked and why not."""
     params = module.params
-    plan = {"name": params["recovery_plan"], "boot_groups": []} if params["recovery_plan"] else None
-    if not (params["vms"] or params["recovery_plan"]):
+    names = asr_items.plan_names(params["recovery_plan"])
+    # one plan: its name and boot groups; several: the run's plans, reported per plan (plan_section)
+    plan = {"name": names[0] if len(names) == 1 else ", ".join(names), "boot_groups": []} if names else None
+    if not (params["vms"] or names):
         return None, plan, "the run named no VM and no recovery plan"
     if not (params["resource_group"] and params["vault_name"]):
         return None, plan, "no vault was given (resource_group, vault_name)"
     try:
         vault = module.vault(deadline=Deadline(params["timeout"]))
         # the report takes each VM's stage, which the item list gives (no GET per item: tests/recorded/asr fact 1)
-        selected = asr_items.select(vault, vms=params["vms"], plan=params["recovery_plan"], details=False)
-        if plan:
-            plan["boot_groups"] = boot_groups(vault.plan(params["recovery_plan"]), selected)
+        selected = asr_items.select(vault, vms=params["vms"], plan=names or None, details=False)
+        if len(names) == 1:
+            plan["boot_groups"] = boot_groups(vault.plan(names[0]), selected)
     except Exception as error:  # pylint: disable=broad-except  # the report is written whatever failed
         return None, plan, "Site Recovery could not be read: %s" % (getattr(error, "msg", None) or error)
     return [item for _model, item in selected], plan, None
 
 
+def run_plans(params):
+    """Every recovery plan of the run, in order: O(recovery_plan) (a name or a list of names), then each wave's."""
+    named = asr_items.plan_names(params.get("recovery_plan"))
+    return list(dict.fromkeys(named + [plan for wave in params.get("waves") or [] for plan in wave]))
+
+
+def plan_vms(module, names):
+    """``[{name, vms}]``: each plan's VMs in its boot order, from the vault's plan list and item list (two calls,
+    whatever the number of plans); a plan that cannot be read gets no VMs (the report still says what the steps did)."""
+    params = module.params
+    if not (params["resource_group"] and params["vault_name"]):
+        return [{"name": name, "vms": []} for name in names]
+    try:
+        vault = module.vault(deadline=Deadline(params["timeout"]))
+        by_id = {(model.id or "").lower(): model.properties.friendly_name for model in vault.items()}
+        plans = {}
+        for plan in vault.plans():
+            members = [by_id.get((arm_id or "").lower()) for arm_id, _group in asr_items.plan_members(plan)]
+            for key in (plan.name, getattr(plan.properties, "friendly_name", None)):
+                plans[key] = list(dict.fromkeys(vm for vm in members if vm))
+    except Exception:  # pylint: disable=broad-except  # the report is written whatever failed
+        plans = {}
+    return [{"name": name, "vms": plans.get(name, [])} for name in names]
+
+
 def build(module):
     params = module.params
     items, plan, error = read_items(module)
+    names = run_plans(params)
+    plans = plan_vms(module, names) if len(names) > 1 or params["waves"] else None
     data = report.assemble(params["name"], params["started"], time.time(), params["result"], params["failed_stage"],
                            params["failed_message"], params["steps"] or {}, onprem=params["onprem"],
                            verified_at=params["verified_at"], items=items, read_error=error,
-                           check_mode=module.check_mode, plan=plan)
+                           check_mode=module.check_mode, plan=plan, unit_steps=params["unit_steps"], plans=plans,
+                           waves=params["waves"], blocked=params["blocked"] or None)
     return {"changed": False, "report": data, "lines": report.lines(data), "summary": report.compact(data),
+            "plan_lines": report.plan_lines(data),
             "timeline": timeline.layout(data),
             "host_outcomes": outcome.host_outcomes(data, params["hosts"], params["unlock_error"] or None)}
 
@@ -234,7 +298,7 @@ def main():
         "vault_name": {"type": "str", "fallback": (env_fallback, ["AZURE_SITE_RECOVERY_VAULT"])},
         "timeout": {"type": "int", "default": 120},
         "vms": {"type": "list", "elements": "str", "default": []},
-        "recovery_plan": {"type": "str"},
+        "recovery_plan": {"type": "list", "elements": "str", "aliases": ["recovery_plans"]},
         "name": {"type": "str", "default": "failback"},
         "started": {"type": "raw"},
         "verified_at": {"type": "raw"},
@@ -245,6 +309,9 @@ def main():
         "failed_message": {"type": "str", "default": ""},
         "steps": {"type": "dict", "default": {}},
         "onprem": {"type": "dict", "default": {}},
+        "unit_steps": {"type": "list", "elements": "dict", "default": []},
+        "waves": {"type": "list", "elements": "list", "default": []},
+        "blocked": {"type": "str", "default": ""},
     }
     module = FailbackModule(spec, azure=True, supports_check_mode=True)
     module.run(build)

@@ -47,7 +47,8 @@ attributes:
 options:
   options:
     description:
-      - The run's options by their name without prefix - V(vms), V(recovery_plan), V(location),
+      - The run's options by their name without prefix - V(vms), V(recovery_plan), V(recovery_plans),
+        V(plan_concurrency), V(request_budget), V(waves), V(wave_gate), V(wave_pause), V(location),
         V(master_target), V(process_server), V(datastore), V(retention_volume), V(placements), V(recovery_point),
         V(memory_remediation), V(health_checks), V(commit), V(reprotect_to_azure), V(preflight), V(report_dir),
         V(poll_interval), V(recovery_point_delay), V(owner), V(lock_break), V(lease_seconds), V(cancel_on_failure), V(appliance),
@@ -68,6 +69,11 @@ options:
         V(master_target), V(process_server), V(datastore), V(retention_volume), V(run_as_account),
         V(appliance) and V(log_storage_account_id); C(protected_disk_files) keys are VMs of the run and each value
         a non-empty list of C([datastore] path.vmdk) files.
+      - V(recovery_plans) is a list of plan names, V(waves) a list of waves, each a non-empty list of plan names (as
+        text, JSON); no plan is named twice (in one list, in V(recovery_plan) and V(recovery_plans), or in two
+        waves); V(waves) go without V(vms), V(recovery_plan) and V(recovery_plans), and not against inventory hosts
+        (O(play_hosts)); V(wave_gate) V(committed) with more than one wave needs V(commit); V(wave_pause) needs
+        V(waves); V(plan_concurrency) is 1 to 1000 and V(request_budget) 0 (no check) to 10000000.
     type: dict
     default: {}
   unread:
@@ -202,6 +208,13 @@ run:
       type: list
       elements: str
       sample: [app01, db01]
+    plans:
+      description:
+        - Every recovery plan the run names, in order - V(recovery_plan), then V(recovery_plans), then each wave's
+          (V(waves)).
+      type: list
+      elements: str
+      sample: [rp-db, rp-app]
 """
 
 import os
@@ -276,7 +289,8 @@ def main():
                                            secrets.token_hex(3))
     module.exit_json(options=options_domain.normalize(run), run=dict(
         identity, lock_break_variable=prefix + "lock_break", hosts=selection["hosts"] if selection else {},
-        plan_vms=selection["plan_vms"] if selection else []), report_dir_source=module.params["report_dir_source"],
+        plan_vms=selection["plan_vms"] if selection else [], plans=options_domain.run_plans(run)),
+        report_dir_source=module.params["report_dir_source"],
         **result)
 
 

@@ -26,6 +26,7 @@ Where the rules come from:
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import os
 import re
@@ -41,6 +42,9 @@ PLACEMENT_KEYS = ("master_target", "process_server", "datastore", "retention_vol
                   "log_storage_account_id")
 HEALTH_CHECK_KINDS = ("tcp", "http")
 STATE_STORES = ("tags", "blob")
+# When wave N+1 of a run's waves starts (domain.waves): every plan of wave N committed (ASR deleted its Azure VMs), or
+# its VMs failed back and verified running on-premises (the commits and reprotects of every wave then run at the end).
+WAVE_GATES = ("committed", "verified")
 # learn.microsoft.com: "Storage account name" (3-24 lower-case letters and digits) and "Container names" (3-63 lower-case
 # letters, digits and single hyphens, starting and ending with a letter or digit)
 STORAGE_ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
@@ -72,6 +76,9 @@ NUMBERS = {
                                    "seconds during which an 'agent not registered' failure is retried"),
     "probe_timeout": ("int", 0, False, MAX_TIMEOUT, "seconds each health probe may take"),
     "lease_seconds": ("int", 30, False, 86400, "seconds the run's lease lasts after its last renewal"),
+    # no documented limit on concurrent recovery-plan failovers; more than 1,000 at once is a typo, not a plan
+    "plan_concurrency": ("int", 1, False, 1000, "recovery plans failing over at once"),
+    "request_budget": ("int", 0, False, 10 ** 7, "Resource Manager requests the run may make (0: no check)"),
 }
 
 
@@ -90,6 +97,17 @@ OPTIONS = {
     "location": Option("str", "original", choices=LOCATIONS),
     "vms": Option("list", [], elements="str"),
     "recovery_plan": Option("str", ""),
+    # several recovery plans in one run, failed over concurrently (up to plan_concurrency), each plan one unit
+    "recovery_plans": Option("list", [], elements="str"),
+    # ASR documents up to 100 VMs per plan and no limit on concurrent plan failovers: 10 plans of 100 VMs = 1,000 VMs
+    "plan_concurrency": Option("int", 10),
+    # ARM's documented per-subscription read budget per hour (12,000); 0: no check (run_lock estimates the run)
+    "request_budget": Option("int", 12000),
+    # ordered groups of plans: wave N+1 starts when every plan of wave N reached wave_gate (domain.waves)
+    "waves": Option("list", [], elements="list"),
+    "wave_gate": Option("str", "committed", choices=WAVE_GATES),
+    # stop (successfully) after each wave reaches its gate; the same command run again starts the next wave
+    "wave_pause": Option("bool", False),
     "master_target": Option("str", ""),
     "process_server": Option("str", ""),
     "datastore": Option("str", ""),
@@ -157,10 +175,20 @@ def _copy(value):
 
 def split_lists(given):
     """``given`` with each list option given as text split at its commas, as Ansible reads a ``type: list``
-    (``-e original_location_vms=app01,db01`` names two VMs); an empty text is an empty list. Returns a new dict."""
+    (``-e original_location_vms=app01,db01`` names two VMs); an empty text is an empty list. A list of lists
+    (``waves``) given as text is read as JSON (``-e 'failback_waves=[["rp-db"], ["rp-app"]]'``); text that is no JSON
+    list is left as given, for :func:`check_run` to refuse. Returns a new dict."""
     out = dict(given)
     for name, value in given.items():
-        if name in OPTIONS and OPTIONS[name].kind == "list" and isinstance(value, str):
+        if name not in OPTIONS or OPTIONS[name].kind != "list" or not isinstance(value, str):
+            continue
+        if OPTIONS[name].elements == "list":
+            try:
+                parsed = json.loads(value) if value.strip() else []
+            except ValueError:
+                parsed = None
+            out[name] = parsed if isinstance(parsed, list) else value
+        else:
             out[name] = [part.strip() for part in value.split(",") if part.strip()]
     return out
 
@@ -198,12 +226,18 @@ def _suggestion(name, known, prefix=""):
     ``recovery_plan``), else the closest by difflib (:data:`SUGGESTION_CUTOFF`); ``prefix`` + it, or None."""
     words = set(name.split("_"))
     holding = sorted(key for key in known if words <= set(key.split("_")))
+    if len(holding) > 1:  # plan: recovery_plan (its last word, what it is), not plan_concurrency
+        holding = [key for key in holding if key.split("_")[-1] == name.split("_")[-1]] or holding
     if len(holding) == 1:
         return prefix + holding[0]
     shared = {key: len(words & set(key.split("_"))) for key in known}
     best = max(shared.values(), default=0)
-    if best and list(shared.values()).count(best) == 1:  # the one name sharing most words (plan_name: recovery_plan)
-        return prefix + max(shared, key=shared.get)
+    tied = [key for key, count in shared.items() if best and count == best]
+    if len(tied) > 1:  # a misspelling (plan_concurency), else what it is: plan_name's last word is recovery_plan's
+        close = difflib.get_close_matches(name, tied, n=1, cutoff=SPELLING_CUTOFF)
+        tied = close or [key for key in tied if key.split("_")[-1] in words] or tied
+    if len(tied) == 1:  # the one name sharing most words (plan_name: recovery_plan)
+        return prefix + tied[0]
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=SUGGESTION_CUTOFF)
     return prefix + close[0] if close else None
 
@@ -544,21 +578,126 @@ def _bool(option, value):
     return [Problem(option, "must be true or false", "give true or false", value)]
 
 
+def run_plans(options):
+    """The recovery plans a run names, in order: ``recovery_plan``, then ``recovery_plans``, then every wave's
+    (``waves``); the names that are not texts are left out (:func:`check_plans` refuses them)."""
+    named = [options.get("recovery_plan")] if _text(options.get("recovery_plan")) else []
+    plans = options.get("recovery_plans")
+    named += [plan for plan in plans if _text(plan)] if isinstance(plans, list) else []
+    for wave in options.get("waves") if isinstance(options.get("waves"), list) else []:
+        named += [plan for plan in wave if _text(plan)] if isinstance(wave, list) else []
+    return named
+
+
 def _check_selection(options, name):
-    """``(problems, vms)``: the run names its VMs or a recovery plan; ``vms`` is the list of names, or None."""
+    """``(problems, vms)``: the run names its VMs, a recovery plan, recovery plans or waves of plans; ``vms`` is the
+    list of names, or None."""
     vms = options.get("vms")
-    plan = options.get("recovery_plan")
     if vms is not None and (not isinstance(vms, list) or not all(_text(vm) for vm in vms)):
         return [Problem(name("vms"), "must be a list of VM names", "give e.g. [app01, db01]", vms)], None
-    if "vms" not in options and "recovery_plan" not in options:
+    if not any(key in options for key in ("vms", "recovery_plan", "recovery_plans", "waves")):
         return [], vms
-    if not vms and not _text(plan):
-        return [Problem(name("vms"), "is empty and no recovery plan is named", "give the VMs to fail back (%s) or a "
-                        "recovery plan (%s)" % (name("vms"), name("recovery_plan")), vms)], vms
+    problems = []
+    if not vms and not run_plans(options) and not check_plans(options, name):
+        fix = "give the VMs to fail back (%s), a recovery plan (%s) or several (%s)" % (
+            name("vms"), name("recovery_plan"), name("recovery_plans"))
+        return [Problem(name("vms"), "is empty and no recovery plan is named", fix, vms)], vms
     if vms and len(set(vms)) != len(vms):
         twice = sorted({vm for vm in vms if vms.count(vm) > 1})
-        return [Problem(name("vms"), "names %s more than once" % ", ".join(twice), "name each VM once", vms)], vms
-    return [], vms
+        problems.append(Problem(name("vms"), "names %s more than once" % ", ".join(twice), "name each VM once", vms))
+    return problems, vms
+
+
+def _names_list(option, value, example):
+    """Problems of a list of recovery plan names (``recovery_plans``, one wave)."""
+    if not isinstance(value, list) or not all(_text(plan) for plan in value):
+        return [Problem(option, "must be a list of recovery plan names", "give e.g. %s" % example, value)]
+    return []
+
+
+def check_plans(options, name=lambda key: key):
+    """Problems of the plan options: ``recovery_plans`` a list of names; ``waves`` a list of non-empty lists of names,
+    without ``vms``, ``recovery_plan`` or ``recovery_plans`` (the waves name every plan of the run); no plan named
+    twice (in one list, in two waves, or in ``recovery_plan`` and ``recovery_plans``); ``wave_gate`` committed needs
+    the commit (``commit`` true) when there is a wave after the first; ``wave_pause`` needs waves."""
+    problems = []
+    plans, waves = options.get("recovery_plans"), options.get("waves")
+    if plans not in (None, "", []):
+        problems += _names_list(name("recovery_plans"), plans, "[rp-app, rp-web]")
+    if waves not in (None, "", []):
+        problems += _check_waves(options, waves, name)
+    problems += _twice(options, name)
+    if _waves_count(waves) > 1 and options.get("wave_gate", "committed") == "committed" and str(
+            options.get("commit", True)).lower() in ("false", "no", "off", "0", "n"):
+        problems.append(Problem(name("wave_gate"), "is committed (the next wave waits for each plan's commit), but %s "
+                                "is false: the second wave would never start" % name("commit"),
+                                "set %s to verified (the commits then wait for the last wave), or %s to true"
+                                % (name("wave_gate"), name("commit")), options.get("wave_gate", "committed")))
+    if "wave_gate" in options:
+        problems += _choice(name("wave_gate"), options["wave_gate"], WAVE_GATES)
+    if "wave_pause" in options:
+        problems += _bool(name("wave_pause"), options["wave_pause"])
+        if str(options["wave_pause"]).lower() in ("true", "yes", "on", "1", "y") and not _waves_count(waves):
+            problems.append(Problem(name("wave_pause"), "pauses between waves, and %s names none" % name("waves"),
+                                    "give the waves (%s: %s), or drop %s" % (
+                                        name("waves"), WAVE_EXAMPLE, name("wave_pause")), options["wave_pause"]))
+    return problems
+
+
+WAVE_EXAMPLE = "[[rp-db], [rp-app, rp-web]] (each wave a list of recovery plans, in the order they run)"
+
+
+def _check_waves(options, waves, name):
+    """Problems of a non-empty ``waves``: a list of non-empty lists of names, without vms or other plan options."""
+    if not isinstance(waves, list):
+        return [Problem(name("waves"), "must be a list of waves, each a list of recovery plan names",
+                        "give e.g. %s" % WAVE_EXAMPLE, waves)]
+    problems = []
+    for index, wave in enumerate(waves):
+        if isinstance(wave, list) and not wave:
+            problems.append(Problem("%s[%d]" % (name("waves"), index), "is an empty wave",
+                                    "give each wave at least one recovery plan, or drop it", wave))
+        else:
+            problems += _names_list("%s[%d]" % (name("waves"), index), wave, WAVE_EXAMPLE)
+    if options.get("vms"):
+        problems.append(Problem(name("vms"), "is set with %s: waves fail back recovery plans only" % name("waves"),
+                                "put the VMs in a recovery plan of a wave, or fail them back in a run of their own "
+                                "without waves", options.get("vms")))
+    for key in ("recovery_plan", "recovery_plans"):
+        if options.get(key) not in (None, "", []):
+            problems.append(Problem(name(key), "is set with %s, which name every plan of the run" % name("waves"),
+                                    "put the plan in the wave it belongs to and drop %s" % name(key),
+                                    options.get(key)))
+    return problems
+
+
+def _waves_count(waves):
+    return len(waves) if isinstance(waves, list) else 0
+
+
+def _twice(options, name):
+    """Problems of a plan named more than once: in ``recovery_plan`` and ``recovery_plans``, twice in one of them,
+    twice in one wave, or in two waves."""
+    seen = {}
+    for key in ("recovery_plan", "recovery_plans"):
+        value = options.get(key)
+        for plan in [value] if key == "recovery_plan" else value if isinstance(value, list) else []:
+            if _text(plan):
+                seen.setdefault(plan.strip(), []).append(name(key))
+    waves = options.get("waves")
+    for index, wave in enumerate(waves if isinstance(waves, list) else [], 1):
+        for plan in wave if isinstance(wave, list) else []:
+            if _text(plan):
+                seen.setdefault(plan.strip(), []).append("wave %d" % index)
+    problems = []
+    for plan, where in seen.items():
+        if len(where) > 1:
+            places = list(dict.fromkeys(where))
+            problems.append(Problem(name("waves") if any(w.startswith("wave ") for w in where) else name(
+                "recovery_plans"), "names recovery plan %s more than once (%s)" % (
+                plan, ", ".join(places) if len(places) > 1 else "twice in %s" % places[0]),
+                "name each recovery plan once: a plan fails back as one unit, in one wave", plan))
+    return problems
 
 
 def _check_recovery_point(point, vms, plan, option):
@@ -584,12 +723,15 @@ def check_run(options, prefix=""):
         return prefix + key
 
     problems, vms = _check_selection(options, name)
+    problems += check_plans(options, name)
     plan = options.get("recovery_plan")
     for key, choices in (("location", LOCATIONS), ("memory_remediation", MEMORY_REMEDIATIONS)):
         if key in options:
             problems += _choice(name(key), options[key], choices)
+    plans = run_plans(options)
     if "recovery_point" in options:
-        problems += _check_recovery_point(options["recovery_point"], vms, plan, name("recovery_point"))
+        problems += _check_recovery_point(options["recovery_point"], vms, plans[0] if plans else plan,
+                                          name("recovery_point"))
     for key in NUMBERS:
         if key in options and key != "probe_timeout":
             problems += check_number(name(key), options[key], key)
@@ -600,19 +742,19 @@ def check_run(options, prefix=""):
         problems.append(Problem(name("report_dir"), "must be a directory path", "give an absolute path such as "
                                 "/var/lib/failback/reports, or leave it unset", options["report_dir"]))
     if "placements" in options:
-        problems += check_placements(name("placements"), options["placements"], vms if vms and not _text(plan) else None)
+        problems += check_placements(name("placements"), options["placements"], vms if vms and not plans else None)
     if "health_checks" in options:
         problems += check_health_checks(name("health_checks"), options["health_checks"],
-                                        vms if vms and not _text(plan) else None)
+                                        vms if vms and not plans else None)
     if "protected_disk_files" in options:
         problems += check_disk_files(name("protected_disk_files"), options["protected_disk_files"],
-                                     vms if vms and not _text(plan) else None)
+                                     vms if vms and not plans else None)
     problems += check_state_store(options, name)
     if "verification" in options:
         # imported here: domain.verification builds its problems with this module's Problem
         from ansible_collections.siterecovery.failback.plugins.module_utils.domain import verification
         problems += verification.check(name("verification"), options["verification"],
-                                       vms if vms and not _text(plan) else None,
+                                       vms if vms and not plans else None,
                                        verification.probe_vm_names(options.get("health_checks")))
     return problems
 
@@ -689,10 +831,12 @@ def play_selection(hosts, given, prefix=""):
     variable, else the host name. The controller (``localhost``) is not a VM. ``given``: the run's
     options as set (without defaults). Returns ``(selection, problems)``: ``selection`` is ``None`` when the play
     runs on the controller alone (the VMs come from the ``vms`` / ``recovery_plan`` options, as always), else
-    ``{"hosts": {host: VM}, "vms": [VM, ...], "plan_vms": [...]}``: with a recovery plan the run keeps the plan (its
-    boot order) and ``plan_vms`` are the VMs the plan must hold exactly (the lock refuses a plan only partly in the
+    ``{"hosts": {host: VM}, "vms": [VM, ...], "plan_vms": [...]}``: with a recovery plan (or several:
+    ``recovery_plans``) the run keeps the plans (their boot order) and ``plan_vms`` are the VMs the plans must hold
+    exactly (the lock refuses a plan only partly in the
     play: a slice never fails over part of a plan); without one, ``vms`` are the run's VMs. Replication groups are
-    judged against Site Recovery by the preflight and the reprotect (a part of a group is refused naming it)."""
+    judged against Site Recovery by the preflight and the reprotect (a part of a group is refused naming it).
+    ``waves`` are refused against inventory hosts: a run does one wave or more of them, not its hosts' VMs."""
     vm_hosts = [(str(host), str(vm or host)) for host, vm in hosts if str(host) not in CONTROLLER_HOSTS]
     if not vm_hosts:
         return None, []
@@ -708,7 +852,12 @@ def play_selection(hosts, given, prefix=""):
                                 "drop %svms and choose the VMs with the play's hosts (--limit, failback_hosts), or run "
                                 "against localhost (failback_hosts=localhost) to name them in %svms" % (prefix, prefix),
                                 given.get("vms")))
+    if given.get("waves"):
+        problems.append(Problem(prefix + "waves", "are set, but the play runs against inventory hosts (%s): a run of "
+                                "waves does one wave or more of them, so its hosts could not be its VMs"
+                                % ", ".join(h for h, _vm in vm_hosts), "run the waves against the controller "
+                                "(failback_hosts=localhost): the waves' recovery plans name the VMs", given.get("waves")))
     names = list(by_vm)
-    selection = {"hosts": dict(vm_hosts), "vms": [] if _text(given.get("recovery_plan")) else names,
-                 "plan_vms": names if _text(given.get("recovery_plan")) else []}
+    planned = _text(given.get("recovery_plan")) or bool(given.get("recovery_plans"))
+    selection = {"hosts": dict(vm_hosts), "vms": [] if planned else names, "plan_vms": names if planned else []}
     return selection, problems

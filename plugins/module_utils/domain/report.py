@@ -61,6 +61,26 @@ def step_result(value):
     return with_vms[-1] if with_vms else {}
 
 
+def merge_units(results):
+    """One step's results of several units of a run (its waves, each a result as :func:`step_result` picks it) as one:
+    ``vms`` of every unit (a VM in two units: the later one's entry), ``plans`` likewise, ``failed`` when one unit's
+    failed, ``continue_with`` the VMs a failed unit went on with and every VM of the units that did not fail. One
+    result (or none) is returned as it is."""
+    results = [result for result in results if vms_of(result) or (isinstance(result, dict) and result.get("plans"))]
+    if len(results) <= 1:
+        return results[0] if results else {}
+    vms, plans, going = {}, {}, []
+    for result in results:
+        vms.update((vm["name"], vm) for vm in vms_of(result))
+        plans.update((plan["name"], plan) for plan in result.get("plans") or [] if isinstance(plan, dict) and plan.get("name"))
+        going += (result.get("continue_with") or []) if result.get("failed") else [vm["name"] for vm in vms_of(result)]
+    merged = {"vms": list(vms.values()), "plans": list(plans.values()),
+              "failed": any(bool(result.get("failed")) for result in results)}
+    if merged["failed"]:
+        merged["continue_with"] = list(dict.fromkeys(going))
+    return merged
+
+
 def _per_vm_only(steps):
     """Whether every step that failed stopped some VMs and went on with the others (``continue_with``), and one
     did: the run's failure is then those VMs', not everyone's."""
@@ -250,7 +270,8 @@ def _next_action(vm, current, read_error):
 
 
 def assemble(name, started, finished, result, failed_stage, failed_message, steps, onprem=None, verified_at=None,
-             items=None, read_error=None, check_mode=False, plan=None):
+             items=None, read_error=None, check_mode=False, plan=None, unit_steps=None, plans=None, waves=None,
+             blocked=None):
     """The report dict.
 
     ``started`` / ``finished``: epoch seconds (``started`` None or empty: the run had not started its clock);
@@ -263,13 +284,21 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
     VMs stopped per VM (each failed step went on with the others, ``continue_with``), a VM that failed in no step
     is not blamed for the run's failure. ``plan``: the run's recovery plan, ``{name, boot_groups: [[VM name, ...],
     ...]}`` in boot order (from Site Recovery), or None.
+
+    A run of several units (its waves, docs/scale.md): ``unit_steps`` holds the steps' results of the units before the
+    last (``[{step: result}]``, in order), ``steps`` the last's; each step's results are merged (:func:`merge_units`).
+    ``plans``: the run's recovery plans, ``[{name, vms: [VM name, ...]}]`` (from Site Recovery; ``vms`` empty when not
+    read), ``waves``: the run's waves (``[[plan, ...], ...]``), ``blocked``: why a wave did not start; the report then
+    has a per-plan section (``plans``, :func:`plan_section`).
     """
     finished = float(finished)
     plan = plan or {}
     boot_group = {vm_name: index for index, group in enumerate(plan.get("boot_groups") or [], 1) for vm_name in group}
     started = float(started) if started not in (None, "") else finished
-    per_vm_only = _per_vm_only(steps or {})
-    steps = {step: step_result((steps or {}).get(step)) for step in STEPS}
+    units = [unit for unit in (unit_steps or []) if isinstance(unit, dict)] + [steps or {}]
+    per_vm_only = _per_vm_only({"%s/%d" % (step, index): unit.get(step) for index, unit in enumerate(units)
+                                for step in STEPS})
+    steps = {step: merge_units([step_result(unit.get(step)) for unit in units]) for step in STEPS}
     names = []
     for name_seen in [vm["name"] for step in STEPS for vm in vms_of(steps[step])] + [
             item.get("name") for item in items or []]:
@@ -292,6 +321,7 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
         committed, copy = WHERE.get(current, (None, "unknown: read the item in Site Recovery"))
         entry.update(committed=committed, running_copy=copy, next_action=_next_action(entry, current, read_error))
         vms.append(entry)
+    section = plan_section(plans, steps, vms, waves, blocked) if plans else []
     return {
         "run": {"id": "%s-%s" % (name, datetime.datetime.fromtimestamp(finished, datetime.timezone.utc)
                                  .strftime("%Y%m%dT%H%M%SZ")),
@@ -301,9 +331,59 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
                 "check_mode": bool(check_mode), "stages_read_from": "site_recovery" if items is not None else None,
                 "stages_read_error": read_error, "started_epoch": started, "finished_epoch": finished,
                 "recovery_plan": plan.get("name") or None,
-                "boot_groups": [list(group) for group in plan.get("boot_groups") or []]},
+                "boot_groups": [list(group) for group in plan.get("boot_groups") or []],
+                "blocked": blocked or None},
         "vms": vms,
+        "plans": section,
     }
+
+
+def plan_section(plans, steps, vms, waves=None, blocked=None):
+    """The report's per-plan section: ``[{name, wave, vms, outcome, stopped_at, why, stages}]`` in the run's order.
+
+    ``plans``: ``[{name, vms}]`` (the plan's VMs as Site Recovery lists them); ``steps``: ``{step: merged result}``,
+    whose ``plans`` entries (``{name, vms, outcome: done | already_done | stopped, why}``, the step modules') say what
+    each step did for each plan; ``vms``: the report's VM entries (``stage``, ``stages``, ``failure``); ``waves``: the
+    run's waves; ``blocked``: why a wave did not start.
+
+    ``outcome``: ``stopped`` when a step stopped the plan (``stopped_at`` that step, ``why`` the step's reason), or a
+    VM of it failed (the VM's failure); ``done`` when a step took it and nothing stopped it; else ``not_started``
+    (``why``: its wave did not start, or the run paused before it)."""
+    wave_of = {plan: index for index, wave in enumerate(waves or [], 1) if isinstance(wave, list) for plan in wave}
+    by_vm = {vm["name"]: vm for vm in vms}
+    section = []
+    for plan in plans:
+        name = plan.get("name")
+        touched, stopped = [], None
+        for step in STEPS:
+            for entry in (steps.get(step) or {}).get("plans") or []:
+                if not isinstance(entry, dict) or entry.get("name") != name:
+                    continue
+                touched.append(entry)
+                if entry.get("outcome") == "stopped" and stopped is None:
+                    stopped = (step, entry.get("why") or "no detail")
+        members = list(plan.get("vms") or []) or list(dict.fromkeys(vm for e in touched for vm in e.get("vms") or []))
+        failed = [(vm, by_vm[vm]["failure"]) for vm in members if by_vm.get(vm, {}).get("failure")]
+        if stopped is None and failed:
+            stopped = (failed[0][1].get("step"), "VM %s: %s" % (failed[0][0], failed[0][1].get("message") or "no detail"))
+        entry = {"name": name, "wave": wave_of.get(name), "vms": members,
+                 "stages": {vm: by_vm.get(vm, {}).get("stage") for vm in members}}
+        if stopped:
+            entry.update(outcome="stopped", stopped_at=stopped[0], why=stopped[1])
+        elif touched or any(by_vm.get(vm, {}).get("stages") for vm in members):
+            entry.update(outcome="done", stopped_at=None, why=None)
+        else:
+            entry.update(outcome="not_started", stopped_at=None, why=_not_started(name, wave_of, blocked))
+        section.append(entry)
+    return section
+
+
+def _not_started(name, wave_of, blocked):
+    if not wave_of.get(name):
+        return "no step took it"
+    if blocked:
+        return blocked
+    return "the run did not take its wave (%d): the run paused before it, or an earlier wave stopped" % wave_of[name]
 
 
 def rerun(stage):
@@ -332,6 +412,21 @@ def lines(report):
     return out
 
 
+def plan_lines(report):
+    """One line per recovery plan for people: ``"rp-app (wave 1): done (2 VM(s): app01, db01)."``, ``"rp-web (wave 1):
+    stopped at failover_to_onprem - <why> (1 VM(s): web01)."``."""
+    out = []
+    for plan in report.get("plans") or []:
+        head = "%s%s: %s" % (plan["name"], " (wave %d)" % plan["wave"] if plan.get("wave") else "",
+                             plan["outcome"].replace("_", " "))
+        if plan["outcome"] == "stopped":
+            head += " at %s - %s" % (plan.get("stopped_at") or "a step", plan.get("why") or "no detail")
+        elif plan["outcome"] == "not_started":
+            head += " - %s" % plan.get("why")
+        out.append("%s (%d VM(s): %s)." % (head.rstrip("."), len(plan["vms"]), ", ".join(plan["vms"]) or "none read"))
+    return out
+
+
 def compact(report):
     """The short form AWX shows in the job's artifacts (``set_stats``): the run's id, result and plan, and per VM
     its stage, result (failed, refused, running or done), RTO, data-loss window and next action. Only facts of the
@@ -347,6 +442,9 @@ def compact(report):
                     "running_copy": vm.get("running_copy"), "rto_seconds": vm.get("rto_seconds"),
                     "data_loss_window_seconds": vm.get("data_loss_window_seconds"),
                     "failure": vm.get("failure"), "next_action": vm.get("next_action")})
-    return {"run_id": run["id"], "result": run["result"], "recovery_plan": run.get("recovery_plan"),
-            "started": run["started"], "finished": run["finished"], "failed_stage": run.get("failed_stage"),
-            "vms": vms}
+    short = {"run_id": run["id"], "result": run["result"], "recovery_plan": run.get("recovery_plan"),
+             "started": run["started"], "finished": run["finished"], "failed_stage": run.get("failed_stage"), "vms": vms}
+    if report.get("plans"):  # a run of several plans: each plan's outcome, wave and why it stopped
+        short["plans"] = [{key: plan.get(key) for key in ("name", "wave", "outcome", "stopped_at", "why", "vms")}
+                          for plan in report["plans"]]
+    return short

@@ -241,3 +241,51 @@ def test_run_options_reads_a_list_given_as_text_as_ansible_does(capsys):
     failed, result = run_module(run_options.main, {"prefix": "original_location_", "options": {
         "vms": "app01, db01", "report_dir": "./failback-reports"}}, capsys, check_mode=True)
     assert not failed and result["options"]["vms"] == ["app01", "db01"], result
+
+
+def test_run_options_returns_the_runs_plans_in_order(capsys):
+    failed, result = run_module(run_options.main, {"options": {"recovery_plan": "rp-a", "recovery_plans": "rp-b,rp-c"}},
+                                capsys)
+    assert not failed and result["run"]["plans"] == ["rp-a", "rp-b", "rp-c"]
+    failed, result = run_module(run_options.main, {"prefix": "failback_", "options": {
+        "waves": '[["rp-db"], ["rp-app", "rp-db"]]', "wave_pause": True}}, capsys)
+    assert failed and "names recovery plan rp-db more than once (wave 1, wave 2)" in result["msg"]
+
+
+def test_failback_report_of_several_plans_reports_each_plan(monkeypatch, capsys):
+    ids = {name: "/vaults/v/replicationProtectedItems/%s-item" % name for name in ("a1", "b1", "c1")}
+
+    def plan(name, *vms):
+        return Model(name=name, properties=Model(friendly_name=name, groups=[
+            Model(group_type="Boot", replication_protected_items=[Model(id=ids[vm]) for vm in vms])]))
+
+    class Vault:
+        def items(self):
+            return [Model(id=ids[name], properties=Model(friendly_name=name)) for name in ids]
+
+        def plans(self):
+            return [plan("rp-a", "a1"), plan("rp-b", "b1"), plan("rp-c", "c1")]
+
+    monkeypatch.setattr(failback_report.FailbackModule, "vault", lambda self, deadline=None: Vault())
+    asked = []
+    monkeypatch.setattr(failback_report.asr_items, "select", lambda vault, vms=(), plan=None: asked.append(plan) or [
+        (Model(id=ids[name]), {"name": name, "failback_stage": stage})
+        for name, stage in (("a1", "reprotected_to_azure"), ("b1", "failover_failed"))])
+    steps = {"failover_to_onprem": {"failed": True, "continue_with": ["a1"], "plans": [
+        {"name": "rp-a", "vms": ["a1"], "outcome": "done"},
+        {"name": "rp-b", "vms": ["b1"], "outcome": "stopped", "why": "job failed: injected"}],
+        "vms": [{"name": "a1", "action": "failover"}, {"name": "b1", "action": "failover", "stopped": "injected"}]}}
+    failed, result = run_module(failback_report.main, dict(VAULT, recovery_plan=["rp-a", "rp-b"], waves=[], steps=steps,
+                                                           result="failed"), capsys)
+    assert not failed and asked == [["rp-a", "rp-b"]]
+    assert result["report"]["run"]["recovery_plan"] == "rp-a, rp-b" and result["report"]["run"]["boot_groups"] == []
+    assert [(p["name"], p["outcome"], p["vms"]) for p in result["report"]["plans"]] == [
+        ("rp-a", "done", ["a1"]), ("rp-b", "stopped", ["b1"])]
+    assert result["plan_lines"][1] == "rp-b: stopped at failover_to_onprem - job failed: injected (1 VM(s): b1)."
+    # waves: every plan of every wave is reported, the waves not run as not started
+    failed, result = run_module(failback_report.main, dict(VAULT, waves=[["rp-a"], ["rp-c"]], blocked="Wave 2 does not "
+                                                           "start: plan rp-a of wave 1 is not committed."), capsys)
+    assert not failed
+    plans = {p["name"]: p for p in result["report"]["plans"]}
+    assert plans["rp-c"]["outcome"] == "not_started" and plans["rp-c"]["vms"] == ["c1"] and plans["rp-c"]["wave"] == 2
+    assert plans["rp-c"]["why"].startswith("Wave 2 does not start")

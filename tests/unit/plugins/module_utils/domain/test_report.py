@@ -312,3 +312,69 @@ def test_the_short_form_carries_no_option_and_a_complete_vm_needs_nothing():
     assert data["vms"][0]["next_action"].startswith("Fix what failed at health_probe (VM app01: health probe(s)")
     assert report.compact(data)["vms"][0]["result"] == "refused"
     assert report._epoch_of("not a time") is None and report._epoch_of("2025-11-30T10:54:20") == STARTED + 60
+
+
+# A run of several plans, in waves (issue 17): each step's results of every unit merged, and a per-plan section.
+def _plan_step(plans, vms, failed=False, going=None):
+    result = {"vms": vms, "plans": plans, "failed": failed}
+    if going is not None:
+        result["continue_with"] = going
+    return result
+
+
+def test_the_units_of_a_run_are_merged_and_each_plan_says_its_outcome_wave_and_why():
+    wave1 = {"failover_to_onprem": [_plan_step(
+        [{"name": "rp-a", "vms": ["a1"], "outcome": "done"},
+         {"name": "rp-b", "vms": ["b1"], "outcome": "stopped", "why": "job f-1 failed: injected"}],
+        [vm("a1", "failover", "failed_back"), vm("b1", "failover", "failover_failed", stopped="plan rp-b stopped")],
+        failed=True, going=["a1"]), {}],
+        "commit": _plan_step([{"name": "rp-a", "vms": ["a1"], "outcome": "done"}], [vm("a1", "commit", "failback_committed")])}
+    wave2 = {"failover_to_onprem": [_plan_step([{"name": "rp-c", "vms": ["c1"], "outcome": "done"}],
+                                               [vm("c1", "failover", "failed_back")]), {}]}
+    data = report.assemble("r", STARTED, FINISHED, "failed", "Fail the run when a plan or VM stopped", "Stopped per plan",
+                           wave2, unit_steps=[wave1], waves=[["rp-a", "rp-b"], ["rp-c"], ["rp-d"]],
+                           plans=[{"name": "rp-a", "vms": ["a1"]}, {"name": "rp-b", "vms": ["b1"]},
+                                  {"name": "rp-c", "vms": []}, {"name": "rp-d", "vms": ["d1"]}],
+                           items=[{"name": n, "failback_stage": s} for n, s in (
+                               ("a1", "failback_committed"), ("b1", "failover_failed"), ("c1", "failed_back"),
+                               ("d1", "running_in_azure"))])
+    by_name = {v["name"]: v for v in data["vms"]}
+    assert [s["stage"] for s in by_name["a1"]["stages"]] == ["failover_to_onprem", "commit"]  # both units' steps
+    assert by_name["a1"]["failure"] is None and by_name["c1"]["failure"] is None  # not blamed: a plan stopped alone
+    assert by_name["b1"]["failure"]["step"] == "failover_to_onprem"
+    plans = {p["name"]: p for p in data["plans"]}
+    assert (plans["rp-a"]["outcome"], plans["rp-a"]["wave"], plans["rp-a"]["vms"]) == ("done", 1, ["a1"])
+    assert (plans["rp-b"]["outcome"], plans["rp-b"]["stopped_at"], plans["rp-b"]["why"]) == (
+        "stopped", "failover_to_onprem", "job f-1 failed: injected")
+    assert plans["rp-c"]["vms"] == ["c1"] and plans["rp-c"]["outcome"] == "done"  # its VMs from the step when unread
+    assert plans["rp-d"]["outcome"] == "not_started" and "wave (3)" in plans["rp-d"]["why"]
+    assert plans["rp-b"]["stages"] == {"b1": "failover_failed"}
+    assert report.plan_lines(data)[1] == ("rp-b (wave 1): stopped at failover_to_onprem - job f-1 failed: injected "
+                                          "(1 VM(s): b1).")
+    short = report.compact(data)
+    assert [(p["name"], p["outcome"]) for p in short["plans"]] == [
+        ("rp-a", "done"), ("rp-b", "stopped"), ("rp-c", "done"), ("rp-d", "not_started")]
+
+
+def test_a_wave_that_did_not_start_says_why_and_a_failed_vm_stops_its_plan():
+    steps = {"commit": {"failed": True, "vms": [vm("a1", "commit", "failed_back", refusals=[
+        {"rule": "health_probes", "message": "VM a1: health probe(s) did not answer"}])], "continue_with": ["x"]}}
+    why = "Wave 2 does not start: plan rp-a of wave 1 is not committed: a1 at failed_back."
+    data = report.assemble("r", STARTED, FINISHED, "failed", "x", "y", steps, waves=[["rp-a"], ["rp-b"]], blocked=why,
+                           plans=[{"name": "rp-a", "vms": ["a1"]}, {"name": "rp-b", "vms": ["b1"]}])
+    plans = {p["name"]: p for p in data["plans"]}
+    assert plans["rp-a"]["outcome"] == "stopped" and plans["rp-a"]["stopped_at"] == "commit"
+    assert plans["rp-a"]["why"] == "VM a1: VM a1: health probe(s) did not answer"
+    assert plans["rp-b"] == {"name": "rp-b", "wave": 2, "vms": ["b1"], "stages": {"b1": None}, "outcome": "not_started",
+                             "stopped_at": None, "why": why}
+    assert data["run"]["blocked"] == why
+    assert report.plan_lines(data)[1].startswith("rp-b (wave 2): not started - Wave 2 does not start")
+
+
+def test_one_unit_is_reported_as_before():
+    steps = success_steps()
+    assert report.merge_units([steps["commit"]]) is steps["commit"]
+    assert report.merge_units([{}, {"skipped": True}]) == {}
+    one = report.assemble("r", STARTED, FINISHED, "success", "", "", steps)
+    assert report.assemble("r", STARTED, FINISHED, "success", "", "", steps, unit_steps=[]) == one
+    assert one["plans"] == [] and "plans" not in report.compact(one) and report.plan_lines(one) == []
