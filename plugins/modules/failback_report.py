@@ -154,7 +154,9 @@ report:
     committed, running_copy, next_action; in check mode predicted_stage, where the run would leave the VM); C(plans)
     for a run of several plans or waves (else empty), one per plan - name, wave, vms (read from Site Recovery), stages
     (each VM's now), outcome (V(done), V(stopped) or V(not_started)), stopped_at (the step) and why - and
-    C(run.blocked) (why a wave did not start).
+    C(run.blocked) (why a wave did not start); C(run.requests) - the Resource Manager requests the reprotect, failover,
+    commit and reprotect-to-Azure steps made, from their C(api_reads) / C(api_writes) - C(reads), C(writes), C(calls)
+    and C(by_step).
   returned: always
   type: dict
   sample: {"run": {"id": "original-location-20261130T101500Z", "result": "failed", "recovery_plan": "rp-app"},

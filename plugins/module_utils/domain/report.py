@@ -81,6 +81,30 @@ def merge_units(results):
     return merged
 
 
+def requests_of(units):
+    """The Resource Manager requests the run's steps made, from each step result's ``api_reads`` / ``api_writes`` (or
+    ``api_calls`` alone, counted as reads) over every unit and attempt: ``{reads, writes, calls, by_step: {step:
+    {reads, writes}}}`` - what a re-run or the next wave will cost again, against ARM's per-subscription budget
+    (docs/failback.md, "Requests to Azure Resource Manager")."""
+    by_step = {}
+    for unit in units:
+        for step in STEPS:
+            value = unit.get(step)
+            for attempt in value if isinstance(value, list) else [value]:
+                if not isinstance(attempt, dict) or not (attempt.get("api_calls") or attempt.get("api_reads")):
+                    continue
+                reads = _number(attempt.get("api_reads"))
+                writes = _number(attempt.get("api_writes")) or 0
+                if reads is None:
+                    reads = (_number(attempt.get("api_calls")) or 0) - writes
+                counted = by_step.setdefault(step, {"reads": 0, "writes": 0})
+                counted["reads"] += int(reads)
+                counted["writes"] += int(writes)
+    reads = sum(c["reads"] for c in by_step.values())
+    writes = sum(c["writes"] for c in by_step.values())
+    return {"reads": reads, "writes": writes, "calls": reads + writes, "by_step": by_step}
+
+
 def _per_vm_only(steps):
     """Whether every step that failed stopped some VMs and went on with the others (``continue_with``), and one
     did: the run's failure is then those VMs', not everyone's."""
@@ -298,6 +322,7 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
     units = [unit for unit in (unit_steps or []) if isinstance(unit, dict)] + [steps or {}]
     per_vm_only = _per_vm_only({"%s/%d" % (step, index): unit.get(step) for index, unit in enumerate(units)
                                 for step in STEPS})
+    requests = requests_of(units)
     steps = {step: merge_units([step_result(unit.get(step)) for unit in units]) for step in STEPS}
     names = []
     for name_seen in [vm["name"] for step in STEPS for vm in vms_of(steps[step])] + [
@@ -332,7 +357,7 @@ def assemble(name, started, finished, result, failed_stage, failed_message, step
                 "stages_read_error": read_error, "started_epoch": started, "finished_epoch": finished,
                 "recovery_plan": plan.get("name") or None,
                 "boot_groups": [list(group) for group in plan.get("boot_groups") or []],
-                "blocked": blocked or None},
+                "blocked": blocked or None, "requests": requests},
         "vms": vms,
         "plans": section,
     }

@@ -378,3 +378,13 @@ def test_one_unit_is_reported_as_before():
     one = report.assemble("r", STARTED, FINISHED, "success", "", "", steps)
     assert report.assemble("r", STARTED, FINISHED, "success", "", "", steps, unit_steps=[]) == one
     assert one["plans"] == [] and "plans" not in report.compact(one) and report.plan_lines(one) == []
+
+
+def test_the_report_sums_the_steps_arm_reads_and_writes_over_units_and_attempts():
+    first = {"reprotect_to_onprem": {"api_calls": 12, "api_reads": 9, "api_writes": 3, "vms": []},
+             "failover_to_onprem": [{"api_calls": 5, "api_reads": 4, "api_writes": 1}, {"api_calls": 2}]}
+    last = {"commit": {"api_calls": 7, "api_reads": 5, "api_writes": 2}, "reprotect_to_azure": {"failed": True}}
+    counted = report.requests_of([first, last])
+    assert counted["by_step"] == {"reprotect_to_onprem": {"reads": 9, "writes": 3},
+                                  "failover_to_onprem": {"reads": 6, "writes": 1}, "commit": {"reads": 5, "writes": 2}}
+    assert (counted["reads"], counted["writes"], counted["calls"]) == (20, 6, 26)
