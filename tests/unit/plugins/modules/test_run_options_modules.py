@@ -268,9 +268,12 @@ def test_failback_report_of_several_plans_reports_each_plan(monkeypatch, capsys)
 
     monkeypatch.setattr(failback_report.FailbackModule, "vault", lambda self, deadline=None: Vault())
     asked = []
-    monkeypatch.setattr(failback_report.asr_items, "select", lambda vault, vms=(), plan=None, details=True: asked.append(plan) or [
-        (Model(id=ids[name]), {"name": name, "failback_stage": stage})
-        for name, stage in (("a1", "reprotected_to_azure"), ("b1", "failover_failed"))])
+
+    def select(vault, vms=(), plan=None, details=True):
+        asked.append(plan)
+        return [(Model(id=ids[name]), {"name": name, "failback_stage": stage})
+                for name, stage in (("a1", "reprotected_to_azure"), ("b1", "failover_failed"))]
+    monkeypatch.setattr(failback_report.asr_items, "select", select)
     steps = {"failover_to_onprem": {"failed": True, "continue_with": ["a1"], "plans": [
         {"name": "rp-a", "vms": ["a1"], "outcome": "done"},
         {"name": "rp-b", "vms": ["b1"], "outcome": "stopped", "why": "job failed: injected"}],
