@@ -201,11 +201,11 @@ if os.environ.get("%(env)s"):
 
 GROUPS = (
     ("our code", lambda f, n: "ansible_collections/siterecovery/" in f),
-    ("Azure SDK", lambda f, n: re.search(r"/(azure|msrest|msal|isodate)[/_]", f) is not None),
-    ("pyVmomi", lambda f, n: re.search(r"/(pyVmomi|pyVim)/", f) is not None),
+    ("Azure SDK", lambda f, n: re.search(r"(^|/)(azure|msrest|msal|isodate)[/_]", f) is not None),
+    ("pyVmomi", lambda f, n: re.search(r"(^|/)(pyVmomi|pyVim)/", f) is not None),
     ("module start-up/imports", lambda f, n: f.startswith("<frozen") or "zipimport" in f or n == "<module>"
      or "AnsiballZ_" in f or re.search(r"marshal|_imp\.|builtins\.(exec|compile|__import__)", n) is not None),
-    ("Ansible", lambda f, n: re.search(r"/ansible/|/ansible_collections/ansible/", f) is not None),
+    ("Ansible", lambda f, n: re.search(r"(^|/)ansible/|(^|/)ansible_collections/ansible/", f) is not None),
 )
 
 
@@ -217,6 +217,38 @@ def group_of(filename, name):
 
 
 OTHER = "other (stdlib, requests, urllib3, ...)"
+
+
+def _plain(key):
+    """A profile key with the per-process parts of its file name removed (an AnsiballZ module's payload directory,
+    the remote temporary directory, site-packages), so that one function is one entry across processes."""
+    filename, line, name = key
+    filename = re.sub(r"^.*_payload\.zip/", "", filename)
+    filename = re.sub(r"^.*/ansible-tmp-[^/]+/", "", filename)
+    filename = re.sub(r"^.*/(site-packages|lib/python3\.\d+)/", "", filename)
+    return filename, line, name
+
+
+def merged(entries):
+    """``pstats`` entries merged under :func:`_plain` keys (calls, times and callers added)."""
+    result = {}
+    for key, (cc, nc, tt, ct, raw_callers) in entries.items():
+        plain = _plain(key)
+        callers = {}
+        for raw, value in raw_callers.items():
+            caller = _plain(raw)
+            callers[caller] = tuple(a + b for a, b in zip(callers[caller], value, strict=True)) \
+                if caller in callers else value
+        if plain not in result:
+            result[plain] = (cc, nc, tt, ct, callers)
+            continue
+        old = result[plain]
+        joined = dict(old[4])
+        for caller, value in callers.items():
+            joined[caller] = tuple(a + b for a, b in zip(joined[caller], value, strict=True)) \
+                if caller in joined else value
+        result[plain] = (old[0] + cc, old[1] + nc, old[2] + tt, old[3] + ct, joined)
+    return result
 
 
 def charged_by_group(entries):
@@ -261,7 +293,8 @@ def profile_report(directory, top=15):
     for path in files[1:]:
         stats.add(path)
     kinds = Counter(re.sub(r"-\d+-\d+\.prof$", "", os.path.basename(f)) for f in files)
-    totals = charged_by_group(stats.stats)
+    entries = merged(stats.stats)
+    totals = charged_by_group(entries)
     whole = sum(totals.values()) or 1.0
     lines = ["profiles: %d processes (%s); %.1f CPU seconds profiled (profiling slows every call: compare shares, "
              "not seconds)" % (len(files), ", ".join("%s x%d" % kv for kv in sorted(kinds.items())), whole),
@@ -269,13 +302,13 @@ def profile_report(directory, top=15):
              "them):"]
     lines += ["  %-40s %8.1f s  %5.1f %%" % (group, seconds, 100.0 * seconds / whole)
               for group, seconds in totals.most_common()]
-    entries = sorted(stats.stats.items(), key=lambda kv: kv[1][3], reverse=True)
+    ranked = sorted(entries.items(), key=lambda kv: kv[1][3], reverse=True)
     lines += ["", "top %d by cumulative time, per group (cumulative s, self s, calls, function):" % top]
     by_group = {}
-    for (filename, line, name), (_cc, calls_, tottime, cumtime, _callers) in entries:
+    for (filename, line, name), (_cc, calls_, tottime, cumtime, _callers) in ranked:
         group = group_of(filename, name)
         if len(by_group.setdefault(group, [])) < top:
-            short = re.sub(r"^.*/(site-packages|ansible_collections|lib/python3\.\d+)/", "", filename)
+            short = re.sub(r"^.*/ansible_collections/", "", filename)
             by_group[group].append("    %8.1f %8.1f %9d  %s:%d(%s)" % (cumtime, tottime, calls_, short, line, name))
     for group, _seconds in totals.most_common():
         lines += ["  %s:" % group, *by_group.get(group, [])]
@@ -328,7 +361,9 @@ def run(count, profile_dir=None, keep=False, plans=None):
                 env[PROFILE_ENV] = os.path.abspath(profile_dir)
             extra = {"failback_poll_interval": 0.5, "failback_recovery_point_delay": 0.5,
                      "failback_report_dir": os.path.join(workdir, "reports"),
-                     "failback_preflight": os.environ.get("BENCH_PREFLIGHT", "true") == "true"}
+                     "failback_preflight": os.environ.get("BENCH_PREFLIGHT", "true") == "true",
+                     # the bench measures the calls a run makes: no refusal by the request budget (0 = no check)
+                     "failback_request_budget": 0}
             if len(plans) == 1:
                 extra["recovery_plan"] = plans[0]
             else:
@@ -375,7 +410,13 @@ def run(count, profile_dir=None, keep=False, plans=None):
             "emulator_cpu": cpu(self_after, self_before), "vcsim_cpu": round(sims_cpu, 1),
             "playbook_cpu": cpu(children_after, children_before), "failed_back": done, "rc": proc.returncode,
             "arm_by_route": arm, "recap": recap.group(0) if recap else None,
-            "tail": proc.stdout[-3000:] + proc.stderr[-1500:] if proc.returncode else ""}
+            "tail": _why(proc) if proc.returncode else ""}
+
+
+def _why(proc):
+    """What a failed run says: its first failures (the task's error, not only the per-VM lines), then its end."""
+    failures = [line[:1500] for line in proc.stdout.splitlines() if line.startswith("fatal:") or "FAILED!" in line]
+    return "\n".join([*failures[:2], "...", proc.stdout[-2000:], proc.stderr[-1000:]])
 
 
 HEADER = ("| VMs | plans | wall (s) | Ansible tasks | ARM calls | per VM | ARM reads | ARM writes | vCenter SOAP calls "
