@@ -13,6 +13,7 @@ flow) do not hold it up.
 from __future__ import annotations
 
 from ansible_collections.siterecovery.failback.plugins.module_utils.asr import item_info
+from ansible_collections.siterecovery.failback.plugins.module_utils.domain import stages
 from ansible_collections.siterecovery.failback.plugins.module_utils.errors import DeadlineExceeded
 from ansible_collections.siterecovery.failback.plugins.module_utils.progress import NONE
 
@@ -20,12 +21,14 @@ WAITS_FOR_POINT = ("reprotecting_to_onprem", "replicating_to_onprem")
 
 
 def waiting(items):
-    """The names of the items (describe()'s entries) a failover still waits for: reprotecting, or replicating
-    without a recovery point (listed, or shown by the item's GET: ``recovery_point_evidence``)."""
+    """The names of the items (describe()'s entries) a failover still waits for: reprotecting, or - classic items -
+    replicating without a recovery point (listed, or shown by the item's GET: ``recovery_point_evidence``). A
+    modernized item (InMageRcmFailback) waits for none: its planned failover copies the pending changes and takes a
+    fresh point (asr-api.md, modernized failback), and its GET shows no consistency points to wait for."""
     return [item["name"] for item in items
             if item["failback_stage"] == "reprotecting_to_onprem"
-            or (item["failback_stage"] in WAITS_FOR_POINT and not item.get("latest_recovery_point")
-                and not item.get("recovery_point_evidence"))]
+            or (item["failback_stage"] in WAITS_FOR_POINT and item.get("provider") not in stages.MODERN_FAILBACK
+                and not item.get("latest_recovery_point") and not item.get("recovery_point_evidence"))]
 
 
 def _replicating(item):

@@ -91,6 +91,14 @@ def test_the_gets_point_evidence_ends_the_wait_without_a_point_list():
     assert point_wait.waiting(items) == ["b", "c"]
 
 
+def test_a_modernized_item_replicating_waits_for_no_point_but_one_reprotecting_still_waits():
+    # the GET of an InMageRcmFailback item shows no consistency points: waiting for them would never end
+    items = [dict(item("m1", "replicating_to_onprem"), provider="InMageRcmFailback", recovery_point_evidence=False),
+             dict(item("m2", "reprotecting_to_onprem"), provider="InMageRcmFailback", recovery_point_evidence=False),
+             dict(item("c1", "replicating_to_onprem"), provider="InMage", recovery_point_evidence=False)]
+    assert point_wait.waiting(items) == ["m2", "c1"]
+
+
 def test_without_point_lists_the_wait_gets_only_the_items_replicating_to_onprem(monkeypatch):
     calls = scripted(monkeypatch, [[dict(item("app01", "replicating_to_onprem"), recovery_point_evidence=True)]])
     clock = FakeClock()
