@@ -113,6 +113,10 @@ class FailbackModule:
         After an ASR job was started, whatever failed: ``changed: true``, ``started_jobs`` (name, ARM id, target) and
         a message that names each job and how to follow it - the job runs on in Azure whatever failed here."""
         started = self.started_jobs()
+        if self._azure is not None and hasattr(self._azure, "call_counts"):
+            # the requests a failed step made count too (the run's report sums them: run.requests)
+            for key, value in self._azure.call_counts().items():
+                result.setdefault(key, value)
         self._close()
         if isinstance(error, FailbackError):
             result["error"] = error.to_dict()

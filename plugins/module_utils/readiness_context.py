@@ -266,12 +266,13 @@ def _groups(vault, entries):
     return asr_items.group_members(vault, [e["item"] for e in entries if e.get("item")])
 
 
-def _plans(vault, entries, params):
+def _plans(vault, entries):
     """``({plan name: set of lower-case item ids}, {lower-case item id: VM name})`` of the recovery plans holding a VM
     of a replication group that is named without a plan (the rule replication_group_plan): the plan list, read
     only then (one list call; the item list is read already). ``(None, None)`` otherwise."""
-    grouped = {e["item"]["id"].lower() for e in entries if e.get("item") and e["item"].get("replication_group")}
-    if params.get("recovery_plan") or not grouped:
+    grouped = {e["item"]["id"].lower() for e in entries if e.get("item") and e["item"].get("replication_group")
+               and not e.get("plan")}
+    if not grouped:
         return None, None
     plans = {}
     for plan in vault.plans():
@@ -310,7 +311,7 @@ def gather(vault, azure_vms, connect, params, now=None):
         entries.append(entry)
     groups = _groups(vault, entries)
     _place(entries, master_targets, params, groups)
-    plans, item_names = _plans(vault, entries, params)
+    plans, item_names = _plans(vault, entries)
     ctx = {
         "location": params["location"], "datastore": params.get("datastore"),
         "recovery_point": params.get("recovery_point") or "latest_processed",

@@ -149,7 +149,8 @@ options:
     type: raw
     default: tools
 notes:
-  - Exactly one of O(vms) and O(recovery_plan) is required.
+  - At least one of O(vms) and O(recovery_plan) is required; given together, the plans' VMs and the VMs named are
+    checked (a VM named outside every plan is judged on its own, without a plan).
   - Ages are computed against the clock of the controller that runs the module.
 """
 
@@ -360,7 +361,7 @@ def main():
         "verification": {"type": "raw", "default": "tools"},
     }
     module = FailbackModule(spec, vsphere=True, azure=True, vault=True, state_store=True, supports_check_mode=True,
-                            required_one_of=[["vms", "recovery_plan"]], mutually_exclusive=[["vms", "recovery_plan"]])
+                            required_one_of=[["vms", "recovery_plan"]])
     module.run(check)
 
 

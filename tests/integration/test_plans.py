@@ -62,6 +62,8 @@ def test_a_plan_whose_failover_fails_stops_alone_and_the_other_plans_fail_back(f
     assert by_plan["rp-a"]["outcome"] == by_plan["rp-c"]["outcome"] == "done", out["plans"]
     assert out["plans_going"] == ["rp-a", "rp-c"] and sorted(out["continue_with"]) == ["a1", "a2", "c1", "c2"], out
     assert "b1" in out["msg"] and "LabInjectedFailure" in out["msg"], out["msg"]
+    # the failed step still says what it cost (the run's report sums it): the three plan failovers at least
+    assert out.get("api_writes", 0) >= 3 and out.get("api_reads", 0) > 0, out
     # the re-run fails over rp-b alone, then a re-run changes nothing
     rc, out = run_module("failover", {"recovery_plan": PLANS, "per_vm": True, "poll_interval": 0.5}, env=lab.env())
     assert rc == 0, out
@@ -121,3 +123,13 @@ def test_a_run_over_its_request_budget_is_refused_before_anything_is_locked(full
     assert watch.mutations() != NO_MUTATIONS
     rc, out = run_module("run_lock", {"recovery_plans": PLANS, "owner": "budget-test", "state": "unlocked"}, env=lab.env())
     assert rc == 0, out
+
+
+def test_plans_and_vms_named_together_are_checked_together(full_lab):
+    lab = full_lab("three-plans.yml")
+    rc, out = run_module("readiness", {"recovery_plans": ["rp-a"], "vms": ["c1"], "location": "original",
+                                       "datastore": "vmfs-01"}, env=lab.env())
+    assert rc == 0 and "mutually exclusive" not in out.get("msg", ""), out
+    assert [verdict["vm"] for verdict in out["verdicts"]] == ["a1", "a2", "c1"], out
+    # c1 is named outside every plan: no plan rule judges it with rp-a
+    assert not [f for f in out["findings"] if f["vm"] == "c1" and "recovery plan" in f.get("message", "")], out["findings"]

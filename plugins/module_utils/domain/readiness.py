@@ -465,7 +465,7 @@ def recovery_point(vm, ctx):
     points = vm.get("points") or {}
     if flow_of(vm) == "modernized":
         return []  # a planned failover copies the pending changes and takes a fresh point first
-    plan = " (recovery plan %s fails back only when every VM has one)" % ctx["plan"] if ctx.get("plan") else ""
+    plan = " (recovery plan %s fails back only when every VM has one)" % plan_of(vm, ctx) if plan_of(vm, ctx) else ""
     if stage in BEFORE_REPROTECT:
         return [finding(vm["name"], "recovery_point", WARNING, "%s has no failback recovery point yet: the first one comes "
                         "after the reprotect's initial replication%s." % (vm["name"], plan),
@@ -792,9 +792,9 @@ def replication_group_whole(vm, ctx):
 
 
 def plan_of(vm, ctx):
-    """The recovery plan of the run that holds ``vm`` (its entry's ``plan``, in a run over several plans), else the
-    run's plan (``ctx["plan"]``), else None."""
-    return vm.get("plan") or ctx.get("plan")
+    """The recovery plan of the run that holds ``vm``: its entry's ``plan`` when the entry says (None: a VM named
+    outside every plan of the run), else the run's plan (``ctx["plan"]``), else None."""
+    return vm["plan"] if "plan" in vm else ctx.get("plan")
 
 
 # Source: a recovery plan fails over as one job, and a replication group as one unit (DOC-FB: "a recovery plan
@@ -814,18 +814,16 @@ def fails_back_together(ctx, findings):
         return []
     units = []
     vms = ctx.get("vms") or []
-    if ctx.get("plan"):
-        by_plan = {}
-        for vm in vms:
-            by_plan.setdefault(plan_of(vm, ctx), []).append(vm["name"])
-        units.extend(("recovery plan %s" % plan, names) for plan, names in by_plan.items())
-    else:
-        groups = {}
-        for vm in vms:
-            group = (vm.get("item") or {}).get("replication_group")
-            if group and not vm.get("missing"):
-                groups.setdefault(group, []).append(vm["name"])
-        units.extend(("replication group %s" % g, names) for g, names in sorted(groups.items()) if len(names) > 1)
+    by_plan, groups = {}, {}
+    for vm in vms:
+        plan = plan_of(vm, ctx)
+        group = (vm.get("item") or {}).get("replication_group")
+        if plan:
+            by_plan.setdefault(plan, []).append(vm["name"])
+        elif group and not vm.get("missing"):  # a VM named outside every plan: its replication group is its unit
+            groups.setdefault(group, []).append(vm["name"])
+    units.extend(("recovery plan %s" % plan, names) for plan, names in by_plan.items())
+    units.extend(("replication group %s" % g, names) for g, names in sorted(groups.items()) if len(names) > 1)
     result = []
     for label, names in units:
         stuck = [n for n in names if n in blocked]
@@ -1133,7 +1131,7 @@ def replication_group_plan(vm, ctx):
     """A VM of a replication group named without a recovery plan: the VMs named must hold every VM of one plan
     holding it, as the reprotect (and the failover) refuse otherwise (``rules.route_groups``). The reprotect weighs
     the VMs of a replication group it does not refuse by stage. Not judged from a context without ``plans``."""
-    if ctx.get("plan") or "plans" not in ctx or not (vm.get("item") or {}).get("replication_group"):
+    if plan_of(vm, ctx) or "plans" not in ctx or not (vm.get("item") or {}).get("replication_group"):
         return []
     grouped = [{"name": o["name"], "id": (o["item"].get("id") or ""), "replication_group": o["item"]["replication_group"]}
                for o in ctx.get("vms") or [] if not o.get("missing") and (o.get("item") or {}).get("replication_group")
