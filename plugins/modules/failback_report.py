@@ -153,7 +153,7 @@ report:
     verified_seconds when known; final_stage; stage, next_step, failure {step, message, gate, task}, rerun,
     committed, running_copy, next_action; in check mode predicted_stage, where the run would leave the VM); C(plans)
     for a run of several plans or waves (else empty), one per plan - name, wave, vms (read from Site Recovery), stages
-    (each VM's now), outcome (V(done), V(stopped) or V(not_started)), stopped_at (the step) and why - and
+    (each VM's now), outcome (V(done), V(stopped), V(already_done) or V(not_started)), stopped_at (the step) and why - and
     C(run.blocked) (why a wave did not start); C(run.requests) - the Resource Manager requests the reprotect, failover,
     commit and reprotect-to-Azure steps made, from their C(api_reads) / C(api_writes) - C(reads), C(writes), C(calls)
     and C(by_step).

@@ -372,8 +372,9 @@ def plan_section(plans, steps, vms, waves=None, blocked=None):
     run's waves; ``blocked``: why a wave did not start.
 
     ``outcome``: ``stopped`` when a step stopped the plan (``stopped_at`` that step, ``why`` the step's reason), or a
-    VM of it failed (the VM's failure); ``done`` when a step took it and nothing stopped it; else ``not_started``
-    (``why``: its wave did not start, or the run paused before it)."""
+    VM of it failed in a step that took the plan (the VM's failure); ``done`` when a step took it and nothing stopped
+    it; ``already_done`` when no step took it and every VM of it is reprotected to Azure (an earlier run); else
+    ``not_started`` (``why``: its wave did not start, or the run paused before it)."""
     wave_of = {plan: index for index, wave in enumerate(waves or [], 1) if isinstance(wave, list) for plan in wave}
     by_vm = {vm["name"]: vm for vm in vms}
     section = []
@@ -388,7 +389,10 @@ def plan_section(plans, steps, vms, waves=None, blocked=None):
                 if entry.get("outcome") == "stopped" and stopped is None:
                     stopped = (step, entry.get("why") or "no detail")
         members = list(plan.get("vms") or []) or list(dict.fromkeys(vm for e in touched for vm in e.get("vms") or []))
-        failed = [(vm, by_vm[vm]["failure"]) for vm in members if by_vm.get(vm, {}).get("failure")]
+        # a VM's own failure in a step (not the run's failure given to every VM short of the end: that names a task of
+        # the run, and says nothing of a plan no step took or that reached its gate)
+        failed = [(vm, by_vm[vm]["failure"]) for vm in members if by_vm.get(vm, {}).get("failure")
+                  and by_vm[vm]["failure"].get("step") in STEPS]
         if stopped is None and failed:
             stopped = (failed[0][1].get("step"), "VM %s: %s" % (failed[0][0], failed[0][1].get("message") or "no detail"))
         entry = {"name": name, "wave": wave_of.get(name), "vms": members,
@@ -397,6 +401,8 @@ def plan_section(plans, steps, vms, waves=None, blocked=None):
             entry.update(outcome="stopped", stopped_at=stopped[0], why=stopped[1])
         elif touched or any(by_vm.get(vm, {}).get("stages") for vm in members):
             entry.update(outcome="done", stopped_at=None, why=None)
+        elif members and all(by_vm.get(vm, {}).get("stage") == "reprotected_to_azure" for vm in members):
+            entry.update(outcome="already_done", stopped_at=None, why=None)  # an earlier run failed it back
         else:
             entry.update(outcome="not_started", stopped_at=None, why=_not_started(name, wave_of, blocked))
         section.append(entry)

@@ -388,3 +388,15 @@ def test_the_report_sums_the_steps_arm_reads_and_writes_over_units_and_attempts(
     assert counted["by_step"] == {"reprotect_to_onprem": {"reads": 9, "writes": 3},
                                   "failover_to_onprem": {"reads": 6, "writes": 1}, "commit": {"reads": 5, "writes": 2}}
     assert (counted["reads"], counted["writes"], counted["calls"]) == (20, 6, 26)
+
+
+def test_the_runs_failure_is_no_plans_stop_and_a_plan_done_before_is_already_done():
+    # the run failed at a task (not a step): a plan no step took is not blamed with it, a plan done earlier is done
+    data = report.assemble("r", STARTED, FINISHED, "failed", "Stop - the commit failed", "Commit stopped for a1", {},
+                           waves=[["rp-a"], ["rp-c"]], blocked=None, items=[
+                               {"name": "a1", "failback_stage": "reprotected_to_azure"},
+                               {"name": "c1", "failback_stage": "running_in_azure"}],
+                           plans=[{"name": "rp-a", "vms": ["a1"]}, {"name": "rp-c", "vms": ["c1"]}])
+    plans = {p["name"]: p for p in data["plans"]}
+    assert plans["rp-c"]["outcome"] == "not_started" and "Commit stopped" not in (plans["rp-c"]["why"] or "")
+    assert plans["rp-a"]["outcome"] == "already_done" and plans["rp-a"]["why"] is None
