@@ -401,12 +401,12 @@ api_calls:
   sample: 3
 api_reads:
   description: The GET (and HEAD) requests among RV(api_calls); ARM budgets reads per subscription and hour.
-  returned: success
+  returned: success, and on a failure after the module made a request
   type: int
   sample: 2
 api_writes:
   description: The PUT, PATCH, POST and DELETE requests among RV(api_calls).
-  returned: success
+  returned: success, and on a failure after the module made a request
   type: int
   sample: 0
 duration_seconds:
