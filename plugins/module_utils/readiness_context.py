@@ -74,12 +74,9 @@ def point_facts(listed, evidence, now):
 def _select(vault, vms, plan):
     """``[(name, model or None, item or None, missing message or None)]`` in the order asked; each item found in
     the list is read with a GET (concurrently)."""
-    wanted, plan_of = [], {}
-    for name in asr_items.plan_names(plan):
-        found = vault.plan(name)
-        for arm_id, _group in asr_items.plan_members(found):
-            wanted.append(("item", ids.last(arm_id)))
-            plan_of.setdefault(ids.last(arm_id).lower(), found.name)
+    plan_of = asr_items.plan_units(vault, plan)  # {item ARM id: its plan}, the steps' own (runner.PerVm)
+    wanted = [("item", ids.last(arm_id)) for name in asr_items.plan_names(plan)
+              for arm_id, _group in asr_items.plan_members(vault.plan(name))]
     wanted.extend(("vm", name) for name in vms or [])
     resolved = asr_items.resolve(vault, wanted)
     unique = {}
@@ -96,7 +93,7 @@ def _select(vault, vms, plan):
         model, item = read[listed.name.lower()]
         if item["item_name"] not in seen:
             seen.add(item["item_name"])
-            result.append((item["name"], model, dict(item, plan=plan_of.get(item["item_name"].lower())), None))
+            result.append((item["name"], model, dict(item, plan=plan_of.get((item["id"] or "").lower())), None))
     return result
 
 
